@@ -1,0 +1,77 @@
+"""Lightning callbacks the host adds to every trial."""
+
+import copy
+import math
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+
+
+def current_lr(trainer: pl.Trainer) -> float:
+    """Return the learning rate of the trainer's first optimiser's first group."""
+    return float(trainer.optimizers[0].param_groups[0]["lr"])
+
+
+def epoch_metrics(trainer: pl.Trainer) -> dict[str, float]:
+    """Return the epoch's logged metrics as plain floats."""
+    return {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+
+
+class StopAtLrFloor(pl.Callback):
+    """Stop training once the learning rate has been divided below ``min_lr``."""
+
+    def __init__(self, min_lr: float) -> None:
+        """Stop when the LR of an epoch is below ``min_lr``."""
+        self.min_lr = min_lr
+        self.stopped_epoch: int | None = None
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Ask the trainer to stop when the epoch just run used an LR under the floor."""
+        if not trainer.sanity_checking and current_lr(trainer) < self.min_lr:
+            trainer.should_stop = True
+            self.stopped_epoch = trainer.current_epoch
+
+
+class KeepBestWeights(pl.Callback):
+    """Remember the weights of the epoch with the lowest validation loss, in memory."""
+
+    def __init__(self, monitor: str = "val_loss") -> None:
+        """Watch ``monitor`` (lower is better)."""
+        self.monitor = monitor
+        self.best_score = math.inf
+        self.best_epoch = -1
+        self.best_state: dict[str, torch.Tensor] | None = None
+        self.last_metrics: dict[str, float] = {}
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Copy the weights when the monitored score improved."""
+        if trainer.sanity_checking:
+            return
+        score = trainer.callback_metrics.get(self.monitor)
+        if score is not None and float(score) < self.best_score:
+            self.best_score = float(score)
+            self.best_epoch = trainer.current_epoch
+            self.best_state = copy.deepcopy(pl_module.state_dict())
+
+    def restore(self, pl_module: pl.LightningModule) -> None:
+        """Load the best weights seen into ``pl_module`` (no-op if none were seen)."""
+        if self.best_state is not None:
+            pl_module.load_state_dict(self.best_state)
+
+
+class EpochEndHook(pl.Callback):
+    """Call ``fn(epoch, metrics)`` at the end of every training epoch, after validation.
+
+    The metrics include the epoch's train and validation values and the LR it used.
+    """
+
+    def __init__(self, fn: Any) -> None:
+        """Call ``fn`` with the epoch number and its metrics dict."""
+        self.fn = fn
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Hand the finished epoch's metrics to ``fn``."""
+        metrics = epoch_metrics(trainer)
+        metrics["lr"] = current_lr(trainer)
+        self.fn(trainer.current_epoch, metrics)

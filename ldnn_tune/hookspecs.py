@@ -1,0 +1,38 @@
+"""The hooks a plugin may implement. Mark implementations with ``ldnn_tune.hookimpl``.
+
+Plugins are found through the ``ldnn_tune`` entry-point group; the built-in tasks load
+the same way a third-party package does.
+"""
+
+import lightning.pytorch as pl
+import pluggy
+
+from ldnn_tune.hparams import HParams
+from ldnn_tune.task import Task
+
+PROJECT = "ldnn_tune"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def ldnn_tune_tasks() -> list[type[Task]]:  # type: ignore[empty-body]
+    """Return the task classes this plugin provides.
+
+    Every plugin's list is collected; two tasks with one ``name`` are an error.
+
+    :return: :class:`ldnn_tune.Task` subclasses.
+    """
+
+
+@hookspec
+def ldnn_tune_trial_callbacks(task: Task, hp: HParams) -> list[pl.Callback]:  # type: ignore[empty-body]
+    """Return extra Lightning callbacks for one trial's Trainer.
+
+    Called once per trial; every plugin's callbacks are added after the host's own
+    (pruning, LR schedule, metric logging).
+
+    :param task: the prepared task the trial trains.
+    :param hp: the trial's hyperparameters.
+    :return: callbacks to add, possibly none.
+    """

@@ -1,0 +1,80 @@
+"""The plugin manager: hookspecs, blocked plugins, entry points, and a typed view of tasks."""
+
+import os
+from dataclasses import dataclass
+from typing import cast
+
+import lightning.pytorch as pl
+import pluggy
+
+from ldnn_tune import hookspecs
+from ldnn_tune.errors import UsageError, choices_text
+from ldnn_tune.hparams import HParams
+from ldnn_tune.task import Task
+
+BLOCK_ENV = "LDNN_TUNE_BLOCK_PLUGINS"
+
+
+def get_plugin_manager(extra_plugins: tuple[object, ...] = ()) -> pluggy.PluginManager:
+    """Return a new plugin manager with every installed ``ldnn_tune`` plugin loaded.
+
+    Plugins named (by entry-point name) in the comma-separated environment variable
+    ``LDNN_TUNE_BLOCK_PLUGINS`` are not loaded. ``extra_plugins`` are registered too, for
+    tests and programs that embed ldnn-tune.
+    """
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for name in os.environ.get(BLOCK_ENV, "").split(","):
+        if name.strip():
+            pm.set_blocked(name.strip())
+    pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+    for plugin in extra_plugins:
+        pm.register(plugin)
+    pm.check_pending()
+    return pm
+
+
+@dataclass(frozen=True)
+class TaskEntry:
+    """An installed task and where it comes from."""
+
+    task: type[Task]
+    plugin: str
+    package: str
+
+
+class Host:
+    """A typed wrapper around the plugin manager's hook calls."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        """Wrap ``pm``, a manager from :func:`get_plugin_manager`."""
+        self.pm = pm
+
+    def tasks(self) -> dict[str, TaskEntry]:
+        """Return the installed tasks by name, with the plugin and package of each."""
+        entries: dict[str, TaskEntry] = {}
+        distributions = {id(plugin): dist for plugin, dist in self.pm.list_plugin_distinfo()}
+        for impl in self.pm.hook.ldnn_tune_tasks.get_hookimpls():
+            dist = distributions.get(id(impl.plugin))
+            package = f"{dist.project_name} {dist.version}" if dist is not None else "(local)"
+            tasks = cast(list[type[Task]], impl.function())
+            for task in tasks:
+                if task.name in entries:
+                    raise UsageError(
+                        f"task {task.name!r} is provided twice: by {entries[task.name].package} "
+                        f"and {package}; block one with {BLOCK_ENV}"
+                    )
+                entries[task.name] = TaskEntry(task, impl.plugin_name, package)
+        return entries
+
+    def task(self, name: str) -> TaskEntry:
+        """Return the installed task called ``name`` or raise a UsageError naming the others."""
+        tasks = self.tasks()
+        if name not in tasks:
+            raise UsageError(f"unknown task {name!r}; installed: {choices_text(tasks) or 'none'}")
+        return tasks[name]
+
+    def trial_callbacks(self, task: Task, hp: HParams) -> list[pl.Callback]:
+        """Return the extra Lightning callbacks every plugin adds for one trial."""
+        lists = self.pm.hook.ldnn_tune_trial_callbacks(task=task, hp=hp)
+        return [callback for callbacks in lists for callback in callbacks]

@@ -1,0 +1,114 @@
+"""One trial: sample the knobs, train with the host's callbacks, record everything."""
+
+import io
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna_integration import PyTorchLightningPruningCallback
+
+from ldnn_tune.callbacks import EpochEndHook
+from ldnn_tune.config import RunConfig
+from ldnn_tune.host import Host
+from ldnn_tune.hparams import HParams
+from ldnn_tune.progress import StudyProgress
+from ldnn_tune.seeds import trial_seed
+from ldnn_tune.space import SearchSpace
+from ldnn_tune.task import Task
+from ldnn_tune.tracking import TRIAL_RUN_ATTR, StudyTracker
+from ldnn_tune.training import TrialOutcome, train_trial
+
+PREDICTIONS_ARTIFACT = "predictions.npz"
+WEIGHTS_ARTIFACT = "model.pt"
+HPARAMS_ARTIFACT = "hparams.json"
+
+
+@dataclass
+class Objective:
+    """The callable ``study.optimize`` runs; returns the best validation loss of a trial."""
+
+    config: RunConfig
+    task: Task
+    space: SearchSpace
+    host: Host
+    tracker: StudyTracker
+    parent_run_id: str
+    progress: StudyProgress
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        """Train trial ``trial`` and return its best validation loss; prune on divergence."""
+        params = self.space.sample(trial)
+        hp = HParams.from_params(params)
+        seed = trial_seed(self.config.seed, trial.number)
+        run_id = self.tracker.start_trial_run(
+            self.parent_run_id, trial.number, {"ldnn_tune.task": self.task.name}
+        )
+        trial.set_user_attr(TRIAL_RUN_ATTR, run_id)
+        trial.set_user_attr("seed", seed)
+        self.tracker.log_params(run_id, {**params, "seed": seed})
+        self.progress.start_trial(trial.number, self.config.epochs)
+        try:
+            outcome = self._train(trial, hp, seed, run_id)
+        except optuna.TrialPruned as pruned:
+            self._end(trial, run_id, "PRUNED", str(pruned))
+            raise
+        except BaseException as error:  # KeyboardInterrupt too: the run must not stay RUNNING
+            self._end(trial, run_id, "FAIL", f"{type(error).__name__}: {error}")
+            raise
+        if not math.isfinite(outcome.best_val_loss):
+            reason = "diverged: validation loss is not finite"
+            self._end(trial, run_id, "PRUNED", reason)
+            raise optuna.TrialPruned(reason)
+        self._record(trial, run_id, hp, outcome)
+        self._end(trial, run_id, "COMPLETE")
+        return outcome.best_val_loss
+
+    def _train(self, trial: optuna.Trial, hp: HParams, seed: int, run_id: str) -> TrialOutcome:
+        def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
+            self.tracker.log_metrics(run_id, metrics, step=epoch)
+            self.progress.epoch_done(epoch + 1, metrics.get("val_loss"))
+
+        callbacks = [
+            EpochEndHook(on_epoch),
+            PyTorchLightningPruningCallback(trial, monitor="val_loss"),
+            *self.host.trial_callbacks(self.task, hp),
+        ]
+        return train_trial(self.task, hp, seed, self.config.epochs, self.config.min_lr, callbacks)
+
+    def _record(self, trial: optuna.Trial, run_id: str, hp: HParams, out: TrialOutcome) -> None:
+        summary: dict[str, Any] = {
+            "best_epoch": out.best_epoch,
+            "epochs_run": out.epochs_run,
+            **{f"val_{k}": v for k, v in out.val_scores.items()},
+            **{f"test_{k}": v for k, v in out.test_scores.items()},
+        }
+        for key, value in summary.items():
+            trial.set_user_attr(key, value)
+        trial.set_user_attr("stop_reason", out.stop_reason)
+        self.tracker.log_metrics(run_id, summary, step=out.epochs_run)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **out.predictions)  # type: ignore[arg-type]
+        self.tracker.log_artifact_files(
+            run_id,
+            {
+                PREDICTIONS_ARTIFACT: buffer.getvalue(),
+                WEIGHTS_ARTIFACT: out.state_dict,
+                HPARAMS_ARTIFACT: json.dumps(
+                    {
+                        "task": self.task.name,
+                        "params": trial.params,
+                        "seed": trial.user_attrs["seed"],
+                    },
+                    indent=2,
+                    default=str,
+                ),
+            },
+        )
+
+    def _end(self, trial: optuna.Trial, run_id: str, state: str, reason: str = "") -> None:
+        if reason:
+            trial.set_user_attr("reason", reason)
+        self.tracker.end_trial_run(run_id, state, reason)

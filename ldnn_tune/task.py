@@ -1,0 +1,83 @@
+"""The interface a task plugin implements: data, augmentation, model, search space, options."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import lightning.pytorch as pl
+
+from ldnn_tune.hparams import HParams
+
+
+class TaskKind(StrEnum):
+    """What the model's outputs are: class scores (softmax + NLL) or real values (MSE)."""
+
+    CLASSIFICATION = "classification"
+    REGRESSION = "regression"
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """Options of a task that declares none."""
+
+
+class Task(ABC):
+    """A problem ldnn-tune can tune a net for.
+
+    A plugin subclasses this and returns the class from its ``ldnn_tune_tasks`` hook.
+    The host constructs it once per study with the typed options the user gave, calls
+    :meth:`prepare` before any study exists (so a bad ``data_dir`` creates nothing), then
+    per trial :meth:`datamodule` and :meth:`model`.
+
+    Class attributes to set:
+        name: the word users type after ``task=``.
+        description: one line for ``ldnn-tune tasks``.
+        options_type: a dataclass of typed ``key=value`` options; validate ranges in its
+            ``__post_init__`` by raising ``ValueError`` with a one-line message.
+        kind: :class:`TaskKind` of the model's outputs.
+    """
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+    options_type: ClassVar[type[Any]] = NoOptions
+    kind: ClassVar[TaskKind] = TaskKind.CLASSIFICATION
+
+    def __init__(self, options: Any, data_dir: Path | None, seed: int) -> None:
+        """Keep the user's ``options``, optional ``data_dir`` and the study ``seed``.
+
+        The seed fixes the train/validation/test split, so every trial of a study (and
+        the ensemble of its best trials) sees the same split.
+        """
+        self.options = options
+        self.data_dir = data_dir
+        self.seed = seed
+
+    @abstractmethod
+    def search_space(self) -> Path | Traversable:
+        """Return the YAML file of this task's own knobs (merged over the shared recipe)."""
+
+    @abstractmethod
+    def prepare(self) -> None:
+        """Load or generate the data and split it; raise ``UsageError`` for bad input.
+
+        Called once per process before any trial; must be cheap to call again.
+        """
+
+    @abstractmethod
+    def datamodule(self, hp: HParams) -> pl.LightningDataModule:
+        """Return the data for one trial, batched with ``hp.recipe.batch_size``.
+
+        It must provide train, val, test and predict dataloaders; inputs standardised
+        with statistics of the training split only.
+        """
+
+    @abstractmethod
+    def model(self, hp: HParams) -> pl.LightningModule:
+        """Return a fresh model for one trial, normally a :class:`ldnn_tune.RecipeModule`."""
+
+    def describe_data(self) -> str:
+        """Return one line about the prepared data (sizes, source) for the terminal."""
+        return ""

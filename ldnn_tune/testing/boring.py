@@ -1,0 +1,80 @@
+"""BoringTask: a tiny, fast, real task for tests (Gaussian blobs, a two-layer MLP)."""
+
+from dataclasses import dataclass
+from importlib.abc import Traversable
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch import nn
+
+from ldnn_tune.data import Split, SplitDataModule, split_indices, standardize
+from ldnn_tune.errors import UsageError
+from ldnn_tune.hparams import HParams
+from ldnn_tune.model import RecipeModule
+from ldnn_tune.task import Task
+
+BORING_SPACE = Path(__file__).with_name("boring.yaml")
+
+
+@dataclass(frozen=True)
+class BoringOptions:
+    """Size of the generated data set."""
+
+    samples: int = 300
+    features: int = 8
+    classes: int = 3
+
+    def __post_init__(self) -> None:
+        if self.samples < 30:
+            raise ValueError(f"samples={self.samples} is too small; need at least 30")
+        if self.classes < 2:
+            raise ValueError(f"classes={self.classes} must be at least 2")
+
+
+class BoringTask(Task):
+    """Separable Gaussian blobs with an offset and scale, so standardisation matters."""
+
+    name = "boring"
+    description = "Gaussian blobs and a small MLP: the test task"
+    options_type = BoringOptions
+
+    def search_space(self) -> Path | Traversable:
+        """Return the boring task's knobs (hidden width)."""
+        return BORING_SPACE
+
+    def prepare(self) -> None:
+        """Generate the blobs for the study seed and split them."""
+        if self.data_dir is not None:
+            raise UsageError(
+                f"task boring generates its data; it takes no data_dir ({self.data_dir})"
+            )
+        opts: BoringOptions = self.options
+        rng = np.random.default_rng(self.seed)
+        centres = rng.normal(0, 3, size=(opts.classes, opts.features))
+        labels = np.arange(opts.samples) % opts.classes
+        x = centres[labels] + rng.normal(0, 1, size=(opts.samples, opts.features))
+        x = 50.0 + 10.0 * x  # far from zero mean and unit variance on purpose
+        train, val, test = split_indices(labels, self.seed)
+        xt = torch.tensor(x, dtype=torch.float32)
+        yt = torch.tensor(labels, dtype=torch.long)
+        self.split = standardize(
+            Split(xt[train], yt[train], xt[val], yt[val], xt[test], yt[test]), dims=(0,)
+        )
+
+    def datamodule(self, hp: HParams) -> pl.LightningDataModule:
+        """Serve the prepared split in minibatches."""
+        return SplitDataModule(self.split, hp.recipe.batch_size, seed=self.seed)
+
+    def model(self, hp: HParams) -> pl.LightningModule:
+        """Return a two-layer MLP with dropout wrapped in the recipe."""
+        opts: BoringOptions = self.options
+        width = hp.get_int("width", 16)
+        net = nn.Sequential(
+            nn.Linear(opts.features, width),
+            nn.ReLU(),
+            nn.Dropout(hp.recipe.dropout),
+            nn.Linear(width, opts.classes),
+        )
+        return RecipeModule(net, hp.recipe, kind=self.kind)

@@ -1,0 +1,95 @@
+"""MLflow records: one experiment and parent run per study, one child run per trial."""
+
+import json
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.tracking import MlflowClient
+
+# MLflow run statuses for Optuna trial states; the state itself is also a tag.
+RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
+PARENT_RUN_ATTR = "mlflow_parent_run_id"
+TRIAL_RUN_ATTR = "mlflow_run_id"
+_MAX_PARAM_LENGTH = 6000
+
+
+class StudyTracker:
+    """Writes one study's runs to the MLflow tracking store at ``uri``."""
+
+    def __init__(self, uri: str, experiment: str) -> None:
+        """Use (or create) the MLflow experiment named ``experiment`` at ``uri``."""
+        self.uri = uri
+        self.client = MlflowClient(tracking_uri=uri)
+        found = self.client.get_experiment_by_name(experiment)
+        if found is not None and found.lifecycle_stage == "deleted":
+            self.client.restore_experiment(found.experiment_id)
+        self.experiment_id = (
+            found.experiment_id if found is not None else self.client.create_experiment(experiment)
+        )
+
+    def open_parent_run(self, run_id: str | None, name: str, params: Mapping[str, Any]) -> str:
+        """Reopen the study's parent run ``run_id``, or create it; return its id."""
+        if run_id is not None:
+            self.client.update_run(run_id, status="RUNNING")
+            return run_id
+        run = self.client.create_run(
+            self.experiment_id, run_name=name, tags={"ldnn_tune.role": "study"}
+        )
+        self.log_params(run.info.run_id, params)
+        return str(run.info.run_id)
+
+    def close_parent_run(self, run_id: str, summary: Mapping[str, float]) -> None:
+        """Log the study's summary metrics and mark the parent run finished."""
+        self.log_metrics(run_id, summary, step=0)
+        self.client.set_terminated(run_id, "FINISHED")
+
+    def start_trial_run(self, parent_id: str, number: int, tags: Mapping[str, str]) -> str:
+        """Create the child run of trial ``number`` under ``parent_id``; return its id."""
+        run = self.client.create_run(
+            self.experiment_id,
+            run_name=f"trial-{number}",
+            tags={"mlflow.parentRunId": parent_id, "optuna.trial_number": str(number), **tags},
+        )
+        return str(run.info.run_id)
+
+    def end_trial_run(self, run_id: str, state: str, reason: str = "") -> None:
+        """Record the trial's final Optuna ``state`` (COMPLETE, PRUNED, FAIL) on its run."""
+        tags = [RunTag("optuna.state", state)]
+        if reason:
+            tags.append(RunTag("ldnn_tune.reason", reason[:5000]))
+        self.client.log_batch(run_id, tags=tags)
+        self.client.set_terminated(run_id, RUN_STATUS[state])
+
+    def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
+        """Log ``params`` (values rendered as text, long ones cut) on ``run_id``."""
+        batch = [Param(str(k), str(v)[:_MAX_PARAM_LENGTH]) for k, v in params.items()]
+        self.client.log_batch(run_id, params=batch)
+
+    def log_metrics(self, run_id: str, metrics: Mapping[str, float], step: int) -> None:
+        """Log ``metrics`` at ``step`` (the epoch) on ``run_id``."""
+        now = _now_ms()
+        batch = [Metric(k, float(v), now, step) for k, v in metrics.items()]
+        self.client.log_batch(run_id, metrics=batch)
+
+    def log_artifact_files(self, run_id: str, files: Mapping[str, bytes | str]) -> None:
+        """Write each named content to a file and log it as an artifact of ``run_id``."""
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, content in files.items():
+                path = Path(tmp) / name
+                if isinstance(content, bytes):
+                    path.write_bytes(content)
+                else:
+                    path.write_text(content, encoding="utf-8")
+            self.client.log_artifacts(run_id, tmp)
+
+    def log_json(self, run_id: str, name: str, data: Any) -> None:
+        """Log ``data`` as a JSON artifact called ``name``."""
+        self.log_artifact_files(run_id, {name: json.dumps(data, indent=2, default=str)})
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)

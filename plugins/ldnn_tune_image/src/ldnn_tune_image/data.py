@@ -1,0 +1,76 @@
+"""Image data: scikit-learn's digits (shipped, 8x8 grey) or a folder of class sub-folders."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ldnn_tune import UsageError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Images as float32 ``(N, C, H, W)``, integer labels, and the class names."""
+
+    images: np.ndarray
+    labels: np.ndarray
+    classes: list[str]
+    source: str
+
+
+def load_digits_set() -> ImageSet:
+    """Return scikit-learn's 1,797 handwritten digits (8x8, 17 grey levels)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = digits.images.astype(np.float32)[:, None, :, :]
+    return ImageSet(
+        images,
+        digits.target.astype(np.int64),
+        [str(c) for c in digits.target_names],
+        "scikit-learn digits",
+    )
+
+
+def load_folder(root: Path, size: int, color: bool) -> ImageSet:
+    """Return the images under ``root/<class>/`` resized to ``size``x``size``.
+
+    Raises UsageError naming the path when the folder does not hold at least two
+    classes of readable images.
+    """
+    if not root.is_dir():
+        raise UsageError(f"data_dir {str(root)!r} is not a folder of class sub-folders")
+    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and _image_files(d))
+    if len(class_dirs) < 2:
+        raise UsageError(
+            f"data_dir {str(root)!r} needs at least 2 class sub-folders holding images "
+            f"({', '.join(IMAGE_SUFFIXES)}); found {len(class_dirs)}"
+        )
+    images, labels = [], []
+    for label, class_dir in enumerate(class_dirs):
+        for path in _image_files(class_dir):
+            images.append(_read_image(path, size, color))
+            labels.append(label)
+    return ImageSet(
+        np.stack(images),
+        np.asarray(labels, dtype=np.int64),
+        [d.name for d in class_dirs],
+        str(root),
+    )
+
+
+def _image_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _read_image(path: Path, size: int, color: bool) -> np.ndarray:
+    try:
+        with Image.open(path) as image:
+            converted = image.convert("RGB" if color else "L").resize((size, size))
+    except (OSError, UnidentifiedImageError):
+        raise UsageError(f"cannot read image {str(path)!r}") from None
+    array = np.asarray(converted, dtype=np.float32)
+    return array.transpose(2, 0, 1) if color else array[None, :, :]

@@ -1,0 +1,95 @@
+"""The image task: data, augmentation and model for ``ldnn-tune run task=image``."""
+
+from dataclasses import dataclass
+from importlib.abc import Traversable
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+
+from ldnn_tune import (
+    HParams,
+    RecipeModule,
+    Split,
+    SplitDataModule,
+    Task,
+    UsageError,
+    split_indices,
+    standardize,
+)
+from ldnn_tune.space import space_file
+from ldnn_tune_image.data import load_digits_set, load_folder
+from ldnn_tune_image.model import SmallCNN, make_augmentation
+
+
+@dataclass(frozen=True)
+class ImageOptions:
+    """Options of the image task (used when ``data_dir`` points at a folder of images)."""
+
+    image_size: int = 28  # folder images are resized to image_size x image_size
+    color: bool = False  # read folder images as RGB instead of grey
+
+    def __post_init__(self) -> None:
+        if not 4 <= self.image_size <= 512:
+            raise ValueError(f"invalid image_size={self.image_size}: must be between 4 and 512")
+
+
+class ImageTask(Task):
+    """Classify images with a small CNN; digits by default, or ``data_dir``'s class folders."""
+
+    name = "image"
+    description = "image classification: scikit-learn digits, or data_dir=FOLDER of class folders"
+    options_type = ImageOptions
+
+    def search_space(self) -> Path | Traversable:
+        """Return search_spaces/image.yaml (width, depth, augmentation strength)."""
+        return space_file("image.yaml")
+
+    def prepare(self) -> None:
+        """Load the images, split them by the study seed, standardise with train statistics."""
+        if getattr(self, "split", None) is not None:
+            return
+        opts: ImageOptions = self.options
+        images = (
+            load_folder(self.data_dir, opts.image_size, opts.color)
+            if self.data_dir is not None
+            else load_digits_set()
+        )
+        self.images = images
+        train, val, test = split_indices(images.labels, self.seed)
+        if min(len(train), len(val), len(test)) == 0:
+            raise UsageError(
+                f"data_dir {images.source!r} has too few images to split into train, "
+                "validation and test; give each class at least 5"
+            )
+        x = torch.from_numpy(images.images)
+        y = torch.from_numpy(images.labels)
+        self.split = standardize(
+            Split(x[train], y[train], x[val], y[val], x[test], y[test]), dims=(0, 2, 3)
+        )
+
+    def describe_data(self) -> str:
+        """Return the data source and split sizes."""
+        s = self.split
+        return (
+            f"data: {self.images.source}, {len(self.images.classes)} classes, "
+            f"{len(s.y_train)}/{len(s.y_val)}/{len(s.y_test)} train/val/test"
+        )
+
+    def datamodule(self, hp: HParams) -> pl.LightningDataModule:
+        """Serve the prepared split in minibatches of the trial's batch size."""
+        return SplitDataModule(self.split, hp.recipe.batch_size, seed=self.seed)
+
+    def model(self, hp: HParams) -> pl.LightningModule:
+        """Return a SmallCNN (width, depth knobs) with kornia augmentation, in the recipe."""
+        _, channels, size, _ = self.split.x_train.shape
+        net = SmallCNN(
+            in_channels=channels,
+            classes=len(self.images.classes),
+            width=hp.get_int("width", 32),
+            depth=hp.get_int("depth", 2),
+            dropout=hp.recipe.dropout,
+            size=size,
+        )
+        augment = make_augmentation(hp.get_float("aug_strength", 0.0))
+        return RecipeModule(net, hp.recipe, kind=self.kind, augment=augment)
