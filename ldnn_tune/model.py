@@ -89,6 +89,22 @@ class RecipeModule(pl.LightningModule):
         x = batch[0] if isinstance(batch, list | tuple) else batch
         return self.to_predictions(self(x))
 
+    def configure_gradient_clipping(
+        self,
+        optimizer: torch.optim.Optimizer,
+        gradient_clip_val: int | float | None = None,
+        gradient_clip_algorithm: str | None = None,
+    ) -> None:
+        """Clip the global gradient norm at ``recipe.clip_norm``; log the norm and clip rate.
+
+        ``grad_norm`` (before clipping) and ``clip_fraction`` (share of steps where clipping
+        fired) are logged as epoch means.
+        """
+        limit = self.recipe.clip_norm
+        norm = torch.nn.utils.clip_grad_norm_(self.parameters(), limit)
+        self.log("grad_norm", norm, on_step=False, on_epoch=True)
+        self.log("clip_fraction", (norm > limit).float(), on_step=False, on_epoch=True)
+
     def configure_optimizers(self) -> Any:
         """Return SGD with momentum and a divide-on-plateau schedule watching ``val_loss``."""
         optimizer = torch.optim.SGD(

@@ -65,8 +65,6 @@ def train_trial(
         max_epochs=max_epochs,
         accelerator="auto",
         devices=1,
-        gradient_clip_val=hp.recipe.clip_norm,
-        gradient_clip_algorithm="norm",
         logger=False,
         enable_progress_bar=False,
         enable_model_summary=False,

@@ -1,0 +1,136 @@
+"""The contract every task plugin passes: subclass :class:`TaskContract` in your tests.
+
+Example::
+
+    from ldnn_tune.testing.contract import TaskContract
+    from my_plugin import MyTask
+
+    class TestMyTask(TaskContract):
+        task_class = MyTask
+
+Override :meth:`TaskContract.make_task` to pass small options or a ``data_dir`` so the
+suite runs in seconds, and :meth:`TaskContract.contract_params` to pin small knob values.
+"""
+
+import dataclasses
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from ldnn_tune.config import RunConfig, field_names
+from ldnn_tune.hparams import HParams
+from ldnn_tune.knobs import LAZY_STD
+from ldnn_tune.plan import effective_space
+from ldnn_tune.task import Task, TaskKind
+from ldnn_tune.training import predict_loader, quiet_frameworks, train_trial
+
+
+class TaskContract:
+    """Checks that a task builds, trains, reports ``val_loss`` and respects the knobs."""
+
+    task_class: ClassVar[type[Task]]
+
+    def make_task(self, tmp_path: Path) -> Task:
+        """Return an unprepared task with small options; override for data or options."""
+        return self.task_class(self.task_class.options_type(), None, 0)
+
+    def contract_params(self) -> dict[str, Any]:
+        """Return knob values to pin on top of the space's defaults (e.g. a small width)."""
+        return {}
+
+    @pytest.fixture
+    def task(self, tmp_path: Path) -> Task:
+        """Return the task, prepared."""
+        quiet_frameworks()
+        task = self.make_task(tmp_path)
+        task.prepare()
+        return task
+
+    def hparams(self, task: Task, **overrides: Any) -> HParams:
+        """Return the space's defaults with the contract params and ``overrides`` applied."""
+        params = effective_space(task, None).defaults()
+        params.update(self.contract_params())
+        params.update(overrides)
+        return HParams.from_params(params)
+
+    def test_declares_name_description_and_options(self) -> None:
+        cls = self.task_class
+        assert cls.name and cls.name.isidentifier()
+        assert cls.description and "\n" not in cls.description
+        assert dataclasses.is_dataclass(cls.options_type)
+        assert isinstance(cls.kind, TaskKind)
+
+    def test_options_do_not_shadow_host_keys(self) -> None:
+        shadowed = set(field_names(self.task_class.options_type)) & set(field_names(RunConfig))
+        assert not shadowed, f"task options shadow host keys: {shadowed}"
+
+    def test_search_space_loads_with_valid_defaults(self, task: Task) -> None:
+        space = effective_space(task, None)
+        assert "lr" in space.names
+        overlap = set(space.names) & set(field_names(RunConfig))
+        assert not overlap, f"knobs shadow host keys: {overlap}"
+        for name, value in space.defaults().items():
+            dist = space[name].distribution
+            assert dist._contains(dist.to_internal_repr(value)), name
+
+    def test_prepare_can_be_called_again(self, task: Task) -> None:
+        task.prepare()
+
+    def test_trains_one_epoch_and_reports_val_loss(self, task: Task) -> None:
+        outcome = train_trial(task, self.hparams(task), seed=0, max_epochs=1, min_lr=1e-12)
+        assert np.isfinite(outcome.best_val_loss)
+        assert outcome.best_epoch == 0
+        preds = outcome.predictions
+        assert len(preds["val_predictions"]) == len(preds["val_targets"]) > 0
+        assert len(preds["test_predictions"]) == len(preds["test_targets"]) > 0
+        assert abs(outcome.val_scores["loss"] - outcome.best_val_loss) < 1e-3
+
+    def test_uses_lr_momentum_and_batch_size(self, task: Task) -> None:
+        hp = self.hparams(task, lr=0.037, momentum=0.5, batch_size=32)
+        model = task.model(hp)
+        optimizer = model.configure_optimizers()["optimizer"]
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(0.037)
+        assert optimizer.param_groups[0]["momentum"] == pytest.approx(0.5)
+        assert task.datamodule(hp).train_dataloader().batch_size == 32
+
+    def test_dropout_knob_reaches_the_model_and_is_off_in_eval(self, task: Task) -> None:
+        model = task.model(self.hparams(task, dropout=0.4))
+        dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
+        assert dropouts and all(m.p == pytest.approx(0.4) for m in dropouts)
+        loader = task.datamodule(self.hparams(task)).val_dataloader()
+        first, _ = predict_loader(model, loader)
+        second, _ = predict_loader(model, loader)
+        np.testing.assert_array_equal(first, second)
+
+    def test_lazy_init_is_two_hundredths(self, task: Task) -> None:
+        model = task.model(self.hparams(task, init="lazy"))
+        weights = torch.cat([
+            m.weight.detach().flatten() for m in model.modules()
+            if isinstance(m, nn.Linear | nn.Conv1d | nn.Conv2d)
+        ])
+        assert weights.std().item() == pytest.approx(LAZY_STD, rel=0.2)
+
+    def test_scaled_init_follows_fan_in(self, task: Task) -> None:
+        model = task.model(self.hparams(task, init="scaled", init_scale=0.5))
+        for layer in model.modules():
+            if isinstance(layer, nn.Linear | nn.Conv1d | nn.Conv2d) and layer.weight.numel() > 200:
+                expected = 0.5 / layer.weight[0].numel() ** 0.5
+                assert layer.weight.std().item() == pytest.approx(expected, rel=0.25)
+
+    def test_same_seed_same_split_and_model(self, tmp_path: Path) -> None:
+        first, second = self.make_task(tmp_path), self.make_task(tmp_path)
+        first.prepare()
+        second.prepare()
+        hp = self.hparams(first)
+        a = next(iter(first.datamodule(hp).val_dataloader()))
+        b = next(iter(second.datamodule(hp).val_dataloader()))
+        torch.testing.assert_close(a[0], b[0])
+        torch.manual_seed(0)
+        wa = next(iter(first.model(hp).parameters())).detach().clone()
+        torch.manual_seed(0)
+        wb = next(iter(second.model(hp).parameters())).detach().clone()
+        torch.testing.assert_close(wa, wb)
