@@ -1,7 +1,10 @@
 """The plugin manager: hookspecs, blocked plugins, entry points, and a typed view of tasks."""
 
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import cast
 
 import lightning.pytorch as pl
@@ -15,18 +18,36 @@ from ldnn_tune.task import Task
 BLOCK_ENV = "LDNN_TUNE_BLOCK_PLUGINS"
 
 
-def get_plugin_manager(extra_plugins: tuple[object, ...] = ()) -> pluggy.PluginManager:
+def _warn_on_stderr(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def get_plugin_manager(
+    extra_plugins: tuple[object, ...] = (), warn: Callable[[str], None] = _warn_on_stderr
+) -> pluggy.PluginManager:
     """Return a new plugin manager with every installed ``ldnn_tune`` plugin loaded.
 
     Plugins named (by entry-point name) in the comma-separated environment variable
-    ``LDNN_TUNE_BLOCK_PLUGINS`` are not loaded. ``extra_plugins`` are registered too, for
-    tests and programs that embed ldnn-tune.
+    ``LDNN_TUNE_BLOCK_PLUGINS`` are not loaded. A plugin that fails to import is skipped
+    with a one-line ``warn``ing, so one broken package does not take the others down.
+    ``extra_plugins`` are registered too, for tests and programs that embed ldnn-tune.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     for name in os.environ.get(BLOCK_ENV, "").split(","):
         if name.strip():
             pm.set_blocked(name.strip())
+    for entry_point in entry_points(group=hookspecs.PROJECT):
+        if pm.is_blocked(entry_point.name):
+            continue
+        try:
+            entry_point.load()
+        except Exception as error:
+            pm.set_blocked(entry_point.name)
+            warn(
+                f"plugin {entry_point.name!r} ({entry_point.value}) failed to load: "
+                f"{type(error).__name__}: {error}; block it with {BLOCK_ENV}={entry_point.name}"
+            )
     pm.load_setuptools_entrypoints(hookspecs.PROJECT)
     for plugin in extra_plugins:
         pm.register(plugin)

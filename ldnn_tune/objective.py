@@ -88,7 +88,9 @@ class Objective:
         for key, value in summary.items():
             trial.set_user_attr(key, value)
         trial.set_user_attr("stop_reason", out.stop_reason)
-        self.tracker.log_metrics(run_id, summary, step=out.epochs_run)
+        # "best_" keeps the best epoch's values apart from the per-epoch val_* curves
+        final = {f"best_{k}" if k.startswith("val_") else k: v for k, v in summary.items()}
+        self.tracker.log_metrics(run_id, final, step=out.epochs_run)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **out.predictions)  # type: ignore[arg-type]
         self.tracker.log_artifact_files(

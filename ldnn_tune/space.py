@@ -187,7 +187,8 @@ def _read_yaml(source: SpaceSource) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise UsageError(f"malformed YAML in {source}{where}: {exc.__class__.__name__}") from None
+        problem = getattr(exc, "problem", None) or exc.__class__.__name__
+        raise UsageError(f"malformed YAML in {source}{where}: {problem}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -14,7 +14,7 @@ suite runs in seconds, and :meth:`TaskContract.contract_params` to pin small kno
 
 import dataclasses
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import pytest
@@ -58,6 +58,7 @@ class TaskContract:
         return HParams.from_params(params)
 
     def test_declares_name_description_and_options(self) -> None:
+        """Contract: the task declares name description and options."""
         cls = self.task_class
         assert cls.name and cls.name.isidentifier()
         assert cls.description and "\n" not in cls.description
@@ -65,10 +66,12 @@ class TaskContract:
         assert isinstance(cls.kind, TaskKind)
 
     def test_options_do_not_shadow_host_keys(self) -> None:
+        """Contract: the task options do not shadow host keys."""
         shadowed = set(field_names(self.task_class.options_type)) & set(field_names(RunConfig))
         assert not shadowed, f"task options shadow host keys: {shadowed}"
 
     def test_search_space_loads_with_valid_defaults(self, task: Task) -> None:
+        """Contract: the task search space loads with valid defaults."""
         space = effective_space(task, None)
         assert "lr" in space.names
         overlap = set(space.names) & set(field_names(RunConfig))
@@ -78,9 +81,11 @@ class TaskContract:
             assert dist._contains(dist.to_internal_repr(value)), name
 
     def test_prepare_can_be_called_again(self, task: Task) -> None:
+        """Contract: the task prepare can be called again."""
         task.prepare()
 
     def test_trains_one_epoch_and_reports_val_loss(self, task: Task) -> None:
+        """Contract: the task trains one epoch and reports val loss."""
         outcome = train_trial(task, self.hparams(task), seed=0, max_epochs=1, min_lr=1e-12)
         assert np.isfinite(outcome.best_val_loss)
         assert outcome.best_epoch == 0
@@ -90,14 +95,16 @@ class TaskContract:
         assert abs(outcome.val_scores["loss"] - outcome.best_val_loss) < 1e-3
 
     def test_uses_lr_momentum_and_batch_size(self, task: Task) -> None:
+        """Contract: the task uses lr momentum and batch size."""
         hp = self.hparams(task, lr=0.037, momentum=0.5, batch_size=32)
         model = task.model(hp)
-        optimizer = model.configure_optimizers()["optimizer"]
+        optimizer = cast(dict[str, Any], model.configure_optimizers())["optimizer"]
         assert optimizer.param_groups[0]["lr"] == pytest.approx(0.037)
         assert optimizer.param_groups[0]["momentum"] == pytest.approx(0.5)
         assert task.datamodule(hp).train_dataloader().batch_size == 32
 
     def test_dropout_knob_reaches_the_model_and_is_off_in_eval(self, task: Task) -> None:
+        """Contract: the task dropout knob reaches the model and is off in eval."""
         model = task.model(self.hparams(task, dropout=0.4))
         dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
         assert dropouts and all(m.p == pytest.approx(0.4) for m in dropouts)
@@ -107,14 +114,19 @@ class TaskContract:
         np.testing.assert_array_equal(first, second)
 
     def test_lazy_init_is_two_hundredths(self, task: Task) -> None:
+        """Contract: the task lazy init is two hundredths."""
         model = task.model(self.hparams(task, init="lazy"))
-        weights = torch.cat([
-            m.weight.detach().flatten() for m in model.modules()
-            if isinstance(m, nn.Linear | nn.Conv1d | nn.Conv2d)
-        ])
+        weights = torch.cat(
+            [
+                m.weight.detach().flatten()
+                for m in model.modules()
+                if isinstance(m, nn.Linear | nn.Conv1d | nn.Conv2d)
+            ]
+        )
         assert weights.std().item() == pytest.approx(LAZY_STD, rel=0.2)
 
     def test_scaled_init_follows_fan_in(self, task: Task) -> None:
+        """Contract: the task scaled init follows fan in."""
         model = task.model(self.hparams(task, init="scaled", init_scale=0.5))
         for layer in model.modules():
             if isinstance(layer, nn.Linear | nn.Conv1d | nn.Conv2d) and layer.weight.numel() > 200:
@@ -122,6 +134,7 @@ class TaskContract:
                 assert layer.weight.std().item() == pytest.approx(expected, rel=0.25)
 
     def test_same_seed_same_split_and_model(self, tmp_path: Path) -> None:
+        """Contract: the task same seed same split and model."""
         first, second = self.make_task(tmp_path), self.make_task(tmp_path)
         first.prepare()
         second.prepare()

@@ -1,5 +1,6 @@
-from ldnn_tune.testing.contract import TaskContract
 from ldnn_tune_image import ImageTask
+
+from ldnn_tune.testing.contract import TaskContract
 
 
 class TestImageTask(TaskContract):

@@ -1,0 +1,34 @@
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+CLI = str(Path(sys.executable).with_name("ldnn-tune"))
+
+
+def run_cli(cwd: Path, *words: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``ldnn-tune`` console script in ``cwd``."""
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [CLI, *words], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Return a runner of the real CLI with ``tmp_path`` as working directory."""
+    return lambda *words, **kw: run_cli(tmp_path, *words, **kw)
+
+
+def assert_usage_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    """Assert exit code 2 and a single ``error:`` line containing ``needles``, no traceback."""
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2, result.stderr
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr + result.stdout
+    for needle in needles:
+        assert needle in lines[0]

@@ -1,0 +1,81 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from ldnn_tune_image import ImageOptions, ImageTask
+from ldnn_tune_image.model import make_augmentation
+from PIL import Image
+
+from ldnn_tune import HParams, UsageError
+
+
+def make_folder(root: Path, classes: int = 2, per_class: int = 6, size: int = 12) -> Path:
+    rng = np.random.default_rng(0)
+    for c in range(classes):
+        (root / f"class{c}").mkdir(parents=True)
+        for i in range(per_class):
+            pixels = (rng.random((size, size)) * 255).astype(np.uint8)
+            Image.fromarray(pixels).save(root / f"class{c}" / f"{i}.png")
+    return root
+
+
+def test_digits_by_default_split_by_seed() -> None:
+    task = ImageTask(ImageOptions(), None, seed=3)
+    task.prepare()
+    s = task.split
+    assert s.x_train.shape[1:] == (1, 8, 8)
+    assert len(s.y_train) + len(s.y_val) + len(s.y_test) == 1797
+    assert set(s.y_test.tolist()) == set(range(10))
+
+
+def test_folder_of_class_folders_is_read_and_resized(tmp_path: Path) -> None:
+    task = ImageTask(ImageOptions(image_size=16), make_folder(tmp_path / "data"), seed=0)
+    task.prepare()
+    assert task.images.classes == ["class0", "class1"]
+    assert task.split.x_train.shape[1:] == (1, 16, 16)
+    model = task.model(HParams(extra={"width": 8, "depth": 2}))
+    assert model(task.split.x_val).shape == (len(task.split.y_val), 2)
+
+
+def test_color_option_reads_three_channels(tmp_path: Path) -> None:
+    task = ImageTask(ImageOptions(image_size=8, color=True), make_folder(tmp_path / "d"), 0)
+    task.prepare()
+    assert task.split.x_train.shape[1] == 3
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        (lambda root: root.mkdir(), "needs at least 2 class sub-folders"),
+        (lambda root: make_folder(root, classes=1), "found 1"),
+        (
+            lambda root: (make_folder(root), (root / "class0" / "bad.png").write_text("no")),
+            "cannot read image",
+        ),
+        (lambda root: make_folder(root, per_class=2), "too few images"),
+        (lambda root: (root.parent.mkdir(exist_ok=True), root.write_text("x")), "is not a folder"),
+    ],
+)
+def test_bad_folders_are_one_line_errors(tmp_path: Path, setup, message: str) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "data"
+    setup(root)
+    with pytest.raises(UsageError, match=message):
+        ImageTask(ImageOptions(), root, seed=0).prepare()
+
+
+def test_augmentation_moves_training_batches_only() -> None:
+    task = ImageTask(ImageOptions(), None, seed=0)
+    task.prepare()
+    model = task.model(HParams(extra={"aug_strength": 1.0}))
+    assert make_augmentation(0.0) is None
+    x = task.split.x_train[:16]
+    torch.manual_seed(0)
+    assert not torch.allclose(model.augment(x), x)  # type: ignore[misc]
+    model.eval()
+    torch.testing.assert_close(model.predict_step((x,), 0), model.predict_step((x,), 0))
+
+
+def test_invalid_image_size_option() -> None:
+    with pytest.raises(ValueError, match="image_size=2"):
+        ImageOptions(image_size=2)

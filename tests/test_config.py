@@ -1,0 +1,75 @@
+from pathlib import Path
+
+import pytest
+
+from ldnn_tune.config import RunConfig, build_typed, split_words
+from ldnn_tune.errors import UsageError
+from ldnn_tune.timespan import parse_timespan
+
+
+def test_split_words() -> None:
+    assert split_words(["a=1", "storage=postgresql://h/db?x=y"]) == {
+        "a": "1",
+        "storage": "postgresql://h/db?x=y",
+    }
+
+
+@pytest.mark.parametrize(
+    ("words", "message"),
+    [
+        (["trials"], "expected key=value, got 'trials'"),
+        (["=3"], "expected key=value"),
+        (["a=1", "a=2"], "a given twice"),
+    ],
+)
+def test_split_words_rejects(words: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        split_words(words)
+
+
+def test_build_typed_converts_by_field_type() -> None:
+    config = build_typed(
+        RunConfig,
+        {
+            "task": "image",
+            "trials": "3",
+            "study": "007",
+            "space": "s.yaml",
+            "min_lr": "1e-5",
+            "data_dir": "none",
+        },
+    )
+    assert config.trials == 3
+    assert config.study == "007"
+    assert config.space == Path("s.yaml")
+    assert config.min_lr == 1e-5
+    assert config.data_dir is None
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"trials": "abc"}, "invalid value 'abc' for trials: expected an integer"),
+        ({"trials": "-2"}, "invalid trials=-2: must be at least 1"),
+        ({"epochs": "0"}, "invalid epochs=0"),
+        ({"sampler": "grid"}, "invalid sampler 'grid'; choose from cmaes, gp, qmc, random, tpe"),
+        ({"pruner": "x"}, "invalid pruner 'x'; choose from hyperband, median, none, sha"),
+        ({"timeout": "soon"}, "invalid timeout 'soon'"),
+        ({"min_lr": "-1"}, "invalid min_lr=-1.0"),
+    ],
+)
+def test_build_typed_rejects(values: dict[str, str], message: str) -> None:
+    with pytest.raises(UsageError, match=message.replace("(", r"\(")):
+        build_typed(RunConfig, {"task": "image", **values})
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("600", 600), ("90s", 90), ("10m", 600), ("1.5h", 5400), ("1d", 86400)]
+)
+def test_parse_timespan(text: str, seconds: float) -> None:
+    assert parse_timespan(text) == seconds
+
+
+def test_timeout_none_means_no_limit() -> None:
+    assert build_typed(RunConfig, {"task": "t", "timeout": "none"}).timeout_seconds is None
+    assert build_typed(RunConfig, {"task": "t"}).timeout_seconds == 600

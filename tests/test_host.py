@@ -1,0 +1,76 @@
+from pathlib import Path
+
+import lightning.pytorch as pl
+import pytest
+
+from ldnn_tune import HParams, Task, hookimpl
+from ldnn_tune.errors import UsageError
+from ldnn_tune.host import BLOCK_ENV, Host, get_plugin_manager
+from ldnn_tune.testing import BoringOptions, BoringTask
+
+
+class BoringPlugin:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> list[type[Task]]:
+        return [BoringTask]
+
+
+class MarkerCallback(pl.Callback):
+    pass
+
+
+class CallbackPlugin:
+    @hookimpl
+    def ldnn_tune_trial_callbacks(self, task: Task, hp: HParams) -> list[pl.Callback]:
+        return [MarkerCallback()]
+
+
+def test_builtin_image_task_loads_through_its_entry_point() -> None:
+    entry = Host(get_plugin_manager()).task("image")
+    assert entry.package.startswith("ldnn-tune-image ")
+    assert entry.plugin == "image"
+
+
+def test_blocked_plugin_is_not_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(BLOCK_ENV, "image, other")
+    host = Host(get_plugin_manager())
+    assert "image" not in host.tasks()
+    with pytest.raises(UsageError, match="unknown task 'image'"):
+        host.task("image")
+
+
+def test_unknown_task_names_the_installed_ones() -> None:
+    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
+    with pytest.raises(UsageError, match=r"unknown task 'speach'; installed: .*boring.*image"):
+        host.task("speach")
+
+
+def test_a_task_name_provided_twice_is_an_error() -> None:
+    class Again(BoringPlugin):
+        pass
+
+    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(), Again())))
+    with pytest.raises(UsageError, match="task 'boring' is provided twice"):
+        host.tasks()
+
+
+def test_trial_callbacks_hook_collects_every_plugins_callbacks(tmp_path: Path) -> None:
+    host = Host(get_plugin_manager(extra_plugins=(CallbackPlugin(),)))
+    task = BoringTask(BoringOptions(), None, 0)
+    callbacks = host.trial_callbacks(task, HParams())
+    assert [type(c) for c in callbacks] == [MarkerCallback]
+
+
+def test_a_plugin_that_fails_to_import_is_skipped_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = tmp_path / "broken_plugin-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[ldnn_tune]\nbroken = no_such_module_xyz\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    warnings: list[str] = []
+    host = Host(get_plugin_manager(warn=warnings.append))
+    assert "image" in host.tasks()
+    assert len(warnings) == 1
+    assert "plugin 'broken'" in warnings[0] and "ModuleNotFoundError" in warnings[0]

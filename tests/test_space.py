@@ -1,0 +1,125 @@
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution
+
+from ldnn_tune.errors import UsageError
+from ldnn_tune.hparams import Recipe
+from ldnn_tune.space import load_space, space_file
+
+
+def write(tmp_path: Path, text: str, name: str = "space.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_recipe_space_defaults_are_the_article_values() -> None:
+    space = load_space([space_file("recipe.yaml")])
+    defaults = space.defaults()
+    assert defaults == {
+        "lr": 0.1,
+        "lr_factor": 2,
+        "lr_patience": 2,
+        "init": "lazy",
+        "dropout": 0.0,
+        "batch_size": 128,
+        "clip_norm": 10.0,
+        "momentum": 0.9,
+    }
+    recipe = Recipe()
+    for name, value in defaults.items():
+        assert getattr(recipe, name) == value
+    assert "init_scale" not in defaults  # conditional on init=scaled
+
+
+def test_recipe_space_has_the_article_ranges() -> None:
+    space = load_space([space_file("recipe.yaml")])
+    lr = space["lr"].distribution
+    assert isinstance(lr, FloatDistribution) and lr.log and lr.low < 0.1 < lr.high
+    factor = space["lr_factor"].distribution
+    assert isinstance(factor, CategoricalDistribution) and set(factor.choices) == {2, 5}
+    assert space["init_scale"].when == {"init": ("scaled",)}
+
+
+def test_conditional_knob_is_sampled_only_when_its_parent_matches() -> None:
+    space = load_space([space_file("recipe.yaml")])
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    seen = []
+    for _ in range(20):
+        trial = study.ask()
+        params = space.sample(trial)
+        seen.append(params["init"])
+        assert ("init_scale" in params) == (params["init"] == "scaled")
+        study.tell(trial, 0.0)
+    assert set(seen) == {"lazy", "scaled"}
+
+
+def test_later_files_override_and_null_removes(tmp_path: Path) -> None:
+    user = write(
+        tmp_path,
+        "lr: {type: float, low: 0.001, high: 2, log: true, default: 0.5}\nmomentum: null\n",
+    )
+    space = load_space([space_file("recipe.yaml"), user])
+    assert space["lr"].default == 0.5
+    assert "momentum" not in space.names
+
+
+def test_fix_pins_a_knob_to_one_value() -> None:
+    space = load_space([space_file("recipe.yaml")]).fix({"lr": "0.3", "batch_size": "64"})
+    assert space["lr"].distribution == CategoricalDistribution([0.3])
+    assert space.defaults()["batch_size"] == 64
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("abc", "invalid value 'abc' for lr: expected float"),
+        ("5", "lr=5 is outside the search space [0.01, 1]"),
+    ],
+)
+def test_fix_rejects_bad_numbers(raw: str, message: str) -> None:
+    space = load_space([space_file("recipe.yaml")])
+    with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        space.fix({"lr": raw})
+
+
+def test_fix_rejects_unknown_choice_and_names_the_choices() -> None:
+    space = load_space([space_file("recipe.yaml")])
+    with pytest.raises(UsageError, match="invalid value 'he' for init; choose from lazy, scaled"):
+        space.fix({"init": "he"})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lr: [", "malformed YAML"),
+        ("- 1\n- 2\n", "expected a mapping"),
+        ("lr: {type: floaty, low: 0, high: 1, default: 0}", "invalid type 'floaty'"),
+        ("lr: {type: float, low: 1, high: 0, default: 0.5}", "low 1 is greater than high 0"),
+        ("lr: {type: float, low: 0, high: 1, default: 3}", "default 3 is outside"),
+        ("lr: {type: float, low: 0, high: 1}", "missing 'default'"),
+        ("lr: {type: float, low: 0, high: 1, default: 0, colour: red}", "unknown field 'colour'"),
+        (
+            "a: {type: int, low: 0, high: 3, default: 1, when: {zz: x}}",
+            "not an earlier categorical",
+        ),
+        (
+            "a: {type: categorical, choices: [x, y], default: x}\n"
+            "b: {type: int, low: 0, high: 3, default: 1, when: {a: z}}",
+            "'when' value 'z'",
+        ),
+        ("lr: {type: float, low: 0, high: 1, log: true, default: 0.5}", "knob 'lr'"),
+    ],
+)
+def test_invalid_space_files_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(UsageError) as error:
+        load_space([write(tmp_path, text)])
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_missing_space_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="does not exist"):
+        load_space([tmp_path / "nope.yaml"])

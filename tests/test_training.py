@@ -1,0 +1,96 @@
+import math
+
+import lightning.pytorch as pl
+import numpy as np
+import optuna
+import pytest
+import torch
+
+from ldnn_tune.hparams import HParams, Recipe
+from ldnn_tune.seeds import trial_seed
+from ldnn_tune.testing import BoringOptions, BoringTask
+from ldnn_tune.training import quiet_frameworks, train_trial
+
+
+@pytest.fixture
+def task() -> BoringTask:
+    quiet_frameworks()
+    task = BoringTask(BoringOptions(), None, seed=0)
+    task.prepare()
+    return task
+
+
+def test_inputs_are_standardised_with_train_statistics(task: BoringTask) -> None:
+    x = task.split.x_train
+    assert torch.allclose(x.mean(0), torch.zeros(x.shape[1]), atol=1e-4)
+    assert torch.allclose(x.std(0), torch.ones(x.shape[1]), atol=1e-4)
+    assert abs(float(task.split.x_val.mean())) < 0.5  # same shift, not refitted
+
+
+def test_training_learns_and_keeps_the_best_epoch(task: BoringTask) -> None:
+    hp = HParams(Recipe(init="scaled", init_scale=1.0, lr=0.1), {"width": 16})
+    out = train_trial(task, hp, seed=1, max_epochs=8, min_lr=1e-9)
+    assert out.val_scores["acc"] > 0.9
+    assert out.best_val_loss == pytest.approx(out.val_scores["loss"], abs=1e-4)
+    assert 0 <= out.best_epoch < 8
+
+
+def test_same_trial_seed_reproduces_the_validation_loss(task: BoringTask) -> None:
+    hp = HParams(Recipe(dropout=0.3, init="scaled"), {"width": 16})
+    first = train_trial(task, hp, seed=trial_seed(0, 5), max_epochs=3, min_lr=1e-9)
+    second = train_trial(task, hp, seed=trial_seed(0, 5), max_epochs=3, min_lr=1e-9)
+    assert first.best_val_loss == second.best_val_loss
+    np.testing.assert_array_equal(
+        first.predictions["val_predictions"], second.predictions["val_predictions"]
+    )
+
+
+def test_trial_seeds_differ_by_trial_and_study() -> None:
+    seeds = {trial_seed(s, n) for s in range(3) for n in range(50)}
+    assert len(seeds) == 150
+
+
+def test_lr_is_divided_on_plateau_and_training_stops_at_the_floor(task: BoringTask) -> None:
+    lrs: list[float] = []
+
+    class RecordLr(pl.Callback):
+        def on_train_epoch_start(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+            lrs.append(trainer.optimizers[0].param_groups[0]["lr"])
+
+    # lr so small that validation loss cannot improve: every epoch is a plateau
+    hp = HParams(Recipe(lr=1e-7, lr_factor=5, lr_patience=1), {"width": 8})
+    out = train_trial(task, hp, seed=0, max_epochs=30, min_lr=1e-8, callbacks=[RecordLr()])
+    assert lrs[0] == pytest.approx(1e-7)
+    assert min(lrs) == pytest.approx(1e-7 / 25)
+    assert out.stop_reason.startswith("lr below min_lr")
+    assert out.epochs_run < 30
+
+
+def test_gradient_clipping_fires_and_is_measured(task: BoringTask) -> None:
+    metrics: dict[str, float] = {}
+
+    class Grab(pl.Callback):
+        def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
+            metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
+
+    hp = HParams(Recipe(clip_norm=1e-4, init="scaled"), {"width": 8})
+    train_trial(task, hp, seed=0, max_epochs=1, min_lr=1e-9, callbacks=[Grab()])
+    assert metrics["clip_fraction"] == 1.0
+    assert metrics["grad_norm"] > 1e-4
+
+
+def test_pruning_callback_raises_trial_pruned(task: BoringTask) -> None:
+    from optuna_integration import PyTorchLightningPruningCallback
+
+    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=0.0))
+    trial = study.ask()
+    with pytest.raises(optuna.TrialPruned):
+        train_trial(
+            task,
+            HParams(),
+            seed=0,
+            max_epochs=3,
+            min_lr=1e-9,
+            callbacks=[PyTorchLightningPruningCallback(trial, monitor="val_loss")],
+        )
+    assert math.isfinite(trial.storage.get_trial(trial._trial_id).intermediate_values[0])
