@@ -3,7 +3,14 @@
 Public names for plugin authors and programs that embed ldnn-tune.
 """
 
-from ldnn_tune.data import Split, SplitDataModule, split_indices, standardize
+from ldnn_tune.data import (
+    Split,
+    SplitDataModule,
+    Standardizer,
+    apply_standardizer,
+    split_indices,
+    standardize,
+)
 from ldnn_tune.errors import UsageError
 from ldnn_tune.hookspecs import hookimpl
 from ldnn_tune.hparams import HParams, Recipe
@@ -18,10 +25,12 @@ __all__ = [
     "RecipeModule",
     "Split",
     "SplitDataModule",
+    "Standardizer",
     "Task",
     "TaskKind",
     "UsageError",
     "apply_init",
+    "apply_standardizer",
     "hookimpl",
     "init_std",
     "split_indices",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from ldnn_tune.config import build_typed, split_words
+from ldnn_tune.config import EnsembleConfig, build_typed, field_names, split_words
 from ldnn_tune.errors import UsageError, choices_text
 from ldnn_tune.host import Host, get_plugin_manager
 
@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
         "run": "tune a task: ldnn-tune run task=image [trials=20 timeout=10m lr=0.1 ...]",
         "tasks": "list the installed task plugins",
         "space": "print the effective search space: ldnn-tune space task=image [space=FILE]",
+        "ensemble": "ensemble a study's best trials: ldnn-tune ensemble study=NAME "
+        "[top_k=5 method=average|greedy storage=URL mlflow=URI]",
+        "predict": "run a saved ensemble on files: ldnn-tune predict model=RUN_ID_OR_FOLDER "
+        "input=FILE[,FILE...] [mlflow=URI output=FILE.csv]",
         "ui": "serve the MLflow UI on 127.0.0.1: ldnn-tune ui [mlflow=URI port=5000]",
     }
     for name, text in helps.items():
@@ -95,6 +99,43 @@ def cmd_space(words: Sequence[str], console: Console) -> int:
     return 0
 
 
+def cmd_ensemble(words: Sequence[str], console: Console) -> int:
+    """Ensemble the best trials of an existing study and log the ensemble to MLflow."""
+    from ldnn_tune.ensembling import ensemble_study, print_ensemble
+    from ldnn_tune.study import load_existing_study
+    from ldnn_tune.tracking import StudyTracker
+    from ldnn_tune.training import quiet_frameworks
+
+    config = build_typed(EnsembleConfig, _known(words, field_names(EnsembleConfig)))
+    if not config.study:
+        raise UsageError("missing study=NAME")
+    quiet_frameworks()
+    study = load_existing_study(config.study, config.storage)
+    tracker = StudyTracker(config.mlflow, experiment=config.study)
+    report = ensemble_study(study, tracker, config.top_k, config.method)
+    print_ensemble(console, report, config.top_k)
+    return 0
+
+
+def cmd_predict(words: Sequence[str], console: Console) -> int:
+    """Run a saved ensemble on input files the task can read."""
+    from ldnn_tune.predicting import PredictConfig, predict
+    from ldnn_tune.training import quiet_frameworks
+
+    config = build_typed(PredictConfig, _known(words, field_names(PredictConfig)))
+    quiet_frameworks()
+    predict(config, Host(get_plugin_manager()), console)
+    return 0
+
+
+def _known(words: Sequence[str], valid: Sequence[str]) -> dict[str, str]:
+    values = split_words(words)
+    for key in values:
+        if key not in valid:
+            raise UsageError(f"unknown key {key!r}; valid: {choices_text(valid)}")
+    return values
+
+
 @dataclass
 class UiConfig:
     """Options of ``ldnn-tune ui``."""
@@ -109,12 +150,7 @@ class UiConfig:
 
 def cmd_ui(words: Sequence[str], console: Console) -> int:
     """Serve the MLflow UI for the tracking store on 127.0.0.1 until interrupted."""
-    values = split_words(words)
-    valid = ("mlflow", "port")
-    for key in values:
-        if key not in valid:
-            raise UsageError(f"unknown key {key!r}; valid: {choices_text(valid)}")
-    config = build_typed(UiConfig, values)
+    config = build_typed(UiConfig, _known(words, ("mlflow", "port")))
     console.print(f"MLflow UI for {config.mlflow} at http://127.0.0.1:{config.port} (Ctrl-C stops)")
     command = [
         sys.executable,
@@ -136,4 +172,11 @@ def _no_words(command: str, words: Sequence[str]) -> None:
         raise UsageError(f"{command} takes no arguments, got {words[0]!r}")
 
 
-COMMANDS = {"run": cmd_run, "tasks": cmd_tasks, "space": cmd_space, "ui": cmd_ui}
+COMMANDS = {
+    "run": cmd_run,
+    "tasks": cmd_tasks,
+    "space": cmd_space,
+    "ensemble": cmd_ensemble,
+    "predict": cmd_predict,
+    "ui": cmd_ui,
+}

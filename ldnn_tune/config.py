@@ -40,11 +40,14 @@ class RunConfig:
     data_dir: Path | None = None
     min_lr: float = 1e-4  # stop a trial once its LR has been divided below this
     top: int = 5  # rows of the summary table
+    ensemble: str = "average"  # how the top trials are combined at the end: average, greedy, none
+    top_k: int = 5  # how many of the best trials the ensemble may use
 
     def __post_init__(self) -> None:
         require_choice("sampler", self.sampler, SAMPLERS)
         require_choice("pruner", self.pruner, PRUNERS)
-        for name in ("trials", "epochs", "top"):
+        require_choice("ensemble", self.ensemble, ENSEMBLE_METHODS)
+        for name in ("trials", "epochs", "top", "top_k"):
             if getattr(self, name) < 1:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be at least 1")
         if self.min_lr <= 0:
@@ -63,6 +66,22 @@ class RunConfig:
     def study_name(self) -> str:
         """Return the study name: ``study=`` or else the task's name."""
         return self.study or self.task
+
+
+@dataclasses.dataclass
+class EnsembleConfig:
+    """Everything ``ldnn-tune ensemble`` takes."""
+
+    study: str = ""
+    storage: str = "sqlite:///ldnn_tune.db"
+    mlflow: str = "sqlite:///mlflow.db"
+    top_k: int = 5
+    method: str = "average"
+
+    def __post_init__(self) -> None:
+        require_choice("method", self.method, ENSEMBLE_METHODS[:2])
+        if self.top_k < 1:
+            raise UsageError(f"invalid top_k={self.top_k}: must be at least 1")
 
 
 def require_choice(key: str, value: str, choices: Iterable[str]) -> None:
@@ -96,6 +115,7 @@ def build_typed(schema: type[T], values: Mapping[str, str]) -> T:
     in the schema's ``__post_init__`` raising ValueError become UsageErrors too.
     """
     conf = OmegaConf.structured(schema)
+    OmegaConf.set_readonly(conf, False)  # frozen dataclasses give read-only configs
     hints = get_type_hints(schema)
     for key, raw in values.items():
         try:

@@ -38,20 +38,42 @@ def split_indices(
     return tuple(np.sort(np.asarray(p, dtype=np.int64)) for p in parts)  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class Standardizer:
+    """Shift and scale fitted on training inputs, kept to apply to any later input."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    @classmethod
+    def fit(cls, x_train: torch.Tensor, dims: tuple[int, ...]) -> "Standardizer":
+        """Fit on ``x_train``, reducing over ``dims`` (e.g. ``(0, 2, 3)`` per image channel)."""
+        mean = x_train.mean(dim=dims, keepdim=True)
+        std = x_train.std(dim=dims, keepdim=True).clamp_min(STD_FLOOR)
+        return cls(mean, std)
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """Return ``x`` shifted and scaled like the training inputs."""
+        return (x - self.mean) / self.std
+
+
 def standardize(split: Split, dims: tuple[int, ...]) -> Split:
     """Return ``split`` with inputs shifted and scaled to zero mean, unit variance.
 
     Statistics come from the training inputs only, reduced over ``dims`` (e.g. ``(0, 2, 3)``
     for per-channel image statistics).
     """
-    mean = split.x_train.mean(dim=dims, keepdim=True)
-    std = split.x_train.std(dim=dims, keepdim=True).clamp_min(STD_FLOOR)
+    return apply_standardizer(split, Standardizer.fit(split.x_train, dims))
+
+
+def apply_standardizer(split: Split, standardizer: Standardizer) -> Split:
+    """Return ``split`` with every part's inputs passed through ``standardizer``."""
     return Split(
-        (split.x_train - mean) / std,
+        standardizer(split.x_train),
         split.y_train,
-        (split.x_val - mean) / std,
+        standardizer(split.x_val),
         split.y_val,
-        (split.x_test - mean) / std,
+        standardizer(split.x_test),
         split.y_test,
     )
 

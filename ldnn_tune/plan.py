@@ -28,6 +28,7 @@ class RunPlan:
         """Return what must match for a study to be continued: task, seed, options, data."""
         return {
             "task": self.task.name,
+            "kind": str(self.task.kind),
             "seed": self.config.seed,
             "options": {k: str(v) for k, v in dataclasses.asdict(self.task.options).items()},
             "data_dir": str(self.config.data_dir.resolve()) if self.config.data_dir else None,

@@ -6,6 +6,7 @@ import optuna
 from optuna.study import MaxTrialsCallback
 from rich.console import Console
 
+from ldnn_tune.ensembling import ensemble_study, print_ensemble
 from ldnn_tune.host import Host
 from ldnn_tune.objective import Objective
 from ldnn_tune.plan import RunPlan
@@ -65,6 +66,9 @@ def run_study(plan: RunPlan, host: Host, console: Console) -> optuna.Study:
         },
     )
     print_summary(console, study, config.top, config.mlflow)
+    if config.ensemble != "none" and best:
+        report = ensemble_study(study, tracker, config.top_k, config.ensemble)
+        print_ensemble(console, report, config.top_k)
     return study
 
 

@@ -58,6 +58,25 @@ def make_storage(url: str) -> str | BaseStorage:
     return url
 
 
+def load_existing_study(name: str, storage_url: str) -> optuna.Study:
+    """Load study ``name`` or raise a UsageError naming the studies the storage holds."""
+    storage = make_storage(storage_url)
+    try:
+        names = optuna.get_all_study_names(storage)
+    except Exception as exc:
+        raise UsageError(f"cannot open storage {storage_url!r}: {_first_line(exc)}") from None
+    if name not in names:
+        raise UsageError(
+            f"unknown study {name!r} in {storage_url}; studies: {', '.join(sorted(names)) or 'none'}"
+        )
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def open_study(
     name: str,
     storage_url: str,
@@ -82,8 +101,7 @@ def open_study(
             load_if_exists=True,
         )
     except Exception as exc:  # a bad URL, refused connection or wrong credentials
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"cannot open storage {storage_url!r}: {first}") from None
+        raise UsageError(f"cannot open storage {storage_url!r}: {_first_line(exc)}") from None
     stored = study.user_attrs.get(IDENTITY_ATTR)
     if stored is None:
         study.set_user_attr(IDENTITY_ATTR, dict(identity))

@@ -1,6 +1,7 @@
 """The interface a task plugin implements: data, augmentation, model, search space, options."""
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib.abc import Traversable
@@ -8,7 +9,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import lightning.pytorch as pl
+import torch
 
+from ldnn_tune.errors import UsageError
 from ldnn_tune.hparams import HParams
 
 
@@ -81,3 +84,15 @@ class Task(ABC):
     def describe_data(self) -> str:
         """Return one line about the prepared data (sizes, source) for the terminal."""
         return ""
+
+    def read_inputs(self, paths: Sequence[Path]) -> torch.Tensor:
+        """Return model-ready inputs (preprocessed like training data) read from ``paths``.
+
+        ``ldnn-tune predict`` calls this on a prepared task. Raise UsageError for a file
+        that cannot be read. The default says the task reads no input files.
+        """
+        raise UsageError(f"task {self.name!r} cannot read input files for prediction")
+
+    def class_names(self) -> list[str] | None:
+        """Return the names of the classes, in output order (None: regression or unnamed)."""
+        return None

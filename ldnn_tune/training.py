@@ -2,6 +2,7 @@
 
 import io
 import logging
+import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ class TrialOutcome:
 
 def quiet_frameworks() -> None:
     """Silence Lightning's, Optuna's and MLflow's chatter; ldnn-tune prints its own progress."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     for name in ("lightning", "lightning.pytorch", "lightning.fabric", "alembic", "mlflow"):
         logging.getLogger(name).setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")

@@ -73,3 +73,12 @@ def test_parse_timespan(text: str, seconds: float) -> None:
 def test_timeout_none_means_no_limit() -> None:
     assert build_typed(RunConfig, {"task": "t", "timeout": "none"}).timeout_seconds is None
     assert build_typed(RunConfig, {"task": "t"}).timeout_seconds == 600
+
+
+def test_build_typed_fills_frozen_option_dataclasses() -> None:
+    from ldnn_tune.testing import BoringOptions
+
+    options = build_typed(BoringOptions, {"samples": "60", "classes": "4"})
+    assert (options.samples, options.classes) == (60, 4)
+    with pytest.raises(UsageError, match="samples=10 is too small"):
+        build_typed(BoringOptions, {"samples": "10"})

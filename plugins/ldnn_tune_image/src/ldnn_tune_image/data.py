@@ -8,6 +8,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ldnn_tune import UsageError
 
+DIGITS_MAX = 16.0  # scikit-learn's digits have 17 grey levels, 0 to 16
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
@@ -52,7 +53,7 @@ def load_folder(root: Path, size: int, color: bool) -> ImageSet:
     images, labels = [], []
     for label, class_dir in enumerate(class_dirs):
         for path in _image_files(class_dir):
-            images.append(_read_image(path, size, color))
+            images.append(read_image(path, size, color))
             labels.append(label)
     return ImageSet(
         np.stack(images),
@@ -66,7 +67,8 @@ def _image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _read_image(path: Path, size: int, color: bool) -> np.ndarray:
+def read_image(path: Path, size: int, color: bool) -> np.ndarray:
+    """Return the image at ``path`` as float32 ``(C, size, size)`` in 0..255; UsageError if unreadable."""
     try:
         with Image.open(path) as image:
             converted = image.convert("RGB" if color else "L").resize((size, size))

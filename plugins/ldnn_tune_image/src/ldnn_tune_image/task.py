@@ -1,10 +1,12 @@
 """The image task: data, augmentation and model for ``ldnn-tune run task=image``."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.abc import Traversable
 from pathlib import Path
 
 import lightning.pytorch as pl
+import numpy as np
 import torch
 
 from ldnn_tune import (
@@ -12,13 +14,14 @@ from ldnn_tune import (
     RecipeModule,
     Split,
     SplitDataModule,
+    Standardizer,
     Task,
     UsageError,
+    apply_standardizer,
     split_indices,
-    standardize,
 )
 from ldnn_tune.space import space_file
-from ldnn_tune_image.data import load_digits_set, load_folder
+from ldnn_tune_image.data import DIGITS_MAX, load_digits_set, load_folder, read_image
 from ldnn_tune_image.model import SmallCNN, make_augmentation
 
 
@@ -64,9 +67,9 @@ class ImageTask(Task):
             )
         x = torch.from_numpy(images.images)
         y = torch.from_numpy(images.labels)
-        self.split = standardize(
-            Split(x[train], y[train], x[val], y[val], x[test], y[test]), dims=(0, 2, 3)
-        )
+        raw = Split(x[train], y[train], x[val], y[val], x[test], y[test])
+        self.standardizer = Standardizer.fit(raw.x_train, dims=(0, 2, 3))
+        self.split = apply_standardizer(raw, self.standardizer)
 
     def describe_data(self) -> str:
         """Return the data source and split sizes."""
@@ -75,6 +78,23 @@ class ImageTask(Task):
             f"data: {self.images.source}, {len(self.images.classes)} classes, "
             f"{len(s.y_train)}/{len(s.y_val)}/{len(s.y_test)} train/val/test"
         )
+
+    def read_inputs(self, paths: Sequence[Path]) -> torch.Tensor:
+        """Read image files like the training images, standardised with train statistics.
+
+        For digits, images are shrunk to 8x8 grey with ink bright on a dark background,
+        as in scikit-learn's set.
+        """
+        _, channels, size, _ = self.split.x_train.shape
+        if self.data_dir is None:
+            arrays = [read_image(p, size, color=False) / 255.0 * DIGITS_MAX for p in paths]
+        else:
+            arrays = [read_image(p, size, color=channels == 3) for p in paths]
+        return self.standardizer(torch.from_numpy(np.stack(arrays)))
+
+    def class_names(self) -> list[str]:
+        """Return the digit names or the data folder's class folder names."""
+        return list(self.images.classes)
 
     def datamodule(self, hp: HParams) -> pl.LightningDataModule:
         """Serve the prepared split in minibatches of the trial's batch size."""

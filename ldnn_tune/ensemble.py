@@ -1,0 +1,93 @@
+"""Ensembles of a study's best trials: plain averaging and greedy selection (Caruana, 2004).
+
+Both choose using validation predictions only; the test split is scored once, for the report.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ldnn_tune.metrics import score
+from ldnn_tune.task import TaskKind
+
+GREEDY_ROUNDS = 25
+
+
+@dataclass(frozen=True)
+class Member:
+    """One trial's saved predictions (probabilities or values) on validation and test."""
+
+    trial_number: int
+    run_id: str
+    val_predictions: np.ndarray
+    test_predictions: np.ndarray
+
+
+@dataclass(frozen=True)
+class EnsembleResult:
+    """Integer weights per member and the scores of the weighted average."""
+
+    method: str
+    weights: dict[int, int]  # trial number -> weight
+    val_scores: dict[str, float]
+    test_scores: dict[str, float]
+
+
+def weighted_average(predictions: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """Return the weighted mean of ``predictions`` (weights need not sum to one)."""
+    total = float(sum(weights))
+    return sum(w / total * p for w, p in zip(weights, predictions, strict=True))  # type: ignore[return-value]
+
+
+def greedy_weights(
+    predictions: Sequence[np.ndarray],
+    targets: np.ndarray,
+    kind: TaskKind,
+    rounds: int = GREEDY_ROUNDS,
+) -> list[int]:
+    """Return integer weights from forward selection with replacement.
+
+    Each round adds the member whose inclusion gives the running average the lowest loss
+    on ``targets``; the weights of the best round are returned.
+    """
+    counts = [0] * len(predictions)
+    best_counts, best_loss = counts, np.inf
+    running = np.zeros_like(predictions[0], dtype=np.float64)
+    for size in range(1, rounds + 1):
+        losses = [
+            score(kind, (running * (size - 1) + p) / size, targets)["loss"] for p in predictions
+        ]
+        pick = int(np.argmin(losses))
+        counts = counts.copy()
+        counts[pick] += 1
+        running = (running * (size - 1) + predictions[pick]) / size
+        if losses[pick] < best_loss:
+            best_loss, best_counts = losses[pick], counts
+    return best_counts
+
+
+def build_ensemble(
+    method: str,
+    members: Sequence[Member],
+    val_targets: np.ndarray,
+    test_targets: np.ndarray,
+    kind: TaskKind,
+) -> EnsembleResult:
+    """Combine ``members`` by ``method`` ("average" or "greedy") and score val and test."""
+    val = [m.val_predictions for m in members]
+    if method == "average":
+        weights = [1] * len(members)
+    elif method == "greedy":
+        weights = greedy_weights(val, val_targets, kind)
+    else:
+        raise ValueError(f"unknown ensemble method {method!r}; choose from average, greedy")
+    kept = [(m, w) for m, w in zip(members, weights, strict=True) if w > 0]
+    val_avg = weighted_average([m.val_predictions for m, _ in kept], [w for _, w in kept])
+    test_avg = weighted_average([m.test_predictions for m, _ in kept], [w for _, w in kept])
+    return EnsembleResult(
+        method=method,
+        weights={m.trial_number: w for m, w in kept},
+        val_scores=score(kind, val_avg, val_targets),
+        test_scores=score(kind, test_avg, test_targets),
+    )

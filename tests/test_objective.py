@@ -1,0 +1,82 @@
+"""One trial through Objective, with a real SQLite study and a real MLflow store."""
+
+from pathlib import Path
+
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+from rich.console import Console
+
+from ldnn_tune.config import RunConfig
+from ldnn_tune.host import Host, get_plugin_manager
+from ldnn_tune.objective import Objective
+from ldnn_tune.progress import StudyProgress
+from ldnn_tune.space import load_space, space_file
+from ldnn_tune.testing import BoringOptions, BoringTask
+from ldnn_tune.tracking import TRIAL_RUN_ATTR, StudyTracker
+from ldnn_tune.training import quiet_frameworks
+
+
+def make_objective(tmp_path: Path, space_text: str = "") -> tuple[Objective, StudyTracker]:
+    quiet_frameworks()
+    task = BoringTask(BoringOptions(), None, seed=0)
+    task.prepare()
+    sources = [space_file("recipe.yaml"), task.search_space()]
+    if space_text:
+        (tmp_path / "extra.yaml").write_text(space_text)
+        sources.append(tmp_path / "extra.yaml")
+    tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "objective-test")
+    parent = tracker.open_parent_run(None, "objective-test", {})
+    config = RunConfig(task="boring", epochs=3)
+    progress = StudyProgress(Console(quiet=True), total_trials=1, already_done=0)
+    objective = Objective(
+        config, task, load_space(sources), Host(get_plugin_manager()), tracker, parent, progress
+    )
+    return objective, tracker
+
+
+def run_state(tracker: StudyTracker, trial: optuna.trial.FrozenTrial) -> tuple[str, dict]:  # type: ignore[type-arg]
+    run = MlflowClient(tracker.uri).get_run(trial.user_attrs[TRIAL_RUN_ATTR])
+    return run.info.status, run.data.tags
+
+
+def test_pruned_trial_is_recorded_as_pruned_in_optuna_and_mlflow(tmp_path: Path) -> None:
+    objective, tracker = make_objective(tmp_path)
+    study = optuna.create_study(
+        storage=f"sqlite:///{tmp_path / 'study.db'}",
+        pruner=optuna.pruners.ThresholdPruner(upper=0.0),
+    )
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    assert "pruned at epoch 0" in trial.user_attrs["reason"]
+    status, tags = run_state(tracker, trial)
+    assert status == "KILLED"
+    assert tags["optuna.state"] == "PRUNED"
+
+
+def test_diverging_trial_is_pruned_with_its_reason_and_the_study_goes_on(tmp_path: Path) -> None:
+    huge_lr = "lr: {type: float, low: 1.0e+20, high: 1.0e+30, log: true, default: 1.0e+25}\n"
+    huge_lr += "clip_norm: {type: float, low: 1.0e+30, high: 1.0e+31, default: 1.0e+30}\n"
+    objective, tracker = make_objective(tmp_path, huge_lr)
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+    study.optimize(objective, n_trials=2)
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.PRUNED] * 2
+    assert study.trials[0].user_attrs["reason"].startswith("diverged")
+    _, tags = run_state(tracker, study.trials[0])
+    assert tags["ldnn_tune.reason"].startswith("diverged")
+
+
+def test_failed_trial_ends_its_mlflow_run_as_failed(tmp_path: Path) -> None:
+    objective, tracker = make_objective(tmp_path)
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom")
+
+    objective.task.datamodule = broken  # type: ignore[method-assign,assignment]
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+    with pytest.raises(RuntimeError, match="boom"):
+        study.optimize(objective, n_trials=1)
+    status, tags = run_state(tracker, study.trials[0])
+    assert status == "FAILED" and tags["optuna.state"] == "FAIL"
+    assert "boom" in tags["ldnn_tune.reason"]

@@ -1,0 +1,125 @@
+"""Ensembles of a real study, saved to MLflow and used from a fresh process."""
+
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+from PIL import Image
+from sklearn.datasets import load_digits
+
+from conftest import assert_usage_error, run_cli
+
+
+@pytest.fixture(scope="module")
+def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cwd = tmp_path_factory.mktemp("study")
+    result = run_cli(
+        cwd,
+        "run",
+        "task=image",
+        "trials=3",
+        "epochs=4",
+        "top_k=5",
+        "ensemble=greedy",
+        "init=scaled",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "only 3 complete trial(s); ensembling what there is" in result.stdout
+    assert "best single" in result.stdout and "greedy" in result.stdout
+    digits = load_digits()
+    for i in range(5):
+        pixels = (digits.images[i] * 255 / 16).astype(np.uint8)
+        Image.fromarray(pixels).save(cwd / f"digit{i}_{digits.target[i]}.png")
+    return cwd
+
+
+def ensemble_run(cwd: Path) -> str:
+    client = MlflowClient(f"sqlite:///{cwd / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("image")
+    assert experiment is not None
+    runs = client.search_runs(
+        [experiment.experiment_id], filter_string="tags.`ldnn_tune.role` = 'ensemble'"
+    )
+    assert runs
+    return str(runs[0].info.run_id)
+
+
+@pytest.mark.slow
+def test_ensemble_run_is_logged_under_the_study(study_dir: Path) -> None:
+    client = MlflowClient(f"sqlite:///{study_dir / 'mlflow.db'}")
+    run = client.get_run(ensemble_run(study_dir))
+    study = optuna.load_study(study_name="image", storage=f"sqlite:///{study_dir}/ldnn_tune.db")
+    complete = {t.number for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE}
+    assert run.data.params["method"] == "greedy"
+    assert {int(n) for n in run.data.params["members"].split(",")} <= complete
+    assert {"single_test_acc", "average_test_acc", "greedy_test_acc", "greedy_test_loss"} <= set(
+        run.data.metrics
+    )
+    assert run.data.tags["mlflow.parentRunId"] == study.user_attrs["mlflow_parent_run_id"]
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "ensemble")}
+    assert "ensemble/bundle.json" in artifacts
+
+
+@pytest.mark.slow
+def test_predict_from_a_run_id_in_a_fresh_process(study_dir: Path) -> None:
+    result = run_cli(
+        study_dir,
+        "predict",
+        f"model={ensemble_run(study_dir)}",
+        "input=digit0_0.png,digit1_1.png",
+        "output=out.csv",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = (study_dir / "out.csv").read_text().splitlines()
+    assert rows[0] == "input,prediction,score"
+    assert len(rows) == 3
+
+
+@pytest.mark.slow
+def test_predict_from_a_bundle_folder_without_the_study(study_dir: Path, tmp_path: Path) -> None:
+    client = MlflowClient(f"sqlite:///{study_dir / 'mlflow.db'}")
+    bundle = client.download_artifacts(ensemble_run(study_dir), "ensemble", str(tmp_path))
+    for image in study_dir.glob("digit*.png"):
+        (tmp_path / image.name).write_bytes(image.read_bytes())
+    result = run_cli(tmp_path, "predict", f"model={bundle}", "input=.", "output=p.csv")
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "ldnn_tune.db").exists()
+    rows = [r.split(",") for r in (tmp_path / "p.csv").read_text().splitlines()[1:]]
+    predicted = {Path(path).name: label for path, label, _ in rows if "digit" in path}
+    assert len(predicted) == 5
+    right = sum(label == name.split("_")[1][0] for name, label in predicted.items())
+    assert right >= 3
+
+
+@pytest.mark.slow
+def test_ensemble_command_and_its_mistakes(study_dir: Path) -> None:
+    again = run_cli(study_dir, "ensemble", "study=image", "top_k=2", "method=average")
+    assert again.returncode == 0, again.stderr
+    assert "ensembles of the top 2 trials" in again.stdout
+    optuna.create_study(study_name="empty", storage=f"sqlite:///{study_dir}/ldnn_tune.db")
+    for words, needle in [
+        (("study=image", "top_k=0"), "invalid top_k=0"),
+        (("study=nope",), "unknown study 'nope'"),
+        (("study=empty",), "study 'empty' has no complete trial"),
+        (("study=image", "method=vote"), "invalid method 'vote'; choose from average, greedy"),
+    ]:
+        assert_usage_error(run_cli(study_dir, "ensemble", *words), needle)
+
+
+@pytest.mark.slow
+def test_predict_mistakes(study_dir: Path) -> None:
+    (study_dir / "broken.png").write_text("not an image")
+    run_id = ensemble_run(study_dir)
+    for words, needle in [
+        ((f"model={run_id}", "input=missing.png"), "input 'missing.png' does not exist"),
+        ((f"model={run_id}", "input=broken.png"), "cannot read image"),
+        (("model=nothing", "input=broken.png"), "model 'nothing' is neither"),
+        (("input=broken.png",), "missing model="),
+    ]:
+        result = run_cli(study_dir, "predict", *words)
+        assert_usage_error(
+            subprocess.CompletedProcess([], result.returncode, result.stdout, result.stderr), needle
+        )
