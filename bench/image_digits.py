@@ -13,7 +13,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import optuna
 from ldnn_tune_image import ImageOptions, ImageTask
 from sklearn.svm import SVC

@@ -66,9 +66,8 @@ def load_existing_study(name: str, storage_url: str) -> optuna.Study:
     except Exception as exc:
         raise UsageError(f"cannot open storage {storage_url!r}: {_first_line(exc)}") from None
     if name not in names:
-        raise UsageError(
-            f"unknown study {name!r} in {storage_url}; studies: {', '.join(sorted(names)) or 'none'}"
-        )
+        known = ", ".join(sorted(names)) or "none"
+        raise UsageError(f"unknown study {name!r} in {storage_url}; studies: {known}")
     return optuna.load_study(study_name=name, storage=storage)
 
 

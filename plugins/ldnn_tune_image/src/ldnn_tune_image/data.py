@@ -68,7 +68,10 @@ def _image_files(folder: Path) -> list[Path]:
 
 
 def read_image(path: Path, size: int, color: bool) -> np.ndarray:
-    """Return the image at ``path`` as float32 ``(C, size, size)`` in 0..255; UsageError if unreadable."""
+    """Return the image at ``path`` as float32 ``(C, size, size)`` in 0..255.
+
+    Raises UsageError naming the file when it cannot be read as an image.
+    """
     try:
         with Image.open(path) as image:
             converted = image.convert("RGB" if color else "L").resize((size, size))
