@@ -58,10 +58,6 @@ def main() -> None:
     print(f"baseline RBF SVM (same split): val_acc {svm_val:.4f}, test_acc {svm_test:.4f}")
     print(f"ratio test_acc tuned CNN / SVM: {best.user_attrs['test_acc'] / svm_test:.4f}")
     print(f"first trial (article defaults): val_acc {study.trials[0].user_attrs.get('val_acc')}")
-    print(
-        "mean test_acc of the 5 best trials: "
-        f"{np.mean([t.user_attrs['test_acc'] for t in sorted(study.trials, key=lambda t: t.value if t.value is not None else 1e9)[:5]]):.4f}"
-    )
 
 
 if __name__ == "__main__":
