@@ -40,13 +40,14 @@ class Task(ABC):
         description: one line for ``ldnn-tune tasks``.
         options_type: a dataclass of typed ``key=value`` options; validate ranges in its
             ``__post_init__`` by raising ``ValueError`` with a one-line message.
-        kind: :class:`TaskKind` of the model's outputs.
+        kind: :class:`TaskKind` of the model's outputs (may be set per instance in
+            ``__init__`` when an option decides it).
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
     options_type: ClassVar[type[Any]] = NoOptions
-    kind: ClassVar[TaskKind] = TaskKind.CLASSIFICATION
+    kind: TaskKind = TaskKind.CLASSIFICATION  # a task may set it per instance from its options
 
     def __init__(self, options: Any, data_dir: Path | None, seed: int) -> None:
         """Keep the user's ``options``, optional ``data_dir`` and the study ``seed``.
@@ -92,6 +93,13 @@ class Task(ABC):
         that cannot be read. The default says the task reads no input files.
         """
         raise UsageError(f"task {self.name!r} cannot read input files for prediction")
+
+    def raw_train_inputs(self) -> torch.Tensor | None:
+        """Return the training inputs before any transform, for the log(1+x) data check.
+
+        The default (None) skips that part of ``ldnn-tune check``.
+        """
+        return None
 
     def class_names(self) -> list[str] | None:
         """Return the names of the classes, in output order (None: regression or unnamed)."""

@@ -1,0 +1,99 @@
+"""Build the train/validation/test split of each problem from the task's options."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ldnn_tune import Split, UsageError
+from ldnn_tune_sequence import problems
+from ldnn_tune_sequence.options import SequenceOptions
+from ldnn_tune_sequence.text import find_text_file, load_corpus, text_parts, windows
+
+Pair = tuple[torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class SequenceData:
+    """A prepared split with what the net needs to know about it."""
+
+    split: Split
+    features: int  # values per input step (the vocabulary size for text ids)
+    classes: int  # classes per output position (1 for the regression problem)
+    positions: int  # output positions per sequence (all steps for text)
+    vocab: int | None  # text: inputs are ids of this many characters
+    source: str
+
+
+def generate(opts: SequenceOptions, n: int, rng: np.random.Generator) -> Pair:
+    """Return ``n`` sequences of the generated problem ``opts.problem``."""
+    if opts.problem == "adding":
+        return problems.adding(n, opts.length, rng)
+    if opts.problem == "copy":
+        return problems.copy(n, opts.copy_len, opts.length, opts.symbols, rng)
+    if opts.problem == "parity":
+        return problems.parity(n, opts.bits, rng)
+    if opts.problem == "sort":
+        x, y = problems.sort(n, opts.sort_count, opts.sort_bits, rng)
+        if opts.model == "lstm":
+            x = problems.append_write_phase(x, opts.sort_count)
+        return x, y
+    raise ValueError(f"problem {opts.problem!r} is not generated")
+
+
+def generated_data(opts: SequenceOptions, seed: int) -> SequenceData:
+    """Draw train, validation and test sets separately, each from its own seeded stream."""
+    streams = [np.random.default_rng([seed, part]) for part in range(3)]
+    sizes = (opts.train_size, opts.eval_size, opts.eval_size)
+    (xt, yt), (xv, yv), (xs, ys) = (
+        generate(opts, n, rng) for n, rng in zip(sizes, streams, strict=True)
+    )
+    classes = {
+        "adding": 1,
+        "copy": opts.symbols,
+        "parity": 2,
+        "sort": 2**opts.sort_bits,
+    }[opts.problem]
+    return SequenceData(
+        Split(xt, yt, xv, yv, xs, ys),
+        features=xt.shape[-1],
+        classes=classes,
+        positions=yt.shape[1],
+        vocab=None,
+        source=f"generated {opts.problem} (seed {seed})",
+    )
+
+
+def text_data(opts: SequenceOptions, data_dir: Path | None) -> SequenceData:
+    """Read the text file, cut train/validation/test windows of ``opts.length`` characters."""
+    corpus = load_corpus(find_text_file(data_dir), opts.text_chars)
+    parts = [windows(part, opts.length) for part in text_parts(corpus)]
+    shortest = min(len(x) for x, _ in parts)
+    if shortest == 0:
+        raise UsageError(
+            f"text file {corpus.source!r} has {len(corpus.ids)} characters, too few for "
+            f"windows of length={opts.length} in each of train/val/test (5% each for val/test)"
+        )
+    (xt, yt), (xv, yv), (xs, ys) = parts
+    vocab = len(corpus.vocab)
+    return SequenceData(
+        Split(xt, yt, xv, yv, xs, ys),
+        features=vocab,
+        classes=vocab,
+        positions=opts.length,
+        vocab=vocab,
+        source=f"{corpus.source}, {len(corpus.ids):,} chars, {vocab} distinct",
+    )
+
+
+def load_data(opts: SequenceOptions, data_dir: Path | None, seed: int) -> SequenceData:
+    """Return the prepared data of ``opts.problem``; only ``text`` reads ``data_dir``."""
+    if opts.problem == "text":
+        return text_data(opts, data_dir)
+    if data_dir is not None:
+        raise UsageError(
+            f"data_dir is only read by problem=text, not problem={opts.problem!r}; "
+            "drop data_dir or choose problem=text"
+        )
+    return generated_data(opts, seed)

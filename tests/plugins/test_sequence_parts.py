@@ -1,0 +1,258 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import torch
+from ldnn_tune_sequence import SequenceOptions, SequenceTask, problems
+from ldnn_tune_sequence.module import sequence_accuracy, solved_fraction
+from ldnn_tune_sequence.text import load_corpus
+
+from ldnn_tune import HParams, Recipe, UsageError
+from ldnn_tune.cli import main
+from ldnn_tune.training import quiet_frameworks, train_trial
+
+SMALL = {"train_size": 64, "eval_size": 32}
+
+
+def rng() -> np.random.Generator:
+    return np.random.default_rng(7)
+
+
+def prepared(**options: object) -> SequenceTask:
+    task = SequenceTask(SequenceOptions(**{**SMALL, **options}), None, 0)  # type: ignore[arg-type]
+    task.prepare()
+    return task
+
+
+def lstm_of(task: SequenceTask, hp: HParams) -> torch.nn.LSTM:
+    lstm = task.model(hp).net.lstm
+    assert isinstance(lstm, torch.nn.LSTM)
+    return lstm
+
+
+def fit_one_epoch(task: SequenceTask, hp: HParams) -> dict[str, float]:
+    quiet_frameworks()
+    pl.seed_everything(0, verbose=False)
+    trainer = pl.Trainer(
+        max_epochs=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        num_sanity_val_steps=0,
+    )
+    trainer.fit(task.model(hp), datamodule=task.datamodule(hp))
+    return {k: float(v) for k, v in trainer.callback_metrics.items()}
+
+
+# --- generators against brute-force references -------------------------------------
+
+
+def test_adding_targets_are_the_sum_of_the_two_marked_values() -> None:
+    x, y = problems.adding(50, 9, rng())
+    assert x.shape == (50, 9, 2) and y.shape == (50, 1)
+    for row in range(50):
+        marked = [t for t in range(9) if x[row, t, 1] == 1.0]
+        assert len(marked) == 2 and marked[0] < 4 <= marked[1]
+        assert y[row, 0].item() == pytest.approx(sum(x[row, t, 0].item() for t in marked))
+
+
+def test_adding_mean_baseline_mse_is_a_sixth() -> None:
+    _, y = problems.adding(40_000, 20, rng())
+    assert float(((y - y.mean()) ** 2).mean()) == pytest.approx(1 / 6, abs=0.005)
+
+
+def test_copy_targets_are_the_symbols_before_the_gap() -> None:
+    x, y = problems.copy(20, copy_len=3, gap=5, symbols=4, rng=rng())
+    assert x.shape == (20, 11, 6) and y.shape == (20, 3)
+    for row in range(20):
+        codes = [int(x[row, t].argmax()) for t in range(11)]
+        assert all(1 <= c <= 4 for c in codes[:3])
+        assert codes[3:7] == [0, 0, 0, 0] and codes[7] == 5 and codes[8:] == [0, 0, 0]
+        assert [c - 1 for c in codes[:3]] == y[row].tolist()
+
+
+def test_parity_targets_count_the_set_bits() -> None:
+    x, y = problems.parity(100, 7, rng())
+    assert x.shape == (100, 7, 1)
+    for row in range(100):
+        ones = sum(1 for t in range(7) if x[row, t, 0] > 0)
+        assert y[row, 0].item() == ones % 2
+    assert 0.3 < float(y.float().mean()) < 0.7
+
+
+def test_sort_targets_are_the_sorted_numbers() -> None:
+    x, y = problems.sort(30, count=5, bits=4, rng=rng())
+    assert x.shape == (30, 5, 4) and y.shape == (30, 5)
+    for row in range(30):
+        numbers = [int("".join("1" if b > 0 else "0" for b in x[row, i]), 2) for i in range(5)]
+        assert sorted(numbers) == y[row].tolist()
+
+
+def test_lstm_sort_inputs_get_a_flagged_write_phase() -> None:
+    task = prepared(problem="sort", sort_count=4, sort_bits=3)
+    x = task.data.split.x_train if task.data else None
+    assert x is not None and x.shape == (64, 8, 4)
+    assert (x[:, :4, -1] == 0).all() and (x[:, 4:, -1] == 1).all() and (x[:, 4:, :3] == 0).all()
+
+
+def test_splits_are_drawn_separately_and_seeded() -> None:
+    a, b = prepared().data, prepared().data
+    assert a is not None and b is not None
+    torch.testing.assert_close(a.split.x_val, b.split.x_val)
+    assert not torch.equal(a.split.x_val, a.split.x_test)
+    assert not torch.equal(a.split.x_train[:32], a.split.x_val)
+
+
+# --- text --------------------------------------------------------------------------
+
+
+def test_text_windows_follow_the_file(tmp_path: Path) -> None:
+    text = "".join(chr(ord("a") + i % 26) + ("\n" if i % 7 == 0 else "") for i in range(900))
+    path = tmp_path / "input.txt"
+    path.write_text(text, encoding="utf-8")
+    task = SequenceTask(SequenceOptions(problem="text", length=10), tmp_path, 0)
+    task.prepare()
+    assert task.data is not None
+    vocab = sorted(set(text))
+    decode = "".join
+    x, y = task.data.split.x_train, task.data.split.y_train
+    for row in range(len(x)):
+        assert decode(vocab[i] for i in x[row]) == text[row * 10 : row * 10 + 10]
+        assert decode(vocab[i] for i in y[row]) == text[row * 10 + 1 : row * 10 + 11]
+    val_start = int(len(text) * 0.9)
+    assert decode(vocab[i] for i in task.data.split.x_val[0]) == text[val_start : val_start + 10]
+
+
+def test_text_chars_limits_what_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("abcdefgh" * 10, encoding="utf-8")
+    corpus = load_corpus(path, 12)
+    assert len(corpus.ids) == 12 and corpus.vocab == list("abcdefgh")
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(None, "does not exist"), ("", "is empty"), ("abc", "too few")],
+)
+def test_bad_text_files_are_usage_errors(tmp_path: Path, content: str | None, words: str) -> None:
+    path = tmp_path / "t.txt"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    task = SequenceTask(SequenceOptions(problem="text"), path, 0)
+    with pytest.raises(UsageError, match=words):
+        task.prepare()
+
+
+def test_text_without_data_dir_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="needs data_dir"):
+        SequenceTask(SequenceOptions(problem="text"), None, 0).prepare()
+
+
+# --- options -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"problem": "nope"}, "'nope'; choose from adding, copy, parity, sort, text"),
+        ({"length": 0}, "length=0"),
+        ({"model": "mlp"}, "mlp works for parity, sort"),
+        ({"model": "gru"}, "'gru'; choose from lstm, mlp"),
+    ],
+)
+def test_bad_options_name_the_value_and_choices(options: dict[str, object], words: str) -> None:
+    with pytest.raises(ValueError, match=words):
+        SequenceOptions(**options)  # type: ignore[arg-type]
+
+
+def cli(tmp_path: Path, *words: str) -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).with_name("ldnn-tune")
+    return subprocess.run(
+        [str(script), "run", "task=sequence", *words],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_cli_rejects_an_unknown_problem_with_exit_2(tmp_path: Path) -> None:
+    result = cli(tmp_path, "problem=nope")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "nope" in lines[0]
+    assert "adding" in lines[0]
+    assert not (tmp_path / "ldnn_tune.db").exists()
+
+
+def test_cli_main_rejects_an_empty_text_file_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty.txt").write_text("", encoding="utf-8")
+    assert main(["run", "task=sequence", "problem=text", "data_dir=empty.txt"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "empty" in lines[0]
+    assert not (tmp_path / "ldnn_tune.db").exists()
+
+
+# --- model: forget bias, clipping, metrics ----------------------------------------
+
+
+def test_forget_bias_sets_the_f_slice_of_both_biases() -> None:
+    task = prepared(length=6)
+    lstm = lstm_of(task, HParams.from_params({"hidden": 8, "layers": 2, "forget_bias": 3.5}))
+    for layer in range(2):
+        ih = getattr(lstm, f"bias_ih_l{layer}").detach()
+        hh = getattr(lstm, f"bias_hh_l{layer}").detach()
+        total = ih + hh
+        torch.testing.assert_close(total[8:16], torch.full((8,), 3.5))
+        assert (total[:8] == 0).all() and (total[16:] == 0).all()
+
+
+def test_lstm_weights_follow_the_init_knob() -> None:
+    task = prepared(length=6)
+    hp = HParams.from_params({"hidden": 256, "init": "scaled", "init_scale": 0.5})
+    lstm = lstm_of(task, hp)
+    assert lstm.all_weights[0][1].std().item() == pytest.approx(0.5 / 256**0.5, rel=0.1)
+    lazy = lstm_of(task, HParams.from_params({"hidden": 256, "init": "lazy"}))
+    assert lazy.all_weights[0][1].std().item() == pytest.approx(0.02, rel=0.1)
+
+
+def test_tiny_clip_norm_clips_every_step_and_logs_it() -> None:
+    task = prepared(length=6)
+    tiny = fit_one_epoch(task, HParams(Recipe(clip_norm=1e-6, batch_size=16), {"hidden": 16}))
+    assert tiny["clip_fraction"] == 1.0 and tiny["grad_norm"] > 1e-6
+    assert 0.0 <= tiny["val_solved"] <= 1.0
+    huge = fit_one_epoch(task, HParams(Recipe(clip_norm=1e9, batch_size=16), {"hidden": 16}))
+    assert huge["clip_fraction"] == 0.0
+
+
+def test_copy_trains_and_logs_whole_sequence_accuracy() -> None:
+    task = prepared(problem="copy", length=4, copy_len=3, symbols=4)
+    metrics = fit_one_epoch(task, HParams(Recipe(batch_size=16), {"hidden": 16}))
+    assert {"val_loss", "val_acc", "val_seq_acc"} <= metrics.keys()
+    assert metrics["val_seq_acc"] <= metrics["val_acc"]
+
+
+def test_text_trains_and_reports_nats_per_char(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("to be or not to be, that is the question\n" * 30, encoding="utf-8")
+    task = SequenceTask(SequenceOptions(problem="text", length=16), path, 0)
+    task.prepare()
+    outcome = train_trial(task, HParams.from_params({"hidden": 16}), 0, 1, 1e-12)
+    vocab = len(set("to be or not to be, that is the question\n"))
+    assert outcome.predictions["val_predictions"].shape[1:] == (16, vocab)
+    assert outcome.val_scores["loss"] == pytest.approx(outcome.best_val_loss, abs=1e-3)
+
+
+def test_metrics_count_solved_and_whole_sequences() -> None:
+    out = torch.tensor([[1.0], [1.05], [0.5]])
+    target = torch.tensor([[1.03], [1.0], [0.49]])
+    assert solved_fraction(out, target).item() == pytest.approx(2 / 3)
+    scores = torch.tensor([[[0.0, 1.0], [1.0, 0.0]], [[0.0, 1.0], [0.0, 1.0]]])
+    assert sequence_accuracy(scores, torch.tensor([[1, 0], [1, 0]])).item() == 0.5
