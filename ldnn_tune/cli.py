@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     helps = {
         "run": "tune a task: ldnn-tune run task=image [trials=20 timeout=10m lr=0.1 ...]",
         "tasks": "list the installed task plugins",
+        "check": "pre-flight checks of a task in seconds: ldnn-tune check task=image [knob=value]",
         "space": "print the effective search space: ldnn-tune space task=image [space=FILE]",
         "ensemble": "ensemble a study's best trials: ldnn-tune ensemble study=NAME "
         "[top_k=5 method=average|greedy storage=URL mlflow=URI]",
@@ -64,10 +65,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def cmd_run(words: Sequence[str], console: Console) -> int:
     """Plan, then run a study."""
     from ldnn_tune.plan import plan_run
+    from ldnn_tune.preflight import EXIT_CHECK_FAILED, preflight, study_exists
     from ldnn_tune.runner import run_study
 
     host = Host(get_plugin_manager())
     plan = plan_run(words, host)
+    config = plan.config
+    new_study = not study_exists(config.study_name, config.storage)
+    if config.check and new_study and not preflight(plan, console, quick_only=True):
+        console.print("not starting the study; fix the task, or skip with check=false")
+        return EXIT_CHECK_FAILED
     run_study(plan, host, console)
     return 0
 
@@ -82,6 +89,17 @@ def cmd_tasks(words: Sequence[str], console: Console) -> int:
         table.add_row(name, entry.package, entry.task.description)
     console.print(table)
     return 0
+
+
+def cmd_check(words: Sequence[str], console: Console) -> int:
+    """Run every pre-flight check on a task; exit 1 when one fails."""
+    from ldnn_tune.plan import plan_run
+    from ldnn_tune.preflight import EXIT_CHECK_FAILED, preflight
+    from ldnn_tune.training import quiet_frameworks
+
+    quiet_frameworks()
+    plan = plan_run(words, Host(get_plugin_manager()))
+    return 0 if preflight(plan, console, quick_only=False) else EXIT_CHECK_FAILED
 
 
 def cmd_space(words: Sequence[str], console: Console) -> int:
@@ -176,6 +194,7 @@ COMMANDS = {
     "run": cmd_run,
     "tasks": cmd_tasks,
     "space": cmd_space,
+    "check": cmd_check,
     "ensemble": cmd_ensemble,
     "predict": cmd_predict,
     "ui": cmd_ui,

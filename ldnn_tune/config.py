@@ -42,6 +42,10 @@ class RunConfig:
     top: int = 5  # rows of the summary table
     ensemble: str = "average"  # how the top trials are combined at the end: average, greedy, none
     top_k: int = 5  # how many of the best trials the ensemble may use
+    health: bool = True  # prune trials whose training is clearly broken (NaN, frozen, exploding)
+    ratio_low: float = 1e-6  # the update/weight ratio band; a whole epoch outside it is unhealthy
+    ratio_high: float = 0.3
+    check: bool = True  # run the quick pre-flight checks before a new study
 
     def __post_init__(self) -> None:
         require_choice("sampler", self.sampler, SAMPLERS)
@@ -50,6 +54,11 @@ class RunConfig:
         for name in ("trials", "epochs", "top", "top_k"):
             if getattr(self, name) < 1:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be at least 1")
+        if not 0 < self.ratio_low < self.ratio_high:
+            raise UsageError(
+                f"invalid ratio band [{self.ratio_low}, {self.ratio_high}]: "
+                "need 0 < ratio_low < ratio_high"
+            )
         if self.min_lr <= 0:
             raise UsageError(f"invalid min_lr={self.min_lr}: must be positive")
         if self.timeout is not None and self.timeout.lower() not in ("none", "0"):

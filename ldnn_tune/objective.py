@@ -12,6 +12,7 @@ from optuna_integration import PyTorchLightningPruningCallback
 
 from ldnn_tune.callbacks import EpochEndHook
 from ldnn_tune.config import RunConfig
+from ldnn_tune.health import HealthBand, HealthMonitor
 from ldnn_tune.host import Host
 from ldnn_tune.hparams import HParams
 from ldnn_tune.progress import StudyProgress
@@ -71,7 +72,12 @@ class Objective:
             self.tracker.log_metrics(run_id, metrics, step=epoch)
             self.progress.epoch_done(epoch + 1, metrics.get("val_loss"))
 
+        def on_health(epoch: int, metrics: dict[str, float]) -> None:
+            self.tracker.log_metrics(run_id, metrics, step=epoch)
+
+        band = HealthBand(self.config.ratio_low, self.config.ratio_high)
         callbacks = [
+            HealthMonitor(band, prune=self.config.health, on_epoch=on_health),
             EpochEndHook(on_epoch),
             PyTorchLightningPruningCallback(trial, monitor="val_loss"),
             *self.host.trial_callbacks(self.task, hp),

@@ -36,6 +36,14 @@ def summary_table(study: optuna.Study, top: int) -> Table:
     return table
 
 
+def health_pruned(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    """Return the trials ended by the health monitor (diverged or unhealthy), newest first."""
+    pruned = study.get_trials(deepcopy=False, states=(TrialState.PRUNED,))
+    reasons = ("diverged", "unhealthy")
+    marked = [t for t in pruned if str(t.user_attrs.get("reason", "")).startswith(reasons)]
+    return sorted(marked, key=lambda t: -t.number)
+
+
 def state_counts(study: optuna.Study) -> str:
     """Return e.g. ``"12 complete, 7 pruned, 1 failed"``."""
     counts = {state: 0 for state in (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)}
@@ -57,6 +65,8 @@ def print_summary(console: Console, study: optuna.Study, top: int, mlflow_uri: s
     else:
         console.print(f"study {study.study_name!r} has no complete trial yet")
     console.print(f"trials: {state_counts(study)}")
+    for trial in health_pruned(study)[:top]:
+        console.print(f"  trial {trial.number} pruned: {trial.user_attrs['reason']}", markup=False)
     ui = (
         "ldnn-tune ui"
         if mlflow_uri == "sqlite:///mlflow.db"

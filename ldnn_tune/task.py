@@ -42,12 +42,17 @@ class Task(ABC):
             ``__post_init__`` by raising ``ValueError`` with a one-line message.
         kind: :class:`TaskKind` of the model's outputs (may be set per instance in
             ``__init__`` when an option decides it).
+        standardises_in_model: set True when the datamodule serves raw inputs that the
+            model standardises itself with training statistics.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
     options_type: ClassVar[type[Any]] = NoOptions
     kind: TaskKind = TaskKind.CLASSIFICATION  # a task may set it per instance from its options
+    # True when the model standardises its own features (e.g. log-mel statistics inside the
+    # net of a task that serves raw waveforms); the data check then skips input statistics
+    standardises_in_model: ClassVar[bool] = False
 
     def __init__(self, options: Any, data_dir: Path | None, seed: int) -> None:
         """Keep the user's ``options``, optional ``data_dir`` and the study ``seed``.

@@ -21,6 +21,7 @@ import pytest
 import torch
 from torch import nn
 
+from ldnn_tune.checks import run_checks
 from ldnn_tune.config import RunConfig, field_names
 from ldnn_tune.hparams import HParams
 from ldnn_tune.knobs import LAZY_STD
@@ -132,6 +133,11 @@ class TaskContract:
             if isinstance(layer, nn.Linear | nn.Conv1d | nn.Conv2d) and layer.weight.numel() > 200:
                 expected = 0.5 / layer.weight[0].numel() ** 0.5
                 assert layer.weight.std().item() == pytest.approx(expected, rel=0.25)
+
+    def test_passes_the_preflight_checks(self, task: Task) -> None:
+        """Contract: data, gradient, init scale and overfit checks pass with the contract knobs."""
+        failed = [r for r in run_checks(task, self.hparams(task)) if not r.passed]
+        assert not failed, "; ".join(f"{r.name}: {r.detail}" for r in failed)
 
     def test_same_seed_same_split_and_model(self, tmp_path: Path) -> None:
         """Contract: the task same seed same split and model."""

@@ -1,0 +1,281 @@
+"""Pre-flight checks of a task, run in seconds before any trial budget is spent.
+
+- gradient: finite differences in float64 agree with autograd (catches a wrong backward);
+- init scale: activations keep their scale through depth at initialisation;
+- overfit: the training loss on one small batch falls far within a step budget;
+- data: standardised inputs, every class in every split, no sample shared between train and
+  validation/test, and non-negative features spanning orders of magnitude reported.
+"""
+
+import copy
+import hashlib
+import statistics
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import cast
+
+import torch
+from torch import nn
+
+from ldnn_tune.hparams import HParams
+from ldnn_tune.model import RecipeModule
+from ldnn_tune.task import Task, TaskKind
+
+GRAD_EPS = 1e-7
+GRAD_DIRECTIONS = 5
+GRAD_TOLERANCE = 1e-3  # relative disagreement allowed between autograd and finite differences
+SCALE_LIMIT = 1e3  # activation std may shrink or grow this much from first to last layer
+OVERFIT_STEPS = 150
+OVERFIT_FACTOR = 0.1  # the loss must fall to this fraction of its start
+OVERFIT_BATCH = 16
+STANDARD_TOLERANCE = 0.1
+COMMON_CLASS = 0.01  # classes with at least this share of train targets must be in every split
+MAX_CODE_VALUES = 3  # inputs with this few distinct values are codes (bits, one-hot), not measured
+LOG_SPAN = 1e3  # max/median of a non-negative feature beyond which log(1+x) is suggested
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's verdict: passed, or not, with a one-line detail."""
+
+    name: str
+    passed: bool
+    detail: str
+    quick: bool  # part of the pre-flight `ldnn-tune run` does before a new study
+
+
+def run_checks(task: Task, hp: HParams, quick_only: bool = False) -> list[CheckResult]:
+    """Run the pre-flight checks on a prepared ``task`` with knobs ``hp``."""
+    checks: list[tuple[Callable[[Task, HParams], CheckResult], bool]] = [
+        (check_data, True),
+        (check_gradient, True),
+        (check_init_scale, True),
+        (check_overfit, False),
+    ]
+    return [check(task, hp) for check, quick in checks if quick or not quick_only]
+
+
+def _batch(task: Task, hp: HParams, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    x, y = next(iter(task.datamodule(hp).val_dataloader()))
+    return x[:size], y[:size]
+
+
+def _model(task: Task, hp: HParams) -> RecipeModule:
+    """Return the task's model; the checks need RecipeModule's ``loss``."""
+    torch.manual_seed(0)
+    return cast(RecipeModule, task.model(hp))
+
+
+def _eval_copy(task: Task, hp: HParams, dtype: torch.dtype) -> RecipeModule:
+    model = _model(task, hp)
+    model.eval()
+    return model.to(dtype)
+
+
+def check_gradient(task: Task, hp: HParams) -> CheckResult:
+    """Compare autograd with central finite differences in float64 along random directions.
+
+    Directions cover the parameters and, for real-valued inputs, the inputs too, so a
+    hand-written backward anywhere in the model is caught.
+    """
+    model = _eval_copy(task, hp, torch.float64)
+    x, y = _batch(task, hp, 2)
+    if x.is_floating_point():
+        # a little noise moves the point off ties (max-pooling over a flat background) and
+        # ReLU kinks, where finite differences and autograd legitimately disagree
+        noise = torch.randn(x.shape, generator=torch.Generator().manual_seed(1))
+        x = (x.double() + 1e-2 * noise.double()).requires_grad_(True)
+    if task.kind is TaskKind.REGRESSION:
+        y = y.double()
+    params = [p for p in model.parameters() if p.requires_grad]
+    tensors = params + ([x] if x.requires_grad else [])
+    loss = model.loss(model(x), y)
+    grads = torch.autograd.grad(loss, tensors, allow_unused=True)
+    generator = torch.Generator().manual_seed(0)
+    errors = []
+    for _ in range(GRAD_DIRECTIONS):
+        directions = [torch.randn(t.shape, generator=generator, dtype=t.dtype) for t in tensors]
+        analytic = sum(
+            float((g * d).sum()) for g, d in zip(grads, directions, strict=True) if g is not None
+        )
+        numeric = _directional_difference(model, x, y, tensors, directions)
+        errors.append(abs(analytic - numeric) / max(abs(numeric), abs(analytic), 1e-8))
+    # the median: a wrong backward is wrong in every direction, while a step across a
+    # ReLU or max-pool kink spoils only the odd one
+    error = statistics.median(errors)
+    return CheckResult(
+        "gradient",
+        error < GRAD_TOLERANCE,
+        f"autograd vs finite differences (float64), median of {GRAD_DIRECTIONS} directions: "
+        f"relative error {error:.1e} (limit {GRAD_TOLERANCE:.0e})",
+        quick=True,
+    )
+
+
+def _directional_difference(
+    model: RecipeModule,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    tensors: list[torch.Tensor],
+    directions: list[torch.Tensor],
+) -> float:
+    def loss_at(sign: float) -> float:
+        with torch.no_grad():
+            for t, d in zip(tensors, directions, strict=True):
+                t.add_(sign * GRAD_EPS * d)
+            value = float(model.loss(model(x), y))
+            for t, d in zip(tensors, directions, strict=True):
+                t.sub_(sign * GRAD_EPS * d)
+        return value
+
+    return (loss_at(1.0) - loss_at(-1.0)) / (2 * GRAD_EPS)
+
+
+def check_init_scale(task: Task, hp: HParams) -> CheckResult:
+    """Record each weighted layer's output std at init; fail if it vanishes or explodes."""
+    model = _eval_copy(task, hp, torch.float32)
+    x, _ = _batch(task, hp, 64)
+    scales: list[tuple[str, float]] = []
+    hooks = [
+        module.register_forward_hook(_recorder(name, scales))
+        for name, module in model.named_modules()
+        if any(p.ndim >= 2 for p in module.parameters(recurse=False))
+    ]
+    with torch.no_grad():
+        model(x)
+    for hook in hooks:
+        hook.remove()
+    if len(scales) < 2:
+        return CheckResult("init scale", True, "fewer than two weighted layers", quick=True)
+    first, last = scales[0][1], scales[-1][1]
+    change = last / first if first > 0 else float("inf")
+    passed = 1 / SCALE_LIMIT <= change <= SCALE_LIMIT
+    trail = " → ".join(f"{s:.1e}" for _, s in scales)
+    verdict = "" if passed else (" (vanishing)" if change < 1 else " (exploding)")
+    return CheckResult(
+        "init scale",
+        passed,
+        f"activation std through {len(scales)} layers: {trail}; last/first {change:.1e}{verdict}",
+        quick=True,
+    )
+
+
+def _recorder(name: str, scales: list[tuple[str, float]]) -> Callable[..., None]:
+    def record(module: nn.Module, inputs: object, output: object) -> None:
+        tensor = output[0] if isinstance(output, tuple) else output
+        if isinstance(tensor, torch.Tensor) and tensor.is_floating_point():
+            scales.append((name, float(tensor.float().std())))
+
+    return record
+
+
+def check_overfit(task: Task, hp: HParams) -> CheckResult:
+    """Train on one small batch (no dropout, no augmentation); the loss must fall far."""
+    model = _model(task, hp)
+    model.eval()  # dropout off: the point is whether the model *can* fit
+    x, y = next(iter(task.datamodule(hp).train_dataloader()))
+    x, y = x[:OVERFIT_BATCH], y[:OVERFIT_BATCH]
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.SGD(trainable, lr=hp.recipe.lr, momentum=hp.recipe.momentum)
+    start = end = float("nan")
+    for step in range(OVERFIT_STEPS):
+        optimizer.zero_grad()
+        loss = model.loss(model(x), y)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(trainable, hp.recipe.clip_norm)
+        optimizer.step()
+        if step == 0:
+            start = loss.item()
+        end = loss.item()
+    passed = end <= OVERFIT_FACTOR * start
+    return CheckResult(
+        "overfit",
+        passed,
+        f"loss on {len(y)} examples after {OVERFIT_STEPS} steps: "
+        f"{start:.3g} → {end:.3g} (must reach {OVERFIT_FACTOR:g}x)",
+        quick=False,
+    )
+
+
+def check_data(task: Task, hp: HParams) -> CheckResult:
+    """Check standardisation, classes per split, leaks, and report log(1+x) candidates."""
+    module = task.datamodule(hp)
+    parts = {
+        name: _collect(loader())
+        for name, loader in (
+            ("train", module.train_dataloader),
+            ("val", module.val_dataloader),
+            ("test", module.test_dataloader),
+        )
+    }
+    problems: list[str] = []
+    x_train, y_train = parts["train"]
+    if x_train.is_floating_point() and not task.standardises_in_model:
+        problems += _standardisation_problems(x_train)
+    if task.kind is TaskKind.CLASSIFICATION:
+        labels, counts = torch.unique(y_train, return_counts=True)
+        classes = set(labels[counts >= COMMON_CLASS * y_train.numel()].tolist())
+        for split in ("val", "test"):
+            missing = classes - set(torch.unique(parts[split][1]).tolist())
+            if missing:
+                problems.append(f"classes {sorted(missing)[:5]} missing from {split}")
+    train_keys = _row_hashes(x_train)
+    for split in ("val", "test"):
+        shared = len(train_keys & _row_hashes(parts[split][0]))
+        if shared:
+            problems.append(f"{shared} {split} samples also in train")
+    notes = _log_candidates(task)
+    detail = "; ".join(problems) or "standardised, classes in every split, no shared samples"
+    return CheckResult("data", not problems, detail + (f"; {notes}" if notes else ""), quick=True)
+
+
+def _standardisation_problems(x: torch.Tensor) -> list[str]:
+    """Check each input feature that is measured, not a code, for zero mean and unit variance.
+
+    Features are the last axis of ``(N, F)`` and ``(N, T, F)`` inputs and the channels of
+    ``(N, C, H, W)`` images.
+    """
+    axis = 1 if x.ndim == 4 else x.ndim - 1
+    columns = x.transpose(0, axis).reshape(x.shape[axis], -1)
+    problems = []
+    for index, column in enumerate(columns):
+        if len(torch.unique(column)) <= MAX_CODE_VALUES:
+            continue
+        mean, std = float(column.mean()), float(column.std())
+        if abs(mean) > STANDARD_TOLERANCE or abs(std - 1) > STANDARD_TOLERANCE:
+            problems.append(
+                f"train input feature {index} not standardised (mean {mean:.3g}, std {std:.3g})"
+            )
+    return problems[:3]
+
+
+def _collect(batches: Iterable[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor, torch.Tensor]:
+    xs, ys = zip(*((b[0], b[1]) for b in batches), strict=True)
+    return torch.cat(xs), torch.cat(ys)
+
+
+def _row_hashes(x: torch.Tensor) -> set[str]:
+    rows = x.reshape(len(x), -1).contiguous().numpy()
+    return {hashlib.blake2b(row.tobytes(), digest_size=16).hexdigest() for row in rows}
+
+
+def _log_candidates(task: Task) -> str:
+    raw = task.raw_train_inputs()
+    if raw is None or not raw.is_floating_point():
+        return ""
+    flat = raw.reshape(len(raw), -1)
+    nonneg = (flat >= 0).all(dim=0)
+    median = flat.median(dim=0).values.clamp_min(1e-12)
+    spans = (flat.max(dim=0).values / median) > LOG_SPAN
+    candidates = torch.nonzero(nonneg & spans).flatten().tolist()
+    if not candidates:
+        return ""
+    return (
+        f"{len(candidates)} non-negative feature(s) span orders of magnitude "
+        f"(e.g. {candidates[:3]}): consider log(1+x)"
+    )
+
+
+def clone_for_checks(task: Task) -> Task:
+    """Return a shallow copy so checks never disturb the task a study uses."""
+    return copy.copy(task)

@@ -1,0 +1,155 @@
+"""Each pre-flight check against a task built to fail it."""
+
+from dataclasses import replace
+
+import pytest
+import torch
+from torch import nn
+
+from ldnn_tune.checks import check_data, check_gradient, check_init_scale, check_overfit
+from ldnn_tune.data import Split
+from ldnn_tune.hparams import HParams, Recipe
+from ldnn_tune.model import RecipeModule
+from ldnn_tune.testing import BoringOptions, BoringTask
+from ldnn_tune.training import quiet_frameworks
+
+HP = HParams(Recipe(init="scaled", lr=0.1), {"width": 16})
+
+
+class WrongBackward(torch.autograd.Function):
+    """Square, with a backward that is off by a factor of two."""
+
+    @staticmethod
+    def forward(ctx, x):  # type: ignore[no-untyped-def, override]
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[no-untyped-def, override]
+        (x,) = ctx.saved_tensors
+        return grad * 4 * x  # should be 2 * x
+
+
+class Square(nn.Module):
+    def __init__(self, wrong: bool) -> None:
+        super().__init__()
+        self.wrong = wrong
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return WrongBackward.apply(x) if self.wrong else x * x  # type: ignore[no-any-return]
+
+
+class CustomTask(BoringTask):
+    """BoringTask with a net and data that tests replace."""
+
+    def __init__(self, net_factory, split_edit=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(BoringOptions(), None, seed=0)
+        self.net_factory = net_factory
+        self.split_edit = split_edit
+
+    def prepare(self) -> None:
+        super().prepare()
+        if self.split_edit is not None:
+            self.split = self.split_edit(self.split)
+
+    def model(self, hp: HParams) -> RecipeModule:
+        return RecipeModule(self.net_factory(), hp.recipe, kind=self.kind)
+
+
+def task_with(net_factory, split_edit=None) -> CustomTask:  # type: ignore[no-untyped-def]
+    quiet_frameworks()
+    task = CustomTask(net_factory, split_edit)
+    task.prepare()
+    return task
+
+
+def mlp(wrong: bool = False) -> nn.Module:
+    return nn.Sequential(nn.Linear(8, 16), Square(wrong), nn.Linear(16, 3))
+
+
+def test_gradient_check_passes_a_correct_model_and_catches_a_wrong_backward() -> None:
+    assert check_gradient(task_with(mlp), HP).passed
+    result = check_gradient(task_with(lambda: mlp(wrong=True)), HP)
+    assert not result.passed
+    assert "relative error" in result.detail
+
+
+def test_init_scale_catches_small_random_weights_in_a_deep_net() -> None:
+    def deep() -> nn.Module:
+        layers: list[nn.Module] = [nn.Linear(8, 32), nn.Tanh()]
+        for _ in range(18):
+            layers += [nn.Linear(32, 32), nn.Tanh()]
+        return nn.Sequential(*layers, nn.Linear(32, 3))
+
+    tiny = HParams(Recipe(init="lazy"))
+    result = check_init_scale(task_with(deep), tiny)
+    assert not result.passed and "vanishing" in result.detail
+    assert check_init_scale(task_with(deep), HParams(Recipe(init="scaled", init_scale=1.0))).passed
+
+
+def test_overfit_catches_a_model_that_cannot_fit() -> None:
+    class BiasOnly(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bias = nn.Parameter(torch.zeros(3))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.bias.expand(len(x), 3)
+
+    result = check_overfit(task_with(BiasOnly), HP)
+    assert not result.passed and "must reach" in result.detail
+    assert check_overfit(task_with(mlp), HP).passed
+
+
+def test_data_check_catches_unstandardised_inputs() -> None:
+    def shift(split: Split) -> Split:
+        return replace(
+            split,
+            x_train=split.x_train * 5 + 3,
+            x_val=split.x_val * 5 + 3,
+            x_test=split.x_test * 5 + 3,
+        )
+
+    result = check_data(task_with(mlp, shift), HP)
+    assert not result.passed and "not standardised" in result.detail
+    assert check_data(task_with(mlp), HP).passed
+
+
+def test_data_check_catches_leaked_samples() -> None:
+    def leak(split: Split) -> Split:
+        x_val = torch.cat([split.x_val[:-3], split.x_train[:3]])
+        return replace(split, x_val=x_val)
+
+    result = check_data(task_with(mlp, leak), HP)
+    assert not result.passed and "3 val samples also in train" in result.detail
+
+
+def test_data_check_catches_a_class_missing_from_a_split() -> None:
+    def drop_class(split: Split) -> Split:
+        keep = split.y_test != 2
+        return replace(split, x_test=split.x_test[keep], y_test=split.y_test[keep])
+
+    result = check_data(task_with(mlp, drop_class), HP)
+    assert not result.passed and "classes [2] missing from test" in result.detail
+
+
+def test_data_check_reports_log_candidates() -> None:
+    task = task_with(mlp)
+    raw = torch.rand(100, 3)
+    raw[:, 1] = torch.logspace(0, 6, 100)
+    task.raw_train_inputs = lambda: raw  # type: ignore[method-assign]
+    result = check_data(task, HP)
+    assert result.passed
+    assert "1 non-negative feature(s) span orders of magnitude (e.g. [1])" in result.detail
+
+
+@pytest.mark.parametrize("name", ["gradient", "init scale", "data"])
+def test_quick_checks_pass_on_the_image_task(name: str) -> None:
+    from ldnn_tune_image import ImageOptions, ImageTask
+
+    from ldnn_tune.checks import run_checks
+
+    task = ImageTask(ImageOptions(), None, seed=0)
+    task.prepare()
+    results = {r.name: r for r in run_checks(task, HParams(), quick_only=True)}
+    assert results[name].passed, results[name].detail

@@ -1,0 +1,108 @@
+"""The update/weight ratio monitor and health pruning."""
+
+import math
+from pathlib import Path
+
+import optuna
+import pytest
+from conftest import run_cli
+
+from ldnn_tune.health import HealthBand, HealthMonitor, TrialUnhealthy
+from ldnn_tune.hparams import HParams, Recipe
+from ldnn_tune.testing import BoringOptions, BoringTask
+from ldnn_tune.training import quiet_frameworks, train_trial
+
+
+@pytest.fixture
+def task() -> BoringTask:
+    quiet_frameworks()
+    task = BoringTask(BoringOptions(), None, seed=0)
+    task.prepare()
+    return task
+
+
+def test_ratio_is_measured_per_layer_and_summarised(task: BoringTask) -> None:
+    seen: list[tuple[int, dict[str, float]]] = []
+    monitor = HealthMonitor(HealthBand(), prune=True, on_epoch=lambda e, m: seen.append((e, m)))
+    train_trial(
+        task,
+        HParams(Recipe(init="scaled"), {"width": 16}),
+        seed=0,
+        max_epochs=2,
+        min_lr=1e-9,
+        callbacks=[monitor],
+    )
+    assert [epoch for epoch, _ in seen] == [0, 1]
+    metrics = seen[-1][1]
+    layers = {k for k in metrics if k.startswith("update_ratio/")}
+    assert layers == {"update_ratio/0.weight", "update_ratio/3.weight"}
+    assert metrics["update_ratio_min"] <= metrics["update_ratio_median"]
+    assert metrics["update_ratio_median"] <= metrics["update_ratio_max"]
+    assert 1e-5 < metrics["update_ratio_median"] < 1
+
+
+def test_a_frozen_trial_is_pruned_after_one_epoch_with_its_reason(task: BoringTask) -> None:
+    frozen = HParams(Recipe(lr=1e-10, momentum=0.0), {"width": 16})
+    with pytest.raises(TrialUnhealthy, match=r"median update/weight ratio .* outside"):
+        train_trial(
+            task,
+            frozen,
+            seed=0,
+            max_epochs=5,
+            min_lr=1e-12,
+            callbacks=[HealthMonitor(HealthBand(), prune=True)],
+        )
+
+
+def test_without_pruning_the_monitor_only_measures(task: BoringTask) -> None:
+    frozen = HParams(Recipe(lr=1e-10, momentum=0.0), {"width": 16})
+    monitor = HealthMonitor(HealthBand(), prune=False)
+    out = train_trial(task, frozen, seed=0, max_epochs=2, min_lr=1e-12, callbacks=[monitor])
+    assert out.epochs_run == 2
+    assert monitor.last_metrics["update_ratio_median"] < 1e-6
+
+
+def test_a_diverging_trial_is_pruned_at_once(task: BoringTask) -> None:
+    wild = HParams(Recipe(lr=1e25, clip_norm=1e30), {"width": 16})
+    with pytest.raises(TrialUnhealthy, match="diverged"):
+        train_trial(
+            task,
+            wild,
+            seed=0,
+            max_epochs=5,
+            min_lr=1e-12,
+            callbacks=[HealthMonitor(HealthBand(), prune=True)],
+        )
+
+
+def test_health_band_contains() -> None:
+    band = HealthBand(1e-5, 1e-1)
+    assert band.contains(1e-3) and not band.contains(1e-7) and not band.contains(0.5)
+    assert not band.contains(math.nan)
+
+
+@pytest.mark.slow
+def test_check_command_exit_codes(tmp_path: Path) -> None:
+    good = run_cli(tmp_path, "check", "task=image")
+    assert good.returncode == 0, good.stdout + good.stderr
+    for name in ("data", "gradient", "init scale", "overfit"):
+        assert name in good.stdout
+    bad = run_cli(tmp_path, "check", "task=sequence", "problem=copy")
+    assert bad.returncode == 1
+    assert "failed: overfit" in bad.stdout
+
+
+@pytest.mark.slow
+def test_health_pruned_trials_are_shown_in_the_summary(tmp_path: Path) -> None:
+    space = tmp_path / "frozen.yaml"
+    space.write_text(
+        "lr: {type: float, low: 1.0e-12, high: 1.0e-11, log: true, default: 1.0e-12}\n"
+    )
+    result = run_cli(
+        tmp_path, "run", "task=image", "trials=2", "epochs=3", f"space={space}", "ensemble=none"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "2 pruned" in result.stdout
+    assert "unhealthy: median update/weight ratio" in result.stdout
+    study = optuna.load_study(study_name="image", storage=f"sqlite:///{tmp_path}/ldnn_tune.db")
+    assert all(t.user_attrs["reason"].startswith("unhealthy") for t in study.trials)
