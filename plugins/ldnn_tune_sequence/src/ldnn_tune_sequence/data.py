@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ldnn_tune import Split, UsageError
+from ldnn_tune import Split, Standardizer, UsageError
 from ldnn_tune_sequence import problems
 from ldnn_tune_sequence.options import SequenceOptions
 from ldnn_tune_sequence.text import find_text_file, load_corpus, text_parts, windows
@@ -49,6 +49,10 @@ def generated_data(opts: SequenceOptions, seed: int) -> SequenceData:
     (xt, yt), (xv, yv), (xs, ys) = (
         generate(opts, n, rng) for n, rng in zip(sizes, streams, strict=True)
     )
+    (xv, yv), (xs, ys) = drop_seen(xt, xv, yv), drop_seen(xt, xs, ys)
+    if opts.problem == "adding":
+        scale_values = value_channel_standardizer(xt)
+        xt, xv, xs = scale_values(xt), scale_values(xv), scale_values(xs)
     classes = {
         "adding": 1,
         "copy": opts.symbols,
@@ -63,6 +67,29 @@ def generated_data(opts: SequenceOptions, seed: int) -> SequenceData:
         vocab=None,
         source=f"generated {opts.problem} (seed {seed})",
     )
+
+
+def drop_seen(seen: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> Pair:
+    """Return ``(x, y)`` without the sequences that also occur in ``seen``.
+
+    Small problem spaces (short parity strings) make separate draws collide; a collision
+    would leak training data into validation or test.
+    """
+    train_rows = {row.tobytes() for row in seen.reshape(len(seen), -1).numpy()}
+    keep = [row.tobytes() not in train_rows for row in x.reshape(len(x), -1).numpy()]
+    mask = torch.tensor(keep, dtype=torch.bool)
+    return x[mask], y[mask]
+
+
+def value_channel_standardizer(x_train: torch.Tensor) -> Standardizer:
+    """Standardise the adding problem's value channel with train statistics.
+
+    The marker channel is a 0/1 code and stays as it is.
+    """
+    values = x_train[..., 0]
+    mean = torch.tensor([float(values.mean()), 0.0])
+    std = torch.tensor([float(values.std()), 1.0])
+    return Standardizer(mean, std)
 
 
 def text_data(opts: SequenceOptions, data_dir: Path | None) -> SequenceData:

@@ -14,10 +14,13 @@ class OneHot(nn.Module):
         """Encode ids 0..``classes``-1."""
         super().__init__()
         self.classes = classes
+        # follows the model's dtype (e.g. float64 in the gradient check)
+        self.dtype_probe: torch.Tensor
+        self.register_buffer("dtype_probe", torch.zeros(()))
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
-        """Return the one-hot encoding of ``ids``."""
-        return F.one_hot(ids, self.classes).float()
+        """Return the one-hot encoding of ``ids`` in the model's floating dtype."""
+        return F.one_hot(ids, self.classes).to(self.dtype_probe.dtype)
 
 
 class LSTMNet(nn.Module):

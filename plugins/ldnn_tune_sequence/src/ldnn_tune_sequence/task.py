@@ -27,9 +27,7 @@ class SequenceTask(Task):
     def __init__(self, options: SequenceOptions, data_dir: Path | None, seed: int) -> None:
         """Keep the options; the adding problem makes this task a regression."""
         super().__init__(options, data_dir, seed)
-        self.kind = (
-            TaskKind.REGRESSION if options.problem == "adding" else TaskKind.CLASSIFICATION
-        )
+        self.kind = TaskKind.REGRESSION if options.problem == "adding" else TaskKind.CLASSIFICATION
         self.data: SequenceData | None = None
 
     def search_space(self) -> Path | Traversable:
