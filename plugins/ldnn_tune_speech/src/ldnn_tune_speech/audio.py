@@ -1,0 +1,70 @@
+"""Waveform helpers: read WAV files, resample, normalise loudness, pad or cut to a length."""
+
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+from scipy.io import wavfile  # type: ignore[import-untyped]
+from scipy.signal import resample_poly  # type: ignore[import-untyped]
+
+from ldnn_tune import UsageError
+
+PEAK = 0.9
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """Return the mono float32 samples in [-1, 1] of WAV file ``path`` and its sample rate.
+
+    Raises UsageError naming the file when it cannot be read as PCM or float WAV.
+    """
+    try:
+        rate, data = wavfile.read(path)
+    except (OSError, ValueError, EOFError):
+        raise UsageError(f"cannot read {str(path)!r}: expected a PCM or float WAV file") from None
+    samples = _to_float(np.asarray(data))
+    if samples.ndim == 2:
+        samples = samples.mean(axis=1)
+    if samples.size == 0:
+        raise UsageError(f"cannot use {str(path)!r}: expected a WAV file holding samples")
+    return samples.astype(np.float32), int(rate)
+
+
+def _to_float(data: np.ndarray) -> np.ndarray:
+    if data.dtype == np.uint8:
+        return (data.astype(np.float32) - 128.0) / 128.0
+    if np.issubdtype(data.dtype, np.integer):
+        return data.astype(np.float32) / float(np.iinfo(data.dtype).max + 1)
+    return data.astype(np.float32)
+
+
+def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """Return ``samples`` at ``rate`` Hz resampled to ``target`` Hz (polyphase filter)."""
+    if rate == target:
+        return samples.astype(np.float32)
+    common = gcd(rate, target)
+    out = resample_poly(samples, target // common, rate // common)
+    return np.asarray(out, dtype=np.float32)
+
+
+def fit_length(samples: np.ndarray, length: int) -> np.ndarray:
+    """Return ``samples`` centred in ``length`` samples: zero-padded or cut on both sides."""
+    if len(samples) >= length:
+        start = (len(samples) - length) // 2
+        return samples[start : start + length].astype(np.float32)
+    out = np.zeros(length, dtype=np.float32)
+    start = (length - len(samples)) // 2
+    out[start : start + len(samples)] = samples
+    return out
+
+
+def peak_normalise(samples: np.ndarray) -> np.ndarray:
+    """Return ``samples`` scaled so the largest magnitude is 0.9 (silence stays silence)."""
+    peak = float(np.abs(samples).max(initial=0.0))
+    if peak <= 0.0:
+        return samples.astype(np.float32)
+    return (samples * (PEAK / peak)).astype(np.float32)
+
+
+def to_clip(samples: np.ndarray, rate: int, target: int, length: int) -> np.ndarray:
+    """Return one fixed-length clip: resampled to ``target`` Hz, normalised, centred."""
+    return fit_length(peak_normalise(resample(samples, rate, target)), length)

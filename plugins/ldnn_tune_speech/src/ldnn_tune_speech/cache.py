@@ -1,0 +1,59 @@
+"""An on-disk cache of synthesised clip sets, keyed by the generation parameters."""
+
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ldnn_tune_speech.clips import ClipSet
+
+CACHE_VERSION = 2
+INT16_SCALE = 32767.0
+
+
+def default_cache_dir() -> Path:
+    """Return ``$XDG_CACHE_HOME/ldnn_tune/speech`` (``~/.cache/ldnn_tune/speech``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ldnn_tune" / "speech"
+
+
+def cache_path(folder: Path, params: dict[str, Any]) -> Path:
+    """Return the cache file for generation ``params`` (a JSON-able dict) in ``folder``."""
+    text = json.dumps({"version": CACHE_VERSION, **params}, sort_keys=True)
+    return folder / f"keywords-{hashlib.sha256(text.encode()).hexdigest()[:16]}.npz"
+
+
+def cached(path: Path, build: Callable[[], ClipSet]) -> ClipSet:
+    """Return the clip set stored at ``path``, or ``build()`` it and store it there."""
+    if path.is_file():
+        return _load(path)
+    clips = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez_compressed(
+        partial,
+        waves=np.round(clips.waves * INT16_SCALE).astype(np.int16),
+        labels=clips.labels,
+        classes=np.asarray(clips.classes),
+        speakers=clips.speakers,
+        indices=clips.indices,
+        source=np.asarray(clips.source),
+    )
+    partial.replace(path)
+    return _load(path)
+
+
+def _load(path: Path) -> ClipSet:
+    with np.load(path) as data:
+        return ClipSet(
+            data["waves"].astype(np.float32) / INT16_SCALE,
+            data["labels"].astype(np.int64),
+            [str(c) for c in data["classes"]],
+            data["speakers"].astype(str),
+            data["indices"].astype(np.int64),
+            str(data["source"]),
+        )

@@ -1,0 +1,136 @@
+"""Log-mel features computed in torch on the batch, normalised with training statistics.
+
+Spectrogram time and frequency masking (SpecAugment) happens here too, in training only.
+"""
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import torch
+from torch import nn
+
+LOG_FLOOR = 1e-6
+STD_FLOOR = 1e-3
+FMIN = 20.0
+
+
+@dataclass(frozen=True)
+class MelConfig:
+    """STFT and mel settings: ``n_fft`` about 25 ms rounded up to a power of 2, 50% hop.
+
+    At 8 kHz that is a 32 ms window every 16 ms: 63 frames for a 1 s clip.
+    """
+
+    sample_rate: int
+    n_mels: int
+
+    @property
+    def n_fft(self) -> int:
+        """Return the FFT size (and window length) in samples."""
+        return int(2 ** math.ceil(math.log2(0.025 * self.sample_rate)))
+
+    @property
+    def hop(self) -> int:
+        """Return the hop between frames in samples (half the window)."""
+        return self.n_fft // 2
+
+    def frames(self, samples: int) -> int:
+        """Return the number of frames of a clip of ``samples`` samples."""
+        return samples // self.hop + 1
+
+
+@lru_cache(maxsize=8)
+def mel_filterbank(config: MelConfig) -> np.ndarray:
+    """Return librosa's Slaney mel filterbank ``(n_mels, n_fft // 2 + 1)`` for ``config``."""
+    import librosa.filters
+
+    bank = librosa.filters.mel(
+        sr=config.sample_rate,
+        n_fft=config.n_fft,
+        n_mels=config.n_mels,
+        fmin=FMIN,
+        fmax=config.sample_rate / 2,
+    )
+    return np.asarray(bank, dtype=np.float32)
+
+
+class LogMel(nn.Module):
+    """Waveforms ``(B, samples)`` → normalised log-mel images ``(B, 1, n_mels, frames)``.
+
+    ``mean`` and ``std`` (per mel band, shape ``(n_mels, 1)``) come from the training
+    split. In training mode one time mask of up to ``time_mask`` frames and one frequency
+    mask of up to ``freq_mask`` bands are set to zero (the training mean) per example.
+    """
+
+    window: torch.Tensor
+    filterbank: torch.Tensor
+    mean: torch.Tensor
+    std: torch.Tensor
+
+    def __init__(
+        self,
+        config: MelConfig,
+        mean: torch.Tensor | None = None,
+        std: torch.Tensor | None = None,
+        time_mask: int = 0,
+        freq_mask: int = 0,
+    ) -> None:
+        """Build the frontend; without ``mean``/``std`` it returns raw log-mel values."""
+        super().__init__()
+        self.config = config
+        self.time_mask = time_mask
+        self.freq_mask = freq_mask
+        self.register_buffer("window", torch.hann_window(config.n_fft))
+        self.register_buffer("filterbank", torch.from_numpy(mel_filterbank(config)))
+        zeros = torch.zeros(config.n_mels, 1)
+        self.register_buffer("mean", zeros if mean is None else mean.clone())
+        self.register_buffer("std", torch.ones_like(zeros) if std is None else std.clone())
+
+    def log_mel(self, waves: torch.Tensor) -> torch.Tensor:
+        """Return the raw log-mel energies ``(B, n_mels, frames)`` of ``waves``."""
+        spec = torch.stft(
+            waves,
+            n_fft=self.config.n_fft,
+            hop_length=self.config.hop,
+            window=self.window,
+            center=True,
+            return_complex=True,
+        )
+        power = spec.real**2 + spec.imag**2
+        return torch.log(torch.matmul(self.filterbank, power) + LOG_FLOOR)
+
+    def forward(self, waves: torch.Tensor) -> torch.Tensor:
+        """Return normalised (and, in training, masked) log-mel images of ``waves``."""
+        feats = (self.log_mel(waves) - self.mean) / self.std
+        if self.training:
+            feats = mask_axis(feats, self.freq_mask, dim=1)
+            feats = mask_axis(feats, self.time_mask, dim=2)
+        return feats.unsqueeze(1)
+
+
+def mask_axis(feats: torch.Tensor, max_width: int, dim: int) -> torch.Tensor:
+    """Zero one random band of 0..``max_width`` rows along ``dim`` (1 or 2) per example."""
+    if max_width <= 0:
+        return feats
+    batch, size = feats.shape[0], feats.shape[dim]
+    device = feats.device
+    width = torch.randint(0, max_width + 1, (batch, 1), device=device).clamp_max(size)
+    start = (torch.rand(batch, 1, device=device) * (size - width + 1)).long()
+    pos = torch.arange(size, device=device).unsqueeze(0)
+    keep = ~((pos >= start) & (pos < start + width))
+    shape = (batch, size, 1) if dim == 1 else (batch, 1, size)
+    return feats * keep.reshape(shape).to(feats.dtype)
+
+
+@torch.no_grad()
+def band_statistics(
+    waves: torch.Tensor, config: MelConfig, chunk: int = 512
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return per-band mean and std ``(n_mels, 1)`` of the log-mel of ``waves``."""
+    frontend = LogMel(config)
+    feats = torch.cat([frontend.log_mel(part) for part in waves.split(chunk)])
+    mean = feats.mean(dim=(0, 2)).unsqueeze(1)
+    std = feats.std(dim=(0, 2)).unsqueeze(1).clamp_min(STD_FLOOR)
+    return mean, std

@@ -1,0 +1,10 @@
+"""Entry point of the speech plugin (group ``ldnn_tune``, name ``speech``)."""
+
+from ldnn_tune import Task, hookimpl
+from ldnn_tune_speech.task import SpeechTask
+
+
+@hookimpl
+def ldnn_tune_tasks() -> list[type[Task]]:
+    """Provide the speech task."""
+    return [SpeechTask]

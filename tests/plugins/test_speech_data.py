@@ -1,0 +1,296 @@
+"""Speech plugin: synthesiser, cache, WAV layouts, resampling, splits, augmentation."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from ldnn_tune_speech import SpeechOptions, SpeechTask
+from ldnn_tune_speech.audio import fit_length, read_wav, resample
+from ldnn_tune_speech.augment import SNR_SPAN_DB, WaveAugment
+from ldnn_tune_speech.folders import load_recordings
+from scipy.io import wavfile
+
+from ldnn_tune import HParams, UsageError
+from ldnn_tune.config import build_typed
+from ldnn_tune.plan import effective_space
+
+FSDD = Path("/work/shared/data/fsdd/recordings")
+
+
+def espeak_available() -> bool:
+    try:
+        import espeakng_loader  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+requires_espeak = pytest.mark.skipif(
+    not espeak_available(), reason="espeakng-loader (the plugin's [espeak] extra) not installed"
+)
+
+
+def tone(freq: float, rate: int, seconds: float) -> np.ndarray:
+    t = np.arange(round(rate * seconds)) / rate
+    return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wavfile.write(path, rate, (samples * 32767).astype(np.int16))
+
+
+def options(**changes: object) -> SpeechOptions:
+    base: dict[str, object] = {"clip_seconds": 0.5, "n_mels": 16}
+    base.update(changes)
+    return SpeechOptions(**base)  # type: ignore[arg-type]
+
+
+# --- synthesiser and cache -------------------------------------------------------------
+
+
+@requires_espeak
+def test_synthesiser_is_deterministic_and_voices_differ() -> None:
+    from ldnn_tune_speech.synth import make_speakers, synthesise
+
+    speakers = make_speakers(3, seed=0)
+    assert make_speakers(3, seed=0) == speakers
+    assert len({s.voice for s in speakers}) == 3
+    first = synthesise(("yes", "no"), speakers, 1, seed=0, rate=8000, length=4000)
+    again = synthesise(("yes", "no"), speakers, 1, seed=0, rate=8000, length=4000)
+    np.testing.assert_array_equal(first.waves, again.waves)
+    assert first.waves.shape == (6, 4000)
+    assert np.abs(first.waves).max() > 0.5
+    by_speaker = first.waves[first.labels == 0]  # "yes" from each of the 3 speakers
+    assert not np.allclose(by_speaker[0], by_speaker[1])
+    assert not np.allclose(by_speaker[1], by_speaker[2])
+
+
+@requires_espeak
+def test_synthesised_set_is_cached_and_speakers_do_not_cross_splits(tmp_path: Path) -> None:
+    opts = options(words="yes,no", speakers=10, takes=1, cache_dir=tmp_path)
+    task = SpeechTask(opts, None, seed=3)
+    task.prepare()
+    (cache_file,) = tmp_path.glob("*.npz")
+    stamp = cache_file.stat().st_mtime_ns
+    again = SpeechTask(opts, None, seed=3)
+    again.prepare()
+    assert cache_file.stat().st_mtime_ns == stamp
+    np.testing.assert_array_equal(task.split.x_test.numpy(), again.split.x_test.numpy())
+    groups = [set(task.clips.speakers[part]) for part in task.parts]
+    assert not groups[0] & groups[1] and not groups[0] & groups[2] and not groups[1] & groups[2]
+    assert "speakers kept apart" in task.describe_data()
+
+
+def test_split_fsdd_without_data_dir_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="split=fsdd needs data_dir"):
+        SpeechTask(options(split="fsdd"), None, 0).prepare()
+
+
+def test_options_parse_from_words_and_reject_bad_values() -> None:
+    opts = build_typed(SpeechOptions, {"takes": "2", "split": "fsdd", "cache_dir": "/tmp/x"})
+    assert opts.takes == 2 and opts.split == "fsdd" and opts.cache_dir == Path("/tmp/x")
+    with pytest.raises(UsageError, match="invalid split='nope'"):
+        build_typed(SpeechOptions, {"split": "nope"})
+    with pytest.raises(UsageError, match="invalid words"):
+        build_typed(SpeechOptions, {"words": "yes"})
+
+
+# --- audio helpers ---------------------------------------------------------------------
+
+
+def test_resample_keeps_the_pitch_and_changes_the_length() -> None:
+    out = resample(tone(440.0, 16000, 1.0), 16000, 8000)
+    assert len(out) == 8000
+    peak_hz = np.argmax(np.abs(np.fft.rfft(out))) * 8000 / len(out)
+    assert abs(peak_hz - 440.0) <= 2
+    assert len(resample(tone(440.0, 11025, 1.0), 11025, 8000)) == 8000
+
+
+def test_fit_length_centres_by_padding_or_cutting() -> None:
+    padded = fit_length(np.ones(4, dtype=np.float32), 8)
+    np.testing.assert_array_equal(padded, [0, 0, 1, 1, 1, 1, 0, 0])
+    cut = fit_length(np.arange(10, dtype=np.float32), 4)
+    np.testing.assert_array_equal(cut, [3, 4, 5, 6])
+
+
+def test_read_wav_handles_formats_and_stereo(tmp_path: Path) -> None:
+    wavfile.write(tmp_path / "u8.wav", 8000, np.array([0, 128, 255], dtype=np.uint8))
+    samples, rate = read_wav(tmp_path / "u8.wav")
+    assert rate == 8000 and samples.dtype == np.float32
+    np.testing.assert_allclose(samples, [-1.0, 0.0, 127 / 128])
+    stereo = np.stack([np.full(5, 0.5), np.full(5, -0.5)], axis=1).astype(np.float32)
+    wavfile.write(tmp_path / "st.wav", 22050, stereo)
+    samples, rate = read_wav(tmp_path / "st.wav")
+    assert rate == 22050 and samples.shape == (5,)
+    np.testing.assert_allclose(samples, 0.0)
+
+
+# --- folder layouts --------------------------------------------------------------------
+
+
+def test_speech_commands_layout_resamples_and_pads(tmp_path: Path) -> None:
+    for label, freq in (("yes", 300.0), ("no", 900.0)):
+        for speaker in ("aa11", "bb22", "cc33", "dd44", "ee55"):
+            write_wav(tmp_path / label / f"{speaker}_nohash_0.wav", tone(freq, 16000, 0.3), 16000)
+    write_wav(tmp_path / "_background_noise_" / "white.wav", tone(50.0, 16000, 2.0), 16000)
+    clips = load_recordings(tmp_path, rate=8000, length=4000)
+    assert clips.classes == ["no", "yes"]
+    assert clips.waves.shape == (10, 4000)
+    assert set(clips.speakers) == {"aa11", "bb22", "cc33", "dd44", "ee55"}
+    assert clips.waves[:, :500].any() == np.False_  # 0.3 s centred in 0.5 s: silent edges
+    assert np.abs(clips.waves).max() == pytest.approx(0.9, abs=1e-3)
+    task = SpeechTask(options(), tmp_path, seed=0)
+    task.prepare()
+    assert "speakers kept apart (3/1/1" in task.describe_data()
+
+
+def make_fsdd(root: Path, speakers: tuple[str, ...], takes: int) -> None:
+    for digit, freq in ((0, 300.0), (1, 900.0)):
+        for speaker in speakers:
+            for index in range(takes):
+                write_wav(root / f"{digit}_{speaker}_{index}.wav", tone(freq, 8000, 0.4), 8000)
+
+
+def test_fsdd_layout_and_official_split(tmp_path: Path) -> None:
+    make_fsdd(tmp_path, ("jackson", "nicolas"), takes=12)
+    task = SpeechTask(options(split="fsdd"), tmp_path, seed=0)
+    task.prepare()
+    train, val, test = task.parts
+    assert (len(train), len(val), len(test)) == (8, 20, 20)
+    assert set(task.clips.indices[test]) == {0, 1, 2, 3, 4}
+    assert set(task.clips.indices[val]) == {5, 6, 7, 8, 9}
+    assert task.clips.classes == ["0", "1"]
+    speaker_task = SpeechTask(options(), tmp_path, seed=0)
+    speaker_task.prepare()
+    assert "random split (speakers unknown)" in speaker_task.describe_data()
+
+
+@pytest.mark.skipif(not FSDD.is_dir(), reason=f"real FSDD recordings not found at {FSDD}")
+def test_reads_real_fsdd_recordings(tmp_path: Path) -> None:
+    for digit in (3, 7):
+        for speaker in ("george", "jackson", "lucas"):
+            for index in (0, 5, 10):
+                name = f"{digit}_{speaker}_{index}.wav"
+                (tmp_path / name).symlink_to(FSDD / name)
+    task = SpeechTask(options(split="fsdd", sample_rate=16000), tmp_path, seed=0)
+    task.prepare()
+    assert task.clips.waves.shape == (18, 8000)  # 8 kHz files resampled to 16 kHz, 0.5 s
+    assert task.clips.classes == ["3", "7"]
+    assert [len(p) for p in task.parts] == [6, 6, 6]
+    assert np.isfinite(task.mean.numpy()).all()
+
+
+# --- bad data_dir ----------------------------------------------------------------------
+
+
+def bad_dirs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    no_wavs = tmp_path / "no_wavs"
+    (no_wavs / "yes").mkdir(parents=True)
+    (no_wavs / "yes" / "notes.txt").write_text("not audio")
+    one_class = tmp_path / "one_class"
+    for i in range(3):
+        write_wav(one_class / "yes" / f"s{i}_nohash_0.wav", tone(300.0, 8000, 0.2), 8000)
+    unreadable = tmp_path / "unreadable"
+    make_fsdd(unreadable, ("ann", "bob"), takes=5)
+    (unreadable / "1_bob_9.wav").write_bytes(b"RIFF not really a wave")
+    return {
+        "missing": (tmp_path / "missing", "is not a folder"),
+        "empty": (empty, "holds no WAV files"),
+        "no_wavs": (no_wavs, "holds no WAV files"),
+        "one_class": (one_class, "holds one class"),
+        "unreadable": (unreadable / "1_bob_9.wav", "expected a PCM or float WAV file"),
+    }
+
+
+def test_bad_data_dirs_give_one_line_usage_errors(tmp_path: Path) -> None:
+    for case, (path, expected) in bad_dirs(tmp_path).items():
+        root = path.parent if case == "unreadable" else path
+        with pytest.raises(UsageError) as info:
+            SpeechTask(options(), root, seed=0).prepare()
+        message = str(info.value)
+        assert expected in message and str(path) in message and "\n" not in message, case
+
+
+def test_unlabelled_top_level_wavs_are_a_usage_error(tmp_path: Path) -> None:
+    write_wav(tmp_path / "recording.wav", tone(300.0, 8000, 0.2), 8000)
+    with pytest.raises(UsageError, match=r"\{label\}_\{speaker\}_\{index\}\.wav"):
+        SpeechTask(options(), tmp_path, seed=0).prepare()
+
+
+# --- augmentation and features -----------------------------------------------------------
+
+
+def test_wave_augment_adds_noise_in_the_snr_range() -> None:
+    torch.manual_seed(0)
+    waves = torch.from_numpy(np.stack([tone(440.0, 8000, 0.5)] * 64))
+    noisy = WaveAugment(snr_low_db=10.0, max_shift=0)(waves)
+    noise = noisy - waves
+    snr = 10 * torch.log10(waves.pow(2).mean(1) / noise.pow(2).mean(1))
+    assert snr.min() >= 10.0 - 0.1 and snr.max() <= 10.0 + SNR_SPAN_DB + 0.1
+    assert snr.max() - snr.min() > 5.0
+
+
+def test_time_shift_moves_without_wrapping() -> None:
+    torch.manual_seed(0)
+    waves = torch.zeros(32, 100)
+    waves[:, 50] = 1.0
+    moved = WaveAugment(snr_low_db=200.0, max_shift=10)(waves)
+    peaks = moved.argmax(dim=1)
+    assert ((peaks >= 40) & (peaks <= 60)).all() and len(set(peaks.tolist())) > 3
+
+
+def wave_task(tmp_path: Path) -> SpeechTask:
+    make_fsdd(tmp_path, ("ann", "bob", "cy", "dee", "eve"), takes=2)
+    task = SpeechTask(options(), tmp_path, seed=0)
+    task.prepare()
+    return task
+
+
+@pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
+def test_noise_is_added_in_training_but_not_in_evaluation(tmp_path: Path) -> None:
+    task = wave_task(tmp_path)
+    params = effective_space(task, None).defaults()
+    params.update(width=8, depth=2, dropout=0.0, shift_ms=0.0, time_mask=0, freq_mask=0)
+    model = task.model(HParams.from_params(params))
+    batch = (task.split.x_train, task.split.y_train)
+    model.eval()
+    clean_eval = model.loss(model(batch[0]), batch[1])
+    assert torch.equal(model.validation_step(batch, 0), clean_eval)
+    assert torch.equal(model.test_step(batch, 0), clean_eval)
+    model.train()
+    torch.manual_seed(0)
+    clean_train = model.loss(model(batch[0]), batch[1])
+    noisy_train = model.training_step(batch, 0)
+    assert not torch.allclose(noisy_train, clean_train)
+
+
+def test_spectrogram_masking_only_in_training(tmp_path: Path) -> None:
+    task = wave_task(tmp_path)
+    params = effective_space(task, None).defaults()
+    params.update(width=8, depth=2, time_mask=20, freq_mask=10)
+    frontend = task.model(HParams.from_params(params)).net.frontend
+    waves = task.split.x_train
+    frontend.eval()
+    clean = frontend(waves)
+    assert torch.equal(clean, frontend(waves))
+    assert clean.shape == (len(waves), 1, 16, 4000 // 128 + 1)
+    frontend.train()
+    torch.manual_seed(1)
+    masked = frontend(waves)
+    assert (masked == 0).sum() > (clean == 0).sum()
+    changed = masked != clean
+    assert torch.equal(masked[changed], torch.zeros_like(masked[changed]))
+
+
+def test_read_inputs_prepares_wavs_like_training_clips(tmp_path: Path) -> None:
+    task = wave_task(tmp_path / "data")
+    write_wav(tmp_path / "new.wav", tone(300.0, 16000, 0.2), 16000)
+    inputs = task.read_inputs([tmp_path / "new.wav"])
+    assert inputs.shape == (1, 4000) and inputs.dtype == torch.float32
+    assert task.class_names() == ["0", "1"]
+    with pytest.raises(UsageError, match=r"missing\.wav"):
+        task.read_inputs([tmp_path / "missing.wav"])
