@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ldnn_tune.testing import BoringOptions, BoringTask
+from ldnn_tune.training import quiet_frameworks
+
 CLI = str(Path(sys.executable).with_name("ldnn-tune"))
 
 
@@ -21,6 +24,15 @@ def run_cli(cwd: Path, *words: str, timeout: float = 300) -> subprocess.Complete
 def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Return a runner of the real CLI with ``tmp_path`` as working directory."""
     return lambda *words, **kw: run_cli(tmp_path, *words, **kw)
+
+
+@pytest.fixture
+def task() -> BoringTask:
+    """Return the prepared boring test task (study seed 0)."""
+    quiet_frameworks()
+    task = BoringTask(BoringOptions(), None, seed=0)
+    task.prepare()
+    return task
 
 
 def assert_usage_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:

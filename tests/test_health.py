@@ -9,16 +9,8 @@ from conftest import run_cli
 
 from ldnn_tune.health import HealthBand, HealthMonitor, TrialUnhealthy
 from ldnn_tune.hparams import HParams, Recipe
-from ldnn_tune.testing import BoringOptions, BoringTask
-from ldnn_tune.training import quiet_frameworks, train_trial
-
-
-@pytest.fixture
-def task() -> BoringTask:
-    quiet_frameworks()
-    task = BoringTask(BoringOptions(), None, seed=0)
-    task.prepare()
-    return task
+from ldnn_tune.testing import BoringTask
+from ldnn_tune.training import train_trial
 
 
 def test_ratio_is_measured_per_layer_and_summarised(task: BoringTask) -> None:

@@ -8,16 +8,8 @@ import torch
 
 from ldnn_tune.hparams import HParams, Recipe
 from ldnn_tune.seeds import trial_seed
-from ldnn_tune.testing import BoringOptions, BoringTask
-from ldnn_tune.training import quiet_frameworks, train_trial
-
-
-@pytest.fixture
-def task() -> BoringTask:
-    quiet_frameworks()
-    task = BoringTask(BoringOptions(), None, seed=0)
-    task.prepare()
-    return task
+from ldnn_tune.testing import BoringTask
+from ldnn_tune.training import train_trial
 
 
 def test_inputs_are_standardised_with_train_statistics(task: BoringTask) -> None:
