@@ -42,7 +42,6 @@ class KeepBestWeights(pl.Callback):
         self.best_score = math.inf
         self.best_epoch = -1
         self.best_state: dict[str, torch.Tensor] | None = None
-        self.last_metrics: dict[str, float] = {}
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Copy the weights when the monitored score improved."""

@@ -7,7 +7,6 @@
   validation/test, and non-negative features spanning orders of magnitude reported.
 """
 
-import copy
 import hashlib
 import statistics
 from collections.abc import Callable, Iterable
@@ -274,8 +273,3 @@ def _log_candidates(task: Task) -> str:
         f"{len(candidates)} non-negative feature(s) span orders of magnitude "
         f"(e.g. {candidates[:3]}): consider log(1+x)"
     )
-
-
-def clone_for_checks(task: Task) -> Task:
-    """Return a shallow copy so checks never disturb the task a study uses."""
-    return copy.copy(task)

@@ -48,10 +48,6 @@ class HParams:
         """Return task knob ``name`` as a float (``default`` when the space lacks it)."""
         return float(self._get(name, default))
 
-    def get_str(self, name: str, default: str | None = None) -> str:
-        """Return task knob ``name`` as a string (``default`` when the space lacks it)."""
-        return str(self._get(name, default))
-
     def _get(self, name: str, default: Any) -> Any:
         if name in self.extra:
             return self.extra[name]
