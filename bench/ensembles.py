@@ -25,16 +25,16 @@ MODELS = ("single", "average", "greedy")
 def run_seed(task: str, seed: int, words: list[str]) -> dict[str, float]:
     """Run one study and return the ensemble run's test metrics."""
     with tempfile.TemporaryDirectory() as tmp:
-        command = [CLI, "run", f"task={task}", f"seed={seed}", "ensemble=greedy", "top_k=5",
-                   *words]
+        command = [CLI, "run", f"task={task}", f"seed={seed}", "ensemble=greedy", "top_k=5", *words]
         result = subprocess.run(command, cwd=tmp, capture_output=True, text=True)
         if result.returncode != 0:
             sys.exit(result.stderr)
         client = MlflowClient(f"sqlite:///{tmp}/mlflow.db")
         experiment = client.get_experiment_by_name(task)
         assert experiment is not None
-        run = client.search_runs([experiment.experiment_id],
-                                 filter_string="tags.`ldnn_tune.role` = 'ensemble'")[0]
+        run = client.search_runs(
+            [experiment.experiment_id], filter_string="tags.`ldnn_tune.role` = 'ensemble'"
+        )[0]
         return dict(run.data.metrics)
 
 
@@ -49,19 +49,25 @@ def main() -> None:
     for seed in args.seeds:
         metrics = run_seed(args.task, seed, args.words)
         rows.append(metrics)
-        print(f"seed {seed}: " + "  ".join(
-            f"{m} acc {metrics[f'{m}_test_acc']:.4f} nll {metrics[f'{m}_test_loss']:.4f}"
-            for m in MODELS), flush=True)
-    print(f"\ntask {args.task}, {' '.join(args.words)}; {len(rows)} seeds; "
-          f"wall {time.monotonic() - started:.0f} s")
+        print(
+            f"seed {seed}: "
+            + "  ".join(
+                f"{m} acc {metrics[f'{m}_test_acc']:.4f} nll {metrics[f'{m}_test_loss']:.4f}"
+                for m in MODELS
+            ),
+            flush=True,
+        )
+    print(
+        f"\ntask {args.task}, {' '.join(args.words)}; {len(rows)} seeds; "
+        f"wall {time.monotonic() - started:.0f} s"
+    )
     print("| model | mean test acc | acc gain (points) | mean test NLL | NLL change |")
     print("| --- | --- | --- | --- | --- |")
     for model in MODELS:
         acc = statistics.mean(r[f"{model}_test_acc"] for r in rows)
         nll = statistics.mean(r[f"{model}_test_loss"] for r in rows)
         gain = statistics.mean(r[f"{model}_test_acc"] - r["single_test_acc"] for r in rows)
-        change = statistics.mean(
-            r[f"{model}_test_loss"] / r["single_test_loss"] - 1 for r in rows)
+        change = statistics.mean(r[f"{model}_test_loss"] / r["single_test_loss"] - 1 for r in rows)
         print(f"| {model} | {acc:.4f} | {100 * gain:+.2f} | {nll:.4f} | {change:+.1%} |")
 
 

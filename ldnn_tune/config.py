@@ -42,6 +42,8 @@ class RunConfig:
     top: int = 5  # rows of the summary table
     ensemble: str = "average"  # how the top trials are combined at the end: average, greedy, none
     top_k: int = 5  # how many of the best trials the ensemble may use
+    n_jobs: int = 1  # trials run at once on this machine, each in its own process
+    heartbeat: int = 60  # seconds between a running trial's heartbeats; 3 missed = dead worker
     health: bool = True  # prune trials whose training is clearly broken (NaN, frozen, exploding)
     ratio_low: float = 1e-6  # the update/weight ratio band; a whole epoch outside it is unhealthy
     ratio_high: float = 0.3
@@ -51,7 +53,7 @@ class RunConfig:
         require_choice("sampler", self.sampler, SAMPLERS)
         require_choice("pruner", self.pruner, PRUNERS)
         require_choice("ensemble", self.ensemble, ENSEMBLE_METHODS)
-        for name in ("trials", "epochs", "top", "top_k"):
+        for name in ("trials", "epochs", "top", "top_k", "n_jobs", "heartbeat"):
             if getattr(self, name) < 1:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be at least 1")
         if not 0 < self.ratio_low < self.ratio_high:

@@ -23,6 +23,7 @@ class RunPlan:
     entry: TaskEntry
     task: Task
     space: SearchSpace
+    words: tuple[str, ...] = ()  # the command-line words: worker processes plan from them
 
     def identity(self) -> dict[str, Any]:
         """Return what must match for a study to be continued: task, seed, options, data."""
@@ -63,7 +64,7 @@ def plan_run(words: Sequence[str], host: Host, prepare: bool = True) -> RunPlan:
         raise UsageError(f"data_dir {str(config.data_dir)!r} does not exist")
     if prepare:
         task.prepare()
-    return RunPlan(config, entry, task, space)
+    return RunPlan(config, entry, task, space, tuple(words))
 
 
 def effective_space(task: Task, user_space: Path | None) -> SearchSpace:

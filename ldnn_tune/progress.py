@@ -58,6 +58,10 @@ class StudyProgress:
 
     def trial_done(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         """Count a finished trial and show the best validation loss so far."""
+        self.show_study(study)
+
+    def show_study(self, study: optuna.Study, extra: str = "") -> None:
+        """Show ``study``'s finished trials and best validation loss, then ``extra``."""
         finished = len(study.get_trials(deepcopy=False, states=FINISHED))
         best = min(
             (
@@ -70,4 +74,4 @@ class StudyProgress:
             default=None,
         )
         note = f"best val_loss {best:.4f}" if best is not None else ""
-        self.progress.update(self.trials, completed=finished, note=note)
+        self.progress.update(self.trials, completed=finished, note=" ".join([note, extra]).strip())

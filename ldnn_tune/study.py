@@ -1,15 +1,18 @@
 """Open or create the Optuna study: storage, sampler, pruner, identity checks, first trial."""
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import optuna
-from optuna.storages import BaseStorage, JournalStorage
-from optuna.storages.journal import JournalFileBackend
+from optuna.exceptions import DuplicatedStudyError
+from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from ldnn_tune.errors import UsageError
 from ldnn_tune.space import SearchSpace
+from ldnn_tune.storages import describe_error, redact
+from ldnn_tune.storages import make_storage as make_storage  # re-exported for callers
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 IDENTITY_ATTR = "ldnn_tune_identity"
@@ -43,37 +46,19 @@ def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
     raise UsageError(f"invalid pruner {name!r}")
 
 
-def make_storage(url: str) -> str | BaseStorage:
-    """Return an Optuna storage for ``url``: an RDB URL as is, or ``journal:PATH``."""
-    if url.startswith("journal:"):
-        path = url.removeprefix("journal:")
-        if not path:
-            raise UsageError("storage journal: needs a file path, e.g. storage=journal:study.log")
-        return JournalStorage(JournalFileBackend(path))
-    if "://" not in url:
-        raise UsageError(
-            f"invalid storage {url!r}; expected an Optuna storage URL such as "
-            "sqlite:///ldnn_tune.db, postgresql://HOST/DB or journal:PATH"
-        )
-    return url
-
-
 def load_existing_study(name: str, storage_url: str) -> optuna.Study:
     """Load study ``name`` or raise a UsageError naming the studies the storage holds."""
-    storage = make_storage(storage_url)
     try:
+        storage = make_storage(storage_url)
         names = optuna.get_all_study_names(storage)
+    except UsageError:
+        raise
     except Exception as exc:
-        raise UsageError(f"cannot open storage {storage_url!r}: {_first_line(exc)}") from None
+        raise UsageError(describe_error(storage_url, exc)) from None
     if name not in names:
         known = ", ".join(sorted(names)) or "none"
-        raise UsageError(f"unknown study {name!r} in {storage_url}; studies: {known}")
+        raise UsageError(f"unknown study {name!r} in {redact(storage_url)}; studies: {known}")
     return optuna.load_study(study_name=name, storage=storage)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def open_study(
@@ -83,32 +68,75 @@ def open_study(
     pruner: optuna.pruners.BasePruner,
     identity: Mapping[str, Any],
     space: SearchSpace,
+    heartbeat: int | None = None,
+    on_create: Callable[[optuna.Study], None] | None = None,
 ) -> optuna.Study:
     """Load study ``name`` or create it; a new study gets ``space``'s defaults as trial 0.
 
     ``identity`` (task, seed, task options) is stored with a new study; continuing a study
-    with a different identity is refused, since its trials would not be comparable.
+    with a different identity or direction is refused, since its trials would not be
+    comparable. Of several workers starting at once exactly one creates the study (the
+    storage refuses a second study of the same name) and runs ``on_create`` on it before
+    writing the identity; the others wait for the identity, so see what ``on_create`` wrote.
     """
-    storage = make_storage(storage_url)
     try:
-        study = optuna.create_study(
-            study_name=name,
-            storage=storage,
-            sampler=sampler,
-            pruner=pruner,
-            direction="minimize",
-            load_if_exists=True,
-        )
+        storage = make_storage(storage_url, heartbeat)
+        study, created = _create_or_load(name, storage, sampler, pruner)
+    except UsageError:
+        raise
     except Exception as exc:  # a bad URL, refused connection or wrong credentials
-        raise UsageError(f"cannot open storage {storage_url!r}: {_first_line(exc)}") from None
-    stored = study.user_attrs.get(IDENTITY_ATTR)
-    if stored is None:
-        study.set_user_attr(IDENTITY_ATTR, dict(identity))
-        if not study.trials:
-            study.enqueue_trial(space.defaults(), skip_if_exists=True)
-    else:
-        check_identity(name, stored, identity)
+        raise UsageError(describe_error(storage_url, exc)) from None
+    if not created:
+        check_direction(study)
+        stored = wait_for_identity(study)
+        if stored is not None:
+            check_identity(name, stored, identity)
+            return study
+    if on_create is not None:
+        on_create(study)
+    study.set_user_attr(IDENTITY_ATTR, dict(identity))
+    if not study.trials:
+        study.enqueue_trial(space.defaults(), skip_if_exists=True)
     return study
+
+
+def _create_or_load(
+    name: str,
+    storage: optuna.storages.BaseStorage,
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
+) -> tuple[optuna.Study, bool]:
+    kwargs: dict[str, Any] = {"storage": storage, "sampler": sampler, "pruner": pruner}
+    try:
+        return optuna.create_study(study_name=name, direction="minimize", **kwargs), True
+    except DuplicatedStudyError:
+        return optuna.load_study(study_name=name, **kwargs), False
+
+
+def check_direction(study: optuna.Study) -> None:
+    """Raise a UsageError unless ``study`` minimises one objective, as ldnn-tune's do."""
+    if study.directions != [StudyDirection.MINIMIZE]:
+        found = ", ".join(d.name.lower() for d in study.directions)
+        raise UsageError(
+            f"study {study.study_name!r} has direction {found}, not minimize (validation loss); "
+            "use another study= name"
+        )
+
+
+def wait_for_identity(study: optuna.Study, seconds: float = 30) -> Any:
+    """Return ``study``'s identity attr, or None for a study ldnn-tune did not set up.
+
+    A study without trials may be a new one whose creator is still writing its attrs
+    (it writes the identity before enqueueing trial 0): wait up to ``seconds`` for it.
+    """
+    deadline = time.monotonic() + seconds
+    while True:
+        attrs = study.user_attrs
+        if IDENTITY_ATTR in attrs:
+            return attrs[IDENTITY_ATTR]
+        if study.get_trials(deepcopy=False) or time.monotonic() > deadline:
+            return None
+        time.sleep(0.5)
 
 
 def check_identity(name: str, stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:

@@ -1,0 +1,136 @@
+"""Storages: one-line errors that leave studies untouched, heartbeats, the exact-total guard."""
+
+import subprocess
+import time
+import uuid
+from pathlib import Path
+
+import optuna
+import pytest
+from conftest import assert_usage_error
+from services import postgres_url, redis_url  # noqa: F401  (fixtures)
+
+from ldnn_tune.cli import main
+from ldnn_tune.recovery import fail_stale_trials
+from ldnn_tune.storages import make_storage, redact
+from ldnn_tune.study import IDENTITY_ATTR
+from ldnn_tune.workers import is_surplus, trial_counts
+
+TrialState = optuna.trial.TrialState
+
+
+def run_main(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *words: str
+) -> subprocess.CompletedProcess[str]:
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "task=image", "check=false", *words])
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess([], code, captured.out, captured.err)
+
+
+BAD_STORAGES = [
+    ("storage=postgresql://nobody@127.0.0.1:1/x", "cannot open storage 'postgresql://nobody@"),
+    ("storage=postgresql://me:secret@127.0.0.1:1/x", "'postgresql://me:***@127.0.0.1:1/x'"),
+    ("storage=redis://127.0.0.1:1/0", "cannot open storage 'redis://127.0.0.1:1/0'"),
+    ("storage=mysql:/x", "invalid storage 'mysql:/x'"),
+    ("n_jobs=0", "invalid n_jobs=0: must be at least 1"),
+    ("heartbeat=0", "invalid heartbeat=0: must be at least 1"),
+]
+
+
+@pytest.mark.parametrize(("word", "needle"), BAD_STORAGES)
+def test_bad_storage_or_workers_is_one_line_and_creates_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    word: str,
+    needle: str,
+) -> None:
+    result = run_main(tmp_path, monkeypatch, capsys, word)
+    assert_usage_error(result, needle)
+    assert "secret" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_wrong_credentials_on_the_real_server(
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = postgres_url.replace("postgres@", "nobody@")
+    result = run_main(tmp_path, monkeypatch, capsys, f"storage={url}")
+    assert_usage_error(result, "cannot open storage", 'role "nobody" does not exist')
+
+
+@pytest.mark.parametrize(
+    ("identity", "direction", "needle"),
+    [
+        ({"task": "speech"}, "minimize", "was created with task='speech', not 'image'"),
+        (None, "maximize", "has direction maximize, not minimize"),
+    ],
+)
+def test_a_study_of_another_task_or_direction_is_refused_and_untouched(
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    identity: dict[str, str] | None,
+    direction: str,
+    needle: str,
+) -> None:
+    name = f"other-{uuid.uuid4().hex[:8]}"
+    study = optuna.create_study(study_name=name, storage=postgres_url, direction=direction)
+    if identity is not None:
+        study.set_user_attr(IDENTITY_ATTR, identity)
+    study.enqueue_trial({"x": 1})
+    before = (study.user_attrs, [(t.number, t.state) for t in study.get_trials()])
+    result = run_main(tmp_path, monkeypatch, capsys, f"study={name}", f"storage={postgres_url}")
+    assert_usage_error(result, needle)
+    after = optuna.load_study(study_name=name, storage=postgres_url)
+    assert (after.user_attrs, [(t.number, t.state) for t in after.get_trials()]) == before
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+@pytest.mark.parametrize("kind", ["journal", "redis"])
+def test_a_silent_trial_is_failed_and_retried_once(
+    kind: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+) -> None:
+    journal = f"journal:{tmp_path / 'j.log'}"
+    url = journal if kind == "journal" else request.getfixturevalue("redis_url")
+    study = optuna.create_study(storage=make_storage(url, heartbeat=1))
+    trial = study.ask()
+    trial.suggest_float("x", 0, 1)
+    study._storage.record_heartbeat(trial._trial_id)  # type: ignore[attr-defined]
+    time.sleep(1.5)
+    fail_stale_trials(study)
+    assert trial_counts(study) == (0, 1)  # 1.5 s of silence is within the 3 s grace
+    time.sleep(2.0)
+    fail_stale_trials(study)
+    states = [t.state for t in study.get_trials()]
+    assert states == [TrialState.FAIL, TrialState.WAITING]
+    retry = study.ask()
+    assert retry.number == 1 and retry.suggest_float("x", 0, 1) == trial.params["x"]
+
+
+def test_the_sqlite_default_gets_heartbeats(tmp_path: Path) -> None:
+    storage = make_storage(f"sqlite:///{tmp_path / 's.db'}", heartbeat=7)
+    assert isinstance(storage, optuna.storages.RDBStorage)
+    assert storage.get_heartbeat_interval() == 7 and storage.grace_period == 21
+
+
+def test_a_trial_beyond_the_total_is_surplus(tmp_path: Path) -> None:
+    study = optuna.create_study(storage=make_storage(f"journal:{tmp_path / 'j.log'}"))
+    first, second, third = study.ask(), study.ask(), study.ask()
+    study.tell(first, 1.0)
+    assert not is_surplus(second, total=2)
+    assert is_surplus(third, total=2)  # trials 0 and 1 take the total of 2
+
+
+def test_redact_hides_passwords() -> None:
+    assert redact("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+    assert redact("redis://:pw@h:6379/0") == "redis://:***@h:6379/0"
+    assert redact("sqlite:///x.db") == "sqlite:///x.db"
