@@ -39,11 +39,13 @@ def run_seed(task: str, seed: int, words: list[str]) -> dict[str, float]:
 
 
 def main() -> None:
+    argv = sys.argv[1:]
+    split = argv.index("--") if "--" in argv else len(argv)
     parser = argparse.ArgumentParser()
     parser.add_argument("task")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("words", nargs="*")
-    args = parser.parse_args()
+    args = parser.parse_args(argv[:split])
+    args.words = argv[split + 1 :]
     started = time.monotonic()
     rows = []
     for seed in args.seeds:

@@ -13,6 +13,7 @@ from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from ldnn_tune.errors import UsageError, choices_text
+from ldnn_tune.health import RATIO_HIGH, RATIO_LOW
 from ldnn_tune.timespan import parse_timespan
 
 SAMPLERS = ("cmaes", "gp", "qmc", "random", "tpe")
@@ -45,8 +46,8 @@ class RunConfig:
     n_jobs: int = 1  # trials run at once on this machine, each in its own process
     heartbeat: int = 60  # seconds between a running trial's heartbeats; 3 missed = dead worker
     health: bool = True  # prune trials whose training is clearly broken (NaN, frozen, exploding)
-    ratio_low: float = 1e-6  # the update/weight ratio band; a whole epoch outside it is unhealthy
-    ratio_high: float = 0.3
+    ratio_low: float = RATIO_LOW  # the update/weight ratio band: a whole epoch outside it is
+    ratio_high: float = RATIO_HIGH  # unhealthy (defaults measured in bench/health.py)
     check: bool = True  # run the quick pre-flight checks before a new study
 
     def __post_init__(self) -> None:
