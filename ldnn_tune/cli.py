@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check": "pre-flight checks of a task in seconds: ldnn-tune check task=image [knob=value]",
         "space": "print the effective search space: ldnn-tune space task=image [space=FILE]",
         "ensemble": "ensemble a study's best trials: ldnn-tune ensemble study=NAME "
-        "[top_k=5 method=average|greedy storage=URL mlflow=URI]",
+        "[top_k=5 method=greedy|average storage=URL mlflow=URI]",
         "predict": "run a saved ensemble on files: ldnn-tune predict model=RUN_ID_OR_FOLDER "
         "input=FILE[,FILE...] [mlflow=URI output=FILE.csv]",
         "ui": "serve the MLflow UI on 127.0.0.1: ldnn-tune ui [mlflow=URI port=5000]",

@@ -41,7 +41,9 @@ class RunConfig:
     data_dir: Path | None = None
     min_lr: float = 1e-4  # stop a trial once its LR has been divided below this
     top: int = 5  # rows of the summary table
-    ensemble: str = "average"  # how the top trials are combined at the end: average, greedy, none
+    # how the top trials are combined at the end: greedy, average, none (greedy: measured
+    # better NLL on short studies, bench/results/ensembles.md)
+    ensemble: str = "greedy"
     top_k: int = 5  # how many of the best trials the ensemble may use
     n_jobs: int = 1  # trials run at once on this machine, each in its own process
     heartbeat: int = 60  # seconds between a running trial's heartbeats; 3 missed = dead worker
@@ -88,7 +90,7 @@ class EnsembleConfig:
     storage: str = "sqlite:///ldnn_tune.db"
     mlflow: str = "sqlite:///mlflow.db"
     top_k: int = 5
-    method: str = "average"
+    method: str = "greedy"
 
     def __post_init__(self) -> None:
         require_choice("method", self.method, ENSEMBLE_METHODS[:2])
