@@ -84,8 +84,7 @@ def _log(
     study: optuna.Study, tracker: StudyTracker, report: EnsembleReport, method: str, top_k: int
 ) -> str:
     parent = study.user_attrs[PARENT_RUN_ATTR]
-    run_id = tracker.start_trial_run(parent, -1, {"ldnn_tune.role": "ensemble"})
-    tracker.client.set_tag(run_id, "mlflow.runName", f"ensemble-{method}")
+    run_id = tracker.start_child_run(parent, f"ensemble-{method}", {"ldnn_tune.role": "ensemble"})
     chosen = report.chosen(method)
     tracker.log_params(
         run_id,

@@ -6,7 +6,8 @@ import optuna
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ldnn_tune.study import FINISHED
+from ldnn_tune.report import best_trials
+from ldnn_tune.study import finished_trials
 
 
 class StudyProgress:
@@ -62,16 +63,8 @@ class StudyProgress:
 
     def show_study(self, study: optuna.Study, extra: str = "") -> None:
         """Show ``study``'s finished trials and best validation loss, then ``extra``."""
-        finished = len(study.get_trials(deepcopy=False, states=FINISHED))
-        best = min(
-            (
-                t.value
-                for t in study.get_trials(
-                    deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)
-                )
-                if t.value is not None
-            ),
-            default=None,
-        )
-        note = f"best val_loss {best:.4f}" if best is not None else ""
+        finished = finished_trials(study)
+        best = best_trials(study, 1)
+        best_value = best[0].value if best else None
+        note = f"best val_loss {best_value:.4f}" if best_value is not None else ""
         self.progress.update(self.trials, completed=finished, note=" ".join([note, extra]).strip())

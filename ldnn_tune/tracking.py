@@ -47,14 +47,18 @@ class StudyTracker:
         self.log_metrics(run_id, summary, step=0)
         self.client.set_terminated(run_id, "FINISHED")
 
-    def start_trial_run(self, parent_id: str, number: int, tags: Mapping[str, str]) -> str:
-        """Create the child run of trial ``number`` under ``parent_id``; return its id."""
+    def start_child_run(self, parent_id: str, name: str, tags: Mapping[str, str]) -> str:
+        """Create a run called ``name`` under ``parent_id``; return its id."""
         run = self.client.create_run(
-            self.experiment_id,
-            run_name=f"trial-{number}",
-            tags={"mlflow.parentRunId": parent_id, "optuna.trial_number": str(number), **tags},
+            self.experiment_id, run_name=name, tags={"mlflow.parentRunId": parent_id, **tags}
         )
         return str(run.info.run_id)
+
+    def start_trial_run(self, parent_id: str, number: int, tags: Mapping[str, str]) -> str:
+        """Create the child run of trial ``number`` under ``parent_id``; return its id."""
+        return self.start_child_run(
+            parent_id, f"trial-{number}", {"optuna.trial_number": str(number), **tags}
+        )
 
     def end_trial_run(self, run_id: str, state: str, reason: str = "") -> None:
         """Record the trial's final Optuna ``state`` (COMPLETE, PRUNED, FAIL) on its run."""
