@@ -2,7 +2,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import lightning.pytorch as pl
 import numpy as np
 import pytest
 import torch
@@ -11,6 +10,7 @@ from ldnn_tune_sequence.module import sequence_accuracy, solved_fraction
 from ldnn_tune_sequence.text import load_corpus
 
 from ldnn_tune import HParams, Recipe, UsageError
+from ldnn_tune.callbacks import EpochEndHook
 from ldnn_tune.cli import main
 from ldnn_tune.training import quiet_frameworks, train_trial
 
@@ -35,17 +35,10 @@ def lstm_of(task: SequenceTask, hp: HParams) -> torch.nn.LSTM:
 
 def fit_one_epoch(task: SequenceTask, hp: HParams) -> dict[str, float]:
     quiet_frameworks()
-    pl.seed_everything(0, verbose=False)
-    trainer = pl.Trainer(
-        max_epochs=1,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        enable_checkpointing=False,
-        num_sanity_val_steps=0,
-    )
-    trainer.fit(task.model(hp), datamodule=task.datamodule(hp))
-    return {k: float(v) for k, v in trainer.callback_metrics.items()}
+    metrics: dict[str, float] = {}
+    hook = EpochEndHook(lambda epoch, values: metrics.update(values))
+    train_trial(task, hp, seed=0, max_epochs=1, min_lr=1e-12, callbacks=[hook])
+    return metrics
 
 
 # --- generators against brute-force references -------------------------------------
