@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from scipy.io import wavfile
 
-from ldnn_tune.health import HealthBand, HealthMonitor
-from ldnn_tune.hparams import HParams
-from ldnn_tune.plan import effective_space
-from ldnn_tune.task import Task
-from ldnn_tune.training import quiet_frameworks, train_trial
+from ldnn_tune.config.resolve import effective_space
+from ldnn_tune.health.monitor import HealthBand, HealthMonitor
+from ldnn_tune.plugin.task import Task
+from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.trial.training import quiet_frameworks, train_trial
 
 
 class RecordDevice(pl.Callback):

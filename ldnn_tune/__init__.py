@@ -3,7 +3,10 @@
 Public names for plugin authors and programs that embed ldnn-tune.
 """
 
-from ldnn_tune.data import (
+from ldnn_tune.errors import UsageError
+from ldnn_tune.plugin.spec import hookimpl
+from ldnn_tune.plugin.task import NoOptions, Task, TaskKind
+from ldnn_tune.recipe.data import (
     Split,
     SplitDataModule,
     Standardizer,
@@ -11,12 +14,9 @@ from ldnn_tune.data import (
     split_indices,
     standardize,
 )
-from ldnn_tune.errors import UsageError
-from ldnn_tune.hookspecs import hookimpl
-from ldnn_tune.hparams import HParams, Recipe
-from ldnn_tune.knobs import apply_init, init_std
-from ldnn_tune.model import RecipeModule
-from ldnn_tune.task import NoOptions, Task, TaskKind
+from ldnn_tune.recipe.hparams import HParams, Recipe
+from ldnn_tune.recipe.init import apply_init, init_std
+from ldnn_tune.recipe.module import RecipeModule
 
 __all__ = [
     "HParams",

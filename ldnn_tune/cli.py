@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-from ldnn_tune.config import EnsembleConfig, build_typed, field_names, split_words
+from ldnn_tune.config.settings import EnsembleConfig, build_typed, field_names, split_words
 from ldnn_tune.errors import UsageError, choices_text
-from ldnn_tune.host import Host, get_plugin_manager
+from ldnn_tune.plugin.manager import Host, get_plugin_manager
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -64,9 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_run(words: Sequence[str], console: Console) -> int:
     """Plan, then run a study."""
-    from ldnn_tune.plan import plan_run
-    from ldnn_tune.preflight import EXIT_CHECK_FAILED, preflight, study_exists
-    from ldnn_tune.runner import run_study
+    from ldnn_tune.config.resolve import plan_run
+    from ldnn_tune.health.preflight import EXIT_CHECK_FAILED, preflight, study_exists
+    from ldnn_tune.study.optimize import run_study
 
     host = Host(get_plugin_manager())
     plan = plan_run(words, host)
@@ -93,9 +93,9 @@ def cmd_tasks(words: Sequence[str], console: Console) -> int:
 
 def cmd_check(words: Sequence[str], console: Console) -> int:
     """Run every pre-flight check on a task; exit 1 when one fails."""
-    from ldnn_tune.plan import plan_run
-    from ldnn_tune.preflight import EXIT_CHECK_FAILED, preflight
-    from ldnn_tune.training import quiet_frameworks
+    from ldnn_tune.config.resolve import plan_run
+    from ldnn_tune.health.preflight import EXIT_CHECK_FAILED, preflight
+    from ldnn_tune.trial.training import quiet_frameworks
 
     quiet_frameworks()
     plan = plan_run(words, Host(get_plugin_manager()))
@@ -104,7 +104,7 @@ def cmd_check(words: Sequence[str], console: Console) -> int:
 
 def cmd_space(words: Sequence[str], console: Console) -> int:
     """Print the effective search space of a task with the user's overrides applied."""
-    from ldnn_tune.plan import plan_run
+    from ldnn_tune.config.resolve import plan_run
 
     plan = plan_run(words, Host(get_plugin_manager()), prepare=False)
     table = Table(title=f"search space of task {plan.task.name!r}")
@@ -119,10 +119,10 @@ def cmd_space(words: Sequence[str], console: Console) -> int:
 
 def cmd_ensemble(words: Sequence[str], console: Console) -> int:
     """Ensemble the best trials of an existing study and log the ensemble to MLflow."""
-    from ldnn_tune.ensembling import ensemble_study, print_ensemble
-    from ldnn_tune.study import load_existing_study
+    from ldnn_tune.ensembles.from_study import ensemble_study, print_ensemble
+    from ldnn_tune.study.open import load_existing_study
     from ldnn_tune.tracking import StudyTracker
-    from ldnn_tune.training import quiet_frameworks
+    from ldnn_tune.trial.training import quiet_frameworks
 
     config = build_typed(EnsembleConfig, _known(words, field_names(EnsembleConfig)))
     if not config.study:
@@ -137,8 +137,8 @@ def cmd_ensemble(words: Sequence[str], console: Console) -> int:
 
 def cmd_predict(words: Sequence[str], console: Console) -> int:
     """Run a saved ensemble on input files the task can read."""
-    from ldnn_tune.predicting import PredictConfig, predict
-    from ldnn_tune.training import quiet_frameworks
+    from ldnn_tune.commands.predict import PredictConfig, predict
+    from ldnn_tune.trial.training import quiet_frameworks
 
     config = build_typed(PredictConfig, _known(words, field_names(PredictConfig)))
     quiet_frameworks()

@@ -6,12 +6,12 @@ import pytest
 import torch
 from torch import nn
 
-from ldnn_tune.checks import check_data, check_gradient, check_init_scale, check_overfit
-from ldnn_tune.data import Split
-from ldnn_tune.hparams import HParams, Recipe
-from ldnn_tune.model import RecipeModule
+from ldnn_tune.health.checks import check_data, check_gradient, check_init_scale, check_overfit
+from ldnn_tune.recipe.data import Split
+from ldnn_tune.recipe.hparams import HParams, Recipe
+from ldnn_tune.recipe.module import RecipeModule
 from ldnn_tune.testing import BoringOptions, BoringTask
-from ldnn_tune.training import quiet_frameworks
+from ldnn_tune.trial.training import quiet_frameworks
 
 HP = HParams(Recipe(init="scaled", lr=0.1), {"width": 16})
 
@@ -147,7 +147,7 @@ def test_data_check_reports_log_candidates() -> None:
 def test_quick_checks_pass_on_the_image_task(name: str) -> None:
     from ldnn_tune_image import ImageOptions, ImageTask
 
-    from ldnn_tune.checks import run_checks
+    from ldnn_tune.health.checks import run_checks
 
     task = ImageTask(ImageOptions(), None, seed=0)
     task.prepare()

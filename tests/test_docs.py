@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ldnn_tune import hookspecs
-from ldnn_tune.host import Host, get_plugin_manager
-from ldnn_tune.hparams import HParams
-from ldnn_tune.training import quiet_frameworks, train_trial
+from ldnn_tune.plugin import spec as hookspecs
+from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.trial.training import quiet_frameworks, train_trial
 
 README = Path(__file__).parents[1] / "README.md"
 

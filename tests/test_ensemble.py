@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from ldnn_tune.ensemble import Member, build_ensemble, greedy_weights, weighted_average
-from ldnn_tune.task import TaskKind
+from ldnn_tune.ensembles.combine import Member, build_ensemble, greedy_weights, weighted_average
+from ldnn_tune.plugin.task import TaskKind
 
 C = TaskKind.CLASSIFICATION
 

@@ -7,10 +7,10 @@ import optuna
 import pytest
 from conftest import run_cli
 
-from ldnn_tune.health import HealthBand, HealthMonitor, TrialUnhealthy
-from ldnn_tune.hparams import HParams, Recipe
+from ldnn_tune.health.monitor import HealthBand, HealthMonitor, TrialUnhealthy
+from ldnn_tune.recipe.hparams import HParams, Recipe
 from ldnn_tune.testing import BoringTask
-from ldnn_tune.training import train_trial
+from ldnn_tune.trial.training import train_trial
 
 
 def test_ratio_is_measured_per_layer_and_summarised(task: BoringTask) -> None:

@@ -5,7 +5,7 @@ import pytest
 
 from ldnn_tune import HParams, Task, hookimpl
 from ldnn_tune.errors import UsageError
-from ldnn_tune.host import BLOCK_ENV, Host, get_plugin_manager
+from ldnn_tune.plugin.manager import BLOCK_ENV, Host, get_plugin_manager
 from ldnn_tune.testing import BoringOptions, BoringTask
 
 

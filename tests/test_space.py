@@ -5,8 +5,8 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.hparams import Recipe
-from ldnn_tune.space import load_space, space_file
+from ldnn_tune.recipe.hparams import Recipe
+from ldnn_tune.space.load import load_space, space_file
 
 
 def write(tmp_path: Path, text: str, name: str = "space.yaml") -> Path:

@@ -6,10 +6,10 @@ import optuna
 import pytest
 import torch
 
-from ldnn_tune.hparams import HParams, Recipe
-from ldnn_tune.seeds import trial_seed
+from ldnn_tune.recipe.hparams import HParams, Recipe
 from ldnn_tune.testing import BoringTask
-from ldnn_tune.training import train_trial
+from ldnn_tune.trial.seeds import trial_seed
+from ldnn_tune.trial.training import train_trial
 
 
 def test_inputs_are_standardised_with_train_statistics(task: BoringTask) -> None:

@@ -14,12 +14,12 @@ from conftest import CLI
 from mlflow.tracking import MlflowClient
 from services import postgres_url, redis_url  # noqa: F401  (fixtures)
 
-from ldnn_tune.host import Host, get_plugin_manager
-from ldnn_tune.hparams import HParams
-from ldnn_tune.plan import plan_run
-from ldnn_tune.recovery import DEAD_WORKER
-from ldnn_tune.storages import make_storage
-from ldnn_tune.training import quiet_frameworks, train_trial
+from ldnn_tune.config.resolve import plan_run
+from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.study.recovery import DEAD_WORKER
+from ldnn_tune.study.storages import make_storage
+from ldnn_tune.trial.training import quiet_frameworks, train_trial
 
 TrialState = optuna.trial.TrialState
 COMPLETE = (TrialState.COMPLETE,)

@@ -9,11 +9,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from ldnn_tune.data import Split, SplitDataModule, split_indices, standardize
 from ldnn_tune.errors import UsageError
-from ldnn_tune.hparams import HParams
-from ldnn_tune.model import RecipeModule
-from ldnn_tune.task import Task
+from ldnn_tune.plugin.task import Task
+from ldnn_tune.recipe.data import Split, SplitDataModule, split_indices, standardize
+from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.recipe.module import RecipeModule
 
 BORING_SPACE = Path(__file__).with_name("boring.yaml")
 

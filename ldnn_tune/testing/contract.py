@@ -21,13 +21,13 @@ import pytest
 import torch
 from torch import nn
 
-from ldnn_tune.checks import run_checks
-from ldnn_tune.config import RunConfig, field_names
-from ldnn_tune.hparams import HParams
-from ldnn_tune.knobs import LAZY_STD
-from ldnn_tune.plan import effective_space
-from ldnn_tune.task import Task, TaskKind
-from ldnn_tune.training import predict_loader, quiet_frameworks, train_trial
+from ldnn_tune.config.resolve import effective_space
+from ldnn_tune.config.settings import RunConfig, field_names
+from ldnn_tune.health.checks import run_checks
+from ldnn_tune.plugin.task import Task, TaskKind
+from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.recipe.init import LAZY_STD
+from ldnn_tune.trial.training import predict_loader, quiet_frameworks, train_trial
 
 
 class TaskContract:

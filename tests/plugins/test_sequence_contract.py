@@ -7,7 +7,7 @@ import torch
 from ldnn_tune_sequence import SequenceOptions, SequenceTask
 
 from ldnn_tune import Task
-from ldnn_tune.checks import check_overfit
+from ldnn_tune.health.checks import check_overfit
 from ldnn_tune.testing.contract import TaskContract
 
 SMALL: dict[str, Any] = {"train_size": 64, "eval_size": 32}

@@ -10,9 +10,9 @@ from ldnn_tune_sequence.module import sequence_accuracy, solved_fraction
 from ldnn_tune_sequence.text import load_corpus
 
 from ldnn_tune import HParams, Recipe, UsageError
-from ldnn_tune.callbacks import EpochEndHook
 from ldnn_tune.cli import main
-from ldnn_tune.training import quiet_frameworks, train_trial
+from ldnn_tune.trial.callbacks import EpochEndHook
+from ldnn_tune.trial.training import quiet_frameworks, train_trial
 
 SMALL = {"train_size": 64, "eval_size": 32}
 

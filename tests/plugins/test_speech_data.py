@@ -12,8 +12,8 @@ from ldnn_tune_speech.folders import load_recordings
 from scipy.io import wavfile
 
 from ldnn_tune import HParams, UsageError
-from ldnn_tune.config import build_typed
-from ldnn_tune.plan import effective_space
+from ldnn_tune.config.resolve import effective_space
+from ldnn_tune.config.settings import build_typed
 
 FSDD = Path("/work/shared/data/fsdd/recordings")
 

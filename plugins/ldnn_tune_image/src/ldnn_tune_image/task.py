@@ -20,7 +20,7 @@ from ldnn_tune import (
     apply_standardizer,
     split_indices,
 )
-from ldnn_tune.space import space_file
+from ldnn_tune.space.load import space_file
 from ldnn_tune_image.data import DIGITS_MAX, load_digits_set, load_folder, read_image
 from ldnn_tune_image.model import SmallCNN, make_augmentation
 

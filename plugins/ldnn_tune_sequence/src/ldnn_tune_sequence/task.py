@@ -7,7 +7,7 @@ import lightning.pytorch as pl
 from torch import nn
 
 from ldnn_tune import HParams, RecipeModule, SplitDataModule, Task, TaskKind, apply_init
-from ldnn_tune.space import space_file
+from ldnn_tune.space.load import space_file
 from ldnn_tune_sequence.data import SequenceData, load_data
 from ldnn_tune_sequence.module import SequenceModule
 from ldnn_tune_sequence.nets import LSTMNet, TwoLayerNet, init_lstm

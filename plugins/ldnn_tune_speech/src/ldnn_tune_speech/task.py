@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from ldnn_tune import HParams, RecipeModule, Split, SplitDataModule, Task, UsageError
-from ldnn_tune.space import space_file
+from ldnn_tune.space.load import space_file
 from ldnn_tune_speech.audio import read_wav, to_clip
 from ldnn_tune_speech.augment import WaveAugment
 from ldnn_tune_speech.cache import cache_path, cached, default_cache_dir

@@ -6,10 +6,10 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from ldnn_tune.checks import CheckResult, run_checks
-from ldnn_tune.hparams import HParams
-from ldnn_tune.plan import RunPlan
-from ldnn_tune.study import make_storage
+from ldnn_tune.config.resolve import RunPlan
+from ldnn_tune.health.checks import CheckResult, run_checks
+from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.study.open import make_storage
 
 EXIT_CHECK_FAILED = 1
 

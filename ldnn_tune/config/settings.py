@@ -12,9 +12,9 @@ from typing import Any, TypeVar, get_type_hints
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from ldnn_tune.config.timespan import parse_timespan
 from ldnn_tune.errors import UsageError, choices_text
-from ldnn_tune.health import RATIO_HIGH, RATIO_LOW
-from ldnn_tune.timespan import parse_timespan
+from ldnn_tune.health.monitor import RATIO_HIGH, RATIO_LOW
 
 SAMPLERS = ("cmaes", "gp", "qmc", "random", "tpe")
 PRUNERS = ("hyperband", "median", "none", "sha")

@@ -6,8 +6,8 @@ import optuna
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ldnn_tune.report import best_trials
-from ldnn_tune.study import finished_trials
+from ldnn_tune.study.open import finished_trials
+from ldnn_tune.study.queries import best_trials
 
 
 class StudyProgress:

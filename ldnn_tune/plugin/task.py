@@ -12,7 +12,7 @@ import lightning.pytorch as pl
 import torch
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.hparams import HParams
+from ldnn_tune.recipe.hparams import HParams
 
 
 class TaskKind(StrEnum):

@@ -10,14 +10,14 @@ import optuna
 from rich.console import Console
 from rich.table import Table
 
-from ldnn_tune.bundle import write_bundle
-from ldnn_tune.ensemble import EnsembleResult, Member, build_ensemble
+from ldnn_tune.ensembles.bundle import write_bundle
+from ldnn_tune.ensembles.combine import EnsembleResult, Member, build_ensemble
 from ldnn_tune.errors import UsageError
-from ldnn_tune.objective import PREDICTIONS_ARTIFACT, WEIGHTS_ARTIFACT
-from ldnn_tune.report import best_trials
-from ldnn_tune.study import IDENTITY_ATTR
-from ldnn_tune.task import TaskKind
+from ldnn_tune.plugin.task import TaskKind
+from ldnn_tune.study.open import IDENTITY_ATTR
+from ldnn_tune.study.queries import best_trials
 from ldnn_tune.tracking import PARENT_RUN_ATTR, TRIAL_RUN_ATTR, StudyTracker
+from ldnn_tune.trial.objective import PREDICTIONS_ARTIFACT, WEIGHTS_ARTIFACT
 
 BUNDLE_ARTIFACT = "ensemble"
 

@@ -12,9 +12,9 @@ from mlflow.tracking import MlflowClient
 from rich.console import Console
 from rich.table import Table
 
-from ldnn_tune.bundle import LoadedEnsemble, load_bundle
+from ldnn_tune.ensembles.bundle import LoadedEnsemble, load_bundle
 from ldnn_tune.errors import UsageError
-from ldnn_tune.host import Host
+from ldnn_tune.plugin.manager import Host
 
 
 @dataclass

@@ -7,8 +7,8 @@ the same way a third-party package does.
 import lightning.pytorch as pl
 import pluggy
 
-from ldnn_tune.hparams import HParams
-from ldnn_tune.task import Task
+from ldnn_tune.plugin.task import Task
+from ldnn_tune.recipe.hparams import HParams
 
 PROJECT = "ldnn_tune"
 hookspec = pluggy.HookspecMarker(PROJECT)

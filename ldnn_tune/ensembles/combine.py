@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ldnn_tune.metrics import score
-from ldnn_tune.task import TaskKind
+from ldnn_tune.plugin.task import TaskKind
+from ldnn_tune.recipe.metrics import score
 
 GREEDY_ROUNDS = 25
 

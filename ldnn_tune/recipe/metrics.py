@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ldnn_tune.task import TaskKind
+from ldnn_tune.plugin.task import TaskKind
 
 PROBABILITY_FLOOR = 1e-12
 

@@ -7,9 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ldnn_tune.hparams import Recipe
-from ldnn_tune.knobs import apply_init
-from ldnn_tune.task import TaskKind
+from ldnn_tune.plugin.task import TaskKind
+from ldnn_tune.recipe.hparams import Recipe
+from ldnn_tune.recipe.init import apply_init
 
 
 class RecipeModule(pl.LightningModule):

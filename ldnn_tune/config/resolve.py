@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ldnn_tune.config import RunConfig, build_typed, field_names, split_words
+from ldnn_tune.config.settings import RunConfig, build_typed, field_names, split_words
 from ldnn_tune.errors import UsageError, choices_text
-from ldnn_tune.host import Host, TaskEntry
-from ldnn_tune.space import SearchSpace, load_space, space_file
-from ldnn_tune.task import Task
+from ldnn_tune.plugin.manager import Host, TaskEntry
+from ldnn_tune.plugin.task import Task
+from ldnn_tune.space.load import SearchSpace, load_space, space_file
 
 RECIPE_SPACE = "recipe.yaml"
 

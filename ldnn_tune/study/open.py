@@ -10,9 +10,9 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.space import SearchSpace
-from ldnn_tune.storages import describe_error, redact
-from ldnn_tune.storages import make_storage as make_storage  # re-exported for callers
+from ldnn_tune.space.load import SearchSpace
+from ldnn_tune.study.storages import describe_error, redact
+from ldnn_tune.study.storages import make_storage as make_storage  # re-exported for callers
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 IDENTITY_ATTR = "ldnn_tune_identity"

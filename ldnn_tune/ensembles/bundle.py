@@ -16,11 +16,11 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
-from ldnn_tune.config import build_typed
+from ldnn_tune.config.settings import build_typed
 from ldnn_tune.errors import UsageError
-from ldnn_tune.host import Host
-from ldnn_tune.hparams import HParams
-from ldnn_tune.task import Task
+from ldnn_tune.plugin.manager import Host
+from ldnn_tune.plugin.task import Task
+from ldnn_tune.recipe.hparams import HParams
 
 MANIFEST = "bundle.json"
 FORMAT = 1

@@ -7,18 +7,11 @@ from dataclasses import dataclass
 import optuna
 from rich.console import Console
 
-from ldnn_tune.ensembling import ensemble_study, print_ensemble
-from ldnn_tune.host import Host, get_plugin_manager
-from ldnn_tune.objective import Objective
-from ldnn_tune.plan import RunPlan, plan_run
-from ldnn_tune.progress import StudyProgress
-from ldnn_tune.recovery import OrphanRunSweeper
-from ldnn_tune.report import best_trials, print_summary
-from ldnn_tune.storages import GRACE_FACTOR, redact
-from ldnn_tune.study import finished_trials, make_pruner, make_sampler, open_study
-from ldnn_tune.tracking import PARENT_RUN_ATTR, StudyTracker
-from ldnn_tune.training import quiet_frameworks
-from ldnn_tune.workers import (
+from ldnn_tune.config.resolve import RunPlan, plan_run
+from ldnn_tune.console.progress import StudyProgress
+from ldnn_tune.ensembles.from_study import ensemble_study, print_ensemble
+from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.study.loop import (
     Budget,
     start_processes,
     stopped_on_interrupt,
@@ -27,6 +20,13 @@ from ldnn_tune.workers import (
     wait_processes,
     work,
 )
+from ldnn_tune.study.open import finished_trials, make_pruner, make_sampler, open_study
+from ldnn_tune.study.queries import best_trials, print_summary
+from ldnn_tune.study.recovery import OrphanRunSweeper
+from ldnn_tune.study.storages import GRACE_FACTOR, redact
+from ldnn_tune.tracking import PARENT_RUN_ATTR, StudyTracker
+from ldnn_tune.trial.objective import Objective
+from ldnn_tune.trial.training import quiet_frameworks
 
 EXIT_INTERRUPTED = 130
 

@@ -10,10 +10,10 @@ from typing import cast
 import lightning.pytorch as pl
 import pluggy
 
-from ldnn_tune import hookspecs
 from ldnn_tune.errors import UsageError, choices_text
-from ldnn_tune.hparams import HParams
-from ldnn_tune.task import Task
+from ldnn_tune.plugin import spec as hookspecs
+from ldnn_tune.plugin.task import Task
+from ldnn_tune.recipe.hparams import HParams
 
 BLOCK_ENV = "LDNN_TUNE_BLOCK_PLUGINS"
 

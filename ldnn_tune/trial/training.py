@@ -12,10 +12,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
-from ldnn_tune.callbacks import KeepBestWeights, StopAtLrFloor
-from ldnn_tune.hparams import HParams
-from ldnn_tune.metrics import score
-from ldnn_tune.task import Task
+from ldnn_tune.plugin.task import Task
+from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.recipe.metrics import score
+from ldnn_tune.trial.callbacks import KeepBestWeights, StopAtLrFloor
 
 
 @dataclass

@@ -5,7 +5,7 @@ import math
 import torch
 from torch import nn
 
-from ldnn_tune.hparams import Recipe
+from ldnn_tune.recipe.hparams import Recipe
 
 LAZY_STD = 0.02
 INIT_SCHEMES = ("lazy", "scaled")

@@ -10,17 +10,17 @@ import numpy as np
 import optuna
 from optuna_integration import PyTorchLightningPruningCallback
 
-from ldnn_tune.callbacks import EpochEndHook
-from ldnn_tune.config import RunConfig
-from ldnn_tune.health import HealthBand, HealthMonitor
-from ldnn_tune.host import Host
-from ldnn_tune.hparams import HParams
-from ldnn_tune.progress import StudyProgress
-from ldnn_tune.seeds import trial_seed
-from ldnn_tune.space import SearchSpace
-from ldnn_tune.task import Task
+from ldnn_tune.config.settings import RunConfig
+from ldnn_tune.console.progress import StudyProgress
+from ldnn_tune.health.monitor import HealthBand, HealthMonitor
+from ldnn_tune.plugin.manager import Host
+from ldnn_tune.plugin.task import Task
+from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.space.load import SearchSpace
 from ldnn_tune.tracking import TRIAL_RUN_ATTR, StudyTracker
-from ldnn_tune.training import TrialOutcome, train_trial
+from ldnn_tune.trial.callbacks import EpochEndHook
+from ldnn_tune.trial.seeds import trial_seed
+from ldnn_tune.trial.training import TrialOutcome, train_trial
 
 PREDICTIONS_ARTIFACT = "predictions.npz"
 WEIGHTS_ARTIFACT = "model.pt"
@@ -45,7 +45,7 @@ class Objective:
         hp = HParams.from_params(params)
         seed = trial_seed(self.config.seed, trial.number)
         run_id = self.tracker.start_trial_run(
-            self.parent_run_id, trial.number, {"ldnn_tune.task": self.task.name}
+            self.parent_run_id, trial.number, {"ldnn_tune.plugin.task": self.task.name}
         )
         trial.set_user_attr(TRIAL_RUN_ATTR, run_id)
         trial.set_user_attr("seed", seed)

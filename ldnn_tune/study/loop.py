@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import TrialState
 
-from ldnn_tune.recovery import fail_stale_trials
+from ldnn_tune.study.recovery import fail_stale_trials
 
 ACTIVE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 Objective = Callable[[optuna.Trial], float]

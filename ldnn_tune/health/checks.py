@@ -16,9 +16,9 @@ from typing import cast
 import torch
 from torch import nn
 
-from ldnn_tune.hparams import HParams
-from ldnn_tune.model import RecipeModule
-from ldnn_tune.task import Task, TaskKind
+from ldnn_tune.plugin.task import Task, TaskKind
+from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.recipe.module import RecipeModule
 
 GRAD_EPS = 1e-7
 GRAD_DIRECTIONS = 5

@@ -1,0 +1,1 @@
+"""One module per ``ldnn-tune`` command."""

@@ -1,0 +1,1 @@
+"""Command-line words to typed settings, and the validated run."""

@@ -1,0 +1,1 @@
+"""Ensembles of a study's best trials: combining, logging, bundles."""

@@ -1,0 +1,1 @@
+"""Pre-flight checks and the in-training health monitor."""

@@ -1,0 +1,1 @@
+"""The plugin host: hook specifications, the plugin manager, the Task API."""

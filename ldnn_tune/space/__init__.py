@@ -1,0 +1,1 @@
+"""Search spaces: knobs, YAML loading and validation."""

@@ -1,0 +1,1 @@
+"""The Optuna study: opening it, storages, the trial loop, workers, recovery, queries."""

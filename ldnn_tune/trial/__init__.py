@@ -1,0 +1,1 @@
+"""One trial from start to finish: objective, training, callbacks, seeds."""
