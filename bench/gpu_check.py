@@ -17,11 +17,12 @@ import numpy as np
 import torch
 from scipy.io import wavfile
 
-from ldnn_tune.config.resolve import effective_space
+from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.health.monitor import HealthBand, HealthMonitor
 from ldnn_tune.plugin.task import Task
 from ldnn_tune.recipe.hparams import HParams
-from ldnn_tune.trial.training import quiet_frameworks, train_trial
+from ldnn_tune.space.load import task_space
+from ldnn_tune.trial.training import train_trial
 
 
 class RecordDevice(pl.Callback):
@@ -69,7 +70,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name, task, pins in tasks(Path(tmp)):
             task.prepare()
-            params = effective_space(task, None).defaults()
+            params = task_space(task, None).defaults()
             params.update(pins)
             monitor = HealthMonitor(HealthBand(), prune=True)
             started = time.monotonic()

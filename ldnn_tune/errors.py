@@ -1,6 +1,11 @@
-"""The one exception type that means "the user asked for something invalid"."""
+"""What goes wrong, as the user sees it: the usage-error type and the process exit codes."""
 
 from collections.abc import Iterable
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1  # a pre-flight check failed
+EXIT_USAGE = 2  # the user asked for something invalid
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 
 class UsageError(Exception):

@@ -10,10 +10,16 @@ from typing import Any
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
+from ldnn_tune.names import (
+    PARENT_RUN_TAG,
+    REASON_TAG,
+    ROLE_TAG,
+    STATE_TAG,
+    TRIAL_NUMBER_TAG,
+)
+
 # MLflow run statuses for Optuna trial states; the state itself is also a tag.
 RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
-PARENT_RUN_ATTR = "mlflow_parent_run_id"
-TRIAL_RUN_ATTR = "mlflow_run_id"
 _MAX_PARAM_LENGTH = 6000
 
 
@@ -36,9 +42,7 @@ class StudyTracker:
         if run_id is not None:
             self.client.update_run(run_id, status="RUNNING")
             return run_id
-        run = self.client.create_run(
-            self.experiment_id, run_name=name, tags={"ldnn_tune.role": "study"}
-        )
+        run = self.client.create_run(self.experiment_id, run_name=name, tags={ROLE_TAG: "study"})
         self.log_params(run.info.run_id, params)
         return str(run.info.run_id)
 
@@ -50,21 +54,21 @@ class StudyTracker:
     def start_child_run(self, parent_id: str, name: str, tags: Mapping[str, str]) -> str:
         """Create a run called ``name`` under ``parent_id``; return its id."""
         run = self.client.create_run(
-            self.experiment_id, run_name=name, tags={"mlflow.parentRunId": parent_id, **tags}
+            self.experiment_id, run_name=name, tags={PARENT_RUN_TAG: parent_id, **tags}
         )
         return str(run.info.run_id)
 
     def start_trial_run(self, parent_id: str, number: int, tags: Mapping[str, str]) -> str:
         """Create the child run of trial ``number`` under ``parent_id``; return its id."""
         return self.start_child_run(
-            parent_id, f"trial-{number}", {"optuna.trial_number": str(number), **tags}
+            parent_id, f"trial-{number}", {TRIAL_NUMBER_TAG: str(number), **tags}
         )
 
     def end_trial_run(self, run_id: str, state: str, reason: str = "") -> None:
         """Record the trial's final Optuna ``state`` (COMPLETE, PRUNED, FAIL) on its run."""
-        tags = [RunTag("optuna.state", state)]
+        tags = [RunTag(STATE_TAG, state)]
         if reason:
-            tags.append(RunTag("ldnn_tune.reason", reason[:5000]))
+            tags.append(RunTag(REASON_TAG, reason[:5000]))
         self.client.log_batch(run_id, tags=tags)
         self.client.set_terminated(run_id, RUN_STATUS[state])
 

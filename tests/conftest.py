@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.testing import BoringOptions, BoringTask
-from ldnn_tune.trial.training import quiet_frameworks
 
 CLI = str(Path(sys.executable).with_name("ldnn-tune"))
 

@@ -6,14 +6,14 @@ import pytest
 import torch
 from torch import nn
 
+from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.health.checks import check_data, check_gradient, check_init_scale, check_overfit
 from ldnn_tune.recipe.data import Split
-from ldnn_tune.recipe.hparams import HParams, Recipe
+from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.module import RecipeModule
 from ldnn_tune.testing import BoringOptions, BoringTask
-from ldnn_tune.trial.training import quiet_frameworks
 
-HP = HParams(Recipe(init="scaled", lr=0.1), {"width": 16})
+HP = HParams.for_task(BoringTask(BoringOptions(), None, 0), init="scaled", lr=0.1, width=16)
 
 
 class WrongBackward(torch.autograd.Function):
@@ -81,10 +81,11 @@ def test_init_scale_catches_small_random_weights_in_a_deep_net() -> None:
             layers += [nn.Linear(32, 32), nn.Tanh()]
         return nn.Sequential(*layers, nn.Linear(32, 3))
 
-    tiny = HParams(Recipe(init="lazy"))
+    tiny = HParams.for_task(BoringTask(BoringOptions(), None, 0), init="lazy")
     result = check_init_scale(task_with(deep), tiny)
     assert not result.passed and "vanishing" in result.detail
-    assert check_init_scale(task_with(deep), HParams(Recipe(init="scaled", init_scale=1.0))).passed
+    scaled = HParams.for_task(BoringTask(BoringOptions(), None, 0), init="scaled", init_scale=1.0)
+    assert check_init_scale(task_with(deep), scaled).passed
 
 
 def test_overfit_catches_a_model_that_cannot_fit() -> None:
@@ -151,5 +152,5 @@ def test_quick_checks_pass_on_the_image_task(name: str) -> None:
 
     task = ImageTask(ImageOptions(), None, seed=0)
     task.prepare()
-    results = {r.name: r for r in run_checks(task, HParams(), quick_only=True)}
+    results = {r.name: r for r in run_checks(task, HParams.for_task(task), quick_only=True)}
     assert results[name].passed, results[name].detail

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from ldnn_tune.config.settings import RunConfig, build_typed, split_words
+from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.timespan import parse_timespan
+from ldnn_tune.config.words import build_typed, split_words
 from ldnn_tune.errors import UsageError
 
 

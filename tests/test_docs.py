@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.plugin import spec as hookspecs
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.recipe.hparams import HParams
-from ldnn_tune.trial.training import quiet_frameworks, train_trial
+from ldnn_tune.trial.training import train_trial
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -39,7 +40,9 @@ def test_readme_plugin_example_registers_and_trains(
         task = host.task("blobs").task(host.task("blobs").task.options_type(), None, 0)
         task.prepare()
         quiet_frameworks()
-        outcome = train_trial(task, HParams(extra={"width": 8}), seed=0, max_epochs=1, min_lr=1e-9)
+        outcome = train_trial(
+            task, HParams.for_task(task, width=8), seed=0, max_epochs=1, min_lr=1e-9
+        )
         assert math.isfinite(outcome.best_val_loss)
     finally:
         sys.modules.pop("my_task.plugin", None)

@@ -8,7 +8,7 @@ import pytest
 from conftest import run_cli
 
 from ldnn_tune.health.monitor import HealthBand, HealthMonitor, TrialUnhealthy
-from ldnn_tune.recipe.hparams import HParams, Recipe
+from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.testing import BoringTask
 from ldnn_tune.trial.training import train_trial
 
@@ -18,7 +18,7 @@ def test_ratio_is_measured_per_layer_and_summarised(task: BoringTask) -> None:
     monitor = HealthMonitor(HealthBand(), prune=True, on_epoch=lambda e, m: seen.append((e, m)))
     train_trial(
         task,
-        HParams(Recipe(init="scaled"), {"width": 16}),
+        HParams.for_task(task, init="scaled", width=16),
         seed=0,
         max_epochs=2,
         min_lr=1e-9,
@@ -34,7 +34,7 @@ def test_ratio_is_measured_per_layer_and_summarised(task: BoringTask) -> None:
 
 
 def test_a_frozen_trial_is_pruned_after_one_epoch_with_its_reason(task: BoringTask) -> None:
-    frozen = HParams(Recipe(lr=1e-10, momentum=0.0), {"width": 16})
+    frozen = HParams.for_task(task, lr=1e-10, momentum=0.0, width=16)
     with pytest.raises(TrialUnhealthy, match=r"median update/weight ratio .* outside"):
         train_trial(
             task,
@@ -47,7 +47,7 @@ def test_a_frozen_trial_is_pruned_after_one_epoch_with_its_reason(task: BoringTa
 
 
 def test_without_pruning_the_monitor_only_measures(task: BoringTask) -> None:
-    frozen = HParams(Recipe(lr=1e-10, momentum=0.0), {"width": 16})
+    frozen = HParams.for_task(task, lr=1e-10, momentum=0.0, width=16)
     monitor = HealthMonitor(HealthBand(), prune=False)
     out = train_trial(task, frozen, seed=0, max_epochs=2, min_lr=1e-12, callbacks=[monitor])
     assert out.epochs_run == 2
@@ -55,7 +55,7 @@ def test_without_pruning_the_monitor_only_measures(task: BoringTask) -> None:
 
 
 def test_a_diverging_trial_is_pruned_at_once(task: BoringTask) -> None:
-    wild = HParams(Recipe(lr=1e25, clip_norm=1e30), {"width": 16})
+    wild = HParams.for_task(task, lr=1e25, clip_norm=1e30, width=16)
     with pytest.raises(TrialUnhealthy, match="diverged"):
         train_trial(
             task,

@@ -28,7 +28,7 @@ class CallbackPlugin:
 def test_builtin_image_task_loads_through_its_entry_point() -> None:
     entry = Host(get_plugin_manager()).task("image")
     assert entry.package.startswith("ldnn-tune-image ")
-    assert entry.plugin == "image"
+    assert entry.entry_point == "image"
 
 
 def test_blocked_plugin_is_not_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -57,7 +57,7 @@ def test_a_task_name_provided_twice_is_an_error() -> None:
 def test_trial_callbacks_hook_collects_every_plugins_callbacks(tmp_path: Path) -> None:
     host = Host(get_plugin_manager(extra_plugins=(CallbackPlugin(),)))
     task = BoringTask(BoringOptions(), None, 0)
-    callbacks = host.trial_callbacks(task, HParams())
+    callbacks = host.trial_callbacks(task, HParams.for_task(task))
     assert [type(c) for c in callbacks] == [MarkerCallback]
 
 

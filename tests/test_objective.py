@@ -9,12 +9,13 @@ from rich.console import Console
 
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.console.progress import StudyProgress
+from ldnn_tune.console.quiet import quiet_frameworks
+from ldnn_tune.names import TRIAL_RUN_ATTR
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.space.load import load_space, space_file
 from ldnn_tune.testing import BoringOptions, BoringTask
-from ldnn_tune.tracking import TRIAL_RUN_ATTR, StudyTracker
+from ldnn_tune.tracking import StudyTracker
 from ldnn_tune.trial.objective import Objective
-from ldnn_tune.trial.training import quiet_frameworks
 
 
 def make_objective(tmp_path: Path, space_text: str = "") -> tuple[Objective, StudyTracker]:

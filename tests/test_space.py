@@ -5,7 +5,7 @@ import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.recipe.hparams import Recipe
+from ldnn_tune.recipe.hparams import RECIPE_KNOBS, HParams
 from ldnn_tune.space.load import load_space, space_file
 
 
@@ -28,10 +28,24 @@ def test_recipe_space_defaults_are_the_article_values() -> None:
         "clip_norm": 10.0,
         "momentum": 0.9,
     }
-    recipe = Recipe()
+    assert "init_scale" not in defaults  # conditional on init=scaled
+    recipe = HParams.from_params(space.complete(defaults)).recipe
     for name, value in defaults.items():
         assert getattr(recipe, name) == value
-    assert "init_scale" not in defaults  # conditional on init=scaled
+    assert recipe.init_scale == 1.0  # inactive knobs keep their YAML default
+
+
+def test_recipe_yaml_is_the_one_source_of_every_recipe_knob() -> None:
+    assert set(load_space([space_file("recipe.yaml")]).names) == RECIPE_KNOBS
+
+
+def test_a_removed_knob_is_not_searched_but_keeps_its_last_default(tmp_path: Path) -> None:
+    user = write(tmp_path, "momentum: null\n")
+    space = load_space([space_file("recipe.yaml"), user])
+    assert "momentum" not in space.names
+    assert "momentum" not in space.defaults()
+    assert space.complete({"lr": 0.3})["momentum"] == 0.9
+    assert HParams.from_params(space.complete({})).recipe.momentum == 0.9
 
 
 def test_recipe_space_has_the_article_ranges() -> None:

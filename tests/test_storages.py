@@ -11,8 +11,9 @@ from conftest import assert_usage_error
 from services import postgres_url, redis_url  # noqa: F401  (fixtures)
 
 from ldnn_tune.cli import main
-from ldnn_tune.study.loop import is_surplus, trial_counts
-from ldnn_tune.study.open import IDENTITY_ATTR
+from ldnn_tune.names import IDENTITY_ATTR
+from ldnn_tune.study.loop import is_surplus
+from ldnn_tune.study.queries import trial_counts
 from ldnn_tune.study.recovery import fail_stale_trials
 from ldnn_tune.study.storages import make_storage, redact
 

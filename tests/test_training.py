@@ -6,7 +6,7 @@ import optuna
 import pytest
 import torch
 
-from ldnn_tune.recipe.hparams import HParams, Recipe
+from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.testing import BoringTask
 from ldnn_tune.trial.seeds import trial_seed
 from ldnn_tune.trial.training import train_trial
@@ -20,7 +20,7 @@ def test_inputs_are_standardised_with_train_statistics(task: BoringTask) -> None
 
 
 def test_training_learns_and_keeps_the_best_epoch(task: BoringTask) -> None:
-    hp = HParams(Recipe(init="scaled", init_scale=1.0, lr=0.1), {"width": 16})
+    hp = HParams.for_task(task, init="scaled", init_scale=1.0, lr=0.1, width=16)
     out = train_trial(task, hp, seed=1, max_epochs=8, min_lr=1e-9)
     assert out.val_scores["acc"] > 0.9
     assert out.best_val_loss == pytest.approx(out.val_scores["loss"], abs=1e-4)
@@ -28,7 +28,7 @@ def test_training_learns_and_keeps_the_best_epoch(task: BoringTask) -> None:
 
 
 def test_same_trial_seed_reproduces_the_validation_loss(task: BoringTask) -> None:
-    hp = HParams(Recipe(dropout=0.3, init="scaled"), {"width": 16})
+    hp = HParams.for_task(task, dropout=0.3, init="scaled", width=16)
     first = train_trial(task, hp, seed=trial_seed(0, 5), max_epochs=3, min_lr=1e-9)
     second = train_trial(task, hp, seed=trial_seed(0, 5), max_epochs=3, min_lr=1e-9)
     assert first.best_val_loss == second.best_val_loss
@@ -50,7 +50,7 @@ def test_lr_is_divided_on_plateau_and_training_stops_at_the_floor(task: BoringTa
             lrs.append(trainer.optimizers[0].param_groups[0]["lr"])
 
     # lr so small that validation loss cannot improve: every epoch is a plateau
-    hp = HParams(Recipe(lr=1e-7, lr_factor=5, lr_patience=1), {"width": 8})
+    hp = HParams.for_task(task, lr=1e-7, lr_factor=5, lr_patience=1, width=8)
     out = train_trial(task, hp, seed=0, max_epochs=30, min_lr=1e-8, callbacks=[RecordLr()])
     assert lrs[0] == pytest.approx(1e-7)
     assert min(lrs) == pytest.approx(1e-7 / 25)
@@ -65,7 +65,7 @@ def test_gradient_clipping_fires_and_is_measured(task: BoringTask) -> None:
         def on_train_epoch_end(self, trainer: pl.Trainer, module: pl.LightningModule) -> None:
             metrics.update({k: float(v) for k, v in trainer.callback_metrics.items()})
 
-    hp = HParams(Recipe(clip_norm=1e-4, init="scaled"), {"width": 8})
+    hp = HParams.for_task(task, clip_norm=1e-4, init="scaled", width=8)
     train_trial(task, hp, seed=0, max_epochs=1, min_lr=1e-9, callbacks=[Grab()])
     assert metrics["clip_fraction"] == 1.0
     assert metrics["grad_norm"] > 1e-4
@@ -79,7 +79,7 @@ def test_pruning_callback_raises_trial_pruned(task: BoringTask) -> None:
     with pytest.raises(optuna.TrialPruned):
         train_trial(
             task,
-            HParams(),
+            HParams.for_task(task),
             seed=0,
             max_epochs=3,
             min_lr=1e-9,

@@ -14,12 +14,13 @@ from conftest import CLI
 from mlflow.tracking import MlflowClient
 from services import postgres_url, redis_url  # noqa: F401  (fixtures)
 
-from ldnn_tune.config.resolve import plan_run
+from ldnn_tune.config.resolve import resolve_run
+from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.study.recovery import DEAD_WORKER
 from ldnn_tune.study.storages import make_storage
-from ldnn_tune.trial.training import quiet_frameworks, train_trial
+from ldnn_tune.trial.training import train_trial
 
 TrialState = optuna.trial.TrialState
 COMPLETE = (TrialState.COMPLETE,)
@@ -120,8 +121,8 @@ def assert_trial_reproduces(study: optuna.Study, epochs: int) -> None:
     """Re-train the last complete trial alone, from its seed: the same validation loss."""
     quiet_frameworks()
     trial = [t for t in study.get_trials() if t.state == TrialState.COMPLETE][-1]
-    plan = plan_run(["task=image", f"epochs={epochs}"], Host(get_plugin_manager()))
-    hp = HParams.from_params(trial.params)
+    plan = resolve_run(["task=image", f"epochs={epochs}"], Host(get_plugin_manager()))
+    hp = HParams.for_task(plan.task, **trial.params)
     outcome = train_trial(plan.task, hp, trial.user_attrs["seed"], epochs, plan.config.min_lr)
     assert outcome.best_val_loss == pytest.approx(trial.value, rel=1e-4)
 

@@ -1,29 +1,30 @@
-"""Turn command-line words into a validated plan, before anything is created on disk."""
+"""Resolve ``ldnn-tune run`` words into the task, its space and the settings, creating nothing.
+
+Every user mistake is a UsageError here, before any study or run exists.
+"""
 
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from ldnn_tune.config.settings import RunConfig, build_typed, field_names, split_words
+from ldnn_tune.config.settings import RunConfig
+from ldnn_tune.config.words import build_typed, field_names, split_words
 from ldnn_tune.errors import UsageError, choices_text
-from ldnn_tune.plugin.manager import Host, TaskEntry
+from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
-from ldnn_tune.space.load import SearchSpace, load_space, space_file
-
-RECIPE_SPACE = "recipe.yaml"
+from ldnn_tune.space.knobs import SearchSpace
+from ldnn_tune.space.load import task_space
 
 
 @dataclass(frozen=True)
-class RunPlan:
-    """A validated run: host settings, the task with its options, the effective space."""
+class ResolvedRun:
+    """A validated run: the settings, the task with its options, the effective space."""
 
     config: RunConfig
-    entry: TaskEntry
-    task: Task
+    task: Task[Any]
     space: SearchSpace
-    words: tuple[str, ...] = ()  # the command-line words: worker processes plan from them
+    words: tuple[str, ...] = ()  # the command-line words: worker processes resolve them again
 
     def identity(self) -> dict[str, Any]:
         """Return what must match for a study to be continued: task, seed, options, data."""
@@ -36,24 +37,24 @@ class RunPlan:
         }
 
 
-def plan_run(words: Sequence[str], host: Host, prepare: bool = True) -> RunPlan:
-    """Validate ``words`` (``task=NAME key=value ...``) into a :class:`RunPlan`.
+def resolve_run(words: Sequence[str], host: Host, prepare: bool = True) -> ResolvedRun:
+    """Validate ``words`` (``task=NAME key=value ...``) into a :class:`ResolvedRun`.
 
-    Every user mistake raises UsageError here, before any study or run exists. With
+    Host settings, the task's options and knob values are told apart by name. With
     ``prepare`` the task also loads its data, so a bad ``data_dir`` is caught too.
     """
     values = split_words(words)
     if not values.get("task"):
         raise UsageError(f"missing task=NAME; installed: {choices_text(host.tasks()) or 'none'}")
-    entry = host.task(values["task"])
+    task_class = host.task(values["task"]).task
     host_keys = set(field_names(RunConfig))
-    option_keys = set(field_names(entry.task.options_type))
+    option_keys = set(field_names(task_class.options_type))
     config = build_typed(RunConfig, {k: v for k, v in values.items() if k in host_keys})
     options = build_typed(
-        entry.task.options_type, {k: v for k, v in values.items() if k in option_keys}
+        task_class.options_type, {k: v for k, v in values.items() if k in option_keys}
     )
-    task = entry.task(options, config.data_dir, config.seed)
-    space = effective_space(task, config.space)
+    task = task_class(options, config.data_dir, config.seed)
+    space = task_space(task, config.space)
     knob_values = {k: v for k, v in values.items() if k not in host_keys | option_keys}
     unknown = [k for k in knob_values if k not in space.names]
     if unknown:
@@ -64,12 +65,4 @@ def plan_run(words: Sequence[str], host: Host, prepare: bool = True) -> RunPlan:
         raise UsageError(f"data_dir {str(config.data_dir)!r} does not exist")
     if prepare:
         task.prepare()
-    return RunPlan(config, entry, task, space, tuple(words))
-
-
-def effective_space(task: Task, user_space: Path | None) -> SearchSpace:
-    """Return the shared recipe merged with the task's space and the user's ``space=`` file."""
-    sources = [space_file(RECIPE_SPACE), task.search_space()]
-    if user_space is not None:
-        sources.append(user_space)
-    return load_space(sources)
+    return ResolvedRun(config, task, space, tuple(words))

@@ -1,26 +1,21 @@
-"""Command-line ``key=value`` words → typed, validated configuration.
+"""The settings of each command as typed dataclasses, validated when they are built.
 
-Values are converted by OmegaConf's typed nodes against a dataclass schema, so ``trials=3``
-becomes an int and ``study=007`` stays the string "007".
+:func:`ldnn_tune.config.words.build_typed` fills them from ``key=value`` words; the ranges
+are checked in ``__post_init__``, so a bad value is a one-line UsageError.
 """
 
 import dataclasses
-from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
 
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
-
+from ldnn_tune.config import defaults
 from ldnn_tune.config.timespan import parse_timespan
-from ldnn_tune.errors import UsageError, choices_text
-from ldnn_tune.health.monitor import RATIO_HIGH, RATIO_LOW
+from ldnn_tune.config.words import require_choice
+from ldnn_tune.ensembles.combine import METHODS
+from ldnn_tune.errors import UsageError
+from ldnn_tune.study.pruners import PRUNERS
+from ldnn_tune.study.samplers import SAMPLERS
 
-SAMPLERS = ("cmaes", "gp", "qmc", "random", "tpe")
-PRUNERS = ("hyperband", "median", "none", "sha")
-ENSEMBLE_METHODS = ("average", "greedy", "none")
-
-T = TypeVar("T")
+NO_ENSEMBLE = "none"
 
 
 @dataclasses.dataclass
@@ -33,8 +28,8 @@ class RunConfig:
     epochs: int = 20
     seed: int = 0
     study: str | None = None  # default: the task name
-    storage: str = "sqlite:///ldnn_tune.db"
-    mlflow: str = "sqlite:///mlflow.db"
+    storage: str = defaults.STORAGE
+    mlflow: str = defaults.MLFLOW
     sampler: str = "tpe"
     pruner: str = "median"
     space: Path | None = None
@@ -48,14 +43,14 @@ class RunConfig:
     n_jobs: int = 1  # trials run at once on this machine, each in its own process
     heartbeat: int = 60  # seconds between a running trial's heartbeats; 3 missed = dead worker
     health: bool = True  # prune trials whose training is clearly broken (NaN, frozen, exploding)
-    ratio_low: float = RATIO_LOW  # the update/weight ratio band: a whole epoch outside it is
-    ratio_high: float = RATIO_HIGH  # unhealthy (defaults measured in bench/health.py)
+    ratio_low: float = defaults.RATIO_LOW  # the update/weight ratio band: a whole epoch
+    ratio_high: float = defaults.RATIO_HIGH  # outside it is unhealthy (bench/health.py)
     check: bool = True  # run the quick pre-flight checks before a new study
 
     def __post_init__(self) -> None:
         require_choice("sampler", self.sampler, SAMPLERS)
         require_choice("pruner", self.pruner, PRUNERS)
-        require_choice("ensemble", self.ensemble, ENSEMBLE_METHODS)
+        require_choice("ensemble", self.ensemble, [*METHODS, NO_ENSEMBLE])
         for name in ("trials", "epochs", "top", "top_k", "n_jobs", "heartbeat"):
             if getattr(self, name) < 1:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be at least 1")
@@ -87,75 +82,44 @@ class EnsembleConfig:
     """Everything ``ldnn-tune ensemble`` takes."""
 
     study: str = ""
-    storage: str = "sqlite:///ldnn_tune.db"
-    mlflow: str = "sqlite:///mlflow.db"
+    storage: str = defaults.STORAGE
+    mlflow: str = defaults.MLFLOW
     top_k: int = 5
     method: str = "greedy"
 
     def __post_init__(self) -> None:
-        require_choice("method", self.method, ENSEMBLE_METHODS[:2])
+        if not self.study:
+            raise UsageError("missing study=NAME")
+        require_choice("method", self.method, METHODS)
         if self.top_k < 1:
             raise UsageError(f"invalid top_k={self.top_k}: must be at least 1")
 
 
-def require_choice(key: str, value: str, choices: Iterable[str]) -> None:
-    """Raise a UsageError unless ``value`` is one of ``choices``."""
-    if value not in choices:
-        raise UsageError(f"invalid {key} {value!r}; choose from {choices_text(choices)}")
+@dataclasses.dataclass
+class PredictConfig:
+    """Everything ``ldnn-tune predict`` takes."""
+
+    model: str = ""  # an ensemble bundle folder, or the MLflow run id of an ensemble
+    input: str = ""  # comma-separated files or folders
+    mlflow: str = defaults.MLFLOW
+    output: Path | None = None  # also write the predictions to this CSV file
+
+    def __post_init__(self) -> None:
+        for key in ("model", "input"):
+            if not getattr(self, key):
+                raise UsageError(
+                    f"missing {key}=...; usage: ldnn-tune predict "
+                    "model=RUN_ID_OR_FOLDER input=FILE[,FILE...]"
+                )
 
 
-def split_words(words: Iterable[str]) -> dict[str, str]:
-    """Return the ``key=value`` words as a dict of raw strings, rejecting malformed words."""
-    values: dict[str, str] = {}
-    for word in words:
-        key, sep, value = word.partition("=")
-        if not sep or not key:
-            raise UsageError(f"expected key=value, got {word!r}")
-        if key in values:
-            raise UsageError(f"{key} given twice ({values[key]!r} and {value!r})")
-        values[key] = value
-    return values
+@dataclasses.dataclass
+class UiConfig:
+    """Everything ``ldnn-tune ui`` takes."""
 
+    mlflow: str = defaults.MLFLOW
+    port: int = defaults.UI_PORT
 
-def field_names(schema: type[Any]) -> list[str]:
-    """Return the field names of dataclass ``schema``."""
-    return [f.name for f in dataclasses.fields(schema)]
-
-
-def build_typed(schema: type[T], values: Mapping[str, str]) -> T:
-    """Build dataclass ``schema`` from raw strings, converting each by its field's type.
-
-    Raises UsageError naming the key, the bad value and the expected type; range checks
-    in the schema's ``__post_init__`` raising ValueError become UsageErrors too.
-    """
-    conf = OmegaConf.structured(schema)
-    OmegaConf.set_readonly(conf, False)  # frozen dataclasses give read-only configs
-    hints = get_type_hints(schema)
-    for key, raw in values.items():
-        try:
-            value = None if raw.lower() in ("none", "null") and _optional(hints[key]) else raw
-            OmegaConf.update(conf, key, value, merge=False)
-        except OmegaConfBaseException:
-            raise UsageError(
-                f"invalid value {raw!r} for {key}: expected {_type_name(hints[key])}"
-            ) from None
-    try:
-        return OmegaConf.to_object(conf)  # type: ignore[return-value]
-    except ValueError as exc:
-        raise UsageError(str(exc).splitlines()[0]) from None
-
-
-def _optional(hint: Any) -> bool:
-    return type(None) in getattr(hint, "__args__", ())
-
-
-def _type_name(hint: Any) -> str:
-    names = {
-        int: "an integer",
-        float: "a number",
-        bool: "true or false",
-        str: "text",
-        Path: "a path",
-    }
-    args = [a for a in getattr(hint, "__args__", (hint,)) if a is not type(None)]
-    return " or ".join(names.get(a, getattr(a, "__name__", str(a))) for a in args)
+    def __post_init__(self) -> None:
+        if not 1 <= self.port <= 65535:
+            raise UsageError(f"invalid port={self.port}: must be between 1 and 65535")

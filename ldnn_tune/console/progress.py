@@ -6,8 +6,7 @@ import optuna
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ldnn_tune.study.open import finished_trials
-from ldnn_tune.study.queries import best_trials
+from ldnn_tune.study.queries import best_trials, finished_trials
 
 
 class StudyProgress:

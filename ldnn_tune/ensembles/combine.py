@@ -3,7 +3,7 @@
 Both choose using validation predictions only; the test split is scored once, for the report.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +40,13 @@ def weighted_average(predictions: Sequence[np.ndarray], weights: Sequence[float]
     return sum(w / total * p for w, p in zip(weights, predictions, strict=True))  # type: ignore[return-value]
 
 
+def average_weights(
+    predictions: Sequence[np.ndarray], targets: np.ndarray, kind: TaskKind
+) -> list[int]:
+    """Return equal weights: the plain average of every member."""
+    return [1] * len(predictions)
+
+
 def greedy_weights(
     predictions: Sequence[np.ndarray],
     targets: np.ndarray,
@@ -67,6 +74,10 @@ def greedy_weights(
     return best_counts
 
 
+Weighting = Callable[[Sequence[np.ndarray], np.ndarray, TaskKind], list[int]]
+METHODS: dict[str, Weighting] = {"average": average_weights, "greedy": greedy_weights}
+
+
 def build_ensemble(
     method: str,
     members: Sequence[Member],
@@ -74,14 +85,13 @@ def build_ensemble(
     test_targets: np.ndarray,
     kind: TaskKind,
 ) -> EnsembleResult:
-    """Combine ``members`` by ``method`` ("average" or "greedy") and score val and test."""
-    val = [m.val_predictions for m in members]
-    if method == "average":
-        weights = [1] * len(members)
-    elif method == "greedy":
-        weights = greedy_weights(val, val_targets, kind)
-    else:
-        raise ValueError(f"unknown ensemble method {method!r}; choose from average, greedy")
+    """Combine ``members`` by ``method`` (a key of :data:`METHODS`) and score val and test.
+
+    The weights are chosen from validation predictions only.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown ensemble method {method!r}; choose from {', '.join(METHODS)}")
+    weights = METHODS[method]([m.val_predictions for m in members], val_targets, kind)
     kept = [(m, w) for m, w in zip(members, weights, strict=True) if w > 0]
     val_avg = weighted_average([m.val_predictions for m, _ in kept], [w for _, w in kept])
     test_avg = weighted_average([m.test_predictions for m, _ in kept], [w for _, w in kept])

@@ -1,40 +1,44 @@
-"""Ensemble a finished study: load its best trials' predictions, combine, log, report."""
+"""Ensemble a study: load its best trials' predictions, combine them, log the ensemble run."""
 
 import dataclasses
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import optuna
-from rich.console import Console
-from rich.table import Table
+from optuna.trial import FrozenTrial
 
 from ldnn_tune.ensembles.bundle import write_bundle
-from ldnn_tune.ensembles.combine import EnsembleResult, Member, build_ensemble
+from ldnn_tune.ensembles.combine import METHODS, EnsembleResult, Member, build_ensemble
 from ldnn_tune.errors import UsageError
+from ldnn_tune.names import (
+    BUNDLE_ARTIFACT,
+    ENSEMBLE_ARTIFACT,
+    HPARAMS_ARTIFACT,
+    IDENTITY_ATTR,
+    PARENT_RUN_ATTR,
+    PREDICTIONS_ARTIFACT,
+    ROLE_TAG,
+    TRIAL_RUN_ATTR,
+    WEIGHTS_ARTIFACT,
+)
 from ldnn_tune.plugin.task import TaskKind
-from ldnn_tune.study.open import IDENTITY_ATTR
 from ldnn_tune.study.queries import best_trials
-from ldnn_tune.tracking import PARENT_RUN_ATTR, TRIAL_RUN_ATTR, StudyTracker
-from ldnn_tune.trial.objective import PREDICTIONS_ARTIFACT, WEIGHTS_ARTIFACT
+from ldnn_tune.tracking import StudyTracker
 
-BUNDLE_ARTIFACT = "ensemble"
+SINGLE = "single"  # the best single trial, the baseline every ensemble is compared with
 
 
 @dataclass(frozen=True)
-class EnsembleReport:
-    """The best single trial and both ensembles of the top trials, scored on val and test."""
+class EnsembleComparison:
+    """The best single trial and each method's ensemble of the top trials, on val and test."""
 
     members: list[Member]
-    single: EnsembleResult
-    average: EnsembleResult
-    greedy: EnsembleResult
-    run_id: str = ""  # the MLflow run holding the ensemble bundle
-
-    def chosen(self, method: str) -> EnsembleResult:
-        """Return the ensemble built by ``method``."""
-        return self.average if method == "average" else self.greedy
+    results: dict[str, EnsembleResult]  # SINGLE, then one per method of METHODS
+    run_id: str = ""  # the MLflow run holding the chosen ensemble's bundle
 
 
 def load_members(
@@ -61,65 +65,57 @@ def load_members(
 
 def ensemble_study(
     study: optuna.Study, tracker: StudyTracker, top_k: int, method: str
-) -> EnsembleReport:
+) -> EnsembleComparison:
     """Ensemble the study's ``top_k`` best trials and log it as an MLflow run.
 
     The run sits under the study's parent run, with the members and integer weights of
-    ``method`` as params and the scores of the best single trial, the average and the
-    greedy ensemble as metrics.
+    ``method`` as params, the scores of the best single trial and of every method's
+    ensemble as metrics, and the bundle of ``method``'s ensemble as an artifact.
     """
-    kind = TaskKind(study.user_attrs.get(IDENTITY_ATTR, {}).get("kind", "classification"))
     members, val_targets, test_targets = load_members(study, tracker, top_k)
-    report = EnsembleReport(
-        members=members,
-        single=build_ensemble("average", members[:1], val_targets, test_targets, kind),
-        average=build_ensemble("average", members, val_targets, test_targets, kind),
-        greedy=build_ensemble("greedy", members, val_targets, test_targets, kind),
-    )
-    run_id = _log(study, tracker, report, method, top_k)
-    return dataclasses.replace(report, run_id=run_id)
+    kind = TaskKind(study.user_attrs.get(IDENTITY_ATTR, {}).get("kind", "classification"))
+    results = {SINGLE: build_ensemble("average", members[:1], val_targets, test_targets, kind)}
+    for name in METHODS:
+        results[name] = build_ensemble(name, members, val_targets, test_targets, kind)
+    comparison = EnsembleComparison(members, results)
+    run_id = _log(study, tracker, comparison, method, top_k)
+    return dataclasses.replace(comparison, run_id=run_id)
 
 
 def _log(
-    study: optuna.Study, tracker: StudyTracker, report: EnsembleReport, method: str, top_k: int
+    study: optuna.Study,
+    tracker: StudyTracker,
+    comparison: EnsembleComparison,
+    method: str,
+    top_k: int,
 ) -> str:
     parent = study.user_attrs[PARENT_RUN_ATTR]
-    run_id = tracker.start_child_run(parent, f"ensemble-{method}", {"ldnn_tune.role": "ensemble"})
-    chosen = report.chosen(method)
+    run_id = tracker.start_child_run(parent, f"ensemble-{method}", {ROLE_TAG: "ensemble"})
+    chosen = comparison.results[method]
     tracker.log_params(
         run_id,
         {
             "method": method,
             "top_k": top_k,
-            "members_available": len(report.members),
+            "members_available": len(comparison.members),
             "members": ",".join(str(n) for n in chosen.weights),
             "weights": ",".join(f"{n}:{w}" for n, w in chosen.weights.items()),
         },
     )
     metrics = {}
-    for name, result in (
-        ("single", report.single),
-        ("average", report.average),
-        ("greedy", report.greedy),
-    ):
+    for name, result in comparison.results.items():
         for split, scores in (("val", result.val_scores), ("test", result.test_scores)):
             metrics.update({f"{name}_{split}_{k}": v for k, v in scores.items()})
     tracker.log_metrics(run_id, metrics, step=0)
-    tracker.log_json(
-        run_id,
-        "ensemble.json",
+    members = [
         {
-            "method": method,
-            "members": [
-                {
-                    "trial": m.trial_number,
-                    "run_id": m.run_id,
-                    "weight": chosen.weights.get(m.trial_number, 0),
-                }
-                for m in report.members
-            ],
-        },
-    )
+            "trial": m.trial_number,
+            "run_id": m.run_id,
+            "weight": chosen.weights.get(m.trial_number, 0),
+        }
+        for m in comparison.members
+    ]
+    tracker.log_json(run_id, ENSEMBLE_ARTIFACT, {"method": method, "members": members})
     _log_bundle(study, tracker, run_id, chosen)
     tracker.client.set_terminated(run_id, "FINISHED")
     return run_id
@@ -131,60 +127,23 @@ def _log_bundle(
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     with tempfile.TemporaryDirectory() as tmp:
         weights_files = {}
-        for number in chosen.weights:
+        members = []
+        for number, weight in chosen.weights.items():
+            folder = f"{tmp}/{number}"
             member_run = trials[number].user_attrs[TRIAL_RUN_ATTR]
             weights_files[number] = Path(
-                tracker.client.download_artifacts(member_run, WEIGHTS_ARTIFACT, f"{tmp}/{number}")
+                tracker.client.download_artifacts(member_run, WEIGHTS_ARTIFACT, folder)
             )
-        members = [
-            {"trial": n, "weight": w, "params": trials[n].params} for n, w in chosen.weights.items()
-        ]
-        folder = Path(tmp) / BUNDLE_ARTIFACT
-        write_bundle(folder, study.user_attrs[IDENTITY_ATTR], members, weights_files)
-        tracker.client.log_artifacts(run_id, str(folder), artifact_path=BUNDLE_ARTIFACT)
+            knobs = _trained_knobs(tracker, trials[number], folder)
+            members.append({"trial": number, "weight": weight, "knobs": knobs})
+        bundle = Path(tmp) / BUNDLE_ARTIFACT
+        write_bundle(bundle, study.user_attrs[IDENTITY_ATTR], members, weights_files)
+        tracker.client.log_artifacts(run_id, str(bundle), artifact_path=BUNDLE_ARTIFACT)
 
 
-def ensemble_table(report: EnsembleReport, top_k: int) -> Table:
-    """Return the test-split comparison: best single trial, top-K average, greedy."""
-    metric = "acc" if "acc" in report.single.test_scores else "mse"
-    loss_name = "NLL" if metric == "acc" else "MSE"
-    table = Table(
-        title=f"ensembles of the top {len(report.members)} trials (asked {top_k}), test split"
-    )
-    for column in (
-        "model",
-        "members",
-        f"test {metric}",
-        f"test {loss_name}",
-        f"{metric} gain",
-        f"{loss_name} change",
-    ):
-        table.add_column(column)
-    base = report.single.test_scores
-    for name, result in (
-        ("best single", report.single),
-        ("average", report.average),
-        ("greedy", report.greedy),
-    ):
-        scores = result.test_scores
-        change = (scores["loss"] - base["loss"]) / base["loss"] if base["loss"] else 0.0
-        table.add_row(
-            name,
-            " ".join(f"{n}x{w}" if w > 1 else str(n) for n, w in result.weights.items()),
-            f"{scores[metric]:.4f}",
-            f"{scores['loss']:.4f}",
-            f"{scores[metric] - base[metric]:+.4f}",
-            f"{change:+.1%}",
-        )
-    return table
-
-
-def print_ensemble(console: Console, report: EnsembleReport, top_k: int) -> None:
-    """Print the ensemble table, and say so when fewer trials than asked were available."""
-    if len(report.members) < top_k:
-        console.print(f"only {len(report.members)} complete trial(s); ensembling what there is")
-    console.print(ensemble_table(report, top_k))
-    console.print(
-        f"ensemble saved in MLflow run {report.run_id}; predict with: "
-        f"ldnn-tune predict model={report.run_id} input=FILE"
-    )
+def _trained_knobs(tracker: StudyTracker, trial: FrozenTrial, folder: str) -> dict[str, Any]:
+    """Return every knob value ``trial`` trained with, sampled or default (its hparams.json)."""
+    run_id = trial.user_attrs[TRIAL_RUN_ATTR]
+    path = tracker.client.download_artifacts(run_id, HPARAMS_ARTIFACT, folder)
+    knobs: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))["knobs"]
+    return knobs

@@ -11,7 +11,7 @@ import hashlib
 import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -43,38 +43,37 @@ class CheckResult:
     name: str
     passed: bool
     detail: str
-    quick: bool  # part of the pre-flight `ldnn-tune run` does before a new study
 
 
-def run_checks(task: Task, hp: HParams, quick_only: bool = False) -> list[CheckResult]:
-    """Run the pre-flight checks on a prepared ``task`` with knobs ``hp``."""
-    checks: list[tuple[Callable[[Task, HParams], CheckResult], bool]] = [
-        (check_data, True),
-        (check_gradient, True),
-        (check_init_scale, True),
-        (check_overfit, False),
-    ]
-    return [check(task, hp) for check, quick in checks if quick or not quick_only]
+Check = Callable[[Task[Any], HParams], CheckResult]
 
 
-def _batch(task: Task, hp: HParams, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def run_checks(task: Task[Any], hp: HParams, quick_only: bool = False) -> list[CheckResult]:
+    """Run the pre-flight checks on a prepared ``task`` with knobs ``hp``.
+
+    ``quick_only``: just :data:`QUICK_CHECKS`, the part ``ldnn-tune run`` does first.
+    """
+    return [check(task, hp) for check in (QUICK_CHECKS if quick_only else ALL_CHECKS)]
+
+
+def _batch(task: Task[Any], hp: HParams, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     x, y = next(iter(task.datamodule(hp).val_dataloader()))
     return x[:size], y[:size]
 
 
-def _model(task: Task, hp: HParams) -> RecipeModule:
+def _model(task: Task[Any], hp: HParams) -> RecipeModule:
     """Return the task's model; the checks need RecipeModule's ``loss``."""
     torch.manual_seed(0)
     return cast(RecipeModule, task.model(hp))
 
 
-def _eval_copy(task: Task, hp: HParams, dtype: torch.dtype) -> RecipeModule:
+def _eval_copy(task: Task[Any], hp: HParams, dtype: torch.dtype) -> RecipeModule:
     model = _model(task, hp)
     model.eval()
     return model.to(dtype)
 
 
-def check_gradient(task: Task, hp: HParams) -> CheckResult:
+def check_gradient(task: Task[Any], hp: HParams) -> CheckResult:
     """Compare autograd with central finite differences in float64 along random directions.
 
     Directions cover the parameters and, for real-valued inputs, the inputs too, so a
@@ -110,7 +109,6 @@ def check_gradient(task: Task, hp: HParams) -> CheckResult:
         error < GRAD_TOLERANCE,
         f"autograd vs finite differences (float64), median of {GRAD_DIRECTIONS} directions: "
         f"relative error {error:.1e} (limit {GRAD_TOLERANCE:.0e})",
-        quick=True,
     )
 
 
@@ -133,7 +131,7 @@ def _directional_difference(
     return (loss_at(1.0) - loss_at(-1.0)) / (2 * GRAD_EPS)
 
 
-def check_init_scale(task: Task, hp: HParams) -> CheckResult:
+def check_init_scale(task: Task[Any], hp: HParams) -> CheckResult:
     """Record each weighted layer's output std at init; fail if it vanishes or explodes."""
     model = _eval_copy(task, hp, torch.float32)
     x, _ = _batch(task, hp, 64)
@@ -148,7 +146,7 @@ def check_init_scale(task: Task, hp: HParams) -> CheckResult:
     for hook in hooks:
         hook.remove()
     if len(scales) < 2:
-        return CheckResult("init scale", True, "fewer than two weighted layers", quick=True)
+        return CheckResult("init scale", True, "fewer than two weighted layers")
     first, last = scales[0][1], scales[-1][1]
     change = last / first if first > 0 else float("inf")
     passed = 1 / SCALE_LIMIT <= change <= SCALE_LIMIT
@@ -158,7 +156,6 @@ def check_init_scale(task: Task, hp: HParams) -> CheckResult:
         "init scale",
         passed,
         f"activation std through {len(scales)} layers: {trail}; last/first {change:.1e}{verdict}",
-        quick=True,
     )
 
 
@@ -171,7 +168,7 @@ def _recorder(name: str, scales: list[tuple[str, float]]) -> Callable[..., None]
     return record
 
 
-def check_overfit(task: Task, hp: HParams, seed: int = 0) -> CheckResult:
+def check_overfit(task: Task[Any], hp: HParams, seed: int = 0) -> CheckResult:
     """Train on one small batch (no dropout, no augmentation); the loss must fall far.
 
     SGD with the trial's momentum and clipping runs up to ``OVERFIT_STEPS`` steps at the
@@ -191,19 +188,17 @@ def check_overfit(task: Task, hp: HParams, seed: int = 0) -> CheckResult:
                 True,
                 f"loss on {len(y)} examples fell {start:.3g} → {lowest:.3g} in {steps} steps "
                 f"at lr {lr:.3g} (must reach {OVERFIT_FACTOR:g}x in {OVERFIT_STEPS})",
-                quick=False,
             )
     return CheckResult(
         "overfit",
         False,
         f"lowest loss on {len(y)} examples in {OVERFIT_STEPS} steps: {'; '.join(tried)} "
         f"(must reach {OVERFIT_FACTOR:g}x)",
-        quick=False,
     )
 
 
 def _fit_batch(
-    task: Task, hp: HParams, x: torch.Tensor, y: torch.Tensor, lr: float, seed: int
+    task: Task[Any], hp: HParams, x: torch.Tensor, y: torch.Tensor, lr: float, seed: int
 ) -> tuple[float, float, int]:
     """Train a fresh model on ``(x, y)``; return (first loss, lowest loss, steps taken).
 
@@ -229,7 +224,7 @@ def _fit_batch(
     return start, lowest, OVERFIT_STEPS
 
 
-def check_data(task: Task, hp: HParams) -> CheckResult:
+def check_data(task: Task[Any], hp: HParams) -> CheckResult:
     """Check standardisation, classes per split, leaks, and report log(1+x) candidates."""
     module = task.datamodule(hp)
     parts = {
@@ -258,7 +253,7 @@ def check_data(task: Task, hp: HParams) -> CheckResult:
             problems.append(f"{shared} {split} samples also in train")
     notes = _log_candidates(task)
     detail = "; ".join(problems) or "standardised, classes in every split, no shared samples"
-    return CheckResult("data", not problems, detail + (f"; {notes}" if notes else ""), quick=True)
+    return CheckResult("data", not problems, detail + (f"; {notes}" if notes else ""))
 
 
 def _standardisation_problems(x: torch.Tensor) -> list[str]:
@@ -291,7 +286,7 @@ def _row_hashes(x: torch.Tensor) -> set[str]:
     return {hashlib.blake2b(row.tobytes(), digest_size=16).hexdigest() for row in rows}
 
 
-def _log_candidates(task: Task) -> str:
+def _log_candidates(task: Task[Any]) -> str:
     raw = task.raw_train_inputs()
     if raw is None or not raw.is_floating_point():
         return ""
@@ -306,3 +301,7 @@ def _log_candidates(task: Task) -> str:
         f"{len(candidates)} non-negative feature(s) span orders of magnitude "
         f"(e.g. {candidates[:3]}): consider log(1+x)"
     )
+
+
+QUICK_CHECKS: tuple[Check, ...] = (check_data, check_gradient, check_init_scale)
+ALL_CHECKS: tuple[Check, ...] = (*QUICK_CHECKS, check_overfit)

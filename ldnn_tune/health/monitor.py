@@ -16,17 +16,15 @@ import lightning.pytorch as pl
 import optuna
 import torch
 
-# The article: about 1e-3 is healthy. The band is wide on purpose: only trials that are
-# clearly broken (frozen, or updates as large as the weights) are pruned. Measured on digits
-# (bench/results/health.md): every trial under 1e-5 in its first epoch ended at chance, while
-# the study's best trial started at 0.55 and settled as its LR was divided.
-RATIO_LOW = 1e-5
-RATIO_HIGH = 1.0
+from ldnn_tune.config.defaults import RATIO_HIGH, RATIO_LOW
 
 
 @dataclass
 class HealthBand:
-    """The update/weight ratio band outside which a whole epoch counts as unhealthy."""
+    """The update/weight ratio band outside which a whole epoch counts as unhealthy.
+
+    The defaults and why they were chosen: :mod:`ldnn_tune.config.defaults`.
+    """
 
     low: float = RATIO_LOW
     high: float = RATIO_HIGH

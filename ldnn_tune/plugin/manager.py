@@ -5,7 +5,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import cast
+from typing import Any, cast
 
 import lightning.pytorch as pl
 import pluggy
@@ -59,8 +59,8 @@ def get_plugin_manager(
 class TaskEntry:
     """An installed task and where it comes from."""
 
-    task: type[Task]
-    plugin: str
+    task: type[Task[Any]]
+    entry_point: str  # the name LDNN_TUNE_BLOCK_PLUGINS takes
     package: str
 
 
@@ -78,7 +78,7 @@ class Host:
         for impl in self.pm.hook.ldnn_tune_tasks.get_hookimpls():
             dist = distributions.get(id(impl.plugin))
             package = f"{dist.project_name} {dist.version}" if dist is not None else "(local)"
-            tasks = cast(list[type[Task]], impl.function())
+            tasks = cast(list[type[Task[Any]]], impl.function())
             for task in tasks:
                 if task.name in entries:
                     raise UsageError(
@@ -95,7 +95,7 @@ class Host:
             raise UsageError(f"unknown task {name!r}; installed: {choices_text(tasks) or 'none'}")
         return tasks[name]
 
-    def trial_callbacks(self, task: Task, hp: HParams) -> list[pl.Callback]:
+    def trial_callbacks(self, task: Task[Any], hp: HParams) -> list[pl.Callback]:
         """Return the extra Lightning callbacks every plugin adds for one trial."""
         lists = self.pm.hook.ldnn_tune_trial_callbacks(task=task, hp=hp)
         return [callback for callbacks in lists for callback in callbacks]

@@ -4,6 +4,8 @@ Plugins are found through the ``ldnn_tune`` entry-point group; the built-in task
 the same way a third-party package does.
 """
 
+from typing import Any
+
 import lightning.pytorch as pl
 import pluggy
 
@@ -16,7 +18,7 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def ldnn_tune_tasks() -> list[type[Task]]:  # type: ignore[empty-body]
+def ldnn_tune_tasks() -> list[type[Task[Any]]]:  # type: ignore[empty-body]
     """Return the task classes this plugin provides.
 
     Every plugin's list is collected; two tasks with one ``name`` are an error.
@@ -26,7 +28,7 @@ def ldnn_tune_tasks() -> list[type[Task]]:  # type: ignore[empty-body]
 
 
 @hookspec
-def ldnn_tune_trial_callbacks(task: Task, hp: HParams) -> list[pl.Callback]:  # type: ignore[empty-body]
+def ldnn_tune_trial_callbacks(task: Task[Any], hp: HParams) -> list[pl.Callback]:  # type: ignore[empty-body]
     """Return extra Lightning callbacks for one trial's Trainer.
 
     Called once per trial; every plugin's callbacks are added after the host's own

@@ -1,18 +1,22 @@
 """The interface a task plugin implements: data, augmentation, model, search space, options."""
 
+from __future__ import annotations
+
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib.abc import Traversable
 from pathlib import Path
-from typing import Any, ClassVar
-
-import lightning.pytorch as pl
-import torch
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.recipe.hparams import HParams
+
+if TYPE_CHECKING:  # torch and Lightning load with a task's data and model, not with its class
+    import lightning.pytorch as pl
+    import torch
+
+    from ldnn_tune.recipe.hparams import HParams
 
 
 class TaskKind(StrEnum):
@@ -27,19 +31,22 @@ class NoOptions:
     """Options of a task that declares none."""
 
 
-class Task(ABC):
+OptionsT = TypeVar("OptionsT")
+
+
+class Task(ABC, Generic[OptionsT]):
     """A problem ldnn-tune can tune a net for.
 
-    A plugin subclasses this and returns the class from its ``ldnn_tune_tasks`` hook.
-    The host constructs it once per study with the typed options the user gave, calls
-    :meth:`prepare` before any study exists (so a bad ``data_dir`` creates nothing), then
-    per trial :meth:`datamodule` and :meth:`model`.
+    A plugin subclasses this, e.g. ``class BlobTask(Task[BlobOptions])``, and returns the
+    class from its ``ldnn_tune_tasks`` hook. The host constructs it once per study with the
+    typed options the user gave, calls :meth:`prepare` before any study exists (so a bad
+    ``data_dir`` creates nothing), then per trial :meth:`datamodule` and :meth:`model`.
 
     Class attributes to set:
         name: the word users type after ``task=``.
         description: one line for ``ldnn-tune tasks``.
-        options_type: a dataclass of typed ``key=value`` options; validate ranges in its
-            ``__post_init__`` by raising ``ValueError`` with a one-line message.
+        options_type: a dataclass of typed ``key=value`` options (``OptionsT``); validate
+            ranges in its ``__post_init__`` by raising ``ValueError`` with a one-line message.
         kind: :class:`TaskKind` of the model's outputs (may be set per instance in
             ``__init__`` when an option decides it).
         standardises_in_model: set True when the datamodule serves raw inputs that the
@@ -54,7 +61,7 @@ class Task(ABC):
     # net of a task that serves raw waveforms); the data check then skips input statistics
     standardises_in_model: ClassVar[bool] = False
 
-    def __init__(self, options: Any, data_dir: Path | None, seed: int) -> None:
+    def __init__(self, options: OptionsT, data_dir: Path | None, seed: int) -> None:
         """Keep the user's ``options``, optional ``data_dir`` and the study ``seed``.
 
         The seed fixes the train/validation/test split, so every trial of a study (and

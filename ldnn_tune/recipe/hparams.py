@@ -1,26 +1,34 @@
-"""Typed hyperparameters of one trial: the article's shared knobs plus a task's own."""
+"""Typed hyperparameters of one trial: the article's shared knobs plus a task's own.
+
+The values come from the search space (``search_spaces/recipe.yaml`` and the task's YAML):
+sampled by the trial, or the YAML ``default`` for knobs the trial does not sample. Code
+holds no second default that could disagree with the YAML.
+"""
+
+from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ldnn_tune.plugin.task import Task
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """The knobs every task shares, with the article's values as defaults.
+    """The knobs every task shares (``search_spaces/recipe.yaml`` holds their defaults)."""
 
-    A task whose search space leaves a knob out gets the default here.
-    """
-
-    lr: float = 0.1
-    lr_factor: float = 2.0  # divide the LR by this when validation loss plateaus
-    lr_patience: int = 2  # epochs without improvement before dividing
-    init: str = "lazy"  # "lazy": 0.02*randn; "scaled": init_scale/sqrt(fan_in)*randn
-    init_scale: float = 1.0
-    dropout: float = 0.0
-    batch_size: int = 128
-    clip_norm: float = 10.0  # global gradient-norm clip on the batch-averaged gradient
-    momentum: float = 0.9
+    lr: float
+    lr_factor: float  # divide the LR by this when validation loss plateaus
+    lr_patience: int  # epochs without improvement before dividing
+    init: str  # "lazy": 0.02*randn; "scaled": init_scale/sqrt(fan_in)*randn
+    init_scale: float
+    dropout: float
+    batch_size: int
+    clip_norm: float  # global gradient-norm clip on the batch-averaged gradient
+    momentum: float
 
 
 RECIPE_KNOBS = frozenset(f.name for f in fields(Recipe))
@@ -30,27 +38,43 @@ RECIPE_KNOBS = frozenset(f.name for f in fields(Recipe))
 class HParams:
     """One trial's hyperparameters: the shared ``recipe`` and the task's ``extra`` knobs."""
 
-    recipe: Recipe = field(default_factory=Recipe)
+    recipe: Recipe
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> "HParams":
-        """Split a flat Optuna ``params`` dict into recipe knobs and task knobs."""
+    def from_params(cls, params: Mapping[str, Any]) -> HParams:
+        """Split a complete flat dict of knob values into recipe knobs and task knobs.
+
+        ``params`` must hold every recipe knob: use ``SearchSpace.complete`` on a trial's
+        sampled params.
+        """
+        missing = sorted(RECIPE_KNOBS - set(params))
+        if missing:
+            raise KeyError(f"recipe knobs without a value: {', '.join(missing)}")
         recipe = {k: v for k, v in params.items() if k in RECIPE_KNOBS}
         extra = {k: v for k, v in params.items() if k not in RECIPE_KNOBS}
         return cls(recipe=Recipe(**recipe), extra=extra)
 
-    def get_int(self, name: str, default: int | None = None) -> int:
-        """Return task knob ``name`` as an int (``default`` when the space lacks it)."""
-        return int(self._get(name, default))
+    @classmethod
+    def for_task(cls, task: Task[Any], space: Path | None = None, **knobs: Any) -> HParams:
+        """Return ``task``'s first-trial knobs (its space's defaults) with ``knobs`` changed.
 
-    def get_float(self, name: str, default: float | None = None) -> float:
-        """Return task knob ``name`` as a float (``default`` when the space lacks it)."""
-        return float(self._get(name, default))
+        ``space`` is an optional user space file merged over the task's, as ``space=`` does.
+        """
+        from ldnn_tune.space.load import task_space
 
-    def _get(self, name: str, default: Any) -> Any:
-        if name in self.extra:
-            return self.extra[name]
-        if default is None:
-            raise KeyError(f"task knob {name!r} is not in this trial's parameters")
-        return default
+        return cls.from_params(task_space(task, space).complete(knobs))
+
+    def get_int(self, name: str) -> int:
+        """Return task knob ``name`` as an int."""
+        return int(self._get(name))
+
+    def get_float(self, name: str) -> float:
+        """Return task knob ``name`` as a float."""
+        return float(self._get(name))
+
+    def _get(self, name: str) -> Any:
+        if name not in self.extra:
+            known = ", ".join(sorted(self.extra)) or "none"
+            raise KeyError(f"task knob {name!r} has no value; the trial's task knobs: {known}")
+        return self.extra[name]

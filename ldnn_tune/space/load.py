@@ -1,4 +1,4 @@
-"""Search spaces: YAML files of knobs → Optuna distributions, validated on load.
+"""Search-space files: YAML → validated :class:`SearchSpace`, merged in order.
 
 A space file maps knob names to specs::
 
@@ -8,154 +8,32 @@ A space file maps knob names to specs::
 
 ``when`` makes a knob conditional: it is sampled only while an earlier categorical knob
 holds one of the listed values. Later files override earlier ones knob by knob, and a knob
-set to ``null`` is removed.
+set to ``null`` is removed from the search (trials then use its last ``default``).
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
 from importlib.abc import Traversable
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import optuna
 import yaml
 from optuna.distributions import (
     BaseDistribution,
-    CategoricalChoiceType,
     CategoricalDistribution,
     FloatDistribution,
     IntDistribution,
 )
 
 from ldnn_tune.errors import UsageError, choices_text
+from ldnn_tune.plugin.task import Task
+from ldnn_tune.space.knobs import Knob, SearchSpace
 
 SpaceSource = Path | Traversable
 SHIPPED_SPACES = "ldnn_tune.search_spaces"
+RECIPE_SPACE = "recipe.yaml"  # the knobs every task shares, loaded first
 _SPEC_KEYS = {"type", "low", "high", "log", "step", "choices", "default", "when", "help"}
 _TYPES = ("categorical", "float", "int")
-
-
-@dataclass(frozen=True)
-class Knob:
-    """One searchable knob: its distribution, the value the first trial uses, its condition."""
-
-    name: str
-    distribution: BaseDistribution
-    default: Any
-    when: Mapping[str, tuple[Any, ...]]
-    help: str = ""
-
-    def is_active(self, params: Mapping[str, Any]) -> bool:
-        """Return whether this knob applies given the values already chosen."""
-        return all(params.get(parent) in values for parent, values in self.when.items())
-
-    def describe(self) -> str:
-        """Return the distribution in a short human form, e.g. ``float [0.01, 1] log``."""
-        dist = self.distribution
-        if isinstance(dist, CategoricalDistribution):
-            if len(dist.choices) == 1:
-                return f"fixed {dist.choices[0]}"
-            return "one of " + ", ".join(str(c) for c in dist.choices)
-        assert isinstance(dist, FloatDistribution | IntDistribution)
-        kind = "float" if isinstance(dist, FloatDistribution) else "int"
-        text = f"{kind} [{dist.low:g}, {dist.high:g}]"
-        if dist.log:
-            text += " log"
-        if dist.step is not None and not (kind == "int" and dist.step == 1):
-            text += f" step {dist.step:g}"
-        return text
-
-
-@dataclass(frozen=True)
-class SearchSpace:
-    """An ordered set of knobs; conditions refer only to knobs earlier in the order."""
-
-    knobs: tuple[Knob, ...]
-
-    @property
-    def names(self) -> list[str]:
-        """Return the knob names in order."""
-        return [k.name for k in self.knobs]
-
-    def __getitem__(self, name: str) -> Knob:
-        for knob in self.knobs:
-            if knob.name == name:
-                return knob
-        raise KeyError(name)
-
-    def sample(self, trial: optuna.Trial) -> dict[str, Any]:
-        """Ask ``trial`` for every active knob, in order (define-by-run)."""
-        params: dict[str, Any] = {}
-        for knob in self.knobs:
-            if knob.is_active(params):
-                params[knob.name] = _suggest(trial, knob.name, knob.distribution)
-        return params
-
-    def defaults(self) -> dict[str, Any]:
-        """Return the default value of every knob active under the defaults."""
-        params: dict[str, Any] = {}
-        for knob in self.knobs:
-            if knob.is_active(params):
-                params[knob.name] = knob.default
-        return params
-
-    def fix(self, values: Mapping[str, str]) -> "SearchSpace":
-        """Return a copy where each named knob is pinned to the given raw value."""
-        pinned = {name: coerce_knob_value(self[name], raw) for name, raw in values.items()}
-        knobs = tuple(
-            replace(
-                k, distribution=CategoricalDistribution([pinned[k.name]]), default=pinned[k.name]
-            )
-            if k.name in pinned
-            else k
-            for k in self.knobs
-        )
-        return SearchSpace(knobs)
-
-
-def _suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
-    if isinstance(dist, FloatDistribution):
-        return trial.suggest_float(name, dist.low, dist.high, log=dist.log, step=dist.step)
-    if isinstance(dist, IntDistribution):
-        return trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
-    assert isinstance(dist, CategoricalDistribution)
-    return trial.suggest_categorical(name, dist.choices)
-
-
-def coerce_knob_value(knob: Knob, raw: str) -> Any:
-    """Turn a command-line string into a value of ``knob``'s distribution, or raise UsageError."""
-    dist = knob.distribution
-    if isinstance(dist, CategoricalDistribution):
-        for choice in dist.choices:
-            if str(choice) == raw or _numbers_equal(choice, raw):
-                return choice
-        raise UsageError(
-            f"invalid value {raw!r} for {knob.name}; choose from {choices_text(dist.choices)}"
-        )
-    assert isinstance(dist, FloatDistribution | IntDistribution)
-    number_type = float if isinstance(dist, FloatDistribution) else int
-    try:
-        value = number_type(raw)
-    except ValueError:
-        raise UsageError(
-            f"invalid value {raw!r} for {knob.name}: expected {number_type.__name__}"
-        ) from None
-    if not dist.low <= value <= dist.high:
-        raise UsageError(
-            f"{knob.name}={raw} is outside the search space [{dist.low:g}, {dist.high:g}]; "
-            "widen it with space=FILE"
-        )
-    return value
-
-
-def _numbers_equal(choice: CategoricalChoiceType, raw: str) -> bool:
-    if isinstance(choice, bool) or not isinstance(choice, int | float):
-        return False
-    try:
-        return float(raw) == float(choice)
-    except ValueError:
-        return False
 
 
 def space_file(name: str) -> Traversable:
@@ -167,16 +45,21 @@ def load_space(sources: Iterable[SpaceSource]) -> SearchSpace:
     """Merge the YAML files in ``sources`` (later wins per knob) and validate the result."""
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
+    removed: dict[str, Any] = {}  # knob name -> the spec it had before a null removed it
     for source in sources:
         for name, spec in _read_yaml(source).items():
-            merged.pop(name, None)  # an overriding knob moves to the end of the order
+            previous = merged.pop(name, None)  # an overriding knob moves to the end
             if spec is not None:
                 merged[name] = spec
                 origin[name] = str(source)
+                removed.pop(name, None)
+            elif previous is not None:
+                removed[name] = previous
     knobs: list[Knob] = []
     for name, spec in merged.items():
         knobs.append(_parse_knob(name, spec, knobs, origin[name]))
-    return SearchSpace(tuple(knobs))
+    fixed = {name: spec.get("default") for name, spec in removed.items() if isinstance(spec, dict)}
+    return SearchSpace(tuple(knobs), fixed)
 
 
 def _read_yaml(source: SpaceSource) -> dict[str, Any]:
@@ -266,3 +149,11 @@ def _parse_when(when: Any, earlier: list[Knob], bad: Any) -> Mapping[str, tuple[
             )
         parsed[parent] = wanted
     return parsed
+
+
+def task_space(task: Task[Any], user_space: Path | None = None) -> SearchSpace:
+    """Return the shared recipe merged with ``task``'s space and the user's ``space=`` file."""
+    sources: list[SpaceSource] = [space_file(RECIPE_SPACE), task.search_space()]
+    if user_space is not None:
+        sources.append(user_space)
+    return load_space(sources)

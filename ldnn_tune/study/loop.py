@@ -1,4 +1,4 @@
-"""Workers sharing one study: the trial loop that keeps the total exact, and local processes.
+"""The trial loop of one worker: run trials until the study's total or the deadline.
 
 Any number of workers (``n_jobs`` processes here, ``ldnn-tune run`` on other machines) may
 run one study through a shared storage. Each worker runs trials while the study's finished
@@ -7,16 +7,15 @@ ones (another worker's, or a dead worker's that the heartbeat check fails and re
 stops once ``trials`` have finished or its timeout passes.
 """
 
-import multiprocessing
-import os
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import optuna
 from optuna.trial import TrialState
 
+from ldnn_tune.names import REASON_ATTR
+from ldnn_tune.study.queries import trial_counts
 from ldnn_tune.study.recovery import fail_stale_trials
 
 ACTIVE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
@@ -41,13 +40,6 @@ class Budget:
         return self.deadline is not None and time.time() >= self.deadline
 
 
-def trial_counts(study: optuna.Study) -> tuple[int, int]:
-    """Return ``study``'s (finished, running) trial counts."""
-    states = [t.state for t in study.get_trials(deepcopy=False)]
-    finished = sum(s in (TrialState.COMPLETE, TrialState.PRUNED) for s in states)
-    return finished, states.count(TrialState.RUNNING)
-
-
 def is_surplus(trial: optuna.Trial, total: int) -> bool:
     """Return whether ``total`` trials numbered below ``trial`` are finished, running or queued.
 
@@ -63,7 +55,7 @@ def guarded(objective: Objective, total: int) -> Objective:
 
     def run(trial: optuna.Trial) -> float:
         if is_surplus(trial, total):
-            trial.set_user_attr("reason", f"surplus: the study already had {total} trials")
+            trial.set_user_attr(REASON_ATTR, f"surplus: the study already had {total} trials")
             raise SurplusTrialError(trial.number)
         return objective(trial)
 
@@ -93,51 +85,3 @@ def work(
             time.sleep(budget.poll_seconds)
             continue
         study.optimize(run, n_trials=1, catch=(SurplusTrialError,), callbacks=list(callbacks))
-
-
-def threads_per_worker(n_jobs: int) -> int:
-    """Return the torch threads each of ``n_jobs`` local workers gets: the cores shared out."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) // n_jobs)
-
-
-def start_processes(
-    target: Callable[..., None], args: Sequence[tuple[object, ...]]
-) -> list[multiprocessing.process.BaseProcess]:
-    """Start one spawned process per ``args`` entry running ``target(*entry)``."""
-    context = multiprocessing.get_context("spawn")  # no forked torch or database state
-    processes: list[multiprocessing.process.BaseProcess] = [
-        context.Process(target=target, args=a, daemon=False) for a in args
-    ]
-    for process in processes:
-        process.start()
-    return processes
-
-
-def wait_processes(
-    processes: Sequence[multiprocessing.process.BaseProcess],
-    tick: Callable[[], None],
-    seconds: float = 1.0,
-) -> list[int]:
-    """Call ``tick`` every ``seconds`` until ``processes`` exit; return their exit codes."""
-    with stopped_on_interrupt(processes):
-        while any(p.is_alive() for p in processes):
-            tick()
-            time.sleep(seconds)
-    tick()
-    return [p.exitcode if p.exitcode is not None else -1 for p in processes]
-
-
-@contextmanager
-def stopped_on_interrupt(
-    processes: Sequence[multiprocessing.process.BaseProcess],
-) -> Iterator[None]:
-    """On Ctrl-C, give ``processes`` 60 s to end their trials (they got it too), then stop them."""
-    try:
-        yield
-    except KeyboardInterrupt:
-        for process in processes:
-            process.join(timeout=60)
-            if process.is_alive():
-                process.terminate()
-        raise

@@ -2,48 +2,19 @@
 
 import time
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.exceptions import DuplicatedStudyError
 from optuna.study import StudyDirection
-from optuna.trial import TrialState
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.space.load import SearchSpace
-from ldnn_tune.study.storages import describe_error, redact
-from ldnn_tune.study.storages import make_storage as make_storage  # re-exported for callers
+from ldnn_tune.names import IDENTITY_ATTR
+from ldnn_tune.space.knobs import SearchSpace
+from ldnn_tune.study.storages import describe_error, make_storage, redact
 
-FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-IDENTITY_ATTR = "ldnn_tune_identity"
-
-
-def make_sampler(name: str, seed: int) -> optuna.samplers.BaseSampler:
-    """Return the Optuna sampler called ``name``, seeded with ``seed``."""
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed)
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if name == "cmaes":
-        return optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False)
-    if name == "gp":
-        return optuna.samplers.GPSampler(seed=seed)
-    if name == "qmc":
-        return optuna.samplers.QMCSampler(seed=seed, warn_independent_sampling=False)
-    raise UsageError(f"invalid sampler {name!r}")
-
-
-def make_pruner(name: str, max_epochs: int) -> optuna.pruners.BasePruner:
-    """Return the Optuna pruner called ``name``; resources are epochs up to ``max_epochs``."""
-    if name == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
-    if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max_epochs)
-    if name == "sha":
-        return optuna.pruners.SuccessiveHalvingPruner(min_resource=1)
-    if name == "none":
-        return optuna.pruners.NopPruner()
-    raise UsageError(f"invalid pruner {name!r}")
+SQLITE_PREFIX = "sqlite:///"
 
 
 def load_existing_study(name: str, storage_url: str) -> optuna.Study:
@@ -149,6 +120,14 @@ def check_identity(name: str, stored: Mapping[str, Any], wanted: Mapping[str, An
             )
 
 
-def finished_trials(study: optuna.Study) -> int:
-    """Return how many trials of ``study`` completed or were pruned."""
-    return len(study.get_trials(deepcopy=False, states=FINISHED))
+def study_exists(name: str, storage_url: str) -> bool:
+    """Return whether study ``name`` exists, without creating a SQLite file that does not."""
+    if (
+        storage_url.startswith(SQLITE_PREFIX)
+        and not Path(storage_url.removeprefix(SQLITE_PREFIX)).exists()
+    ):
+        return False
+    try:
+        return name in optuna.get_all_study_names(make_storage(storage_url))
+    except Exception:  # unreachable storage: opening the study reports it properly
+        return False

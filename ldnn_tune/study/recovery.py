@@ -5,7 +5,8 @@ import warnings
 import optuna
 from optuna.trial import TrialState
 
-from ldnn_tune.tracking import TRIAL_RUN_ATTR, StudyTracker
+from ldnn_tune.names import TRIAL_RUN_ATTR
+from ldnn_tune.tracking import StudyTracker
 
 DEAD_WORKER = "its worker stopped sending heartbeats (killed or crashed); retried once"
 

@@ -27,8 +27,8 @@ from optuna.storages.journal import JournalFileBackend, JournalRedisBackend
 from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import UsageError
+from ldnn_tune.names import HEARTBEAT_ATTR
 
-HEARTBEAT_ATTR = "ldnn_tune:heartbeat"
 GRACE_FACTOR = 3  # heartbeats a worker may miss before its trial counts as dead
 SQLITE_BUSY_SECONDS = 60  # how long a SQLite writer waits for the lock before "locked"
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")

@@ -33,7 +33,7 @@ class BoringOptions:
             raise ValueError(f"classes={self.classes} must be at least 2")
 
 
-class BoringTask(Task):
+class BoringTask(Task[BoringOptions]):
     """Separable Gaussian blobs with an offset and scale, so standardisation matters."""
 
     name = "boring"
@@ -50,7 +50,7 @@ class BoringTask(Task):
             raise UsageError(
                 f"task boring generates its data; it takes no data_dir ({self.data_dir})"
             )
-        opts: BoringOptions = self.options
+        opts = self.options
         rng = np.random.default_rng(self.seed)
         centres = rng.normal(0, 3, size=(opts.classes, opts.features))
         labels = np.arange(opts.samples) % opts.classes
@@ -69,8 +69,8 @@ class BoringTask(Task):
 
     def model(self, hp: HParams) -> pl.LightningModule:
         """Return a two-layer MLP with dropout wrapped in the recipe."""
-        opts: BoringOptions = self.options
-        width = hp.get_int("width", 16)
+        opts = self.options
+        width = hp.get_int("width")
         net = nn.Sequential(
             nn.Linear(opts.features, width),
             nn.ReLU(),

@@ -21,21 +21,23 @@ import pytest
 import torch
 from torch import nn
 
-from ldnn_tune.config.resolve import effective_space
-from ldnn_tune.config.settings import RunConfig, field_names
+from ldnn_tune.config.settings import RunConfig
+from ldnn_tune.config.words import field_names
+from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.health.checks import run_checks
 from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.init import LAZY_STD
-from ldnn_tune.trial.training import predict_loader, quiet_frameworks, train_trial
+from ldnn_tune.space.load import task_space
+from ldnn_tune.trial.training import predict_loader, train_trial
 
 
 class TaskContract:
     """Checks that a task builds, trains, reports ``val_loss`` and respects the knobs."""
 
-    task_class: ClassVar[type[Task]]
+    task_class: ClassVar[type[Task[Any]]]
 
-    def make_task(self, tmp_path: Path) -> Task:
+    def make_task(self, tmp_path: Path) -> Task[Any]:
         """Return an unprepared task with small options; override for data or options."""
         return self.task_class(self.task_class.options_type(), None, 0)
 
@@ -44,19 +46,16 @@ class TaskContract:
         return {}
 
     @pytest.fixture
-    def task(self, tmp_path: Path) -> Task:
+    def task(self, tmp_path: Path) -> Task[Any]:
         """Return the task, prepared."""
         quiet_frameworks()
         task = self.make_task(tmp_path)
         task.prepare()
         return task
 
-    def hparams(self, task: Task, **overrides: Any) -> HParams:
+    def hparams(self, task: Task[Any], **overrides: Any) -> HParams:
         """Return the space's defaults with the contract params and ``overrides`` applied."""
-        params = effective_space(task, None).defaults()
-        params.update(self.contract_params())
-        params.update(overrides)
-        return HParams.from_params(params)
+        return HParams.for_task(task, **{**self.contract_params(), **overrides})
 
     def test_declares_name_description_and_options(self) -> None:
         """Contract: the task declares name description and options."""
@@ -71,9 +70,9 @@ class TaskContract:
         shadowed = set(field_names(self.task_class.options_type)) & set(field_names(RunConfig))
         assert not shadowed, f"task options shadow host keys: {shadowed}"
 
-    def test_search_space_loads_with_valid_defaults(self, task: Task) -> None:
+    def test_search_space_loads_with_valid_defaults(self, task: Task[Any]) -> None:
         """Contract: the task search space loads with valid defaults."""
-        space = effective_space(task, None)
+        space = task_space(task)
         assert "lr" in space.names
         overlap = set(space.names) & set(field_names(RunConfig))
         assert not overlap, f"knobs shadow host keys: {overlap}"
@@ -81,11 +80,11 @@ class TaskContract:
             dist = space[name].distribution
             assert dist._contains(dist.to_internal_repr(value)), name
 
-    def test_prepare_can_be_called_again(self, task: Task) -> None:
+    def test_prepare_can_be_called_again(self, task: Task[Any]) -> None:
         """Contract: the task prepare can be called again."""
         task.prepare()
 
-    def test_trains_one_epoch_and_reports_val_loss(self, task: Task) -> None:
+    def test_trains_one_epoch_and_reports_val_loss(self, task: Task[Any]) -> None:
         """Contract: the task trains one epoch and reports val loss."""
         outcome = train_trial(task, self.hparams(task), seed=0, max_epochs=1, min_lr=1e-12)
         assert np.isfinite(outcome.best_val_loss)
@@ -95,7 +94,7 @@ class TaskContract:
         assert len(preds["test_predictions"]) == len(preds["test_targets"]) > 0
         assert abs(outcome.val_scores["loss"] - outcome.best_val_loss) < 1e-3
 
-    def test_uses_lr_momentum_and_batch_size(self, task: Task) -> None:
+    def test_uses_lr_momentum_and_batch_size(self, task: Task[Any]) -> None:
         """Contract: the task uses lr momentum and batch size."""
         hp = self.hparams(task, lr=0.037, momentum=0.5, batch_size=32)
         model = task.model(hp)
@@ -104,7 +103,7 @@ class TaskContract:
         assert optimizer.param_groups[0]["momentum"] == pytest.approx(0.5)
         assert task.datamodule(hp).train_dataloader().batch_size == 32
 
-    def test_dropout_knob_reaches_the_model_and_is_off_in_eval(self, task: Task) -> None:
+    def test_dropout_knob_reaches_the_model_and_is_off_in_eval(self, task: Task[Any]) -> None:
         """Contract: the task dropout knob reaches the model and is off in eval."""
         model = task.model(self.hparams(task, dropout=0.4))
         dropouts = [m for m in model.modules() if isinstance(m, nn.Dropout)]
@@ -114,7 +113,7 @@ class TaskContract:
         second, _ = predict_loader(model, loader)
         np.testing.assert_array_equal(first, second)
 
-    def test_lazy_init_is_two_hundredths(self, task: Task) -> None:
+    def test_lazy_init_is_two_hundredths(self, task: Task[Any]) -> None:
         """Contract: the task lazy init is two hundredths."""
         model = task.model(self.hparams(task, init="lazy"))
         weights = torch.cat(
@@ -126,7 +125,7 @@ class TaskContract:
         )
         assert weights.std().item() == pytest.approx(LAZY_STD, rel=0.2)
 
-    def test_scaled_init_follows_fan_in(self, task: Task) -> None:
+    def test_scaled_init_follows_fan_in(self, task: Task[Any]) -> None:
         """Contract: the task scaled init follows fan in."""
         model = task.model(self.hparams(task, init="scaled", init_scale=0.5))
         for layer in model.modules():
@@ -135,7 +134,7 @@ class TaskContract:
                 assert layer.weight.std().item() == pytest.approx(expected, rel=0.25)
 
     @pytest.mark.parametrize("threads", [1, 2])
-    def test_passes_the_preflight_checks(self, task: Task, threads: int) -> None:
+    def test_passes_the_preflight_checks(self, task: Task[Any], threads: int) -> None:
         """Contract: data, gradient, init scale and overfit checks pass with the contract knobs.
 
         Under 1 and 2 torch threads: a verdict must not hang on the machine's thread count.

@@ -13,18 +13,26 @@ from optuna_integration import PyTorchLightningPruningCallback
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.console.progress import StudyProgress
 from ldnn_tune.health.monitor import HealthBand, HealthMonitor
+from ldnn_tune.names import (
+    BEST_EPOCH_ATTR,
+    EPOCHS_RUN_ATTR,
+    HPARAMS_ARTIFACT,
+    PREDICTIONS_ARTIFACT,
+    REASON_ATTR,
+    SEED_ATTR,
+    STOP_REASON_ATTR,
+    TASK_TAG,
+    TRIAL_RUN_ATTR,
+    WEIGHTS_ARTIFACT,
+)
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
 from ldnn_tune.recipe.hparams import HParams
-from ldnn_tune.space.load import SearchSpace
-from ldnn_tune.tracking import TRIAL_RUN_ATTR, StudyTracker
+from ldnn_tune.space.knobs import SearchSpace
+from ldnn_tune.tracking import StudyTracker
 from ldnn_tune.trial.callbacks import EpochEndHook
 from ldnn_tune.trial.seeds import trial_seed
 from ldnn_tune.trial.training import TrialOutcome, train_trial
-
-PREDICTIONS_ARTIFACT = "predictions.npz"
-WEIGHTS_ARTIFACT = "model.pt"
-HPARAMS_ARTIFACT = "hparams.json"
 
 
 @dataclass
@@ -32,7 +40,7 @@ class Objective:
     """The callable ``study.optimize`` runs; returns the best validation loss of a trial."""
 
     config: RunConfig
-    task: Task
+    task: Task[Any]
     space: SearchSpace
     host: Host
     tracker: StudyTracker
@@ -42,13 +50,14 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> float:
         """Train trial ``trial`` and return its best validation loss; prune on divergence."""
         params = self.space.sample(trial)
-        hp = HParams.from_params(params)
+        knobs = self.space.complete(params)
+        hp = HParams.from_params(knobs)
         seed = trial_seed(self.config.seed, trial.number)
         run_id = self.tracker.start_trial_run(
-            self.parent_run_id, trial.number, {"ldnn_tune.plugin.task": self.task.name}
+            self.parent_run_id, trial.number, {TASK_TAG: self.task.name}
         )
         trial.set_user_attr(TRIAL_RUN_ATTR, run_id)
-        trial.set_user_attr("seed", seed)
+        trial.set_user_attr(SEED_ATTR, seed)
         self.tracker.log_params(run_id, {**params, "seed": seed})
         self.progress.start_trial(trial.number, self.config.epochs)
         try:
@@ -63,7 +72,7 @@ class Objective:
             reason = "diverged: validation loss is not finite"
             self._end(trial, run_id, "PRUNED", reason)
             raise optuna.TrialPruned(reason)
-        self._record(trial, run_id, hp, outcome)
+        self._record(trial, run_id, knobs, outcome)
         self._end(trial, run_id, "COMPLETE")
         return outcome.best_val_loss
 
@@ -84,16 +93,18 @@ class Objective:
         ]
         return train_trial(self.task, hp, seed, self.config.epochs, self.config.min_lr, callbacks)
 
-    def _record(self, trial: optuna.Trial, run_id: str, hp: HParams, out: TrialOutcome) -> None:
+    def _record(
+        self, trial: optuna.Trial, run_id: str, knobs: dict[str, Any], out: TrialOutcome
+    ) -> None:
         summary: dict[str, Any] = {
-            "best_epoch": out.best_epoch,
-            "epochs_run": out.epochs_run,
+            BEST_EPOCH_ATTR: out.best_epoch,
+            EPOCHS_RUN_ATTR: out.epochs_run,
             **{f"val_{k}": v for k, v in out.val_scores.items()},
             **{f"test_{k}": v for k, v in out.test_scores.items()},
         }
         for key, value in summary.items():
             trial.set_user_attr(key, value)
-        trial.set_user_attr("stop_reason", out.stop_reason)
+        trial.set_user_attr(STOP_REASON_ATTR, out.stop_reason)
         # "best_" keeps the best epoch's values apart from the per-epoch val_* curves
         final = {f"best_{k}" if k.startswith("val_") else k: v for k, v in summary.items()}
         self.tracker.log_metrics(run_id, final, step=out.epochs_run)
@@ -108,7 +119,8 @@ class Objective:
                     {
                         "task": self.task.name,
                         "params": trial.params,
-                        "seed": trial.user_attrs["seed"],
+                        "knobs": knobs,
+                        "seed": trial.user_attrs[SEED_ATTR],
                     },
                     indent=2,
                     default=str,
@@ -118,5 +130,5 @@ class Objective:
 
     def _end(self, trial: optuna.Trial, run_id: str, state: str, reason: str = "") -> None:
         if reason:
-            trial.set_user_attr("reason", reason)
+            trial.set_user_attr(REASON_ATTR, reason)
         self.tracker.end_trial_run(run_id, state, reason)

@@ -1,11 +1,9 @@
 """Train one trial's model with Lightning and collect what the study and ensembles need."""
 
 import io
-import logging
-import os
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
@@ -32,21 +30,8 @@ class TrialOutcome:
     state_dict: bytes = field(repr=False)
 
 
-def quiet_frameworks() -> None:
-    """Silence Lightning's, Optuna's and MLflow's chatter; ldnn-tune prints its own progress."""
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "alembic", "mlflow"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
-    warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
-    warnings.filterwarnings("ignore", category=UserWarning, module="lightning")
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
 def train_trial(
-    task: Task,
+    task: Task[Any],
     hp: HParams,
     seed: int,
     max_epochs: int,

@@ -34,7 +34,7 @@ def test_folder_of_class_folders_is_read_and_resized(tmp_path: Path) -> None:
     task.prepare()
     assert task.images.classes == ["class0", "class1"]
     assert task.split.x_train.shape[1:] == (1, 16, 16)
-    model = task.model(HParams(extra={"width": 8, "depth": 2}))
+    model = task.model(HParams.for_task(task, width=8, depth=2))
     assert model(task.split.x_val).shape == (len(task.split.y_val), 2)
 
 
@@ -67,7 +67,7 @@ def test_bad_folders_are_one_line_errors(tmp_path: Path, setup, message: str) ->
 def test_augmentation_moves_training_batches_only() -> None:
     task = ImageTask(ImageOptions(), None, seed=0)
     task.prepare()
-    model = task.model(HParams(extra={"aug_strength": 1.0}))
+    model = task.model(HParams.for_task(task, aug_strength=1.0))
     assert make_augmentation(0.0) is None
     x = task.split.x_train[:16]
     torch.manual_seed(0)

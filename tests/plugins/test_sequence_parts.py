@@ -9,10 +9,11 @@ from ldnn_tune_sequence import SequenceOptions, SequenceTask, problems
 from ldnn_tune_sequence.module import sequence_accuracy, solved_fraction
 from ldnn_tune_sequence.text import load_corpus
 
-from ldnn_tune import HParams, Recipe, UsageError
+from ldnn_tune import HParams, UsageError
 from ldnn_tune.cli import main
+from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.trial.callbacks import EpochEndHook
-from ldnn_tune.trial.training import quiet_frameworks, train_trial
+from ldnn_tune.trial.training import train_trial
 
 SMALL = {"train_size": 64, "eval_size": 32}
 
@@ -198,7 +199,7 @@ def test_cli_main_rejects_an_empty_text_file_with_exit_2(
 
 def test_forget_bias_sets_the_f_slice_of_both_biases() -> None:
     task = prepared(length=6)
-    lstm = lstm_of(task, HParams.from_params({"hidden": 8, "layers": 2, "forget_bias": 3.5}))
+    lstm = lstm_of(task, HParams.for_task(task, hidden=8, layers=2, forget_bias=3.5))
     for layer in range(2):
         ih = getattr(lstm, f"bias_ih_l{layer}").detach()
         hh = getattr(lstm, f"bias_hh_l{layer}").detach()
@@ -209,25 +210,25 @@ def test_forget_bias_sets_the_f_slice_of_both_biases() -> None:
 
 def test_lstm_weights_follow_the_init_knob() -> None:
     task = prepared(length=6)
-    hp = HParams.from_params({"hidden": 256, "init": "scaled", "init_scale": 0.5})
+    hp = HParams.for_task(task, hidden=256, init="scaled", init_scale=0.5)
     lstm = lstm_of(task, hp)
     assert lstm.all_weights[0][1].std().item() == pytest.approx(0.5 / 256**0.5, rel=0.1)
-    lazy = lstm_of(task, HParams.from_params({"hidden": 256, "init": "lazy"}))
+    lazy = lstm_of(task, HParams.for_task(task, hidden=256, init="lazy"))
     assert lazy.all_weights[0][1].std().item() == pytest.approx(0.02, rel=0.1)
 
 
 def test_tiny_clip_norm_clips_every_step_and_logs_it() -> None:
     task = prepared(length=6)
-    tiny = fit_one_epoch(task, HParams(Recipe(clip_norm=1e-6, batch_size=16), {"hidden": 16}))
+    tiny = fit_one_epoch(task, HParams.for_task(task, clip_norm=1e-6, batch_size=16, hidden=16))
     assert tiny["clip_fraction"] == 1.0 and tiny["grad_norm"] > 1e-6
     assert 0.0 <= tiny["val_solved"] <= 1.0
-    huge = fit_one_epoch(task, HParams(Recipe(clip_norm=1e9, batch_size=16), {"hidden": 16}))
+    huge = fit_one_epoch(task, HParams.for_task(task, clip_norm=1e9, batch_size=16, hidden=16))
     assert huge["clip_fraction"] == 0.0
 
 
 def test_copy_trains_and_logs_whole_sequence_accuracy() -> None:
     task = prepared(problem="copy", length=4, copy_len=3, symbols=4)
-    metrics = fit_one_epoch(task, HParams(Recipe(batch_size=16), {"hidden": 16}))
+    metrics = fit_one_epoch(task, HParams.for_task(task, batch_size=16, hidden=16))
     assert {"val_loss", "val_acc", "val_seq_acc"} <= metrics.keys()
     assert metrics["val_seq_acc"] <= metrics["val_acc"]
 
@@ -237,7 +238,7 @@ def test_text_trains_and_reports_nats_per_char(tmp_path: Path) -> None:
     path.write_text("to be or not to be, that is the question\n" * 30, encoding="utf-8")
     task = SequenceTask(SequenceOptions(problem="text", length=16), path, 0)
     task.prepare()
-    outcome = train_trial(task, HParams.from_params({"hidden": 16}), 0, 1, 1e-12)
+    outcome = train_trial(task, HParams.for_task(task, hidden=16), 0, 1, 1e-12)
     vocab = len(set("to be or not to be, that is the question\n"))
     assert outcome.predictions["val_predictions"].shape[1:] == (16, vocab)
     assert outcome.val_scores["loss"] == pytest.approx(outcome.best_val_loss, abs=1e-3)

@@ -12,8 +12,8 @@ from ldnn_tune_speech.folders import load_recordings
 from scipy.io import wavfile
 
 from ldnn_tune import HParams, UsageError
-from ldnn_tune.config.resolve import effective_space
-from ldnn_tune.config.settings import build_typed
+from ldnn_tune.config.words import build_typed
+from ldnn_tune.space.load import task_space
 
 FSDD = Path("/work/shared/data/fsdd/recordings")
 
@@ -253,9 +253,9 @@ def wave_task(tmp_path: Path) -> SpeechTask:
 @pytest.mark.filterwarnings("ignore:You are trying to `self.log\\(\\)`")
 def test_noise_is_added_in_training_but_not_in_evaluation(tmp_path: Path) -> None:
     task = wave_task(tmp_path)
-    params = effective_space(task, None).defaults()
+    params = task_space(task, None).defaults()
     params.update(width=8, depth=2, dropout=0.0, shift_ms=0.0, time_mask=0, freq_mask=0)
-    model = task.model(HParams.from_params(params))
+    model = task.model(HParams.from_params(task_space(task).complete(params)))
     batch = (task.split.x_train, task.split.y_train)
     model.eval()
     clean_eval = model.loss(model(batch[0]), batch[1])
@@ -270,9 +270,9 @@ def test_noise_is_added_in_training_but_not_in_evaluation(tmp_path: Path) -> Non
 
 def test_spectrogram_masking_only_in_training(tmp_path: Path) -> None:
     task = wave_task(tmp_path)
-    params = effective_space(task, None).defaults()
+    params = task_space(task, None).defaults()
     params.update(width=8, depth=2, time_mask=20, freq_mask=10)
-    frontend = task.model(HParams.from_params(params)).net.frontend
+    frontend = task.model(HParams.from_params(task_space(task).complete(params))).net.frontend
     waves = task.split.x_train
     frontend.eval()
     clean = frontend(waves)

@@ -37,7 +37,7 @@ class ImageOptions:
             raise ValueError(f"invalid image_size={self.image_size}: must be between 4 and 512")
 
 
-class ImageTask(Task):
+class ImageTask(Task[ImageOptions]):
     """Classify images with a small CNN; digits by default, or ``data_dir``'s class folders."""
 
     name = "image"
@@ -52,7 +52,7 @@ class ImageTask(Task):
         """Load the images, split them by the study seed, standardise with train statistics."""
         if getattr(self, "split", None) is not None:
             return
-        opts: ImageOptions = self.options
+        opts = self.options
         images = (
             load_folder(self.data_dir, opts.image_size, opts.color)
             if self.data_dir is not None
@@ -106,10 +106,10 @@ class ImageTask(Task):
         net = SmallCNN(
             in_channels=channels,
             classes=len(self.images.classes),
-            width=hp.get_int("width", 32),
-            depth=hp.get_int("depth", 2),
+            width=hp.get_int("width"),
+            depth=hp.get_int("depth"),
             dropout=hp.recipe.dropout,
             size=size,
         )
-        augment = make_augmentation(hp.get_float("aug_strength", 0.0))
+        augment = make_augmentation(hp.get_float("aug_strength"))
         return RecipeModule(net, hp.recipe, kind=self.kind, augment=augment)

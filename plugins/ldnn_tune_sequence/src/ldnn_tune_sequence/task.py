@@ -14,7 +14,7 @@ from ldnn_tune_sequence.nets import LSTMNet, TwoLayerNet, init_lstm
 from ldnn_tune_sequence.options import SequenceOptions
 
 
-class SequenceTask(Task):
+class SequenceTask(Task[SequenceOptions]):
     """LSTMs on generated long-range problems (adding, copy, parity, sort) or a text file.
 
     The adding problem is regression (MSE); the others are classification, per position.
@@ -61,13 +61,13 @@ class SequenceTask(Task):
                 net.lstm,
                 hp.recipe.init,
                 hp.recipe.init_scale,
-                hp.get_float("forget_bias", 1.0),
+                hp.get_float("forget_bias"),
             )
         return SequenceModule(net, hp.recipe, self.kind, self.options.problem)
 
     def _net(self, hp: HParams) -> nn.Module:
         data = self._data()
-        hidden = hp.get_int("hidden", 128)
+        hidden = hp.get_int("hidden")
         if self.options.model == "mlp":
             inputs = data.split.x_train[0].numel()
             return TwoLayerNet(inputs, hidden, hp.recipe.dropout, data.positions, data.classes)
@@ -75,7 +75,7 @@ class SequenceTask(Task):
         return LSTMNet(
             data.features,
             hidden,
-            hp.get_int("layers", 1),
+            hp.get_int("layers"),
             hp.recipe.dropout,
             data.classes,
             tail,

@@ -73,7 +73,7 @@ class SpeechOptions:
         return round(self.clip_seconds * self.sample_rate)
 
 
-class SpeechTask(Task):
+class SpeechTask(Task[SpeechOptions]):
     """Classify spoken keywords from log-mel spectrograms with a small CNN."""
 
     name = "speech"
@@ -91,7 +91,7 @@ class SpeechTask(Task):
         """Load or synthesise the clips, split them, and compute training log-mel statistics."""
         if getattr(self, "split", None) is not None:
             return
-        opts: SpeechOptions = self.options
+        opts = self.options
         if self.data_dir is None and opts.split == "fsdd":
             raise UsageError("split=fsdd needs data_dir=FOLDER of FSDD recordings")
         clips = self._load()
@@ -103,7 +103,7 @@ class SpeechTask(Task):
         self.split = Split(x[train], y[train], x[val], y[val], x[test], y[test])
 
     def _load(self) -> ClipSet:
-        opts: SpeechOptions = self.options
+        opts = self.options
         if self.data_dir is not None:
             return load_recordings(self.data_dir, opts.sample_rate, opts.clip_samples)
         params = {
@@ -138,7 +138,7 @@ class SpeechTask(Task):
 
     def read_inputs(self, paths: Sequence[Path]) -> torch.Tensor:
         """Return WAV files as clips like the training ones: resampled, normalised, centred."""
-        opts: SpeechOptions = self.options
+        opts = self.options
         clips = [to_clip(*read_wav(p), opts.sample_rate, opts.clip_samples) for p in paths]
         return torch.from_numpy(np.stack(clips))
 
@@ -156,15 +156,15 @@ class SpeechTask(Task):
             self.mel,
             self.mean,
             self.std,
-            time_mask=hp.get_int("time_mask", 0),
-            freq_mask=hp.get_int("freq_mask", 0),
+            time_mask=hp.get_int("time_mask"),
+            freq_mask=hp.get_int("freq_mask"),
         )
         cnn = SmallCNN(
             classes=len(self.clips.classes),
-            width=hp.get_int("width", 16),
-            depth=hp.get_int("depth", 3),
+            width=hp.get_int("width"),
+            depth=hp.get_int("depth"),
             dropout=hp.recipe.dropout,
         )
-        max_shift = round(hp.get_float("shift_ms", 0.0) / 1000 * self.mel.sample_rate)
-        augment = WaveAugment(hp.get_float("noise_snr_db", 60.0), max_shift)
+        max_shift = round(hp.get_float("shift_ms") / 1000 * self.mel.sample_rate)
+        augment = WaveAugment(hp.get_float("noise_snr_db"), max_shift)
         return RecipeModule(SpeechNet(frontend, cnn), hp.recipe, kind=self.kind, augment=augment)

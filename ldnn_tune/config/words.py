@@ -1,0 +1,90 @@
+"""Command-line ``key=value`` words → a typed dataclass.
+
+Values are converted by OmegaConf's typed nodes against a dataclass schema, so ``trials=3``
+becomes an int and ``study=007`` stays the string "007".
+"""
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from ldnn_tune.errors import UsageError, choices_text
+
+T = TypeVar("T")
+
+
+def split_words(words: Iterable[str]) -> dict[str, str]:
+    """Return the ``key=value`` words as a dict of raw strings, rejecting malformed words."""
+    values: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.partition("=")
+        if not sep or not key:
+            raise UsageError(f"expected key=value, got {word!r}")
+        if key in values:
+            raise UsageError(f"{key} given twice ({values[key]!r} and {value!r})")
+        values[key] = value
+    return values
+
+
+def field_names(schema: type[Any]) -> list[str]:
+    """Return the field names of dataclass ``schema``."""
+    return [f.name for f in dataclasses.fields(schema)]
+
+
+def parse_words(schema: type[T], words: Sequence[str]) -> T:
+    """Return ``schema`` built from ``words``; a key it does not have is a UsageError."""
+    values = split_words(words)
+    valid = field_names(schema)
+    for key in values:
+        if key not in valid:
+            raise UsageError(f"unknown key {key!r}; valid: {choices_text(valid)}")
+    return build_typed(schema, values)
+
+
+def require_choice(key: str, value: str, choices: Iterable[str]) -> None:
+    """Raise a UsageError unless ``value`` is one of ``choices``."""
+    if value not in choices:
+        raise UsageError(f"invalid {key} {value!r}; choose from {choices_text(choices)}")
+
+
+def build_typed(schema: type[T], values: Mapping[str, str]) -> T:
+    """Build dataclass ``schema`` from raw strings, converting each by its field's type.
+
+    Raises UsageError naming the key, the bad value and the expected type; range checks
+    in the schema's ``__post_init__`` raising ValueError become UsageErrors too.
+    """
+    conf = OmegaConf.structured(schema)
+    OmegaConf.set_readonly(conf, False)  # frozen dataclasses give read-only configs
+    hints = get_type_hints(schema)
+    for key, raw in values.items():
+        try:
+            value = None if raw.lower() in ("none", "null") and _optional(hints[key]) else raw
+            OmegaConf.update(conf, key, value, merge=False)
+        except OmegaConfBaseException:
+            raise UsageError(
+                f"invalid value {raw!r} for {key}: expected {_type_name(hints[key])}"
+            ) from None
+    try:
+        return OmegaConf.to_object(conf)  # type: ignore[return-value]
+    except ValueError as exc:
+        raise UsageError(str(exc).splitlines()[0]) from None
+
+
+def _optional(hint: Any) -> bool:
+    return type(None) in getattr(hint, "__args__", ())
+
+
+def _type_name(hint: Any) -> str:
+    names = {
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        str: "text",
+        Path: "a path",
+    }
+    args = [a for a in getattr(hint, "__args__", (hint,)) if a is not type(None)]
+    return " or ".join(names.get(a, getattr(a, "__name__", str(a))) for a in args)

@@ -1,0 +1,156 @@
+"""The tables ldnn-tune prints: tasks, a space, pre-flight checks, best trials, ensembles."""
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+from rich.console import Console
+from rich.table import Table
+
+from ldnn_tune.config import defaults
+from ldnn_tune.ensembles.from_study import SINGLE, EnsembleComparison
+from ldnn_tune.health.checks import CheckResult
+from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR
+from ldnn_tune.plugin.manager import TaskEntry
+from ldnn_tune.space.knobs import SearchSpace
+from ldnn_tune.study.queries import best_trials, health_pruned, state_counts
+
+SHOWN_ATTRS = ("val_acc", "test_acc", "val_mse", "test_mse")
+STATE_WORDS = {
+    TrialState.COMPLETE: "complete",
+    TrialState.PRUNED: "pruned",
+    TrialState.FAIL: "failed",
+}
+
+
+def _table(title: str, columns: Iterable[str], overflow: Any = "fold") -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, overflow=overflow)
+    return table
+
+
+def tasks_table(tasks: dict[str, TaskEntry]) -> Table:
+    """Return the installed tasks: name, package, description."""
+    table = _table("installed tasks", ("task", "package", "description"), overflow="ellipsis")
+    for name, entry in sorted(tasks.items()):
+        table.add_row(name, entry.package, entry.task.description)
+    return table
+
+
+def space_table(task_name: str, space: SearchSpace) -> Table:
+    """Return a space's knobs: distribution, first-trial value, condition, help."""
+    table = _table(
+        f"search space of task {task_name!r}",
+        ("knob", "distribution", "first trial", "when", "help"),
+    )
+    for knob in space.knobs:
+        when = " and ".join(f"{k} in {list(v)}" for k, v in knob.when.items())
+        table.add_row(knob.name, knob.describe(), str(knob.default), when, knob.help)
+    return table
+
+
+def check_table(results: Sequence[CheckResult], title: str) -> Table:
+    """Return the checks as a table: check, verdict, detail."""
+    table = _table(title, ("check", "result", "detail"))
+    for result in results:
+        verdict = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
+        table.add_row(result.name, verdict, result.detail)
+    return table
+
+
+def summary_table(study: optuna.Study, top: int) -> Table:
+    """Return a table of the best trials: number, val loss, accuracies, epochs, params."""
+    trials = best_trials(study, top)
+    attrs = [a for a in SHOWN_ATTRS if any(a in t.user_attrs for t in trials)]
+    table = _table(
+        f"best trials of study {study.study_name!r}",
+        ("trial", "val_loss", *attrs, "epochs", "params"),
+    )
+    for trial in trials:
+        table.add_row(
+            str(trial.number),
+            f"{trial.value:.4f}",
+            *(_number(trial.user_attrs.get(a)) for a in attrs),
+            str(trial.user_attrs.get(EPOCHS_RUN_ATTR, "")),
+            " ".join(f"{k}={_number(v)}" for k, v in trial.params.items()),
+        )
+    return table
+
+
+def counts_text(study: optuna.Study) -> str:
+    """Return e.g. ``"12 complete, 7 pruned, 1 failed"``."""
+    counts = state_counts(study)
+    return ", ".join(f"{counts[state]} {word}" for state, word in STATE_WORDS.items())
+
+
+def print_summary(console: Console, study: optuna.Study, top: int, mlflow_uri: str) -> None:
+    """Print the table, the trial counts and the command that opens the MLflow UI."""
+    if best_trials(study, 1):
+        console.print(summary_table(study, top))
+    else:
+        console.print(f"study {study.study_name!r} has no complete trial yet")
+    console.print(f"trials: {counts_text(study)}")
+    for trial in health_pruned(study)[:top]:
+        console.print(
+            f"  trial {trial.number} pruned: {trial.user_attrs[REASON_ATTR]}", markup=False
+        )
+    ui = "ldnn-tune ui" if mlflow_uri == defaults.MLFLOW else f"ldnn-tune ui mlflow={mlflow_uri}"
+    console.print(f"browse every trial in the MLflow UI: {ui}")
+
+
+def ensemble_table(comparison: EnsembleComparison, top_k: int) -> Table:
+    """Return the test-split comparison: best single trial, then each method's ensemble."""
+    base = comparison.results[SINGLE].test_scores
+    metric = "acc" if "acc" in base else "mse"
+    loss_name = "NLL" if metric == "acc" else "MSE"
+    table = _table(
+        f"ensembles of the top {len(comparison.members)} trials (asked {top_k}), test split",
+        (
+            "model",
+            "members",
+            f"test {metric}",
+            f"test {loss_name}",
+            f"{metric} gain",
+            f"{loss_name} change",
+        ),
+        overflow="ellipsis",
+    )
+    for name, result in comparison.results.items():
+        scores = result.test_scores
+        change = (scores["loss"] - base["loss"]) / base["loss"] if base["loss"] else 0.0
+        table.add_row(
+            "best single" if name == SINGLE else name,
+            " ".join(f"{n}x{w}" if w > 1 else str(n) for n, w in result.weights.items()),
+            f"{scores[metric]:.4f}",
+            f"{scores['loss']:.4f}",
+            f"{scores[metric] - base[metric]:+.4f}",
+            f"{change:+.1%}",
+        )
+    return table
+
+
+def print_ensemble(console: Console, comparison: EnsembleComparison, top_k: int) -> None:
+    """Print the ensemble table, and say so when fewer trials than asked were available."""
+    if len(comparison.members) < top_k:
+        console.print(f"only {len(comparison.members)} complete trial(s); ensembling what there is")
+    console.print(ensemble_table(comparison, top_k))
+    console.print(
+        f"ensemble saved in MLflow run {comparison.run_id}; predict with: "
+        f"ldnn-tune predict model={comparison.run_id} input=FILE"
+    )
+
+
+def predictions_table(title: str, rows: Sequence[tuple[str, str, float]]) -> Table:
+    """Return one row per input: the input, the prediction, its score."""
+    table = _table(title, ("input", "prediction", "score"))
+    for path, label, value in rows:
+        table.add_row(path, label, f"{value:.4f}")
+    return table
+
+
+def _number(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)

@@ -1,0 +1,38 @@
+"""Every key ldnn-tune writes to a study or an MLflow run, and every artifact name, in one place.
+
+Optuna user attributes of a study or trial, MLflow tags, and the files a run carries are
+written by one module and read back by another: both import the name from here.
+"""
+
+# Optuna study user attributes
+IDENTITY_ATTR = "ldnn_tune_identity"  # task, kind, seed, options, data_dir of the study
+PARENT_RUN_ATTR = "mlflow_parent_run_id"  # the study's MLflow parent run
+
+# Optuna trial user attributes
+TRIAL_RUN_ATTR = "mlflow_run_id"  # the trial's MLflow run
+SEED_ATTR = "seed"  # the trial's training seed
+REASON_ATTR = "reason"  # why a trial was pruned or failed
+STOP_REASON_ATTR = "stop_reason"  # why a complete trial stopped training
+BEST_EPOCH_ATTR = "best_epoch"
+EPOCHS_RUN_ATTR = "epochs_run"
+
+# Optuna trial system attribute
+HEARTBEAT_ATTR = "ldnn_tune:heartbeat"  # the clock of a journal-storage worker's last beat
+
+# MLflow tags
+ROLE_TAG = "ldnn_tune.role"  # "study" on a parent run, "ensemble" on an ensemble run
+TASK_TAG = "ldnn_tune.task"
+REASON_TAG = "ldnn_tune.reason"
+STATE_TAG = "optuna.state"  # COMPLETE, PRUNED or FAIL
+TRIAL_NUMBER_TAG = "optuna.trial_number"
+PARENT_RUN_TAG = "mlflow.parentRunId"  # MLflow's own: nests a run under another
+
+# MLflow artifacts of a trial run
+PREDICTIONS_ARTIFACT = "predictions.npz"  # best-epoch val/test predictions and targets
+WEIGHTS_ARTIFACT = "model.pt"  # best-epoch state_dict
+HPARAMS_ARTIFACT = "hparams.json"  # the task, the knobs and the seed
+
+# MLflow artifacts of an ensemble run
+ENSEMBLE_ARTIFACT = "ensemble.json"  # members and weights
+BUNDLE_ARTIFACT = "ensemble"  # the folder `ldnn-tune predict` loads
+BUNDLE_MANIFEST = "bundle.json"  # inside the bundle folder

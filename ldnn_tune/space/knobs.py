@@ -1,0 +1,148 @@
+"""Knobs and search spaces: what a trial may set, how it is sampled, what trial 0 uses."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalChoiceType,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from ldnn_tune.errors import UsageError, choices_text
+
+
+@dataclass(frozen=True)
+class Knob:
+    """One searchable knob: its distribution, the value the first trial uses, its condition."""
+
+    name: str
+    distribution: BaseDistribution
+    default: Any
+    when: Mapping[str, tuple[Any, ...]]
+    help: str = ""
+
+    def is_active(self, params: Mapping[str, Any]) -> bool:
+        """Return whether this knob applies given the values already chosen."""
+        return all(params.get(parent) in values for parent, values in self.when.items())
+
+    def describe(self) -> str:
+        """Return the distribution in a short human form, e.g. ``float [0.01, 1] log``."""
+        dist = self.distribution
+        if isinstance(dist, CategoricalDistribution):
+            if len(dist.choices) == 1:
+                return f"fixed {dist.choices[0]}"
+            return "one of " + ", ".join(str(c) for c in dist.choices)
+        assert isinstance(dist, FloatDistribution | IntDistribution)
+        kind = "float" if isinstance(dist, FloatDistribution) else "int"
+        text = f"{kind} [{dist.low:g}, {dist.high:g}]"
+        if dist.log:
+            text += " log"
+        if dist.step is not None and not (kind == "int" and dist.step == 1):
+            text += f" step {dist.step:g}"
+        return text
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """An ordered set of knobs; conditions refer only to knobs earlier in the order."""
+
+    knobs: tuple[Knob, ...]
+    # knobs a later file removed (null): not searched, trials use their last default
+    fixed: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        """Return the knob names in order."""
+        return [k.name for k in self.knobs]
+
+    def __getitem__(self, name: str) -> Knob:
+        for knob in self.knobs:
+            if knob.name == name:
+                return knob
+        raise KeyError(name)
+
+    def sample(self, trial: optuna.Trial) -> dict[str, Any]:
+        """Ask ``trial`` for every active knob, in order (define-by-run)."""
+        params: dict[str, Any] = {}
+        for knob in self.knobs:
+            if knob.is_active(params):
+                params[knob.name] = _suggest(trial, knob.name, knob.distribution)
+        return params
+
+    def defaults(self) -> dict[str, Any]:
+        """Return the default value of every knob active under the defaults."""
+        params: dict[str, Any] = {}
+        for knob in self.knobs:
+            if knob.is_active(params):
+                params[knob.name] = knob.default
+        return params
+
+    def complete(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Return ``params`` with every other knob at its default: what a trial trains with.
+
+        Knobs inactive under ``params`` (a ``when`` that does not hold) and knobs removed
+        from the search keep their YAML default, so code never needs a default of its own.
+        """
+        return {**self.fixed, **{k.name: k.default for k in self.knobs}, **params}
+
+    def fix(self, values: Mapping[str, str]) -> "SearchSpace":
+        """Return a copy where each named knob is pinned to the given raw value."""
+        pinned = {name: coerce_knob_value(self[name], raw) for name, raw in values.items()}
+        knobs = tuple(
+            replace(
+                k, distribution=CategoricalDistribution([pinned[k.name]]), default=pinned[k.name]
+            )
+            if k.name in pinned
+            else k
+            for k in self.knobs
+        )
+        return SearchSpace(knobs, self.fixed)
+
+
+def _suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
+    if isinstance(dist, FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, log=dist.log, step=dist.step)
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
+    assert isinstance(dist, CategoricalDistribution)
+    return trial.suggest_categorical(name, dist.choices)
+
+
+def coerce_knob_value(knob: Knob, raw: str) -> Any:
+    """Turn a command-line string into a value of ``knob``'s distribution, or raise UsageError."""
+    dist = knob.distribution
+    if isinstance(dist, CategoricalDistribution):
+        for choice in dist.choices:
+            if str(choice) == raw or _numbers_equal(choice, raw):
+                return choice
+        raise UsageError(
+            f"invalid value {raw!r} for {knob.name}; choose from {choices_text(dist.choices)}"
+        )
+    assert isinstance(dist, FloatDistribution | IntDistribution)
+    number_type = float if isinstance(dist, FloatDistribution) else int
+    try:
+        value = number_type(raw)
+    except ValueError:
+        raise UsageError(
+            f"invalid value {raw!r} for {knob.name}: expected {number_type.__name__}"
+        ) from None
+    if not dist.low <= value <= dist.high:
+        raise UsageError(
+            f"{knob.name}={raw} is outside the search space [{dist.low:g}, {dist.high:g}]; "
+            "widen it with space=FILE"
+        )
+    return value
+
+
+def _numbers_equal(choice: CategoricalChoiceType, raw: str) -> bool:
+    if isinstance(choice, bool) or not isinstance(choice, int | float):
+        return False
+    try:
+        return float(raw) == float(choice)
+    except ValueError:
+        return False

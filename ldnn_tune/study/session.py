@@ -1,0 +1,82 @@
+"""A study with its MLflow tracker and parent run: opened by every worker, closed at the end."""
+
+from dataclasses import dataclass
+
+import optuna
+
+from ldnn_tune.config.resolve import ResolvedRun
+from ldnn_tune.names import PARENT_RUN_ATTR
+from ldnn_tune.study.open import open_study
+from ldnn_tune.study.pruners import make_pruner
+from ldnn_tune.study.queries import best_trials, trial_counts
+from ldnn_tune.study.samplers import make_sampler
+from ldnn_tune.study.storages import redact
+from ldnn_tune.tracking import StudyTracker
+
+
+@dataclass
+class Session:
+    """An open study with its MLflow tracker and parent run."""
+
+    study: optuna.Study
+    tracker: StudyTracker
+    parent: str
+
+
+def open_session(run: ResolvedRun) -> Session:
+    """Open ``run``'s study and its MLflow parent run (one per study, whoever starts first).
+
+    The worker that creates the study creates the parent run before the study's identity
+    is written; workers that find the study wait for the identity, so all use that run.
+    """
+    config = run.config
+
+    def create_parent(study: optuna.Study) -> None:
+        tracker = StudyTracker(config.mlflow, experiment=config.study_name)
+        parent = tracker.open_parent_run(None, config.study_name, study_params(run))
+        study.set_user_attr(PARENT_RUN_ATTR, parent)
+
+    study = open_study(
+        config.study_name,
+        config.storage,
+        make_sampler(config.sampler, config.seed),
+        make_pruner(config.pruner, config.epochs),
+        run.identity(),
+        run.space,
+        heartbeat=config.heartbeat,
+        on_create=create_parent,
+    )
+    # made after the study opened, so a bad storage URL creates no MLflow store
+    tracker = StudyTracker(config.mlflow, experiment=config.study_name)
+    parent = tracker.open_parent_run(
+        study.user_attrs[PARENT_RUN_ATTR], config.study_name, study_params(run)
+    )
+    return Session(study, tracker, parent)
+
+
+def close_session(session: Session, seconds: float) -> None:
+    """Log the study's summary on the parent run; end it unless other workers still run."""
+    finished, running = trial_counts(session.study)
+    best = best_trials(session.study, 1)
+    summary = {"finished_trials": float(finished), "wall_seconds": seconds}
+    if best and best[0].value is not None:
+        summary["best_val_loss"] = float(best[0].value)
+    if running:  # other workers still run trials under it: leave it RUNNING
+        session.tracker.log_metrics(session.parent, summary, step=0)
+    else:
+        session.tracker.close_parent_run(session.parent, summary)
+
+
+def study_params(run: ResolvedRun) -> dict[str, object]:
+    """Return what the parent run records of the study's setup."""
+    config = run.config
+    return {
+        "task": run.task.name,
+        "sampler": config.sampler,
+        "pruner": config.pruner,
+        "seed": config.seed,
+        "epochs": config.epochs,
+        "storage": redact(config.storage),
+        "space": {k.name: k.describe() for k in run.space.knobs},
+        **{f"option.{k}": v for k, v in run.identity()["options"].items()},
+    }

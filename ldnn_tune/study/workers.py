@@ -1,0 +1,55 @@
+"""Local worker processes: spawned, given a share of the cores, stopped together on Ctrl-C."""
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+
+
+def threads_per_worker(n_jobs: int) -> int:
+    """Return the torch threads each of ``n_jobs`` local workers gets: the cores shared out."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cores or 1) // n_jobs)
+
+
+def start_processes(
+    target: Callable[..., None], args: Sequence[tuple[object, ...]]
+) -> list[multiprocessing.process.BaseProcess]:
+    """Start one spawned process per ``args`` entry running ``target(*entry)``."""
+    context = multiprocessing.get_context("spawn")  # no forked torch or database state
+    processes: list[multiprocessing.process.BaseProcess] = [
+        context.Process(target=target, args=a, daemon=False) for a in args
+    ]
+    for process in processes:
+        process.start()
+    return processes
+
+
+def wait_processes(
+    processes: Sequence[multiprocessing.process.BaseProcess],
+    tick: Callable[[], None],
+    seconds: float = 1.0,
+) -> list[int]:
+    """Call ``tick`` every ``seconds`` until ``processes`` exit; return their exit codes."""
+    with stopped_on_interrupt(processes):
+        while any(p.is_alive() for p in processes):
+            tick()
+            time.sleep(seconds)
+    tick()
+    return [p.exitcode if p.exitcode is not None else -1 for p in processes]
+
+
+@contextmanager
+def stopped_on_interrupt(
+    processes: Sequence[multiprocessing.process.BaseProcess],
+) -> Iterator[None]:
+    """On Ctrl-C, give ``processes`` 60 s to end their trials (they got it too), then stop them."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        for process in processes:
+            process.join(timeout=60)
+            if process.is_alive():
+                process.terminate()
+        raise
