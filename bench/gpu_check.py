@@ -11,18 +11,22 @@ the median update/weight ratio of the last epoch and the wall time.
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
 from scipy.io import wavfile
 
-from ldnn_tune.console.quiet import quiet_frameworks
-from ldnn_tune.health.monitor import HealthBand, HealthMonitor
-from ldnn_tune.plugin.task import Task
-from ldnn_tune.recipe.hparams import HParams
-from ldnn_tune.space.load import task_space
-from ldnn_tune.trial.training import train_trial
+from ldnn_tune import (
+    HealthBand,
+    HealthMonitor,
+    HParams,
+    Task,
+    quiet_frameworks,
+    task_space,
+    train_trial,
+)
 
 
 class RecordDevice(pl.Callback):
@@ -49,7 +53,7 @@ def tone_folder(root: Path) -> Path:
     return root
 
 
-def tasks(tmp: Path) -> list[tuple[str, Task, dict[str, object]]]:
+def tasks(tmp: Path) -> list[tuple[str, Task[Any], dict[str, object]]]:
     from ldnn_tune_image import ImageOptions, ImageTask
     from ldnn_tune_sequence import SequenceOptions, SequenceTask
     from ldnn_tune_speech import SpeechOptions, SpeechTask

@@ -78,10 +78,10 @@ def main() -> None:
 
 
 def report(
-    base: list,
-    watched: list,
+    base: list[optuna.trial.FrozenTrial],
+    watched: list[optuna.trial.FrozenTrial],
     base_dir: Path,
-    base_time: float,  # type: ignore[type-arg]
+    base_time: float,
     health_time: float,
 ) -> None:
     client = MlflowClient(f"sqlite:///{base_dir}/mlflow.db")

@@ -7,11 +7,9 @@ from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
-from ldnn_tune_sequence import SequenceOptions, SequenceTask
-from ldnn_tune_sequence.problems import SOLVED_ERROR
+from ldnn_tune_sequence import SOLVED_ERROR, SequenceOptions, SequenceTask
 
-from ldnn_tune import HParams
-from ldnn_tune.trial.training import TrialOutcome, quiet_frameworks, train_trial
+from ldnn_tune import HParams, TrialOutcome, quiet_frameworks, train_trial
 
 RESULTS = Path(__file__).with_name("results") / "sequence.md"
 

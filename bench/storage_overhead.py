@@ -22,7 +22,7 @@ import optuna
 import redis
 import sqlalchemy
 
-from ldnn_tune.study.storages import make_storage
+from ldnn_tune import make_storage
 
 PG = "postgresql://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379/14"

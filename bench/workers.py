@@ -32,7 +32,9 @@ def run(n_jobs: int, trials: int, epochs: int) -> tuple[float, float, int]:
         seconds = time.monotonic() - started
         study = optuna.load_study(study_name="image", storage=f"sqlite:///{tmp}/ldnn_tune.db")
         done = [t for t in study.trials if t.datetime_complete and t.datetime_start]
-        span = max(t.datetime_complete for t in done) - min(t.datetime_start for t in done)  # type: ignore[type-var]
+        ends = [t.datetime_complete for t in done if t.datetime_complete is not None]
+        starts = [t.datetime_start for t in done if t.datetime_start is not None]
+        span = max(ends) - min(starts)
         return seconds, span.total_seconds(), len(done)
 
 

@@ -1,27 +1,19 @@
-import os
-import subprocess
-import sys
-from collections.abc import Callable
+"""Fixtures the host's tests share; helpers are plain functions in helpers.py."""
+
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import PG_HOST, REDIS_HOST, Cli, unavailable
 
 from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.testing import BoringOptions, BoringTask
-
-CLI = str(Path(sys.executable).with_name("ldnn-tune"))
-
-
-def run_cli(cwd: Path, *words: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``ldnn-tune`` console script in ``cwd``."""
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [CLI, *words], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
-    )
+from ldnn_tune.testing.cli import run_cli
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+def cli(tmp_path: Path) -> Cli:
     """Return a runner of the real CLI with ``tmp_path`` as working directory."""
     return lambda *words, **kw: run_cli(tmp_path, *words, **kw)
 
@@ -35,12 +27,37 @@ def task() -> BoringTask:
     return task
 
 
-def assert_usage_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    """Assert exit code 2 and a single ``error:`` line containing ``needles``, no traceback."""
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 2, result.stderr
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stderr + result.stdout
-    for needle in needles:
-        assert needle in lines[0]
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """Yield the URL of a new, empty PostgreSQL database; drop it afterwards."""
+    import sqlalchemy
+
+    name = f"ldnn_test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = sqlalchemy.create_engine(f"{PG_HOST}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:
+        unavailable("PostgreSQL", error)
+    yield f"{PG_HOST}/{name}"
+    with admin.connect() as connection:
+        connection.execute(sqlalchemy.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """Yield the URL of an empty Redis database (of 1-15); empty it afterwards."""
+    import redis
+
+    try:
+        for db in range(15, 0, -1):
+            client = redis.Redis.from_url(f"{REDIS_HOST}/{db}")
+            if client.dbsize() == 0:
+                break
+        else:
+            raise RuntimeError("no empty Redis database among 1-15")
+    except Exception as error:
+        unavailable("Redis", error)
+    yield f"{REDIS_HOST}/{db}"
+    client.flushdb()

@@ -4,13 +4,17 @@ Plugins are found through the ``ldnn_tune`` entry-point group; the built-in task
 the same way a third-party package does.
 """
 
-from typing import Any
+from __future__ import annotations
 
-import lightning.pytorch as pl
+from typing import TYPE_CHECKING, Any
+
 import pluggy
 
-from ldnn_tune.plugin.task import Task
-from ldnn_tune.recipe.hparams import HParams
+if TYPE_CHECKING:  # a plugin that imports hookimpl need not load Lightning
+    import lightning.pytorch as pl
+
+    from ldnn_tune.plugin.task import Task
+    from ldnn_tune.recipe.hparams import HParams
 
 PROJECT = "ldnn_tune"
 hookspec = pluggy.HookspecMarker(PROJECT)

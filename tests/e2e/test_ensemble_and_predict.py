@@ -6,10 +6,11 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
-from conftest import assert_usage_error, run_cli
 from mlflow.tracking import MlflowClient
 from PIL import Image
 from sklearn.datasets import load_digits
+
+from ldnn_tune.testing.cli import assert_usage_error, run_cli
 
 
 @pytest.fixture(scope="module")

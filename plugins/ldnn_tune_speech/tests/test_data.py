@@ -15,7 +15,8 @@ from ldnn_tune import HParams, UsageError
 from ldnn_tune.config.words import build_typed
 from ldnn_tune.space.load import task_space
 
-FSDD = Path("/work/shared/data/fsdd/recordings")
+# the shared data folder sits beside the repository (../shared from its root)
+FSDD = Path(__file__).resolve().parents[4] / "shared" / "data" / "fsdd" / "recordings"
 
 
 def espeak_available() -> bool:

@@ -1,5 +1,3 @@
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +8,8 @@ from ldnn_tune_sequence.module import sequence_accuracy, solved_fraction
 from ldnn_tune_sequence.text import load_corpus
 
 from ldnn_tune import HParams, UsageError
-from ldnn_tune.cli import main
 from ldnn_tune.console.quiet import quiet_frameworks
+from ldnn_tune.testing.cli import assert_usage_error, run_cli, run_main
 from ldnn_tune.trial.callbacks import EpochEndHook
 from ldnn_tune.trial.training import train_trial
 
@@ -163,23 +161,9 @@ def test_bad_options_name_the_value_and_choices(options: dict[str, object], word
         SequenceOptions(**options)  # type: ignore[arg-type]
 
 
-def cli(tmp_path: Path, *words: str) -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).with_name("ldnn-tune")
-    return subprocess.run(
-        [str(script), "run", "task=sequence", *words],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def test_cli_rejects_an_unknown_problem_with_exit_2(tmp_path: Path) -> None:
-    result = cli(tmp_path, "problem=nope")
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and "nope" in lines[0]
-    assert "adding" in lines[0]
+    result = run_cli(tmp_path, "run", "task=sequence", "problem=nope", timeout=120)
+    assert_usage_error(result, "nope", "adding")
     assert not (tmp_path / "ldnn_tune.db").exists()
 
 
@@ -188,9 +172,8 @@ def test_cli_main_rejects_an_empty_text_file_with_exit_2(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "empty.txt").write_text("", encoding="utf-8")
-    assert main(["run", "task=sequence", "problem=text", "data_dir=empty.txt"]) == 2
-    lines = capsys.readouterr().err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error:") and "empty" in lines[0]
+    result = run_main(["run", "task=sequence", "problem=text", "data_dir=empty.txt"], capsys)
+    assert_usage_error(result, "empty")
     assert not (tmp_path / "ldnn_tune.db").exists()
 
 

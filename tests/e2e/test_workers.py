@@ -10,9 +10,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from conftest import CLI
 from mlflow.tracking import MlflowClient
-from services import postgres_url, redis_url  # noqa: F401  (fixtures)
 
 from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.console.quiet import quiet_frameworks
@@ -20,6 +18,7 @@ from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.study.recovery import DEAD_WORKER
 from ldnn_tune.study.storages import make_storage
+from ldnn_tune.testing.cli import CLI
 from ldnn_tune.trial.training import train_trial
 
 TrialState = optuna.trial.TrialState
@@ -74,7 +73,7 @@ def mlflow_runs(cwd: Path, experiment: str) -> dict[str, object]:
 
 
 @pytest.mark.slow
-def test_two_workers_on_redis_share_one_study_exactly(redis_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_two_workers_on_redis_share_one_study_exactly(redis_url: str, tmp_path: Path) -> None:
     name = f"two-{uuid.uuid4().hex[:8]}"
     words = (f"study={name}", f"storage={redis_url}", "trials=4", "epochs=1")
     workers = [start(tmp_path, *words) for _ in range(2)]
@@ -87,7 +86,7 @@ def test_two_workers_on_redis_share_one_study_exactly(redis_url: str, tmp_path: 
 
 
 @pytest.mark.slow
-def test_two_workers_on_postgres_one_killed_mid_trial(postgres_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_two_workers_on_postgres_one_killed_mid_trial(postgres_url: str, tmp_path: Path) -> None:
     name = f"kill-{uuid.uuid4().hex[:8]}"
     words = (f"study={name}", f"storage={postgres_url}", "trials=5", "epochs=3", "heartbeat=1")
     survivor, victim = start(tmp_path, *words), start(tmp_path, *words)

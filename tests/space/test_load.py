@@ -1,6 +1,5 @@
 from pathlib import Path
 
-import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
@@ -57,19 +56,6 @@ def test_recipe_space_has_the_article_ranges() -> None:
     assert space["init_scale"].when == {"init": ("scaled",)}
 
 
-def test_conditional_knob_is_sampled_only_when_its_parent_matches() -> None:
-    space = load_space([space_file("recipe.yaml")])
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
-    seen = []
-    for _ in range(20):
-        trial = study.ask()
-        params = space.sample(trial)
-        seen.append(params["init"])
-        assert ("init_scale" in params) == (params["init"] == "scaled")
-        study.tell(trial, 0.0)
-    assert set(seen) == {"lazy", "scaled"}
-
-
 def test_later_files_override_and_null_removes(tmp_path: Path) -> None:
     user = write(
         tmp_path,
@@ -78,31 +64,6 @@ def test_later_files_override_and_null_removes(tmp_path: Path) -> None:
     space = load_space([space_file("recipe.yaml"), user])
     assert space["lr"].default == 0.5
     assert "momentum" not in space.names
-
-
-def test_fix_pins_a_knob_to_one_value() -> None:
-    space = load_space([space_file("recipe.yaml")]).fix({"lr": "0.3", "batch_size": "64"})
-    assert space["lr"].distribution == CategoricalDistribution([0.3])
-    assert space.defaults()["batch_size"] == 64
-
-
-@pytest.mark.parametrize(
-    ("raw", "message"),
-    [
-        ("abc", "invalid value 'abc' for lr: expected float"),
-        ("5", "lr=5 is outside the search space [0.01, 1]"),
-    ],
-)
-def test_fix_rejects_bad_numbers(raw: str, message: str) -> None:
-    space = load_space([space_file("recipe.yaml")])
-    with pytest.raises(UsageError, match=message.replace("[", r"\[").replace("]", r"\]")):
-        space.fix({"lr": raw})
-
-
-def test_fix_rejects_unknown_choice_and_names_the_choices() -> None:
-    space = load_space([space_file("recipe.yaml")])
-    with pytest.raises(UsageError, match="invalid value 'he' for init; choose from lazy, scaled"):
-        space.fix({"init": "he"})
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ from pathlib import Path
 import pytest
 
 from ldnn_tune.config.settings import RunConfig
-from ldnn_tune.config.timespan import parse_timespan
 from ldnn_tune.config.words import build_typed, split_words
 from ldnn_tune.errors import UsageError
 
@@ -62,18 +61,6 @@ def test_build_typed_converts_by_field_type() -> None:
 def test_build_typed_rejects(values: dict[str, str], message: str) -> None:
     with pytest.raises(UsageError, match=message.replace("(", r"\(")):
         build_typed(RunConfig, {"task": "image", **values})
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"), [("600", 600), ("90s", 90), ("10m", 600), ("1.5h", 5400), ("1d", 86400)]
-)
-def test_parse_timespan(text: str, seconds: float) -> None:
-    assert parse_timespan(text) == seconds
-
-
-def test_timeout_none_means_no_limit() -> None:
-    assert build_typed(RunConfig, {"task": "t", "timeout": "none"}).timeout_seconds is None
-    assert build_typed(RunConfig, {"task": "t"}).timeout_seconds == 600
 
 
 def test_build_typed_fills_frozen_option_dataclasses() -> None:

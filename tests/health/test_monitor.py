@@ -1,11 +1,8 @@
 """The update/weight ratio monitor and health pruning."""
 
 import math
-from pathlib import Path
 
-import optuna
 import pytest
-from conftest import run_cli
 
 from ldnn_tune.health.monitor import HealthBand, HealthMonitor, TrialUnhealthy
 from ldnn_tune.recipe.hparams import HParams
@@ -71,30 +68,3 @@ def test_health_band_contains() -> None:
     band = HealthBand(1e-5, 1e-1)
     assert band.contains(1e-3) and not band.contains(1e-7) and not band.contains(0.5)
     assert not band.contains(math.nan)
-
-
-@pytest.mark.slow
-def test_check_command_exit_codes(tmp_path: Path) -> None:
-    good = run_cli(tmp_path, "check", "task=image")
-    assert good.returncode == 0, good.stdout + good.stderr
-    for name in ("data", "gradient", "init scale", "overfit"):
-        assert name in good.stdout
-    bad = run_cli(tmp_path, "check", "task=sequence", "problem=copy")
-    assert bad.returncode == 1
-    assert "failed: overfit" in bad.stdout
-
-
-@pytest.mark.slow
-def test_health_pruned_trials_are_shown_in_the_summary(tmp_path: Path) -> None:
-    space = tmp_path / "frozen.yaml"
-    space.write_text(
-        "lr: {type: float, low: 1.0e-12, high: 1.0e-11, log: true, default: 1.0e-12}\n"
-    )
-    result = run_cli(
-        tmp_path, "run", "task=image", "trials=2", "epochs=3", f"space={space}", "ensemble=none"
-    )
-    assert result.returncode == 0, result.stderr
-    assert "2 pruned" in result.stdout
-    assert "unhealthy: median update/weight ratio" in result.stdout
-    study = optuna.load_study(study_name="image", storage=f"sqlite:///{tmp_path}/ldnn_tune.db")
-    assert all(t.user_attrs["reason"].startswith("unhealthy") for t in study.trials)

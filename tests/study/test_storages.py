@@ -7,26 +7,22 @@ from pathlib import Path
 
 import optuna
 import pytest
-from conftest import assert_usage_error
-from services import postgres_url, redis_url  # noqa: F401  (fixtures)
 
-from ldnn_tune.cli import main
 from ldnn_tune.names import IDENTITY_ATTR
 from ldnn_tune.study.loop import is_surplus
 from ldnn_tune.study.queries import trial_counts
 from ldnn_tune.study.recovery import fail_stale_trials
 from ldnn_tune.study.storages import make_storage, redact
+from ldnn_tune.testing.cli import assert_usage_error, run_main
 
 TrialState = optuna.trial.TrialState
 
 
-def run_main(
+def run_image(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *words: str
 ) -> subprocess.CompletedProcess[str]:
     monkeypatch.chdir(tmp_path)
-    code = main(["run", "task=image", "check=false", *words])
-    captured = capsys.readouterr()
-    return subprocess.CompletedProcess([], code, captured.out, captured.err)
+    return run_main(["run", "task=image", "check=false", *words], capsys)
 
 
 BAD_STORAGES = [
@@ -47,20 +43,20 @@ def test_bad_storage_or_workers_is_one_line_and_creates_nothing(
     word: str,
     needle: str,
 ) -> None:
-    result = run_main(tmp_path, monkeypatch, capsys, word)
+    result = run_image(tmp_path, monkeypatch, capsys, word)
     assert_usage_error(result, needle)
     assert "secret" not in result.stderr
     assert list(tmp_path.iterdir()) == []
 
 
 def test_wrong_credentials_on_the_real_server(
-    postgres_url: str,  # noqa: F811
+    postgres_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     url = postgres_url.replace("postgres@", "nobody@")
-    result = run_main(tmp_path, monkeypatch, capsys, f"storage={url}")
+    result = run_image(tmp_path, monkeypatch, capsys, f"storage={url}")
     assert_usage_error(result, "cannot open storage", 'role "nobody" does not exist')
 
 
@@ -72,7 +68,7 @@ def test_wrong_credentials_on_the_real_server(
     ],
 )
 def test_a_study_of_another_task_or_direction_is_refused_and_untouched(
-    postgres_url: str,  # noqa: F811
+    postgres_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
@@ -86,7 +82,7 @@ def test_a_study_of_another_task_or_direction_is_refused_and_untouched(
         study.set_user_attr(IDENTITY_ATTR, identity)
     study.enqueue_trial({"x": 1})
     before = (study.user_attrs, [(t.number, t.state) for t in study.get_trials()])
-    result = run_main(tmp_path, monkeypatch, capsys, f"study={name}", f"storage={postgres_url}")
+    result = run_image(tmp_path, monkeypatch, capsys, f"study={name}", f"storage={postgres_url}")
     assert_usage_error(result, needle)
     after = optuna.load_study(study_name=name, storage=postgres_url)
     assert (after.user_attrs, [(t.number, t.state) for t in after.get_trials()]) == before

@@ -1,0 +1,86 @@
+"""The real ``ldnn-tune`` command in a subprocess, with real SQLite and MLflow stores."""
+
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pytest
+from helpers import TINY_RUN, Cli, load_study, mlflow_client
+
+from ldnn_tune.testing.cli import assert_usage_error
+
+
+def mlflow_runs(cwd: Path, experiment: str) -> list:  # type: ignore[type-arg]
+    client = mlflow_client(cwd)
+    found = client.get_experiment_by_name(experiment)
+    assert found is not None
+    return client.search_runs([found.experiment_id])
+
+
+@pytest.mark.slow
+def test_run_image_end_to_end_then_continue(cli: Cli, tmp_path: Path) -> None:
+    result = cli("run", "task=image", *TINY_RUN)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "best trials of study 'image'" in out
+    assert "ldnn-tune ui" in out
+    for chatter in ("GPU available", "LitLogger", "Trial 0 finished", "INFO"):
+        assert chatter not in out + result.stderr
+
+    study = load_study(tmp_path)
+    trials = study.get_trials()
+    assert [t.state for t in trials] == [optuna.trial.TrialState.COMPLETE] * 2
+    first = trials[0]
+    assert first.params["lr"] == 0.1 and first.params["init"] == "lazy"
+    assert first.params["batch_size"] == 128
+    assert {"val_acc", "test_acc", "mlflow_run_id", "seed"} <= set(first.user_attrs)
+
+    runs = {r.info.run_name: r for r in mlflow_runs(tmp_path, "image")}
+    parent = runs["image"]
+    assert parent.data.params["sampler"] == "tpe"
+    assert parent.info.status == "FINISHED"
+    child = runs["trial-0"]
+    assert child.info.run_id == first.user_attrs["mlflow_run_id"]
+    assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert child.data.tags["optuna.state"] == "COMPLETE"
+    assert child.data.params["lr"] == "0.1"
+    client = mlflow_client(tmp_path)
+    history = client.get_metric_history(child.info.run_id, "val_loss")
+    assert [m.step for m in history] == [0, 1]
+    assert {
+        "train_loss",
+        "val_acc",
+        "lr",
+        "grad_norm",
+        "clip_fraction",
+        "test_acc",
+        "best_val_loss",
+        "best_epoch",
+    } <= set(child.data.metrics)
+    npz = client.download_artifacts(child.info.run_id, "predictions.npz", str(tmp_path))
+    with np.load(npz) as predictions:
+        assert predictions["val_predictions"].shape == (len(predictions["val_targets"]), 10)
+        assert predictions["test_predictions"].shape[0] == len(predictions["test_targets"])
+
+    again = cli("run", "task=image", "trials=3", "epochs=2")
+    assert again.returncode == 0, again.stderr
+    assert "2 of 3 trials finished" in again.stdout
+    assert [t.number for t in load_study(tmp_path).get_trials()] == [0, 1, 2]
+    names = {r.info.run_name for r in mlflow_runs(tmp_path, "image")}
+    trials = {n for n in names if not n.startswith("ensemble-")}
+    assert trials == {"image", "trial-0", "trial-1", "trial-2"}
+
+    done = cli("run", "task=image", "trials=3", "epochs=2")
+    assert done.returncode == 0 and "nothing to run" in done.stdout
+    assert len(load_study(tmp_path).get_trials()) == 3
+
+    other_seed = cli("run", "task=image", "trials=4", "seed=1")
+    assert_usage_error(other_seed, "study 'image' was created with seed=0")
+    assert len(load_study(tmp_path).get_trials()) == 3
+
+
+@pytest.mark.slow
+def test_a_mistake_through_the_real_command(cli: Cli, tmp_path: Path) -> None:
+    assert_usage_error(cli("run", "task=image", "trials=-2"), "invalid trials=-2")
+    assert_usage_error(cli("frob"), "invalid choice: 'frob'")
+    assert not (tmp_path / "ldnn_tune.db").exists()

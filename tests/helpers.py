@@ -1,0 +1,38 @@
+"""Helpers the host's tests share (fixtures live in conftest.py).
+
+The real PostgreSQL and Redis servers the storage tests use: absent servers skip their
+tests, unless LDNN_TUNE_REQUIRE_SERVICES=1 (as in CI): then they fail.
+"""
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from subprocess import CompletedProcess
+
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+
+PG_HOST = os.environ.get("LDNN_TUNE_PG", "postgresql://postgres@127.0.0.1:5432")
+REDIS_HOST = os.environ.get("LDNN_TUNE_REDIS", "redis://127.0.0.1:6379")
+Cli = Callable[..., CompletedProcess[str]]  # the `cli` fixture: run the real command
+TINY_RUN = ("trials=2", "epochs=2", "timeout=5m")  # a study in seconds
+
+
+def unavailable(service: str, error: BaseException) -> None:
+    """Skip the test, or fail it when services are required."""
+    first = (str(error).strip().splitlines() or [""])[0]
+    reason = f"{service} is not reachable ({type(error).__name__}: {first}); start it"
+    if os.environ.get("LDNN_TUNE_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (LDNN_TUNE_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def load_study(cwd: Path, name: str = "image") -> optuna.Study:
+    """Return study ``name`` from the default SQLite storage in ``cwd``."""
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{cwd / 'ldnn_tune.db'}")
+
+
+def mlflow_client(cwd: Path) -> MlflowClient:
+    """Return a client of the default MLflow store in ``cwd``."""
+    return MlflowClient(tracking_uri=f"sqlite:///{cwd / 'mlflow.db'}")
