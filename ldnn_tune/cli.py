@@ -7,6 +7,7 @@ from rich.console import Console
 
 from ldnn_tune.commands import COMMANDS, load_command
 from ldnn_tune.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+from ldnn_tune.study.clock import mark_command_start
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
+    mark_command_start()
     console = Console()
     try:
         args = build_parser().parse_args(argv)

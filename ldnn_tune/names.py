@@ -15,6 +15,7 @@ REASON_ATTR = "reason"  # why a trial was pruned or failed
 STOP_REASON_ATTR = "stop_reason"  # why a complete trial stopped training
 BEST_EPOCH_ATTR = "best_epoch"
 EPOCHS_RUN_ATTR = "epochs_run"
+FIRST_EPOCH_ATTR = "first_epoch_seconds"  # from the trial's start to its first validation
 
 # Optuna trial system attribute
 HEARTBEAT_ATTR = "ldnn_tune:heartbeat"  # the clock of a journal-storage worker's last beat

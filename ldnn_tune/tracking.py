@@ -3,7 +3,7 @@
 import json
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,13 @@ from ldnn_tune.names import (
     STATE_TAG,
     TRIAL_NUMBER_TAG,
 )
+from ldnn_tune.sqlite import use_fast_sqlite
 
 # MLflow run statuses for Optuna trial states; the state itself is also a tag.
 RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 _MAX_PARAM_LENGTH = 6000
+MAX_BATCH_METRICS = 1000  # MLflow's limit of metrics in one log_batch
+FLUSH_SECONDS = 5.0  # a trial's buffered metrics reach the store at least this often
 
 
 class StudyTracker:
@@ -29,6 +32,7 @@ class StudyTracker:
     def __init__(self, uri: str, experiment: str) -> None:
         """Use (or create) the MLflow experiment named ``experiment`` at ``uri``."""
         self.uri = uri
+        use_fast_sqlite()
         self.client = MlflowClient(tracking_uri=uri)
         found = self.client.get_experiment_by_name(experiment)
         if found is not None and found.lifecycle_stage == "deleted":
@@ -64,13 +68,28 @@ class StudyTracker:
             parent_id, f"trial-{number}", {TRIAL_NUMBER_TAG: str(number), **tags}
         )
 
-    def end_trial_run(self, run_id: str, state: str, reason: str = "") -> None:
-        """Record the trial's final Optuna ``state`` (COMPLETE, PRUNED, FAIL) on its run."""
+    def end_trial_run(
+        self, run_id: str, state: str, reason: str = "", metrics: Sequence[Metric] = ()
+    ) -> None:
+        """Record the trial's final Optuna ``state`` (COMPLETE, PRUNED, FAIL) on its run.
+
+        ``metrics`` still waiting to be logged go in the same write as the state.
+        """
         tags = [RunTag(STATE_TAG, state)]
         if reason:
             tags.append(RunTag(REASON_TAG, reason[:5000]))
-        self.client.log_batch(run_id, tags=tags)
+        self.log_batch(run_id, metrics, tags)
         self.client.set_terminated(run_id, RUN_STATUS[state])
+
+    def log_batch(
+        self, run_id: str, metrics: Sequence[Metric], tags: Sequence[RunTag] = ()
+    ) -> None:
+        """Log ``metrics`` and ``tags`` in as few writes as MLflow's batch limit allows."""
+        chunks = [
+            metrics[i : i + MAX_BATCH_METRICS] for i in range(0, len(metrics), MAX_BATCH_METRICS)
+        ]
+        for index, chunk in enumerate(chunks or [[]]):
+            self.client.log_batch(run_id, metrics=chunk, tags=list(tags) if index == 0 else [])
 
     def log_params(self, run_id: str, params: Mapping[str, Any]) -> None:
         """Log ``params`` (values rendered as text, long ones cut) on ``run_id``."""
@@ -79,9 +98,7 @@ class StudyTracker:
 
     def log_metrics(self, run_id: str, metrics: Mapping[str, float], step: int) -> None:
         """Log ``metrics`` at ``step`` (the epoch) on ``run_id``."""
-        now = _now_ms()
-        batch = [Metric(k, float(v), now, step) for k, v in metrics.items()]
-        self.client.log_batch(run_id, metrics=batch)
+        self.log_batch(run_id, as_metrics(metrics, step))
 
     def log_artifact_files(self, run_id: str, files: Mapping[str, bytes | str]) -> None:
         """Write each named content to a file and log it as an artifact of ``run_id``."""
@@ -101,3 +118,38 @@ class StudyTracker:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def as_metrics(values: Mapping[str, float], step: int) -> list[Metric]:
+    """Return ``values`` as MLflow metrics at ``step``, stamped now."""
+    now = _now_ms()
+    return [Metric(k, float(v), now, step) for k, v in values.items()]
+
+
+class MetricBuffer:
+    """A trial's per-epoch metrics, written to MLflow in one batch every few seconds.
+
+    Logging each epoch on its own costs a database commit per call; a short epoch (digits
+    trains one in well under a second) would spend more time logging than training.
+    :meth:`drain` hands what is left to the trial's final write.
+    """
+
+    def __init__(self, tracker: StudyTracker, run_id: str, seconds: float = FLUSH_SECONDS) -> None:
+        """Buffer metrics of ``run_id``; write them when ``seconds`` have passed."""
+        self.tracker = tracker
+        self.run_id = run_id
+        self.seconds = seconds
+        self.pending: list[Metric] = []
+        self.last_write = time.monotonic()
+
+    def add(self, values: Mapping[str, float], step: int) -> None:
+        """Add ``values`` at ``step``; write everything pending if it is time."""
+        self.pending += as_metrics(values, step)
+        if time.monotonic() - self.last_write >= self.seconds:
+            self.tracker.log_batch(self.run_id, self.drain())
+
+    def drain(self) -> list[Metric]:
+        """Return the pending metrics and forget them."""
+        pending, self.pending = self.pending, []
+        self.last_write = time.monotonic()
+        return pending

@@ -6,17 +6,18 @@ from rich.console import Console
 
 from ldnn_tune.config.settings import EnsembleConfig
 from ldnn_tune.config.words import parse_words
-from ldnn_tune.console.quiet import quiet_frameworks
-from ldnn_tune.console.tables import print_ensemble
-from ldnn_tune.ensembles.from_study import ensemble_study
 from ldnn_tune.errors import EXIT_OK
-from ldnn_tune.study.open import load_existing_study
-from ldnn_tune.tracking import StudyTracker
 
 
 def main(words: Sequence[str], console: Console) -> int:
     """Ensemble the best trials of an existing study and log the ensemble to MLflow."""
     config = parse_words(EnsembleConfig, words)
+    from ldnn_tune.console.quiet import quiet_frameworks
+    from ldnn_tune.console.tables import print_ensemble
+    from ldnn_tune.ensembles.from_study import ensemble_study
+    from ldnn_tune.study.open import load_existing_study
+    from ldnn_tune.tracking import StudyTracker
+
     quiet_frameworks()
     study = load_existing_study(config.study, config.storage)
     tracker = StudyTracker(config.mlflow, experiment=config.study)

@@ -10,9 +10,7 @@ from rich.console import Console
 
 from ldnn_tune.config.settings import PredictConfig
 from ldnn_tune.config.words import parse_words
-from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.console.tables import predictions_table
-from ldnn_tune.ensembles.bundle import open_bundle
 from ldnn_tune.errors import EXIT_OK, UsageError
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 
@@ -22,6 +20,8 @@ CSV_HEADER = ("input", "prediction", "score")
 def main(words: Sequence[str], console: Console) -> int:
     """Run a saved ensemble on input files the task can read."""
     config = parse_words(PredictConfig, words)
+    from ldnn_tune.console.quiet import quiet_frameworks
+
     quiet_frameworks()
     predict(config, Host(get_plugin_manager()), console)
     return EXIT_OK
@@ -45,6 +45,8 @@ def input_paths(text: str) -> list[Path]:
 
 def predict(config: PredictConfig, host: Host, console: Console) -> list[tuple[str, str, float]]:
     """Predict every input file; print a table (and write the CSV); return the rows."""
+    from ldnn_tune.ensembles.bundle import open_bundle
+
     paths = input_paths(config.input)
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch))

@@ -1,25 +1,35 @@
 """``ldnn-tune run``: resolve the words, run the quick pre-flight for a new study, run it."""
 
+import time
 from collections.abc import Sequence
 
 from rich.console import Console
 
 from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.errors import EXIT_CHECK_FAILED, EXIT_OK
-from ldnn_tune.health.preflight import preflight
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
-from ldnn_tune.study.open import study_exists
-from ldnn_tune.study.optimize import run_study
+from ldnn_tune.study.clock import RunClock, command_started
 
 
 def main(words: Sequence[str], console: Console) -> int:
-    """Run a study (after the quick pre-flight, when it is new)."""
+    """Run a study (after the quick pre-flight, when it is new).
+
+    Torch, Lightning, Optuna's storages and MLflow load only once the words are valid.
+    """
     host = Host(get_plugin_manager())
     run = resolve_run(words, host)
     config = run.config
-    new_study = not study_exists(config.study_name, config.storage)
-    if config.check and new_study and not preflight(run, console, quick_only=True):
-        console.print("not starting the study; fix the task, or skip with check=false")
-        return EXIT_CHECK_FAILED
-    run_study(run, host, console)
+    clock = RunClock(command_started(), config.timeout_seconds)
+    from ldnn_tune.health.preflight import preflight
+    from ldnn_tune.study.open import study_exists
+    from ldnn_tune.study.optimize import run_study
+
+    clock.phases["startup"] = time.time() - clock.started
+    if config.check and not study_exists(config.study_name, config.storage):
+        with clock.phase("preflight"):
+            passed = preflight(run, console, quick_only=True)
+        if not passed:
+            console.print("not starting the study; fix the task, or skip with check=false")
+            return EXIT_CHECK_FAILED
+    run_study(run, host, console, clock)
     return EXIT_OK

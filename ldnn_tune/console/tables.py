@@ -1,7 +1,9 @@
 """The tables ldnn-tune prints: tasks, a space, pre-flight checks, best trials, ensembles."""
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import optuna
 from optuna.trial import TrialState
@@ -9,12 +11,14 @@ from rich.console import Console
 from rich.table import Table
 
 from ldnn_tune.config import defaults
-from ldnn_tune.ensembles.from_study import SINGLE, EnsembleComparison
-from ldnn_tune.health.checks import CheckResult
+from ldnn_tune.ensembles.combine import SINGLE, EnsembleComparison
 from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR
 from ldnn_tune.plugin.manager import TaskEntry
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.study.queries import best_trials, health_pruned, state_counts
+
+if TYPE_CHECKING:  # torch loads with the checks, not with the tables
+    from ldnn_tune.health.checks import CheckResult
 
 SHOWN_ATTRS = ("val_acc", "test_acc", "val_mse", "test_mse")
 STATE_WORDS = {

@@ -34,6 +34,18 @@ class EnsembleResult:
     test_scores: dict[str, float]
 
 
+SINGLE = "single"  # the best single trial, the baseline every ensemble is compared with
+
+
+@dataclass(frozen=True)
+class EnsembleComparison:
+    """The best single trial and each method's ensemble of the top trials, on val and test."""
+
+    members: list[Member]
+    results: dict[str, EnsembleResult]  # SINGLE, then one per method of METHODS
+    run_id: str = ""  # the MLflow run holding the chosen ensemble's bundle
+
+
 def weighted_average(predictions: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
     """Return the weighted mean of ``predictions`` (weights need not sum to one)."""
     total = float(sum(weights))

@@ -3,7 +3,6 @@
 import dataclasses
 import json
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,14 @@ import optuna
 from optuna.trial import FrozenTrial
 
 from ldnn_tune.ensembles.bundle import write_bundle
-from ldnn_tune.ensembles.combine import METHODS, EnsembleResult, Member, build_ensemble
+from ldnn_tune.ensembles.combine import (
+    METHODS,
+    SINGLE,
+    EnsembleComparison,
+    EnsembleResult,
+    Member,
+    build_ensemble,
+)
 from ldnn_tune.errors import UsageError
 from ldnn_tune.names import (
     BUNDLE_ARTIFACT,
@@ -28,17 +34,6 @@ from ldnn_tune.names import (
 from ldnn_tune.plugin.task import TaskKind
 from ldnn_tune.study.queries import best_trials
 from ldnn_tune.tracking import StudyTracker
-
-SINGLE = "single"  # the best single trial, the baseline every ensemble is compared with
-
-
-@dataclass(frozen=True)
-class EnsembleComparison:
-    """The best single trial and each method's ensemble of the top trials, on val and test."""
-
-    members: list[Member]
-    results: dict[str, EnsembleResult]  # SINGLE, then one per method of METHODS
-    run_id: str = ""  # the MLflow run holding the chosen ensemble's bundle
 
 
 def load_members(

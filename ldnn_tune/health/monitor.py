@@ -3,13 +3,13 @@
 :class:`HealthMonitor` measures, for every weight matrix, ``||W_after - W_before|| / ||W||``
 at each optimiser step and reports the epoch mean per layer plus the median, min and max
 over layers. With ``prune=True`` it ends a trial early (as pruned, with the reason) when the
-loss or gradients stop being finite, or when the median ratio stays outside the healthy band
-for a whole epoch.
+loss, gradients or weights stop being finite, or when the median ratio stays outside the
+healthy band for a whole epoch.
 """
 
-import math
 import statistics
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from typing import Any
 
 import lightning.pytorch as pl
@@ -34,52 +34,76 @@ class HealthBand:
         return self.low <= ratio <= self.high
 
 
-@dataclass
-class _EpochRatios:
-    sums: dict[str, float] = field(default_factory=dict)
-    steps: int = 0
-
-    def add(self, ratios: dict[str, float]) -> None:
-        for name, value in ratios.items():
-            self.sums[name] = self.sums.get(name, 0.0) + value
-        self.steps += 1
-
-    def means(self) -> dict[str, float]:
-        return {name: total / self.steps for name, total in self.sums.items()}
-
-
 class TrialUnhealthy(optuna.TrialPruned):
     """A trial ended by the health monitor; the message is the reason."""
 
 
 class HealthMonitor(pl.Callback):
-    """Measure the update/weight ratio each step; prune broken trials if asked.
+    """Measure the update/weight ratio during training; prune broken trials if asked.
+
+    A measured step costs a copy of the weights and a few ``torch._foreach`` ops, summed on
+    the device. Steps are measured while that costs at most ``share`` of the training time
+    (and the first step of every epoch is), so a net of many tiny steps is sampled and a
+    net of large steps measured at every step. The host reads the sums every
+    ``check_every`` steps and at the epoch's end, so a non-finite loss or weight ends the
+    trial within that many steps.
 
     ``on_epoch(epoch, metrics)`` receives the epoch's ratio metrics
     (``update_ratio/<layer>``, ``update_ratio_median``, ``_min``, ``_max``).
     """
 
-    def __init__(self, band: HealthBand, prune: bool, on_epoch: Any = None) -> None:
+    def __init__(
+        self,
+        band: HealthBand,
+        prune: bool,
+        on_epoch: Any = None,
+        check_every: int = 16,
+        share: float = 0.02,
+    ) -> None:
         """Watch against ``band``; raise :class:`TrialUnhealthy` when ``prune`` is set."""
         self.band = band
         self.prune = prune
         self.on_epoch = on_epoch
-        self._before: dict[str, torch.Tensor] = {}
-        self._epoch = _EpochRatios()
+        self.check_every = check_every
+        self.share = share
         self.last_metrics: dict[str, float] = {}
+        self._names: list[str] = []
+        self._params: list[torch.Tensor] = []
+        self._before: list[torch.Tensor] = []
+        self._sum = torch.zeros(0)
+        self._nonfinite_loss = torch.zeros(0)
+        self._steps = 0
+        self._measured = 0
+        self._measuring = False
+        self._measure_started = 0.0
+        self._measure_seconds = 0.0  # what the last measurement cost
+        self._measured_at = 0.0
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Find the weight matrices once and make the buffers the snapshots go into."""
+        weights = _weights(pl_module)
+        self._names = [name for name, _ in weights]
+        self._params = [p.detach() for _, p in weights]
+        self._before = [torch.empty_like(p) for p in self._params]
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Start a fresh epoch's tally."""
-        self._epoch = _EpochRatios()
+        device = pl_module.device
+        self._sum = torch.zeros(len(self._params), device=device)
+        self._nonfinite_loss = torch.zeros((), device=device, dtype=torch.int64)
+        self._steps = self._measured = 0
+        self._measured_at = 0.0  # so the epoch's first step is measured
 
     def on_before_optimizer_step(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any
     ) -> None:
-        """Check gradients are finite and remember the weights before the update."""
-        for name, param in _weights(pl_module):
-            if param.grad is not None and not torch.isfinite(param.grad).all():
-                self._unhealthy(f"diverged: gradient of {name} is not finite")
-        self._before = {name: p.detach().clone() for name, p in _weights(pl_module)}
+        """Copy the weights before the update, when this step is to be measured."""
+        now = time.monotonic()
+        due = (now - self._measured_at) * self.share >= self._measure_seconds
+        self._measuring = bool(self._params) and due
+        if self._measuring:
+            self._measure_started = now
+            torch._foreach_copy_(self._before, self._params)
 
     def on_train_batch_end(
         self,
@@ -89,28 +113,30 @@ class HealthMonitor(pl.Callback):
         batch: Any,
         batch_idx: int,
     ) -> None:
-        """Measure each layer's update ratio; prune at once if the loss is not finite."""
+        """Add each layer's ``||W_after - W_before|| / ||W_before||``; look every few steps."""
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
-        if isinstance(loss, torch.Tensor) and not torch.isfinite(loss).all():
-            self._unhealthy(
-                f"diverged: training loss is {float(loss)} at step {trainer.global_step}"
-            )
-        if not self._before:
-            return
-        ratios = {}
-        for name, param in _weights(pl_module):
-            before = self._before.get(name)
-            if before is not None:
-                norm = float(before.norm())
-                ratios[name] = float((param.detach() - before).norm()) / norm if norm else 0.0
-        self._epoch.add(ratios)
-        self._before = {}
+        if isinstance(loss, torch.Tensor):
+            self._nonfinite_loss += (~torch.isfinite(loss.detach())).any()
+        if self._measuring:
+            update = torch._foreach_sub(self._params, self._before)
+            changes = torch.stack(torch._foreach_norm(update))
+            sizes = torch.stack(torch._foreach_norm(self._before))
+            self._sum += torch.where(sizes > 0, changes / sizes, torch.zeros_like(sizes))
+            self._measured += 1
+            self._measured_at = time.monotonic()
+            self._measure_seconds = self._measured_at - self._measure_started
+        self._steps += 1
+        if self._steps % self.check_every == 0:
+            self._check_finite(trainer)
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Report the epoch's ratios; prune if the median stayed outside the band."""
-        if not self._epoch.steps:
+        if not self._steps:
             return
-        means = self._epoch.means()
+        self._check_finite(trainer)
+        if not self._measured:
+            return
+        means = dict(zip(self._names, (self._sum / self._measured).tolist(), strict=True))
         values = list(means.values())
         median = statistics.median(values)
         self.last_metrics = {
@@ -121,13 +147,20 @@ class HealthMonitor(pl.Callback):
         }
         if self.on_epoch is not None:
             self.on_epoch(trainer.current_epoch, self.last_metrics)
-        if not math.isfinite(median):
-            self._unhealthy("diverged: update/weight ratio is not finite")
         if not self.band.contains(median):
             self._unhealthy(
                 f"unhealthy: median update/weight ratio {median:.2e} outside "
                 f"[{self.band.low:.0e}, {self.band.high:.0e}] for all of epoch "
                 f"{trainer.current_epoch}"
+            )
+
+    def _check_finite(self, trainer: pl.Trainer) -> None:
+        """Prune when a loss or an update of this epoch was not finite (one host read)."""
+        if int(self._nonfinite_loss):
+            self._unhealthy(f"diverged: training loss not finite by step {trainer.global_step}")
+        if not bool(torch.isfinite(self._sum).all()):
+            self._unhealthy(
+                f"diverged: weights or gradients not finite by step {trainer.global_step}"
             )
 
     def _unhealthy(self, reason: str) -> None:

@@ -1,19 +1,24 @@
 """The plugin manager: hookspecs, blocked plugins, entry points, and a typed view of tasks."""
 
+from __future__ import annotations
+
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-import lightning.pytorch as pl
 import pluggy
 
 from ldnn_tune.errors import UsageError, choices_text
 from ldnn_tune.plugin import spec as hookspecs
 from ldnn_tune.plugin.task import Task
-from ldnn_tune.recipe.hparams import HParams
+
+if TYPE_CHECKING:  # listing tasks loads neither Lightning nor torch
+    import lightning.pytorch as pl
+
+    from ldnn_tune.recipe.hparams import HParams
 
 BLOCK_ENV = "LDNN_TUNE_BLOCK_PLUGINS"
 

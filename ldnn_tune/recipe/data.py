@@ -1,13 +1,16 @@
 """Data helpers a task can reuse: seeded splits, train-only standardisation, a datamodule."""
 
+import dataclasses
+import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, TensorDataset
 
 STD_FLOOR = 1e-6
+EVAL_BATCH = 256  # validation and test batches hold at least this many examples
 
 
 @dataclass(frozen=True)
@@ -78,33 +81,79 @@ def apply_standardizer(split: Split, standardizer: Standardizer) -> Split:
     )
 
 
+class TensorBatches:
+    """Minibatches sliced from in-memory tensors: what a DataLoader does, without its cost.
+
+    A DataLoader over a TensorDataset fetches and stacks every example of a batch one by
+    one; this takes one index slice per batch. With ``generator`` each pass over the data
+    is a fresh shuffle drawn from it; without, batches keep the tensors' order.
+    """
+
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        batch_size: int,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        """Serve ``(x, y)`` in batches of ``batch_size`` (the last one may be smaller)."""
+        self.x, self.y = x, y
+        self.batch_size = batch_size
+        self.generator = generator
+
+    def __len__(self) -> int:
+        """Return the number of batches in one pass."""
+        return math.ceil(len(self.y) / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Yield ``(inputs, targets)`` batches of one pass."""
+        if self.generator is None:
+            for start in range(0, len(self.y), self.batch_size):
+                yield (
+                    self.x[start : start + self.batch_size],
+                    self.y[start : start + self.batch_size],
+                )
+            return
+        order = torch.randperm(len(self.y), generator=self.generator).to(self.x.device)
+        for batch in order.split(self.batch_size):
+            yield self.x[batch], self.y[batch]
+
+
 class SplitDataModule(pl.LightningDataModule):
     """A LightningDataModule over an in-memory :class:`Split`.
 
-    Training batches are shuffled by a generator seeded per trial; validation, test and
-    predict loaders keep the order, so predictions of different trials line up.
+    Training batches are reshuffled every epoch by a generator seeded from torch's global
+    random state when the loader is made (``train_trial`` seeds it per trial), or from
+    ``seed`` when given; validation, test and predict batches keep the order, so
+    predictions of different trials line up. :meth:`to` moves the split to the training
+    device once, so no batch is copied there step by step.
     """
 
-    def __init__(self, split: Split, batch_size: int, seed: int) -> None:
-        """Serve ``split`` in minibatches of ``batch_size``, shuffled from ``seed``."""
+    def __init__(self, split: Split, batch_size: int, seed: int | None = None) -> None:
+        """Serve ``split`` in minibatches of ``batch_size``."""
         super().__init__()
         self.split = split
         self.batch_size = batch_size
         self.seed = seed
 
-    def train_dataloader(self) -> DataLoader[tuple[torch.Tensor, ...]]:
-        """Return shuffled training minibatches."""
-        generator = torch.Generator().manual_seed(self.seed)
-        dataset = TensorDataset(self.split.x_train, self.split.y_train)
-        return DataLoader(dataset, batch_size=self.batch_size, shuffle=True, generator=generator)
+    def to(self, device: torch.device) -> "SplitDataModule":
+        """Move every tensor of the split to ``device``; return self."""
+        self.split = Split(*(t.to(device) for t in dataclasses.astuple(self.split)))
+        return self
 
-    def val_dataloader(self) -> DataLoader[tuple[torch.Tensor, ...]]:
+    def train_dataloader(self) -> TensorBatches:
+        """Return shuffled training minibatches."""
+        seed = self.seed if self.seed is not None else int(torch.randint(2**62, ()))
+        generator = torch.Generator().manual_seed(seed)
+        return TensorBatches(self.split.x_train, self.split.y_train, self.batch_size, generator)
+
+    def val_dataloader(self) -> TensorBatches:
         """Return validation minibatches in a fixed order."""
         return self._ordered(self.split.x_val, self.split.y_val)
 
-    def test_dataloader(self) -> DataLoader[tuple[torch.Tensor, ...]]:
+    def test_dataloader(self) -> TensorBatches:
         """Return test minibatches in a fixed order."""
         return self._ordered(self.split.x_test, self.split.y_test)
 
-    def _ordered(self, x: torch.Tensor, y: torch.Tensor) -> DataLoader[tuple[torch.Tensor, ...]]:
-        return DataLoader(TensorDataset(x, y), batch_size=max(self.batch_size, 256))
+    def _ordered(self, x: torch.Tensor, y: torch.Tensor) -> TensorBatches:
+        return TensorBatches(x, y, max(self.batch_size, EVAL_BATCH))

@@ -12,6 +12,46 @@ from ldnn_tune.recipe.hparams import Recipe
 from ldnn_tune.recipe.init import apply_init
 
 
+class EpochTally:
+    """Running sums of one epoch's loss, accuracy, gradient norm and clip rate, on the device.
+
+    Each batch's mean is weighted by its size, so the epoch value is the mean over examples;
+    the gradient figures are means over steps.
+    """
+
+    PER_STEP = ("grad_norm", "clip_fraction")
+
+    def __init__(self) -> None:
+        """Start an empty tally."""
+        self.sums: dict[str, torch.Tensor] = {}
+        self.examples = 0
+        self.clip_steps = 0
+
+    def _add(self, name: str, value: torch.Tensor) -> None:
+        self.sums[name] = self.sums[name] + value if name in self.sums else value
+
+    def add(self, loss: torch.Tensor, out: torch.Tensor, y: torch.Tensor, kind: TaskKind) -> None:
+        """Add one batch's (batch-averaged) ``loss`` and, for classification, its accuracy."""
+        n = len(y)
+        self._add("loss", loss.detach() * n)
+        if kind is TaskKind.CLASSIFICATION:
+            self._add("acc", (out.detach().argmax(dim=-1) == y).float().mean() * n)
+        self.examples += n
+
+    def add_clip(self, norm: torch.Tensor, limit: float) -> None:
+        """Add one step's gradient norm (before clipping) and whether clipping fired."""
+        self._add("grad_norm", norm)
+        self._add("clip_fraction", (norm > limit).float())
+        self.clip_steps += 1
+
+    def means(self) -> dict[str, torch.Tensor]:
+        """Return the epoch means: per example, or per step for the gradient figures."""
+        return {
+            name: total / (self.clip_steps if name in self.PER_STEP else self.examples)
+            for name, total in self.sums.items()
+        }
+
+
 class RecipeModule(pl.LightningModule):
     """Wraps a task's ``net`` with the recipe's loss, optimiser and LR schedule.
 
@@ -40,8 +80,24 @@ class RecipeModule(pl.LightningModule):
         self.recipe = recipe
         self.kind = kind
         self.augment = augment
+        self._tallies: dict[str, EpochTally] = {}
+        self.last_grad_norm: torch.Tensor | None = None
         if init_weights:
             apply_init(net, recipe)
+
+    def transfer_batch_to_device(
+        self, batch: Any, device: torch.device, dataloader_idx: int
+    ) -> Any:
+        """Return ``batch`` on ``device``; a batch of tensors already there costs nothing.
+
+        ``SplitDataModule`` puts the whole split on the training device before training,
+        so Lightning's generic walk over every batch would find nothing to move.
+        """
+        if isinstance(batch, tuple | list) and all(
+            isinstance(t, torch.Tensor) and t.device == device for t in batch
+        ):
+            return batch
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Return the net's raw outputs (scores or values) for inputs ``x``."""
@@ -66,23 +122,44 @@ class RecipeModule(pl.LightningModule):
             x = self.augment(x)
         out = self(x)
         loss = self.loss(out, y)
-        self.log(f"{stage}_loss", loss, on_step=False, on_epoch=True, batch_size=len(y))
-        if self.kind is TaskKind.CLASSIFICATION:
-            accuracy = (out.argmax(dim=-1) == y).float().mean()
-            self.log(f"{stage}_acc", accuracy, on_step=False, on_epoch=True, batch_size=len(y))
+        self._tallies.setdefault(stage, EpochTally()).add(loss, out, y, self.kind)
         return loss
+
+    def _log_tally(self, stage: str) -> None:
+        """Log the epoch's mean ``{stage}_loss`` (and ``{stage}_acc``) once, then reset.
+
+        The sums stay on the device all epoch: no host sync and no ``self.log`` per step.
+        """
+        tally = self._tallies.pop(stage, None)
+        if tally is not None:
+            for name, value in tally.means().items():
+                key = name if name in EpochTally.PER_STEP else f"{stage}_{name}"
+                self.log(key, value, on_step=False, on_epoch=True)
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> Any:
         """Return the batch-averaged training loss of one (augmented) minibatch."""
         return self._step(batch, "train")
 
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        """After the epoch's last step, log its ``train_loss``, ``grad_norm`` and the rest."""
+        if batch_idx + 1 == self.trainer.num_training_batches:
+            self._log_tally("train")
+
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> Any:
-        """Log ``val_loss`` (and ``val_acc``) of one validation minibatch."""
+        """Add one validation minibatch to the epoch's ``val_loss`` (and ``val_acc``)."""
         return self._step(batch, "val")
 
+    def on_validation_epoch_end(self) -> None:
+        """Log the epoch's ``val_loss`` (and ``val_acc``)."""
+        self._log_tally("val")
+
     def test_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> Any:
-        """Log ``test_loss`` (and ``test_acc``) of one test minibatch."""
+        """Add one test minibatch to ``test_loss`` (and ``test_acc``)."""
         return self._step(batch, "test")
+
+    def on_test_epoch_end(self) -> None:
+        """Log ``test_loss`` (and ``test_acc``)."""
+        self._log_tally("test")
 
     def predict_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
         """Return predictions (probabilities or values) for a batch's inputs."""
@@ -95,15 +172,16 @@ class RecipeModule(pl.LightningModule):
         gradient_clip_val: int | float | None = None,
         gradient_clip_algorithm: str | None = None,
     ) -> None:
-        """Clip the global gradient norm at ``recipe.clip_norm``; log the norm and clip rate.
+        """Clip the global gradient norm at ``recipe.clip_norm``; tally the norm and clip rate.
 
         ``grad_norm`` (before clipping) and ``clip_fraction`` (share of steps where clipping
-        fired) are logged as epoch means.
+        fired) are logged as epoch means with the training metrics; :attr:`last_grad_norm`
+        keeps the step's norm for the health monitor (not finite: a gradient is not).
         """
         limit = self.recipe.clip_norm
         norm = torch.nn.utils.clip_grad_norm_(self.parameters(), limit)
-        self.log("grad_norm", norm, on_step=False, on_epoch=True)
-        self.log("clip_fraction", (norm > limit).float(), on_step=False, on_epoch=True)
+        self.last_grad_norm = norm.detach()
+        self._tallies.setdefault("train", EpochTally()).add_clip(self.last_grad_norm, limit)
 
     def configure_optimizers(self) -> Any:
         """Return SGD with momentum and a divide-on-plateau schedule watching ``val_loss``."""

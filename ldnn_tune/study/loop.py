@@ -39,6 +39,10 @@ class Budget:
         """Return whether the timeout has passed."""
         return self.deadline is not None and time.time() >= self.deadline
 
+    def allows(self, seconds: float) -> bool:
+        """Return whether ``seconds`` of work fit before the deadline."""
+        return self.deadline is None or time.time() + seconds <= self.deadline
+
 
 def is_surplus(trial: optuna.Trial, total: int) -> bool:
     """Return whether ``total`` trials numbered below ``trial`` are finished, running or queued.
@@ -68,13 +72,16 @@ def work(
     budget: Budget,
     callbacks: Sequence[TrialCallback] = (),
     on_poll: Callable[[optuna.Study, int], None] | None = None,
+    first_epoch: Callable[[], float] = lambda: 0.0,
 ) -> None:
     """Run ``study``'s trials with ``objective`` until ``budget`` says stop.
 
-    ``on_poll(study, running)`` is called each round, e.g. to end dead workers' runs.
+    A trial starts only when ``first_epoch()`` seconds (the expected time to its first
+    validation) fit before the deadline. ``on_poll(study, running)`` is called each round,
+    e.g. to end dead workers' runs.
     """
     run = guarded(objective, budget.total)
-    while not budget.expired():
+    while budget.allows(first_epoch()):
         fail_stale_trials(study)
         finished, running = trial_counts(study)
         if on_poll is not None:

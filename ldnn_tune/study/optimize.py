@@ -14,6 +14,7 @@ from ldnn_tune.console.tables import print_ensemble, print_summary
 from ldnn_tune.ensembles.from_study import ensemble_study
 from ldnn_tune.errors import EXIT_INTERRUPTED
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.study.clock import ENSEMBLE_RESERVE_SECONDS, RunClock
 from ldnn_tune.study.loop import Budget, work
 from ldnn_tune.study.queries import best_trials, finished_trials, trial_counts
 from ldnn_tune.study.recovery import OrphanRunSweeper
@@ -28,11 +29,18 @@ from ldnn_tune.study.workers import (
 from ldnn_tune.trial.objective import Objective
 
 
-def run_study(run: ResolvedRun, host: Host, console: Console) -> optuna.Study:
-    """Run ``run``'s study until it has ``trials`` finished trials or the timeout passes."""
-    quiet_frameworks()
+def run_study(
+    run: ResolvedRun, host: Host, console: Console, clock: RunClock | None = None
+) -> optuna.Study:
+    """Run ``run``'s study until it has ``trials`` finished trials or the timeout passes.
+
+    ``clock`` times the command (default: from now); trials stop in time for the ensemble.
+    """
     config = run.config
-    session = open_session(run)
+    clock = clock or RunClock(time.time(), config.timeout_seconds)
+    quiet_frameworks()
+    with clock.phase("open"):
+        session = open_session(run)
     study = session.study
     done = finished_trials(study)
     console.print(
@@ -40,28 +48,38 @@ def run_study(run: ResolvedRun, host: Host, console: Console) -> optuna.Study:
         f"{config.trials} trials finished; task {run.task.name}. "
         f"{run.task.describe_data()}"
     )
-    started = time.monotonic()
+    budget = make_budget(run, clock)
     if done < config.trials:
-        with StudyProgress(console, config.trials, done) as progress:
+        with clock.phase("trials"), StudyProgress(console, config.trials, done) as progress:
             if config.n_jobs == 1:
-                _work_here(run, host, session, progress)
+                _work(run, host, session, progress, budget)
             else:
-                _work_in_processes(run, host, session, progress, console)
+                _work_in_processes(run, host, session, progress, console, budget)
     else:
         console.print("nothing to run: raise trials= to add trials to this study")
-    close_session(session, time.monotonic() - started)
     print_summary(console, study, config.top, config.mlflow)
     if config.ensemble != NO_ENSEMBLE and best_trials(study, 1):
-        comparison = ensemble_study(study, session.tracker, config.top_k, config.ensemble)
+        with clock.phase("ensemble"):
+            comparison = ensemble_study(study, session.tracker, config.top_k, config.ensemble)
         print_ensemble(console, comparison, config.top_k)
+    close_session(session, clock.metrics())
+    finished = finished_trials(study)
+    if finished < config.trials and budget.expired():
+        console.print(
+            f"timeout {config.timeout} reached after {finished} of {config.trials} trials; "
+            "run the same command again to continue"
+        )
     return study
 
 
-def make_budget(run: ResolvedRun) -> Budget:
-    """Return the budget of this invocation: the study's total and the timeout's deadline."""
+def make_budget(run: ResolvedRun, clock: RunClock) -> Budget:
+    """Return the budget of this invocation: the study's total, and when trials must stop.
+
+    Trials stop early enough to leave the end-of-run ensemble its time.
+    """
     config = run.config
-    seconds = config.timeout_seconds
-    deadline = None if seconds is None else time.time() + seconds
+    reserve = 0.0 if config.ensemble == NO_ENSEMBLE else ENSEMBLE_RESERVE_SECONDS
+    deadline = clock.trials_deadline(reserve)
     return Budget(config.trials, deadline, poll_seconds=min(5.0, config.heartbeat))
 
 
@@ -71,8 +89,16 @@ def _work(
     """Run trials of the session's study in this process until ``budget`` says stop."""
     config = run.config
     objective = Objective(
-        config, run.task, run.space, host, session.tracker, session.parent, progress
+        config,
+        run.task,
+        run.space,
+        host,
+        session.tracker,
+        session.parent,
+        progress,
+        deadline=budget.deadline,
     )
+    objective.learn_first_epochs(session.study)
     sweeper = OrphanRunSweeper(session.tracker)
     wait_note = f"(a dead worker's trial is retried {GRACE_FACTOR * config.heartbeat}s after)"
 
@@ -80,15 +106,23 @@ def _work(
         sweeper.sweep(study)
         progress.show_study(study, f"{running} running elsewhere {wait_note}" if running else "")
 
-    work(session.study, objective, budget, [progress.trial_done], on_poll)
-
-
-def _work_here(run: ResolvedRun, host: Host, session: Session, progress: StudyProgress) -> None:
-    _work(run, host, session, progress, make_budget(run))
+    work(
+        session.study,
+        objective,
+        budget,
+        [progress.trial_done],
+        on_poll,
+        first_epoch=objective.first_epoch_seconds,
+    )
 
 
 def _work_in_processes(
-    run: ResolvedRun, host: Host, session: Session, progress: StudyProgress, console: Console
+    run: ResolvedRun,
+    host: Host,
+    session: Session,
+    progress: StudyProgress,
+    console: Console,
+    budget: Budget,
 ) -> None:
     """Run trials here and in ``n_jobs - 1`` spawned processes, all on ``cores // n_jobs``."""
     import torch
@@ -97,11 +131,11 @@ def _work_in_processes(
     if not run.words:
         raise ValueError("n_jobs > 1 needs a run made by resolve_run (its words start workers)")
     threads = threads_per_worker(config.n_jobs)
-    args = [(run.words, threads, make_budget(run)) for _ in range(config.n_jobs - 1)]
+    args = [(run.words, threads, budget) for _ in range(config.n_jobs - 1)]
     processes = start_processes(worker_process, args)
     torch.set_num_threads(threads)
     with stopped_on_interrupt(processes):
-        _work_here(run, host, session, progress)  # this process is ready first: it starts
+        _work(run, host, session, progress, budget)  # this process is ready first: it starts
 
     def tick() -> None:
         _, running = trial_counts(session.study)

@@ -1,5 +1,6 @@
 """A study with its MLflow tracker and parent run: opened by every worker, closed at the end."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import optuna
@@ -54,11 +55,14 @@ def open_session(run: ResolvedRun) -> Session:
     return Session(study, tracker, parent)
 
 
-def close_session(session: Session, seconds: float) -> None:
-    """Log the study's summary on the parent run; end it unless other workers still run."""
+def close_session(session: Session, timings: Mapping[str, float]) -> None:
+    """Log the study's summary and this command's ``timings`` on the parent run.
+
+    The run ends unless other workers still run trials under it.
+    """
     finished, running = trial_counts(session.study)
     best = best_trials(session.study, 1)
-    summary = {"finished_trials": float(finished), "wall_seconds": seconds}
+    summary = {"finished_trials": float(finished), **timings}
     if best and best[0].value is not None:
         summary["best_val_loss"] = float(best[0].value)
     if running:  # other workers still run trials under it: leave it RUNNING

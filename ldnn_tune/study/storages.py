@@ -28,6 +28,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import UsageError
 from ldnn_tune.names import HEARTBEAT_ATTR
+from ldnn_tune.sqlite import use_fast_sqlite
 
 GRACE_FACTOR = 3  # heartbeats a worker may miss before its trial counts as dead
 SQLITE_BUSY_SECONDS = 60  # how long a SQLite writer waits for the lock before "locked"
@@ -41,6 +42,7 @@ def make_storage(url: str, heartbeat: int | None = None) -> BaseStorage:
     (``redis://HOST:PORT/DB``, a journal on Redis) or ``journal:PATH`` (a journal file).
     Connecting may raise the driver's own errors; :func:`describe_error` makes them one line.
     """
+    use_fast_sqlite()
     with warnings.catch_warnings():  # heartbeats and the Redis journal are "experimental"
         warnings.simplefilter("ignore", ExperimentalWarning)
         return _make_storage(url, heartbeat)

@@ -65,7 +65,7 @@ class BoringTask(Task[BoringOptions]):
 
     def datamodule(self, hp: HParams) -> pl.LightningDataModule:
         """Serve the prepared split in minibatches."""
-        return SplitDataModule(self.split, hp.recipe.batch_size, seed=self.seed)
+        return SplitDataModule(self.split, hp.recipe.batch_size)
 
     def model(self, hp: HParams) -> pl.LightningModule:
         """Return a two-layer MLP with dropout wrapped in the recipe."""

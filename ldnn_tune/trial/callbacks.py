@@ -2,6 +2,7 @@
 
 import copy
 import math
+import time
 from typing import Any
 
 import lightning.pytorch as pl
@@ -31,6 +32,30 @@ class StopAtLrFloor(pl.Callback):
         if not trainer.sanity_checking and current_lr(trainer) < self.min_lr:
             trainer.should_stop = True
             self.stopped_epoch = trainer.current_epoch
+
+
+class DeadlineReached(Exception):
+    """Raised by :class:`StopAtDeadline` to end training at the invocation's deadline."""
+
+
+class StopAtDeadline(pl.Callback):
+    """End training as soon as a batch finishes past ``deadline`` (a ``time.time()``)."""
+
+    def __init__(self, deadline: float) -> None:
+        """Stop at ``deadline``."""
+        self.deadline = deadline
+
+    def _check(self, trainer: pl.Trainer) -> None:
+        if time.time() >= self.deadline:
+            raise DeadlineReached(f"timeout during epoch {trainer.current_epoch}")
+
+    def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        """Stop after this training batch if the deadline has passed."""
+        self._check(trainer)
+
+    def on_validation_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
+        """Stop after this validation batch if the deadline has passed."""
+        self._check(trainer)
 
 
 class KeepBestWeights(pl.Callback):

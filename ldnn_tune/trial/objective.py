@@ -3,12 +3,12 @@
 import io
 import json
 import math
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import optuna
-from optuna_integration import PyTorchLightningPruningCallback
 
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.console.progress import StudyProgress
@@ -16,6 +16,7 @@ from ldnn_tune.health.monitor import HealthBand, HealthMonitor
 from ldnn_tune.names import (
     BEST_EPOCH_ATTR,
     EPOCHS_RUN_ATTR,
+    FIRST_EPOCH_ATTR,
     HPARAMS_ARTIFACT,
     PREDICTIONS_ARTIFACT,
     REASON_ATTR,
@@ -29,10 +30,13 @@ from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.space.knobs import SearchSpace
-from ldnn_tune.tracking import StudyTracker
+from ldnn_tune.tracking import MetricBuffer, StudyTracker
 from ldnn_tune.trial.callbacks import EpochEndHook
+from ldnn_tune.trial.pruning import EpochPruning
 from ldnn_tune.trial.seeds import trial_seed
 from ldnn_tune.trial.training import TrialOutcome, train_trial
+
+FIRST_EPOCH_MEMORY = 5  # recent trials whose first-epoch time the estimate looks at
 
 
 @dataclass
@@ -46,6 +50,27 @@ class Objective:
     tracker: StudyTracker
     parent_run_id: str
     progress: StudyProgress
+    deadline: float | None = None  # time.time() at which a running trial stops
+    # seconds from a trial's start to its first validation, of recent trials
+    first_epochs: list[float] = field(default_factory=list)
+    _started: float = field(default=0.0, init=False)  # the running trial's start
+    _first_epoch: float | None = field(default=None, init=False)  # ... and its first epoch
+
+    def first_epoch_seconds(self) -> float:
+        """Return the expected seconds to a new trial's first validation (0: not known yet).
+
+        The largest of the last few measured; :meth:`learn_first_epochs` seeds them from
+        the study, so a continued study knows them before its first trial here.
+        """
+        return max(self.first_epochs[-FIRST_EPOCH_MEMORY:], default=0.0)
+
+    def learn_first_epochs(self, study: optuna.Study) -> None:
+        """Take the study's recent trials' first-epoch times as the estimate."""
+        self.first_epochs = [
+            float(t.user_attrs[FIRST_EPOCH_ATTR])
+            for t in study.get_trials(deepcopy=False)
+            if FIRST_EPOCH_ATTR in t.user_attrs
+        ][-FIRST_EPOCH_MEMORY:]
 
     def __call__(self, trial: optuna.Trial) -> float:
         """Train trial ``trial`` and return its best validation loss; prune on divergence."""
@@ -60,41 +85,57 @@ class Objective:
         trial.set_user_attr(SEED_ATTR, seed)
         self.tracker.log_params(run_id, {**params, "seed": seed})
         self.progress.start_trial(trial.number, self.config.epochs)
+        metrics = MetricBuffer(self.tracker, run_id)
+        self._started, self._first_epoch = time.monotonic(), None
         try:
-            outcome = self._train(trial, hp, seed, run_id)
+            outcome = self._train(trial, hp, seed, metrics)
         except optuna.TrialPruned as pruned:
-            self._end(trial, run_id, "PRUNED", str(pruned))
+            self._end(trial, metrics, "PRUNED", str(pruned))
             raise
         except BaseException as error:  # KeyboardInterrupt too: the run must not stay RUNNING
-            self._end(trial, run_id, "FAIL", f"{type(error).__name__}: {error}")
+            self._end(trial, metrics, "FAIL", f"{type(error).__name__}: {error}")
             raise
         if not math.isfinite(outcome.best_val_loss):
             reason = "diverged: validation loss is not finite"
-            self._end(trial, run_id, "PRUNED", reason)
+            self._end(trial, metrics, "PRUNED", reason)
             raise optuna.TrialPruned(reason)
-        self._record(trial, run_id, knobs, outcome)
-        self._end(trial, run_id, "COMPLETE")
+        self._record(trial, metrics, knobs, outcome)
+        self._end(trial, metrics, "COMPLETE")
         return outcome.best_val_loss
 
-    def _train(self, trial: optuna.Trial, hp: HParams, seed: int, run_id: str) -> TrialOutcome:
-        def on_epoch(epoch: int, metrics: dict[str, float]) -> None:
-            self.tracker.log_metrics(run_id, metrics, step=epoch)
-            self.progress.epoch_done(epoch + 1, metrics.get("val_loss"))
+    def _train(
+        self, trial: optuna.Trial, hp: HParams, seed: int, metrics: MetricBuffer
+    ) -> TrialOutcome:
+        def on_epoch(epoch: int, values: dict[str, float]) -> None:
+            if epoch == 0:
+                seconds = time.monotonic() - self._started
+                self._first_epoch = seconds
+                self.first_epochs.append(seconds)
+            metrics.add(values, step=epoch)
+            self.progress.epoch_done(epoch + 1, values.get("val_loss"))
 
-        def on_health(epoch: int, metrics: dict[str, float]) -> None:
-            self.tracker.log_metrics(run_id, metrics, step=epoch)
+        def on_health(epoch: int, values: dict[str, float]) -> None:
+            metrics.add(values, step=epoch)
 
         band = HealthBand(self.config.ratio_low, self.config.ratio_high)
         callbacks = [
             HealthMonitor(band, prune=self.config.health, on_epoch=on_health),
             EpochEndHook(on_epoch),
-            PyTorchLightningPruningCallback(trial, monitor="val_loss"),
+            EpochPruning(trial, monitor="val_loss"),
             *self.host.trial_callbacks(self.task, hp),
         ]
-        return train_trial(self.task, hp, seed, self.config.epochs, self.config.min_lr, callbacks)
+        return train_trial(
+            self.task,
+            hp,
+            seed,
+            self.config.epochs,
+            self.config.min_lr,
+            callbacks,
+            deadline=self.deadline,
+        )
 
     def _record(
-        self, trial: optuna.Trial, run_id: str, knobs: dict[str, Any], out: TrialOutcome
+        self, trial: optuna.Trial, metrics: MetricBuffer, knobs: dict[str, Any], out: TrialOutcome
     ) -> None:
         summary: dict[str, Any] = {
             BEST_EPOCH_ATTR: out.best_epoch,
@@ -107,11 +148,11 @@ class Objective:
         trial.set_user_attr(STOP_REASON_ATTR, out.stop_reason)
         # "best_" keeps the best epoch's values apart from the per-epoch val_* curves
         final = {f"best_{k}" if k.startswith("val_") else k: v for k, v in summary.items()}
-        self.tracker.log_metrics(run_id, final, step=out.epochs_run)
+        metrics.add(final, step=out.epochs_run)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **out.predictions)  # type: ignore[arg-type]
         self.tracker.log_artifact_files(
-            run_id,
+            metrics.run_id,
             {
                 PREDICTIONS_ARTIFACT: buffer.getvalue(),
                 WEIGHTS_ARTIFACT: out.state_dict,
@@ -128,7 +169,11 @@ class Objective:
             },
         )
 
-    def _end(self, trial: optuna.Trial, run_id: str, state: str, reason: str = "") -> None:
+    def _end(
+        self, trial: optuna.Trial, metrics: MetricBuffer, state: str, reason: str = ""
+    ) -> None:
         if reason:
             trial.set_user_attr(REASON_ATTR, reason)
-        self.tracker.end_trial_run(run_id, state, reason)
+        if self._first_epoch is not None:
+            trial.set_user_attr(FIRST_EPOCH_ATTR, round(self._first_epoch, 3))
+        self.tracker.end_trial_run(metrics.run_id, state, reason, metrics.drain())

@@ -1,19 +1,25 @@
 """Train one trial's model with Lightning and collect what the study and ensembles need."""
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
+import optuna
 import torch
-from torch.utils.data import DataLoader
 
 from ldnn_tune.plugin.task import Task
+from ldnn_tune.recipe.data import SplitDataModule
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.metrics import score
-from ldnn_tune.trial.callbacks import KeepBestWeights, StopAtLrFloor
+from ldnn_tune.trial.callbacks import (
+    DeadlineReached,
+    KeepBestWeights,
+    StopAtDeadline,
+    StopAtLrFloor,
+)
 
 
 @dataclass
@@ -37,17 +43,21 @@ def train_trial(
     max_epochs: int,
     min_lr: float,
     callbacks: Sequence[pl.Callback] = (),
+    deadline: float | None = None,
 ) -> TrialOutcome:
     """Train ``task``'s model for ``hp`` from ``seed``; evaluate the best epoch's weights.
 
-    Training ends when ``max_epochs`` run out or the LR falls below ``min_lr``;
-    ``callbacks`` (pruning, logging, progress) may end it earlier by raising.
+    Training ends when ``max_epochs`` run out, the LR falls below ``min_lr`` or the clock
+    passes ``deadline`` (a ``time.time()``: the trial keeps its best epoch so far, or is
+    pruned when no epoch finished); ``callbacks`` (pruning, logging, progress) may end it
+    earlier by raising.
     """
     pl.seed_everything(seed, workers=True, verbose=False)
     datamodule = task.datamodule(hp)
     model = task.model(hp)
     best = KeepBestWeights()
     floor = StopAtLrFloor(min_lr)
+    stops: list[pl.Callback] = [] if deadline is None else [StopAtDeadline(deadline)]
     trainer = pl.Trainer(
         max_epochs=max_epochs,
         accelerator="auto",
@@ -57,20 +67,24 @@ def train_trial(
         enable_model_summary=False,
         enable_checkpointing=False,
         num_sanity_val_steps=0,
-        callbacks=[best, floor, *callbacks],
+        callbacks=[best, floor, *stops, *callbacks],
     )
-    trainer.fit(model, datamodule=datamodule)
+    if isinstance(datamodule, SplitDataModule):  # the data moves to the device once
+        datamodule.to(trainer.strategy.root_device)
+    stop_reason = "max epochs"
+    try:
+        trainer.fit(model, datamodule=datamodule)
+    except DeadlineReached as reached:
+        if best.best_state is None:
+            raise optuna.TrialPruned(f"{reached} (before its first epoch ended)") from None
+        stop_reason = str(reached)
+    if floor.stopped_epoch is not None:
+        stop_reason = f"lr below min_lr at epoch {floor.stopped_epoch}"
     best.restore(model)
-    model.cpu()
     val_pred, val_true = predict_loader(model, datamodule.val_dataloader())
     test_pred, test_true = predict_loader(model, datamodule.test_dataloader())
     buffer = io.BytesIO()
-    torch.save(model.state_dict(), buffer)
-    stop_reason = (
-        f"lr below min_lr at epoch {floor.stopped_epoch}"
-        if floor.stopped_epoch is not None
-        else "max epochs"
-    )
+    torch.save(model.cpu().state_dict(), buffer)
     return TrialOutcome(
         best_val_loss=best.best_score,
         best_epoch=best.best_epoch,
@@ -89,7 +103,7 @@ def train_trial(
 
 
 def predict_loader(
-    model: pl.LightningModule, loader: DataLoader[tuple[torch.Tensor, ...]]
+    model: pl.LightningModule, loader: Iterable[tuple[torch.Tensor, torch.Tensor]]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (predictions, targets) over ``loader`` in eval mode: no dropout, no augmentation."""
     was_training = model.training
@@ -97,7 +111,7 @@ def predict_loader(
     predictions, targets = [], []
     with torch.no_grad():
         for batch_idx, (x, y) in enumerate(loader):
-            predictions.append(model.predict_step((x,), batch_idx).cpu().numpy())
+            predictions.append(model.predict_step((x.to(model.device),), batch_idx).cpu().numpy())
             targets.append(y.cpu().numpy())
     model.train(was_training)
     return np.concatenate(predictions), np.concatenate(targets)

@@ -1,8 +1,5 @@
-import math
-
 import lightning.pytorch as pl
 import numpy as np
-import optuna
 import pytest
 
 from ldnn_tune.recipe.hparams import HParams
@@ -56,20 +53,3 @@ def test_gradient_clipping_fires_and_is_measured(task: BoringTask) -> None:
     train_trial(task, hp, seed=0, max_epochs=1, min_lr=1e-9, callbacks=[Grab()])
     assert metrics["clip_fraction"] == 1.0
     assert metrics["grad_norm"] > 1e-4
-
-
-def test_pruning_callback_raises_trial_pruned(task: BoringTask) -> None:
-    from optuna_integration import PyTorchLightningPruningCallback
-
-    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=0.0))
-    trial = study.ask()
-    with pytest.raises(optuna.TrialPruned):
-        train_trial(
-            task,
-            HParams.for_task(task),
-            seed=0,
-            max_epochs=3,
-            min_lr=1e-9,
-            callbacks=[PyTorchLightningPruningCallback(trial, monitor="val_loss")],
-        )
-    assert math.isfinite(trial.storage.get_trial(trial._trial_id).intermediate_values[0])
