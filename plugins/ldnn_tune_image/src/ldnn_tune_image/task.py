@@ -1,28 +1,26 @@
-"""The image task: data, augmentation and model for ``ldnn-tune run task=image``."""
+"""The image task: data, augmentation and model for ``ldnn-tune run task=image``.
+
+The module loads no torch, kornia or scikit-learn: ``ldnn-tune tasks`` and a mistyped
+option are answered in a moment; the data and model modules load when a study needs them.
+"""
+
+from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightning.pytorch as pl
-import numpy as np
-import torch
-
-from ldnn_tune import (
-    HParams,
-    RecipeModule,
-    Split,
-    SplitDataModule,
-    Standardizer,
-    Task,
-    UsageError,
-    apply_standardizer,
-    split_indices,
-)
+from ldnn_tune import HParams, Task, UsageError
 from ldnn_tune.space.load import space_file
-from ldnn_tune_image.data import DIGITS_MAX, load_digits_set, load_folder, read_image
-from ldnn_tune_image.model import SmallCNN, make_augmentation
+
+if TYPE_CHECKING:
+    import lightning.pytorch as pl
+    import torch
+
+    from ldnn_tune import Split, Standardizer
+    from ldnn_tune_image.data import ImageSet
 
 
 @dataclass(frozen=True)
@@ -44,6 +42,10 @@ class ImageTask(Task[ImageOptions]):
     description = "image classification: scikit-learn digits, or data_dir=FOLDER of class folders"
     options_type = ImageOptions
 
+    images: ImageSet
+    standardizer: Standardizer
+    split: Split
+
     def search_space(self) -> Path | Traversable:
         """Return search_spaces/image.yaml (width, depth, augmentation strength)."""
         return space_file("image.yaml")
@@ -52,6 +54,11 @@ class ImageTask(Task[ImageOptions]):
         """Load the images, split them by the study seed, standardise with train statistics."""
         if getattr(self, "split", None) is not None:
             return
+        import torch
+
+        from ldnn_tune import Split, Standardizer, apply_standardizer, split_indices
+        from ldnn_tune_image.data import load_digits_set, load_folder
+
         opts = self.options
         images = (
             load_folder(self.data_dir, opts.image_size, opts.color)
@@ -85,6 +92,11 @@ class ImageTask(Task[ImageOptions]):
         For digits, images are shrunk to 8x8 grey with ink bright on a dark background,
         as in scikit-learn's set.
         """
+        import numpy as np
+        import torch
+
+        from ldnn_tune_image.data import DIGITS_MAX, read_image
+
         _, channels, size, _ = self.split.x_train.shape
         if self.data_dir is None:
             arrays = [read_image(p, size, color=False) / 255.0 * DIGITS_MAX for p in paths]
@@ -98,10 +110,15 @@ class ImageTask(Task[ImageOptions]):
 
     def datamodule(self, hp: HParams) -> pl.LightningDataModule:
         """Serve the prepared split in minibatches of the trial's batch size."""
-        return SplitDataModule(self.split, hp.recipe.batch_size, seed=self.seed)
+        from ldnn_tune import SplitDataModule
+
+        return SplitDataModule(self.split, hp.recipe.batch_size)
 
     def model(self, hp: HParams) -> pl.LightningModule:
         """Return a SmallCNN (width, depth knobs) with kornia augmentation, in the recipe."""
+        from ldnn_tune import RecipeModule
+        from ldnn_tune_image.model import SmallCNN, make_augmentation
+
         _, channels, size, _ = self.split.x_train.shape
         net = SmallCNN(
             in_channels=channels,

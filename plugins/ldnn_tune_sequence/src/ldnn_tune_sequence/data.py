@@ -28,10 +28,11 @@ class SequenceData:
 
 def generate(opts: SequenceOptions, n: int, rng: np.random.Generator) -> Pair:
     """Return ``n`` sequences of the generated problem ``opts.problem``."""
+    length = opts.sizes[0]
     if opts.problem == "adding":
-        return problems.adding(n, opts.length, rng)
+        return problems.adding(n, length, rng)
     if opts.problem == "copy":
-        return problems.copy(n, opts.copy_len, opts.length, opts.symbols, rng)
+        return problems.copy(n, opts.copy_len, length, opts.symbols, rng)
     if opts.problem == "parity":
         return problems.parity(n, opts.bits, rng)
     if opts.problem == "sort":
@@ -45,7 +46,8 @@ def generate(opts: SequenceOptions, n: int, rng: np.random.Generator) -> Pair:
 def generated_data(opts: SequenceOptions, seed: int) -> SequenceData:
     """Draw train, validation and test sets separately, each from its own seeded stream."""
     streams = [np.random.default_rng([seed, part]) for part in range(3)]
-    sizes = (opts.train_size, opts.eval_size, opts.eval_size)
+    _, train_size, eval_size = opts.sizes
+    sizes = (train_size, eval_size, eval_size)
     (xt, yt), (xv, yv), (xs, ys) = (
         generate(opts, n, rng) for n, rng in zip(sizes, streams, strict=True)
     )
@@ -94,13 +96,14 @@ def value_channel_standardizer(x_train: torch.Tensor) -> Standardizer:
 
 def text_data(opts: SequenceOptions, data_dir: Path | None) -> SequenceData:
     """Read the text file, cut train/validation/test windows of ``opts.length`` characters."""
+    length = opts.sizes[0]
     corpus = load_corpus(find_text_file(data_dir), opts.text_chars)
-    parts = [windows(part, opts.length) for part in text_parts(corpus)]
+    parts = [windows(part, length) for part in text_parts(corpus)]
     shortest = min(len(x) for x, _ in parts)
     if shortest == 0:
         raise UsageError(
             f"text file {corpus.source!r} has {len(corpus.ids)} characters, too few for "
-            f"windows of length={opts.length} in each of train/val/test (5% each for val/test)"
+            f"windows of length={length} in each of train/val/test (5% each for val/test)"
         )
     (xt, yt), (xv, yv), (xs, ys) = parts
     vocab = len(corpus.vocab)
@@ -108,7 +111,7 @@ def text_data(opts: SequenceOptions, data_dir: Path | None) -> SequenceData:
         Split(xt, yt, xv, yv, xs, ys),
         features=vocab,
         classes=vocab,
-        positions=opts.length,
+        positions=length,
         vocab=vocab,
         source=f"{corpus.source}, {len(corpus.ids):,} chars, {vocab} distinct",
     )

@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ldnn_tune import Recipe, RecipeModule, TaskKind
-from ldnn_tune_sequence.problems import SOLVED_ERROR
+from ldnn_tune_sequence.options import SOLVED_ERROR
 
 
 def solved_fraction(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

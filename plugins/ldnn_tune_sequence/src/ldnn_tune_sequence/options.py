@@ -1,8 +1,18 @@
 """The sequence task's typed options, validated when the command line is read."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 PROBLEMS = ("adding", "copy", "parity", "sort", "text")
+SOLVED_ERROR = 0.04  # the adding problem counts a sequence solved below this absolute error
+SCALES = ("auto", "cpu", "gpu")
+# Sizes a scale fills in where the user gave none. On 2 CPU cores a trial of the adding
+# problem at these sizes takes seconds to half a minute; the GPU sizes are the article's
+# (sequences of 100 steps, 10,000 of them). `length` is also the copy gap and text window.
+SIZES = {
+    "cpu": {"length": 50, "train_size": 5_000, "eval_size": 500},
+    "gpu": {"length": 100, "train_size": 10_000, "eval_size": 1_000},
+}
 MODELS = ("lstm", "mlp")
 MLP_PROBLEMS = ("parity", "sort")
 MAX_SORT_BITS = 16
@@ -22,19 +32,22 @@ class SequenceOptions:
 
     problem: str = "adding"
     model: str = "lstm"  # "mlp": the article's two-hidden-layer net (parity and sort only)
-    length: int = 100
+    scale: str = "auto"  # sizes for a "cpu" or a "gpu"; auto: gpu where a CUDA GPU trains
+    length: int | None = None  # None: the scale's
     bits: int = 25  # parity: N bits (the article trained 25 and 29, never 31)
     copy_len: int = 10  # copy: symbols to memorise
     symbols: int = 8  # copy: alphabet size
     sort_count: int = 10  # sort: how many numbers
     sort_bits: int = 6  # sort: bits per number
-    train_size: int = 10_000  # generated training sequences
-    eval_size: int = 1_000  # generated validation (and, separately, test) sequences
+    train_size: int | None = None  # generated training sequences (None: the scale's)
+    eval_size: int | None = None  # generated validation and test sequences, each
     text_chars: int = 0  # text: read at most this many characters (0: the whole file)
 
     def __post_init__(self) -> None:
         if self.problem not in PROBLEMS:
             raise ValueError(f"invalid problem {self.problem!r}; choose from {_choices(PROBLEMS)}")
+        if self.scale not in SCALES:
+            raise ValueError(f"invalid scale {self.scale!r}; choose from {_choices(SCALES)}")
         if self.model not in MODELS:
             raise ValueError(f"invalid model {self.model!r}; choose from {_choices(MODELS)}")
         if self.model == "mlp" and self.problem not in MLP_PROBLEMS:
@@ -58,7 +71,25 @@ class SequenceOptions:
         }
         for name, low in minimums.items():
             value = getattr(self, name)
-            if value < low:
+            if value is not None and value < low:
                 raise ValueError(f"invalid {name}={value}: must be at least {low}")
         if self.sort_bits > MAX_SORT_BITS:
             raise ValueError(f"invalid sort_bits={self.sort_bits}: must be at most {MAX_SORT_BITS}")
+
+    def sized(self, gpu: bool) -> "SequenceOptions":
+        """Return these options with the scale decided and every size it fills in set.
+
+        ``gpu``: whether trials train on a CUDA GPU (what ``scale=auto`` follows).
+        """
+        scale = self.scale if self.scale != "auto" else ("gpu" if gpu else "cpu")
+        missing: dict[str, Any] = {
+            k: v for k, v in SIZES[scale].items() if getattr(self, k) is None
+        }
+        return replace(self, scale=scale, **missing)
+
+    @property
+    def sizes(self) -> tuple[int, int, int]:
+        """Return (length, train_size, eval_size) of options made by :meth:`sized`."""
+        if self.length is None or self.train_size is None or self.eval_size is None:
+            raise ValueError("sizes are set by SequenceOptions.sized()")
+        return self.length, self.train_size, self.eval_size

@@ -8,8 +8,6 @@ have a single output position). Bits are encoded as -1/+1.
 import numpy as np
 import torch
 
-SOLVED_ERROR = 0.04  # the adding problem counts a sequence solved below this absolute error
-
 
 def adding(n: int, length: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Return the adding problem: channels (value, marker); target = sum of the marked values.

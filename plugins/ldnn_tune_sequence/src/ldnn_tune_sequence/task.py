@@ -1,23 +1,35 @@
-"""The sequence task: data and model for ``ldnn-tune run task=sequence``."""
+"""The sequence task: data and model for ``ldnn-tune run task=sequence``.
+
+The module loads no torch: the data, nets and module load when a study needs them.
+"""
+
+from __future__ import annotations
 
 from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightning.pytorch as pl
-from torch import nn
-
-from ldnn_tune import HParams, RecipeModule, SplitDataModule, Task, TaskKind, apply_init
+from ldnn_tune import HParams, Task, TaskKind
 from ldnn_tune.space.load import space_file
-from ldnn_tune_sequence.data import SequenceData, load_data
-from ldnn_tune_sequence.module import SequenceModule
-from ldnn_tune_sequence.nets import LSTMNet, TwoLayerNet, init_lstm
+from ldnn_tune.trial.device import gpu_available
 from ldnn_tune_sequence.options import SequenceOptions
+
+if TYPE_CHECKING:
+    import lightning.pytorch as pl
+    from torch import nn
+
+    from ldnn_tune import RecipeModule
+    from ldnn_tune_sequence.data import SequenceData
+
+SPACE_FILES = {"cpu": "sequence-cpu.yaml", "gpu": "sequence.yaml"}
 
 
 class SequenceTask(Task[SequenceOptions]):
     """LSTMs on generated long-range problems (adding, copy, parity, sort) or a text file.
 
     The adding problem is regression (MSE); the others are classification, per position.
+    Sizes (sequence length, how many sequences, the hidden sizes searched) follow
+    ``scale``: the article's on a GPU, smaller ones that train in seconds on a CPU.
     """
 
     name = "sequence"
@@ -25,35 +37,46 @@ class SequenceTask(Task[SequenceOptions]):
     options_type = SequenceOptions
 
     def __init__(self, options: SequenceOptions, data_dir: Path | None, seed: int) -> None:
-        """Keep the options; the adding problem makes this task a regression."""
-        super().__init__(options, data_dir, seed)
+        """Keep the options with their sizes decided; adding makes this a regression."""
+        needs_device = options.scale == "auto"
+        super().__init__(options.sized(gpu=needs_device and gpu_available()), data_dir, seed)
         self.kind = TaskKind.REGRESSION if options.problem == "adding" else TaskKind.CLASSIFICATION
         self.data: SequenceData | None = None
 
     def search_space(self) -> Path | Traversable:
-        """Return search_spaces/sequence.yaml (hidden, layers, forget_bias, clip_norm)."""
-        return space_file("sequence.yaml")
+        """Return the knobs (hidden, layers, forget_bias, clip_norm) for the scale's sizes."""
+        return space_file(SPACE_FILES[self.options.scale])
 
     def prepare(self) -> None:
         """Generate (or read) the data once; later calls do nothing."""
+        from ldnn_tune_sequence.data import load_data
+
         if self.data is None:
             self.data = load_data(self.options, self.data_dir, self.seed)
 
     def describe_data(self) -> str:
-        """Return the data source and split sizes."""
+        """Return the data source, split sizes and the scale the sizes follow."""
         data = self._data()
         s = data.split
+        other = "gpu" if self.options.scale == "cpu" else "cpu"
         return (
             f"data: {data.source}, "
-            f"{len(s.y_train)}/{len(s.y_val)}/{len(s.y_test)} train/val/test sequences"
+            f"{len(s.y_train)}/{len(s.y_val)}/{len(s.y_test)} train/val/test sequences, "
+            f"{self.options.scale}-sized (scale={other} for the {other}'s sizes)"
         )
 
     def datamodule(self, hp: HParams) -> pl.LightningDataModule:
         """Serve the prepared split in minibatches of the trial's batch size."""
-        return SplitDataModule(self._data().split, hp.recipe.batch_size, seed=self.seed)
+        from ldnn_tune import SplitDataModule
+
+        return SplitDataModule(self._data().split, hp.recipe.batch_size)
 
     def model(self, hp: HParams) -> RecipeModule:
         """Return the LSTM (or two-hidden-layer net), initialised per the knobs."""
+        from ldnn_tune import apply_init
+        from ldnn_tune_sequence.module import SequenceModule
+        from ldnn_tune_sequence.nets import LSTMNet, init_lstm
+
         net = self._net(hp)
         apply_init(net, hp.recipe)
         if isinstance(net, LSTMNet):
@@ -66,6 +89,8 @@ class SequenceTask(Task[SequenceOptions]):
         return SequenceModule(net, hp.recipe, self.kind, self.options.problem)
 
     def _net(self, hp: HParams) -> nn.Module:
+        from ldnn_tune_sequence.nets import LSTMNet, TwoLayerNet
+
         data = self._data()
         hidden = hp.get_int("hidden")
         if self.options.model == "mlp":

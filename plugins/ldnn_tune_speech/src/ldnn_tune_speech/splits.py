@@ -6,7 +6,6 @@ from ldnn_tune import UsageError, split_indices
 from ldnn_tune_speech.clips import UNKNOWN, ClipSet
 
 Indices = tuple[np.ndarray, np.ndarray, np.ndarray]
-SPLITS = ("speaker", "fsdd")
 FSDD_TEST_BELOW = 5  # takes 0-4 of each speaker and digit: FSDD's official test set
 FSDD_VAL_BELOW = 10  # takes 5-9: validation (our choice)
 MIN_SPEAKERS = 3

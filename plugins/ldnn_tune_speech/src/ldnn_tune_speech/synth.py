@@ -13,15 +13,7 @@ from ldnn_tune import UsageError
 from ldnn_tune_speech.audio import to_clip
 from ldnn_tune_speech.clips import ClipSet
 from ldnn_tune_speech.espeak import Voice, espeak_installed, speak_in_fresh_process
-
-SPEECH_COMMANDS_WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
-ACCENTS: tuple[str, ...] = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-029")
-ACCENTS += ("en-gb-x-gbclan", "en-gb-x-gbcwmd", "en-us-nyc")
-VARIANTS: tuple[str, ...] = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3")
-VARIANTS += ("f4", "f5", "klatt", "klatt2", "klatt3", "klatt4", "Alex", "Andy", "adam")
-VARIANTS += ("anika", "aunty", "ed")
-VARIANTS += ("john", "linda", "max", "steph", "travis", "zac")
-MAX_SPEAKERS = len(ACCENTS) * len(VARIANTS)
+from ldnn_tune_speech.options import ACCENTS, MAX_SPEAKERS, VARIANTS
 
 
 @dataclass(frozen=True)

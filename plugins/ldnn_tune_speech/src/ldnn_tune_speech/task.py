@@ -1,76 +1,30 @@
-"""The speech task: data, augmentation and model for ``ldnn-tune run task=speech``."""
+"""The speech task: data, augmentation and model for ``ldnn-tune run task=speech``.
+
+The module loads no torch, scipy or librosa: they load when a study needs the data.
+"""
+
+from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib.abc import Traversable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import lightning.pytorch as pl
-import numpy as np
-import torch
-
-from ldnn_tune import HParams, RecipeModule, Split, SplitDataModule, Task, UsageError
+from ldnn_tune import HParams, Task, UsageError
 from ldnn_tune.space.load import space_file
-from ldnn_tune_speech.audio import read_wav, to_clip
-from ldnn_tune_speech.augment import WaveAugment
-from ldnn_tune_speech.cache import cache_path, cached, default_cache_dir
-from ldnn_tune_speech.clips import ClipSet
-from ldnn_tune_speech.features import LogMel, MelConfig, band_statistics
-from ldnn_tune_speech.folders import load_recordings
-from ldnn_tune_speech.model import SmallCNN, SpeechNet
-from ldnn_tune_speech.splits import SPLITS, split_clips
-from ldnn_tune_speech.synth import (
-    MAX_SPEAKERS,
-    SPEECH_COMMANDS_WORDS,
-    make_speakers,
-    synthesise,
-)
+from ldnn_tune_speech.options import SpeechOptions
+
+if TYPE_CHECKING:
+    import lightning.pytorch as pl
+    import torch
+
+    from ldnn_tune import Split
+    from ldnn_tune_speech.clips import ClipSet
+    from ldnn_tune_speech.features import MelConfig
 
 SYNTH_SEED = 0  # the synthetic speakers and takes do not depend on the study seed
 
-
-@dataclass(frozen=True)
-class SpeechOptions:
-    """Options of the speech task (data source, audio format, split)."""
-
-    words: str = ",".join(SPEECH_COMMANDS_WORDS)  # keywords to synthesise, comma-separated
-    speakers: int = 40  # synthetic speakers (espeak accent+variant combos)
-    takes: int = 3  # times each synthetic speaker says each word
-    sample_rate: int = 8000  # Hz; every clip is resampled to this
-    clip_seconds: float = 1.0  # clips are centred and zero-padded or cut to this length
-    n_mels: int = 40  # mel bands of the log-mel features
-    split: str = "speaker"  # speaker: speakers kept apart; fsdd: FSDD's official split
-    cache_dir: Path | None = None  # synthesised sets; default ~/.cache/ldnn_tune/speech
-
-    def __post_init__(self) -> None:
-        if len(self.word_list) < 2 or len(set(self.word_list)) != len(self.word_list):
-            raise ValueError(f"invalid words={self.words!r}: need 2 or more distinct words")
-        if not 3 <= self.speakers <= MAX_SPEAKERS:
-            raise ValueError(
-                f"invalid speakers={self.speakers}: must be between 3 and {MAX_SPEAKERS}"
-            )
-        if not 1 <= self.takes <= 20:
-            raise ValueError(f"invalid takes={self.takes}: must be between 1 and 20")
-        if not 4000 <= self.sample_rate <= 48000:
-            raise ValueError(
-                f"invalid sample_rate={self.sample_rate}: must be between 4000 and 48000"
-            )
-        if not 0.1 <= self.clip_seconds <= 10:
-            raise ValueError(f"invalid clip_seconds={self.clip_seconds}: must be in [0.1, 10]")
-        if not 8 <= self.n_mels <= 128:
-            raise ValueError(f"invalid n_mels={self.n_mels}: must be between 8 and 128")
-        if self.split not in SPLITS:
-            raise ValueError(f"invalid split={self.split!r}: choose from {', '.join(SPLITS)}")
-
-    @property
-    def word_list(self) -> tuple[str, ...]:
-        """Return the keywords as a tuple."""
-        return tuple(w.strip() for w in self.words.split(",") if w.strip())
-
-    @property
-    def clip_samples(self) -> int:
-        """Return the clip length in samples."""
-        return round(self.clip_seconds * self.sample_rate)
+__all__ = ["SpeechOptions", "SpeechTask"]
 
 
 class SpeechTask(Task[SpeechOptions]):
@@ -83,6 +37,10 @@ class SpeechTask(Task[SpeechOptions]):
     options_type = SpeechOptions
     standardises_in_model = True  # waveforms in; log-mel standardised inside the net
 
+    clips: ClipSet
+    mel: MelConfig
+    split: Split
+
     def search_space(self) -> Path | Traversable:
         """Return search_spaces/speech.yaml (CNN size, noise, shift and masking knobs)."""
         return space_file("speech.yaml")
@@ -91,6 +49,12 @@ class SpeechTask(Task[SpeechOptions]):
         """Load or synthesise the clips, split them, and compute training log-mel statistics."""
         if getattr(self, "split", None) is not None:
             return
+        import torch
+
+        from ldnn_tune import Split
+        from ldnn_tune_speech.features import MelConfig, band_statistics
+        from ldnn_tune_speech.splits import split_clips
+
         opts = self.options
         if self.data_dir is None and opts.split == "fsdd":
             raise UsageError("split=fsdd needs data_dir=FOLDER of FSDD recordings")
@@ -103,6 +67,10 @@ class SpeechTask(Task[SpeechOptions]):
         self.split = Split(x[train], y[train], x[val], y[val], x[test], y[test])
 
     def _load(self) -> ClipSet:
+        from ldnn_tune_speech.cache import cache_path, cached, default_cache_dir
+        from ldnn_tune_speech.folders import load_recordings
+        from ldnn_tune_speech.synth import make_speakers, synthesise
+
         opts = self.options
         if self.data_dir is not None:
             return load_recordings(self.data_dir, opts.sample_rate, opts.clip_samples)
@@ -138,6 +106,11 @@ class SpeechTask(Task[SpeechOptions]):
 
     def read_inputs(self, paths: Sequence[Path]) -> torch.Tensor:
         """Return WAV files as clips like the training ones: resampled, normalised, centred."""
+        import numpy as np
+        import torch
+
+        from ldnn_tune_speech.audio import read_wav, to_clip
+
         opts = self.options
         clips = [to_clip(*read_wav(p), opts.sample_rate, opts.clip_samples) for p in paths]
         return torch.from_numpy(np.stack(clips))
@@ -148,10 +121,17 @@ class SpeechTask(Task[SpeechOptions]):
 
     def datamodule(self, hp: HParams) -> pl.LightningDataModule:
         """Serve the prepared waveforms in minibatches of the trial's batch size."""
-        return SplitDataModule(self.split, hp.recipe.batch_size, seed=self.seed)
+        from ldnn_tune import SplitDataModule
+
+        return SplitDataModule(self.split, hp.recipe.batch_size)
 
     def model(self, hp: HParams) -> pl.LightningModule:
         """Return log-mel frontend + SmallCNN in the recipe, with waveform augmentation."""
+        from ldnn_tune import RecipeModule
+        from ldnn_tune_speech.augment import WaveAugment
+        from ldnn_tune_speech.features import LogMel
+        from ldnn_tune_speech.model import SmallCNN, SpeechNet
+
         frontend = LogMel(
             self.mel,
             self.mean,
