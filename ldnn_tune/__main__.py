@@ -1,7 +1,5 @@
 """``python -m ldnn_tune`` is the ``ldnn-tune`` command."""
 
-import sys
+from ldnn_tune.cli import run
 
-from ldnn_tune.cli import main
-
-sys.exit(main())
+run()

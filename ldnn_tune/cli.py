@@ -1,6 +1,9 @@
 """The ``ldnn-tune`` command: run, tasks, check, space, ensemble, predict, ui."""
 
 import argparse
+import logging
+import os
+import sys
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -42,3 +45,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         Console(stderr=True).print("interrupted; run the same command again to continue the study")
         return EXIT_INTERRUPTED
+
+
+def run() -> None:
+    """Run the command line as the ``ldnn-tune`` program, and end the process at once.
+
+    Tearing down an interpreter that has loaded torch, Lightning and MLflow takes about
+    two seconds (their finalisers), which a ``timeout`` budget would pay for nothing:
+    every file and store is closed by then, so the output is flushed and the process
+    exits without the teardown.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)

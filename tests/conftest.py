@@ -12,6 +12,12 @@ from ldnn_tune.testing import BoringOptions, BoringTask
 from ldnn_tune.testing.cli import run_cli
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep each test's caches (the pre-flight's verdicts) out of the user's home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     """Return a runner of the real CLI with ``tmp_path`` as working directory."""

@@ -1,4 +1,17 @@
-"""The pre-flight before a study: run the checks on the first trial's knobs and show them."""
+"""The pre-flight before a study: run the checks on the first trial's knobs and show them.
+
+A quick pre-flight that passed is remembered (``$XDG_CACHE_HOME/ldnn_tune/preflight``)
+under everything its verdict depends on: the task, its options and seed, the data folder
+and when it last changed, the first trial's knobs, and the ldnn-tune version. A new study
+of the same setup then starts without running the checks again.
+"""
+
+import hashlib
+import json
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -9,14 +22,57 @@ from ldnn_tune.recipe.hparams import HParams
 
 
 def preflight(run: ResolvedRun, console: Console, quick_only: bool) -> bool:
-    """Run the checks on the run's task with the first trial's knobs; print; return success."""
-    hp = HParams.from_params(run.space.complete(run.space.defaults()))
-    results = run_checks(run.task, hp, quick_only=quick_only)
+    """Run the checks on the run's task with the first trial's knobs; print; return success.
+
+    The quick pre-flight is skipped when the same setup passed it before.
+    """
+    knobs = run.space.complete(run.space.defaults())
+    remembered = passed_marker(run, knobs) if quick_only else None
+    if remembered is not None and remembered.exists():
+        console.print("pre-flight: passed before with these settings (skipped)")
+        return True
+    results = run_checks(run.task, HParams.from_params(knobs), quick_only=quick_only)
     failed = [r.name for r in results if not r.passed]
     if quick_only and not failed:
         console.print("pre-flight: " + ", ".join(f"{r.name} ok" for r in results))
+        if remembered is not None:
+            _remember(remembered, [r.name for r in results])
         return True
     console.print(check_table(results, f"pre-flight checks of task {run.task.name!r}"))
     if failed:
         console.print(f"failed: {', '.join(failed)}")
     return not failed
+
+
+def passed_marker(run: ResolvedRun, knobs: dict[str, Any]) -> Path:
+    """Return the file that says the quick pre-flight of this setup passed."""
+    data_dir = run.config.data_dir
+    setup = {
+        **run.identity(),
+        "knobs": knobs,
+        "data_changed": data_dir.stat().st_mtime if data_dir is not None else None,
+        "ldnn_tune": _version(),
+    }
+    digest = hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest()
+    return cache_root() / "preflight" / f"{run.task.name}-{digest[:20]}.json"
+
+
+def cache_root() -> Path:
+    """Return ``$XDG_CACHE_HOME/ldnn_tune`` (``~/.cache/ldnn_tune``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "ldnn_tune"
+
+
+def _remember(marker: Path, checks: list[str]) -> None:
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"passed": checks}), encoding="utf-8")
+    except OSError:  # a read-only home: the checks just run again next time
+        pass
+
+
+def _version() -> str:
+    try:
+        return version("ldnn-tune")
+    except PackageNotFoundError:
+        return "unknown"
