@@ -25,13 +25,14 @@ import numpy as np
 import optuna
 
 CLI = str(Path(sys.executable).with_name("ldnn-tune"))
-WORDS = ("task=image", "epochs=10", "ensemble=none", "check=false")
+WORDS = ("task=image", "ensemble=none", "check=false")  # the default 20 epochs a trial
 
-# a sample inside the trial loop goes to the first label with a matching frame
+# a sample inside the trial loop goes to the first label one of whose strings appears in
+# its stack (MLflow's store also works through SQLAlchemy, so MLflow is looked for first)
 LABELS = [
     ("MLflow tracking", ("mlflow/",)),
+    ("Optuna storage", ("optuna/storages/", "sqlalchemy/")),
     ("Optuna sampler", ("optuna/samplers/",)),
-    ("Optuna storage", ("optuna/storages/", "sqlalchemy/", "optuna/study/", "optuna/trial/")),
 ]
 
 
@@ -76,9 +77,9 @@ def fill(cwd: Path, count: int) -> None:
             name: sampler.sample_independent(study, first, name, dist)
             for name, dist in first.distributions.items()
         }
-        epochs = 10 if index % 2 else int(rng.integers(2, 10))
+        epochs = 20 if index % 2 else int(rng.integers(2, 20))
         curve = {step: float(0.05 + rng.random() / (step + 1)) for step in range(epochs)}
-        state = optuna.trial.TrialState.COMPLETE if epochs == 10 else optuna.trial.TrialState.PRUNED
+        state = optuna.trial.TrialState.COMPLETE if epochs == 20 else optuna.trial.TrialState.PRUNED
         study.add_trial(
             optuna.trial.create_trial(
                 params=params,

@@ -2,17 +2,16 @@
 
 from types import TracebackType
 
-import optuna
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ldnn_tune.study.queries import best_trials, finished_trials
+from ldnn_tune.study.queries import StudyView
 
 
 class StudyProgress:
     """Two bars: the study's finished trials (with the best value) and the running trial's epochs.
 
-    Use as a context manager; ``trial_done`` is an Optuna study callback.
+    Use as a context manager; :meth:`show` takes one read of the study (a StudyView).
     """
 
     def __init__(self, console: Console, total_trials: int, already_done: int) -> None:
@@ -56,14 +55,9 @@ class StudyProgress:
         note = f"val_loss {val_loss:.4f}" if val_loss is not None else ""
         self.progress.update(self.epochs, completed=epoch, note=note)
 
-    def trial_done(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-        """Count a finished trial and show the best validation loss so far."""
-        self.show_study(study)
-
-    def show_study(self, study: optuna.Study, extra: str = "") -> None:
-        """Show ``study``'s finished trials and best validation loss, then ``extra``."""
-        finished = finished_trials(study)
-        best = best_trials(study, 1)
-        best_value = best[0].value if best else None
-        note = f"best val_loss {best_value:.4f}" if best_value is not None else ""
-        self.progress.update(self.trials, completed=finished, note=" ".join([note, extra]).strip())
+    def show(self, trials: StudyView, extra: str = "") -> None:
+        """Show the study's finished trials and best validation loss, then ``extra``."""
+        best = trials.best_value
+        note = f"best val_loss {best:.4f}" if best is not None else ""
+        completed = trials.finished
+        self.progress.update(self.trials, completed=completed, note=" ".join([note, extra]).strip())

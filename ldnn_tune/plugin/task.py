@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # torch and Lightning load with a task's data and model, not 
     import torch
 
     from ldnn_tune.recipe.hparams import HParams
+    from ldnn_tune.space.domains import Domain
 
 
 class TaskKind(StrEnum):
@@ -116,3 +117,11 @@ class Task(ABC, Generic[OptionsT]):
     def class_names(self) -> list[str] | None:
         """Return the names of the classes, in output order (None: regression or unnamed)."""
         return None
+
+    def knob_domains(self) -> dict[str, Domain]:
+        """Return what this task's code accepts for each of its own knobs.
+
+        A space file that could sample a value outside a knob's domain is refused when it
+        loads, naming the knob. The default declares none.
+        """
+        return {}

@@ -12,8 +12,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ldnn_tune.space.domains import Domain, positive, unit_interval
+
 if TYPE_CHECKING:
     from ldnn_tune.plugin.task import Task
+
+INIT_SCHEMES = ("lazy", "scaled")  # 0.02*randn, or init_scale/sqrt(fan_in)*randn
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,19 @@ class Recipe:
 
 
 RECIPE_KNOBS = frozenset(f.name for f in fields(Recipe))
+
+# What the recipe's code accepts for each knob; a space that could sample outside is refused.
+RECIPE_DOMAINS = {
+    "lr": positive(),
+    "lr_factor": Domain(low=1.0, low_open=True),  # the LR is divided by it
+    "lr_patience": Domain(low=0.0, integer=True),
+    "init": Domain(choices=INIT_SCHEMES),
+    "init_scale": positive(),
+    "dropout": unit_interval(high_open=True),
+    "batch_size": positive(integer=True),
+    "clip_norm": positive(),
+    "momentum": unit_interval(high_open=True),
+}
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,9 @@ import math
 import torch
 from torch import nn
 
-from ldnn_tune.recipe.hparams import Recipe
+from ldnn_tune.recipe.hparams import INIT_SCHEMES, Recipe
 
 LAZY_STD = 0.02
-INIT_SCHEMES = ("lazy", "scaled")
 
 
 def init_std(scheme: str, fan_in: int, init_scale: float) -> float:

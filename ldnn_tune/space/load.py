@@ -27,6 +27,7 @@ from optuna.distributions import (
 
 from ldnn_tune.errors import UsageError, choices_text
 from ldnn_tune.plugin.task import Task
+from ldnn_tune.space.domains import Domain, outside
 from ldnn_tune.space.knobs import Knob, SearchSpace
 
 SpaceSource = Path | Traversable
@@ -41,23 +42,34 @@ def space_file(name: str) -> Traversable:
     return files(SHIPPED_SPACES) / name
 
 
-def load_space(sources: Iterable[SpaceSource]) -> SearchSpace:
-    """Merge the YAML files in ``sources`` (later wins per knob) and validate the result."""
+def load_space(
+    sources: Iterable[SpaceSource], domains: Mapping[str, Domain] | None = None
+) -> SearchSpace:
+    """Merge the YAML files in ``sources`` (later wins per knob) and validate the result.
+
+    An overriding knob keeps its place in the order (a ``when`` refers to earlier knobs);
+    a new one comes last. Each knob must stay inside its entry of ``domains``. Errors
+    name the file and the knob at fault.
+    """
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
     removed: dict[str, Any] = {}  # knob name -> the spec it had before a null removed it
     for source in sources:
         for name, spec in _read_yaml(source).items():
-            previous = merged.pop(name, None)  # an overriding knob moves to the end
             if spec is not None:
                 merged[name] = spec
                 origin[name] = str(source)
                 removed.pop(name, None)
-            elif previous is not None:
-                removed[name] = previous
+            elif name in merged:
+                removed[name] = merged.pop(name)
     knobs: list[Knob] = []
     for name, spec in merged.items():
-        knobs.append(_parse_knob(name, spec, knobs, origin[name]))
+        knob = _parse_knob(name, spec, knobs, origin[name])
+        domain = (domains or {}).get(name)
+        why = outside(knob.distribution, domain) if domain is not None else None
+        if why is not None:
+            raise UsageError(f"{origin[name]}: knob {name!r}: {why}")
+        knobs.append(knob)
     fixed = {name: spec.get("default") for name, spec in removed.items() if isinstance(spec, dict)}
     return SearchSpace(tuple(knobs), fixed)
 
@@ -67,6 +79,10 @@ def _read_yaml(source: SpaceSource) -> dict[str, Any]:
         raise UsageError(f"search space file {str(source)!r} does not exist")
     try:
         data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError(f"search space file {str(source)!r} is not UTF-8 text") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read search space file {str(source)!r}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -116,6 +132,13 @@ def _distribution(kind: str, spec: dict[str, Any]) -> BaseDistribution:
     if spec["low"] > spec["high"]:
         raise ValueError(f"low {spec['low']} is greater than high {spec['high']}")
     log = bool(spec.get("log", False))
+    step = spec.get("step")
+    if step is not None and (
+        isinstance(step, bool) or not isinstance(step, int | float) or step <= 0
+    ):
+        raise ValueError(f"'step' must be a positive number, got {step!r}")
+    if kind == "int" and step is not None and not float(step).is_integer():
+        raise ValueError(f"'step' of an int knob must be a whole number, got {step!r}")
     if kind == "float":
         return FloatDistribution(
             float(spec["low"]), float(spec["high"]), log=log, step=spec.get("step")
@@ -153,7 +176,9 @@ def _parse_when(when: Any, earlier: list[Knob], bad: Any) -> Mapping[str, tuple[
 
 def task_space(task: Task[Any], user_space: Path | None = None) -> SearchSpace:
     """Return the shared recipe merged with ``task``'s space and the user's ``space=`` file."""
+    from ldnn_tune.recipe.hparams import RECIPE_DOMAINS
+
     sources: list[SpaceSource] = [space_file(RECIPE_SPACE), task.search_space()]
     if user_space is not None:
         sources.append(user_space)
-    return load_space(sources)
+    return load_space(sources, {**RECIPE_DOMAINS, **task.knob_domains()})

@@ -15,7 +15,7 @@ import optuna
 from optuna.trial import TrialState
 
 from ldnn_tune.names import REASON_ATTR
-from ldnn_tune.study.queries import trial_counts
+from ldnn_tune.study.queries import StudyView, view
 from ldnn_tune.study.recovery import fail_stale_trials
 
 ACTIVE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
@@ -71,21 +71,22 @@ def work(
     objective: Objective,
     budget: Budget,
     callbacks: Sequence[TrialCallback] = (),
-    on_poll: Callable[[optuna.Study, int], None] | None = None,
+    on_poll: Callable[[StudyView], None] | None = None,
     first_epoch: Callable[[], float] = lambda: 0.0,
 ) -> None:
     """Run ``study``'s trials with ``objective`` until ``budget`` says stop.
 
     A trial starts only when ``first_epoch()`` seconds (the expected time to its first
-    validation) fit before the deadline. ``on_poll(study, running)`` is called each round,
-    e.g. to end dead workers' runs.
+    validation) fit before the deadline. ``on_poll(view)`` is called each round with one
+    read of the study's trials, e.g. to show progress and end dead workers' runs.
     """
     run = guarded(objective, budget.total)
     while budget.allows(first_epoch()):
         fail_stale_trials(study)
-        finished, running = trial_counts(study)
+        trials = view(study)
+        finished, running = trials.finished, trials.running
         if on_poll is not None:
-            on_poll(study, running)
+            on_poll(trials)
         if finished >= budget.total:
             return
         if finished + running >= budget.total:

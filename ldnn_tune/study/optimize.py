@@ -16,7 +16,7 @@ from ldnn_tune.errors import EXIT_INTERRUPTED
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.study.clock import ENSEMBLE_RESERVE_SECONDS, RunClock
 from ldnn_tune.study.loop import Budget, work
-from ldnn_tune.study.queries import best_trials, finished_trials, trial_counts
+from ldnn_tune.study.queries import StudyView, best_trials, finished_trials, view
 from ldnn_tune.study.recovery import OrphanRunSweeper
 from ldnn_tune.study.session import Session, close_session, open_session
 from ldnn_tune.study.storages import GRACE_FACTOR, redact
@@ -102,18 +102,12 @@ def _work(
     sweeper = OrphanRunSweeper(session.tracker)
     wait_note = f"(a dead worker's trial is retried {GRACE_FACTOR * config.heartbeat}s after)"
 
-    def on_poll(study: optuna.Study, running: int) -> None:
-        sweeper.sweep(study)
-        progress.show_study(study, f"{running} running elsewhere {wait_note}" if running else "")
+    def on_poll(trials: StudyView) -> None:
+        sweeper.sweep(trials.failed)
+        running = trials.running
+        progress.show(trials, f"{running} running elsewhere {wait_note}" if running else "")
 
-    work(
-        session.study,
-        objective,
-        budget,
-        [progress.trial_done],
-        on_poll,
-        first_epoch=objective.first_epoch_seconds,
-    )
+    work(session.study, objective, budget, (), on_poll, first_epoch=objective.first_epoch_seconds)
 
 
 def _work_in_processes(
@@ -138,8 +132,8 @@ def _work_in_processes(
         _work(run, host, session, progress, budget)  # this process is ready first: it starts
 
     def tick() -> None:
-        _, running = trial_counts(session.study)
-        progress.show_study(session.study, f"waiting for {running} running trials")
+        trials = view(session.study)
+        progress.show(trials, f"waiting for {trials.running} running trials")
 
     codes = wait_processes(processes, tick)
     for number, code in enumerate(codes, start=1):

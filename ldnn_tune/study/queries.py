@@ -1,6 +1,7 @@
 """Questions asked of a study: how many trials in each state, which are best, which were ill."""
 
 from collections import Counter
+from dataclasses import dataclass
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -9,6 +10,39 @@ from ldnn_tune.names import REASON_ATTR
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 HEALTH_REASONS = ("diverged", "unhealthy")  # how the health monitor's reasons start
+
+
+@dataclass(frozen=True)
+class StudyView:
+    """One read of a study's trials, answering the trial loop's and the display's questions."""
+
+    trials: list[FrozenTrial]
+
+    @property
+    def finished(self) -> int:
+        """Return how many trials completed or were pruned."""
+        return sum(t.state in FINISHED for t in self.trials)
+
+    @property
+    def running(self) -> int:
+        """Return how many trials are running (here or in other workers)."""
+        return sum(t.state == TrialState.RUNNING for t in self.trials)
+
+    @property
+    def failed(self) -> list[FrozenTrial]:
+        """Return the failed trials."""
+        return [t for t in self.trials if t.state == TrialState.FAIL]
+
+    @property
+    def best_value(self) -> float | None:
+        """Return the lowest validation loss of a complete trial, or None."""
+        values = [t.value for t in self.trials if t.state == TrialState.COMPLETE]
+        return min((v for v in values if v is not None), default=None)
+
+
+def view(study: optuna.Study) -> StudyView:
+    """Return a :class:`StudyView` of ``study`` (one read of its trials)."""
+    return StudyView(study.get_trials(deepcopy=False))
 
 
 def state_counts(study: optuna.Study) -> Counter[TrialState]:

@@ -1,9 +1,10 @@
 """After a worker died: fail its stale trials and end their MLflow runs as FAILED."""
 
 import warnings
+from collections.abc import Iterable
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial
 
 from ldnn_tune.names import TRIAL_RUN_ATTR
 from ldnn_tune.tracking import StudyTracker
@@ -26,10 +27,10 @@ class OrphanRunSweeper:
         self.tracker = tracker
         self.seen: set[int] = set()
 
-    def sweep(self, study: optuna.Study) -> int:
-        """End the RUNNING MLflow runs of ``study``'s failed trials; return how many."""
+    def sweep(self, failed: Iterable[FrozenTrial]) -> int:
+        """End the RUNNING MLflow runs of the ``failed`` trials; return how many."""
         ended = 0
-        for trial in study.get_trials(deepcopy=False, states=(TrialState.FAIL,)):
+        for trial in failed:
             if trial.number in self.seen:
                 continue
             self.seen.add(trial.number)

@@ -14,6 +14,7 @@ from ldnn_tune.plugin.task import Task
 from ldnn_tune.recipe.data import Split, SplitDataModule, split_indices, standardize
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.module import RecipeModule
+from ldnn_tune.space.domains import Domain, positive
 
 BORING_SPACE = Path(__file__).with_name("boring.yaml")
 
@@ -43,6 +44,10 @@ class BoringTask(Task[BoringOptions]):
     def search_space(self) -> Path | Traversable:
         """Return the boring task's knobs (hidden width)."""
         return BORING_SPACE
+
+    def knob_domains(self) -> dict[str, Domain]:
+        """Return what the MLP accepts: a whole, positive width."""
+        return {"width": positive(integer=True)}
 
     def prepare(self) -> None:
         """Generate the blobs for the study seed and split them."""

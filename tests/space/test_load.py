@@ -98,3 +98,68 @@ def test_invalid_space_files_are_one_line_errors(tmp_path: Path, text: str, mess
 def test_missing_space_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         load_space([tmp_path / "nope.yaml"])
+
+
+def test_an_override_keeps_its_place_so_later_conditions_still_hold(tmp_path: Path) -> None:
+    user = write(tmp_path, "init: {type: categorical, choices: [lazy, scaled], default: scaled}\n")
+    space = load_space([space_file("recipe.yaml"), user])
+    assert space.names.index("init") < space.names.index("init_scale")
+    assert space.defaults()["init_scale"] == 1.0
+
+
+def test_an_error_names_the_file_at_fault(tmp_path: Path) -> None:
+    user = write(tmp_path, "init: {type: categorical, choices: [], default: lazy}\n", "mine.yaml")
+    with pytest.raises(UsageError, match=r"mine\.yaml: knob 'init': categorical needs"):
+        load_space([space_file("recipe.yaml"), user])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lr: {type: float, low: -0.1, high: 1, default: 0.1}", "knob 'lr': low -0.1 is not"),
+        (
+            "lr: {type: float, low: 0, high: 1, default: 0.1}",
+            "knob 'lr': low 0 is not a number > 0",
+        ),
+        (
+            "batch_size: {type: categorical, choices: [0, 32], default: 32}",
+            "knob 'batch_size': choice 0 is not an integer > 0",
+        ),
+        (
+            "batch_size: {type: categorical, choices: [big], default: big}",
+            "knob 'batch_size': choice 'big' is not an integer > 0",
+        ),
+        (
+            "batch_size: {type: float, low: 16, high: 64, default: 32}",
+            "knob 'batch_size': type float samples fractions",
+        ),
+        ("dropout: {type: float, low: 0, high: 1.5, default: 0}", "knob 'dropout': high 1.5"),
+        (
+            "dropout: {type: float, low: 0, high: 1, default: 0}",
+            "high 1 is not a number >= 0 and < 1",
+        ),
+        ("momentum: {type: float, low: 0, high: 1, default: 0.9}", "knob 'momentum': high 1"),
+        ("clip_norm: {type: float, low: 0, high: 5, default: 1}", "knob 'clip_norm': low 0"),
+        ("lr_factor: {type: categorical, choices: [1, 2], default: 2}", "knob 'lr_factor'"),
+        ("init: {type: categorical, choices: [lazy, he], default: lazy}", "choice 'he' is not"),
+        ("lr: {type: float, low: 0.1, high: 1, step: abc, default: 0.1}", "'step' must be"),
+        ("lr: {type: float, low: 0.1, high: 1, step: 0, default: 0.1}", "'step' must be"),
+        ("lr_patience: {type: int, low: 1, high: 4, step: 0.5, default: 2}", "whole number"),
+    ],
+)
+def test_a_space_that_could_sample_what_the_code_refuses_is_refused(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    from ldnn_tune.recipe.hparams import RECIPE_DOMAINS
+
+    with pytest.raises(UsageError) as error:
+        load_space([space_file("recipe.yaml"), write(tmp_path, text)], RECIPE_DOMAINS)
+    assert message in str(error.value)
+    assert str(tmp_path) in str(error.value)
+
+
+def test_a_space_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin.yaml"
+    path.write_bytes('lr: {help: "caf\xe9"}\n'.encode("latin-1"))
+    with pytest.raises(UsageError, match="is not UTF-8 text"):
+        load_space([path])

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldnn_tune import HParams, Task, UsageError
+from ldnn_tune.space.domains import Domain, positive, unit_interval
 from ldnn_tune.space.load import space_file
 
 if TYPE_CHECKING:
@@ -49,6 +50,14 @@ class ImageTask(Task[ImageOptions]):
     def search_space(self) -> Path | Traversable:
         """Return search_spaces/image.yaml (width, depth, augmentation strength)."""
         return space_file("image.yaml")
+
+    def knob_domains(self) -> dict[str, Domain]:
+        """Return what the CNN accepts: whole widths and depths, a strength in [0, 1]."""
+        return {
+            "width": positive(integer=True),
+            "depth": positive(integer=True),
+            "aug_strength": unit_interval(),
+        }
 
     def prepare(self) -> None:
         """Load the images, split them by the study seed, standardise with train statistics."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldnn_tune import HParams, Task, TaskKind
+from ldnn_tune.space.domains import Domain, positive
 from ldnn_tune.space.load import space_file
 from ldnn_tune.trial.device import gpu_available
 from ldnn_tune_sequence.options import SequenceOptions
@@ -46,6 +47,10 @@ class SequenceTask(Task[SequenceOptions]):
     def search_space(self) -> Path | Traversable:
         """Return the knobs (hidden, layers, forget_bias, clip_norm) for the scale's sizes."""
         return space_file(SPACE_FILES[self.options.scale])
+
+    def knob_domains(self) -> dict[str, Domain]:
+        """Return what the nets accept: whole hidden sizes and layer counts."""
+        return {"hidden": positive(integer=True), "layers": positive(integer=True)}
 
     def prepare(self) -> None:
         """Generate (or read) the data once; later calls do nothing."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldnn_tune import HParams, Task, UsageError
+from ldnn_tune.space.domains import Domain, positive
 from ldnn_tune.space.load import space_file
 from ldnn_tune_speech.options import SpeechOptions
 
@@ -44,6 +45,16 @@ class SpeechTask(Task[SpeechOptions]):
     def search_space(self) -> Path | Traversable:
         """Return search_spaces/speech.yaml (CNN size, noise, shift and masking knobs)."""
         return space_file("speech.yaml")
+
+    def knob_domains(self) -> dict[str, Domain]:
+        """Return what the CNN and the augmentation accept."""
+        return {
+            "width": positive(integer=True),
+            "depth": positive(integer=True),
+            "shift_ms": Domain(low=0.0),
+            "time_mask": Domain(low=0.0, integer=True),
+            "freq_mask": Domain(low=0.0, integer=True),
+        }
 
     def prepare(self) -> None:
         """Load or synthesise the clips, split them, and compute training log-mel statistics."""
