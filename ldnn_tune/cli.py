@@ -3,13 +3,26 @@
 import argparse
 import logging
 import os
+import signal
 import sys
+import traceback
 from collections.abc import Sequence
 
 from rich.console import Console
 
 from ldnn_tune.commands import COMMANDS, load_command
-from ldnn_tune.errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError
+from ldnn_tune.errors import (
+    DEBUG_ENV,
+    EXIT_FAILED,
+    EXIT_PLUGIN,
+    EXIT_USAGE,
+    Interrupted,
+    PluginError,
+    UsageError,
+    disk_full,
+    first_line,
+)
+from ldnn_tune.interrupts import interruptible
 from ldnn_tune.study.clock import mark_command_start
 
 
@@ -33,18 +46,54 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; return the process exit code."""
+    """Run the command line; return the process exit code.
+
+    Every failure ends in one line on stderr and its exit code (see
+    :mod:`ldnn_tune.errors`); ``LDNN_TUNE_DEBUG=1`` adds the traceback.
+    """
     mark_command_start()
     console = Console()
+    command = ""
     try:
-        args = build_parser().parse_args(argv)
-        return load_command(args.command)(args.words, console)
+        with interruptible():
+            args = build_parser().parse_args(argv)
+            command = args.command
+            return load_command(command)(args.words, console)
     except UsageError as error:
-        Console(stderr=True, highlight=False).print(f"error: {error}", markup=False, soft_wrap=True)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        Console(stderr=True).print("interrupted; run the same command again to continue the study")
-        return EXIT_INTERRUPTED
+        return _fail(f"error: {error}", EXIT_USAGE, error)
+    except PluginError as error:
+        return _fail(f"error: {error}", EXIT_PLUGIN, error.original)
+    except (Interrupted, KeyboardInterrupt) as error:
+        stop = error if isinstance(error, Interrupted) else Interrupted(signal.SIGINT)
+        return _fail(_interrupted_line(stop, command), stop.exit_code, error)
+    except Exception as error:
+        full = disk_full(error)
+        if full is not None:
+            line = f"error: disk full: {first_line(full)}; free some space and run again"
+            return _fail(line, EXIT_FAILED, error)
+        hint = f"(set {DEBUG_ENV}=1 to see where)"
+        return _fail(f"error: ldnn-tune failed: {first_line(error)} {hint}", EXIT_FAILED, error)
+
+
+def _fail(line: str, code: int, error: BaseException) -> int:
+    """Print ``line`` (and, when debugging, ``error``'s traceback) on stderr; return ``code``."""
+    stderr = Console(stderr=True, highlight=False)
+    if os.environ.get(DEBUG_ENV) == "1":
+        stderr.print("".join(traceback.format_exception(error)), markup=False, end="")
+    stderr.print(line, markup=False, soft_wrap=True)
+    return code
+
+
+def _interrupted_line(stop: Interrupted, command: str) -> str:
+    """Return what an interrupted ``command`` tells the user."""
+    what = f"interrupted ({stop})"
+    if command == "ui":
+        return f"{what}: the MLflow UI stopped"
+    if command != "run":
+        return what
+    if stop.trial is not None:
+        return f"{what}: trial {stop.trial} marked FAIL; run the same command again to continue"
+    return f"{what}; run the same command again to continue the study"
 
 
 def run() -> None:

@@ -1,11 +1,19 @@
-"""What goes wrong, as the user sees it: the usage-error type and the process exit codes."""
+"""What goes wrong, as the user sees it: the error types, one-line messages and exit codes."""
 
-from collections.abc import Iterable
+import errno
+import signal
+from collections.abc import Iterable, Iterator
 
 EXIT_OK = 0
-EXIT_CHECK_FAILED = 1  # a pre-flight check failed
+EXIT_FAILED = 1  # a check failed, the disk filled up, or ldnn-tune itself failed
+EXIT_CHECK_FAILED = EXIT_FAILED
 EXIT_USAGE = 2  # the user asked for something invalid
-EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_PLUGIN = 3  # a task plugin's code raised
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130: Ctrl-C
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: SIGTERM (timeout, docker stop, SLURM)
+
+DEBUG_ENV = "LDNN_TUNE_DEBUG"  # set to 1 for the full traceback of a failure
+DISK_FULL = ("database or disk is full", "no space left on device", "disk quota exceeded")
 
 
 class UsageError(Exception):
@@ -15,6 +23,65 @@ class UsageError(Exception):
     """
 
 
+class PluginError(Exception):
+    """A task plugin's own code raised: the message names the task, its package and what."""
+
+    def __init__(self, task: str, source: str, what: str, original: BaseException) -> None:
+        """Say that task ``task`` (from package ``source``) ``what`` (e.g. "failed in ...")."""
+        super().__init__(f"task {task!r} ({source}) {what}")
+        self.original = original
+
+    @classmethod
+    def raised(cls, task: str, source: str, step: str, error: BaseException) -> "PluginError":
+        """Return the error for ``error``, raised by the task's ``step`` (e.g. "prepare()")."""
+        return cls(task, source, f"failed in {step}: {first_line(error)}", error)
+
+
+class Interrupted(BaseException):
+    """The user or the system asked the command to stop (SIGINT or SIGTERM).
+
+    A BaseException, so frameworks that catch Exception (Lightning, Optuna) pass it on;
+    not a KeyboardInterrupt, so Lightning does not turn it into ``sys.exit(1)``.
+    """
+
+    def __init__(self, signum: int) -> None:
+        """Remember which signal arrived."""
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.trial: int | None = None  # the trial it stopped, once one is known
+
+    @property
+    def exit_code(self) -> int:
+        """Return 128 + the signal's number, as a shell reports a signalled process."""
+        return 128 + self.signum
+
+
 def choices_text(choices: Iterable[object]) -> str:
     """Return ``choices`` as a sorted, comma-separated list for an error message."""
     return ", ".join(sorted(str(c) for c in choices))
+
+
+def first_line(error: BaseException) -> str:
+    """Return ``Type: first line of the message`` of ``error``."""
+    text = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """Yield ``error`` and the exceptions it was raised from or during."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def disk_full(error: BaseException) -> BaseException | None:
+    """Return the exception in ``error``'s chain that says the disk is full, or None."""
+    for cause in causes(error):
+        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT):
+            return cause
+        if any(words in str(cause).lower() for words in DISK_FULL):
+            return cause
+    return None

@@ -32,6 +32,7 @@ PARENT_RUN_TAG = "mlflow.parentRunId"  # MLflow's own: nests a run under another
 PREDICTIONS_ARTIFACT = "predictions.npz"  # best-epoch val/test predictions and targets
 WEIGHTS_ARTIFACT = "model.pt"  # best-epoch state_dict
 HPARAMS_ARTIFACT = "hparams.json"  # the task, the knobs and the seed
+TRACEBACK_ARTIFACT = "traceback.txt"  # where a failed trial raised
 
 # MLflow artifacts of an ensemble run
 ENSEMBLE_ARTIFACT = "ensemble.json"  # members and weights

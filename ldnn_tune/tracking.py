@@ -50,10 +50,12 @@ class StudyTracker:
         self.log_params(run.info.run_id, params)
         return str(run.info.run_id)
 
-    def close_parent_run(self, run_id: str, summary: Mapping[str, float]) -> None:
-        """Log the study's summary metrics and mark the parent run finished."""
+    def close_parent_run(
+        self, run_id: str, summary: Mapping[str, float], status: str = "FINISHED"
+    ) -> None:
+        """Log the study's summary metrics and end the parent run with ``status``."""
         self.log_metrics(run_id, summary, step=0)
-        self.client.set_terminated(run_id, "FINISHED")
+        self.client.set_terminated(run_id, status)
 
     def start_child_run(self, parent_id: str, name: str, tags: Mapping[str, str]) -> str:
         """Create a run called ``name`` under ``parent_id``; return its id."""
@@ -69,17 +71,24 @@ class StudyTracker:
         )
 
     def end_trial_run(
-        self, run_id: str, state: str, reason: str = "", metrics: Sequence[Metric] = ()
+        self,
+        run_id: str,
+        state: str,
+        reason: str = "",
+        metrics: Sequence[Metric] = (),
+        status: str | None = None,
     ) -> None:
         """Record the trial's final Optuna ``state`` (COMPLETE, PRUNED, FAIL) on its run.
 
-        ``metrics`` still waiting to be logged go in the same write as the state.
+        ``metrics`` still waiting to be logged go in the same write as the state; the run
+        ends with ``status`` (default: the state's, e.g. FAILED for FAIL; KILLED when
+        the user stopped it).
         """
         tags = [RunTag(STATE_TAG, state)]
         if reason:
             tags.append(RunTag(REASON_TAG, reason[:5000]))
         self.log_batch(run_id, metrics, tags)
-        self.client.set_terminated(run_id, RUN_STATUS[state])
+        self.client.set_terminated(run_id, status or RUN_STATUS[state])
 
     def log_batch(
         self, run_id: str, metrics: Sequence[Metric], tags: Sequence[RunTag] = ()

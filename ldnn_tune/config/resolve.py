@@ -25,6 +25,7 @@ class ResolvedRun:
     task: Task[Any]
     space: SearchSpace
     words: tuple[str, ...] = ()  # the command-line words: worker processes resolve them again
+    source: str = "(local)"  # the package the task comes from, e.g. "ldnn-tune-image 0.1.0"
 
     def identity(self) -> dict[str, Any]:
         """Return what must match for a study to be continued: task, seed, options, data."""
@@ -46,7 +47,8 @@ def resolve_run(words: Sequence[str], host: Host, prepare: bool = True) -> Resol
     values = split_words(words)
     if not values.get("task"):
         raise UsageError(f"missing task=NAME; installed: {choices_text(host.tasks()) or 'none'}")
-    task_class = host.task(values["task"]).task
+    entry = host.task(values["task"])
+    task_class = entry.task
     host_keys = set(field_names(RunConfig))
     option_keys = set(field_names(task_class.options_type))
     config = build_typed(RunConfig, {k: v for k, v in values.items() if k in host_keys})
@@ -65,4 +67,4 @@ def resolve_run(words: Sequence[str], host: Host, prepare: bool = True) -> Resol
         raise UsageError(f"data_dir {str(config.data_dir)!r} does not exist")
     if prepare:
         task.prepare()
-    return ResolvedRun(config, task, space, tuple(words))
+    return ResolvedRun(config, task, space, tuple(words), entry.package)

@@ -46,12 +46,13 @@ class RunConfig:
     ratio_low: float = defaults.RATIO_LOW  # the update/weight ratio band: a whole epoch
     ratio_high: float = defaults.RATIO_HIGH  # outside it is unhealthy (bench/health.py)
     check: bool = True  # run the quick pre-flight checks before a new study
+    max_failures: int = 3  # stop after this many trials in a row raise an exception
 
     def __post_init__(self) -> None:
         require_choice("sampler", self.sampler, SAMPLERS)
         require_choice("pruner", self.pruner, PRUNERS)
         require_choice("ensemble", self.ensemble, [*METHODS, NO_ENSEMBLE])
-        for name in ("trials", "epochs", "top", "top_k", "n_jobs", "heartbeat"):
+        for name in ("trials", "epochs", "top", "top_k", "n_jobs", "heartbeat", "max_failures"):
             if getattr(self, name) < 1:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be at least 1")
         if not 0 < self.ratio_low < self.ratio_high:

@@ -16,6 +16,7 @@ class StudyProgress:
 
     def __init__(self, console: Console, total_trials: int, already_done: int) -> None:
         """Show progress towards ``total_trials``, of which ``already_done`` are finished."""
+        self.console = console
         self.progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),

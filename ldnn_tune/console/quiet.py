@@ -15,4 +15,4 @@ def quiet_frameworks() -> None:
     warnings.filterwarnings("ignore", category=UserWarning, module="lightning")
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # a failed trial is ours to report

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
+from ldnn_tune.errors import Interrupted
 from ldnn_tune.names import REASON_ATTR
 from ldnn_tune.study.queries import StudyView, view
 from ldnn_tune.study.recovery import fail_stale_trials
@@ -25,6 +26,19 @@ TrialCallback = Callable[[optuna.Study, optuna.trial.FrozenTrial], None]
 
 class SurplusTrialError(Exception):
     """A trial asked for after the study's total was already taken by other workers."""
+
+
+class FailingTrials(Exception):
+    """Too many trials in a row failed: the task's code is likely broken, not one knob."""
+
+    def __init__(self, trial: FrozenTrial, count: int) -> None:
+        """Remember the last failed ``trial`` and how many failed in a row."""
+        reason = trial.user_attrs.get(REASON_ATTR) or "no reason recorded"
+        super().__init__(
+            f"failed {count} trials in a row; the last, trial {trial.number}: {reason}"
+        )
+        self.trial = trial
+        self.count = count
 
 
 @dataclass(frozen=True)
@@ -44,6 +58,18 @@ class Budget:
         return self.deadline is None or time.time() + seconds <= self.deadline
 
 
+class _CarriedStop(KeyboardInterrupt):
+    """Carries an :class:`Interrupted` through Optuna, so that its trial ends FAIL.
+
+    Optuna fails a trial that raised an Exception or a KeyboardInterrupt; anything else
+    would leave it RUNNING.
+    """
+
+    def __init__(self, stop: Interrupted) -> None:
+        super().__init__(str(stop))
+        self.stop = stop
+
+
 def is_surplus(trial: optuna.Trial, total: int) -> bool:
     """Return whether ``total`` trials numbered below ``trial`` are finished, running or queued.
 
@@ -61,7 +87,10 @@ def guarded(objective: Objective, total: int) -> Objective:
         if is_surplus(trial, total):
             trial.set_user_attr(REASON_ATTR, f"surplus: the study already had {total} trials")
             raise SurplusTrialError(trial.number)
-        return objective(trial)
+        try:
+            return objective(trial)
+        except Interrupted as stop:
+            raise _CarriedStop(stop) from stop
 
     return run
 
@@ -73,14 +102,22 @@ def work(
     callbacks: Sequence[TrialCallback] = (),
     on_poll: Callable[[StudyView], None] | None = None,
     first_epoch: Callable[[], float] = lambda: 0.0,
+    max_failures: int = 3,
+    on_failure: Callable[[FrozenTrial], None] | None = None,
 ) -> None:
     """Run ``study``'s trials with ``objective`` until ``budget`` says stop.
 
     A trial starts only when ``first_epoch()`` seconds (the expected time to its first
     validation) fit before the deadline. ``on_poll(view)`` is called each round with one
     read of the study's trials, e.g. to show progress and end dead workers' runs.
+
+    A trial that raises ends FAIL (its reason recorded by the objective) and the study
+    goes on; ``on_failure(trial)`` hears of it, and after ``max_failures`` in a row
+    :class:`FailingTrials` is raised.
     """
     run = guarded(objective, budget.total)
+    ended: list[FrozenTrial] = []
+    in_a_row = 0
     while budget.allows(first_epoch()):
         fail_stale_trials(study)
         trials = view(study)
@@ -92,4 +129,25 @@ def work(
         if finished + running >= budget.total:
             time.sleep(budget.poll_seconds)
             continue
-        study.optimize(run, n_trials=1, catch=(SurplusTrialError,), callbacks=list(callbacks))
+        try:
+            study.optimize(
+                run,
+                n_trials=1,
+                catch=(Exception,),
+                callbacks=[*callbacks, lambda _, trial: ended.append(trial)],
+            )
+        except _CarriedStop as carried:  # the trial is FAIL now; stop as the user asked
+            raise carried.stop from None
+        last = ended[-1] if ended else None
+        if last is None or last.state != TrialState.FAIL or _surplus(last):
+            in_a_row = 0
+            continue
+        in_a_row += 1
+        if on_failure is not None:
+            on_failure(last)
+        if in_a_row >= max_failures:
+            raise FailingTrials(last, in_a_row)
+
+
+def _surplus(trial: FrozenTrial) -> bool:
+    return str(trial.user_attrs.get(REASON_ATTR, "")).startswith("surplus")

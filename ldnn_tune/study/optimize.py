@@ -4,6 +4,7 @@ import sys
 import time
 
 import optuna
+from optuna.trial import FrozenTrial
 from rich.console import Console
 
 from ldnn_tune.config.resolve import ResolvedRun, resolve_run
@@ -12,10 +13,12 @@ from ldnn_tune.console.progress import StudyProgress
 from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.console.tables import print_ensemble, print_summary
 from ldnn_tune.ensembles.from_study import ensemble_study
-from ldnn_tune.errors import EXIT_INTERRUPTED
+from ldnn_tune.errors import EXIT_INTERRUPTED, Interrupted, PluginError
+from ldnn_tune.interrupts import install as install_interrupts
+from ldnn_tune.names import REASON_ATTR
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.study.clock import ENSEMBLE_RESERVE_SECONDS, RunClock
-from ldnn_tune.study.loop import Budget, work
+from ldnn_tune.study.loop import Budget, FailingTrials, work
 from ldnn_tune.study.queries import StudyView, best_trials, finished_trials, view
 from ldnn_tune.study.recovery import OrphanRunSweeper
 from ldnn_tune.study.session import Session, close_session, open_session
@@ -49,19 +52,22 @@ def run_study(
         f"{run.task.describe_data()}"
     )
     budget = make_budget(run, clock)
-    if done < config.trials:
-        with clock.phase("trials"), StudyProgress(console, config.trials, done) as progress:
-            if config.n_jobs == 1:
-                _work(run, host, session, progress, budget)
-            else:
-                _work_in_processes(run, host, session, progress, console, budget)
-    else:
-        console.print("nothing to run: raise trials= to add trials to this study")
+    try:
+        if done < config.trials:
+            with clock.phase("trials"), StudyProgress(console, config.trials, done) as progress:
+                if config.n_jobs == 1:
+                    _work(run, host, session, progress, budget)
+                else:
+                    _work_in_processes(run, host, session, progress, console, budget)
+        else:
+            console.print("nothing to run: raise trials= to add trials to this study")
+    except BaseException as error:  # stopped or failed: the parent run must not stay RUNNING
+        stopped = isinstance(error, Interrupted | KeyboardInterrupt)
+        close_session(session, clock.metrics(), "KILLED" if stopped else "FAILED")
+        raise
     print_summary(console, study, config.top, config.mlflow)
     if config.ensemble != NO_ENSEMBLE and best_trials(study, 1):
-        with clock.phase("ensemble"):
-            comparison = ensemble_study(study, session.tracker, config.top_k, config.ensemble)
-        print_ensemble(console, comparison, config.top_k)
+        _ensemble(run, session, console, clock)
     close_session(session, clock.metrics())
     finished = finished_trials(study)
     if finished < config.trials and budget.expired():
@@ -70,6 +76,24 @@ def run_study(
             "run the same command again to continue"
         )
     return study
+
+
+def _ensemble(run: ResolvedRun, session: Session, console: Console, clock: RunClock) -> None:
+    """Ensemble the study's best trials, unless other workers are still running trials.
+
+    Every worker of a shared study gets here; only the one that finishes last ensembles.
+    """
+    config = run.config
+    running = view(session.study).running
+    if running:
+        console.print(
+            f"{running} trials still run in other workers; the last worker to finish "
+            f"ensembles (or: ldnn-tune ensemble study={config.study_name})"
+        )
+        return
+    with clock.phase("ensemble"):
+        comparison = ensemble_study(session.study, session.tracker, config.top_k, config.ensemble)
+    print_ensemble(console, comparison, config.top_k)
 
 
 def make_budget(run: ResolvedRun, clock: RunClock) -> Budget:
@@ -107,7 +131,24 @@ def _work(
         running = trials.running
         progress.show(trials, f"{running} running elsewhere {wait_note}" if running else "")
 
-    work(session.study, objective, budget, (), on_poll, first_epoch=objective.first_epoch_seconds)
+    def on_failure(trial: FrozenTrial) -> None:
+        progress.console.print(
+            f"trial {trial.number} failed: {trial.user_attrs.get(REASON_ATTR)}", markup=False
+        )
+
+    try:
+        work(
+            session.study,
+            objective,
+            budget,
+            (),
+            on_poll,
+            first_epoch=objective.first_epoch_seconds,
+            max_failures=config.max_failures,
+            on_failure=on_failure,
+        )
+    except FailingTrials as failing:
+        raise PluginError(run.task.name, run.source, str(failing), failing) from None
 
 
 def _work_in_processes(
@@ -143,9 +184,12 @@ def _work_in_processes(
 
 def worker_process(words: tuple[str, ...], threads: int, budget: Budget) -> None:
     """Run trials of the study that ``words`` describe: the body of one local worker process."""
+    install_interrupts()
     try:
         _worker(words, threads, budget)
-    except KeyboardInterrupt:  # Ctrl-C reaches every worker: the parent reports it once
+    except Interrupted as stop:  # Ctrl-C reaches every worker: the parent reports it once
+        sys.exit(stop.exit_code)
+    except KeyboardInterrupt:
         sys.exit(EXIT_INTERRUPTED)
 
 

@@ -55,11 +55,21 @@ def open_session(run: ResolvedRun) -> Session:
     return Session(study, tracker, parent)
 
 
-def close_session(session: Session, timings: Mapping[str, float]) -> None:
+def close_session(session: Session, timings: Mapping[str, float], status: str = "FINISHED") -> None:
     """Log the study's summary and this command's ``timings`` on the parent run.
 
-    The run ends unless other workers still run trials under it.
+    The run ends with ``status`` (KILLED when the user stopped the command, FAILED when
+    it failed) unless other workers still run trials under it. A store that cannot be
+    written (a full disk) does not hide the failure that brought us here.
     """
+    try:
+        _close(session, timings, status)
+    except Exception:
+        if status == "FINISHED":
+            raise
+
+
+def _close(session: Session, timings: Mapping[str, float], status: str) -> None:
     finished, running = trial_counts(session.study)
     best = best_trials(session.study, 1)
     summary = {"finished_trials": float(finished), **timings}
@@ -68,7 +78,7 @@ def close_session(session: Session, timings: Mapping[str, float]) -> None:
     if running:  # other workers still run trials under it: leave it RUNNING
         session.tracker.log_metrics(session.parent, summary, step=0)
     else:
-        session.tracker.close_parent_run(session.parent, summary)
+        session.tracker.close_parent_run(session.parent, summary, status)
 
 
 def study_params(run: ResolvedRun) -> dict[str, object]:

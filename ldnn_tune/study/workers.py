@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
+from ldnn_tune.errors import Interrupted
+
 
 def threads_per_worker(n_jobs: int) -> int:
     """Return the torch threads each of ``n_jobs`` local workers gets: the cores shared out."""
@@ -42,14 +44,22 @@ def wait_processes(
 
 @contextmanager
 def stopped_on_interrupt(
-    processes: Sequence[multiprocessing.process.BaseProcess],
+    processes: Sequence[multiprocessing.process.BaseProcess], grace: float = 10.0
 ) -> Iterator[None]:
-    """On Ctrl-C, give ``processes`` 60 s to end their trials (they got it too), then stop them."""
+    """When this process is stopped, stop ``processes`` too, and wait for them.
+
+    Ctrl-C reaches every process of the terminal's group, SIGTERM perhaps only this one:
+    each worker still running after ``grace`` seconds is sent SIGTERM, which ends its
+    trial as failed; one that does not end then is killed.
+    """
     try:
         yield
-    except KeyboardInterrupt:
+    except (Interrupted, KeyboardInterrupt):
         for process in processes:
-            process.join(timeout=60)
+            process.join(timeout=grace)
             if process.is_alive():
                 process.terminate()
+                process.join(timeout=grace)
+            if process.is_alive():
+                process.kill()
         raise

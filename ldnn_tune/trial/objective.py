@@ -4,6 +4,7 @@ import io
 import json
 import math
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,7 +13,9 @@ import optuna
 
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.console.progress import StudyProgress
+from ldnn_tune.errors import Interrupted, first_line
 from ldnn_tune.health.monitor import HealthBand, HealthMonitor
+from ldnn_tune.interrupts import ignore_further
 from ldnn_tune.names import (
     BEST_EPOCH_ATTR,
     EPOCHS_RUN_ATTR,
@@ -23,6 +26,7 @@ from ldnn_tune.names import (
     SEED_ATTR,
     STOP_REASON_ATTR,
     TASK_TAG,
+    TRACEBACK_ARTIFACT,
     TRIAL_RUN_ATTR,
     WEIGHTS_ARTIFACT,
 )
@@ -55,6 +59,7 @@ class Objective:
     first_epochs: list[float] = field(default_factory=list)
     _started: float = field(default=0.0, init=False)  # the running trial's start
     _first_epoch: float | None = field(default=None, init=False)  # ... and its first epoch
+    _inherited_reason: bool = field(default=False, init=False)  # a retry's stale "reason"
 
     def first_epoch_seconds(self) -> float:
         """Return the expected seconds to a new trial's first validation (0: not known yet).
@@ -87,13 +92,20 @@ class Objective:
         self.progress.start_trial(trial.number, self.config.epochs)
         metrics = MetricBuffer(self.tracker, run_id)
         self._started, self._first_epoch = time.monotonic(), None
+        # a retried trial starts with its predecessor's attributes: its reason must go
+        self._inherited_reason = REASON_ATTR in trial.user_attrs
         try:
             outcome = self._train(trial, hp, seed, metrics)
         except optuna.TrialPruned as pruned:
             self._end(trial, metrics, "PRUNED", str(pruned))
             raise
-        except BaseException as error:  # KeyboardInterrupt too: the run must not stay RUNNING
-            self._end(trial, metrics, "FAIL", f"{type(error).__name__}: {error}")
+        except Interrupted as stop:  # Ctrl-C or SIGTERM: end the runs, then let it through
+            ignore_further()
+            stop.trial = trial.number
+            self._end(trial, metrics, "FAIL", f"interrupted ({stop})", status="KILLED")
+            raise
+        except BaseException as error:  # the run must not stay RUNNING, whatever it was
+            self._end(trial, metrics, "FAIL", first_line(error), error=error)
             raise
         if not math.isfinite(outcome.best_val_loss):
             reason = "diverged: validation loss is not finite"
@@ -170,10 +182,23 @@ class Objective:
         )
 
     def _end(
-        self, trial: optuna.Trial, metrics: MetricBuffer, state: str, reason: str = ""
+        self,
+        trial: optuna.Trial,
+        metrics: MetricBuffer,
+        state: str,
+        reason: str = "",
+        status: str | None = None,
+        error: BaseException | None = None,
     ) -> None:
-        if reason:
-            trial.set_user_attr(REASON_ATTR, reason)
+        """Record how the trial ended: its reason, first-epoch time and MLflow run state.
+
+        A trial that raised also gets its traceback as the run's ``traceback.txt``.
+        """
+        if reason or self._inherited_reason:
+            trial.set_user_attr(REASON_ATTR, reason or None)
         if self._first_epoch is not None:
             trial.set_user_attr(FIRST_EPOCH_ATTR, round(self._first_epoch, 3))
-        self.tracker.end_trial_run(metrics.run_id, state, reason, metrics.drain())
+        if error is not None:
+            text = "".join(traceback.format_exception(error))
+            self.tracker.log_artifact_files(metrics.run_id, {TRACEBACK_ARTIFACT: text})
+        self.tracker.end_trial_run(metrics.run_id, state, reason, metrics.drain(), status)

@@ -1,0 +1,51 @@
+"""Ctrl-C and SIGTERM become :class:`ldnn_tune.errors.Interrupted`, raised where the code is.
+
+Python turns SIGINT into KeyboardInterrupt, which Lightning catches and turns into
+``sys.exit(1)``; SIGTERM would end the process with no cleanup (or, through Lightning's
+handler, with exit code 0). Raising our own exception from both lets the running trial
+be marked failed and its MLflow runs ended before the command exits 130 or 143.
+Lightning chains to a SIGTERM handler installed before it, so this one still runs.
+"""
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+from ldnn_tune.errors import Interrupted
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def _raise(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(signum)
+
+
+def install() -> None:
+    """Make SIGINT and SIGTERM raise :class:`Interrupted` in this (main) thread."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in SIGNALS:
+            signal.signal(signum, _raise)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Raise :class:`Interrupted` on SIGINT or SIGTERM inside the block; restore after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    install()
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+
+
+def ignore_further() -> None:
+    """Ignore more Ctrl-C and SIGTERM while a stopped command cleans up."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)

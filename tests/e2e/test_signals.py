@@ -1,0 +1,75 @@
+"""Ctrl-C and SIGTERM sent to a real `ldnn-tune run` in the middle of an epoch."""
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from helpers import load_study, mlflow_client
+
+from ldnn_tune.testing.cli import CLI
+
+LONG = ("run", "task=image", "trials=5", "epochs=100", "min_lr=1e-12", "health=false")
+
+
+def started_epochs(cwd: Path) -> int:
+    """Return how many epochs the study's running trial has reported (0 if none yet)."""
+    try:
+        study = load_study(cwd)
+        running = study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+    except Exception:  # the study is not created yet
+        return 0
+    return len(running[0].intermediate_values) if running else 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_mid_epoch_fails_the_trial_ends_the_runs_and_exits_with_its_code(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    process = subprocess.Popen(
+        [CLI, *LONG],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the signal goes to ldnn-tune alone, not to pytest
+    )
+    deadline = time.monotonic() + 120
+    while started_epochs(tmp_path) < 2:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no trial started its epochs"
+        time.sleep(0.2)
+    os.kill(process.pid, signum)
+    _, stderr = process.communicate(timeout=60)
+
+    assert process.returncode == code, stderr
+    name = signal.Signals(signum).name
+    assert stderr.strip().splitlines() == [
+        f"interrupted ({name}): trial 0 marked FAIL; run the same command again to continue"
+    ]
+    (trial,) = load_study(tmp_path).trials
+    assert trial.state == optuna.trial.TrialState.FAIL
+    assert trial.user_attrs["reason"] == f"interrupted ({name})"
+    client = mlflow_client(tmp_path)
+    experiment = client.get_experiment_by_name("image")
+    assert experiment is not None
+    runs = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
+    assert runs["trial-0"].info.status == "KILLED"
+    assert runs["trial-0"].data.tags["optuna.state"] == "FAIL"
+    assert runs["image"].info.status == "KILLED"
+
+    again = subprocess.run(
+        [CLI, "run", "task=image", "trials=1", "epochs=1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stderr
+    states = [t.state for t in load_study(tmp_path).trials]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+    assert "reason" not in load_study(tmp_path).trials[1].user_attrs
