@@ -19,6 +19,8 @@ MISTAKES = [
     (("task=image", "init=he"), ("invalid value 'he' for init; choose from lazy, scaled",)),
     (("task=image", "storage=nowhere"), ("invalid storage 'nowhere'",)),
     (("task=image", "trials"), ("expected key=value, got 'trials'",)),
+    (("task=image", "n_jobs=1000"), ("invalid n_jobs=1000: this machine has", "force_jobs=true")),
+    (("task=image", "seed=many"), ("invalid value 'many' for seed: expected an integer",)),
 ]
 
 

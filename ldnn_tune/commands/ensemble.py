@@ -5,6 +5,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from ldnn_tune.config.settings import EnsembleConfig
+from ldnn_tune.config.stores import check_mlflow, check_storage
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.errors import EXIT_OK
 
@@ -12,6 +13,8 @@ from ldnn_tune.errors import EXIT_OK
 def main(words: Sequence[str], console: Console) -> int:
     """Ensemble the best trials of an existing study and log the ensemble to MLflow."""
     config = parse_words(EnsembleConfig, words)
+    check_storage(config.storage, read_only=True)
+    check_mlflow(config.mlflow, read_only=True)
     from ldnn_tune.console.quiet import quiet_frameworks
     from ldnn_tune.console.tables import print_ensemble
     from ldnn_tune.ensembles.from_study import ensemble_study

@@ -9,6 +9,7 @@ import numpy as np
 from rich.console import Console
 
 from ldnn_tune.config.settings import PredictConfig
+from ldnn_tune.config.stores import check_mlflow
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.console.tables import predictions_table
 from ldnn_tune.errors import EXIT_OK, UsageError
@@ -47,6 +48,8 @@ def predict(config: PredictConfig, host: Host, console: Console) -> list[tuple[s
     """Predict every input file; print a table (and write the CSV); return the rows."""
     from ldnn_tune.ensembles.bundle import open_bundle
 
+    if not Path(config.model).exists():  # then it names an ensemble run in the store
+        check_mlflow(config.mlflow, read_only=True)
     paths = input_paths(config.input)
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch))

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from ldnn_tune.config.resolve import resolve_run
+from ldnn_tune.config.stores import check_mlflow, check_storage
 from ldnn_tune.errors import EXIT_CHECK_FAILED, EXIT_OK
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.study.clock import RunClock, command_started
@@ -17,8 +18,11 @@ def main(words: Sequence[str], console: Console) -> int:
     Torch, Lightning, Optuna's storages and MLflow load only once the words are valid.
     """
     host = Host(get_plugin_manager())
-    run = resolve_run(words, host)
+    run = resolve_run(words, host, prepare=False)
     config = run.config
+    check_storage(config.storage)
+    check_mlflow(config.mlflow)
+    run.task.prepare()
     clock = RunClock(command_started(), config.timeout_seconds)
     from ldnn_tune.health.preflight import preflight
     from ldnn_tune.study.open import study_exists

@@ -14,6 +14,7 @@ from ldnn_tune.ensembles.combine import METHODS
 from ldnn_tune.errors import UsageError
 from ldnn_tune.study.pruners import PRUNERS
 from ldnn_tune.study.samplers import SAMPLERS
+from ldnn_tune.trial.device import available_cores
 
 NO_ENSEMBLE = "none"
 
@@ -41,6 +42,7 @@ class RunConfig:
     ensemble: str = "greedy"
     top_k: int = 5  # how many of the best trials the ensemble may use
     n_jobs: int = 1  # trials run at once on this machine, each in its own process
+    force_jobs: bool = False  # allow n_jobs above the machine's core count
     heartbeat: int = 60  # seconds between a running trial's heartbeats; 3 missed = dead worker
     health: bool = True  # prune trials whose training is clearly broken (NaN, frozen, exploding)
     ratio_low: float = defaults.RATIO_LOW  # the update/weight ratio band: a whole epoch
@@ -55,6 +57,12 @@ class RunConfig:
         for name in ("trials", "epochs", "top", "top_k", "n_jobs", "heartbeat", "max_failures"):
             if getattr(self, name) < 1:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be at least 1")
+        cores = available_cores()
+        if self.n_jobs > cores and not self.force_jobs:
+            raise UsageError(
+                f"invalid n_jobs={self.n_jobs}: this machine has {cores} cores, and each "
+                f"worker holds its own ~0.6 GB; use n_jobs={cores} or fewer, or force_jobs=true"
+            )
         if not 0 < self.ratio_low < self.ratio_high:
             raise UsageError(
                 f"invalid ratio band [{self.ratio_low}, {self.ratio_high}]: "

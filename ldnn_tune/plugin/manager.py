@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
@@ -32,17 +33,18 @@ def get_plugin_manager(
 ) -> pluggy.PluginManager:
     """Return a new plugin manager with every installed ``ldnn_tune`` plugin loaded.
 
-    Plugins named (by entry-point name) in the comma-separated environment variable
-    ``LDNN_TUNE_BLOCK_PLUGINS`` are not loaded. A plugin that fails to import is skipped
-    with a one-line ``warn``ing, so one broken package does not take the others down.
-    ``extra_plugins`` are registered too, for tests and programs that embed ldnn-tune.
+    Plugins named in the comma-separated environment variable ``LDNN_TUNE_BLOCK_PLUGINS``
+    (by entry-point name, as ``ldnn-tune tasks`` shows, or by package name) are not
+    loaded; a name that matches no plugin is warned about. A plugin that fails to import
+    is skipped with a one-line ``warn``ing, so one broken package does not take the
+    others down. ``extra_plugins`` are registered too, for tests and embedding programs.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
-    for name in os.environ.get(BLOCK_ENV, "").split(","):
-        if name.strip():
-            pm.set_blocked(name.strip())
-    for entry_point in entry_points(group=hookspecs.PROJECT):
+    found = list(entry_points(group=hookspecs.PROJECT))
+    for entry_point in blocked_entry_points(found, warn):
+        pm.set_blocked(entry_point.name)
+    for entry_point in found:
         if pm.is_blocked(entry_point.name):
             continue
         try:
@@ -58,6 +60,34 @@ def get_plugin_manager(
         pm.register(plugin)
     pm.check_pending()
     return pm
+
+
+def blocked_entry_points(
+    found: list[EntryPoint], warn: Callable[[str], None] = _warn_on_stderr
+) -> list[EntryPoint]:
+    """Return the entry points ``LDNN_TUNE_BLOCK_PLUGINS`` names, by their or their package's name.
+
+    A name that matches none is warned about, with the names that would work.
+    """
+    blocked: list[EntryPoint] = []
+    for name in filter(None, (n.strip() for n in os.environ.get(BLOCK_ENV, "").split(","))):
+        matches = [e for e in found if _normal(name) in (_normal(e.name), _package(e))]
+        if not matches:
+            known = ", ".join(sorted(f"{e.name} ({_package(e) or '?'})" for e in found))
+            warn(f"{BLOCK_ENV} names {name!r}, which no installed plugin is; installed: {known}")
+        blocked += matches
+    return blocked
+
+
+def _normal(name: str) -> str:
+    """Return a package name in its PEP 503 form (``LDNN_Tune.image`` → ``ldnn-tune-image``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _package(entry_point: EntryPoint) -> str:
+    """Return the normalised name of the package that declares ``entry_point``."""
+    dist = getattr(entry_point, "dist", None)
+    return _normal(dist.name) if dist is not None else ""
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ class Knob:
                 return f"fixed {dist.choices[0]}"
             return "one of " + ", ".join(str(c) for c in dist.choices)
         assert isinstance(dist, FloatDistribution | IntDistribution)
+        if dist.low == dist.high:
+            return f"fixed {dist.low:g}"
         kind = "float" if isinstance(dist, FloatDistribution) else "int"
         text = f"{kind} [{dist.low:g}, {dist.high:g}]"
         if dist.log:
@@ -91,17 +93,28 @@ class SearchSpace:
         return {**self.fixed, **{k.name: k.default for k in self.knobs}, **params}
 
     def fix(self, values: Mapping[str, str]) -> "SearchSpace":
-        """Return a copy where each named knob is pinned to the given raw value."""
+        """Return a copy where each named knob is pinned to the given raw value.
+
+        A float or int knob keeps its kind (a range from the value to itself), so a study
+        that searched it can go on with it pinned; a categorical one keeps one choice.
+        """
         pinned = {name: coerce_knob_value(self[name], raw) for name, raw in values.items()}
         knobs = tuple(
-            replace(
-                k, distribution=CategoricalDistribution([pinned[k.name]]), default=pinned[k.name]
-            )
+            replace(k, distribution=_pinned(k.distribution, pinned[k.name]), default=pinned[k.name])
             if k.name in pinned
             else k
             for k in self.knobs
         )
         return SearchSpace(knobs, self.fixed)
+
+
+def _pinned(distribution: BaseDistribution, value: Any) -> BaseDistribution:
+    """Return ``distribution`` narrowed to ``value`` alone, of the same kind where it can be."""
+    if isinstance(distribution, FloatDistribution):
+        return FloatDistribution(value, value, log=distribution.log)
+    if isinstance(distribution, IntDistribution):
+        return IntDistribution(value, value, log=distribution.log)
+    return CategoricalDistribution([value])
 
 
 def _suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:

@@ -45,6 +45,8 @@ def run_study(
     with clock.phase("open"):
         session = open_session(run)
     study = session.study
+    if session.space_change is not None:
+        console.print(f"note: {session.space_change}", markup=False)
     done = finished_trials(study)
     console.print(
         f"study {config.study_name!r} ({redact(config.storage)}): {done} of "

@@ -4,9 +4,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import optuna
+from optuna.distributions import BaseDistribution, check_distribution_compatibility
 
 from ldnn_tune.config.resolve import ResolvedRun
-from ldnn_tune.names import PARENT_RUN_ATTR
+from ldnn_tune.errors import UsageError
+from ldnn_tune.names import PARENT_RUN_ATTR, SPACES_ATTR
+from ldnn_tune.space.knobs import Knob, SearchSpace
 from ldnn_tune.study.open import open_study
 from ldnn_tune.study.pruners import make_pruner
 from ldnn_tune.study.queries import best_trials, trial_counts
@@ -22,6 +25,53 @@ class Session:
     study: optuna.Study
     tracker: StudyTracker
     parent: str
+    space_change: str | None = None  # what changed when this command's space is new
+
+
+def check_compatible(study: optuna.Study, space: SearchSpace) -> None:
+    """Refuse a space that Optuna cannot continue the study with.
+
+    A knob of a new kind, a new set of choices or a switched log scale would fail every
+    trial that samples it.
+    """
+    searched: dict[str, BaseDistribution] = {}
+    for trial in study.get_trials(deepcopy=False):
+        for name, distribution in trial.distributions.items():
+            searched.setdefault(name, distribution)
+    for knob in space.knobs:
+        before = searched.get(knob.name)
+        if before is None:
+            continue
+        try:
+            check_distribution_compatibility(before, knob.distribution)
+        except ValueError:
+            old = Knob(knob.name, before, None, {}).describe()
+            raise UsageError(
+                f"study {study.study_name!r} searched {knob.name} as {old}; Optuna cannot "
+                f"continue it with {knob.describe()} (a new kind, new choices or another "
+                "log scale); use another study= name, or the study's own space"
+            ) from None
+
+
+def record_space(study: optuna.Study, space: SearchSpace) -> str | None:
+    """Add ``space`` to the study's space versions; say what changed if it is a new one."""
+    signature = {k.name: f"{k.describe()}, first {k.default!r}" for k in space.knobs}
+    versions: list[dict[str, str]] = study.user_attrs.get(SPACES_ATTR, [])
+    if signature in versions:
+        return None
+    study.set_user_attr(SPACES_ATTR, [*versions, signature])
+    if not versions:
+        return None
+    last = versions[-1]
+    changed = [
+        f"{name}: {last.get(name, 'absent')} -> {signature.get(name, 'absent')}"
+        for name in [*last, *(n for n in signature if n not in last)]
+        if last.get(name) != signature.get(name)
+    ]
+    return (
+        f"the search space differs from the study's last ({'; '.join(changed)}); "
+        f"recorded as space version {len(versions) + 1}"
+    )
 
 
 def open_session(run: ResolvedRun) -> Session:
@@ -47,12 +97,13 @@ def open_session(run: ResolvedRun) -> Session:
         heartbeat=config.heartbeat,
         on_create=create_parent,
     )
+    check_compatible(study, run.space)
     # made after the study opened, so a bad storage URL creates no MLflow store
     tracker = StudyTracker(config.mlflow, experiment=config.study_name)
     parent = tracker.open_parent_run(
         study.user_attrs[PARENT_RUN_ATTR], config.study_name, study_params(run)
     )
-    return Session(study, tracker, parent)
+    return Session(study, tracker, parent, record_space(study, run.space))
 
 
 def close_session(session: Session, timings: Mapping[str, float], status: str = "FINISHED") -> None:

@@ -1,18 +1,17 @@
 """Local worker processes: spawned, given a share of the cores, stopped together on Ctrl-C."""
 
 import multiprocessing
-import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from ldnn_tune.errors import Interrupted
+from ldnn_tune.trial.device import available_cores
 
 
 def threads_per_worker(n_jobs: int) -> int:
     """Return the torch threads each of ``n_jobs`` local workers gets: the cores shared out."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) // n_jobs)
+    return max(1, available_cores() // n_jobs)
 
 
 def start_processes(

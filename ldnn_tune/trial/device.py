@@ -5,9 +5,17 @@ costs the import of torch (seconds), so a machine without NVIDIA's driver is ans
 from the file system first.
 """
 
+import os
 from pathlib import Path
 
 NVIDIA_GPUS = Path("/proc/driver/nvidia/gpus")  # one folder per GPU, where the driver runs
+
+
+def available_cores() -> int:
+    """Return the CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def gpu_available() -> bool:

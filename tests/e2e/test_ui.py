@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from mlflow.tracking import MlflowClient
 
 from ldnn_tune.testing.cli import CLI
 
@@ -21,6 +22,7 @@ def free_port() -> int:
 
 @pytest.mark.slow
 def test_ui_serves_the_mlflow_ui_on_localhost(tmp_path: Path) -> None:
+    MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").search_experiments()  # the store
     port = free_port()
     server = subprocess.Popen(
         [CLI, "ui", f"port={port}"],

@@ -74,3 +74,20 @@ def test_a_plugin_that_fails_to_import_is_skipped_with_a_warning(
     assert "image" in host.tasks()
     assert len(warnings) == 1
     assert "plugin 'broken'" in warnings[0] and "ModuleNotFoundError" in warnings[0]
+
+
+def test_a_plugin_is_blocked_by_its_package_name_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(BLOCK_ENV, "LDNN_Tune_Image")
+    assert "image" not in Host(get_plugin_manager()).tasks()
+
+
+def test_a_block_name_that_matches_no_plugin_is_warned_about(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(BLOCK_ENV, "imagee")
+    warnings: list[str] = []
+    assert "image" in Host(get_plugin_manager(warn=warnings.append)).tasks()
+    assert warnings == [
+        f"{BLOCK_ENV} names 'imagee', which no installed plugin is; installed: "
+        "image (ldnn-tune-image), sequence (ldnn-tune-sequence), speech (ldnn-tune-speech)"
+    ]

@@ -2,7 +2,7 @@
 
 import optuna
 import pytest
-from optuna.distributions import CategoricalDistribution
+from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from ldnn_tune.errors import UsageError
 from ldnn_tune.space.load import load_space, space_file
@@ -23,7 +23,11 @@ def test_conditional_knob_is_sampled_only_when_its_parent_matches() -> None:
 
 def test_fix_pins_a_knob_to_one_value() -> None:
     space = load_space([space_file("recipe.yaml")]).fix({"lr": "0.3", "batch_size": "64"})
-    assert space["lr"].distribution == CategoricalDistribution([0.3])
+    # a float knob stays a float range (from the value to itself): a study that searched
+    # it can go on with it pinned
+    assert space["lr"].distribution == FloatDistribution(0.3, 0.3, log=True)
+    assert space["lr"].describe() == "fixed 0.3"
+    assert space["batch_size"].distribution == CategoricalDistribution([64])
     assert space.defaults()["batch_size"] == 64
 
 

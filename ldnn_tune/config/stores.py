@@ -1,0 +1,136 @@
+"""Check the ``storage=`` and ``mlflow=`` URLs before anything is created.
+
+A command opens its stores only after these checks pass, so a typo, an unreachable server
+or a missing folder is one line and leaves no half-made study behind. Commands that only
+read (``ensemble``, ``predict``, ``ui``) also refuse a store that does not exist yet,
+instead of creating an empty one.
+"""
+
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from ldnn_tune.errors import UsageError
+
+CONNECT_SECONDS = 5  # how long a server may take to answer the check
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+DATABASES = ("postgresql", "mysql", "mariadb", "mssql", "oracle")
+STORAGE_FORMS = "sqlite:///FILE, postgresql://HOST/DB, redis://HOST:PORT or journal:PATH"
+MLFLOW_FORMS = "sqlite:///FILE, postgresql://HOST/DB or an MLflow server http://HOST:PORT"
+
+
+def check_storage(url: str, read_only: bool = False) -> None:
+    """Refuse an Optuna storage URL that cannot work (or, ``read_only``, holds nothing)."""
+    if url.startswith("journal:"):
+        path = url.removeprefix("journal:")
+        if not path:
+            raise UsageError("storage journal: needs a file path, e.g. storage=journal:study.log")
+        _check_file(Path(path), read_only, f"storage={url}")
+    elif url.startswith(REDIS_SCHEMES):
+        _check_redis(url)
+    elif url.startswith("sqlite:"):
+        _check_file(_sqlite_path(url, "storage"), read_only, f"storage={url}")
+    elif _scheme(url) in DATABASES:
+        _check_database(url, "storage")
+    else:
+        raise UsageError(f"invalid storage {url!r}; expected {STORAGE_FORMS}")
+
+
+def check_mlflow(uri: str, read_only: bool = False) -> None:
+    """Refuse an MLflow tracking URI that cannot work (or, ``read_only``, holds nothing)."""
+    scheme = _scheme(uri)
+    if uri.startswith("sqlite:"):
+        _check_file(_sqlite_path(uri, "mlflow"), read_only, f"mlflow={uri}")
+    elif scheme in ("http", "https"):
+        _check_server(uri)
+    elif scheme in DATABASES:
+        _check_database(uri, "mlflow")
+    elif scheme in ("", "file"):
+        raise UsageError(
+            f"mlflow {uri!r} is a plain file store, which MLflow 3 refuses; "
+            "use mlflow=sqlite:///mlflow.db or a server, mlflow=http://HOST:5000"
+        )
+    else:
+        raise UsageError(f"invalid mlflow {uri!r}; expected {MLFLOW_FORMS}")
+
+
+def _scheme(url: str) -> str:
+    """Return the URL's scheme without its driver (``postgresql+psycopg`` → ``postgresql``)."""
+    head, sep, _ = url.partition("://")
+    return head.split("+")[0].lower() if sep else ""
+
+
+def _sqlite_path(url: str, key: str) -> Path:
+    """Return the file of an ``sqlite:///FILE`` URL; refuse in-memory and malformed ones."""
+    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
+    if not path or path == ":memory:" or path.startswith("?"):
+        example = "mlflow.db" if key == "mlflow" else "ldnn_tune.db"
+        raise UsageError(
+            f"{key}={url} is not a file (an in-memory database would be lost when the "
+            f"command ends); give one, e.g. {key}=sqlite:///{example}"
+        )
+    return Path(path.split("?")[0])
+
+
+def _check_file(path: Path, read_only: bool, word: str) -> None:
+    """Refuse a store file that a read-only command would create, or that cannot be made."""
+    if path.is_dir():
+        raise UsageError(f"{word}: {str(path)!r} is a folder, not a file")
+    if read_only:
+        if not path.is_file():
+            raise UsageError(
+                f"{word}: {str(path)!r} does not exist; run a study first, or give the "
+                "store it wrote to"
+            )
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        raise UsageError(f"{word}: folder {str(folder)!r} does not exist")
+    if not path.exists() and not os.access(folder, os.W_OK):
+        raise UsageError(f"{word}: cannot create a file in {str(folder)!r} (not writable)")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{word}: {str(path)!r} is not writable")
+
+
+def _check_server(uri: str) -> None:
+    """Refuse an MLflow server that does not answer its health check in time."""
+    health = uri.rstrip("/") + "/health"
+    try:
+        with urllib.request.urlopen(health, timeout=CONNECT_SECONDS) as answer:
+            if answer.status != 200:
+                raise UsageError(f"the MLflow server {uri} answered {answer.status} to /health")
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise UsageError(f"cannot reach the MLflow server {uri}: {reason}") from None
+
+
+def _check_database(url: str, key: str) -> None:
+    """Refuse a database server that cannot be connected to in time."""
+    import sqlalchemy
+
+    from ldnn_tune.study.storages import redact
+
+    timeout = {"connect_timeout": CONNECT_SECONDS} if _scheme(url) == "postgresql" else {}
+    try:
+        engine = sqlalchemy.create_engine(url, connect_args=timeout)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as error:
+        line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise UsageError(f"cannot open {key} {redact(url)!r}: {redact(line)}") from None
+
+
+def _check_redis(url: str) -> None:
+    """Refuse a Redis server that does not answer in time."""
+    import redis
+
+    from ldnn_tune.study.storages import redact
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_SECONDS)
+        client.ping()
+    except Exception as error:
+        line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise UsageError(f"cannot open storage {redact(url)!r}: {redact(line)}") from None

@@ -1,0 +1,91 @@
+"""Store URLs are checked before anything is created; read-only commands create nothing."""
+
+from pathlib import Path
+
+import pytest
+
+from ldnn_tune.config.stores import check_mlflow, check_storage
+from ldnn_tune.errors import UsageError
+from ldnn_tune.testing.cli import assert_usage_error, run_main
+
+
+@pytest.mark.parametrize(
+    ("url", "read_only", "message"),
+    [
+        ("sqlite:///", False, "is not a file (an in-memory database would be lost"),
+        ("sqlite://", False, "is not a file"),
+        ("sqlite:///:memory:", False, "is not a file"),
+        ("sqlite:///no/such/folder/x.db", False, "folder 'no/such/folder' does not exist"),
+        ("sqlite:///study.db", True, "'study.db' does not exist; run a study first"),
+        ("journal:no/folder/x.log", False, "folder 'no/folder' does not exist"),
+        ("journal:x.log", True, "'x.log' does not exist"),
+        ("journal:", False, "needs a file path"),
+        ("bogus://x", False, "invalid storage 'bogus://x'; expected sqlite:///FILE"),
+        ("mysql:/x", False, "invalid storage 'mysql:/x'"),
+        ("redis://127.0.0.1:1/0", False, "cannot open storage 'redis://127.0.0.1:1/0'"),
+        ("postgresql://me:secret@127.0.0.1:1/x", False, "'postgresql://me:***@127.0.0.1:1/x'"),
+    ],
+)
+def test_bad_storage_urls(
+    url: str, read_only: bool, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError) as error:
+        check_storage(url, read_only=read_only)
+    assert message in str(error.value)
+    assert "secret" not in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("uri", "read_only", "message"),
+    [
+        ("bogus://x", False, "invalid mlflow 'bogus://x'; expected sqlite:///FILE"),
+        ("file:///tmp/mlruns", False, "is a plain file store, which MLflow 3 refuses"),
+        ("./mlruns", False, "is a plain file store"),
+        ("http://127.0.0.1:1", False, "cannot reach the MLflow server http://127.0.0.1:1"),
+        ("sqlite:///", False, "is not a file"),
+        ("sqlite:///mlflow.db", True, "'mlflow.db' does not exist"),
+    ],
+)
+def test_bad_mlflow_uris(
+    uri: str, read_only: bool, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UsageError) as error:
+        check_mlflow(uri, read_only=read_only)
+    assert message in str(error.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_good_urls_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    check_storage("sqlite:///ldnn_tune.db")
+    check_storage("journal:study.log")
+    check_mlflow("sqlite:///mlflow.db")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("words", "needle"),
+    [
+        (("run", "task=image", "mlflow=bogus://x"), "invalid mlflow 'bogus://x'"),
+        (("run", "task=image", "mlflow=http://127.0.0.1:1"), "cannot reach the MLflow server"),
+        (("run", "task=image", "storage=journal:foo.log", "mlflow=file:///x"), "plain file"),
+        (("run", "task=image", "storage=sqlite:///"), "is not a file"),
+        (("ensemble", "study=nonexistent"), "storage=sqlite:///ldnn_tune.db: 'ldnn_tune.db'"),
+        (("predict", "model=nonexistent", "input=."), "mlflow=sqlite:///mlflow.db: 'mlflow.db'"),
+        (("ui", "mlflow=bogus://x"), "invalid mlflow 'bogus://x'"),
+        (("ui",), "'mlflow.db' does not exist"),
+    ],
+)
+def test_commands_refuse_bad_stores_and_create_nothing(
+    words: tuple[str, ...],
+    needle: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(run_main(words, capsys), needle)
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,29 @@
+"""Continuing a study: a changed search space is recorded, one Optuna cannot continue refused."""
+
+from pathlib import Path
+
+import optuna
+import pytest
+
+from ldnn_tune.testing.cli import assert_usage_error, run_main
+
+QUICK = ("run", "task=image", "epochs=1", "ensemble=none", "check=false")
+
+
+@pytest.mark.slow
+def test_a_changed_space_is_a_new_version_and_an_incompatible_one_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    stores = (f"storage=sqlite:///{tmp_path}/s.db", f"mlflow=sqlite:///{tmp_path}/m.db")
+    assert run_main([*QUICK, *stores, "trials=1"], capsys).returncode == 0
+    pinned = run_main([*QUICK, *stores, "trials=2", "lr=0.2"], capsys)
+    assert pinned.returncode == 0, pinned.stderr
+    assert "recorded as space version 2" in pinned.stdout.replace("\n", " ")
+    study = optuna.load_study(study_name="image", storage=stores[0].removeprefix("storage="))
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert study.trials[1].params["lr"] == 0.2
+    assert len(study.user_attrs["ldnn_tune_spaces"]) == 2
+    refused = run_main([*QUICK, *stores, "trials=3", "width=16"], capsys)
+    assert_usage_error(refused, "study 'image' searched width as one of 16, 32, 64")
+    assert len(optuna.load_study(study_name="image", storage=stores[0][8:]).trials) == 2
