@@ -21,6 +21,7 @@ from ldnn_tune.errors import (
     UsageError,
     disk_full,
     first_line,
+    written_store,
 )
 from ldnn_tune.interrupts import interruptible
 from ldnn_tune.study.clock import mark_command_start
@@ -69,7 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         full = disk_full(error)
         if full is not None:
-            line = f"error: disk full: {first_line(full)}; free some space and run again"
+            line = (
+                f"error: disk full writing {written_store(error)} ({first_line(full)}); "
+                "free some space and run the same command again"
+            )
             return _fail(line, EXIT_FAILED, error)
         hint = f"(set {DEBUG_ENV}=1 to see where)"
         return _fail(f"error: ldnn-tune failed: {first_line(error)} {hint}", EXIT_FAILED, error)

@@ -2,6 +2,7 @@
 
 import errno
 import signal
+import traceback
 from collections.abc import Iterable, Iterator
 
 EXIT_OK = 0
@@ -61,9 +62,14 @@ def choices_text(choices: Iterable[object]) -> str:
     return ", ".join(sorted(str(c) for c in choices))
 
 
-def first_line(error: BaseException) -> str:
-    """Return ``Type: first line of the message`` of ``error``."""
+def first_line(error: BaseException, limit: int = 120) -> str:
+    """Return ``Type: first line of the message`` of ``error``.
+
+    A line longer than ``limit`` characters is cut to its first sentence.
+    """
     text = (str(error).strip().splitlines() or [""])[0]
+    if len(text) > limit and ". " in text:
+        text = text.split(". ")[0]
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
@@ -75,6 +81,18 @@ def causes(error: BaseException) -> Iterator[BaseException]:
         seen.add(id(current))
         yield current
         current = current.__cause__ or current.__context__
+
+
+def written_store(error: BaseException) -> str:
+    """Return which store ``error`` was raised while writing, from the code it passed."""
+    for cause in causes(error):
+        frames = traceback.extract_tb(cause.__traceback__)
+        names = " ".join(frame.filename for frame in frames)
+        if "mlflow" in names:
+            return "the MLflow store"
+        if "optuna" in names:
+            return "the study storage"
+    return "a file"
 
 
 def disk_full(error: BaseException) -> BaseException | None:

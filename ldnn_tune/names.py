@@ -12,6 +12,7 @@ SPACES_ATTR = "ldnn_tune_spaces"  # every search space the study has run with, i
 # Optuna trial user attributes
 TRIAL_RUN_ATTR = "mlflow_run_id"  # the trial's MLflow run
 SEED_ATTR = "seed"  # the trial's training seed
+WORKER_ATTR = "worker"  # host:pid:start of the process that runs the trial
 REASON_ATTR = "reason"  # why a trial was pruned or failed
 STOP_REASON_ATTR = "stop_reason"  # why a complete trial stopped training
 BEST_EPOCH_ATTR = "best_epoch"

@@ -61,8 +61,13 @@ def predict(config: PredictConfig, host: Host, console: Console) -> list[tuple[s
     title = f"predictions of a {len(ensemble.models)}-member ensemble ({ensemble.task.name})"
     console.print(predictions_table(title, rows))
     if config.output is not None:
-        with config.output.open("w", newline="", encoding="utf-8") as handle:
-            csv.writer(handle).writerows([CSV_HEADER, *rows])
+        try:
+            with config.output.open("w", newline="", encoding="utf-8") as handle:
+                csv.writer(handle).writerows([CSV_HEADER, *rows])
+        except OSError as error:
+            raise UsageError(
+                f"cannot write output {str(config.output)!r}: {error.strerror}"
+            ) from None
     return rows
 
 

@@ -5,6 +5,7 @@ are checked in ``__post_init__``, so a bad value is a one-line UsageError.
 """
 
 import dataclasses
+import os
 from pathlib import Path
 
 from ldnn_tune.config import defaults
@@ -54,6 +55,8 @@ class RunConfig:
         require_choice("sampler", self.sampler, SAMPLERS)
         require_choice("pruner", self.pruner, PRUNERS)
         require_choice("ensemble", self.ensemble, [*METHODS, NO_ENSEMBLE])
+        if not 0 <= self.seed < 2**32:
+            raise UsageError(f"invalid seed={self.seed}: must be between 0 and {2**32 - 1}")
         for name in ("trials", "epochs", "top", "top_k", "n_jobs", "heartbeat", "max_failures"):
             if getattr(self, name) < 1:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be at least 1")
@@ -120,6 +123,8 @@ class PredictConfig:
                     f"missing {key}=...; usage: ldnn-tune predict "
                     "model=RUN_ID_OR_FOLDER input=FILE[,FILE...]"
                 )
+        if self.output is not None:
+            check_writable(self.output, "output")
 
 
 @dataclasses.dataclass
@@ -132,3 +137,15 @@ class UiConfig:
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
             raise UsageError(f"invalid port={self.port}: must be between 1 and 65535")
+
+
+def check_writable(path: Path, key: str) -> None:
+    """Refuse ``path`` as a file to write unless its folder exists and can be written."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"invalid {key}={path}: it is a folder; give a file name")
+    if not folder.is_dir():
+        raise UsageError(f"invalid {key}={path}: folder {str(folder)!r} does not exist")
+    target = path if path.exists() else folder
+    if not os.access(target, os.W_OK):
+        raise UsageError(f"invalid {key}={path}: {str(target)!r} is not writable")

@@ -21,7 +21,7 @@ from mlflow.tracking import MlflowClient
 
 from ldnn_tune.config.words import build_typed
 from ldnn_tune.ensembles.combine import weighted_average
-from ldnn_tune.errors import UsageError
+from ldnn_tune.errors import UsageError, first_line
 from ldnn_tune.names import BUNDLE_ARTIFACT, BUNDLE_MANIFEST
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
@@ -68,24 +68,80 @@ class LoadedEnsemble:
 
 
 def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
-    """Rebuild the ensemble in ``folder``: construct and prepare its task, load each member."""
-    manifest_path = folder / BUNDLE_MANIFEST
-    if not manifest_path.is_file():
-        raise UsageError(f"{str(folder)!r} is not an ensemble bundle (no {BUNDLE_MANIFEST})")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    """Rebuild the ensemble in ``folder``: construct and prepare its task, load each member.
+
+    A damaged or tampered bundle (a manifest that is not one, weights that are not
+    weights or do not fit the model) is a one-line UsageError naming the file.
+    """
+    manifest = read_manifest(folder)
     task_class = host.task(manifest["task"]).task
-    options = build_typed(task_class.options_type, manifest.get("options", {}))
+    options = build_typed(task_class.options_type, manifest["options"])
     data_dir = Path(manifest["data_dir"]) if manifest.get("data_dir") else None
-    task = task_class(options, data_dir, int(manifest["seed"]))
+    task = task_class(options, data_dir, manifest["seed"])
     task.prepare()
     models, weights = [], []
     for member in manifest["members"]:
         model = task.model(HParams.from_params(member["knobs"]))
-        state = torch.load(folder / f"member-{member['trial']}.pt", weights_only=True)
-        model.load_state_dict(state)
+        load_weights(model, folder / f"member-{member['trial']}.pt")
         models.append(model)
         weights.append(float(member["weight"]))
     return LoadedEnsemble(task, models, weights)
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """Return the bundle's manifest after checking every field ``load_bundle`` reads."""
+    path = folder / BUNDLE_MANIFEST
+    if not path.is_file():
+        raise UsageError(f"{str(folder)!r} is not an ensemble bundle (no {BUNDLE_MANIFEST})")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise UsageError(f"{path}: not a bundle manifest ({first_line(error)})") from None
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise UsageError(f"{path}: {problem}")
+    return dict(manifest)
+
+
+def _manifest_problem(manifest: Any) -> str:
+    """Return what is wrong with a manifest's fields, or "" when nothing is."""
+    if not isinstance(manifest, dict):
+        return "not a bundle manifest (expected a JSON object)"
+    if manifest.get("format") != FORMAT:
+        return f"bundle format {manifest.get('format')!r}; this ldnn-tune reads format {FORMAT}"
+    fields = {"task": str, "seed": int, "options": dict, "members": list}
+    for name, kind in fields.items():
+        if not isinstance(manifest.get(name), kind) or isinstance(manifest.get(name), bool):
+            return f"field {name!r} missing or not a {kind.__name__}"
+    if not manifest["members"]:
+        return "no members"
+    for member in manifest["members"]:
+        trial, weight = (
+            member.get(k) if isinstance(member, dict) else None for k in ("trial", "weight")
+        )
+        if not isinstance(trial, int) or isinstance(trial, bool) or trial < 0:
+            return f"member trial {trial!r} is not a trial number"
+        if not isinstance(weight, int | float) or weight <= 0:
+            return f"member {trial}'s weight {weight!r} is not a positive number"
+        if not isinstance(member.get("knobs"), dict):
+            return f"member {trial} has no knobs"
+    return ""
+
+
+def load_weights(model: pl.LightningModule, path: Path) -> None:
+    """Load the state dict at ``path`` into ``model``; refuse anything but fitting weights."""
+    if not path.is_file():
+        raise UsageError(f"{path}: missing from the bundle")
+    try:
+        state = torch.load(path, weights_only=True)  # never unpickles code
+    except Exception as error:
+        raise UsageError(f"{path}: not readable weights ({first_line(error)})") from None
+    try:
+        model.load_state_dict(state)
+    except Exception as error:
+        raise UsageError(
+            f"{path}: the weights do not fit the task's model ({first_line(error)})"
+        ) from None
 
 
 def open_bundle(model: str, mlflow_uri: str, host: Host, scratch: Path) -> LoadedEnsemble:

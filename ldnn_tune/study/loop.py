@@ -17,7 +17,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.names import REASON_ATTR
 from ldnn_tune.study.queries import StudyView, view
-from ldnn_tune.study.recovery import fail_stale_trials
+from ldnn_tune.study.recovery import fail_dead_trials, fail_stale_trials
 
 ACTIVE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 Objective = Callable[[optuna.Trial], float]
@@ -121,6 +121,8 @@ def work(
     while budget.allows(first_epoch()):
         fail_stale_trials(study)
         trials = view(study)
+        if fail_dead_trials(study, trials.trials):
+            trials = view(study)
         finished, running = trials.finished, trials.running
         if on_poll is not None:
             on_poll(trials)

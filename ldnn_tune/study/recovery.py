@@ -1,12 +1,21 @@
-"""After a worker died: fail its stale trials and end their MLflow runs as FAILED."""
+"""After a worker died: fail its trials and end their MLflow runs as FAILED.
 
+A worker on another machine is known dead when its heartbeats stop (three missed). A
+worker on this machine is known dead at once: each trial records the host, process id
+and process start time of the worker that runs it, and a RUNNING trial whose process is
+gone is failed (and retried once, as a stale trial is) on the next look at the study.
+"""
+
+import os
+import socket
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 
 import optuna
-from optuna.trial import FrozenTrial
+from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import TRIAL_RUN_ATTR
+from ldnn_tune.names import TRIAL_RUN_ATTR, WORKER_ATTR
 from ldnn_tune.tracking import StudyTracker
 
 DEAD_WORKER = "its worker stopped sending heartbeats (killed or crashed); retried once"
@@ -17,6 +26,58 @@ def fail_stale_trials(study: optuna.Study) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+
+
+def this_worker() -> str:
+    """Return ``host:pid:start`` naming this process (start: its start time in ticks)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_started(os.getpid())}"
+
+
+def fail_dead_trials(study: optuna.Study, running: Iterable[FrozenTrial]) -> int:
+    """Fail the ``running`` trials whose worker process on this machine is gone; return how many.
+
+    Each is retried once where the storage retries stale trials (heartbeats on).
+    """
+    failed = 0
+    for trial in running:
+        worker = trial.user_attrs.get(WORKER_ATTR)
+        if trial.state != TrialState.RUNNING or not worker or not _dead_here(str(worker)):
+            continue
+        storage = study._storage
+        if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+            continue  # another worker failed it first
+        failed += 1
+        retry = getattr(storage, "get_heartbeat_stale_trial_callback", lambda: None)()
+        if retry is not None:
+            retry(study, storage.get_trial(trial._trial_id))
+    return failed
+
+
+def _dead_here(worker: str) -> bool:
+    """Return whether ``worker`` (``host:pid:start``) ran here and its process is gone."""
+    host, _, rest = worker.partition(":")
+    pid_text, _, start = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return _started(pid) != start  # the number now belongs to another process
+
+
+def _started(pid: int) -> str:
+    """Return the start time of process ``pid`` in clock ticks since boot ("" if unknown)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22, counting from after the name
 
 
 class OrphanRunSweeper:

@@ -29,6 +29,7 @@ def run_main(
     """Run ``ldnn-tune WORDS`` in this process; return it as a finished subprocess would."""
     from ldnn_tune.cli import main
 
+    capsys.readouterr()  # what the test itself printed before is not the command's
     code = main(list(words))
     captured = capsys.readouterr()
     return subprocess.CompletedProcess(list(words), code, captured.out, captured.err)

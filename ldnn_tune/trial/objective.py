@@ -29,11 +29,13 @@ from ldnn_tune.names import (
     TRACEBACK_ARTIFACT,
     TRIAL_RUN_ATTR,
     WEIGHTS_ARTIFACT,
+    WORKER_ATTR,
 )
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.space.knobs import SearchSpace
+from ldnn_tune.study.recovery import this_worker
 from ldnn_tune.tracking import MetricBuffer, StudyTracker
 from ldnn_tune.trial.callbacks import EpochEndHook
 from ldnn_tune.trial.pruning import EpochPruning
@@ -55,6 +57,7 @@ class Objective:
     parent_run_id: str
     progress: StudyProgress
     deadline: float | None = None  # time.time() at which a running trial stops
+    worker: str = field(default_factory=this_worker)  # host:pid:start of this process
     # seconds from a trial's start to its first validation, of recent trials
     first_epochs: list[float] = field(default_factory=list)
     _started: float = field(default=0.0, init=False)  # the running trial's start
@@ -88,6 +91,7 @@ class Objective:
         )
         trial.set_user_attr(TRIAL_RUN_ATTR, run_id)
         trial.set_user_attr(SEED_ATTR, seed)
+        trial.set_user_attr(WORKER_ATTR, self.worker)
         self.tracker.log_params(run_id, {**params, "seed": seed})
         self.progress.start_trial(trial.number, self.config.epochs)
         metrics = MetricBuffer(self.tracker, run_id)

@@ -1,16 +1,20 @@
 """Ensembles of a real study, saved to MLflow and used from a fresh process."""
 
+import json
+import pickle
+import shutil
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import optuna
 import pytest
+import torch
 from mlflow.tracking import MlflowClient
 from PIL import Image
 from sklearn.datasets import load_digits
 
-from ldnn_tune.testing.cli import assert_usage_error, run_cli
+from ldnn_tune.testing.cli import assert_usage_error, run_cli, run_main
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +127,82 @@ def test_predict_mistakes(study_dir: Path) -> None:
         assert_usage_error(
             subprocess.CompletedProcess([], result.returncode, result.stdout, result.stderr), needle
         )
+
+
+def tampered(bundle: Path, where: Path, how: str) -> Path:
+    """Return a copy of ``bundle`` in ``where`` damaged in the way ``how`` names."""
+    copy = where / how
+    shutil.copytree(bundle, copy)
+    manifest = json.loads((copy / "bundle.json").read_text())
+    member = copy / f"member-{manifest['members'][0]['trial']}.pt"
+    if how == "truncated-weights":
+        member.write_bytes(member.read_bytes()[:100])
+    elif how == "pickle-not-weights":
+        member.write_bytes(pickle.dumps(Shout()))
+    elif how == "truncated-manifest":
+        (copy / "bundle.json").write_text(json.dumps(manifest)[:50])
+    elif how == "path-in-member":
+        manifest["members"][0]["trial"] = "../../etc/passwd"
+        (copy / "bundle.json").write_text(json.dumps(manifest))
+    elif how == "other-width":
+        state = torch.load(member, weights_only=True)
+        name = next(k for k, v in state.items() if v.ndim == 4)
+        state[name] = torch.zeros(3, *state[name].shape[1:])
+        torch.save(state, member)
+    elif how == "old-format":
+        manifest["format"] = 1
+        (copy / "bundle.json").write_text(json.dumps(manifest))
+    return copy
+
+
+class Shout:
+    """What a hostile pickle would run on load."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (print, ("this pickle ran code",))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("how", "needle"),
+    [
+        ("truncated-weights", "not readable weights"),
+        ("pickle-not-weights", "not readable weights"),
+        ("truncated-manifest", "not a bundle manifest"),
+        ("path-in-member", "member trial '../../etc/passwd' is not a trial number"),
+        ("other-width", "the weights do not fit the task's model"),
+        ("old-format", "bundle format 1; this ldnn-tune reads format 2"),
+    ],
+)
+def test_a_damaged_or_hostile_bundle_is_one_line(
+    study_dir: Path,
+    tmp_path: Path,
+    how: str,
+    needle: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = MlflowClient(f"sqlite:///{study_dir / 'mlflow.db'}")
+    bundle = Path(client.download_artifacts(ensemble_run(study_dir), "ensemble", str(tmp_path)))
+    damaged = tampered(bundle, tmp_path, how)
+    monkeypatch.chdir(study_dir)
+    result = run_main(["predict", f"model={damaged}", "input=digit0_0.png"], capsys)
+    assert_usage_error(result, needle)
+    assert "this pickle ran code" not in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("output", "needle"),
+    [("nofolder/p.csv", "folder 'nofolder' does not exist"), (".", "it is a folder")],
+)
+def test_an_output_that_cannot_be_written_is_refused_first(
+    study_dir: Path,
+    output: str,
+    needle: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(study_dir)
+    words = ["predict", f"model={ensemble_run(study_dir)}", "input=digit0_0.png"]
+    assert_usage_error(run_main([*words, f"output={output}"], capsys), needle)

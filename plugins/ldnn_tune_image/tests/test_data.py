@@ -1,3 +1,6 @@
+import io
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +57,10 @@ def test_color_option_reads_three_channels(tmp_path: Path) -> None:
             "cannot read image",
         ),
         (lambda root: make_folder(root, per_class=2), "too few images"),
+        (
+            lambda root: (make_folder(root), bomb(root / "class1" / "bomb.png")),
+            "is too large to decode safely",
+        ),
         (lambda root: (root.parent.mkdir(exist_ok=True), root.write_text("x")), "is not a folder"),
     ],
 )
@@ -79,3 +86,21 @@ def test_augmentation_moves_training_batches_only() -> None:
 def test_invalid_image_size_option() -> None:
     with pytest.raises(ValueError, match="image_size=2"):
         ImageOptions(image_size=2)
+
+
+def bomb(path: Path, side: int = 30_000) -> Path:
+    """Write a PNG of a few bytes that claims to be ``side`` x ``side`` pixels."""
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    data[16:24] = struct.pack(">II", side, side)  # the IHDR chunk's width and height
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_predict_refuses_a_decompression_bomb(tmp_path: Path) -> None:
+    task = ImageTask(ImageOptions(), None, 0)
+    task.prepare()
+    with pytest.raises(UsageError, match="is too large to decode safely"):
+        task.read_inputs([bomb(tmp_path / "bomb.png")])

@@ -1,6 +1,7 @@
 """Image data: scikit-learn's digits (shipped, 8x8 grey) or a folder of class sub-folders."""
 
 import importlib.util
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,11 +86,20 @@ def _image_files(folder: Path) -> list[Path]:
 def read_image(path: Path, size: int, color: bool) -> np.ndarray:
     """Return the image at ``path`` as float32 ``(C, size, size)`` in 0..255.
 
-    Raises UsageError naming the file when it cannot be read as an image.
+    Raises UsageError naming the file when it cannot be read as an image, or when it is
+    larger than PIL's decompression-bomb limit (a small file that would decode into
+    gigabytes).
     """
     try:
-        with Image.open(path) as image:
-            converted = image.convert("RGB" if color else "L").resize((size, size))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as image:
+                converted = image.convert("RGB" if color else "L").resize((size, size))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise UsageError(
+            f"image {str(path)!r} is too large to decode safely (over "
+            f"{Image.MAX_IMAGE_PIXELS:,} pixels): a decompression bomb?"
+        ) from None
     except (OSError, UnidentifiedImageError):
         raise UsageError(f"cannot read image {str(path)!r}") from None
     array = np.asarray(converted, dtype=np.float32)
