@@ -27,15 +27,19 @@ class UsageError(Exception):
 class PluginError(Exception):
     """A task plugin's own code raised: the message names the task, its package and what."""
 
-    def __init__(self, task: str, source: str, what: str, original: BaseException) -> None:
-        """Say that task ``task`` (from package ``source``) ``what`` (e.g. "failed in ...")."""
-        super().__init__(f"task {task!r} ({source}) {what}")
+    def __init__(
+        self, task: str, source: str, what: str, original: BaseException, kind: str = "task"
+    ) -> None:
+        """Say that ``kind`` ``task`` (from package ``source``) ``what`` ("failed in ...")."""
+        super().__init__(f"{kind} {task!r} ({source}) {what}")
         self.original = original
 
     @classmethod
-    def raised(cls, task: str, source: str, step: str, error: BaseException) -> "PluginError":
+    def raised(
+        cls, task: str, source: str, step: str, error: BaseException, kind: str = "task"
+    ) -> "PluginError":
         """Return the error for ``error``, raised by the task's ``step`` (e.g. "prepare()")."""
-        return cls(task, source, f"failed in {step}: {first_line(error)}", error)
+        return cls(task, source, f"failed in {step}: {first_line(error)}", error, kind)
 
 
 class Interrupted(BaseException):

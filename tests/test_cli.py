@@ -21,6 +21,9 @@ MISTAKES = [
     (("task=image", "trials"), ("expected key=value, got 'trials'",)),
     (("task=image", "n_jobs=1000"), ("invalid n_jobs=1000: this machine has", "force_jobs=true")),
     (("task=image", "seed=many"), ("invalid value 'many' for seed: expected an integer",)),
+    (("task=image", "seed=-1"), ("invalid seed=-1: must be between 0 and",)),
+    (("task=image", "min_lr=nan"), ("invalid min_lr=nan: must be a finite number",)),
+    (("task=image", "ratio_high=inf"), ("invalid ratio_high=inf: must be a finite number",)),
 ]
 
 

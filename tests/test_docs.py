@@ -60,3 +60,11 @@ def test_every_hook_is_documented_with_its_signature(name: str) -> None:
     parameters = ", ".join(inspect.signature(hook).parameters)
     assert f"`{name}({parameters})`" in README.read_text()
     assert hook.__doc__ and ":return:" in hook.__doc__
+
+
+def test_the_reliability_table_lists_every_bad_input_case() -> None:
+    from test_reliability import CASES
+
+    table = (README.parent / "docs" / "reliability.md").read_text()
+    listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", table, flags=re.M))
+    assert listed == {case for case, *_ in CASES}

@@ -13,6 +13,7 @@ from ldnn_tune.config.stores import check_mlflow
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.console.tables import predictions_table
 from ldnn_tune.errors import EXIT_OK, UsageError
+from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 
 CSV_HEADER = ("input", "prediction", "score")
@@ -53,11 +54,13 @@ def predict(config: PredictConfig, host: Host, console: Console) -> list[tuple[s
     paths = input_paths(config.input)
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch))
-    outputs = ensemble.predict(ensemble.task.read_inputs(paths))
-    rows = [
-        (str(p), *_describe(out, ensemble.task.class_names()))
-        for p, out in zip(paths, outputs, strict=True)
-    ]
+    task = ensemble.task
+    with plugin_code(task.name, ensemble.source, "read_inputs()"):
+        inputs = task.read_inputs(paths)
+    with plugin_code(task.name, ensemble.source, "class_names()"):
+        classes = task.class_names()
+    outputs = ensemble.predict(inputs)
+    rows = [(str(p), *_describe(out, classes)) for p, out in zip(paths, outputs, strict=True)]
     title = f"predictions of a {len(ensemble.models)}-member ensemble ({ensemble.task.name})"
     console.print(predictions_table(title, rows))
     if config.output is not None:

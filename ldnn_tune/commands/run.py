@@ -22,7 +22,7 @@ def main(words: Sequence[str], console: Console) -> int:
     config = run.config
     check_storage(config.storage)
     check_mlflow(config.mlflow)
-    run.task.prepare()
+    run.prepare()
     clock = RunClock(command_started(), config.timeout_seconds)
     from ldnn_tune.health.preflight import preflight
     from ldnn_tune.study.open import study_exists

@@ -11,6 +11,7 @@ from typing import Any
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.words import build_typed, field_names, split_words
 from ldnn_tune.errors import UsageError, choices_text
+from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
 from ldnn_tune.space.knobs import SearchSpace
@@ -26,6 +27,11 @@ class ResolvedRun:
     space: SearchSpace
     words: tuple[str, ...] = ()  # the command-line words: worker processes resolve them again
     source: str = "(local)"  # the package the task comes from, e.g. "ldnn-tune-image 0.1.0"
+
+    def prepare(self) -> None:
+        """Call the task's ``prepare()``: a bug there is the plugin's, in one line."""
+        with plugin_code(self.task.name, self.source, "prepare()"):
+            self.task.prepare()
 
     def identity(self) -> dict[str, Any]:
         """Return what must match for a study to be continued: task, seed, options, data."""
@@ -55,8 +61,10 @@ def resolve_run(words: Sequence[str], host: Host, prepare: bool = True) -> Resol
     options = build_typed(
         task_class.options_type, {k: v for k, v in values.items() if k in option_keys}
     )
-    task = task_class(options, config.data_dir, config.seed)
-    space = task_space(task, config.space)
+    with plugin_code(task_class.name, entry.package, "__init__()"):
+        task = task_class(options, config.data_dir, config.seed)
+    with plugin_code(task.name, entry.package, "search_space()"):
+        space = task_space(task, config.space)
     knob_values = {k: v for k, v in values.items() if k not in host_keys | option_keys}
     unknown = [k for k in knob_values if k not in space.names]
     if unknown:
@@ -65,6 +73,7 @@ def resolve_run(words: Sequence[str], host: Host, prepare: bool = True) -> Resol
     space = space.fix(knob_values)
     if config.data_dir is not None and not config.data_dir.exists():
         raise UsageError(f"data_dir {str(config.data_dir)!r} does not exist")
+    resolved = ResolvedRun(config, task, space, tuple(words), entry.package)
     if prepare:
-        task.prepare()
-    return ResolvedRun(config, task, space, tuple(words), entry.package)
+        resolved.prepare()
+    return resolved

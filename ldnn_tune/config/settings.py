@@ -5,6 +5,7 @@ are checked in ``__post_init__``, so a bad value is a one-line UsageError.
 """
 
 import dataclasses
+import math
 import os
 from pathlib import Path
 
@@ -71,6 +72,9 @@ class RunConfig:
                 f"invalid ratio band [{self.ratio_low}, {self.ratio_high}]: "
                 "need 0 < ratio_low < ratio_high"
             )
+        for name in ("min_lr", "ratio_low", "ratio_high"):
+            if not math.isfinite(getattr(self, name)):
+                raise UsageError(f"invalid {name}={getattr(self, name)}: must be a finite number")
         if self.min_lr <= 0:
             raise UsageError(f"invalid min_lr={self.min_lr}: must be positive")
         if self.timeout is not None and self.timeout.lower() not in ("none", "0"):

@@ -23,6 +23,7 @@ from ldnn_tune.config.words import build_typed
 from ldnn_tune.ensembles.combine import weighted_average
 from ldnn_tune.errors import UsageError, first_line
 from ldnn_tune.names import BUNDLE_ARTIFACT, BUNDLE_MANIFEST
+from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
 from ldnn_tune.recipe.hparams import HParams
@@ -56,6 +57,7 @@ class LoadedEnsemble:
     task: Task[Any]
     models: list[pl.LightningModule]
     weights: list[float]
+    source: str = "(local)"  # the package the task comes from
 
     def predict(self, inputs: torch.Tensor) -> np.ndarray:
         """Return the weighted average of the members' predictions, dropout off."""
@@ -74,18 +76,20 @@ def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
     weights or do not fit the model) is a one-line UsageError naming the file.
     """
     manifest = read_manifest(folder)
-    task_class = host.task(manifest["task"]).task
-    options = build_typed(task_class.options_type, manifest["options"])
+    entry = host.task(manifest["task"])
+    options = build_typed(entry.task.options_type, manifest["options"])
     data_dir = Path(manifest["data_dir"]) if manifest.get("data_dir") else None
-    task = task_class(options, data_dir, manifest["seed"])
-    task.prepare()
+    with plugin_code(entry.task.name, entry.package, "prepare()"):
+        task = entry.task(options, data_dir, manifest["seed"])
+        task.prepare()
     models, weights = [], []
     for member in manifest["members"]:
-        model = task.model(HParams.from_params(member["knobs"]))
+        with plugin_code(task.name, entry.package, "model()"):
+            model = task.model(HParams.from_params(member["knobs"]))
         load_weights(model, folder / f"member-{member['trial']}.pt")
         models.append(model)
         weights.append(float(member["weight"]))
-    return LoadedEnsemble(task, models, weights)
+    return LoadedEnsemble(task, models, weights, entry.package)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

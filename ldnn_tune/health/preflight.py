@@ -18,6 +18,7 @@ from rich.console import Console
 from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.console.tables import check_table
 from ldnn_tune.health.checks import run_checks
+from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.recipe.hparams import HParams
 
 
@@ -31,7 +32,8 @@ def preflight(run: ResolvedRun, console: Console, quick_only: bool) -> bool:
     if remembered is not None and remembered.exists():
         console.print("pre-flight: passed before with these settings (skipped)")
         return True
-    results = run_checks(run.task, HParams.from_params(knobs), quick_only=quick_only)
+    with plugin_code(run.task.name, run.source, "the pre-flight (datamodule() or model())"):
+        results = run_checks(run.task, HParams.from_params(knobs), quick_only=quick_only)
     failed = [r.name for r in results if not r.passed]
     if quick_only and not failed:
         console.print("pre-flight: " + ", ".join(f"{r.name} ok" for r in results))

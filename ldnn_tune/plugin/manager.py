@@ -14,6 +14,7 @@ import pluggy
 
 from ldnn_tune.errors import UsageError, choices_text
 from ldnn_tune.plugin import spec as hookspecs
+from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.task import Task
 
 if TYPE_CHECKING:  # listing tasks loads neither Lightning nor torch
@@ -113,7 +114,8 @@ class Host:
         for impl in self.pm.hook.ldnn_tune_tasks.get_hookimpls():
             dist = distributions.get(id(impl.plugin))
             package = f"{dist.project_name} {dist.version}" if dist is not None else "(local)"
-            tasks = cast(list[type[Task[Any]]], impl.function())
+            with plugin_code(impl.plugin_name, package, "ldnn_tune_tasks()", kind="plugin"):
+                tasks = cast(list[type[Task[Any]]], impl.function())
             for task in tasks:
                 if task.name in entries:
                     raise UsageError(

@@ -84,3 +84,22 @@ def test_a_mistake_through_the_real_command(cli: Cli, tmp_path: Path) -> None:
     assert_usage_error(cli("run", "task=image", "trials=-2"), "invalid trials=-2")
     assert_usage_error(cli("frob"), "invalid choice: 'frob'")
     assert not (tmp_path / "ldnn_tune.db").exists()
+
+
+@pytest.mark.slow
+def test_timeout_ends_the_command_and_says_how_to_continue(cli: Cli, tmp_path: Path) -> None:
+    result = cli("run", "task=image", "trials=500", "epochs=50", "timeout=20")
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "timeout 20 reached after" in out and "of 500 trials" in out
+    assert "run the same command again to continue" in out
+    study = load_study(tmp_path)
+    assert 0 < len(study.trials) < 500
+    client = mlflow_client(tmp_path)
+    experiment = client.get_experiment_by_name("image")
+    assert experiment is not None
+    parent = client.search_runs(
+        [experiment.experiment_id], filter_string="tags.`ldnn_tune.role` = 'study'"
+    )[0]
+    phases = {k for k in parent.data.metrics if k.startswith("time_")}
+    assert {"time_startup_s", "time_trials_s", "time_ensemble_s", "time_total_s"} <= phases

@@ -1,5 +1,9 @@
+import math
+import time
+
 import lightning.pytorch as pl
 import numpy as np
+import optuna
 import pytest
 
 from ldnn_tune.recipe.hparams import HParams
@@ -53,3 +57,19 @@ def test_gradient_clipping_fires_and_is_measured(task: BoringTask) -> None:
     train_trial(task, hp, seed=0, max_epochs=1, min_lr=1e-9, callbacks=[Grab()])
     assert metrics["clip_fraction"] == 1.0
     assert metrics["grad_norm"] > 1e-4
+
+
+def test_a_deadline_mid_training_keeps_the_best_epoch_so_far(task: BoringTask) -> None:
+    hp = HParams.for_task(task)
+    first = train_trial(task, hp, seed=0, max_epochs=1, min_lr=1e-9)  # what an epoch costs
+    assert first.epochs_run == 1
+    deadline = time.time() + 3.0
+    out = train_trial(task, hp, seed=0, max_epochs=100_000, min_lr=1e-12, deadline=deadline)
+    assert out.stop_reason.startswith("timeout during epoch ")
+    assert 0 <= out.best_epoch < out.epochs_run + 1
+    assert math.isfinite(out.best_val_loss)
+
+
+def test_a_deadline_before_the_first_epoch_ends_prunes_the_trial(task: BoringTask) -> None:
+    with pytest.raises(optuna.TrialPruned, match="before its first epoch ended"):
+        train_trial(task, HParams.for_task(task), 0, 5, 1e-9, deadline=time.time() - 1)

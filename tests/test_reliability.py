@@ -1,0 +1,375 @@
+"""Bad input, every command: one line on stderr, the right exit code, nothing created.
+
+Each row is a case of docs/reliability.md (by its id); test_docs checks that the table
+and this list name the same cases.
+"""
+
+import io
+import struct
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from scipy.io import wavfile
+
+from ldnn_tune.testing.cli import run_main
+
+Setup = Callable[[Path], None]
+STORES = ("ldnn_tune.db", "mlflow.db", "mlruns", "study.log", "foo.log", "out.csv")
+
+
+def nothing(root: Path) -> None:
+    """No files needed."""
+
+
+def write(name: str, text: str | bytes) -> Setup:
+    def setup(root: Path) -> None:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+
+    return setup
+
+
+def images(classes: int = 2, per_class: int = 6, extra: Setup = nothing) -> Setup:
+    def setup(root: Path) -> None:
+        rng = np.random.default_rng(0)
+        for label in range(classes):
+            folder = root / "imgs" / f"class{label}"
+            folder.mkdir(parents=True)
+            for index in range(per_class):
+                pixels = rng.integers(0, 255, (8, 8), dtype=np.uint8)
+                Image.fromarray(pixels).save(folder / f"{index}.png")
+        extra(root)
+
+    return setup
+
+
+def bomb_png(root: Path) -> None:
+    buffer = io.BytesIO()
+    Image.new("L", (1, 1)).save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    data[16:24] = struct.pack(">II", 30_000, 30_000)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    (root / "imgs" / "class1" / "bomb.png").write_bytes(bytes(data))
+
+
+def waves(broken: bool) -> Setup:
+    def setup(root: Path) -> None:
+        folder = root / "wavs"
+        folder.mkdir()
+        for label in ("0", "1"):
+            for index in range(5):
+                wavfile.write(folder / f"{label}_ann_{index}.wav", 8000, np.zeros(800, np.int16))
+        if broken:
+            (folder / "1_ann_9.wav").write_bytes(b"RIFF but not a wave")
+
+    return setup
+
+
+BAD_LR = "lr: {type: float, low: -0.1, high: 1, default: 0.1}\n"
+CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
+    # the command line itself
+    ("no-command", (), nothing, 2, "the following arguments are required"),
+    ("unknown-command", ("frob",), nothing, 2, "invalid choice: 'frob'"),
+    ("not-key-value", ("run", "task=image", "trials"), nothing, 2, "expected key=value"),
+    ("empty-key", ("run", "=3"), nothing, 2, "expected key=value, got '=3'"),
+    ("key-twice", ("run", "task=image", "trials=3", "trials=4"), nothing, 2, "trials given twice"),
+    ("tasks-with-words", ("tasks", "x=1"), nothing, 2, "tasks takes no arguments"),
+    # run: the task and host settings
+    ("no-task", ("run",), nothing, 2, "missing task=NAME; installed: image"),
+    ("unknown-task", ("run", "task=speach"), nothing, 2, "unknown task 'speach'; installed:"),
+    ("unknown-key", ("run", "task=image", "trails=3"), nothing, 2, "unknown key 'trails'"),
+    ("trials-text", ("run", "task=image", "trials=many"), nothing, 2, "expected an integer"),
+    ("trials-negative", ("run", "task=image", "trials=-2"), nothing, 2, "invalid trials=-2"),
+    ("trials-zero", ("run", "task=image", "trials=0"), nothing, 2, "invalid trials=0"),
+    ("trials-float", ("run", "task=image", "trials=2.5"), nothing, 2, "expected an integer"),
+    ("epochs-zero", ("run", "task=image", "epochs=0"), nothing, 2, "invalid epochs=0"),
+    ("timeout-text", ("run", "task=image", "timeout=soon"), nothing, 2, "invalid timeout 'soon'"),
+    ("timeout-negative", ("run", "task=image", "timeout=-5"), nothing, 2, "invalid timeout '-5'"),
+    ("timeout-unit", ("run", "task=image", "timeout=10x"), nothing, 2, "invalid timeout '10x'"),
+    ("seed-negative", ("run", "task=image", "seed=-1"), nothing, 2, "invalid seed=-1"),
+    ("seed-huge", ("run", "task=image", "seed=99999999999"), nothing, 2, "invalid seed="),
+    ("sampler", ("run", "task=image", "sampler=grid"), nothing, 2, "invalid sampler 'grid'"),
+    ("pruner", ("run", "task=image", "pruner=foo"), nothing, 2, "invalid pruner 'foo'"),
+    ("ensemble", ("run", "task=image", "ensemble=vote"), nothing, 2, "invalid ensemble 'vote'"),
+    ("n-jobs-zero", ("run", "task=image", "n_jobs=0"), nothing, 2, "invalid n_jobs=0"),
+    ("n-jobs-huge", ("run", "task=image", "n_jobs=1000"), nothing, 2, "force_jobs=true"),
+    ("heartbeat-zero", ("run", "task=image", "heartbeat=0"), nothing, 2, "invalid heartbeat=0"),
+    ("top-k-zero", ("run", "task=image", "top_k=0"), nothing, 2, "invalid top_k=0"),
+    ("ratio-band", ("run", "task=image", "ratio_low=2", "ratio_high=1"), nothing, 2, "ratio band"),
+    ("min-lr-zero", ("run", "task=image", "min_lr=0"), nothing, 2, "invalid min_lr=0"),
+    ("min-lr-nan", ("run", "task=image", "min_lr=nan"), nothing, 2, "must be a finite number"),
+    ("bool-text", ("run", "task=image", "health=maybe"), nothing, 2, "expected true or false"),
+    ("max-failures", ("run", "task=image", "max_failures=0"), nothing, 2, "max_failures=0"),
+    # run: stores
+    ("storage-no-scheme", ("run", "task=image", "storage=nowhere"), nothing, 2, "invalid storage"),
+    ("storage-memory", ("run", "task=image", "storage=sqlite:///"), nothing, 2, "is not a file"),
+    ("storage-folder", ("run", "task=image", "storage=sqlite:///a/b.db"), nothing, 2, "folder"),
+    ("storage-journal-empty", ("run", "task=image", "storage=journal:"), nothing, 2, "file path"),
+    (
+        "storage-redis-down",
+        ("run", "task=image", "storage=redis://127.0.0.1:1/0"),
+        nothing,
+        2,
+        "cannot open storage",
+    ),
+    (
+        "storage-pg-down",
+        ("run", "task=image", "storage=postgresql://x:pw@127.0.0.1:1/d"),
+        nothing,
+        2,
+        "'postgresql://x:***@127.0.0.1:1/d'",
+    ),
+    ("mlflow-scheme", ("run", "task=image", "mlflow=bogus://x"), nothing, 2, "invalid mlflow"),
+    ("mlflow-file-store", ("run", "task=image", "mlflow=file:///tmp/x"), nothing, 2, "plain file"),
+    ("mlflow-path", ("run", "task=image", "mlflow=./mlruns"), nothing, 2, "plain file store"),
+    (
+        "mlflow-server-down",
+        ("run", "task=image", "mlflow=http://127.0.0.1:1"),
+        nothing,
+        2,
+        "cannot reach the MLflow server",
+    ),
+    (
+        "journal-then-bad-mlflow",
+        ("run", "task=image", "storage=journal:foo.log", "mlflow=bogus://x"),
+        nothing,
+        2,
+        "invalid mlflow",
+    ),
+    # run: knobs and space files
+    ("knob-text", ("run", "task=image", "lr=abc"), nothing, 2, "invalid value 'abc' for lr"),
+    ("knob-outside", ("run", "task=image", "lr=5"), nothing, 2, "outside the search space"),
+    ("knob-choice", ("run", "task=image", "init=he"), nothing, 2, "choose from lazy, scaled"),
+    ("knob-not-choice", ("run", "task=image", "width=7"), nothing, 2, "choose from 16, 32, 64"),
+    ("space-missing", ("run", "task=image", "space=nope.yaml"), nothing, 2, "does not exist"),
+    (
+        "space-malformed",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "lr: [0.1,\n"),
+        2,
+        "malformed YAML",
+    ),
+    (
+        "space-not-utf8",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", b"lr: \xe9\n"),
+        2,
+        "is not UTF-8 text",
+    ),
+    ("space-folder", ("run", "task=image", "space=d"), write("d/x", ""), 2, "does not exist"),
+    (
+        "space-lr-negative",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", BAD_LR),
+        2,
+        "knob 'lr': low -0.1 is not a number > 0",
+    ),
+    (
+        "space-dropout",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "dropout: {type: float, low: 0, high: 1.5, default: 0}\n"),
+        2,
+        "knob 'dropout'",
+    ),
+    (
+        "space-batch-zero",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "batch_size: {type: categorical, choices: [0, 8], default: 8}\n"),
+        2,
+        "knob 'batch_size'",
+    ),
+    (
+        "space-batch-text",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "batch_size: {type: categorical, choices: [big], default: big}\n"),
+        2,
+        "choice 'big' is not an integer > 0",
+    ),
+    (
+        "space-no-choices",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "init: {type: categorical, choices: [], default: lazy}\n"),
+        2,
+        "s.yaml: knob 'init': categorical needs a non-empty 'choices' list",
+    ),
+    (
+        "space-step-text",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "lr: {type: float, low: 0.1, high: 1, step: abc, default: 0.1}\n"),
+        2,
+        "'step' must be a positive number",
+    ),
+    (
+        "space-when-unknown",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "width: {type: int, low: 8, high: 16, default: 8, when: {zz: x}}\n"),
+        2,
+        "not an earlier categorical knob",
+    ),
+    (
+        "space-unknown-field",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "lr: {type: float, low: 0.1, high: 1, default: 0.1, colour: red}\n"),
+        2,
+        "unknown field 'colour'",
+    ),
+    (
+        "space-default-outside",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "lr: {type: float, low: 0.1, high: 1, default: 3}\n"),
+        2,
+        "default 3 is outside",
+    ),
+    # run: data
+    ("data-dir-missing", ("run", "task=image", "data_dir=missing"), nothing, 2, "does not exist"),
+    (
+        "data-dir-file",
+        ("run", "task=image", "data_dir=f.txt"),
+        write("f.txt", "x"),
+        2,
+        "is not a folder",
+    ),
+    ("data-dir-one-class", ("run", "task=image", "data_dir=imgs"), images(classes=1), 2, "found 1"),
+    (
+        "data-dir-too-few",
+        ("run", "task=image", "data_dir=imgs"),
+        images(per_class=2),
+        2,
+        "too few images",
+    ),
+    (
+        "data-dir-broken-image",
+        ("run", "task=image", "data_dir=imgs"),
+        images(extra=write("imgs/class0/bad.png", "not an image")),
+        2,
+        "cannot read image",
+    ),
+    (
+        "data-dir-bomb",
+        ("run", "task=image", "data_dir=imgs"),
+        images(extra=bomb_png),
+        2,
+        "is too large to decode safely",
+    ),
+    ("image-size", ("run", "task=image", "image_size=2"), nothing, 2, "invalid image_size=2"),
+    (
+        "sequence-problem",
+        ("run", "task=sequence", "problem=nope"),
+        nothing,
+        2,
+        "invalid problem 'nope'; choose from adding",
+    ),
+    (
+        "sequence-mlp-adding",
+        ("run", "task=sequence", "model=mlp"),
+        nothing,
+        2,
+        "invalid model 'mlp' for problem 'adding'",
+    ),
+    ("sequence-scale", ("run", "task=sequence", "scale=huge"), nothing, 2, "invalid scale"),
+    ("sequence-length", ("run", "task=sequence", "length=0"), nothing, 2, "invalid length=0"),
+    (
+        "sequence-text-no-data",
+        ("run", "task=sequence", "problem=text"),
+        nothing,
+        2,
+        "problem=text needs data_dir",
+    ),
+    (
+        "sequence-text-empty",
+        ("run", "task=sequence", "problem=text", "data_dir=e.txt"),
+        write("e.txt", ""),
+        2,
+        "is empty",
+    ),
+    (
+        "sequence-text-latin1",
+        ("run", "task=sequence", "problem=text", "data_dir=l.txt"),
+        write("l.txt", b"caf\xe9 " * 100),
+        2,
+        "cannot read text file",
+    ),
+    ("speech-one-word", ("run", "task=speech", "words=yes"), nothing, 2, "invalid words='yes'"),
+    ("speech-split", ("run", "task=speech", "split=nope"), nothing, 2, "invalid split='nope'"),
+    (
+        "speech-fsdd-no-data",
+        ("run", "task=speech", "split=fsdd"),
+        nothing,
+        2,
+        "split=fsdd needs data_dir",
+    ),
+    (
+        "speech-broken-wav",
+        ("run", "task=speech", "data_dir=wavs"),
+        waves(broken=True),
+        2,
+        "expected a PCM or float WAV file",
+    ),
+    # the other commands
+    ("check-unknown-task", ("check", "task=nope"), nothing, 2, "unknown task 'nope'"),
+    (
+        "space-bad-file",
+        ("space", "task=image", "space=s.yaml"),
+        write("s.yaml", "- 1\n"),
+        2,
+        "expected a mapping of knob names",
+    ),
+    ("ensemble-no-study", ("ensemble",), nothing, 2, "missing study=NAME"),
+    ("ensemble-no-storage", ("ensemble", "study=x"), nothing, 2, "'ldnn_tune.db' does not exist"),
+    ("ensemble-method", ("ensemble", "study=x", "method=vote"), nothing, 2, "invalid method"),
+    ("ensemble-top-k", ("ensemble", "study=x", "top_k=0"), nothing, 2, "invalid top_k=0"),
+    ("predict-no-model", ("predict", "input=a.png"), nothing, 2, "missing model="),
+    (
+        "predict-no-store",
+        ("predict", "model=abc", "input=a.png"),
+        nothing,
+        2,
+        "'mlflow.db' does not exist",
+    ),
+    (
+        "predict-output-folder",
+        ("predict", "model=m", "input=a", "output=no/x.csv"),
+        nothing,
+        2,
+        "folder 'no' does not exist",
+    ),
+    ("ui-port", ("ui", "port=99999"), nothing, 2, "invalid port=99999"),
+    ("ui-unknown-key", ("ui", "colour=red"), nothing, 2, "unknown key 'colour'"),
+    ("ui-scheme", ("ui", "mlflow=bogus://x"), nothing, 2, "invalid mlflow 'bogus://x'"),
+    ("ui-server", ("ui", "mlflow=http://x:5000"), nothing, 2, "is a server already"),
+    ("ui-no-store", ("ui",), nothing, 2, "'mlflow.db' does not exist"),
+]
+
+
+@pytest.mark.parametrize(
+    ("words", "setup", "code", "needle"),
+    [pytest.param(w, s, c, n, id=case) for case, w, s, c, n in CASES],
+)
+def test_bad_input_is_one_line_with_its_code_and_creates_nothing(
+    words: tuple[str, ...],
+    setup: Setup,
+    code: int,
+    needle: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    setup(tmp_path)
+    before = set(tmp_path.rglob("*"))
+    result = run_main(words, capsys)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == code, result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert needle in lines[0], lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    created = {p.relative_to(tmp_path) for p in set(tmp_path.rglob("*")) - before}
+    assert not {str(p) for p in created} & set(STORES), created
