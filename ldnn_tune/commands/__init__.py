@@ -53,6 +53,20 @@ COMMANDS: dict[str, Command] = {
         "serve the MLflow UI on 127.0.0.1: ldnn-tune ui [mlflow=URI port=5000]",
         "ldnn_tune.commands.ui:main",
     ),
+    "dashboard": Command(
+        "serve optuna-dashboard on the study storage: ldnn-tune dashboard [storage=URL port=8080]",
+        "ldnn_tune.commands.dashboard:main",
+    ),
+    "report": Command(
+        "write a study's plots and tables to one file: ldnn-tune report study=NAME "
+        "[format=html|md output=FILE]",
+        "ldnn_tune.commands.report:main",
+    ),
+    "new-task": Command(
+        "write a new task plugin package: ldnn-tune new-task NAME [dir=PATH "
+        "kind=classification|regression]",
+        "ldnn_tune.commands.new_task:main",
+    ),
 }
 
 

@@ -1,0 +1,1 @@
+"""`ldnn-tune new-task`: the templates of a new task plugin package."""
