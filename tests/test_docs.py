@@ -68,3 +68,61 @@ def test_the_reliability_table_lists_every_bad_input_case() -> None:
     table = (README.parent / "docs" / "reliability.md").read_text()
     listed = set(re.findall(r"^\| `([a-z0-9-]+)` \|", table, flags=re.M))
     assert listed == {case for case, *_ in CASES}
+
+
+PLUGINS_DOC = README.parent / "docs" / "plugins.md"
+
+
+def task_members() -> list[str]:
+    """Return the public methods and attributes defined on ldnn_tune's Task class."""
+    from ldnn_tune.plugin.task import Task
+
+    names = set(vars(Task)) | set(Task.__annotations__) | {"__init__"}
+    return sorted(n for n in names if not n.startswith("_") or n == "__init__")
+
+
+def documented_form(member: str) -> str:
+    """Return how docs/plugins.md must name ``member``: a method with its parameters."""
+    from ldnn_tune.plugin.task import Task
+
+    value = getattr(Task, member, None)
+    if not callable(value) or isinstance(value, type):
+        return f"`{member}`"
+    parameters = [p for p in inspect.signature(value).parameters if p != "self"]
+    return f"`{member}({', '.join(parameters)})`"
+
+
+@pytest.mark.parametrize("member", task_members())
+def test_plugins_doc_covers_every_task_member(member: str) -> None:
+    assert documented_form(member) in PLUGINS_DOC.read_text()
+
+
+@pytest.mark.parametrize("name", [n for n in dir(hookspecs) if n.startswith("ldnn_tune_")])
+def test_plugins_doc_covers_every_hook_with_its_signature(name: str) -> None:
+    parameters = ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
+    assert f"`{name}({parameters})`" in PLUGINS_DOC.read_text()
+
+
+def test_plugins_doc_lists_every_run_setting() -> None:
+    from ldnn_tune.config.settings import RunConfig
+    from ldnn_tune.config.words import field_names
+
+    table = PLUGINS_DOC.read_text()
+    missing = [key for key in field_names(RunConfig) if f"| `{key}` |" not in table]
+    assert not missing, f"docs/plugins.md's settings table lacks {missing}"
+
+
+def test_plugins_doc_lists_every_space_field() -> None:
+    from ldnn_tune.space.load import _SPEC_KEYS
+
+    table = PLUGINS_DOC.read_text()
+    missing = sorted(key for key in _SPEC_KEYS if f"| `{key}` |" not in table)
+    assert not missing, f"docs/plugins.md's space-field table lacks {missing}"
+
+
+def test_plugins_doc_names_the_public_api_it_teaches() -> None:
+    import ldnn_tune
+
+    text = PLUGINS_DOC.read_text()
+    missing = [name for name in ldnn_tune.__all__ if f"`{name}" not in text]
+    assert not missing, f"docs/plugins.md does not mention {missing}"
