@@ -40,3 +40,21 @@ TRACEBACK_ARTIFACT = "traceback.txt"  # where a failed trial raised
 ENSEMBLE_ARTIFACT = "ensemble.json"  # members and weights
 BUNDLE_ARTIFACT = "ensemble"  # the folder `ldnn-tune predict` loads
 BUNDLE_MANIFEST = "bundle.json"  # inside the bundle folder
+
+# MLflow tags of the study's parent run, its trial runs and its experiment
+NOTE_TAG = "mlflow.note.content"  # MLflow's own: the run's description (markdown)
+RUN_NAME_TAG = "mlflow.runName"  # MLflow's own: the run's name
+COMMAND_TAG = "ldnn_tune.command"  # on the parent run: the command that reproduces the study
+TOP_KNOBS_TAG = "ldnn_tune.top_knobs"  # on the parent run: knobs by importance, comma-separated
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"  # MLflow's own: which view an experiment opens in
+SHARED_VIEW_TAG = "mlflow.sharedViewState."  # MLflow's own prefix: a saved runs-table view
+
+# ROLE_TAG values
+STUDY_ROLE = "study"
+TRIAL_ROLE = "trial"
+ENSEMBLE_ROLE = "ensemble"
+
+# MLflow artifacts of the study's parent run
+PLOTS_ARTIFACT = "plots"  # folder: each plot as PNG and interactive HTML
+TRIALS_ARTIFACT = "trials.csv"  # one row per trial
+SUMMARY_ARTIFACT = "summary.md"  # the best trials as a markdown table

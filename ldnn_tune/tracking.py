@@ -14,8 +14,10 @@ from ldnn_tune.names import (
     PARENT_RUN_TAG,
     REASON_TAG,
     ROLE_TAG,
+    RUN_NAME_TAG,
     STATE_TAG,
     TRIAL_NUMBER_TAG,
+    TRIAL_ROLE,
 )
 from ldnn_tune.sqlite import use_fast_sqlite
 
@@ -40,6 +42,7 @@ class StudyTracker:
         self.experiment_id = (
             found.experiment_id if found is not None else self.client.create_experiment(experiment)
         )
+        self._trial_numbers: dict[str, int] = {}  # run id -> trial number, of runs started here
 
     def open_parent_run(self, run_id: str | None, name: str, params: Mapping[str, Any]) -> str:
         """Reopen the study's parent run ``run_id``, or create it; return its id."""
@@ -66,9 +69,13 @@ class StudyTracker:
 
     def start_trial_run(self, parent_id: str, number: int, tags: Mapping[str, str]) -> str:
         """Create the child run of trial ``number`` under ``parent_id``; return its id."""
-        return self.start_child_run(
-            parent_id, f"trial-{number}", {TRIAL_NUMBER_TAG: str(number), **tags}
+        run_id = self.start_child_run(
+            parent_id,
+            trial_run_name(number),
+            {ROLE_TAG: TRIAL_ROLE, TRIAL_NUMBER_TAG: str(number), **tags},
         )
+        self._trial_numbers[run_id] = number
+        return run_id
 
     def end_trial_run(
         self,
@@ -82,9 +89,12 @@ class StudyTracker:
 
         ``metrics`` still waiting to be logged go in the same write as the state; the run
         ends with ``status`` (default: the state's, e.g. FAILED for FAIL; KILLED when
-        the user stopped it).
+        the user stopped it). A trial run started here is renamed e.g. ``trial-7 (PRUNED)``.
         """
         tags = [RunTag(STATE_TAG, state)]
+        number = self._trial_numbers.pop(run_id, None)
+        if number is not None:
+            tags.append(RunTag(RUN_NAME_TAG, trial_run_name(number, state)))
         if reason:
             tags.append(RunTag(REASON_TAG, reason[:5000]))
         self.log_batch(run_id, metrics, tags)
@@ -123,6 +133,20 @@ class StudyTracker:
     def log_json(self, run_id: str, name: str, data: Any) -> None:
         """Log ``data`` as a JSON artifact called ``name``."""
         self.log_artifact_files(run_id, {name: json.dumps(data, indent=2, default=str)})
+
+    def set_tags(self, run_id: str, tags: Mapping[str, str]) -> None:
+        """Set ``tags`` on ``run_id`` in one write (``mlflow.runName`` renames the run)."""
+        self.log_batch(run_id, [], [RunTag(k, v) for k, v in tags.items()])
+
+    def set_experiment_tags(self, tags: Mapping[str, str]) -> None:
+        """Set ``tags`` on the study's experiment."""
+        for key, value in tags.items():
+            self.client.set_experiment_tag(self.experiment_id, key, value)
+
+
+def trial_run_name(number: int, state: str | None = None) -> str:
+    """Return the name of trial ``number``'s run: ``trial-7``, or ``trial-7 (PRUNED)``."""
+    return f"trial-{number}" if state is None else f"trial-{number} ({state})"
 
 
 def _now_ms() -> int:

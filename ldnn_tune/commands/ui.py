@@ -1,25 +1,62 @@
-"""``ldnn-tune ui``: the MLflow UI on the tracking store, bound to 127.0.0.1."""
+"""``ldnn-tune ui``: the MLflow UI on the tracking store, opened on the study's runs table.
 
+It binds 127.0.0.1 unless ``host=`` says otherwise (the UI has no authentication), tags
+each study's experiment so its runs table shows the tuner's columns, prints the URL that
+opens it, and opens a browser when there is a desktop.
+"""
+
+import os
 import subprocess
 import sys
-from collections.abc import Sequence
+import threading
+import time
+import urllib.request
+import webbrowser
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from ldnn_tune.config.settings import UiConfig
 from ldnn_tune.config.stores import check_mlflow
 from ldnn_tune.config.words import parse_words
-from ldnn_tune.errors import UsageError
+from ldnn_tune.errors import UsageError, choices_text
+
+if TYPE_CHECKING:
+    from mlflow.entities import Experiment
+    from mlflow.tracking import MlflowClient
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+ANY_ADDRESS = ("0.0.0.0", "::")
+DEFAULT_EXPERIMENT = "Default"  # MLflow's own, empty unless something logged to it
+START_SECONDS = 120.0  # how long the browser waits for the server to answer
 
 
 def main(words: Sequence[str], console: Console) -> int:
-    """Serve the MLflow UI for the tracking store on 127.0.0.1 until interrupted."""
+    """Serve the MLflow UI for the tracking store until interrupted."""
     config = parse_words(UiConfig, words)
     if config.mlflow.startswith(("http://", "https://")):
         raise UsageError(f"mlflow={config.mlflow} is a server already: open it in a browser")
     check_mlflow(config.mlflow, read_only=True)
-    console.print(f"MLflow UI for {config.mlflow} at http://127.0.0.1:{config.port} (Ctrl-C stops)")
-    command = [
+    from mlflow.tracking import MlflowClient
+
+    base = base_url(config.host, config.port)
+    url = landing_url(MlflowClient(tracking_uri=config.mlflow), config.study, base, console)
+    if config.host not in LOOPBACK:
+        console.print(
+            f"warning: host={config.host} serves the MLflow UI to the network, and it has "
+            "no authentication: anyone who reaches the port can read and change every run",
+            markup=False,
+        )
+    console.print(f"MLflow UI for {config.mlflow}: {url} (Ctrl-C stops)", markup=False)
+    if config.browser and has_desktop():
+        open_when_up(url, base)
+    return subprocess.call(server_command(config))
+
+
+def server_command(config: UiConfig) -> list[str]:
+    """Return the ``mlflow ui`` command line for ``config``."""
+    return [
         sys.executable,
         "-m",
         "mlflow",
@@ -27,8 +64,83 @@ def main(words: Sequence[str], console: Console) -> int:
         "--backend-store-uri",
         config.mlflow,
         "--host",
-        "127.0.0.1",
+        config.host,
         "--port",
         str(config.port),
     ]
-    return subprocess.call(command)
+
+
+def base_url(host: str, port: int) -> str:
+    """Return the URL a browser on this machine reaches the UI at."""
+    shown = "127.0.0.1" if host in ANY_ADDRESS else host
+    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+
+
+def studies(client: "MlflowClient") -> list["Experiment"]:
+    """Return the store's active experiments, less MLflow's empty ``Default``."""
+    from mlflow.entities import ViewType
+
+    found = client.search_experiments(view_type=ViewType.ACTIVE_ONLY)
+    return [e for e in found if e.name != DEFAULT_EXPERIMENT or has_runs(client, e)]
+
+
+def has_runs(client: "MlflowClient", experiment: "Experiment") -> bool:
+    """Return whether ``experiment`` holds any run."""
+    return bool(client.search_runs([experiment.experiment_id], max_results=1))
+
+
+def landing_url(client: "MlflowClient", study: str | None, base: str, console: Console) -> str:
+    """Return the URL to open: ``study``'s runs table, the only study's, or the list.
+
+    Every study's experiment is tagged for the tuner's view; with several and no
+    ``study=``, each one's URL is printed.
+    """
+    from ldnn_tune.report.view import prepare_view, runs_url
+
+    found = studies(client)
+    if study is not None:
+        chosen = [e for e in found if e.name == study]
+        if not chosen:
+            names = choices_text(e.name for e in found) or "none"
+            raise UsageError(f"unknown study {study!r} in the MLflow store; studies: {names}")
+        found = chosen
+    for experiment in found:
+        prepare_view(client, experiment)
+    if len(found) == 1:
+        return runs_url(base, found[0].experiment_id)
+    for experiment in found:
+        console.print(f"  study {experiment.name}: {runs_url(base, experiment.experiment_id)}")
+    if not found:
+        console.print("no study in this store yet: run one with ldnn-tune run task=NAME")
+    return f"{base}/#/experiments?workflowType=machine_learning"
+
+
+def has_desktop(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> bool:
+    """Return whether a browser can be shown: macOS, Windows, or a display on Linux."""
+    env = os.environ if environ is None else environ
+    if platform == "darwin" or platform.startswith("win"):
+        return True
+    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+
+
+def open_when_up(
+    url: str,
+    base: str,
+    opener: Callable[[str], object] = webbrowser.open,
+    seconds: float = START_SECONDS,
+) -> threading.Thread:
+    """Open ``url`` with ``opener`` once ``base`` answers, from a background thread."""
+
+    def wait_and_open() -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(base, timeout=2):
+                    opener(url)
+                    return
+            except OSError:
+                time.sleep(0.5)
+
+    thread = threading.Thread(target=wait_and_open, daemon=True)
+    thread.start()
+    return thread

@@ -19,6 +19,7 @@ from ldnn_tune.study.samplers import SAMPLERS
 from ldnn_tune.trial.device import available_cores
 
 NO_ENSEMBLE = "none"
+LOCALHOST = "127.0.0.1"
 
 
 @dataclasses.dataclass
@@ -137,10 +138,67 @@ class UiConfig:
 
     mlflow: str = defaults.MLFLOW
     port: int = defaults.UI_PORT
+    host: str = LOCALHOST  # another address serves the UI, unauthenticated, to the network
+    study: str | None = None  # the experiment to open; default: the only one
+    browser: bool = True  # open a browser when there is a desktop
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
             raise UsageError(f"invalid port={self.port}: must be between 1 and 65535")
+        check_host(self.host)
+
+
+@dataclasses.dataclass
+class DashboardConfig:
+    """Everything ``ldnn-tune dashboard`` takes."""
+
+    study: str | None = None  # the study to open; default: the list of studies
+    storage: str = defaults.STORAGE
+    port: int = 8080
+    host: str = LOCALHOST
+
+    def __post_init__(self) -> None:
+        check_port(self.port)
+        check_host(self.host)
+
+
+REPORT_FORMATS = ("html", "md")
+
+
+@dataclasses.dataclass
+class ReportConfig:
+    """Everything ``ldnn-tune report`` takes."""
+
+    study: str = ""
+    format: str = "html"
+    output: Path | None = None  # default: STUDY-report.html (or .md) here
+    storage: str = defaults.STORAGE
+    mlflow: str = defaults.MLFLOW
+
+    def __post_init__(self) -> None:
+        if not self.study:
+            raise UsageError("missing study=NAME; usage: ldnn-tune report study=NAME")
+        require_choice("format", self.format, REPORT_FORMATS)
+        check_writable(self.path, "output")
+
+    @property
+    def path(self) -> Path:
+        """Return the file to write: ``output=``, or ``STUDY-report.FORMAT`` here."""
+        return self.output or Path(f"{self.study}-report.{self.format}")
+
+
+def check_port(port: int) -> None:
+    """Refuse a TCP port outside 1-65535."""
+    if not 1 <= port <= 65535:
+        raise UsageError(f"invalid port={port}: must be between 1 and 65535")
+
+
+def check_host(host: str) -> None:
+    """Refuse an empty host or one with a scheme, port or path in it."""
+    if not host or any(c in host for c in "/ ") or host.count(":") == 1:
+        raise UsageError(
+            f"invalid host={host!r}: give an address or name, e.g. host=127.0.0.1 or host=0.0.0.0"
+        )
 
 
 def check_writable(path: Path, key: str) -> None:

@@ -2,6 +2,7 @@
 
 import sys
 import time
+from collections.abc import Callable, Sequence
 
 import optuna
 from optuna.trial import FrozenTrial
@@ -17,11 +18,12 @@ from ldnn_tune.errors import EXIT_INTERRUPTED, Interrupted, PluginError
 from ldnn_tune.interrupts import install as install_interrupts
 from ldnn_tune.names import REASON_ATTR
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.report import REPORT_RESERVE_SECONDS
 from ldnn_tune.study.clock import ENSEMBLE_RESERVE_SECONDS, RunClock
-from ldnn_tune.study.loop import Budget, FailingTrials, work
+from ldnn_tune.study.loop import Budget, FailingTrials, TrialCallback, work
 from ldnn_tune.study.queries import StudyView, best_trials, finished_trials, view
 from ldnn_tune.study.recovery import OrphanRunSweeper
-from ldnn_tune.study.session import Session, close_session, open_session
+from ldnn_tune.study.session import Session, close_session, open_session, periodic_report
 from ldnn_tune.study.storages import GRACE_FACTOR, redact
 from ldnn_tune.study.workers import (
     start_processes,
@@ -54,23 +56,25 @@ def run_study(
         f"{run.task.describe_data()}"
     )
     budget = make_budget(run, clock)
+    warn = _warner(console)
+    report = periodic_report(session, config.trials, warn)  # the plots, every few trials
     try:
         if done < config.trials:
             with clock.phase("trials"), StudyProgress(console, config.trials, done) as progress:
                 if config.n_jobs == 1:
-                    _work(run, host, session, progress, budget)
+                    _work(run, host, session, progress, budget, (report,))
                 else:
-                    _work_in_processes(run, host, session, progress, console, budget)
+                    _work_in_processes(run, host, session, progress, console, budget, report)
         else:
             console.print("nothing to run: raise trials= to add trials to this study")
     except BaseException as error:  # stopped or failed: the parent run must not stay RUNNING
         stopped = isinstance(error, Interrupted | KeyboardInterrupt)
-        close_session(session, clock.metrics(), "KILLED" if stopped else "FAILED")
+        close_session(session, clock.metrics(), "KILLED" if stopped else "FAILED", warn)
         raise
     print_summary(console, study, config.top, config.mlflow)
     if config.ensemble != NO_ENSEMBLE and best_trials(study, 1):
         _ensemble(run, session, console, clock)
-    close_session(session, clock.metrics())
+    close_session(session, clock.metrics(), warn=warn)  # with the study's plots
     finished = finished_trials(study)
     if finished < config.trials and budget.expired():
         console.print(
@@ -98,19 +102,29 @@ def _ensemble(run: ResolvedRun, session: Session, console: Console, clock: RunCl
     print_ensemble(console, comparison, config.top_k)
 
 
+def _warner(console: Console) -> Callable[[str], None]:
+    return lambda message: console.print(f"warning: {message}", markup=False)
+
+
 def make_budget(run: ResolvedRun, clock: RunClock) -> Budget:
     """Return the budget of this invocation: the study's total, and when trials must stop.
 
-    Trials stop early enough to leave the end-of-run ensemble its time.
+    Trials stop early enough to leave the end-of-run ensemble and report their time.
     """
     config = run.config
     reserve = 0.0 if config.ensemble == NO_ENSEMBLE else ENSEMBLE_RESERVE_SECONDS
+    reserve += REPORT_RESERVE_SECONDS
     deadline = clock.trials_deadline(reserve)
     return Budget(config.trials, deadline, poll_seconds=min(5.0, config.heartbeat))
 
 
 def _work(
-    run: ResolvedRun, host: Host, session: Session, progress: StudyProgress, budget: Budget
+    run: ResolvedRun,
+    host: Host,
+    session: Session,
+    progress: StudyProgress,
+    budget: Budget,
+    callbacks: Sequence[TrialCallback] = (),
 ) -> None:
     """Run trials of the session's study in this process until ``budget`` says stop."""
     config = run.config
@@ -143,7 +157,7 @@ def _work(
             session.study,
             objective,
             budget,
-            (),
+            callbacks,
             on_poll,
             first_epoch=objective.first_epoch_seconds,
             max_failures=config.max_failures,
@@ -160,6 +174,7 @@ def _work_in_processes(
     progress: StudyProgress,
     console: Console,
     budget: Budget,
+    report: TrialCallback | None = None,
 ) -> None:
     """Run trials here and in ``n_jobs - 1`` spawned processes, all on ``cores // n_jobs``."""
     import torch
@@ -172,7 +187,8 @@ def _work_in_processes(
     processes = start_processes(worker_process, args)
     torch.set_num_threads(threads)
     with stopped_on_interrupt(processes):
-        _work(run, host, session, progress, budget)  # this process is ready first: it starts
+        # this process is ready first: it starts; it alone refreshes the study's plots
+        _work(run, host, session, progress, budget, (report,) if report else ())
 
     def tick() -> None:
         trials = view(session.study)

@@ -1,13 +1,16 @@
 """A study with its MLflow tracker and parent run: opened by every worker, closed at the end."""
 
-from collections.abc import Mapping
+import shlex
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import optuna
 from optuna.distributions import BaseDistribution, check_distribution_compatibility
+from optuna.trial import FrozenTrial
 
 from ldnn_tune.config.resolve import ResolvedRun
-from ldnn_tune.errors import UsageError
+from ldnn_tune.errors import UsageError, first_line
 from ldnn_tune.names import PARENT_RUN_ATTR, SPACES_ATTR
 from ldnn_tune.space.knobs import Knob, SearchSpace
 from ldnn_tune.study.open import open_study
@@ -26,6 +29,8 @@ class Session:
     tracker: StudyTracker
     parent: str
     space_change: str | None = None  # what changed when this command's space is new
+    command: str = ""  # the command that ran it, for the description's "reproduce" line
+    report_seconds: float = 0.0  # time spent drawing and logging the study's report
 
 
 def check_compatible(study: optuna.Study, space: SearchSpace) -> None:
@@ -103,27 +108,70 @@ def open_session(run: ResolvedRun) -> Session:
     parent = tracker.open_parent_run(
         study.user_attrs[PARENT_RUN_ATTR], config.study_name, study_params(run)
     )
-    return Session(study, tracker, parent, record_space(study, run.space))
+    command = f"ldnn-tune run {shlex.join(run.words)}" if run.words else ""
+    return Session(study, tracker, parent, record_space(study, run.space), command)
 
 
-def close_session(session: Session, timings: Mapping[str, float], status: str = "FINISHED") -> None:
-    """Log the study's summary and this command's ``timings`` on the parent run.
+def refresh_report(
+    session: Session, plots: bool = True, warn: Callable[[str], None] | None = None
+) -> None:
+    """Log the study's plots, trials.csv and description on its parent run.
 
-    The run ends with ``status`` (KILLED when the user stopped the command, FAILED when
-    it failed) unless other workers still run trials under it. A store that cannot be
-    written (a full disk) does not hide the failure that brought us here.
+    ``plots=False`` (a stopped command) logs the tables and description only. A failure
+    is handed to ``warn`` (or raised when there is none).
+    """
+    from ldnn_tune.report.publish import refresh
+
+    try:
+        session.report_seconds += refresh(
+            session.tracker, session.study, session.parent, session.command, plots
+        )
+    except Exception as error:
+        if warn is None:
+            raise
+        warn(f"could not log the study's plots: {first_line(error)}")
+
+
+def close_session(
+    session: Session,
+    timings: Mapping[str, float],
+    status: str = "FINISHED",
+    warn: Callable[[str], None] | None = None,
+) -> None:
+    """Log the study's report, summary and this command's ``timings`` on the parent run.
+
+    The report's plots are drawn only when the command finished (``warn`` hears of a
+    failure to draw them). The run ends with ``status`` (KILLED when the user stopped
+    the command, FAILED when it failed) unless other workers still run trials under it.
+    A store that cannot be written (a full disk) does not hide the failure that brought
+    us here.
     """
     try:
+        refresh_report(session, plots=status == "FINISHED", warn=warn or _warn)
         _close(session, timings, status)
     except Exception:
         if status == "FINISHED":
             raise
 
 
+def periodic_report(
+    session: Session, total: int, warn: Callable[[str], None]
+) -> Callable[[optuna.Study, FrozenTrial], None]:
+    """Return an Optuna callback that refreshes the report every few finished trials."""
+    from ldnn_tune.report.publish import PeriodicRefresh
+
+    return PeriodicRefresh(lambda: refresh_report(session, warn=warn), total)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def _close(session: Session, timings: Mapping[str, float], status: str) -> None:
     finished, running = trial_counts(session.study)
     best = best_trials(session.study, 1)
     summary = {"finished_trials": float(finished), **timings}
+    summary["time_report_s"] = round(session.report_seconds, 3)
     if best and best[0].value is not None:
         summary["best_val_loss"] = float(best[0].value)
     if running:  # other workers still run trials under it: leave it RUNNING

@@ -1,0 +1,60 @@
+"""``ldnn-tune dashboard``: optuna-dashboard on the study storage, live, on 127.0.0.1.
+
+optuna-dashboard is the optional ``[dashboard]`` extra; without it this is one line.
+"""
+
+import importlib.util
+from collections.abc import Sequence
+
+from rich.console import Console
+
+from ldnn_tune.config.settings import DashboardConfig
+from ldnn_tune.config.stores import check_storage
+from ldnn_tune.config.words import parse_words
+from ldnn_tune.errors import EXIT_OK, UsageError
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+INSTALL_HINT = "pip install 'ldnn-tune[dashboard]'"
+
+
+def require_dashboard() -> None:
+    """Refuse to go on without optuna-dashboard, saying how to install it."""
+    if importlib.util.find_spec("optuna_dashboard") is None:
+        raise UsageError(f"optuna-dashboard is not installed; install it with: {INSTALL_HINT}")
+
+
+def dashboard_url(host: str, port: int, study_id: int | None) -> str:
+    """Return the dashboard's URL (a study's page when ``study_id`` is given)."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    return f"{base}/dashboard" + (f"/studies/{study_id}" if study_id is not None else "")
+
+
+def main(words: Sequence[str], console: Console) -> int:
+    """Serve optuna-dashboard on the study storage until interrupted."""
+    config = parse_words(DashboardConfig, words)
+    require_dashboard()
+    check_storage(config.storage, read_only=True)
+    from optuna_dashboard import run_server  # type: ignore[import-untyped]
+
+    from ldnn_tune.console.quiet import quiet_frameworks
+    from ldnn_tune.study.open import load_existing_study
+    from ldnn_tune.study.storages import make_storage, redact
+
+    quiet_frameworks()
+    study_id = None
+    if config.study is not None:
+        load_existing_study(config.study, config.storage)  # an unknown name is one line
+    storage = make_storage(config.storage)
+    if config.study is not None:
+        study_id = storage.get_study_id_from_name(config.study)
+    if config.host not in LOOPBACK:
+        console.print(
+            f"warning: host={config.host} serves the dashboard to the network, and it has no "
+            "authentication: anyone who reaches the port can read and change the studies",
+            markup=False,
+        )
+    url = dashboard_url(config.host, config.port, study_id)
+    console.print(f"optuna-dashboard for {redact(config.storage)}: {url} (Ctrl-C stops)")
+    run_server(storage, host=config.host, port=config.port)
+    return EXIT_OK

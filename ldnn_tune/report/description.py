@@ -1,0 +1,125 @@
+"""The study's description in markdown: the parent run's note in MLflow, the report's head."""
+
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from ldnn_tune.names import EPOCHS_RUN_ATTR, PLOTS_ARTIFACT, TRIALS_ARTIFACT
+from ldnn_tune.report.importance import Importances
+from ldnn_tune.report.runs import EnsembleSummary
+from ldnn_tune.report.trials import METRIC_ATTRS, number_text
+
+RUN_KEYS = ("seed", "sampler", "pruner", "epochs")  # parent params that the command repeats
+SHOWN_KNOBS = 5  # knobs named in the importance line
+
+
+@dataclass(frozen=True)
+class StudyStory:
+    """Everything the description tells: the study, its setup, ensemble, knobs, command."""
+
+    study: optuna.Study
+    params: Mapping[str, str]  # the parent run's params (task, sampler, pruner, option.*)
+    importances: Importances
+    ensemble: EnsembleSummary | None
+    command: str
+
+
+def reproduce_command(
+    study_name: str, params: Mapping[str, str], trials: int, extra: Mapping[str, str]
+) -> str:
+    """Return an ``ldnn-tune run`` command that runs the study again from its parent params.
+
+    ``extra`` adds words (e.g. ``storage``, ``mlflow``, fixed knobs) after the setup.
+    """
+    words = {"task": params.get("task", study_name), "study": study_name, "trials": str(trials)}
+    words |= {k: params[k] for k in RUN_KEYS if k in params}
+    words |= {k.removeprefix("option."): v for k, v in params.items() if k.startswith("option.")}
+    words |= extra
+    return "ldnn-tune run " + " ".join(shlex.quote(f"{k}={v}") for k, v in words.items())
+
+
+def setup_line(study_name: str, params: Mapping[str, str]) -> str:
+    """Return what the study is: task, options, sampler, pruner, seed, epochs."""
+    options = [f"{k.removeprefix('option.')}={v}" for k, v in params.items() if "option." in k]
+    parts = [
+        f"task `{params.get('task', '?')}`",
+        f"options {', '.join(options)}" if options else "",
+        f"sampler `{params.get('sampler', '?')}`, pruner `{params.get('pruner', '?')}`",
+        f"seed {params.get('seed', '?')}, at most {params.get('epochs', '?')} epochs a trial",
+    ]
+    return f"**Study `{study_name}`**: " + "; ".join(p for p in parts if p) + "."
+
+
+def counts_line(trials: Sequence[FrozenTrial]) -> str:
+    """Return e.g. ``Trials: 12 complete, 7 pruned, 1 failed.``."""
+    words = {
+        TrialState.COMPLETE: "complete",
+        TrialState.PRUNED: "pruned",
+        TrialState.FAIL: "failed",
+    }
+    counts = [f"{sum(t.state == s for t in trials)} {w}" for s, w in words.items()]
+    running = sum(t.state == TrialState.RUNNING for t in trials)
+    return "Trials: " + ", ".join(counts) + (f", {running} running" if running else "") + "."
+
+
+def best_line(trial: FrozenTrial | None) -> str:
+    """Return the best trial with its key metrics and knobs."""
+    if trial is None:
+        return "No complete trial yet."
+    metrics = [f"val_loss {number_text(trial.value)}"] + [
+        f"{a} {number_text(trial.user_attrs[a])}" for a in METRIC_ATTRS if a in trial.user_attrs
+    ]
+    epochs = trial.user_attrs.get(EPOCHS_RUN_ATTR)
+    knobs = ", ".join(f"{k}={number_text(v)}" for k, v in trial.params.items())
+    trained = f" after {epochs} epochs" if epochs else ""
+    return f"**Best trial: {trial.number}**: {', '.join(metrics)}{trained}. Knobs: {knobs}."
+
+
+def ensemble_line(ensemble: EnsembleSummary | None) -> str:
+    """Return the ensemble's test scores against the best single trial's, or ''."""
+    if ensemble is None:
+        return ""
+    scores = []
+    for name in ("test_acc", "test_loss", "test_mse"):
+        ours, single = ensemble.score(ensemble.method, name), ensemble.score("single", name)
+        if ours is not None and single is not None:
+            scores.append(f"{name} {number_text(ours)} (best single {number_text(single)})")
+    members = ensemble.weights.replace(",", ", ") or "?"
+    return (
+        f"**Ensemble ({ensemble.method})** of trials {members} (trial:weight): "
+        + ("; ".join(scores) or "no test scores logged")
+        + f". Run `{ensemble.run_id}`."
+    )
+
+
+def importance_line(importances: Importances) -> str:
+    """Return the most important knobs, or why there are none."""
+    if not importances.values:
+        return f"Knob importances: {importances.note or 'none'}."
+    top = list(importances.values.items())[:SHOWN_KNOBS]
+    text = ", ".join(f"{k} {v:.2f}" for k, v in top)
+    return f"Most important knobs (fANOVA): {text}" + (
+        f" ({importances.note})." if importances.note else "."
+    )
+
+
+def describe(story: StudyStory) -> str:
+    """Return the study's description in markdown."""
+    trials = story.study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+    best = min(complete, key=lambda t: float(t.value or 0.0), default=None)
+    lines = [
+        setup_line(story.study.study_name, story.params),
+        counts_line(trials),
+        best_line(best),
+        ensemble_line(story.ensemble),
+        importance_line(story.importances),
+        f"Plots: the `{PLOTS_ARTIFACT}/` artifacts (PNG, and interactive HTML); every trial "
+        f"in `{TRIALS_ARTIFACT}`.",
+        "Reproduce it (in an empty folder; here the same command continues the study):",
+        f"```\n{story.command}\n```",
+    ]
+    return "\n\n".join(line for line in lines if line)

@@ -1,0 +1,191 @@
+"""The study's plots: Optuna's own, and the ratio traces, each as a PNG and an HTML page.
+
+PNGs are drawn with matplotlib (Agg; no browser needed), the interactive pages with plotly.
+Each HTML page embeds plotly.js: MLflow shows an HTML artifact in a sandboxed frame,
+where a script beside it would not load, and offline machines cannot fetch one.
+"""
+
+import io
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from ldnn_tune.errors import first_line
+from ldnn_tune.report.importance import Importances, KnownImportances, top_knobs
+from ldnn_tune.report.ratios import RatioTrace, draw_matplotlib, draw_plotly
+
+PARALLEL_KNOBS = 8  # knobs on the parallel-coordinates plot, most important first
+SLICE_KNOBS = 4  # knobs with a slice plot
+PNG_DPI = 90
+Drawer = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class PlotSpec:
+    """A plot: its file name, title, and how to draw it with each library."""
+
+    name: str
+    title: str
+    matplotlib: Drawer
+    plotly: Drawer
+    inches: tuple[float, float] | None = None  # the PNG's size, when Optuna's is too small
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A drawn plot: PNG bytes and HTML text (None when it could not be drawn), a note."""
+
+    name: str
+    title: str
+    png: bytes | None
+    html: str | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class StudyFacts:
+    """What the plots are drawn from: the study, its importances, the ratio traces."""
+
+    study: optuna.Study
+    importances: Importances
+    traces: Sequence[RatioTrace]
+
+
+def plot_specs(facts: StudyFacts) -> tuple[list[PlotSpec], list[str]]:
+    """Return the plots ``facts`` allow, and a note for each one left out and why."""
+    import optuna.visualization as pv
+    import optuna.visualization.matplotlib as pm
+
+    study = facts.study
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    complete = states.count(TrialState.COMPLETE)
+    reported = any(t.intermediate_values for t in study.get_trials(deepcopy=False))
+    parallel = top_knobs(study, facts.importances, PARALLEL_KNOBS)
+    sliced = top_knobs(study, facts.importances, SLICE_KNOBS)
+    evaluator = KnownImportances(facts.importances)
+    candidates = [
+        (
+            complete >= 1,
+            "no complete trial yet",
+            PlotSpec(
+                "optimization_history",
+                "Optimisation history",
+                lambda: pm.plot_optimization_history(study, target_name="val_loss"),
+                lambda: pv.plot_optimization_history(study, target_name="val_loss"),
+            ),
+        ),
+        (
+            bool(facts.importances.values),
+            facts.importances.note,
+            PlotSpec(
+                "param_importances",
+                "Knob importances (fANOVA)",
+                lambda: pm.plot_param_importances(study, evaluator, target_name="val_loss"),
+                lambda: pv.plot_param_importances(study, evaluator, target_name="val_loss"),
+            ),
+        ),
+        (
+            complete >= 2 and bool(parallel),
+            "needs 2 complete trials",
+            PlotSpec(
+                "parallel_coordinate",
+                "Parallel coordinates of the most important knobs",
+                lambda: pm.plot_parallel_coordinate(study, parallel, target_name="val_loss"),
+                lambda: pv.plot_parallel_coordinate(study, parallel, target_name="val_loss"),
+                (max(8.0, 1.3 * len(parallel) + 2), 5.5),
+            ),
+        ),
+        (
+            reported,
+            "no trial reported a validation loss yet",
+            PlotSpec(
+                "intermediate_values",
+                "Validation loss per epoch of every trial (pruned ones stop early)",
+                lambda: pm.plot_intermediate_values(study),
+                lambda: pv.plot_intermediate_values(study),
+            ),
+        ),
+        (
+            complete >= 1 and bool(sliced),
+            "no complete trial yet",
+            PlotSpec(
+                "slice",
+                "Validation loss against the most important knobs",
+                lambda: pm.plot_slice(study, sliced, target_name="val_loss"),
+                lambda: pv.plot_slice(study, sliced, target_name="val_loss"),
+            ),
+        ),
+        (
+            bool(facts.traces),
+            "no trial logged update_ratio_median",
+            PlotSpec(
+                "update_ratio",
+                "Update/weight ratio per epoch of the best trials",
+                lambda: draw_matplotlib(facts.traces),
+                lambda: draw_plotly(facts.traces),
+            ),
+        ),
+    ]
+    specs = [spec for allowed, _, spec in candidates if allowed]
+    notes = [f"{spec.title}: {why}" for allowed, why, spec in candidates if not allowed and why]
+    return specs, notes
+
+
+def draw(spec: PlotSpec, interactive: bool = True) -> Plot:
+    """Draw ``spec`` as PNG (and, if ``interactive``, HTML); a failure becomes a note."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Optuna's ExperimentalWarning, matplotlib's notes
+        try:
+            png = png_bytes(spec.matplotlib(), spec.inches)
+            html = html_text(spec.plotly(), spec.title) if interactive else None
+        except Exception as error:
+            return Plot(spec.name, spec.title, None, None, f"{spec.title}: {first_line(error)}")
+    return Plot(spec.name, spec.title, png, html)
+
+
+def draw_all(facts: StudyFacts, interactive: bool = True) -> tuple[list[Plot], list[str]]:
+    """Draw every plot ``facts`` allow; return the plots and the notes on what is missing."""
+    use_agg()
+    specs, notes = plot_specs(facts)
+    plots = [draw(spec, interactive) for spec in specs]
+    return [p for p in plots if p.png is not None], notes + [p.note for p in plots if p.note]
+
+
+def use_agg() -> None:
+    """Draw with matplotlib's Agg backend (files only; no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def png_bytes(drawn: Any, inches: tuple[float, float] | None = None) -> bytes:
+    """Return the figure of ``drawn`` (Axes, an array of Axes or a Figure) as PNG; close it."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if isinstance(drawn, np.ndarray):
+        drawn = drawn.flat[0]
+    figure = getattr(drawn, "figure", drawn)
+    if inches is not None:
+        figure.set_size_inches(*inches)
+    buffer = io.BytesIO()
+    try:
+        figure.savefig(buffer, format="png", dpi=PNG_DPI, bbox_inches="tight")
+    finally:
+        plt.close(figure)
+    return buffer.getvalue()
+
+
+def html_text(figure: Any, title: str) -> str:
+    """Return a plotly ``figure`` as a standalone HTML page with plotly.js embedded."""
+    html: str = figure.to_html(include_plotlyjs=True, full_html=True)
+    return html.replace("<head>", f"<head><title>{title}</title>", 1)
+
+
+def plot_names(plots: Sequence[Plot]) -> list[str]:
+    """Return the file names of ``plots``: ``NAME.png`` and, when drawn, ``NAME.html``."""
+    return [f"{p.name}.{ext}" for p in plots for ext in ("png", "html") if ext == "png" or p.html]

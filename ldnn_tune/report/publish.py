@@ -1,0 +1,116 @@
+"""Put a study's report on its MLflow parent run: plots, trials.csv, summary.md, description.
+
+Only the parent run gets them. Trial runs are renamed after their final state, e.g.
+``trial-7 (PRUNED)``, where the trial loop has not done it yet (a dead worker's trial).
+"""
+
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from ldnn_tune.names import (
+    COMMAND_TAG,
+    NOTE_TAG,
+    PARENT_RUN_TAG,
+    PLOTS_ARTIFACT,
+    ROLE_TAG,
+    RUN_NAME_TAG,
+    SUMMARY_ARTIFACT,
+    TOP_KNOBS_TAG,
+    TRIAL_ROLE,
+    TRIAL_RUN_ATTR,
+    TRIALS_ARTIFACT,
+)
+from ldnn_tune.report.build import ReportSource, StudyReport, build_report
+from ldnn_tune.study.queries import FINISHED
+from ldnn_tune.tracking import StudyTracker, trial_run_name
+
+EVERY = 10  # finished trials between two refreshes while a study runs
+ENDED = (*FINISHED, TrialState.FAIL)
+
+
+def write_files(report: StudyReport, folder: Path) -> None:
+    """Write the report's artifacts under ``folder``: plots/, trials.csv, summary.md."""
+    plots = folder / PLOTS_ARTIFACT
+    plots.mkdir(parents=True, exist_ok=True)
+    for plot in report.plots:
+        if plot.png is not None:
+            (plots / f"{plot.name}.png").write_bytes(plot.png)
+        if plot.html is not None:
+            (plots / f"{plot.name}.html").write_text(plot.html, encoding="utf-8")
+    (folder / TRIALS_ARTIFACT).write_text(report.trials_csv, encoding="utf-8")
+    (folder / SUMMARY_ARTIFACT).write_text(report.summary, encoding="utf-8")
+
+
+def publish(tracker: StudyTracker, parent: str, report: StudyReport) -> None:
+    """Log ``report`` on the parent run: its artifacts, description and view tags."""
+    with tempfile.TemporaryDirectory() as tmp:
+        write_files(report, Path(tmp))
+        tracker.client.log_artifacts(parent, tmp)
+    tracker.set_tags(
+        parent,
+        {
+            NOTE_TAG: report.description,
+            COMMAND_TAG: report.command[:5000],
+            TOP_KNOBS_TAG: ",".join(report.top_knobs),
+        },
+    )
+
+
+def rename_trial_runs(tracker: StudyTracker, study: optuna.Study, parent: str) -> int:
+    """Name every ended trial's run after its state, e.g. ``trial-7 (PRUNED)``; return how many."""
+    ended = {
+        t.user_attrs[TRIAL_RUN_ATTR]: t
+        for t in study.get_trials(deepcopy=False, states=ENDED)
+        if TRIAL_RUN_ATTR in t.user_attrs
+    }
+    query = f"tags.`{PARENT_RUN_TAG}` = '{parent}' and tags.`{ROLE_TAG}` = '{TRIAL_ROLE}'"
+    runs = tracker.client.search_runs([tracker.experiment_id], query, max_results=50000)
+    renamed = 0
+    for run in runs:
+        trial: FrozenTrial | None = ended.get(run.info.run_id)
+        if trial is None:
+            continue
+        name = trial_run_name(trial.number, trial.state.name)
+        if run.info.run_name != name:
+            tracker.set_tags(run.info.run_id, {RUN_NAME_TAG: name})
+            renamed += 1
+    return renamed
+
+
+def refresh(
+    tracker: StudyTracker, study: optuna.Study, parent: str, command: str, plots: bool = True
+) -> float:
+    """Rebuild the study's report and log it on ``parent``; return the seconds it took."""
+    began = time.perf_counter()
+    source = ReportSource(study, tracker.client, tracker.experiment_id, parent, command)
+    publish(tracker, parent, build_report(source, plots=plots))
+    rename_trial_runs(tracker, study, parent)
+    return time.perf_counter() - began
+
+
+class PeriodicRefresh:
+    """An Optuna callback: ``refresh()`` each time ``every`` more trials have finished.
+
+    The trial that brings the study to ``total`` is left to the end of the command, which
+    refreshes anyway.
+    """
+
+    def __init__(self, refresh: Callable[[], None], total: int, every: int = EVERY) -> None:
+        """Call ``refresh`` every ``every`` finished trials below ``total``."""
+        self.refresh = refresh
+        self.total = total
+        self.every = every
+        self.done: int | None = None  # finished trials at the last look
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """Refresh if a multiple of ``every`` finished trials was passed since the last look."""
+        finished = sum(t.state in FINISHED for t in study.get_trials(deepcopy=False))
+        before = finished - 1 if self.done is None else self.done
+        self.done = finished
+        if finished < self.total and finished // self.every > before // self.every:
+            self.refresh()

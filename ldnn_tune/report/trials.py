@@ -1,0 +1,83 @@
+"""The study's trials as rows: ``trials.csv`` (every trial) and the best trials in markdown."""
+
+import csv
+import io
+from collections.abc import Sequence
+
+import optuna
+from optuna.trial import FrozenTrial
+
+from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR, TRIAL_RUN_ATTR
+
+METRIC_ATTRS = ("val_acc", "test_acc", "test_loss", "val_mse", "test_mse")
+FIXED_COLUMNS = ("number", "state", "reason", "val_loss", *METRIC_ATTRS)
+TAIL_COLUMNS = ("epochs", "duration_s", "run_id")
+
+
+def trial_columns(trials: Sequence[FrozenTrial]) -> list[str]:
+    """Return the CSV header: fixed columns, one ``param_<knob>`` per knob, then the tail."""
+    knobs: dict[str, None] = {}
+    for trial in trials:
+        knobs.update(dict.fromkeys(trial.params))
+    return [*FIXED_COLUMNS, *(f"param_{k}" for k in knobs), *TAIL_COLUMNS]
+
+
+def trial_row(trial: FrozenTrial) -> dict[str, object]:
+    """Return one trial as a row: state, reason, validation and test metrics, knobs, time."""
+    attrs = trial.user_attrs
+    seconds = trial.duration.total_seconds() if trial.duration is not None else None
+    return {
+        "number": trial.number,
+        "state": trial.state.name,
+        "reason": attrs.get(REASON_ATTR) or "",
+        "val_loss": trial.value,
+        **{name: attrs.get(name) for name in METRIC_ATTRS},
+        **{f"param_{k}": v for k, v in trial.params.items()},
+        "epochs": attrs.get(EPOCHS_RUN_ATTR, len(trial.intermediate_values) or None),
+        "duration_s": round(seconds, 3) if seconds is not None else None,
+        "run_id": attrs.get(TRIAL_RUN_ATTR, ""),
+    }
+
+
+def trials_csv(study: optuna.Study) -> str:
+    """Return ``trials.csv``: one row per trial of ``study``, in trial order."""
+    trials = study.get_trials(deepcopy=False)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, trial_columns(trials), lineterminator="\n")
+    writer.writeheader()
+    for trial in trials:
+        row = trial_row(trial)
+        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def number_text(value: object) -> str:
+    """Return ``value`` for a table: floats to 4 significant digits, None as empty."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Return a markdown table (``|`` in cells escaped)."""
+
+    def line(cells: Sequence[object]) -> str:
+        return "| " + " | ".join(number_text(c).replace("|", "\\|") for c in cells) + " |"
+
+    return "\n".join([line(header), line(["---"] * len(header)), *(line(r) for r in rows)])
+
+
+def best_table(trials: Sequence[FrozenTrial]) -> str:
+    """Return the best ``trials`` as markdown: number, val loss, accuracies, epochs, knobs."""
+    attrs = [a for a in METRIC_ATTRS if any(a in t.user_attrs for t in trials)]
+    rows = [
+        [
+            t.number,
+            t.value,
+            *(t.user_attrs.get(a) for a in attrs),
+            t.user_attrs.get(EPOCHS_RUN_ATTR),
+            " ".join(f"{k}={number_text(v)}" for k, v in t.params.items()),
+        ]
+        for t in trials
+    ]
+    return markdown_table(["trial", "val_loss", *attrs, "epochs", "knobs"], rows)

@@ -1,0 +1,81 @@
+"""The MLflow runs table a tuner wants: which columns, and the URL that opens it.
+
+MLflow 3's UI opens on its GenAI view; ``workflowType=machine_learning`` in the URL picks
+the model-training view. A shared view (an experiment tag ``mlflow.sharedViewState.KEY``
+opened with ``viewStateShareKey=KEY``) presets the table's columns.
+"""
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from ldnn_tune.names import (
+    EXPERIMENT_KIND_TAG,
+    PARENT_RUN_TAG,
+    ROLE_TAG,
+    SHARED_VIEW_TAG,
+    STATE_TAG,
+    STUDY_ROLE,
+    TOP_KNOBS_TAG,
+)
+
+if TYPE_CHECKING:
+    from mlflow.entities import Experiment
+    from mlflow.tracking import MlflowClient
+
+VIEW_KEY = "ldnn-tune"  # the shared view's name in the URL
+EXPERIMENT_KIND = "custom_model_development"  # the classic view, where a UI honours the tag
+METRIC_COLUMNS = ("val_loss", "best_val_loss", "val_acc", "test_acc", "test_mse")
+KNOB_COLUMNS = 5  # knob columns besides lr
+RUN_NAME_COLUMN = "attributes.`Run Name`"
+
+
+def view_columns(knobs: Sequence[str]) -> list[str]:
+    """Return the table's columns: the trial's state, its metrics, lr and ``knobs``."""
+    params = ["lr", *(k for k in knobs if k != "lr")][: KNOB_COLUMNS + 1]
+    return [
+        f"tags.`{STATE_TAG}`",
+        *(f"metrics.`{m}`" for m in METRIC_COLUMNS),
+        *(f"params.`{p}`" for p in params),
+    ]
+
+
+def view_state(knobs: Sequence[str]) -> str:
+    """Return the shared view's JSON: columns in order, a wide name column, all runs charted."""
+    columns = view_columns(knobs)
+    state = {
+        "selectedColumns": columns,
+        "columnOrder": columns,
+        "columnWidths": {RUN_NAME_COLUMN: 220},
+        "runsHiddenMode": "SHOW_ALL",
+    }
+    return json.dumps(state)
+
+
+def runs_url(base: str, experiment_id: str, shared: bool = True) -> str:
+    """Return the URL of the experiment's runs table in the model-training view."""
+    url = f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+    return f"{url}&viewStateShareKey={VIEW_KEY}" if shared else url
+
+
+def study_knobs(client: "MlflowClient", experiment_id: str) -> list[str]:
+    """Return the study's knobs, most important first (from its parent run's tag or params)."""
+    query = f"tags.`{ROLE_TAG}` = '{STUDY_ROLE}'"
+    parents = client.search_runs([experiment_id], query, max_results=1)
+    if not parents:
+        return []
+    tagged = parents[0].data.tags.get(TOP_KNOBS_TAG, "")
+    if tagged:
+        return tagged.split(",")
+    child = f"tags.`{PARENT_RUN_TAG}` = '{parents[0].info.run_id}'"
+    trials = client.search_runs([experiment_id], child, max_results=1)
+    return [k for k in trials[0].data.params if k != "seed"] if trials else []
+
+
+def prepare_view(client: "MlflowClient", experiment: "Experiment") -> None:
+    """Tag ``experiment`` so the UI opens it in the training view with the tuner's columns."""
+    knobs = study_knobs(client, experiment.experiment_id)
+    client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+    client.set_experiment_tag(
+        experiment.experiment_id, f"{SHARED_VIEW_TAG}{VIEW_KEY}", view_state(knobs)
+    )
