@@ -7,8 +7,9 @@ torch, Lightning or MLflow; ``from ldnn_tune import RecipeModule`` loads what it
 Writing a task: :class:`Task`, :class:`TaskKind`, :class:`NoOptions`, :data:`hookimpl`,
 :class:`HParams`, :class:`Recipe`, :class:`RecipeModule`, the data helpers
 (:class:`Split`, :class:`SplitDataModule`, :class:`Standardizer`, :func:`standardize`,
-:func:`apply_standardizer`, :func:`split_indices`), :func:`apply_init`, :func:`init_std`
-and :class:`UsageError`.
+:func:`apply_standardizer`, :func:`split_indices`), :func:`apply_init`, :func:`init_std`,
+the knob domains (:class:`Domain`, :func:`positive`, :func:`unit_interval`) and
+:class:`UsageError`.
 
 Embedding: :func:`train_trial` (one trial's training, what ``run`` does per trial),
 :class:`TrialOutcome`, :func:`task_space` (a task's effective search space),
@@ -53,6 +54,9 @@ if TYPE_CHECKING:
     from ldnn_tune.recipe.init import apply_init as apply_init
     from ldnn_tune.recipe.init import init_std as init_std
     from ldnn_tune.recipe.module import RecipeModule as RecipeModule
+    from ldnn_tune.space.domains import Domain as Domain
+    from ldnn_tune.space.domains import positive as positive
+    from ldnn_tune.space.domains import unit_interval as unit_interval
     from ldnn_tune.space.load import task_space as task_space
     from ldnn_tune.study.storages import make_storage as make_storage
     from ldnn_tune.trial.training import TrialOutcome as TrialOutcome
@@ -60,6 +64,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "CheckResult": "ldnn_tune.health.checks",
+    "Domain": "ldnn_tune.space.domains",
     "HParams": "ldnn_tune.recipe.hparams",
     "HealthBand": "ldnn_tune.health.monitor",
     "HealthMonitor": "ldnn_tune.health.monitor",
@@ -78,12 +83,14 @@ _HOMES = {
     "hookimpl": "ldnn_tune.plugin.spec",
     "init_std": "ldnn_tune.recipe.init",
     "make_storage": "ldnn_tune.study.storages",
+    "positive": "ldnn_tune.space.domains",
     "quiet_frameworks": "ldnn_tune.console.quiet",
     "run_checks": "ldnn_tune.health.checks",
     "split_indices": "ldnn_tune.recipe.data",
     "standardize": "ldnn_tune.recipe.data",
     "task_space": "ldnn_tune.space.load",
     "train_trial": "ldnn_tune.trial.training",
+    "unit_interval": "ldnn_tune.space.domains",
 }
 
 __all__ = sorted(_HOMES)

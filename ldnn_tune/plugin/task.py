@@ -87,8 +87,8 @@ class Task(ABC, Generic[OptionsT]):
     def datamodule(self, hp: HParams) -> pl.LightningDataModule:
         """Return the data for one trial, batched with ``hp.recipe.batch_size``.
 
-        It must provide train, val, test and predict dataloaders; inputs standardised
-        with statistics of the training split only.
+        It must provide train, val and test dataloaders of ``(inputs, targets)`` batches;
+        inputs standardised with statistics of the training split only.
         """
 
     @abstractmethod
