@@ -53,8 +53,13 @@ def main(words: Sequence[str], console: Console) -> int:
             f"warning: host={config.host} serves the dashboard to the network, and it has no "
             "authentication: anyone who reaches the port can read and change the studies",
             markup=False,
+            soft_wrap=True,
         )
     url = dashboard_url(config.host, config.port, study_id)
-    console.print(f"optuna-dashboard for {redact(config.storage)}: {url} (Ctrl-C stops)")
+    console.print(
+        f"optuna-dashboard for {redact(config.storage)}: {url} (Ctrl-C stops)",
+        markup=False,
+        soft_wrap=True,
+    )
     run_server(storage, host=config.host, port=config.port)
     return EXIT_OK

@@ -44,7 +44,7 @@ def main(words: Sequence[str], console: Console) -> int:
     )
     report = build_report(source, interactive=False)
     write(config, report_title(config.study), report)
-    console.print(f"wrote {config.path} ({len(report.plots)} plots)", markup=False)
+    console.print(f"wrote {config.path} ({len(report.plots)} plots)", markup=False, soft_wrap=True)
     return EXIT_OK
 
 

@@ -47,8 +47,11 @@ def main(words: Sequence[str], console: Console) -> int:
             f"warning: host={config.host} serves the MLflow UI to the network, and it has "
             "no authentication: anyone who reaches the port can read and change every run",
             markup=False,
+            soft_wrap=True,
         )
-    console.print(f"MLflow UI for {config.mlflow}: {url} (Ctrl-C stops)", markup=False)
+    console.print(
+        f"MLflow UI for {config.mlflow}: {url} (Ctrl-C stops)", markup=False, soft_wrap=True
+    )
     if config.browser and has_desktop():
         open_when_up(url, base)
     return subprocess.call(server_command(config))
@@ -109,7 +112,8 @@ def landing_url(client: "MlflowClient", study: str | None, base: str, console: C
     if len(found) == 1:
         return runs_url(base, found[0].experiment_id)
     for experiment in found:
-        console.print(f"  study {experiment.name}: {runs_url(base, experiment.experiment_id)}")
+        url = runs_url(base, experiment.experiment_id)
+        console.print(f"  study {experiment.name}: {url}", markup=False, soft_wrap=True)
     if not found:
         console.print("no study in this store yet: run one with ldnn-tune run task=NAME")
     return f"{base}/#/experiments?workflowType=machine_learning"

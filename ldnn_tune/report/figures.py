@@ -5,7 +5,9 @@ Each HTML page embeds plotly.js: MLflow shows an HTML artifact in a sandboxed fr
 where a script beside it would not load, and offline machines cannot fetch one.
 """
 
+import importlib
 import io
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -153,6 +155,28 @@ def draw_all(facts: StudyFacts, interactive: bool = True) -> tuple[list[Plot], l
     specs, notes = plot_specs(facts)
     plots = [draw(spec, interactive) for spec in specs]
     return [p for p in plots if p.png is not None], notes + [p.note for p in plots if p.note]
+
+
+def warm_up() -> threading.Thread:
+    """Load matplotlib, plotly and Optuna's plots in a background thread; return it.
+
+    Loading them takes over a second; done while the first trial trains, the study's
+    end waits less for its plots.
+    """
+
+    def load() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            use_agg()
+            importlib.import_module("matplotlib.pyplot")
+            importlib.import_module("optuna.visualization.matplotlib")
+            import plotly.graph_objects as go  # type: ignore[import-untyped]
+
+            go.Figure(go.Scatter(x=[0], y=[0]))  # plotly loads its validators on first use
+
+    thread = threading.Thread(target=load, name="ldnn-tune-plots-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def use_agg() -> None:

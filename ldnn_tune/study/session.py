@@ -114,8 +114,8 @@ def open_session(run: ResolvedRun) -> Session:
 
 def refresh_report(
     session: Session, plots: bool = True, warn: Callable[[str], None] | None = None
-) -> None:
-    """Log the study's plots, trials.csv and description on its parent run.
+) -> float:
+    """Log the study's plots, trials.csv and description on its parent run; return seconds.
 
     ``plots=False`` (a stopped command) logs the tables and description only. A failure
     is handed to ``warn`` (or raised when there is none).
@@ -123,13 +123,14 @@ def refresh_report(
     from ldnn_tune.report.publish import refresh
 
     try:
-        session.report_seconds += refresh(
-            session.tracker, session.study, session.parent, session.command, plots
-        )
+        seconds = refresh(session.tracker, session.study, session.parent, session.command, plots)
     except Exception as error:
         if warn is None:
             raise
         warn(f"could not log the study's plots: {first_line(error)}")
+        return 0.0
+    session.report_seconds += seconds
+    return seconds
 
 
 def close_session(
@@ -157,9 +158,14 @@ def close_session(
 def periodic_report(
     session: Session, total: int, warn: Callable[[str], None]
 ) -> Callable[[optuna.Study, FrozenTrial], None]:
-    """Return an Optuna callback that refreshes the report every few finished trials."""
+    """Return an Optuna callback that refreshes the report every few finished trials.
+
+    The plotting libraries start loading now, in the background, while trials train.
+    """
+    from ldnn_tune.report.figures import warm_up
     from ldnn_tune.report.publish import PeriodicRefresh
 
+    warm_up()
     return PeriodicRefresh(lambda: refresh_report(session, warn=warn), total)
 
 

@@ -1,5 +1,6 @@
 """`ldnn-tune ui` serves the MLflow UI, through the real console script."""
 
+import json
 import os
 import signal
 import socket
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from ldnn_tune.testing.cli import CLI
+from ldnn_tune.names import EXPERIMENT_KIND_TAG, SHARED_VIEW_TAG, TOP_KNOBS_TAG
+from ldnn_tune.testing.cli import CLI, assert_usage_error, run_main
 
 
 def free_port() -> int:
@@ -47,3 +49,141 @@ def test_ui_serves_the_mlflow_ui_on_localhost(tmp_path: Path) -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def make_store(folder: Path, *names: str) -> str:
+    """Return an MLflow store in ``folder`` with a study parent run in each experiment."""
+    from ldnn_tune.tracking import StudyTracker
+
+    uri = f"sqlite:///{folder / 'mlflow.db'}"
+    for name in names:
+        tracker = StudyTracker(uri, name)
+        parent = tracker.open_parent_run(None, name, {"task": "image"})
+        tracker.set_tags(parent, {TOP_KNOBS_TAG: "batch_size,lr,dropout"})
+    return uri
+
+
+def run_ui(
+    words: list[str],
+    folder: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[str, list[list[str]], list[str]]:
+    """Run `ldnn-tune ui` in this process with the server and browser replaced."""
+    from ldnn_tune.commands import ui
+
+    served: list[list[str]] = []
+    opened: list[str] = []
+    monkeypatch.chdir(folder)
+    monkeypatch.setattr(ui.subprocess, "call", lambda command: served.append(command) or 0)
+    monkeypatch.setattr(ui, "has_desktop", lambda: True)
+    monkeypatch.setattr(ui, "open_when_up", lambda url, base: opened.append(url))
+    result = run_main(["ui", *words], capsys)
+    assert result.returncode == 0, result.stderr
+    return result.stdout, served, opened
+
+
+def test_ui_prints_and_opens_the_only_studys_runs_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uri = make_store(tmp_path, "image")
+    out, served, opened = run_ui([f"mlflow={uri}", "port=5123"], tmp_path, monkeypatch, capsys)
+    experiment = MlflowClient(uri).get_experiment_by_name("image")
+    url = (
+        f"http://127.0.0.1:5123/#/experiments/{experiment.experiment_id}/runs"
+        "?workflowType=machine_learning&viewStateShareKey=ldnn-tune"
+    )
+    assert f"MLflow UI for {uri}: {url} (Ctrl-C stops)" in out
+    assert "warning" not in out
+    assert opened == [url]
+    assert served[0][-4:] == ["--host", "127.0.0.1", "--port", "5123"]
+    tags = experiment.tags
+    assert tags[EXPERIMENT_KIND_TAG] == "custom_model_development"
+    view = json.loads(tags[f"{SHARED_VIEW_TAG}ldnn-tune"])
+    assert view["selectedColumns"][0] == "tags.`optuna.state`"
+    assert "params.`batch_size`" in view["selectedColumns"]
+
+
+def test_ui_lists_the_studies_when_there_are_several(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # MLflow caches a store by its URI in a process: each test gives its own, absolute
+    uri = make_store(tmp_path, "image", "speech")
+    out, _, opened = run_ui([f"mlflow={uri}", "browser=false"], tmp_path, monkeypatch, capsys)
+    assert "study image: http://127.0.0.1:5000/#/experiments/" in out
+    assert "study speech: http://127.0.0.1:5000/#/experiments/" in out
+    assert opened == []
+    words = [f"mlflow={uri}", "study=speech", "browser=false"]
+    out, _, _ = run_ui(words, tmp_path, monkeypatch, capsys)
+    assert "study image" not in out and "viewStateShareKey=ldnn-tune" in out
+
+
+def test_ui_on_another_host_warns_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    uri = make_store(tmp_path, "image")
+    words = [f"mlflow={uri}", "host=0.0.0.0", "browser=false"]
+    out, served, _ = run_ui(words, tmp_path, monkeypatch, capsys)
+    warning = [line for line in out.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and "no authentication" in warning[0]
+    assert "http://127.0.0.1:5000/#/" in out  # where a browser here reaches it
+    assert served[0][-4:-2] == ["--host", "0.0.0.0"]
+
+
+@pytest.mark.parametrize(
+    ("words", "needles"),
+    [
+        (["study=nope"], ["unknown study 'nope'", "studies: image"]),
+        (["host=http://x"], ["invalid host='http://x'"]),
+        (["browser=maybe"], ["invalid value 'maybe' for browser"]),
+    ],
+)
+def test_ui_mistakes_are_one_line(
+    words: list[str],
+    needles: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    uri = make_store(tmp_path, "image")
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(run_main(["ui", f"mlflow={uri}", *words], capsys), *needles)
+
+
+@pytest.mark.parametrize(
+    ("environ", "platform", "expected"),
+    [
+        ({}, "linux", False),
+        ({"DISPLAY": ":0"}, "linux", True),
+        ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+        ({}, "darwin", True),
+        ({}, "win32", True),
+    ],
+)
+def test_a_browser_opens_only_where_there_is_a_desktop(
+    environ: dict[str, str], platform: str, expected: bool
+) -> None:
+    from ldnn_tune.commands.ui import has_desktop
+
+    assert has_desktop(environ, platform) is expected
+
+
+def test_the_browser_opens_once_the_server_answers() -> None:
+    from ldnn_tune.commands.ui import open_when_up
+
+    opened: list[str] = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        base = f"http://127.0.0.1:{server.getsockname()[1]}"
+        thread = open_when_up(f"{base}/#/x", base, opened.append, seconds=10)
+
+        def answer() -> None:
+            connection, _ = server.accept()
+            connection.recv(1024)
+            connection.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n")
+            connection.close()
+
+        answer()
+        thread.join(timeout=10)
+    assert opened == [f"{base}/#/x"]

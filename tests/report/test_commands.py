@@ -1,0 +1,115 @@
+"""`ldnn-tune report` and `ldnn-tune dashboard` in this process, on a toy study's stores."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from ldnn_tune.commands import dashboard
+from ldnn_tune.testing.cli import assert_usage_error, run_main
+
+
+def test_report_writes_one_self_contained_html_file(
+    new_toy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toy = new_toy(complete=5, pruned=1)
+    monkeypatch.chdir(tmp_path)
+    # MLflow caches a store by its URI in a process: each test gives its own, absolute
+    result = run_main(["report", "study=toy", f"mlflow={toy.mlflow}"], capsys)
+    assert result.returncode == 0, result.stderr
+    assert "wrote toy-report.html (6 plots)" in result.stdout
+    page = (tmp_path / "toy-report.html").read_text(encoding="utf-8")
+    assert page.count('src="data:image/png;base64,') == 6
+    assert "<h2>Best trials</h2>" in page and "**" not in page
+    assert "<script" not in page  # static: opens anywhere, offline
+    assert "Trials: 5 complete, 1 pruned, 0 failed." in page
+    assert "task <code>toy</code>" in page  # read from this toy's parent run
+
+
+def test_report_as_markdown_puts_the_images_beside_it(
+    new_toy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toy = new_toy(complete=3, pruned=0)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    words = ["report", "study=toy", "format=md", f"output={out / 'r.md'}", f"mlflow={toy.mlflow}"]
+    result = run_main(words, capsys)
+    assert result.returncode == 0, result.stderr
+    text = (out / "r.md").read_text(encoding="utf-8")
+    assert "![Optimisation history](r_plots/optimization_history.png)" in text
+    assert (out / "r_plots" / "slice.png").read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(
+    ("words", "needles"),
+    [
+        (["report"], ["missing study=NAME"]),
+        (["report", "study=toy", "format=pdf"], ["invalid format 'pdf'", "html, md"]),
+        (["report", "study=toy", "output=nowhere/r.html"], ["folder 'nowhere' does not exist"]),
+        (["report", "study=toy", "colour=red"], ["unknown key 'colour'"]),
+        (["report", "study=toy"], ["ldnn_tune.db", "does not exist"]),
+        (["dashboard", "port=0"], ["invalid port=0"]),
+        (["dashboard", "host=a:1"], ["invalid host='a:1'"]),
+        (["dashboard"], ["ldnn_tune.db", "does not exist"]),
+    ],
+)
+def test_mistakes_are_one_line_and_create_nothing(
+    words: list[str],
+    needles: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert_usage_error(run_main(words, capsys), *needles)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_study_names_the_studies(
+    new_toy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toy = new_toy(complete=1, pruned=0)
+    monkeypatch.chdir(tmp_path)
+    for command in ("report", "dashboard"):
+        result = run_main([command, "study=nope", f"storage={toy.storage}"], capsys)
+        assert_usage_error(result, "unknown study 'nope'", "studies: toy")
+
+
+def test_dashboard_without_optuna_dashboard_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "optuna_dashboard" else real(name, *a),
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run_main(["dashboard"], capsys)
+    assert_usage_error(result, "optuna-dashboard is not installed", "ldnn-tune[dashboard]")
+
+
+def test_dashboard_serves_the_storage_and_opens_on_the_study(
+    new_toy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    toy = new_toy(complete=1, pruned=0)
+    served: list[tuple[object, str, int]] = []
+    import optuna_dashboard
+
+    monkeypatch.setattr(
+        optuna_dashboard, "run_server", lambda s, host, port: served.append((s, host, port))
+    )
+    monkeypatch.chdir(tmp_path)
+    words = ["dashboard", "study=toy", "port=8099", "host=0.0.0.0", f"storage={toy.storage}"]
+    result = run_main(words, capsys)
+    assert result.returncode == 0, result.stderr
+    assert served[0][1:] == ("0.0.0.0", 8099)
+    study_id = toy.study._study_id
+    assert f"http://127.0.0.1:8099/dashboard/studies/{study_id}" in result.stdout
+    assert "no authentication" in result.stdout
+
+
+def test_dashboard_url() -> None:
+    assert dashboard.dashboard_url("127.0.0.1", 8080, None) == "http://127.0.0.1:8080/dashboard"
+    assert dashboard.dashboard_url("::1", 80, 3) == "http://[::1]:80/dashboard/studies/3"

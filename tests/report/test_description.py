@@ -1,0 +1,47 @@
+from ldnn_tune.report.description import StudyStory, describe, reproduce_command
+from ldnn_tune.report.importance import param_importances
+from ldnn_tune.report.runs import EnsembleSummary
+from ldnn_tune.study.queries import best_trials
+
+PARAMS = {
+    "task": "toy",
+    "sampler": "random",
+    "pruner": "median",
+    "seed": "0",
+    "epochs": "3",
+    "option.size": "2",
+}
+
+
+def test_the_description_tells_setup_best_trial_ensemble_and_command(toy) -> None:
+    ensemble = EnsembleSummary(
+        "abc", "greedy", "3:2,1:1", {"greedy_test_acc": 0.95, "single_test_acc": 0.93}
+    )
+    story = StudyStory(
+        toy.study, PARAMS, param_importances(toy.study), ensemble, "ldnn-tune run task=toy"
+    )
+    text = describe(story)
+    best = best_trials(toy.study, 1)[0]
+    assert "**Study `toy`**: task `toy`; options size=2; sampler `random`, pruner `median`" in text
+    assert "Trials: 6 complete, 2 pruned, 0 failed." in text
+    assert f"**Best trial: {best.number}**" in text
+    assert "**Ensemble (greedy)** of trials 3:2, 1:1" in text
+    assert "test_acc 0.95 (best single 0.93)" in text
+    assert "Most important knobs (fANOVA)" in text
+    assert "```\nldnn-tune run task=toy\n```" in text
+
+
+def test_a_study_without_complete_trials_or_ensemble_says_so(new_toy) -> None:
+    toy = new_toy(complete=0, pruned=1)
+    text = describe(StudyStory(toy.study, {}, param_importances(toy.study), None, "cmd"))
+    assert "No complete trial yet." in text
+    assert "Ensemble" not in text
+    assert "Knob importances: knob importances need 2 complete trials" in text
+
+
+def test_the_reproduce_command_is_made_from_the_parent_params() -> None:
+    command = reproduce_command("s 1", PARAMS, 8, {"storage": "sqlite:///x.db"})
+    assert command == (
+        "ldnn-tune run task=toy 'study=s 1' trials=8 seed=0 sampler=random pruner=median "
+        "epochs=3 size=2 storage=sqlite:///x.db"
+    )

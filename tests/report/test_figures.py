@@ -1,0 +1,68 @@
+import io
+import re
+
+import pytest
+from PIL import Image
+
+from ldnn_tune.report.figures import StudyFacts, draw_all, plot_names
+from ldnn_tune.report.importance import param_importances
+from ldnn_tune.report.ratios import ratio_traces
+from ldnn_tune.study.queries import best_trials
+
+ALL = {
+    "optimization_history",
+    "param_importances",
+    "parallel_coordinate",
+    "intermediate_values",
+    "slice",
+    "update_ratio",
+}
+
+
+def facts(toy) -> StudyFacts:
+    traces = ratio_traces(toy.tracker.client, best_trials(toy.study, 5))
+    return StudyFacts(toy.study, param_importances(toy.study), traces)
+
+
+def assert_not_blank(png: bytes) -> None:
+    assert png.startswith(b"\x89PNG")
+    image = Image.open(io.BytesIO(png)).convert("L")
+    low, high = image.getextrema()
+    assert high - low > 100, "the plot is one flat colour"
+    assert image.width > 300 and image.height > 200
+
+
+def test_every_plot_is_drawn_as_png_and_html(toy) -> None:
+    plots, notes = draw_all(facts(toy))
+    assert {p.name for p in plots} == ALL
+    assert notes == []
+    for plot in plots:
+        assert plot.png is not None
+        assert_not_blank(plot.png)
+        assert plot.html is not None and "Plotly.newPlot" in plot.html
+        assert not re.search(r"<script[^>]*src=", plot.html)  # plotly.js is embedded
+    assert "slice.html" in plot_names(plots)
+
+
+def test_the_ratio_traces_come_from_the_best_trials_runs(toy) -> None:
+    traces = ratio_traces(toy.tracker.client, best_trials(toy.study, 3))
+    assert [t.number for t in traces] == [t.number for t in best_trials(toy.study, 3)]
+    assert all(t.epochs == [0, 1, 2] for t in traces)
+
+
+@pytest.mark.parametrize(("complete", "pruned"), [(0, 0), (0, 1), (1, 0), (2, 1)])
+def test_a_tiny_study_draws_what_it_can_and_says_why_not(
+    new_toy, complete: int, pruned: int
+) -> None:
+    toy = new_toy(complete=complete, pruned=pruned)
+    plots, notes = draw_all(facts(toy), interactive=False)
+    names = {p.name for p in plots}
+    assert all(p.png for p in plots) and all(p.html is None for p in plots)
+    if complete == 0:
+        assert "optimization_history" not in names
+        assert any("no complete trial" in n for n in notes)
+    if complete + pruned:
+        assert "intermediate_values" in names
+    if complete < 2:
+        assert "param_importances" not in names
+        assert any("knob importances need 2 complete trials" in n for n in notes)

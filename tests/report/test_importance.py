@@ -1,0 +1,32 @@
+import pytest
+
+from ldnn_tune.report.importance import KnownImportances, param_importances, top_knobs
+
+
+def test_importances_rank_the_knobs(toy) -> None:
+    found = param_importances(toy.study)
+    assert set(found.values) == {"lr", "width", "init"}
+    assert list(found.values.values()) == sorted(found.values.values(), reverse=True)
+    assert found.note == ""
+    assert top_knobs(toy.study, found, 2) == list(found.values)[:2]
+
+
+@pytest.mark.parametrize(("complete", "pruned"), [(0, 0), (0, 2), (1, 1)])
+def test_a_tiny_study_gets_a_note_not_a_crash(new_toy, complete: int, pruned: int) -> None:
+    toy = new_toy(complete=complete, pruned=pruned)
+    found = param_importances(toy.study)
+    assert found.values == {}
+    assert f"the study has {complete}" in found.note
+    expected = [] if complete + pruned == 0 else ["lr", "width"]
+    assert top_knobs(toy.study, found, 2) == expected  # in the order trials sampled them
+
+
+def test_few_complete_trials_are_a_rough_guide(new_toy) -> None:
+    found = param_importances(new_toy(complete=3, pruned=0).study)
+    assert found.values
+    assert "only 3 complete trials" in found.note
+
+
+def test_known_importances_answer_optunas_plots(toy) -> None:
+    found = param_importances(toy.study)
+    assert KnownImportances(found).evaluate(toy.study, ["lr"]) == {"lr": found.values["lr"]}

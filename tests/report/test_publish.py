@@ -1,0 +1,94 @@
+import csv
+
+import optuna
+import pytest
+
+from ldnn_tune.names import COMMAND_TAG, NOTE_TAG, TOP_KNOBS_TAG
+from ldnn_tune.report.publish import PeriodicRefresh, refresh
+
+
+def artifact_paths(client, run_id: str, folder: str | None = None) -> set[str]:
+    return {a.path for a in client.list_artifacts(run_id, folder)}
+
+
+def test_refresh_logs_plots_tables_and_description_on_the_parent_run_only(new_toy) -> None:
+    toy = new_toy(complete=5, pruned=1)
+    seconds = refresh(toy.tracker, toy.study, toy.parent, "ldnn-tune run task=toy")
+    client = toy.tracker.client
+    assert 0 < seconds < 60
+    assert {"plots", "trials.csv", "summary.md"} <= artifact_paths(client, toy.parent)
+    plots = artifact_paths(client, toy.parent, "plots")
+    assert "plots/parallel_coordinate.png" in plots
+    assert "plots/parallel_coordinate.html" in plots
+    tags = client.get_run(toy.parent).data.tags
+    assert tags[NOTE_TAG].startswith("**Study `toy`**")
+    assert tags[COMMAND_TAG] == "ldnn-tune run task=toy"
+    assert set(tags[TOP_KNOBS_TAG].split(",")) == {"lr", "width", "init"}
+    runs = client.search_runs([toy.tracker.experiment_id])
+    for run in runs:
+        if run.info.run_id != toy.parent:
+            assert not client.list_artifacts(run.info.run_id)  # trials get no plots
+
+
+def test_refresh_writes_a_readable_trials_csv(new_toy, tmp_path) -> None:
+    toy = new_toy(complete=2, pruned=1)
+    refresh(toy.tracker, toy.study, toy.parent, "cmd", plots=False)
+    path = toy.tracker.client.download_artifacts(toy.parent, "trials.csv", str(tmp_path))
+    with open(path, encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    assert [r["state"] for r in rows] == ["COMPLETE", "COMPLETE", "PRUNED"]
+    assert "plots" in artifact_paths(toy.tracker.client, toy.parent)  # the folder, empty
+
+
+def test_trial_runs_are_named_after_their_state(toy) -> None:
+    runs = toy.tracker.client.search_runs([toy.tracker.experiment_id])
+    names = {r.info.run_name for r in runs}
+    assert "trial-0 (COMPLETE)" in names
+    assert "trial-7 (PRUNED)" in names
+
+
+@pytest.mark.parametrize(
+    ("finished", "total", "calls"),
+    [
+        ([1, 2, 9, 10, 11], 20, 1),  # the tenth
+        ([9, 11, 19, 20], 20, 1),  # passing ten by two; twenty is left to the end
+        ([10, 20, 30], 30, 2),
+        ([3, 4], 20, 0),
+    ],
+)
+def test_the_periodic_refresh_runs_every_ten_finished_trials(
+    monkeypatch: pytest.MonkeyPatch, finished: list[int], total: int, calls: int
+) -> None:
+    done: list[int] = []
+
+    def refresh() -> float:
+        done.append(1)
+        return 0.0
+
+    periodic = PeriodicRefresh(refresh, total, guess=0.0)
+    study = optuna.create_study()
+    for count in finished:
+        monkeypatch.setattr(study, "get_trials", lambda deepcopy, c=count: [_Finished()] * c)
+        periodic(study, None)  # type: ignore[arg-type]
+    assert len(done) == calls
+
+
+class _Finished:
+    state = optuna.trial.TrialState.COMPLETE
+
+
+def test_the_periodic_refresh_waits_twenty_times_what_the_last_took(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    done: list[int] = []
+
+    def refresh() -> float:
+        done.append(1)
+        return 3600.0
+
+    periodic = PeriodicRefresh(refresh, 100, every=1, guess=0.0)
+    study = optuna.create_study()
+    for count in (1, 2, 3):
+        monkeypatch.setattr(study, "get_trials", lambda deepcopy, c=count: [_Finished()] * c)
+        periodic(study, None)  # type: ignore[arg-type]
+    assert len(done) == 1  # the next may come 20 hours later

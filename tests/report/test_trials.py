@@ -1,0 +1,34 @@
+import csv
+import io
+
+from ldnn_tune.report.trials import best_table, markdown_table, number_text, trials_csv
+from ldnn_tune.study.queries import best_trials
+
+
+def test_trials_csv_has_one_row_per_trial_with_state_reason_knobs_and_metrics(toy) -> None:
+    rows = list(csv.DictReader(io.StringIO(trials_csv(toy.study))))
+    assert len(rows) == 8
+    assert [r["state"] for r in rows].count("PRUNED") == 2
+    pruned = next(r for r in rows if r["state"] == "PRUNED")
+    assert pruned["reason"] == "pruned by the median rule"
+    complete = rows[0]
+    assert complete["state"] == "COMPLETE"
+    assert float(complete["val_acc"]) > 0
+    assert {"param_lr", "param_width", "param_init", "epochs", "duration_s", "run_id"} <= set(
+        complete
+    )
+    assert complete["epochs"] == "3"
+
+
+def test_best_table_is_markdown_sorted_by_validation_loss(toy) -> None:
+    table = best_table(best_trials(toy.study, 3)).splitlines()
+    assert table[0].startswith("| trial | val_loss | val_acc | test_acc")
+    assert table[1].startswith("| --- |")
+    losses = [float(line.split("|")[2]) for line in table[2:]]
+    assert losses == sorted(losses) and len(losses) == 3
+
+
+def test_cells_are_escaped_and_numbers_short() -> None:
+    assert markdown_table(["a"], [["x|y"]]).splitlines()[2] == "| x\\|y |"
+    assert number_text(0.123456789) == "0.1235"
+    assert number_text(None) == ""
