@@ -8,7 +8,8 @@ Writing a task: :class:`Task`, :class:`TaskKind`, :class:`NoOptions`, :data:`hoo
 :class:`HParams`, :class:`Recipe`, :class:`RecipeModule`, the data helpers
 (:class:`Split`, :class:`SplitDataModule`, :class:`Standardizer`, :func:`standardize`,
 :func:`apply_standardizer`, :func:`split_indices`), :func:`apply_init`, :func:`init_std`,
-the knob domains (:class:`Domain`, :func:`positive`, :func:`unit_interval`) and
+the knob domains (:class:`Domain`, :func:`positive`, :func:`unit_interval`),
+:func:`gpu_available` (whether trials will train on a CUDA GPU, to size defaults by) and
 :class:`UsageError`.
 
 Embedding: :func:`train_trial` (one trial's training, what ``run`` does per trial),
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from ldnn_tune.space.domains import unit_interval as unit_interval
     from ldnn_tune.space.load import task_space as task_space
     from ldnn_tune.study.storages import make_storage as make_storage
+    from ldnn_tune.trial.device import gpu_available as gpu_available
     from ldnn_tune.trial.training import TrialOutcome as TrialOutcome
     from ldnn_tune.trial.training import train_trial as train_trial
 
@@ -80,6 +82,7 @@ _HOMES = {
     "UsageError": "ldnn_tune.errors",
     "apply_init": "ldnn_tune.recipe.init",
     "apply_standardizer": "ldnn_tune.recipe.data",
+    "gpu_available": "ldnn_tune.trial.device",
     "hookimpl": "ldnn_tune.plugin.spec",
     "init_std": "ldnn_tune.recipe.init",
     "make_storage": "ldnn_tune.study.storages",

@@ -3,8 +3,6 @@
 import re
 from dataclasses import dataclass
 
-import ldnn_tune
-
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 MAX_NAME = 24  # longer names would push the generated code's lines past 100 characters
 KINDS = ("classification", "regression")
@@ -70,13 +68,5 @@ class PluginNames:
 
 
 def host_imports() -> str:
-    """Return the task module's imports from ldnn-tune.
-
-    ``Domain`` (what ``knob_domains`` returns) comes from the public ``ldnn_tune`` once it
-    is exported there, and from its home module until then.
-    """
-    if "Domain" in ldnn_tune.__all__:
-        return f"from ldnn_tune import {', '.join(sorted((*HOST_NAMES, 'Domain')))}"
-    return (
-        f"from ldnn_tune import {', '.join(HOST_NAMES)}\nfrom ldnn_tune.space.domains import Domain"
-    )
+    """Return the task module's imports from ldnn-tune: its public API only."""
+    return f"from ldnn_tune import {', '.join(sorted((*HOST_NAMES, 'Domain')))}"

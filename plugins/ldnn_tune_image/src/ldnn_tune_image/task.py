@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.abc import Traversable
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ldnn_tune import HParams, Task, UsageError
-from ldnn_tune.space.domains import Domain, positive, unit_interval
-from ldnn_tune.space.load import space_file
+from ldnn_tune import Domain, HParams, Task, UsageError, positive, unit_interval
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
@@ -48,8 +47,8 @@ class ImageTask(Task[ImageOptions]):
     split: Split
 
     def search_space(self) -> Path | Traversable:
-        """Return search_spaces/image.yaml (width, depth, augmentation strength)."""
-        return space_file("image.yaml")
+        """Return the package's space.yaml (width, depth, augmentation strength)."""
+        return files("ldnn_tune_image") / "space.yaml"
 
     def knob_domains(self) -> dict[str, Domain]:
         """Return what the CNN accepts: whole widths and depths, a strength in [0, 1]."""

@@ -6,13 +6,11 @@ The module loads no torch: the data, nets and module load when a study needs the
 from __future__ import annotations
 
 from importlib.abc import Traversable
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ldnn_tune import HParams, Task, TaskKind
-from ldnn_tune.space.domains import Domain, positive
-from ldnn_tune.space.load import space_file
-from ldnn_tune.trial.device import gpu_available
+from ldnn_tune import Domain, HParams, Task, TaskKind, gpu_available, positive
 from ldnn_tune_sequence.options import SequenceOptions
 
 if TYPE_CHECKING:
@@ -22,6 +20,7 @@ if TYPE_CHECKING:
     from ldnn_tune import RecipeModule
     from ldnn_tune_sequence.data import SequenceData
 
+# The knobs at each scale's sizes, package data next to this module.
 SPACE_FILES = {"cpu": "sequence-cpu.yaml", "gpu": "sequence.yaml"}
 
 
@@ -46,7 +45,7 @@ class SequenceTask(Task[SequenceOptions]):
 
     def search_space(self) -> Path | Traversable:
         """Return the knobs (hidden, layers, forget_bias, clip_norm) for the scale's sizes."""
-        return space_file(SPACE_FILES[self.options.scale])
+        return files("ldnn_tune_sequence") / SPACE_FILES[self.options.scale]
 
     def knob_domains(self) -> dict[str, Domain]:
         """Return what the nets accept: whole hidden sizes and layer counts."""

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib.abc import Traversable
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ldnn_tune import HParams, Task, UsageError
-from ldnn_tune.space.domains import Domain, positive
-from ldnn_tune.space.load import space_file
+from ldnn_tune import Domain, HParams, Task, UsageError, positive
 from ldnn_tune_speech.options import SpeechOptions
 
 if TYPE_CHECKING:
@@ -43,8 +42,8 @@ class SpeechTask(Task[SpeechOptions]):
     split: Split
 
     def search_space(self) -> Path | Traversable:
-        """Return search_spaces/speech.yaml (CNN size, noise, shift and masking knobs)."""
-        return space_file("speech.yaml")
+        """Return the package's space.yaml (CNN size, noise, shift and masking knobs)."""
+        return files("ldnn_tune_speech") / "space.yaml"
 
     def knob_domains(self) -> dict[str, Domain]:
         """Return what the CNN and the augmentation accept."""

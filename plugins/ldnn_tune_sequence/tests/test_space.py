@@ -1,0 +1,31 @@
+from importlib.resources import files
+
+import pytest
+from ldnn_tune_sequence import SequenceOptions, SequenceTask
+
+from ldnn_tune import task_space
+
+CPU_HIDDEN = [32, 64, 128]
+GPU_HIDDEN = [32, 64, 128, 256, 512]
+
+
+@pytest.mark.parametrize(
+    ("scale", "name", "hidden"),
+    [("cpu", "sequence-cpu.yaml", CPU_HIDDEN), ("gpu", "sequence.yaml", GPU_HIDDEN)],
+)
+def test_the_scale_picks_its_space_file_from_the_package(
+    scale: str, name: str, hidden: list[int]
+) -> None:
+    task = SequenceTask(SequenceOptions(scale=scale), None, 0)
+    assert str(task.search_space()) == str(files("ldnn_tune_sequence") / name)
+    space = task_space(task)
+    assert list(space["hidden"].distribution.choices) == hidden  # type: ignore[attr-defined]
+    assert space["clip_norm"].describe() == "float [5, 15]"  # the article's RNN clipping
+
+
+def test_scale_auto_follows_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ldnn_tune_sequence.task as module
+
+    for gpu, scale in ((False, "cpu"), (True, "gpu")):
+        monkeypatch.setattr(module, "gpu_available", lambda gpu=gpu: gpu)
+        assert SequenceTask(SequenceOptions(), None, 0).options.scale == scale
