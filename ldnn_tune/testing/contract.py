@@ -9,7 +9,8 @@ Example::
         task_class = MyTask
 
 Override :meth:`TaskContract.make_task` to pass small options or a ``data_dir`` so the
-suite runs in seconds, and :meth:`TaskContract.contract_params` to pin small knob values.
+suite runs in seconds, :meth:`TaskContract.contract_params` to pin small knob values, and
+:meth:`TaskContract.prediction_inputs` to write a few files ``read_inputs`` reads.
 """
 
 import dataclasses
@@ -24,7 +25,9 @@ from torch import nn
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.words import field_names
 from ldnn_tune.console.quiet import quiet_frameworks
+from ldnn_tune.errors import UsageError
 from ldnn_tune.health.checks import run_checks
+from ldnn_tune.health.outputs import output_problem
 from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.init import LAZY_STD
@@ -44,6 +47,15 @@ class TaskContract:
     def contract_params(self) -> dict[str, Any]:
         """Return knob values to pin on top of the space's defaults (e.g. a small width)."""
         return {}
+
+    def prediction_inputs(self, task: Task[Any], tmp_path: Path) -> list[Path]:
+        """Return input files for ``task.read_inputs`` (written under ``tmp_path``).
+
+        ``task`` is prepared. The default, none, checks only that a missing file is a
+        ``UsageError``; return a few files (e.g. made from training examples) to check
+        what ``read_inputs`` makes of them too.
+        """
+        return []
 
     @pytest.fixture
     def task(self, tmp_path: Path) -> Task[Any]:
@@ -93,6 +105,48 @@ class TaskContract:
         assert len(preds["val_predictions"]) == len(preds["val_targets"]) > 0
         assert len(preds["test_predictions"]) == len(preds["test_targets"]) > 0
         assert abs(outcome.val_scores["loss"] - outcome.best_val_loss) < 1e-3
+
+    def test_model_outputs_fit_the_targets(self, task: Task[Any]) -> None:
+        """Contract: the model outputs what the loss consumes, one score per named class."""
+        problem = output_problem(task, self.hparams(task))
+        assert not problem, problem
+
+    def test_class_names_fit_the_kind(self, task: Task[Any]) -> None:
+        """Contract: class_names() gives distinct strings, and none for a regression task."""
+        names = task.class_names()
+        if names is None:
+            return
+        assert isinstance(names, list) and all(isinstance(n, str) for n in names), names
+        if task.kind is TaskKind.REGRESSION:
+            assert not names, f"a regression task names no classes, got {names}"
+        assert len(set(names)) == len(names), f"class names repeat: {names}"
+
+    def test_read_inputs_gives_model_ready_inputs(self, task: Task[Any], tmp_path: Path) -> None:
+        """Contract: read_inputs refuses a missing file and reads inputs shaped like training's.
+
+        Only for a task that implements ``read_inputs``; the inputs are those
+        :meth:`prediction_inputs` writes.
+        """
+        if type(task).read_inputs is Task.read_inputs:
+            return  # the task reads no input files
+        missing = tmp_path / "no-such-input"
+        with pytest.raises(UsageError, match="no-such-input"):
+            task.read_inputs([missing])
+        paths = self.prediction_inputs(task, tmp_path)
+        if not paths:
+            return
+        hp = self.hparams(task)
+        inputs = task.read_inputs(paths)
+        x, _ = next(iter(task.datamodule(hp).val_dataloader()))
+        assert isinstance(inputs, torch.Tensor)
+        assert len(inputs) == len(paths), "read_inputs gives one input per file"
+        assert inputs.shape[1:] == x.shape[1:] and inputs.dtype == x.dtype, (
+            f"inputs {tuple(inputs.shape)} {inputs.dtype}, training {tuple(x.shape)} {x.dtype}"
+        )
+        model = task.model(hp)
+        model.eval()
+        with torch.no_grad():
+            assert model(inputs).shape[1:] == model(x[:1]).shape[1:]
 
     def test_uses_lr_momentum_and_batch_size(self, task: Task[Any]) -> None:
         """Contract: the task uses lr momentum and batch size."""

@@ -52,8 +52,8 @@ def with_plugin(monkeypatch: pytest.MonkeyPatch, plugin: object) -> None:
         ("broken", "error: task 'broken' ((local)) failed in prepare(): KeyError: 'label'"),
         (
             "brokenmodel",
-            "error: task 'brokenmodel' ((local)) failed in the pre-flight (datamodule() or "
-            "model()): RuntimeError: shape mismatch in my net",
+            "error: task 'brokenmodel' ((local)) failed in model(): RuntimeError: shape "
+            "mismatch in my net",
         ),
     ],
 )

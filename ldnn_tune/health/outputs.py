@@ -1,0 +1,144 @@
+"""Does a task's model answer its targets? Checked on one training batch before any trial.
+
+A model whose last layer has the wrong number of units either crashes a trial deep inside
+the loss, or (more class scores than classes) trains silently on a problem it was not
+meant for. :func:`output_problem` runs the model on a few training examples and compares
+its outputs with what the task's loss consumes:
+
+- classification (cross-entropy): one score vector per target, ``(..., classes)`` for
+  targets ``(...)`` of class indices, with as many scores as ``class_names()`` names, or
+  (unnamed classes) more than the largest class index in the data;
+- regression (mean squared error): as many values per example as each target holds.
+
+A model whose own ``loss`` replaces the recipe's is only checked for its loss running.
+"""
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+import torch
+
+from ldnn_tune.config.resolve import ResolvedRun
+from ldnn_tune.errors import PluginError, first_line
+from ldnn_tune.plugin.calls import plugin_code
+from ldnn_tune.plugin.task import Task, TaskKind
+from ldnn_tune.recipe.data import SplitDataModule
+from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.recipe.module import RecipeModule
+
+EXAMPLES = 4  # training examples the model is run on
+
+
+def _unguarded(step: str) -> AbstractContextManager[Any]:
+    return nullcontext()
+
+
+def output_problem(
+    task: Task[Any], hp: HParams, guard: Callable[[str], AbstractContextManager[Any]] = _unguarded
+) -> str:
+    """Return what is wrong with the outputs of ``task``'s model for its targets, or "".
+
+    ``task`` is prepared; the model is built with knobs ``hp`` and run, in eval mode, on
+    the first few examples of a training batch. Each call into the task runs inside
+    ``guard(step)``, e.g. ``guard("model()")``.
+    """
+    with guard("datamodule()"):
+        datamodule = task.datamodule(hp)
+        x, y = next(iter(datamodule.train_dataloader()))[:2]
+    x, y = x[:EXAMPLES].cpu(), y[:EXAMPLES].cpu()
+    torch.manual_seed(0)
+    with guard("model()"):
+        model = task.model(hp).cpu()
+    model.eval()
+    with guard("the model's forward pass"), torch.no_grad():
+        out = model(x)
+    if not isinstance(out, torch.Tensor):
+        return f"model() returns a {type(out).__name__} from its forward pass, not a tensor"
+    if len(out) != len(y):
+        return f"model() gives {len(out)} outputs for a batch of {len(y)} examples"
+    loss = getattr(model, "loss", None)
+    if not callable(loss):
+        return ""
+    if getattr(type(model), "loss", None) is RecipeModule.loss:
+        with guard("class_names()"):
+            names = task.class_names() if task.kind is TaskKind.CLASSIFICATION else None
+        problem = _shape_problem(task, datamodule, out, y, names or [])
+        if problem:
+            return problem
+    try:
+        with torch.no_grad():
+            loss(out, y)
+    except Exception as error:
+        return (
+            f"its loss fails on outputs of shape {_shape(out)} and targets of shape "
+            f"{_shape(y)}: {first_line(error)}"
+        )
+    return ""
+
+
+def check_run_outputs(run: ResolvedRun) -> None:
+    """Check the outputs of ``run``'s (prepared) task's model with the first trial's knobs."""
+    knobs = run.space.complete(run.space.defaults())
+    check_outputs(run.task, HParams.from_params(knobs), run.source)
+
+
+def check_outputs(task: Task[Any], hp: HParams, source: str) -> None:
+    """Raise a one-line :class:`PluginError` when ``task``'s model does not fit its targets.
+
+    A plugin bug met on the way (an exception from ``datamodule()``, ``model()``, the
+    model's forward pass or ``class_names()``) is reported as the plugin's too, naming
+    the step; ``source`` names the package the task comes from.
+    """
+    problem = output_problem(task, hp, lambda step: plugin_code(task.name, source, step))
+    if problem:
+        what = f"has a model that does not fit its data: {problem}"
+        raise PluginError(task.name, source, what, ValueError(problem))
+
+
+def _shape_problem(
+    task: Task[Any], datamodule: Any, out: torch.Tensor, y: torch.Tensor, names: list[str]
+) -> str:
+    """Return the mismatch between outputs and targets under the recipe's own loss, or ""."""
+    if task.kind is TaskKind.REGRESSION:
+        if not y.is_floating_point():
+            return f"regression targets must be floats, the datamodule serves {y.dtype}"
+        per_out, per_target = out[0].numel(), y[0].numel()
+        if per_out != per_target:
+            return (
+                f"model() outputs {per_out} values per example (shape {_shape(out)}), but "
+                f"each regression target holds {per_target} (shape {_shape(y)})"
+            )
+        return ""
+    if y.is_floating_point():
+        return f"classification targets must be class indices (int64), not {y.dtype}"
+    if out.shape[:-1] != y.shape:
+        return (
+            f"model() outputs shape {_shape(out)} for targets of shape {_shape(y)}; "
+            "cross-entropy needs one score vector per target: (..., classes) for (...)"
+        )
+    scores = out.shape[-1]
+    if names and scores != len(names):
+        return (
+            f"model() outputs {scores} class scores, but class_names() names {len(names)} classes"
+        )
+    largest = _largest_label(datamodule, y)
+    if largest >= scores:
+        return (
+            f"model() outputs {scores} class scores, but the targets hold class index "
+            f"{largest} (at least {largest + 1} classes)"
+        )
+    return ""
+
+
+def _largest_label(datamodule: Any, y: torch.Tensor) -> int:
+    """Return the largest class index in the data (in the batch, for a data module of ours)."""
+    if isinstance(datamodule, SplitDataModule):
+        split = datamodule.split
+        parts = (split.y_train, split.y_val, split.y_test)
+        return max(int(part.max()) for part in parts if part.numel())
+    return int(y.max())
+
+
+def _shape(tensor: torch.Tensor) -> str:
+    return "(" + ", ".join(str(n) for n in tensor.shape) + ("," if tensor.ndim == 1 else "") + ")"

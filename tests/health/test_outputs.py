@@ -1,0 +1,160 @@
+"""A model whose outputs do not fit the task's targets is named before any trial runs."""
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+from torch import nn
+
+import ldnn_tune.commands.check
+import ldnn_tune.commands.run
+from ldnn_tune import HParams, RecipeModule, TaskKind, hookimpl
+from ldnn_tune.health.outputs import output_problem
+from ldnn_tune.plugin.manager import get_plugin_manager
+from ldnn_tune.testing import BoringOptions, BoringTask
+from ldnn_tune.testing.cli import run_main
+
+
+class Units(BoringTask):
+    """BoringTask (3 classes) whose last layer has UNITS units; NAMED: it names its classes."""
+
+    name = "units"
+    description = "blobs with a last layer of the wrong size"
+    UNITS = 3
+    NAMED = True
+
+    def model(self, hp: HParams) -> Any:
+        width = hp.get_int("width")
+        net = nn.Sequential(nn.Linear(self.options.features, width), nn.ReLU())
+        net.append(nn.Dropout(hp.recipe.dropout))
+        net.append(nn.Linear(width, self.UNITS))
+        return RecipeModule(net, hp.recipe, kind=self.kind)
+
+    def class_names(self) -> list[str] | None:
+        return ["a", "b", "c"] if self.NAMED else None
+
+
+class FiveForThree(Units):
+    name = "five"
+    UNITS = 5
+
+
+class TwoForThree(Units):
+    name = "two"
+    UNITS = 2
+
+
+class Regression(Units):
+    """The blobs' class index as a real value: one output is right, two are not."""
+
+    name = "regress"
+    kind = TaskKind.REGRESSION
+    UNITS = 2
+
+    def prepare(self) -> None:
+        super().prepare()
+        s = self.split
+        self.split = dataclasses.replace(
+            s, y_train=s.y_train.float(), y_val=s.y_val.float(), y_test=s.y_test.float()
+        )
+
+    def class_names(self) -> list[str] | None:
+        return None
+
+
+class Tasks:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
+        return [FiveForThree, TwoForThree, Regression]
+
+
+def prepared(cls: type[Units], **attrs: Any) -> Units:
+    task = cls(BoringOptions(), None, 0)
+    for key, value in attrs.items():
+        setattr(task, key, value)
+    task.prepare()
+    return task
+
+
+def problem(task: Units) -> str:
+    return output_problem(task, HParams.for_task(task, width=8))
+
+
+def test_a_model_that_fits_has_no_problem() -> None:
+    assert problem(prepared(Units)) == ""
+    assert problem(prepared(Regression, UNITS=1)) == ""
+    boring = BoringTask(BoringOptions(), None, 0)
+    boring.prepare()
+    assert output_problem(boring, HParams.for_task(boring)) == ""
+
+
+def test_more_scores_than_named_classes() -> None:
+    assert problem(prepared(FiveForThree)) == (
+        "model() outputs 5 class scores, but class_names() names 3 classes"
+    )
+
+
+def test_more_scores_than_unnamed_classes_may_be_spare_classes() -> None:
+    # without names, a class may exist that no split holds (a character of a vocabulary)
+    assert problem(prepared(FiveForThree, NAMED=False)) == ""
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_fewer_scores_than_classes(named: bool) -> None:
+    expected = (
+        "model() outputs 2 class scores, but class_names() names 3 classes"
+        if named
+        else "model() outputs 2 class scores, but the targets hold class index 2 "
+        "(at least 3 classes)"
+    )
+    assert problem(prepared(TwoForThree, NAMED=named)) == expected
+
+
+def test_a_regression_model_with_two_outputs_for_one_target() -> None:
+    assert problem(prepared(Regression)) == (
+        "model() outputs 2 values per example (shape (4, 2)), but each regression target "
+        "holds 1 (shape (4,))"
+    )
+
+
+def test_scores_per_position_must_match_the_targets() -> None:
+    task = prepared(Units)
+    task.split = dataclasses.replace(task.split, y_train=task.split.y_train[:, None].repeat(1, 2))
+    assert problem(task) == (
+        "model() outputs shape (4, 3) for targets of shape (4, 2); cross-entropy needs one "
+        "score vector per target: (..., classes) for (...)"
+    )
+
+
+def with_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
+    for module in (ldnn_tune.commands.run, ldnn_tune.commands.check):
+        monkeypatch.setattr(module, "get_plugin_manager", lambda: get_plugin_manager((Tasks(),)))
+
+
+@pytest.mark.parametrize(
+    ("task", "mismatch"),
+    [
+        ("five", "model() outputs 5 class scores, but class_names() names 3 classes"),
+        ("two", "model() outputs 2 class scores, but class_names() names 3 classes"),
+        ("regress", "model() outputs 2 values per example (shape (4, 2)), but each"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_run_and_check_stop_with_one_line_naming_the_task_and_exit_3(
+    task: str,
+    mismatch: str,
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with_plugin(monkeypatch)
+    words = [command, f"task={task}", *(["check=false"] if command == "run" else [])]
+    result = run_main(words, capsys)
+    assert result.returncode == 3, result.stderr + result.stdout
+    (line,) = result.stderr.strip().splitlines()
+    prefix = f"error: task {task!r} ((local)) has a model that does not fit its data: "
+    assert line.startswith(prefix + mismatch), line
+    assert not (tmp_path / "ldnn_tune.db").exists()
