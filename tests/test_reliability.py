@@ -166,6 +166,20 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ),
     ("space-folder", ("run", "task=image", "space=d"), write("d/x", ""), 2, "does not exist"),
     (
+        "space-unknown-knob",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "widht: {type: int, low: 8, high: 64, default: 16}\n"),
+        2,
+        "knob 'widht' is not a knob of task 'image'",
+    ),
+    (
+        "space-task-section",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "task: [image]\n"),
+        2,
+        "'task' must map task names to their knobs",
+    ),
+    (
         "space-lr-negative",
         ("run", "task=image", "space=s.yaml"),
         write("s.yaml", BAD_LR),

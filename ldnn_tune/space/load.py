@@ -9,6 +9,15 @@ A space file maps knob names to specs::
 ``when`` makes a knob conditional: it is sampled only while an earlier categorical knob
 holds one of the listed values. Later files override earlier ones knob by knob, and a knob
 set to ``null`` is removed from the search (trials then use its last ``default``).
+
+A file may hold knobs for one task only under ``task:``, by task name::
+
+    task:
+      image:    {width: {type: categorical, choices: [16, 32], default: 16}}
+      sequence: {hidden: {type: categorical, choices: [32, 64], default: 64}}
+
+so one file (the ready-made ``space=article``, ``quick-cpu``, ``wide``) serves every task.
+A user's file may only change or remove knobs the recipe and the task define.
 """
 
 from collections.abc import Iterable, Mapping
@@ -33,35 +42,75 @@ from ldnn_tune.space.knobs import Knob, SearchSpace
 SpaceSource = Path | Traversable
 SHIPPED_SPACES = "ldnn_tune.search_spaces"
 RECIPE_SPACE = "recipe.yaml"  # the knobs every task shares, loaded first
+TASK_SECTION = "task"  # a host setting, so never a knob: `task: {image: {width: ...}}`
 _SPEC_KEYS = {"type", "low", "high", "log", "step", "choices", "default", "when", "help"}
 _TYPES = ("categorical", "float", "int")
 
 
 def space_file(name: str) -> Traversable:
-    """Return the space file ``name`` shipped in ``search_spaces/`` (e.g. ``"image.yaml"``)."""
+    """Return the space file ``name`` shipped in ``search_spaces/`` (e.g. ``"recipe.yaml"``)."""
     return files(SHIPPED_SPACES) / name
 
 
-def load_space(
-    sources: Iterable[SpaceSource], domains: Mapping[str, Domain] | None = None
-) -> SearchSpace:
-    """Merge the YAML files in ``sources`` (later wins per knob) and validate the result.
+def ready_made_spaces() -> list[str]:
+    """Return the names of the shipped spaces a user passes as ``space=NAME``."""
+    return sorted(
+        entry.name.removesuffix(".yaml")
+        for entry in files(SHIPPED_SPACES).iterdir()
+        if entry.name.endswith(".yaml") and entry.name != RECIPE_SPACE
+    )
 
-    An overriding knob keeps its place in the order (a ``when`` refers to earlier knobs);
-    a new one comes last. Each knob must stay inside its entry of ``domains``. Errors
-    name the file and the knob at fault.
+
+def user_space_file(path: Path) -> SpaceSource:
+    """Return the file ``space=PATH`` names: a file, or a ready-made space by its name.
+
+    A bare name that is no file here (``space=article``, or ``article.yaml``) names the
+    ready-made space shipped in ``search_spaces/``.
+    """
+    if path.is_file():
+        return path
+    ready = ready_made_spaces()
+    name = path.name.removesuffix(".yaml")
+    if path.parent == Path() and name in ready:
+        return space_file(f"{name}.yaml")
+    raise UsageError(
+        f"search space file {str(path)!r} does not exist; ready-made spaces: {', '.join(ready)}"
+    )
+
+
+def load_space(
+    sources: Iterable[SpaceSource],
+    domains: Mapping[str, Domain] | None = None,
+    *,
+    task: str | None = None,
+    overrides: Iterable[SpaceSource] = (),
+) -> SearchSpace:
+    """Merge the YAML files in ``sources``, then ``overrides`` (later wins per knob), and validate.
+
+    ``sources`` define the knobs; a file in ``overrides`` (the user's ``space=``) may only
+    change or remove those, so a mistyped knob is an error rather than a knob nobody reads.
+    A file's ``task:`` section adds the knobs listed under ``task``'s name (with
+    ``task=None``, no section applies). An overriding knob keeps its place in the order
+    (a ``when`` refers to earlier knobs); a new one comes last. Each knob must stay inside
+    its entry of ``domains``. Errors name the file and the knob at fault.
     """
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
     removed: dict[str, Any] = {}  # knob name -> the spec it had before a null removed it
     for source in sources:
-        for name, spec in _read_yaml(source).items():
-            if spec is not None:
-                merged[name] = spec
-                origin[name] = str(source)
-                removed.pop(name, None)
-            elif name in merged:
-                removed[name] = merged.pop(name)
+        _merge(source, _knob_specs(source, task), merged, origin, removed)
+    defined = set(merged) | set(removed)
+    for source in overrides:
+        specs = _knob_specs(source, task)
+        unknown = [name for name in specs if name not in defined]
+        if unknown:
+            whose = f"task {task!r}" if task is not None else "the space"
+            raise UsageError(
+                f"{source}: knob {unknown[0]!r} is not a knob of {whose}; "
+                f"valid: {choices_text(defined)} (another task's knobs go under "
+                f"{TASK_SECTION}: {{NAME: {{...}}}})"
+            )
+        _merge(source, specs, merged, origin, removed)
     knobs: list[Knob] = []
     for name, spec in merged.items():
         knob = _parse_knob(name, spec, knobs, origin[name])
@@ -72,6 +121,39 @@ def load_space(
         knobs.append(knob)
     fixed = {name: spec.get("default") for name, spec in removed.items() if isinstance(spec, dict)}
     return SearchSpace(tuple(knobs), fixed)
+
+
+def _merge(
+    source: SpaceSource,
+    specs: Mapping[str, Any],
+    merged: dict[str, Any],
+    origin: dict[str, str],
+    removed: dict[str, Any],
+) -> None:
+    """Merge one file's ``specs`` into ``merged``: a spec replaces, a null removes."""
+    for name, spec in specs.items():
+        if spec is not None:
+            merged[name] = spec
+            origin[name] = str(source)
+            removed.pop(name, None)
+        elif name in merged:
+            removed[name] = merged.pop(name)
+
+
+def _knob_specs(source: SpaceSource, task: str | None) -> dict[str, Any]:
+    """Return a file's knobs: its top-level ones, then those under ``task: {task: ...}``."""
+    specs = _read_yaml(source)
+    sections = specs.pop(TASK_SECTION, None)
+    if sections is None:
+        return specs
+    if not isinstance(sections, dict) or not all(
+        isinstance(knobs, dict | None) for knobs in sections.values()
+    ):
+        raise UsageError(
+            f"{source}: {TASK_SECTION!r} must map task names to their knobs, e.g. "
+            f"{TASK_SECTION}: {{image: {{width: {{type: int, low: 8, high: 64, default: 8}}}}}}"
+        )
+    return {**specs, **(sections.get(task) or {})}
 
 
 def _read_yaml(source: SpaceSource) -> dict[str, Any]:
@@ -175,10 +257,15 @@ def _parse_when(when: Any, earlier: list[Knob], bad: Any) -> Mapping[str, tuple[
 
 
 def task_space(task: Task[Any], user_space: Path | None = None) -> SearchSpace:
-    """Return the shared recipe merged with ``task``'s space and the user's ``space=`` file."""
+    """Return the shared recipe merged with ``task``'s space and the user's ``space=`` file.
+
+    ``user_space`` is a file, or the name of a ready-made space (``Path("article")``).
+    """
     from ldnn_tune.recipe.hparams import RECIPE_DOMAINS
 
-    sources: list[SpaceSource] = [space_file(RECIPE_SPACE), task.search_space()]
-    if user_space is not None:
-        sources.append(user_space)
-    return load_space(sources, {**RECIPE_DOMAINS, **task.knob_domains()})
+    return load_space(
+        [space_file(RECIPE_SPACE), task.search_space()],
+        {**RECIPE_DOMAINS, **task.knob_domains()},
+        task=task.name,
+        overrides=[user_space_file(user_space)] if user_space is not None else [],
+    )

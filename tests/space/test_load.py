@@ -163,3 +163,75 @@ def test_a_space_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     path.write_bytes('lr: {help: "caf\xe9"}\n'.encode("latin-1"))
     with pytest.raises(UsageError, match="is not UTF-8 text"):
         load_space([path])
+
+
+SECTIONS = """\
+dropout: {type: float, low: 0, high: 0.2, default: 0}
+task:
+  boring:
+    width: {type: categorical, choices: [4, 8], default: 4}
+    dropout: {type: float, low: 0, high: 0.1, default: 0}
+  other:
+    hidden: {type: categorical, choices: [1, 2], default: 1}
+"""
+
+
+def test_a_task_section_applies_to_its_task_only(tmp_path: Path) -> None:
+    from ldnn_tune.testing import BoringTask
+
+    boring = write(tmp_path, "width: {type: int, low: 1, high: 64, default: 8}\n", "b.yaml")
+    user = write(tmp_path, SECTIONS)
+    space = load_space([space_file("recipe.yaml"), boring], task=BoringTask.name, overrides=[user])
+    assert space["width"].describe() == "one of 4, 8"
+    assert space["dropout"].describe() == "float [0, 0.1]"  # the section wins over the top
+    assert "hidden" not in space.names
+    assert space.names.index("dropout") < space.names.index("width")  # overrides keep places
+
+
+def test_a_task_section_in_a_tasks_own_file_adds_knobs(tmp_path: Path) -> None:
+    own = write(tmp_path, SECTIONS)
+    assert "hidden" in load_space([space_file("recipe.yaml"), own], task="other").names
+    assert "hidden" not in load_space([space_file("recipe.yaml"), own], task="boring").names
+    assert not {"width", "hidden"} & set(load_space([own]).names)  # no task: no section
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["task: [image]\n", "task: {boring: [width]}\n", "task: {boring: 3}\n", "task: 7\n"],
+)
+def test_a_malformed_task_section_is_one_line(tmp_path: Path, text: str) -> None:
+    with pytest.raises(UsageError) as error:
+        load_space([write(tmp_path, text)], task="boring")
+    assert "'task' must map task names to their knobs" in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_an_empty_task_section_is_nothing(tmp_path: Path) -> None:
+    user = write(tmp_path, "task:\n  boring:\n")
+    space = load_space([space_file("recipe.yaml")], task="boring", overrides=[user])
+    assert space == load_space([space_file("recipe.yaml")])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "dropuot: {type: float, low: 0, high: 0.5, default: 0}\n",
+        "dropuot: null\n",
+        "task: {boring: {hidden: {type: int, low: 1, high: 2, default: 1}}}\n",
+    ],
+)
+def test_a_user_file_may_not_add_a_knob_the_task_lacks(tmp_path: Path, text: str) -> None:
+    user = write(tmp_path, text, "mine.yaml")
+    with pytest.raises(UsageError) as error:
+        load_space([space_file("recipe.yaml")], task="boring", overrides=[user])
+    message = str(error.value)
+    assert message.startswith(f"{user}: knob '")
+    assert "is not a knob of task 'boring'; valid: batch_size, clip_norm, dropout," in message
+    assert "(another task's knobs go under task: {NAME: {...}})" in message
+
+
+def test_a_user_file_may_bring_back_a_knob_the_task_removed(tmp_path: Path) -> None:
+    own = write(tmp_path, "momentum: null\n", "own.yaml")
+    user = write(tmp_path, "momentum: {type: float, low: 0.5, high: 0.9, default: 0.9}\n")
+    space = load_space([space_file("recipe.yaml"), own], task="boring", overrides=[user])
+    assert space["momentum"].describe() == "float [0.5, 0.9]"

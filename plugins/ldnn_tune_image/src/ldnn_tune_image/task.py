@@ -47,14 +47,16 @@ class ImageTask(Task[ImageOptions]):
     split: Split
 
     def search_space(self) -> Path | Traversable:
-        """Return the package's space.yaml (width, depth, augmentation strength)."""
+        """Return the package's space.yaml: the CNN's shape, augmentation, scaled init."""
         return files("ldnn_tune_image") / "space.yaml"
 
     def knob_domains(self) -> dict[str, Domain]:
-        """Return what the CNN accepts: whole widths and depths, a strength in [0, 1]."""
+        """Return what the CNN accepts: whole sizes (hidden may be 0), a strength in [0, 1]."""
         return {
             "width": positive(integer=True),
             "depth": positive(integer=True),
+            "convs": positive(integer=True),
+            "hidden": Domain(low=0, integer=True),
             "aug_strength": unit_interval(),
         }
 
@@ -123,7 +125,7 @@ class ImageTask(Task[ImageOptions]):
         return SplitDataModule(self.split, hp.recipe.batch_size)
 
     def model(self, hp: HParams) -> pl.LightningModule:
-        """Return a SmallCNN (width, depth knobs) with kornia augmentation, in the recipe."""
+        """Return a SmallCNN (width, depth, convs, hidden knobs) with kornia augmentation."""
         from ldnn_tune import RecipeModule
         from ldnn_tune_image.model import SmallCNN, make_augmentation
 
@@ -133,6 +135,8 @@ class ImageTask(Task[ImageOptions]):
             classes=len(self.images.classes),
             width=hp.get_int("width"),
             depth=hp.get_int("depth"),
+            convs=hp.get_int("convs"),
+            hidden=hp.get_int("hidden"),
             dropout=hp.recipe.dropout,
             size=size,
         )
