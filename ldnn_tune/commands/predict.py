@@ -1,9 +1,17 @@
-"""``ldnn-tune predict``: run a saved ensemble on new input files."""
+"""``ldnn-tune predict``: run a saved ensemble on new input files.
+
+One output row per input: per file for tasks that read one input from each file (images,
+recordings), per row for tasks that read tables (``Task.reads_tables``, e.g. CSV files).
+Classification rows hold the most probable class and its probability (``score``);
+regression rows the value and the ``spread`` of the members' values around it.
+"""
 
 import csv
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.console import Console
@@ -12,11 +20,25 @@ from ldnn_tune.config.settings import PredictConfig
 from ldnn_tune.config.stores import check_mlflow
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.console.tables import predictions_table
-from ldnn_tune.errors import EXIT_OK, UsageError
+from ldnn_tune.errors import EXIT_OK, PluginError, UsageError
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.plugin.task import Task, TaskKind
 
-CSV_HEADER = ("input", "prediction", "score")
+if TYPE_CHECKING:  # torch loads with the ensemble, not with the command's words
+    import torch
+
+    from ldnn_tune.ensembles.bundle import LoadedEnsemble
+
+SHOWN_ROWS = 50  # rows printed to the terminal; output=FILE.csv holds them all
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """What ``predict`` prints and writes: a header and one row of cells per input."""
+
+    header: tuple[str, ...]
+    rows: list[tuple[str, ...]]
 
 
 def main(words: Sequence[str], console: Console) -> int:
@@ -45,8 +67,8 @@ def input_paths(text: str) -> list[Path]:
     return paths
 
 
-def predict(config: PredictConfig, host: Host, console: Console) -> list[tuple[str, str, float]]:
-    """Predict every input file; print a table (and write the CSV); return the rows."""
+def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
+    """Predict every input; print a table (and write the CSV); return what was written."""
     from ldnn_tune.ensembles.bundle import open_bundle
 
     if not Path(config.model).exists():  # then it names an ensemble run in the store
@@ -55,29 +77,123 @@ def predict(config: PredictConfig, host: Host, console: Console) -> list[tuple[s
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch))
     task = ensemble.task
-    with plugin_code(task.name, ensemble.source, "read_inputs()"):
-        inputs = task.read_inputs(paths)
-    with plugin_code(task.name, ensemble.source, "class_names()"):
-        classes = task.class_names()
-    outputs = ensemble.predict(inputs)
-    rows = [(str(p), *_describe(out, classes)) for p, out in zip(paths, outputs, strict=True)]
-    title = f"predictions of a {len(ensemble.models)}-member ensemble ({ensemble.task.name})"
-    console.print(predictions_table(title, rows))
+    inputs, where = read_inputs(task, paths, ensemble.source)
+    predictions = describe(ensemble, inputs, where)
+    title = f"predictions of a {len(ensemble.models)}-member ensemble ({task.name})"
+    shown = predictions.rows[:SHOWN_ROWS]
+    console.print(predictions_table(title, predictions.header, shown))
+    if len(shown) < len(predictions.rows):
+        rest = f"all in {config.output}" if config.output else "output=FILE.csv writes them all"
+        console.print(f"({len(shown)} of {len(predictions.rows)} rows shown; {rest})", markup=False)
     if config.output is not None:
         try:
             with config.output.open("w", newline="", encoding="utf-8") as handle:
-                csv.writer(handle).writerows([CSV_HEADER, *rows])
+                csv.writer(handle).writerows([predictions.header, *predictions.rows])
         except OSError as error:
             raise UsageError(
                 f"cannot write output {str(config.output)!r}: {error.strerror}"
             ) from None
-    return rows
+    return predictions
 
 
-def _describe(output: np.ndarray, classes: Sequence[str] | None) -> tuple[str, float]:
-    """Return (label, probability) for class probabilities, or (value, value) for regression."""
-    if classes is not None and output.ndim == 1:
-        index = int(output.argmax())
-        return classes[index], float(output[index])
-    value = float(output.flatten()[0]) if output.size == 1 else float(output.mean())
-    return f"{value:.4g}", value
+def read_inputs(
+    task: Task[Any], paths: Sequence[Path], source: str
+) -> tuple["torch.Tensor", list[tuple[str, ...]]]:
+    """Return the model-ready inputs in ``paths`` and where each comes from.
+
+    ``(file,)`` per input of a task that reads one input per file; ``(file, row)`` per row
+    (from 1) of a task that reads tables. A count that does not add up is the plugin's bug.
+    """
+    import torch
+
+    if not task.reads_tables:
+        inputs = _read(task, paths, source)
+        if len(inputs) != len(paths):
+            raise PluginError(
+                task.name,
+                source,
+                f"returned {len(inputs)} inputs from read_inputs() for {len(paths)} file(s); "
+                "one per file is expected (a task whose files hold many inputs each sets "
+                "reads_tables = True)",
+                ValueError("read_inputs() count"),
+            )
+        return inputs, [(str(path),) for path in paths]
+    parts = []
+    rows: list[tuple[str, ...]] = []
+    for path in paths:
+        part = _read(task, [path], source)
+        if len(part) == 0:
+            raise UsageError(f"input {str(path)!r} holds no rows to predict")
+        parts.append(part)
+        rows += [(str(path), str(row)) for row in range(1, len(part) + 1)]
+    return torch.cat(parts), rows
+
+
+def _read(task: Task[Any], paths: Sequence[Path], source: str) -> "torch.Tensor":
+    import torch
+
+    with plugin_code(task.name, source, "read_inputs()"):
+        inputs = task.read_inputs(paths)
+    if not isinstance(inputs, torch.Tensor):
+        raise PluginError(
+            task.name,
+            source,
+            f"returned a {type(inputs).__name__} from read_inputs(), not a tensor",
+            TypeError("read_inputs() type"),
+        )
+    return inputs
+
+
+def describe(
+    ensemble: "LoadedEnsemble", inputs: "torch.Tensor", where: list[tuple[str, ...]]
+) -> Predictions:
+    """Return the ensemble's predictions for ``inputs`` as rows, after ``where`` they come from.
+
+    Classification: the most probable class (by ``class_names()``, or its index when the
+    task names none) and its probability; per position, space-separated, for sequence
+    outputs. Regression: the value (space-separated values for several) and the weighted
+    standard deviation of the members' values, 0 for one member.
+    """
+    task = ensemble.task
+    members = ensemble.member_predictions(inputs)
+    average = ensemble.average(members)
+    place = ("input", "row") if task.reads_tables else ("input",)
+    if task.kind is TaskKind.REGRESSION:
+        spread = _weighted_std(members, average, ensemble.weights)
+        rows = [
+            (*at, _values(value), _values(width))
+            for at, value, width in zip(where, average, spread, strict=True)
+        ]
+        return Predictions((*place, "prediction", "spread"), rows)
+    with plugin_code(task.name, ensemble.source, "class_names()"):
+        names = task.class_names() or []
+    scores = average.shape[-1]
+    if names and len(names) != scores:
+        raise PluginError(
+            task.name,
+            ensemble.source,
+            f"names {len(names)} classes in class_names(), but its model outputs {scores} "
+            "class scores",
+            ValueError("class_names() count"),
+        )
+    labels = names or [str(index) for index in range(scores)]
+    rows = []
+    for at, probabilities in zip(where, average, strict=True):
+        best = probabilities.argmax(axis=-1).reshape(-1)
+        chosen = probabilities.reshape(-1, scores)[np.arange(best.size), best]
+        label = " ".join(labels[int(index)] for index in best)
+        rows.append((*at, label, f"{float(chosen.mean()):.4f}"))
+    return Predictions((*place, "prediction", "score"), rows)
+
+
+def _weighted_std(
+    members: list[np.ndarray], average: np.ndarray, weights: Sequence[float]
+) -> np.ndarray:
+    total = float(sum(weights))
+    variance = sum(w / total * (m - average) ** 2 for w, m in zip(weights, members, strict=True))
+    spread: np.ndarray = np.sqrt(np.asarray(variance))
+    return spread
+
+
+def _values(values: np.ndarray) -> str:
+    return " ".join(f"{float(v):.6g}" for v in np.asarray(values).reshape(-1))

@@ -146,11 +146,11 @@ def print_ensemble(console: Console, comparison: EnsembleComparison, top_k: int)
     )
 
 
-def predictions_table(title: str, rows: Sequence[tuple[str, str, float]]) -> Table:
-    """Return one row per input: the input, the prediction, its score."""
-    table = _table(title, ("input", "prediction", "score"))
-    for path, label, value in rows:
-        table.add_row(path, label, f"{value:.4f}")
+def predictions_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+    """Return one row per input: where it comes from, the prediction, its score or spread."""
+    table = _table(title, header)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

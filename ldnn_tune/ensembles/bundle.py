@@ -59,14 +59,22 @@ class LoadedEnsemble:
     weights: list[float]
     source: str = "(local)"  # the package the task comes from
 
-    def predict(self, inputs: torch.Tensor) -> np.ndarray:
-        """Return the weighted average of the members' predictions, dropout off."""
+    def member_predictions(self, inputs: torch.Tensor) -> list[np.ndarray]:
+        """Return each member's predictions (probabilities or values), dropout off."""
         outputs = []
         with torch.no_grad():
             for model in self.models:
                 model.eval()
                 outputs.append(model.predict_step((inputs,), 0).cpu().numpy())
-        return weighted_average(outputs, self.weights)
+        return outputs
+
+    def average(self, predictions: Sequence[np.ndarray]) -> np.ndarray:
+        """Return the weighted average of the members' ``predictions``."""
+        return weighted_average(predictions, self.weights)
+
+    def predict(self, inputs: torch.Tensor) -> np.ndarray:
+        """Return the weighted average of the members' predictions, dropout off."""
+        return self.average(self.member_predictions(inputs))
 
 
 def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:

@@ -52,6 +52,8 @@ class Task(ABC, Generic[OptionsT]):
             ``__init__`` when an option decides it).
         standardises_in_model: set True when the datamodule serves raw inputs that the
             model standardises itself with training statistics.
+        reads_tables: set True when each prediction input file is a table of many inputs
+            (e.g. CSV rows); :meth:`read_inputs` then returns one input per row.
     """
 
     name: ClassVar[str]
@@ -61,6 +63,9 @@ class Task(ABC, Generic[OptionsT]):
     # True when the model standardises its own features (e.g. log-mel statistics inside the
     # net of a task that serves raw waveforms); the data check then skips input statistics
     standardises_in_model: ClassVar[bool] = False
+    # True when each prediction input file is a table (e.g. a CSV file) whose rows are
+    # separate inputs: ``ldnn-tune predict`` scores every row; False: one input per file
+    reads_tables: ClassVar[bool] = False
 
     def __init__(self, options: OptionsT, data_dir: Path | None, seed: int) -> None:
         """Keep the user's ``options``, optional ``data_dir`` and the study ``seed``.
@@ -102,8 +107,10 @@ class Task(ABC, Generic[OptionsT]):
     def read_inputs(self, paths: Sequence[Path]) -> torch.Tensor:
         """Return model-ready inputs (preprocessed like training data) read from ``paths``.
 
-        ``ldnn-tune predict`` calls this on a prepared task. Raise UsageError for a file
-        that cannot be read. The default says the task reads no input files.
+        ``ldnn-tune predict`` calls this on a prepared task. One input per path, in order;
+        for a task with ``reads_tables`` the host passes one file at a time and takes one
+        input per row of it. Raise UsageError naming a file that cannot be read. The
+        default says the task reads no input files.
         """
         raise UsageError(f"task {self.name!r} cannot read input files for prediction")
 

@@ -125,7 +125,7 @@ class TaskContract:
         """Contract: read_inputs refuses a missing file and reads inputs shaped like training's.
 
         Only for a task that implements ``read_inputs``; the inputs are those
-        :meth:`prediction_inputs` writes.
+        :meth:`prediction_inputs` writes (tables, for a task that ``reads_tables``).
         """
         if type(task).read_inputs is Task.read_inputs:
             return  # the task reads no input files
@@ -136,10 +136,15 @@ class TaskContract:
         if not paths:
             return
         hp = self.hparams(task)
-        inputs = task.read_inputs(paths)
+        if task.reads_tables:  # the host reads a table at a time: one input per row
+            parts = [task.read_inputs([path]) for path in paths]
+            assert all(isinstance(p, torch.Tensor) and len(p) > 0 for p in parts)
+            inputs = torch.cat(parts)
+        else:
+            inputs = task.read_inputs(paths)
+            assert isinstance(inputs, torch.Tensor)
+            assert len(inputs) == len(paths), "read_inputs gives one input per file"
         x, _ = next(iter(task.datamodule(hp).val_dataloader()))
-        assert isinstance(inputs, torch.Tensor)
-        assert len(inputs) == len(paths), "read_inputs gives one input per file"
         assert inputs.shape[1:] == x.shape[1:] and inputs.dtype == x.dtype, (
             f"inputs {tuple(inputs.shape)} {inputs.dtype}, training {tuple(x.shape)} {x.dtype}"
         )

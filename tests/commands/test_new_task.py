@@ -207,17 +207,18 @@ def ensemble_run_id(cwd: Path, study: str) -> str:
     return str(runs[0].info.run_id)
 
 
-def predict_row(cwd: Path, name: str, row: list[float]) -> list[str]:
-    """Predict one CSV row with the study's ensemble; return the output CSV's row."""
-    (cwd / "row.csv").write_text(",".join(f"f{i}" for i in range(len(row))) + "\n")
-    with (cwd / "row.csv").open("a") as handle:
-        handle.write(",".join(str(v) for v in row) + "\n")
-    words = (f"model={ensemble_run_id(cwd, name)}", "input=row.csv", "output=out.csv")
+def predict_table(cwd: Path, name: str, rows: list[list[float]]) -> list[list[str]]:
+    """Predict a CSV table with the study's ensemble; return the output CSV's rows."""
+    lines = [",".join(f"f{i}" for i in range(len(rows[0])))]
+    lines += [",".join(str(v) for v in row) for row in rows]
+    (cwd / "table.csv").write_text("\n".join(lines) + "\n")
+    words = (f"model={ensemble_run_id(cwd, name)}", "input=table.csv", "output=out.csv")
     succeeds(run_cli(cwd, "predict", *words))
     with (cwd / "out.csv").open() as handle:
-        header, prediction = list(csv.reader(handle))
-    assert header == ["input", "prediction", "score"]
-    return prediction
+        return list(csv.reader(handle))
+
+
+TABLE = [[50.0, 40.0, 60.0, 55.0], [45.0, 52.0, 48.0, 61.0], [58.0, 43.0, 51.0, 49.0]]
 
 
 @pytest.mark.slow
@@ -240,9 +241,10 @@ def test_a_new_classification_plugin_installs_tests_runs_ensembles_and_predicts(
         assert name in succeeds(run_cli(tmp_path, "tasks"))
         succeeds(run_cli(tmp_path, "run", f"task={name}", "trials=3", "epochs=2", "timeout=5m"))
         assert "greedy" in succeeds(run_cli(tmp_path, "ensemble", f"study={name}"))
-        prediction = predict_row(tmp_path, name, [50.0, 40.0, 60.0, 55.0])
-    assert prediction[0] == "row.csv"
-    assert prediction[1] in {"a", "b", "c"} and 0 < float(prediction[2]) <= 1
+        header, *rows = predict_table(tmp_path, name, TABLE)
+    assert header == ["input", "row", "prediction", "score"]
+    assert [row[:2] for row in rows] == [["table.csv", "1"], ["table.csv", "2"], ["table.csv", "3"]]
+    assert all(row[2] in {"a", "b", "c"} and 0 < float(row[3]) <= 1 for row in rows)
 
 
 @pytest.mark.slow
@@ -252,5 +254,8 @@ def test_a_new_regression_plugin_runs_and_predicts(tmp_path: Path) -> None:
     succeeds(run_cli(tmp_path, "new-task", name, f"dir={folder}", "kind=regression"))
     with installed(folder, f"ldnn-tune-{name.replace('_', '-')}"):
         succeeds(run_cli(tmp_path, "run", f"task={name}", "trials=2", "epochs=2", "timeout=5m"))
-        prediction = predict_row(tmp_path, name, [50.0, 40.0, 60.0, 55.0])
-    assert float(prediction[1]) == pytest.approx(float(prediction[2]), rel=1e-3, abs=1e-3)
+        header, *rows = predict_table(tmp_path, name, TABLE)
+    assert header == ["input", "row", "prediction", "spread"]
+    assert len(rows) == 3
+    for row in rows:  # a value and the members' spread around it, not the value again
+        assert float(row[3]) >= 0 and row[2] != row[3]

@@ -1,0 +1,213 @@
+"""``ldnn-tune predict`` on bundles of small tasks: files, tables, classes and values."""
+
+import csv
+import dataclasses
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+import ldnn_tune.commands.predict
+from ldnn_tune import HParams, TaskKind, UsageError, hookimpl
+from ldnn_tune.ensembles.bundle import write_bundle
+from ldnn_tune.plugin.manager import get_plugin_manager
+from ldnn_tune.space.load import task_space
+from ldnn_tune.testing import BoringOptions, BoringTask
+from ldnn_tune.testing.cli import run_main
+
+
+class Rows(BoringTask):
+    """BoringTask that reads CSV tables: one input per row of raw-looking feature values."""
+
+    name = "rows"
+    reads_tables = True
+
+    def read_inputs(self, paths: Sequence[Path]) -> torch.Tensor:
+        rows = []
+        for path in paths:
+            if not path.is_file():
+                raise UsageError(f"cannot read {str(path)!r}")
+            lines = path.read_text().split()
+            rows += [[float(v) for v in line.split(",")] for line in lines]
+        return torch.tensor(rows, dtype=torch.float32).reshape(-1, self.options.features)
+
+
+class RowsUndeclared(Rows):
+    """The reported bug: a reader of many rows per file that does not say so."""
+
+    name = "undeclared"
+    reads_tables = False
+
+
+class Named(Rows):
+    name = "named"
+
+    def class_names(self) -> list[str] | None:
+        return ["ant", "bee", "cat"]
+
+
+class TwoNames(Rows):
+    name = "twonames"
+
+    def class_names(self) -> list[str] | None:
+        return ["ant", "bee"]
+
+
+class Values(Rows):
+    """Regression on the blobs' class index; class_names() says [] (no classes)."""
+
+    name = "values"
+    kind = TaskKind.REGRESSION
+
+    def prepare(self) -> None:
+        super().prepare()
+        s = self.split
+        self.split = dataclasses.replace(
+            s, y_train=s.y_train.float(), y_val=s.y_val.float(), y_test=s.y_test.float()
+        )
+
+    def model(self, hp: HParams) -> Any:
+        model = super().model(hp)
+        model.net[-1] = torch.nn.Linear(model.net[-1].in_features, 1)
+        return model
+
+    def class_names(self) -> list[str] | None:
+        return []
+
+
+TASKS: list[type[BoringTask]] = [Rows, RowsUndeclared, Named, TwoNames, Values]
+
+
+class Tasks:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
+        return TASKS
+
+
+@pytest.fixture(autouse=True)
+def plugin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(
+        ldnn_tune.commands.predict, "get_plugin_manager", lambda: get_plugin_manager((Tasks(),))
+    )
+    monkeypatch.chdir(tmp_path)
+
+
+def bundle(tmp_path: Path, cls: type[BoringTask], members: int = 2) -> Path:
+    """Write an ensemble bundle of ``members`` freshly initialised models of ``cls``."""
+    task = cls(BoringOptions(), None, 0)
+    task.prepare()
+    space = task_space(task)
+    knobs = space.complete({**space.defaults(), "width": 8, "init": "scaled"})
+    folder = tmp_path / f"bundle-{cls.name}"
+    files = {}
+    for trial in range(members):
+        torch.manual_seed(trial)
+        files[trial] = tmp_path / f"{cls.name}-{trial}.pt"
+        torch.save(task.model(HParams.from_params(knobs)).state_dict(), files[trial])
+    identity = {"task": cls.name, "kind": str(task.kind), "seed": 0, "options": {}}
+    trials = [{"trial": n, "weight": 1, "knobs": knobs} for n in files]
+    write_bundle(folder, {**identity, "data_dir": None}, trials, files)
+    return folder
+
+
+def table(tmp_path: Path, rows: int, name: str = "table.csv") -> Path:
+    path = tmp_path / name
+    values = torch.randn(rows, BoringOptions().features).tolist()
+    path.write_text("\n".join(",".join(f"{v:.3f}" for v in row) for row in values) + "\n")
+    return path
+
+
+def predict(
+    capsys: pytest.CaptureFixture[str], folder: Path, inputs: str
+) -> tuple[Any, list[list[str]]]:
+    result = run_main(["predict", f"model={folder}", f"input={inputs}", "output=out.csv"], capsys)
+    if result.returncode != 0:
+        return result, []
+    with open("out.csv", newline="") as handle:
+        return result, list(csv.reader(handle))
+
+
+def test_every_row_of_a_table_is_scored(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table(tmp_path, 5, "a.csv")
+    table(tmp_path, 2, "b.csv")
+    result, rows = predict(capsys, bundle(tmp_path, Rows), "a.csv,b.csv")
+    assert result.returncode == 0, result.stderr
+    assert rows[0] == ["input", "row", "prediction", "score"]
+    assert [r[:2] for r in rows[1:]] == [
+        *(["a.csv", str(n)] for n in range(1, 6)),
+        *(["b.csv", str(n)] for n in range(1, 3)),
+    ]
+    assert all(r[2] in {"0", "1", "2"} and 0 < float(r[3]) <= 1 for r in rows[1:])
+
+
+def test_named_classes_label_the_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table(tmp_path, 3)
+    result, rows = predict(capsys, bundle(tmp_path, Named), "table.csv")
+    assert result.returncode == 0, result.stderr
+    assert {r[2] for r in rows[1:]} <= {"ant", "bee", "cat"} and len(rows) == 4
+
+
+def test_a_reader_of_many_rows_that_does_not_declare_tables_is_the_plugins_bug(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table(tmp_path, 3)
+    result, _ = predict(capsys, bundle(tmp_path, RowsUndeclared), "table.csv")
+    assert result.returncode == 3
+    (line,) = result.stderr.strip().splitlines()
+    assert line == (
+        "error: task 'undeclared' ((local)) returned 3 inputs from read_inputs() for 1 "
+        "file(s); one per file is expected (a task whose files hold many inputs each sets "
+        "reads_tables = True)"
+    )
+
+
+def test_class_names_that_do_not_match_the_outputs_are_the_plugins_bug(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table(tmp_path, 1)
+    result, _ = predict(capsys, bundle(tmp_path, TwoNames), "table.csv")
+    assert result.returncode == 3
+    assert result.stderr.strip() == (
+        "error: task 'twonames' ((local)) names 2 classes in class_names(), but its model "
+        "outputs 3 class scores"
+    )
+
+
+def test_an_empty_table_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "empty.csv").write_text("")
+    result, _ = predict(capsys, bundle(tmp_path, Rows), "empty.csv")
+    assert result.returncode == 2
+    assert "input 'empty.csv' holds no rows to predict" in result.stderr
+
+
+def test_regression_gives_values_and_the_members_spread_with_no_class_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table(tmp_path, 4)
+    result, rows = predict(capsys, bundle(tmp_path, Values, members=3), "table.csv")
+    assert result.returncode == 0, result.stderr
+    assert rows[0] == ["input", "row", "prediction", "spread"]
+    assert len(rows) == 5
+    for _, _, value, spread in rows[1:]:
+        assert float(spread) > 0 and value != spread
+
+
+def test_one_member_has_no_spread(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table(tmp_path, 2)
+    result, rows = predict(capsys, bundle(tmp_path, Values, members=1), "table.csv")
+    assert result.returncode == 0, result.stderr
+    assert [float(r[3]) for r in rows[1:]] == [0.0, 0.0]
+
+
+def test_a_long_table_prints_the_first_rows_and_writes_all(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table(tmp_path, 120)
+    result, rows = predict(capsys, bundle(tmp_path, Rows), "table.csv")
+    assert result.returncode == 0, result.stderr
+    assert len(rows) == 121
+    assert "(50 of 120 rows shown; all in out.csv)" in result.stdout
