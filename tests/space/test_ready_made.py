@@ -48,13 +48,18 @@ def test_article_pins_what_the_article_gives_one_value_for() -> None:
     assert space["lr"].describe() == "fixed 0.1"
     assert space["batch_size"].describe() == "fixed 128"
     assert space["lr_factor"].describe() == "one of 2, 5"
-    assert space["init"].describe() == "one of lazy, scaled"
-    assert space["init_scale"].describe() == "float [0.1, 1] log"
-    assert space["init_scale"].when == {"init": ("scaled",)}
     assert space["clip_norm"].describe() == "float [5, 15]"
     assert space["dropout"].describe() == "float [0, 0.5]"
     # the first trial is the article's defaults, as without space=
     assert space.defaults() == task_space(built_in("image")).defaults()
+
+
+def test_article_leaves_the_initialisation_to_the_task() -> None:
+    boring = task_space(BoringTask(BoringOptions(), None, 0), Path("article"))
+    assert boring["init"].describe() == "one of lazy, scaled"  # the recipe's: the article's
+    assert boring["init_scale"].describe() == "float [0.1, 1]"
+    image = task_space(built_in("image"), Path("article"))
+    assert image["init"].describe() == "fixed scaled"  # lazy stalls its CNN
 
 
 def test_article_overrides_the_speech_tasks_own_lr() -> None:
@@ -70,7 +75,8 @@ def test_quick_cpu_keeps_each_built_in_net_small() -> None:
     sequence = task_space(built_in("sequence-gpu"), Path("quick-cpu"))
     assert sequence["hidden"].describe() == "one of 32, 64"
     assert sequence["layers"].describe() == "fixed 1"
-    assert "init_scale" not in image.names and image["init"].describe() == "fixed lazy"
+    assert image["convs"].describe() == "fixed 1"
+    assert image["init"].describe() == "fixed scaled"  # the task's own initialisation
 
 
 def test_wide_widens_every_shared_knob() -> None:
