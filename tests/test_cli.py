@@ -16,7 +16,7 @@ MISTAKES = [
     (("task=image", "space=bad.yaml"), ("malformed YAML in bad.yaml",)),
     (("task=image", "data_dir=missing"), ("data_dir 'missing' does not exist",)),
     (("task=image", "sampler=grid"), ("invalid sampler 'grid'; choose from",)),
-    (("task=image", "init=he"), ("invalid value 'he' for init; choose from lazy, scaled",)),
+    (("task=image", "init=he"), ("invalid value 'he' for init; choose from scaled",)),
     (("task=image", "storage=nowhere"), ("invalid storage 'nowhere'",)),
     (("task=image", "trials"), ("expected key=value, got 'trials'",)),
     (("task=image", "n_jobs=1000"), ("invalid n_jobs=1000: this machine has", "force_jobs=true")),
@@ -48,7 +48,7 @@ def test_user_mistakes_are_one_line_exit_2_and_create_nothing(
     ("words", "needle"),
     [
         (["port=99999"], "invalid port=99999"),
-        (["colour=red"], "unknown key 'colour'; valid: mlflow, port"),
+        (["colour=red"], "unknown key 'colour'; valid: browser, host, mlflow, port, study"),
     ],
 )
 def test_ui_rejects_bad_input(

@@ -147,7 +147,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     # run: knobs and space files
     ("knob-text", ("run", "task=image", "lr=abc"), nothing, 2, "invalid value 'abc' for lr"),
     ("knob-outside", ("run", "task=image", "lr=5"), nothing, 2, "outside the search space"),
-    ("knob-choice", ("run", "task=image", "init=he"), nothing, 2, "choose from lazy, scaled"),
+    ("knob-choice", ("run", "task=image", "init=he"), nothing, 2, "choose from scaled"),
     ("knob-not-choice", ("run", "task=image", "width=7"), nothing, 2, "choose from 16, 32, 64"),
     ("space-missing", ("run", "task=image", "space=nope.yaml"), nothing, 2, "does not exist"),
     (

@@ -8,6 +8,7 @@ import pytest
 from helpers import TINY_RUN, Cli, load_study, mlflow_client
 
 from ldnn_tune.testing.cli import assert_usage_error
+from ldnn_tune.tracking import trial_run_name
 
 
 def mlflow_runs(cwd: Path, experiment: str) -> list:  # type: ignore[type-arg]
@@ -31,7 +32,7 @@ def test_run_image_end_to_end_then_continue(cli: Cli, tmp_path: Path) -> None:
     trials = study.get_trials()
     assert [t.state for t in trials] == [optuna.trial.TrialState.COMPLETE] * 2
     first = trials[0]
-    assert first.params["lr"] == 0.1 and first.params["init"] == "lazy"
+    assert first.params["lr"] == 0.1 and first.params["init"] == "scaled"
     assert first.params["batch_size"] == 128
     assert {"val_acc", "test_acc", "mlflow_run_id", "seed"} <= set(first.user_attrs)
 
@@ -39,7 +40,7 @@ def test_run_image_end_to_end_then_continue(cli: Cli, tmp_path: Path) -> None:
     parent = runs["image"]
     assert parent.data.params["sampler"] == "tpe"
     assert parent.info.status == "FINISHED"
-    child = runs["trial-0"]
+    child = runs[trial_run_name(0, "COMPLETE")]
     assert child.info.run_id == first.user_attrs["mlflow_run_id"]
     assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
     assert child.data.tags["optuna.state"] == "COMPLETE"
@@ -68,7 +69,7 @@ def test_run_image_end_to_end_then_continue(cli: Cli, tmp_path: Path) -> None:
     assert [t.number for t in load_study(tmp_path).get_trials()] == [0, 1, 2]
     names = {r.info.run_name for r in mlflow_runs(tmp_path, "image")}
     trials = {n for n in names if not n.startswith("ensemble-")}
-    assert trials == {"image", "trial-0", "trial-1", "trial-2"}
+    assert trials == {"image", *(trial_run_name(n, "COMPLETE") for n in range(3))}
 
     done = cli("run", "task=image", "trials=3", "epochs=2")
     assert done.returncode == 0 and "nothing to run" in done.stdout

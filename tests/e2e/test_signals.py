@@ -11,6 +11,7 @@ import pytest
 from helpers import load_study, mlflow_client
 
 from ldnn_tune.testing.cli import CLI
+from ldnn_tune.tracking import trial_run_name
 
 LONG = ("run", "task=image", "trials=5", "epochs=100", "min_lr=1e-12", "health=false")
 
@@ -58,8 +59,9 @@ def test_a_signal_mid_epoch_fails_the_trial_ends_the_runs_and_exits_with_its_cod
     experiment = client.get_experiment_by_name("image")
     assert experiment is not None
     runs = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
-    assert runs["trial-0"].info.status == "KILLED"
-    assert runs["trial-0"].data.tags["optuna.state"] == "FAIL"
+    failed = runs[trial_run_name(0, "FAIL")]
+    assert failed.info.status == "KILLED"
+    assert failed.data.tags["optuna.state"] == "FAIL"
     assert runs["image"].info.status == "KILLED"
 
     again = subprocess.run(

@@ -19,6 +19,7 @@ from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.study.recovery import DEAD_WORKER
 from ldnn_tune.study.storages import make_storage
 from ldnn_tune.testing.cli import CLI
+from ldnn_tune.tracking import trial_run_name
 from ldnn_tune.trial.training import train_trial
 
 TrialState = optuna.trial.TrialState
@@ -112,7 +113,7 @@ def assert_one_parent_run(study: optuna.Study, cwd: Path) -> None:
     parent_id = parents[0].info.run_id  # type: ignore[attr-defined]
     assert study.user_attrs["mlflow_parent_run_id"] == parent_id
     for trial in study.get_trials(states=COMPLETE):
-        run = runs[f"trial-{trial.number}"]
+        run = runs[trial_run_name(trial.number, "COMPLETE")]
         assert run.data.tags["mlflow.parentRunId"] == parent_id  # type: ignore[attr-defined]
 
 
