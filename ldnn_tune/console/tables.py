@@ -13,7 +13,7 @@ from rich.table import Table
 from ldnn_tune.config import defaults
 from ldnn_tune.ensembles.combine import SINGLE, EnsembleComparison
 from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR
-from ldnn_tune.plugin.manager import TaskEntry
+from ldnn_tune.plugin.manager import BLOCK_ENV, TaskEntry
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.study.queries import best_trials, health_pruned, state_counts
 
@@ -36,10 +36,12 @@ def _table(title: str, columns: Iterable[str], overflow: Any = "fold") -> Table:
 
 
 def tasks_table(tasks: dict[str, TaskEntry]) -> Table:
-    """Return the installed tasks: name, package, description."""
-    table = _table("installed tasks", ("task", "package", "description"), overflow="ellipsis")
+    """Return the installed tasks: name, entry point, package, description."""
+    columns = ("task", "entry point", "package", "description")
+    table = _table("installed tasks", columns, overflow="ellipsis")
+    table.caption = f"switch a plugin off: {BLOCK_ENV}=ENTRY_POINT or PACKAGE (comma-separated)"
     for name, entry in sorted(tasks.items()):
-        table.add_row(name, entry.package, entry.task.description)
+        table.add_row(name, entry.entry_point, entry.package, entry.task.description)
     return table
 
 

@@ -100,6 +100,14 @@ class TaskEntry:
     package: str
 
 
+def _provided_twice(name: str, first: TaskEntry, second: TaskEntry) -> str:
+    """Return the error for task ``name`` provided by two plugins, naming how to block each."""
+    both = sorted((first, second), key=lambda e: e.entry_point)  # hook order varies
+    plugins = [f"plugin {e.entry_point!r} ({e.package})" for e in both]
+    blocks = " or ".join(f"{BLOCK_ENV}={e.entry_point}" for e in both)
+    return f"task {name!r} is provided twice: by {' and '.join(plugins)}; block one with {blocks}"
+
+
 class Host:
     """A typed wrapper around the plugin manager's hook calls."""
 
@@ -117,12 +125,10 @@ class Host:
             with plugin_code(impl.plugin_name, package, "ldnn_tune_tasks()", kind="plugin"):
                 tasks = cast(list[type[Task[Any]]], impl.function())
             for task in tasks:
+                entry = TaskEntry(task, impl.plugin_name, package)
                 if task.name in entries:
-                    raise UsageError(
-                        f"task {task.name!r} is provided twice: by {entries[task.name].package} "
-                        f"and {package}; block one with {BLOCK_ENV}"
-                    )
-                entries[task.name] = TaskEntry(task, impl.plugin_name, package)
+                    raise UsageError(_provided_twice(task.name, entries[task.name], entry))
+                entries[task.name] = entry
         return entries
 
     def task(self, name: str) -> TaskEntry:
