@@ -2,7 +2,8 @@
 
 Layout::
 
-    bundle.json        format, task, options, seed, data_dir, kind, members (trial, weight, knobs)
+    bundle.json        format, task, options, seed, data_dir, kind, members (trial, weight,
+                       knobs), target_transform (regression: mean and std, or null)
     member-<n>.pt      each member's best-epoch state_dict
 """
 
@@ -25,10 +26,13 @@ from ldnn_tune.errors import UsageError, first_line
 from ldnn_tune.names import BUNDLE_ARTIFACT, BUNDLE_MANIFEST
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
-from ldnn_tune.plugin.task import Task
+from ldnn_tune.plugin.task import Task, TaskKind
+from ldnn_tune.recipe.data import Standardizer
 from ldnn_tune.recipe.hparams import HParams
+from ldnn_tune.recipe.metrics import to_units
 
-FORMAT = 2  # 2: members carry every knob they trained with ("knobs")
+FORMAT = 3  # 2: members carry every knob they trained with ("knobs"); 3: target_transform
+READABLE = (2, 3)  # a format-2 bundle predates target transforms: its outputs are in units
 
 
 def write_bundle(
@@ -36,14 +40,26 @@ def write_bundle(
     identity: Mapping[str, Any],
     members: Sequence[Mapping[str, Any]],
     weights_files: Mapping[int, Path],
+    target_transform: Standardizer | None = None,
 ) -> None:
     """Write a bundle into ``folder``.
 
     ``identity`` is the study's (task, kind, seed, options, data_dir); each member is
-    ``{"trial", "weight", "knobs"}``; ``weights_files`` maps trial numbers to state dicts.
+    ``{"trial", "weight", "knobs"}``; ``weights_files`` maps trial numbers to state dicts;
+    ``target_transform`` maps the members' regression outputs to the target's units.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    manifest = {"format": FORMAT, **identity, "members": list(members)}
+    transform = (
+        None
+        if target_transform is None
+        else {"mean": target_transform.mean.tolist(), "std": target_transform.std.tolist()}
+    )
+    manifest = {
+        "format": FORMAT,
+        **identity,
+        "members": list(members),
+        "target_transform": transform,
+    }
     text = json.dumps(manifest, indent=2, default=str)
     (folder / BUNDLE_MANIFEST).write_text(text, encoding="utf-8")
     for number, path in weights_files.items():
@@ -58,14 +74,17 @@ class LoadedEnsemble:
     models: list[pl.LightningModule]
     weights: list[float]
     source: str = "(local)"  # the package the task comes from
+    target_transform: Standardizer | None = None  # regression outputs -> target units
 
     def member_predictions(self, inputs: torch.Tensor) -> list[np.ndarray]:
-        """Return each member's predictions (probabilities or values), dropout off."""
+        """Return each member's predictions, dropout off: probabilities, or values in units."""
         outputs = []
         with torch.no_grad():
             for model in self.models:
                 model.eval()
                 outputs.append(model.predict_step((inputs,), 0).cpu().numpy())
+        if self.task.kind is TaskKind.REGRESSION:
+            return [to_units(output, self.target_transform) for output in outputs]
         return outputs
 
     def average(self, predictions: Sequence[np.ndarray]) -> np.ndarray:
@@ -97,6 +116,10 @@ def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
         load_weights(model, folder / f"member-{member['trial']}.pt")
         models.append(model)
         weights.append(float(member["weight"]))
+    transform = manifest.get("target_transform")
+    if transform is not None:
+        mean, std = (torch.tensor(transform[k], dtype=torch.float32) for k in ("mean", "std"))
+        return LoadedEnsemble(task, models, weights, entry.package, Standardizer(mean, std))
     return LoadedEnsemble(task, models, weights, entry.package)
 
 
@@ -119,8 +142,9 @@ def _manifest_problem(manifest: Any) -> str:
     """Return what is wrong with a manifest's fields, or "" when nothing is."""
     if not isinstance(manifest, dict):
         return "not a bundle manifest (expected a JSON object)"
-    if manifest.get("format") != FORMAT:
-        return f"bundle format {manifest.get('format')!r}; this ldnn-tune reads format {FORMAT}"
+    if manifest.get("format") not in READABLE:
+        readable = " and ".join(str(f) for f in READABLE)
+        return f"bundle format {manifest.get('format')!r}; this ldnn-tune reads formats {readable}"
     fields = {"task": str, "seed": int, "options": dict, "members": list}
     for name, kind in fields.items():
         if not isinstance(manifest.get(name), kind) or isinstance(manifest.get(name), bool):
@@ -137,6 +161,23 @@ def _manifest_problem(manifest: Any) -> str:
             return f"member {trial}'s weight {weight!r} is not a positive number"
         if not isinstance(member.get("knobs"), dict):
             return f"member {trial} has no knobs"
+    return _transform_problem(manifest.get("target_transform"))
+
+
+def _transform_problem(transform: Any) -> str:
+    """Return what is wrong with a manifest's ``target_transform``, or "" (null is fine)."""
+    if transform is None:
+        return ""
+    problem = "target_transform is not null or a mean and a positive std of one shape"
+    if not isinstance(transform, dict) or set(transform) != {"mean", "std"}:
+        return problem
+    try:
+        mean, std = (np.asarray(transform[k], dtype=np.float64) for k in ("mean", "std"))
+    except (TypeError, ValueError):
+        return problem
+    finite = np.isfinite(mean).all() and np.isfinite(std).all()
+    if mean.shape != std.shape or not finite or not (std > 0).all():
+        return problem
     return ""
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # torch and Lightning load with a task's data and model, not 
     import lightning.pytorch as pl
     import torch
 
+    from ldnn_tune.recipe.data import Standardizer
     from ldnn_tune.recipe.hparams import HParams
     from ldnn_tune.space.domains import Domain
 
@@ -123,6 +124,22 @@ class Task(ABC, Generic[OptionsT]):
 
     def class_names(self) -> list[str] | None:
         """Return the names of the classes, in output order (None: regression or unnamed)."""
+        return None
+
+    def target_transform(self) -> Standardizer | None:
+        """Return how this regression task scaled its targets, to map outputs back to units.
+
+        A task whose targets are in units far from zero mean and unit variance (prices,
+        temperatures) trains best on standardised targets: fit a
+        :class:`ldnn_tune.Standardizer` on the training targets in :meth:`prepare`
+        (``Standardizer.fit(y_train, dims=(0,))``), serve the standardised targets from the
+        datamodule, and return it here. The host then maps the model's outputs back with
+        ``Standardizer.inverse``: ``predict`` prints values in the target's units, trials
+        and ensembles report MSE and MAE in them (``val_loss``, the loss that trains and
+        that the search minimises, stays in standardised units), and ensemble bundles save
+        it. The default, None, is the identity: outputs are in the target's units already.
+        Classification tasks keep the default.
+        """
         return None
 
     def knob_domains(self) -> dict[str, Domain]:

@@ -43,7 +43,12 @@ def split_indices(
 
 @dataclass(frozen=True)
 class Standardizer:
-    """Shift and scale fitted on training inputs, kept to apply to any later input."""
+    """Shift and scale fitted on training data, kept to apply to any later data.
+
+    Fitted on inputs, it standardises what ``read_inputs`` reads like the training inputs;
+    fitted on regression targets, it is the task's ``target_transform()``, and
+    :meth:`inverse` maps the model's outputs back to the target's units.
+    """
 
     mean: torch.Tensor
     std: torch.Tensor
@@ -58,6 +63,10 @@ class Standardizer:
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Return ``x`` shifted and scaled like the training inputs."""
         return (x - self.mean) / self.std
+
+    def inverse(self, z: torch.Tensor) -> torch.Tensor:
+        """Return standardised ``z`` in the original units: ``z * std + mean``."""
+        return z * self.std + self.mean
 
 
 def standardize(split: Split, dims: tuple[int, ...]) -> Split:

@@ -1,16 +1,31 @@
 """Scores of predictions against targets: what trials report and ensembles compare."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ldnn_tune.plugin.task import TaskKind
 
+if TYPE_CHECKING:  # the command line imports this module; torch loads with a study
+    from ldnn_tune.recipe.data import Standardizer
+
 PROBABILITY_FLOOR = 1e-12
 
 
-def score(kind: TaskKind, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
-    """Return ``{"loss", "acc"}`` (NLL and accuracy) or ``{"loss", "mse"}`` (regression).
+def score(
+    kind: TaskKind,
+    predictions: np.ndarray,
+    targets: np.ndarray,
+    target_transform: Standardizer | None = None,
+) -> dict[str, float]:
+    """Return ``{"loss", "acc"}`` (NLL and accuracy) or ``{"loss", "mse", "mae"}``.
 
     Classification ``predictions`` are probabilities of shape ``(..., classes)``.
+    Regression ``predictions`` and ``targets`` are in the model's units: ``loss`` is their
+    mean squared error there (what trains), ``mse`` and ``mae`` are in the target's units,
+    mapped back by the task's ``target_transform`` (the same without one).
     """
     if kind is TaskKind.CLASSIFICATION:
         probs = predictions.reshape(-1, predictions.shape[-1])
@@ -19,5 +34,27 @@ def score(kind: TaskKind, predictions: np.ndarray, targets: np.ndarray) -> dict[
         nll = float(-np.log(np.maximum(picked, PROBABILITY_FLOOR)).mean())
         accuracy = float((probs.argmax(axis=-1) == labels).mean())
         return {"loss": nll, "acc": accuracy}
-    mse = float(((predictions.reshape(targets.shape) - targets) ** 2).mean())
-    return {"loss": mse, "mse": mse}
+    error = predictions.reshape(targets.shape) - targets
+    units = error if target_transform is None else error * to_numpy(target_transform.std)
+    return {
+        "loss": float((error**2).mean()),
+        "mse": float((units**2).mean()),
+        "mae": float(np.abs(units).mean()),
+    }
+
+
+def to_units(values: np.ndarray, target_transform: Standardizer | None) -> np.ndarray:
+    """Return regression ``values`` in the target's units (as they are without a transform)."""
+    if target_transform is None:
+        return values
+    std, mean = to_numpy(target_transform.std), to_numpy(target_transform.mean)
+    mapped: np.ndarray = values * std + mean
+    return mapped
+
+
+def to_numpy(tensor: object) -> np.ndarray:
+    """Return a torch tensor (on any device) or an array as a NumPy array."""
+    detach = getattr(tensor, "detach", None)
+    if detach is not None:
+        return np.asarray(detach().cpu().numpy())
+    return np.asarray(tensor)

@@ -1,5 +1,6 @@
 """BoringTask: a tiny, fast, real task for tests (Gaussian blobs, a two-layer MLP)."""
 
+import dataclasses
 from dataclasses import dataclass
 from importlib.abc import Traversable
 from pathlib import Path
@@ -10,8 +11,8 @@ import torch
 from torch import nn
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.plugin.task import Task
-from ldnn_tune.recipe.data import Split, SplitDataModule, split_indices, standardize
+from ldnn_tune.plugin.task import Task, TaskKind
+from ldnn_tune.recipe.data import Split, SplitDataModule, Standardizer, split_indices, standardize
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.module import RecipeModule
 from ldnn_tune.space.domains import Domain, positive
@@ -26,6 +27,9 @@ class BoringOptions:
     samples: int = 300
     features: int = 8
     classes: int = 3
+    # a regression task instead: a smooth function of the point, in units of about
+    # 100 +- 20, standardised for training and mapped back by target_transform()
+    regression: bool = False
 
     def __post_init__(self) -> None:
         if self.samples < 30:
@@ -35,11 +39,22 @@ class BoringOptions:
 
 
 class BoringTask(Task[BoringOptions]):
-    """Separable Gaussian blobs with an offset and scale, so standardisation matters."""
+    """Separable Gaussian blobs with an offset and scale, so standardisation matters.
+
+    With ``regression=True`` the target is a real value in its own units instead of the
+    blob, and the task standardises it (its ``target_transform()``).
+    """
 
     name = "boring"
     description = "Gaussian blobs and a small MLP: the test task"
     options_type = BoringOptions
+    targets: Standardizer | None = None  # regression: the targets' standardisation
+
+    def __init__(self, options: BoringOptions, data_dir: Path | None, seed: int) -> None:
+        """Keep the options; ``regression`` makes this a regression task."""
+        super().__init__(options, data_dir, seed)
+        if options.regression:
+            self.kind = TaskKind.REGRESSION
 
     def search_space(self) -> Path | Traversable:
         """Return the boring task's knobs (hidden width)."""
@@ -64,9 +79,28 @@ class BoringTask(Task[BoringOptions]):
         train, val, test = split_indices(labels, self.seed)
         xt = torch.tensor(x, dtype=torch.float32)
         yt = torch.tensor(labels, dtype=torch.long)
-        self.split = standardize(
+        if opts.regression:
+            direction = rng.normal(0, 1, size=opts.features) / np.sqrt(opts.features)
+            t = np.tanh(((x - x.mean(axis=0)) / x.std(axis=0)) @ direction)
+            yt = torch.tensor(
+                100.0 + 20.0 * t + rng.normal(0, 0.5, size=len(t)), dtype=torch.float32
+            )
+        split = standardize(
             Split(xt[train], yt[train], xt[val], yt[val], xt[test], yt[test]), dims=(0,)
         )
+        if opts.regression:
+            self.targets = scale = Standardizer.fit(split.y_train, dims=(0,))
+            split = dataclasses.replace(
+                split,
+                y_train=scale(split.y_train),
+                y_val=scale(split.y_val),
+                y_test=scale(split.y_test),
+            )
+        self.split = split
+
+    def target_transform(self) -> Standardizer | None:
+        """Return the targets' standardisation (regression), or None."""
+        return self.targets
 
     def datamodule(self, hp: HParams) -> pl.LightningDataModule:
         """Serve the prepared split in minibatches."""
@@ -80,6 +114,6 @@ class BoringTask(Task[BoringOptions]):
             nn.Linear(opts.features, width),
             nn.ReLU(),
             nn.Dropout(hp.recipe.dropout),
-            nn.Linear(width, opts.classes),
+            nn.Linear(width, 1 if opts.regression else opts.classes),
         )
         return RecipeModule(net, hp.recipe, kind=self.kind)

@@ -10,10 +10,10 @@ import numpy as np
 import optuna
 import torch
 
-from ldnn_tune.plugin.task import Task
+from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.data import SplitDataModule
 from ldnn_tune.recipe.hparams import HParams
-from ldnn_tune.recipe.metrics import score
+from ldnn_tune.recipe.metrics import score, to_numpy
 from ldnn_tune.trial.callbacks import (
     DeadlineReached,
     KeepBestWeights,
@@ -24,7 +24,13 @@ from ldnn_tune.trial.callbacks import (
 
 @dataclass
 class TrialOutcome:
-    """The result of training one trial, evaluated with its best-epoch weights."""
+    """The result of training one trial, evaluated with its best-epoch weights.
+
+    ``predictions`` holds ``val_predictions``, ``val_targets``, ``test_predictions`` and
+    ``test_targets`` in the model's units and, for a task with a ``target_transform()``,
+    its ``target_mean`` and ``target_std`` (what maps them to the target's units); the
+    regression scores' ``mse`` and ``mae`` are in the target's units.
+    """
 
     best_val_loss: float
     best_epoch: int
@@ -85,19 +91,24 @@ def train_trial(
     test_pred, test_true = predict_loader(model, datamodule.test_dataloader())
     buffer = io.BytesIO()
     torch.save(model.cpu().state_dict(), buffer)
+    transform = task.target_transform() if task.kind is TaskKind.REGRESSION else None
+    predictions = {
+        "val_predictions": val_pred,
+        "val_targets": val_true,
+        "test_predictions": test_pred,
+        "test_targets": test_true,
+    }
+    if transform is not None:
+        predictions["target_mean"] = to_numpy(transform.mean)
+        predictions["target_std"] = to_numpy(transform.std)
     return TrialOutcome(
         best_val_loss=best.best_score,
         best_epoch=best.best_epoch,
         epochs_run=trainer.current_epoch,
         stop_reason=stop_reason,
-        val_scores=score(task.kind, val_pred, val_true),
-        test_scores=score(task.kind, test_pred, test_true),
-        predictions={
-            "val_predictions": val_pred,
-            "val_targets": val_true,
-            "test_predictions": test_pred,
-            "test_targets": test_true,
-        },
+        val_scores=score(task.kind, val_pred, val_true, transform),
+        test_scores=score(task.kind, test_pred, test_true, transform),
+        predictions=predictions,
         state_dict=buffer.getvalue(),
     )
 

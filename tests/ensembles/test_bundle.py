@@ -1,0 +1,105 @@
+"""Bundles keep a regression task's target transform; older bundles load as the identity."""
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from ldnn_tune import HParams, UsageError, hookimpl
+from ldnn_tune.ensembles.bundle import load_bundle, write_bundle
+from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.space.load import task_space
+from ldnn_tune.testing import BoringOptions, BoringTask
+
+
+class Plugin:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
+        return [BoringTask]
+
+
+@pytest.fixture
+def host() -> Host:
+    return Host(get_plugin_manager((Plugin(),)))
+
+
+def bundle(folder: Path, options: BoringOptions) -> BoringTask:
+    """Write a one-member bundle of an untrained boring model; return its prepared task."""
+    task = BoringTask(options, None, 0)
+    task.prepare()
+    space = task_space(task)
+    knobs = space.complete({**space.defaults(), "width": 8})
+    torch.manual_seed(0)
+    weights = folder.parent / "member.pt"
+    torch.save(task.model(HParams.from_params(knobs)).state_dict(), weights)
+    identity = {
+        "task": "boring",
+        "kind": str(task.kind),
+        "seed": 0,
+        "options": {k: str(v) for k, v in dataclasses.asdict(options).items()},
+        "data_dir": None,
+    }
+    members = [{"trial": 0, "weight": 1, "knobs": knobs}]
+    write_bundle(folder, identity, members, {0: weights}, task.target_transform())
+    return task
+
+
+def edit_manifest(folder: Path, **changes: Any) -> None:
+    manifest = json.loads((folder / "bundle.json").read_text())
+    manifest.update(changes)
+    manifest = {k: v for k, v in manifest.items() if v is not ...}
+    (folder / "bundle.json").write_text(json.dumps(manifest))
+
+
+def test_regression_predictions_come_back_in_the_targets_units(tmp_path: Path, host: Host) -> None:
+    task = bundle(tmp_path / "b", BoringOptions(regression=True))
+    transform = task.target_transform()
+    assert transform is not None
+    manifest = json.loads((tmp_path / "b" / "bundle.json").read_text())
+    assert manifest["format"] == 3
+    assert manifest["target_transform"]["mean"] == pytest.approx(transform.mean.tolist())
+    loaded = load_bundle(tmp_path / "b", host)
+    inputs = task.split.x_test[:5]
+    raw = loaded.models[0](inputs).detach().numpy()
+    expected = raw * transform.std.numpy() + transform.mean.numpy()
+    np.testing.assert_allclose(loaded.predict(inputs), expected, rtol=1e-5)
+    assert 50 < float(loaded.predict(inputs).mean()) < 150  # units of about 100 +- 20
+
+
+def test_a_format_2_bundle_loads_with_outputs_as_they_are(tmp_path: Path, host: Host) -> None:
+    task = bundle(tmp_path / "b", BoringOptions(regression=True))
+    edit_manifest(tmp_path / "b", format=2, target_transform=...)
+    loaded = load_bundle(tmp_path / "b", host)
+    inputs = task.split.x_test[:5]
+    raw = loaded.models[0](inputs).detach().numpy()
+    np.testing.assert_allclose(loaded.predict(inputs), raw, rtol=1e-6)
+
+
+def test_classification_bundles_carry_no_transform(tmp_path: Path, host: Host) -> None:
+    bundle(tmp_path / "b", BoringOptions())
+    assert json.loads((tmp_path / "b" / "bundle.json").read_text())["target_transform"] is None
+    assert load_bundle(tmp_path / "b", host).target_transform is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"format": 1}, "bundle format 1; this ldnn-tune reads formats 2 and 3"),
+        ({"format": 4}, "bundle format 4; this ldnn-tune reads formats 2 and 3"),
+        ({"target_transform": {"mean": [1.0], "std": [0.0]}}, "target_transform is not null"),
+        ({"target_transform": {"mean": [1.0, 2.0], "std": [1.0]}}, "target_transform is not"),
+        ({"target_transform": {"mean": "x", "std": [1.0]}}, "target_transform is not null"),
+        ({"target_transform": [1.0, 2.0]}, "target_transform is not null"),
+    ],
+)
+def test_a_bad_format_or_transform_is_one_line(
+    tmp_path: Path, host: Host, changes: dict[str, Any], needle: str
+) -> None:
+    bundle(tmp_path / "b", BoringOptions(regression=True))
+    edit_manifest(tmp_path / "b", **changes)
+    with pytest.raises(UsageError, match=needle):
+        load_bundle(tmp_path / "b", host)
