@@ -18,6 +18,7 @@ STOP_REASON_ATTR = "stop_reason"  # why a complete trial stopped training
 BEST_EPOCH_ATTR = "best_epoch"
 EPOCHS_RUN_ATTR = "epochs_run"
 FIRST_EPOCH_ATTR = "first_epoch_seconds"  # from the trial's start to its first validation
+RESEED_OF_ATTR = "reseed_of"  # a retrain of this trial number's knobs with a new seed
 
 # Optuna trial system attribute
 HEARTBEAT_ATTR = "ldnn_tune:heartbeat"  # the clock of a journal-storage worker's last beat

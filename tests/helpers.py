@@ -16,7 +16,7 @@ from mlflow.tracking import MlflowClient
 PG_HOST = os.environ.get("LDNN_TUNE_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_HOST = os.environ.get("LDNN_TUNE_REDIS", "redis://127.0.0.1:6379")
 Cli = Callable[..., CompletedProcess[str]]  # the `cli` fixture: run the real command
-TINY_RUN = ("trials=2", "epochs=2", "timeout=5m")  # a study in seconds
+TINY_RUN = ("trials=2", "epochs=2", "timeout=5m", "reseeds=0")  # a study in seconds
 
 
 def unavailable(service: str, error: BaseException) -> None:

@@ -25,5 +25,5 @@ def main(words: Sequence[str], console: Console) -> int:
     study = load_existing_study(config.study, config.storage)
     tracker = StudyTracker(config.mlflow, experiment=config.study)
     comparison = ensemble_study(study, tracker, config.top_k, config.method)
-    print_ensemble(console, comparison, config.top_k)
+    print_ensemble(console, comparison, config.top_k, [config.method])
     return EXIT_OK

@@ -8,6 +8,7 @@ import dataclasses
 import math
 import os
 from pathlib import Path
+from typing import Any
 
 from ldnn_tune.config import defaults
 from ldnn_tune.config.timespan import parse_timespan
@@ -19,6 +20,14 @@ from ldnn_tune.study.samplers import SAMPLERS
 from ldnn_tune.trial.device import available_cores
 
 NO_ENSEMBLE = "none"
+HELP = "help"  # a field's metadata key: its one-line meaning, shown by COMMAND --help
+
+
+def setting(default: Any, meaning: str) -> Any:
+    """Return a dataclass field with ``default`` whose ``--help`` line says ``meaning``."""
+    return dataclasses.field(default=default, metadata={HELP: meaning})
+
+
 LOCALHOST = "127.0.0.1"
 
 
@@ -26,32 +35,58 @@ LOCALHOST = "127.0.0.1"
 class RunConfig:
     """Everything ``ldnn-tune run`` takes besides task options and fixed knobs."""
 
-    task: str = ""
-    trials: int = 20  # the study's total of finished (complete or pruned) trials
-    timeout: str | None = "10m"  # wall-clock budget of this invocation
-    epochs: int = 20
-    seed: int = 0
-    study: str | None = None  # default: the task name
-    storage: str = defaults.STORAGE
-    mlflow: str = defaults.MLFLOW
-    sampler: str = "tpe"
-    pruner: str = "median"
-    space: Path | None = None
-    data_dir: Path | None = None
-    min_lr: float = 1e-4  # stop a trial once its LR has been divided below this
-    top: int = 5  # rows of the summary table
-    # how the top trials are combined at the end: greedy, average, none (greedy: measured
-    # better NLL on short studies, bench/results/ensembles.md)
-    ensemble: str = "greedy"
-    top_k: int = 5  # how many of the best trials the ensemble may use
-    n_jobs: int = 1  # trials run at once on this machine, each in its own process
-    force_jobs: bool = False  # allow n_jobs above the machine's core count
-    heartbeat: int = 60  # seconds between a running trial's heartbeats; 3 missed = dead worker
-    health: bool = True  # prune trials whose training is clearly broken (NaN, frozen, exploding)
-    ratio_low: float = defaults.RATIO_LOW  # the update/weight ratio band: a whole epoch
-    ratio_high: float = defaults.RATIO_HIGH  # outside it is unhealthy (bench/health.py)
-    check: bool = True  # run the quick pre-flight checks before a new study
-    max_failures: int = 3  # stop after this many trials in a row raise an exception
+    task: str = setting("", "an installed task: ldnn-tune tasks lists them")
+    trials: int = setting(
+        20,
+        "the study's total of finished (complete or pruned) search trials; raise it to add trials",
+    )
+    timeout: str | None = setting(
+        "10m", "wall-clock budget of this invocation: 600, 90s, 10m, 1h or none"
+    )
+    epochs: int = setting(20, "the most epochs a trial trains")
+    seed: int = setting(
+        0, "fixes the data split; trial n trains from a seed derived from (seed, n)"
+    )
+    study: str | None = setting(
+        None, "Optuna study and MLflow experiment name (default: the task name)"
+    )
+    storage: str = setting(
+        defaults.STORAGE,
+        "Optuna storage: sqlite:///FILE, postgresql://..., redis://HOST:6379/0, journal:PATH",
+    )
+    mlflow: str = setting(defaults.MLFLOW, "MLflow tracking URI (a server: http://HOST:5000)")
+    sampler: str = setting("tpe", "tpe, random, cmaes, gp or qmc")
+    pruner: str = setting("median", "median, hyperband, sha or none")
+    space: Path | None = setting(
+        None, "a YAML file merged over the task's space, or article, quick-cpu, wide"
+    )
+    data_dir: Path | None = setting(None, "the task's data on disk (instead of its built-in data)")
+    min_lr: float = setting(1e-4, "a trial stops once its LR has been divided below this")
+    top: int = setting(5, "rows of the summary table")
+    # seeds by default: the lowest test NLL on digits (bench/results/ensembles.md)
+    ensemble: str = setting(
+        "seeds", "seeds (the best trial and its retrains), greedy, average or none"
+    )
+    reseeds: int = setting(
+        4, "retrains of the best trial with new seeds after the search, for ensemble=seeds"
+    )
+    top_k: int = setting(5, "how many of the best trials greedy and average may use")
+    n_jobs: int = setting(1, "trials run at once on this machine, each in its own process")
+    force_jobs: bool = setting(False, "allow n_jobs above the machine's core count")
+    heartbeat: int = setting(
+        60, "seconds between a running trial's heartbeats; 3 missed = a dead worker"
+    )
+    health: bool = setting(
+        True, "prune trials whose training is clearly broken (NaN, frozen, exploding)"
+    )
+    ratio_low: float = setting(
+        defaults.RATIO_LOW, "the low end of the healthy update/weight ratio band"
+    )
+    ratio_high: float = setting(
+        defaults.RATIO_HIGH, "the high end of that band (a whole epoch outside it is unhealthy)"
+    )
+    check: bool = setting(True, "run the quick pre-flight checks before a new study")
+    max_failures: int = setting(3, "stop after this many trials in a row raise an exception")
 
     def __post_init__(self) -> None:
         require_choice("sampler", self.sampler, SAMPLERS)
@@ -59,6 +94,8 @@ class RunConfig:
         require_choice("ensemble", self.ensemble, [*METHODS, NO_ENSEMBLE])
         if not 0 <= self.seed < 2**32:
             raise UsageError(f"invalid seed={self.seed}: must be between 0 and {2**32 - 1}")
+        if self.reseeds < 0:
+            raise UsageError(f"invalid reseeds={self.reseeds}: must be 0 or more")
         for name in ("trials", "epochs", "top", "top_k", "n_jobs", "heartbeat", "max_failures"):
             if getattr(self, name) < 1:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be at least 1")
@@ -98,11 +135,11 @@ class RunConfig:
 class EnsembleConfig:
     """Everything ``ldnn-tune ensemble`` takes."""
 
-    study: str = ""
-    storage: str = defaults.STORAGE
-    mlflow: str = defaults.MLFLOW
-    top_k: int = 5
-    method: str = "greedy"
+    study: str = setting("", "the study to ensemble (required)")
+    storage: str = setting(defaults.STORAGE, "the study's Optuna storage")
+    mlflow: str = setting(defaults.MLFLOW, "MLflow tracking URI")
+    top_k: int = setting(5, "how many of the best trials greedy and average may use")
+    method: str = setting("seeds", "seeds (the best trial and its retrains), greedy or average")
 
     def __post_init__(self) -> None:
         if not self.study:
@@ -116,10 +153,12 @@ class EnsembleConfig:
 class PredictConfig:
     """Everything ``ldnn-tune predict`` takes."""
 
-    model: str = ""  # an ensemble bundle folder, or the MLflow run id of an ensemble
-    input: str = ""  # comma-separated files or folders
-    mlflow: str = defaults.MLFLOW
-    output: Path | None = None  # also write the predictions to this CSV file
+    model: str = setting(
+        "", "an ensemble bundle folder, or the MLflow run id of an ensemble (required)"
+    )
+    input: str = setting("", "comma-separated files or folders (required)")
+    mlflow: str = setting(defaults.MLFLOW, "MLflow tracking URI (for a run id)")
+    output: Path | None = setting(None, "also write the predictions to this CSV file")
 
     def __post_init__(self) -> None:
         for key in ("model", "input"):
@@ -136,11 +175,14 @@ class PredictConfig:
 class UiConfig:
     """Everything ``ldnn-tune ui`` takes."""
 
-    mlflow: str = defaults.MLFLOW
-    port: int = defaults.UI_PORT
-    host: str = LOCALHOST  # another address serves the UI, unauthenticated, to the network
-    study: str | None = None  # the experiment to open; default: the only one
-    browser: bool = True  # open a browser when there is a desktop
+    mlflow: str = setting(defaults.MLFLOW, "MLflow tracking URI")
+    port: int = setting(defaults.UI_PORT, "the port to serve on")
+    host: str = setting(
+        LOCALHOST,
+        "the address to bind; any but 127.0.0.1 serves the UI, unauthenticated, to the network",
+    )
+    study: str | None = setting(None, "the experiment to open (default: the only one)")
+    browser: bool = setting(True, "open a browser when there is a desktop")
 
     def __post_init__(self) -> None:
         if not 1 <= self.port <= 65535:
@@ -152,10 +194,10 @@ class UiConfig:
 class DashboardConfig:
     """Everything ``ldnn-tune dashboard`` takes."""
 
-    study: str | None = None  # the study to open; default: the list of studies
-    storage: str = defaults.STORAGE
-    port: int = 8080
-    host: str = LOCALHOST
+    study: str | None = setting(None, "the study to open (default: the list of studies)")
+    storage: str = setting(defaults.STORAGE, "the Optuna storage")
+    port: int = setting(8080, "the port to serve on")
+    host: str = setting(LOCALHOST, "the address to bind")
 
     def __post_init__(self) -> None:
         check_port(self.port)
@@ -169,11 +211,13 @@ REPORT_FORMATS = ("html", "md")
 class ReportConfig:
     """Everything ``ldnn-tune report`` takes."""
 
-    study: str = ""
-    format: str = "html"
-    output: Path | None = None  # default: STUDY-report.html (or .md) here
-    storage: str = defaults.STORAGE
-    mlflow: str = defaults.MLFLOW
+    study: str = setting("", "the study to report (required)")
+    format: str = setting("html", "html or md")
+    output: Path | None = setting(
+        None, "the file to write (default: STUDY-report.html or .md here)"
+    )
+    storage: str = setting(defaults.STORAGE, "the study's Optuna storage")
+    mlflow: str = setting(defaults.MLFLOW, "MLflow tracking URI")
 
     def __post_init__(self) -> None:
         if not self.study:

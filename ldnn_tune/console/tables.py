@@ -106,42 +106,69 @@ def print_summary(console: Console, study: optuna.Study, top: int, mlflow_uri: s
     console.print(f"browse every trial in the MLflow UI: {ui}")
 
 
-def ensemble_table(comparison: EnsembleComparison, top_k: int) -> Table:
-    """Return the test-split comparison: best single trial, then each method's ensemble."""
+def ensemble_table(
+    comparison: EnsembleComparison, top_k: int, methods: Sequence[str] | None = None
+) -> Table:
+    """Return the test-split comparison: best single trial, then each method's ensemble.
+
+    ``methods`` limits the rows to those methods (default: every method).
+    """
     base = comparison.results[SINGLE].test_scores
-    metric = "acc" if "acc" in base else "mse"
-    loss_name = "NLL" if metric == "acc" else "MSE"
+    classify = "acc" in base
+    metric, loss_name = ("acc", "NLL") if classify else ("mse", "MSE")
     table = _table(
-        f"ensembles of the top {len(comparison.members)} trials (asked {top_k}), test split",
+        "ensembles against the best single trial, test split",
         (
             "model",
             "members",
             f"test {metric}",
             f"test {loss_name}",
-            f"{metric} gain",
+            "acc gain (points)" if classify else "MSE change",
             f"{loss_name} change",
         ),
         overflow="ellipsis",
     )
-    for name, result in comparison.results.items():
-        scores = result.test_scores
-        change = (scores["loss"] - base["loss"]) / base["loss"] if base["loss"] else 0.0
+    table.caption = (
+        f"members: trial numbers, 3x6 = trial 3 counted 6 times; seeds: the best search "
+        f"trial and its retrains; average, greedy: of the top {top_k}. A negative "
+        f"{loss_name} change is better."
+    )
+    shown = [SINGLE, *(methods if methods is not None else comparison.results)]
+    for name in dict.fromkeys(shown):
+        scores = comparison.results[name].test_scores
         table.add_row(
             "best single" if name == SINGLE else name,
-            " ".join(f"{n}x{w}" if w > 1 else str(n) for n, w in result.weights.items()),
+            " ".join(
+                f"{n}x{w}" if w > 1 else str(n) for n, w in comparison.results[name].weights.items()
+            ),
             f"{scores[metric]:.4f}",
             f"{scores['loss']:.4f}",
-            f"{scores[metric] - base[metric]:+.4f}",
-            f"{change:+.1%}",
+            f"{(scores[metric] - base[metric]) * 100:+.2f}"
+            if classify
+            else _change(scores, base, metric),
+            _change(scores, base, "loss"),
         )
     return table
 
 
-def print_ensemble(console: Console, comparison: EnsembleComparison, top_k: int) -> None:
-    """Print the ensemble table, and say so when fewer trials than asked were available."""
+def _change(scores: dict[str, float], base: dict[str, float], key: str) -> str:
+    """Return the relative change of ``scores[key]`` against ``base[key]``, e.g. ``-29.5%``."""
+    return f"{(scores[key] - base[key]) / base[key]:+.1%}" if base[key] else "+0.0%"
+
+
+def print_ensemble(
+    console: Console,
+    comparison: EnsembleComparison,
+    top_k: int,
+    methods: Sequence[str] | None = None,
+) -> None:
+    """Print the ensemble table (of ``methods``, default all) and how to predict with it.
+
+    Says so first when the study has fewer complete trials than ``top_k``.
+    """
     if len(comparison.members) < top_k:
         console.print(f"only {len(comparison.members)} complete trial(s); ensembling what there is")
-    console.print(ensemble_table(comparison, top_k))
+    console.print(ensemble_table(comparison, top_k, methods))
     console.print(
         f"ensemble saved in MLflow run {comparison.run_id}; predict with: "
         f"ldnn-tune predict model={comparison.run_id} input=FILE"

@@ -1,15 +1,24 @@
-"""Ensembles of a study's best trials: plain averaging and greedy selection (Caruana, 2004).
+"""Ensembles of a study's trials: retrains of the best, plain averaging, greedy selection.
 
-Both choose using validation predictions only; the test split is scored once, for the report.
+``seeds`` averages the best trial and its retrains with new seeds (a deep ensemble),
+admitting each only when it does not raise the validation loss; ``average`` and
+``greedy`` (Caruana, 2004) combine the top trials of the search. All choose using
+validation predictions only; the test split is scored once, for the report.
 """
+
+from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ldnn_tune.plugin.task import TaskKind
 from ldnn_tune.recipe.metrics import score
+
+if TYPE_CHECKING:  # the ensemble maths stays free of torch
+    from ldnn_tune.recipe.data import Standardizer
 
 GREEDY_ROUNDS = 25
 
@@ -86,8 +95,32 @@ def greedy_weights(
     return best_counts
 
 
+def admitted_weights(
+    predictions: Sequence[np.ndarray], targets: np.ndarray, kind: TaskKind
+) -> list[int]:
+    """Return 1 for the first member and for each later one that does not raise the loss.
+
+    Members are taken in order; one is admitted when averaging it in leaves the running
+    average's loss on ``targets`` no higher, else it gets weight 0.
+    """
+    weights = [1] + [0] * (len(predictions) - 1)
+    running = np.asarray(predictions[0], dtype=np.float64)
+    loss, count = score(kind, running, targets)["loss"], 1
+    for index, candidate in enumerate(predictions[1:], start=1):
+        average = (running * count + candidate) / (count + 1)
+        candidate_loss = score(kind, average, targets)["loss"]
+        if candidate_loss <= loss:
+            weights[index], running, loss, count = 1, average, candidate_loss, count + 1
+    return weights
+
+
 Weighting = Callable[[Sequence[np.ndarray], np.ndarray, TaskKind], list[int]]
-METHODS: dict[str, Weighting] = {"average": average_weights, "greedy": greedy_weights}
+SEEDS = "seeds"  # the best trial and its retrains; the default (bench/results/ensembles.md)
+METHODS: dict[str, Weighting] = {
+    SEEDS: admitted_weights,
+    "average": average_weights,
+    "greedy": greedy_weights,
+}
 
 
 def build_ensemble(
@@ -96,10 +129,12 @@ def build_ensemble(
     val_targets: np.ndarray,
     test_targets: np.ndarray,
     kind: TaskKind,
+    target_transform: Standardizer | None = None,
 ) -> EnsembleResult:
     """Combine ``members`` by ``method`` (a key of :data:`METHODS`) and score val and test.
 
-    The weights are chosen from validation predictions only.
+    The weights are chosen from validation predictions only; a regression task's
+    ``target_transform`` puts the reported ``mse`` and ``mae`` in the target's units.
     """
     if method not in METHODS:
         raise ValueError(f"unknown ensemble method {method!r}; choose from {', '.join(METHODS)}")
@@ -110,6 +145,6 @@ def build_ensemble(
     return EnsembleResult(
         method=method,
         weights={m.trial_number: w for m, w in kept},
-        val_scores=score(kind, val_avg, val_targets),
-        test_scores=score(kind, test_avg, test_targets),
+        val_scores=score(kind, val_avg, val_targets, target_transform),
+        test_scores=score(kind, test_avg, test_targets, target_transform),
     )

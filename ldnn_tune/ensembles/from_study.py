@@ -3,16 +3,20 @@
 import dataclasses
 import json
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import optuna
+import torch
 from optuna.trial import FrozenTrial
 
 from ldnn_tune.ensembles.bundle import write_bundle
 from ldnn_tune.ensembles.combine import (
     METHODS,
+    SEEDS,
     SINGLE,
     EnsembleComparison,
     EnsembleResult,
@@ -32,17 +36,41 @@ from ldnn_tune.names import (
     WEIGHTS_ARTIFACT,
 )
 from ldnn_tune.plugin.task import TaskKind
-from ldnn_tune.study.queries import best_trials
+from ldnn_tune.recipe.data import Standardizer
+from ldnn_tune.study.queries import best_search_trial, best_trials, reseeds_of
 from ldnn_tune.tracking import StudyTracker
 
 
-def load_members(
-    study: optuna.Study, tracker: StudyTracker, top_k: int
-) -> tuple[list[Member], np.ndarray, np.ndarray]:
-    """Return the ``top_k`` complete trials' predictions and the val/test targets."""
-    trials = [t for t in best_trials(study, top_k) if TRIAL_RUN_ATTR in t.user_attrs]
-    if not trials:
+def candidate_pools(study: optuna.Study, top_k: int) -> dict[str, list[FrozenTrial]]:
+    """Return the trials each method may combine, best first.
+
+    ``seeds``: the search's best trial and its complete retrains; the others: the
+    ``top_k`` complete trials with the lowest validation loss, retrains included.
+    """
+    logged = [t for t in best_trials(study, len(study.trials)) if TRIAL_RUN_ATTR in t.user_attrs]
+    if not logged:
         raise UsageError(f"study {study.study_name!r} has no complete trial to ensemble")
+    anchor = best_search_trial(study) or logged[0]
+    complete = {t.number for t in logged}
+    retrains = [t for t in reseeds_of(study, anchor.number) if t.number in complete]
+    pools = {name: logged[:top_k] for name in METHODS}
+    pools[SEEDS] = [anchor, *retrains]
+    return pools
+
+
+@dataclass(frozen=True)
+class SavedTargets:
+    """The validation and test targets trials saved, and how to map them to units."""
+
+    val: np.ndarray
+    test: np.ndarray
+    transform: Standardizer | None  # a regression task's target_transform(), or None
+
+
+def load_members(
+    study: optuna.Study, tracker: StudyTracker, trials: list[FrozenTrial]
+) -> tuple[list[Member], SavedTargets]:
+    """Return ``trials``' saved predictions and the targets they predict."""
     members: list[Member] = []
     with tempfile.TemporaryDirectory() as tmp:
         for trial in trials:
@@ -54,26 +82,46 @@ def load_members(
                         trial.number, run_id, saved["val_predictions"], saved["test_predictions"]
                     )
                 )
-                targets = saved["val_targets"], saved["test_targets"]
-    return members, targets[0], targets[1]
+                targets = SavedTargets(
+                    saved["val_targets"], saved["test_targets"], _saved_transform(saved)
+                )
+    return members, targets
+
+
+def _saved_transform(saved: Mapping[str, np.ndarray]) -> Standardizer | None:
+    """Return the target transform a trial saved with its predictions, or None."""
+    if "target_mean" not in saved:
+        return None
+    return Standardizer(
+        torch.from_numpy(saved["target_mean"]), torch.from_numpy(saved["target_std"])
+    )
 
 
 def ensemble_study(
     study: optuna.Study, tracker: StudyTracker, top_k: int, method: str
 ) -> EnsembleComparison:
-    """Ensemble the study's ``top_k`` best trials and log it as an MLflow run.
+    """Ensemble the study's trials by each method and log ``method``'s as an MLflow run.
 
-    The run sits under the study's parent run, with the members and integer weights of
-    ``method`` as params, the scores of the best single trial and of every method's
-    ensemble as metrics, and the bundle of ``method``'s ensemble as an artifact.
+    Each method combines its pool (:func:`candidate_pools`). The run sits under the
+    study's parent run, with the members and integer weights of ``method`` as params,
+    the scores of the best single trial and of every method's ensemble as metrics, and
+    the bundle of ``method``'s ensemble as an artifact.
     """
-    members, val_targets, test_targets = load_members(study, tracker, top_k)
+    pools = candidate_pools(study, top_k)
+    every = {t.number: t for pool in pools.values() for t in pool}
+    ordered = sorted(every.values(), key=lambda t: (t.value, t.number))
+    members, targets = load_members(study, tracker, ordered)
+    by_number = {m.trial_number: m for m in members}
     kind = TaskKind(study.user_attrs.get(IDENTITY_ATTR, {}).get("kind", "classification"))
-    results = {SINGLE: build_ensemble("average", members[:1], val_targets, test_targets, kind)}
-    for name in METHODS:
-        results[name] = build_ensemble(name, members, val_targets, test_targets, kind)
+    results = {}
+    for name, pool in {SINGLE: ordered[:1], **pools}.items():
+        chosen = [by_number[t.number] for t in pool]
+        method_name = "average" if name == SINGLE else name
+        results[name] = build_ensemble(
+            method_name, chosen, targets.val, targets.test, kind, targets.transform
+        )
     comparison = EnsembleComparison(members, results)
-    run_id = _log(study, tracker, comparison, method, top_k)
+    run_id = _log(study, tracker, comparison, method, top_k, targets.transform)
     return dataclasses.replace(comparison, run_id=run_id)
 
 
@@ -83,6 +131,7 @@ def _log(
     comparison: EnsembleComparison,
     method: str,
     top_k: int,
+    target_transform: Standardizer | None,
 ) -> str:
     parent = study.user_attrs[PARENT_RUN_ATTR]
     run_id = tracker.start_child_run(parent, f"ensemble-{method}", {ROLE_TAG: "ensemble"})
@@ -111,13 +160,17 @@ def _log(
         for m in comparison.members
     ]
     tracker.log_json(run_id, ENSEMBLE_ARTIFACT, {"method": method, "members": members})
-    _log_bundle(study, tracker, run_id, chosen)
+    _log_bundle(study, tracker, run_id, chosen, target_transform)
     tracker.client.set_terminated(run_id, "FINISHED")
     return run_id
 
 
 def _log_bundle(
-    study: optuna.Study, tracker: StudyTracker, run_id: str, chosen: EnsembleResult
+    study: optuna.Study,
+    tracker: StudyTracker,
+    run_id: str,
+    chosen: EnsembleResult,
+    target_transform: Standardizer | None,
 ) -> None:
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -132,7 +185,8 @@ def _log_bundle(
             knobs = _trained_knobs(tracker, trials[number], folder)
             members.append({"trial": number, "weight": weight, "knobs": knobs})
         bundle = Path(tmp) / BUNDLE_ARTIFACT
-        write_bundle(bundle, study.user_attrs[IDENTITY_ATTR], members, weights_files)
+        identity = study.user_attrs[IDENTITY_ATTR]
+        write_bundle(bundle, identity, members, weights_files, target_transform)
         tracker.client.log_artifacts(run_id, str(bundle), artifact_path=BUNDLE_ARTIFACT)
 
 

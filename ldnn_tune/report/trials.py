@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import optuna
 from optuna.trial import FrozenTrial
 
-from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR, TRIAL_RUN_ATTR
+from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR, RESEED_OF_ATTR, TRIAL_RUN_ATTR
 
 METRIC_ATTRS = ("val_acc", "test_acc", "test_loss", "val_mse", "test_mse")
 FIXED_COLUMNS = ("number", "state", "reason", "val_loss", *METRIC_ATTRS)
-TAIL_COLUMNS = ("epochs", "duration_s", "run_id")
+TAIL_COLUMNS = ("epochs", "duration_s", "reseed_of", "run_id")  # reseed_of: retrains only
 
 
 def trial_columns(trials: Sequence[FrozenTrial]) -> list[str]:
@@ -35,6 +35,7 @@ def trial_row(trial: FrozenTrial) -> dict[str, object]:
         **{f"param_{k}": v for k, v in trial.params.items()},
         "epochs": attrs.get(EPOCHS_RUN_ATTR, len(trial.intermediate_values) or None),
         "duration_s": round(seconds, 3) if seconds is not None else None,
+        "reseed_of": attrs.get(RESEED_OF_ATTR),
         "run_id": attrs.get(TRIAL_RUN_ATTR, ""),
     }
 

@@ -80,6 +80,35 @@ def is_surplus(trial: optuna.Trial, total: int) -> bool:
     return sum(t.number < trial.number for t in earlier) >= total
 
 
+def carrying_stops(objective: Objective) -> Objective:
+    """Return ``objective`` with an :class:`Interrupted` carried through Optuna.
+
+    Run it with :func:`optimize_one`, which lets the Interrupted out again.
+    """
+
+    def run(trial: optuna.Trial) -> float:
+        try:
+            return objective(trial)
+        except Interrupted as stop:
+            raise _CarriedStop(stop) from stop
+
+    return run
+
+
+def optimize_one(
+    study: optuna.Study, run: Objective, callbacks: Sequence[TrialCallback] = ()
+) -> None:
+    """Run one trial of ``study`` (a queued one first); a trial that raises ends FAIL.
+
+    Ctrl-C or SIGTERM (an :class:`Interrupted` from :func:`carrying_stops`) ends the
+    trial as FAIL, then is raised here.
+    """
+    try:
+        study.optimize(run, n_trials=1, catch=(Exception,), callbacks=list(callbacks))
+    except _CarriedStop as carried:  # the trial is FAIL now; stop as the user asked
+        raise carried.stop from None
+
+
 def guarded(objective: Objective, total: int) -> Objective:
     """Return ``objective`` preceded by the surplus check of :func:`is_surplus`."""
 
@@ -87,12 +116,9 @@ def guarded(objective: Objective, total: int) -> Objective:
         if is_surplus(trial, total):
             trial.set_user_attr(REASON_ATTR, f"surplus: the study already had {total} trials")
             raise SurplusTrialError(trial.number)
-        try:
-            return objective(trial)
-        except Interrupted as stop:
-            raise _CarriedStop(stop) from stop
+        return objective(trial)
 
-    return run
+    return carrying_stops(run)
 
 
 def work(
@@ -131,15 +157,7 @@ def work(
         if finished + running >= budget.total:
             time.sleep(budget.poll_seconds)
             continue
-        try:
-            study.optimize(
-                run,
-                n_trials=1,
-                catch=(Exception,),
-                callbacks=[*callbacks, lambda _, trial: ended.append(trial)],
-            )
-        except _CarriedStop as carried:  # the trial is FAIL now; stop as the user asked
-            raise carried.stop from None
+        optimize_one(study, run, [*callbacks, lambda _, trial: ended.append(trial)])
         last = ended[-1] if ended else None
         if last is None or last.state != TrialState.FAIL or _surplus(last):
             in_a_row = 0

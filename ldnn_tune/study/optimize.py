@@ -13,6 +13,7 @@ from ldnn_tune.config.settings import NO_ENSEMBLE
 from ldnn_tune.console.progress import StudyProgress
 from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.console.tables import print_ensemble, print_summary
+from ldnn_tune.ensembles.combine import SEEDS
 from ldnn_tune.ensembles.from_study import ensemble_study
 from ldnn_tune.errors import EXIT_INTERRUPTED, Interrupted, PluginError
 from ldnn_tune.interrupts import install as install_interrupts
@@ -21,8 +22,16 @@ from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.report import REPORT_RESERVE_SECONDS
 from ldnn_tune.study.clock import ENSEMBLE_RESERVE_SECONDS, RunClock
 from ldnn_tune.study.loop import Budget, FailingTrials, TrialCallback, work
-from ldnn_tune.study.queries import StudyView, best_trials, finished_trials, view
+from ldnn_tune.study.queries import (
+    StudyView,
+    best_search_trial,
+    best_trials,
+    finished_trials,
+    reseed_count,
+    view,
+)
 from ldnn_tune.study.recovery import OrphanRunSweeper
+from ldnn_tune.study.reseeds import ReseedReserve, missing_reseeds, retrain
 from ldnn_tune.study.session import Session, close_session, open_session, periodic_report
 from ldnn_tune.study.storages import GRACE_FACTOR, redact
 from ldnn_tune.study.workers import (
@@ -49,24 +58,28 @@ def run_study(
     study = session.study
     if session.space_change is not None:
         console.print(f"note: {session.space_change}", markup=False)
-    done = finished_trials(study)
+    done = finished_trials(study) - reseed_count(study)
     console.print(
         f"study {config.study_name!r} ({redact(config.storage)}): {done} of "
         f"{config.trials} trials finished; task {run.task.name}. "
         f"{run.task.describe_data()}"
     )
-    budget = make_budget(run, clock)
+    budget = make_budget(run, clock, study)
     warn = _warner(console)
     report = periodic_report(session, config.trials, warn)  # the plots, every few trials
     try:
         if done < config.trials:
-            with clock.phase("trials"), StudyProgress(console, config.trials, done) as progress:
+            with (
+                clock.phase("trials"),
+                StudyProgress(console, config.trials, done, budget.deadline) as progress,
+            ):
                 if config.n_jobs == 1:
                     _work(run, host, session, progress, budget, (report,))
                 else:
                     _work_in_processes(run, host, session, progress, console, budget, report)
         else:
             console.print("nothing to run: raise trials= to add trials to this study")
+        _reseed(run, host, session, console, budget)
     except BaseException as error:  # stopped or failed: the parent run must not stay RUNNING
         stopped = isinstance(error, Interrupted | KeyboardInterrupt)
         close_session(session, clock.metrics(), "KILLED" if stopped else "FAILED", warn)
@@ -75,7 +88,7 @@ def run_study(
     if config.ensemble != NO_ENSEMBLE and best_trials(study, 1):
         _ensemble(run, session, console, clock)
     close_session(session, clock.metrics(), warn=warn)  # with the study's plots
-    finished = finished_trials(study)
+    finished = finished_trials(study) - reseed_count(study)
     if finished < config.trials and budget.expired():
         console.print(
             f"timeout {config.timeout} reached after {finished} of {config.trials} trials; "
@@ -106,16 +119,66 @@ def _warner(console: Console) -> Callable[[str], None]:
     return lambda message: console.print(f"warning: {message}", markup=False)
 
 
-def make_budget(run: ResolvedRun, clock: RunClock) -> Budget:
+def make_budget(run: ResolvedRun, clock: RunClock, study: optuna.Study) -> Budget:
     """Return the budget of this invocation: the study's total, and when trials must stop.
 
+    The total is ``trials`` search trials plus the retrains the study already has.
     Trials stop early enough to leave the end-of-run ensemble and report their time.
     """
     config = run.config
     reserve = 0.0 if config.ensemble == NO_ENSEMBLE else ENSEMBLE_RESERVE_SECONDS
     reserve += REPORT_RESERVE_SECONDS
     deadline = clock.trials_deadline(reserve)
-    return Budget(config.trials, deadline, poll_seconds=min(5.0, config.heartbeat))
+    total = config.trials + reseed_count(study)
+    return Budget(total, deadline, poll_seconds=min(5.0, config.heartbeat))
+
+
+def _reseeds_wanted(run: ResolvedRun) -> int:
+    """Return how many retrains of the best trial this run makes (only for ``seeds``)."""
+    return run.config.reseeds if run.config.ensemble == SEEDS else 0
+
+
+def _reseed(
+    run: ResolvedRun, host: Host, session: Session, console: Console, budget: Budget
+) -> None:
+    """Retrain the search's best trial with new seeds, unless other workers still run trials.
+
+    Every worker of a shared study gets here; only one that finds no trial running
+    retrains (the others' last trials may still change which trial is best).
+    """
+    study = session.study
+    anchor = best_search_trial(study)
+    wanted = _reseeds_wanted(run)
+    if anchor is None or wanted == 0 or view(study).running:
+        return
+    missing = missing_reseeds(study, anchor, wanted)
+    if missing == 0:
+        return
+    console.print(
+        f"retraining trial {anchor.number}'s knobs with {missing} new seeds for the ensemble"
+    )
+    total = finished_trials(study) + missing
+    with StudyProgress(console, total, finished_trials(study), budget.deadline) as progress:
+        objective = _objective(run, host, session, progress, budget)
+        retrain(study, objective, anchor, wanted, budget, first_epoch=objective.first_epoch_seconds)
+
+
+def _objective(
+    run: ResolvedRun, host: Host, session: Session, progress: StudyProgress, budget: Budget
+) -> Objective:
+    """Return the objective that trains the session's trials, knowing recent epoch times."""
+    objective = Objective(
+        run.config,
+        run.task,
+        run.space,
+        host,
+        session.tracker,
+        session.parent,
+        progress,
+        deadline=budget.deadline,
+    )
+    objective.learn_first_epochs(session.study)
+    return objective
 
 
 def _work(
@@ -128,21 +191,16 @@ def _work(
 ) -> None:
     """Run trials of the session's study in this process until ``budget`` says stop."""
     config = run.config
-    objective = Objective(
-        config,
-        run.task,
-        run.space,
-        host,
-        session.tracker,
-        session.parent,
-        progress,
-        deadline=budget.deadline,
-    )
-    objective.learn_first_epochs(session.study)
+    objective = _objective(run, host, session, progress, budget)
     sweeper = OrphanRunSweeper(session.tracker)
     wait_note = f"(a dead worker's trial is retried {GRACE_FACTOR * config.heartbeat}s after)"
+    reserve = ReseedReserve(_reseeds_wanted(run), budget.deadline)
+
+    def first_epoch() -> float:  # and the time the retrains after the search will need
+        return objective.first_epoch_seconds() + reserve.seconds()
 
     def on_poll(trials: StudyView) -> None:
+        reserve.update(trials)
         sweeper.sweep(trials.failed)
         running = trials.running
         progress.show(trials, f"{running} running elsewhere {wait_note}" if running else "")
@@ -159,7 +217,7 @@ def _work(
             budget,
             callbacks,
             on_poll,
-            first_epoch=objective.first_epoch_seconds,
+            first_epoch=first_epoch,
             max_failures=config.max_failures,
             on_failure=on_failure,
         )

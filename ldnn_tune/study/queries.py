@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import REASON_ATTR
+from ldnn_tune.names import REASON_ATTR, RESEED_OF_ATTR
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 HEALTH_REASONS = ("diverged", "unhealthy")  # how the health monitor's reasons start
@@ -70,6 +70,28 @@ def best_trials(study: optuna.Study, top: int) -> list[FrozenTrial]:
         if t.value is not None
     ]
     return sorted(complete, key=lambda t: t.value)[:top]  # type: ignore[arg-type, return-value]
+
+
+def is_reseed(trial: FrozenTrial) -> bool:
+    """Return whether ``trial`` retrains another trial's knobs with a new seed."""
+    return RESEED_OF_ATTR in trial.user_attrs
+
+
+def reseed_count(study: optuna.Study) -> int:
+    """Return how many finished trials of ``study`` are retrains (not the search's)."""
+    return sum(is_reseed(t) for t in study.get_trials(deepcopy=False, states=FINISHED))
+
+
+def best_search_trial(study: optuna.Study) -> FrozenTrial | None:
+    """Return the complete trial the search found best (retrains aside), or None."""
+    found = [t for t in best_trials(study, len(study.trials)) if not is_reseed(t)]
+    return found[0] if found else None
+
+
+def reseeds_of(study: optuna.Study, number: int) -> list[FrozenTrial]:
+    """Return the retrains of trial ``number`` (any state), in trial order."""
+    trials = study.get_trials(deepcopy=False)
+    return [t for t in trials if t.user_attrs.get(RESEED_OF_ATTR) == number]
 
 
 def health_pruned(study: optuna.Study) -> list[FrozenTrial]:

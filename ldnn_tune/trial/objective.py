@@ -23,6 +23,7 @@ from ldnn_tune.names import (
     HPARAMS_ARTIFACT,
     PREDICTIONS_ARTIFACT,
     REASON_ATTR,
+    RESEED_OF_ATTR,
     SEED_ATTR,
     STOP_REASON_ATTR,
     TASK_TAG,
@@ -63,6 +64,7 @@ class Objective:
     _started: float = field(default=0.0, init=False)  # the running trial's start
     _first_epoch: float | None = field(default=None, init=False)  # ... and its first epoch
     _inherited_reason: bool = field(default=False, init=False)  # a retry's stale "reason"
+    _params: dict[str, Any] = field(default_factory=dict, init=False)  # the running trial's
 
     def first_epoch_seconds(self) -> float:
         """Return the expected seconds to a new trial's first validation (0: not known yet).
@@ -92,8 +94,10 @@ class Objective:
         trial.set_user_attr(TRIAL_RUN_ATTR, run_id)
         trial.set_user_attr(SEED_ATTR, seed)
         trial.set_user_attr(WORKER_ATTR, self.worker)
-        self.tracker.log_params(run_id, {**params, "seed": seed})
-        self.progress.start_trial(trial.number, self.config.epochs)
+        reseed = {k: v for k, v in trial.user_attrs.items() if k == RESEED_OF_ATTR}
+        self.tracker.log_params(run_id, {**params, "seed": seed, **reseed})
+        self.progress.start_trial(trial.number, self.config.epochs, params)
+        self._params = params
         metrics = MetricBuffer(self.tracker, run_id)
         self._started, self._first_epoch = time.monotonic(), None
         # a retried trial starts with its predecessor's attributes: its reason must go
@@ -116,7 +120,7 @@ class Objective:
             self._end(trial, metrics, "PRUNED", reason)
             raise optuna.TrialPruned(reason)
         self._record(trial, metrics, knobs, outcome)
-        self._end(trial, metrics, "COMPLETE")
+        self._end(trial, metrics, "COMPLETE", value=outcome.best_val_loss)
         return outcome.best_val_loss
 
     def _train(
@@ -137,7 +141,8 @@ class Objective:
         callbacks = [
             HealthMonitor(band, prune=self.config.health, on_epoch=on_health),
             EpochEndHook(on_epoch),
-            EpochPruning(trial, monitor="val_loss"),
+            # a retrain of the best knobs is an ensemble member: it trains to the end
+            EpochPruning(trial, monitor="val_loss", prune=RESEED_OF_ATTR not in trial.user_attrs),
             *self.host.trial_callbacks(self.task, hp),
         ]
         return train_trial(
@@ -193,10 +198,12 @@ class Objective:
         reason: str = "",
         status: str | None = None,
         error: BaseException | None = None,
+        value: float | None = None,
     ) -> None:
         """Record how the trial ended: its reason, first-epoch time and MLflow run state.
 
-        A trial that raised also gets its traceback as the run's ``traceback.txt``.
+        A trial that raised also gets its traceback as the run's ``traceback.txt``; the
+        terminal gets one line saying how it ended (``value``: a complete trial's loss).
         """
         if reason or self._inherited_reason:
             trial.set_user_attr(REASON_ATTR, reason or None)
@@ -206,3 +213,6 @@ class Objective:
             text = "".join(traceback.format_exception(error))
             self.tracker.log_artifact_files(metrics.run_id, {TRACEBACK_ARTIFACT: text})
         self.tracker.end_trial_run(metrics.run_id, state, reason, metrics.drain(), status)
+        outcome = reason if value is None else f"val_loss {value:.4f}"
+        seconds = time.monotonic() - self._started
+        self.progress.trial_done(trial.number, state, outcome, seconds, self._params)

@@ -18,9 +18,19 @@ import optuna
 class EpochPruning(pl.Callback):
     """Report ``monitor`` to ``trial`` each epoch; raise ``TrialPruned`` when the pruner says."""
 
-    def __init__(self, trial: optuna.Trial, monitor: str = "val_loss", share: float = 0.02):
-        """Watch ``monitor``; spend at most about ``share`` of the training on pruning checks."""
+    def __init__(
+        self,
+        trial: optuna.Trial,
+        monitor: str = "val_loss",
+        share: float = 0.02,
+        prune: bool = True,
+    ):
+        """Watch ``monitor``; spend at most about ``share`` of the training on pruning checks.
+
+        With ``prune=False`` the values are reported (for Optuna's plots) but never pruned.
+        """
         self.trial = trial
+        self.prune = prune
         self.monitor = monitor
         self.share = share
         self.check_seconds = 0.0  # what the last pruning check cost; 0: check at once
@@ -33,6 +43,8 @@ class EpochPruning(pl.Callback):
             return
         epoch = trainer.current_epoch
         self.trial.report(float(value), step=epoch)
+        if not self.prune:
+            return
         started = time.monotonic()
         if (started - self.last_check) * self.share < self.check_seconds:
             return

@@ -239,8 +239,9 @@ def test_a_new_classification_plugin_installs_tests_runs_ensembles_and_predicts(
         assert tests.returncode == 0, tests.stdout[-3000:]
         assert " passed" in tests.stdout and "failed" not in tests.stdout
         assert name in succeeds(run_cli(tmp_path, "tasks"))
-        succeeds(run_cli(tmp_path, "run", f"task={name}", "trials=3", "epochs=2", "timeout=5m"))
-        assert "greedy" in succeeds(run_cli(tmp_path, "ensemble", f"study={name}"))
+        run_words = ("trials=3", "epochs=2", "timeout=5m", "reseeds=2")
+        succeeds(run_cli(tmp_path, "run", f"task={name}", *run_words))
+        assert "seeds" in succeeds(run_cli(tmp_path, "ensemble", f"study={name}"))
         header, *rows = predict_table(tmp_path, name, TABLE)
     assert header == ["input", "row", "prediction", "score"]
     assert [row[:2] for row in rows] == [["table.csv", "1"], ["table.csv", "2"], ["table.csv", "3"]]

@@ -172,7 +172,7 @@ def study_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Return a folder holding a finished tiny image study (4 trials of 2 epochs)."""
     chromium_binary()
     folder = tmp_path_factory.mktemp("browser")
-    result = run_cli(folder, "run", "task=image", "trials=4", "epochs=2", "timeout=5m")
+    result = run_cli(folder, "run", "task=image", "trials=4", "epochs=2", "timeout=5m", "reseeds=1")
     assert result.returncode == 0, result.stderr
     return folder
 
@@ -263,7 +263,7 @@ def test_the_printed_url_shows_the_trials_nested_under_the_study_run(
         "Array.from(document.querySelectorAll('.ag-center-cols-container .ag-row, "
         ".ag-pinned-left-cols-container .ag-row')).map(r => r.innerText).join('\\n')"
     )
-    assert "ensemble-greedy" in browser.text()
+    assert "ensemble-seeds" in browser.text()
     for number in range(4):
         assert f"trial-{number} (COMPLETE)" in browser.text()
     assert rows.index("image") < rows.index("trial-0")

@@ -64,7 +64,9 @@ def test_a_full_disk_is_one_line_and_the_study_continues_after(
     assert len(lines) == 1 and lines[0].startswith("error: disk full writing "), lines
     assert "free some space and run the same command again" in lines[0]
     filler.unlink()
-    again = run_cli(small_disk, "run", "task=image", "trials=3", "epochs=2")
+    again = run_cli(
+        small_disk, "run", "task=image", "trials=3", "epochs=2", "reseeds=0", "heartbeat=5"
+    )
     assert again.returncode == 0, again.stderr
     finished = load_study(small_disk).get_trials(
         states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)

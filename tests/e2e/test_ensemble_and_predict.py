@@ -102,13 +102,17 @@ def test_predict_from_a_bundle_folder_without_the_study(study_dir: Path, tmp_pat
 def test_ensemble_command_and_its_mistakes(study_dir: Path) -> None:
     again = run_cli(study_dir, "ensemble", "study=image", "top_k=2", "method=average")
     assert again.returncode == 0, again.stderr
-    assert "ensembles of the top 2 trials" in again.stdout
+    assert "ensembles against the best single trial" in again.stdout
+    assert "│ average" in again.stdout and "│ greedy" not in again.stdout  # the method asked
     optuna.create_study(study_name="empty", storage=f"sqlite:///{study_dir}/ldnn_tune.db")
     for words, needle in [
         (("study=image", "top_k=0"), "invalid top_k=0"),
         (("study=nope",), "unknown study 'nope'"),
         (("study=empty",), "study 'empty' has no complete trial"),
-        (("study=image", "method=vote"), "invalid method 'vote'; choose from average, greedy"),
+        (
+            ("study=image", "method=vote"),
+            "invalid method 'vote'; choose from average, greedy, seeds",
+        ),
     ]:
         assert_usage_error(run_cli(study_dir, "ensemble", *words), needle)
 
@@ -171,7 +175,7 @@ class Shout:
         ("truncated-manifest", "not a bundle manifest"),
         ("path-in-member", "member trial '../../etc/passwd' is not a trial number"),
         ("other-width", "the weights do not fit the task's model"),
-        ("old-format", "bundle format 1; this ldnn-tune reads format 2"),
+        ("old-format", "bundle format 1; this ldnn-tune reads formats 2 and 3"),
     ],
 )
 def test_a_damaged_or_hostile_bundle_is_one_line(

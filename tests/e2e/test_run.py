@@ -25,6 +25,7 @@ def test_run_image_end_to_end_then_continue(cli: Cli, tmp_path: Path) -> None:
     out = result.stdout
     assert "best trials of study 'image'" in out
     assert "ldnn-tune ui" in out
+    assert "trial 0 COMPLETE val_loss " in out  # one plain line per trial when redirected
     for chatter in ("GPU available", "LitLogger", "Trial 0 finished", "INFO"):
         assert chatter not in out + result.stderr
 
@@ -63,7 +64,7 @@ def test_run_image_end_to_end_then_continue(cli: Cli, tmp_path: Path) -> None:
         assert predictions["val_predictions"].shape == (len(predictions["val_targets"]), 10)
         assert predictions["test_predictions"].shape[0] == len(predictions["test_targets"])
 
-    again = cli("run", "task=image", "trials=3", "epochs=2")
+    again = cli("run", "task=image", "trials=3", "epochs=2", "reseeds=0")
     assert again.returncode == 0, again.stderr
     assert "2 of 3 trials finished" in again.stdout
     assert [t.number for t in load_study(tmp_path).get_trials()] == [0, 1, 2]
@@ -71,7 +72,7 @@ def test_run_image_end_to_end_then_continue(cli: Cli, tmp_path: Path) -> None:
     trials = {n for n in names if not n.startswith("ensemble-")}
     assert trials == {"image", *(trial_run_name(n, "COMPLETE") for n in range(3))}
 
-    done = cli("run", "task=image", "trials=3", "epochs=2")
+    done = cli("run", "task=image", "trials=3", "epochs=2", "reseeds=0")
     assert done.returncode == 0 and "nothing to run" in done.stdout
     assert len(load_study(tmp_path).get_trials()) == 3
 

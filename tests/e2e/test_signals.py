@@ -65,7 +65,7 @@ def test_a_signal_mid_epoch_fails_the_trial_ends_the_runs_and_exits_with_its_cod
     assert runs["image"].info.status == "KILLED"
 
     again = subprocess.run(
-        [CLI, "run", "task=image", "trials=1", "epochs=1"],
+        [CLI, "run", "task=image", "trials=1", "epochs=1", "reseeds=0"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

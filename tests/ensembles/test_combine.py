@@ -1,8 +1,17 @@
 import numpy as np
 import pytest
+import torch
 
-from ldnn_tune.ensembles.combine import Member, build_ensemble, greedy_weights, weighted_average
+from ldnn_tune.ensembles.combine import (
+    METHODS,
+    Member,
+    admitted_weights,
+    build_ensemble,
+    greedy_weights,
+    weighted_average,
+)
 from ldnn_tune.plugin.task import TaskKind
+from ldnn_tune.recipe.data import Standardizer
 
 C = TaskKind.CLASSIFICATION
 
@@ -79,3 +88,29 @@ def test_unknown_method() -> None:
     members, labels = members_and_targets()
     with pytest.raises(ValueError, match="unknown ensemble method 'vote'"):
         build_ensemble("vote", members, labels, labels, C)
+
+
+def test_admission_keeps_the_first_and_refuses_a_member_that_raises_the_loss() -> None:
+    labels = np.arange(40) % 3
+    good = one_hot_ish(labels, np.ones(40, dtype=bool), confidence=0.8)
+    bad = one_hot_ish(labels, np.zeros(40, dtype=bool), confidence=0.9)
+    alike = one_hot_ish(labels, np.ones(40, dtype=bool), confidence=0.9)
+    assert admitted_weights([good, bad, alike], labels, C) == [1, 0, 1]
+    assert admitted_weights([bad, good], labels, C) == [1, 1]  # the first always stays
+
+
+def test_seeds_is_the_default_method_and_scores_regression_in_units() -> None:
+    targets = np.array([0.0, 1.0, -1.0, 0.5])
+    members = [Member(n, f"r{n}", targets + d, targets + d) for n, d in enumerate((0.1, -0.1))]
+    transform = Standardizer(torch.tensor([100.0]), torch.tensor([20.0]))
+    result = build_ensemble(
+        next(iter(METHODS)), members, targets, targets, TaskKind.REGRESSION, transform
+    )
+    assert result.method == "seeds" and result.weights == {0: 1, 1: 1}
+    assert result.val_scores["loss"] == pytest.approx(0.0, abs=1e-12)
+    single = build_ensemble(
+        "average", members[:1], targets, targets, TaskKind.REGRESSION, transform
+    )
+    assert single.val_scores["loss"] == pytest.approx(0.01)
+    assert single.val_scores["mse"] == pytest.approx(0.01 * 20**2)  # in the target's units
+    assert single.val_scores["mae"] == pytest.approx(0.1 * 20)

@@ -1,0 +1,88 @@
+"""After the search, the best trial is retrained with new seeds for the default ensemble."""
+
+from pathlib import Path
+
+import optuna
+import pytest
+from helpers import mlflow_client
+from optuna.trial import TrialState
+from rich.console import Console
+
+from ldnn_tune import hookimpl
+from ldnn_tune.config.resolve import resolve_run
+from ldnn_tune.names import RESEED_OF_ATTR
+from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.study.optimize import run_study
+from ldnn_tune.study.queries import best_search_trial, reseed_count
+from ldnn_tune.study.reseeds import RESEED_SHARE, ReseedReserve
+from ldnn_tune.testing import BoringTask
+
+
+class Plugin:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
+        return [BoringTask]
+
+
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *words: str) -> optuna.Study:
+    monkeypatch.chdir(tmp_path)
+    host = Host(get_plugin_manager(extra_plugins=(Plugin(),)))
+    stores = [
+        f"storage=sqlite:///{tmp_path}/ldnn_tune.db",
+        f"mlflow=sqlite:///{tmp_path}/mlflow.db",
+    ]
+    resolved = resolve_run(["task=boring", "epochs=2", "check=false", *stores, *words], host)
+    return run_study(resolved, host, Console(quiet=True))
+
+
+def retrains(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
+    return [t for t in study.trials if RESEED_OF_ATTR in t.user_attrs]
+
+
+def test_the_best_trial_is_retrained_with_new_seeds_and_they_form_the_ensemble(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = run(tmp_path, monkeypatch, "trials=3", "reseeds=2", "pruner=median")
+    anchor = best_search_trial(study)
+    assert anchor is not None and anchor.number < 3
+    again = retrains(study)
+    assert [t.number for t in again] == [3, 4]
+    for retrain in again:
+        assert retrain.state == TrialState.COMPLETE  # never pruned
+        assert retrain.user_attrs[RESEED_OF_ATTR] == anchor.number
+        assert retrain.params == anchor.params
+        assert retrain.user_attrs["seed"] != anchor.user_attrs["seed"]
+    assert reseed_count(study) == 2
+
+    client = mlflow_client(tmp_path)
+    experiment = client.get_experiment_by_name("boring")
+    assert experiment is not None
+    (ensemble,) = client.search_runs(
+        [experiment.experiment_id], "tags.`ldnn_tune.role` = 'ensemble'"
+    )
+    assert ensemble.data.params["method"] == "seeds"
+    members = {int(n) for n in ensemble.data.params["members"].split(",")}
+    assert anchor.number in members and members <= {anchor.number, 3, 4}
+    assert "seeds_test_acc" in ensemble.data.metrics
+    retrain_run = client.get_run(again[0].user_attrs["mlflow_run_id"])
+    assert retrain_run.data.params["reseed_of"] == str(anchor.number)
+
+    same = run(tmp_path, monkeypatch, "trials=3", "reseeds=2")
+    assert len(same.trials) == 5  # the search's total is met and the retrains exist
+
+
+@pytest.mark.parametrize("words", [("reseeds=0",), ("ensemble=none",), ("ensemble=greedy",)])
+def test_no_retrains_without_the_seeds_ensemble_or_with_reseeds_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, words: tuple[str, ...]
+) -> None:
+    study = run(tmp_path, monkeypatch, "trials=2", *words)
+    assert len(study.trials) == 2 and not retrains(study)
+
+
+def test_the_reserve_is_the_retrains_time_capped_at_a_share_of_the_trial_phase() -> None:
+    reserve = ReseedReserve(count=4, deadline=1000.0, start=0.0, seconds_per_trial=10.0)
+    assert reserve.seconds() == 40.0
+    reserve.seconds_per_trial = 100.0
+    assert reserve.seconds() == pytest.approx(RESEED_SHARE * 1000.0)
+    assert ReseedReserve(count=4, deadline=None, seconds_per_trial=10.0).seconds() == 0.0
+    assert ReseedReserve(count=0, deadline=1000.0, start=0.0, seconds_per_trial=10.0).seconds() == 0
