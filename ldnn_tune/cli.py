@@ -1,4 +1,4 @@
-"""The ``ldnn-tune`` command: run, tasks, check, space, ensemble, predict, ui."""
+"""The ``ldnn-tune`` command line: a command, then ``key=value`` words."""
 
 import argparse
 import logging
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from ldnn_tune.commands import COMMANDS, load_command
+from ldnn_tune.commands import COMMANDS, Command, load_command, settings_help
 from ldnn_tune.errors import (
     DEBUG_ENV,
     EXIT_FAILED,
@@ -26,6 +26,9 @@ from ldnn_tune.errors import (
 from ldnn_tune.interrupts import interruptible
 from ldnn_tune.study.clock import mark_command_start
 
+DESCRIPTION = "Tune deep nets with the recipe of 'A Brief Overview of Deep Learning'."
+EPILOG = "Each command's settings, defaults and examples: ldnn-tune COMMAND --help"
+
 
 class _Parser(argparse.ArgumentParser):
     """argparse, but a mistake is one line on stderr and exit code 2."""
@@ -34,14 +37,29 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+class _CommandParser(_Parser):
+    """A command's parser: its help lists the settings, built only when asked for."""
+
+    command: Command | None = None
+
+    def format_help(self) -> str:
+        """Return the usage and description, then the command's settings and examples."""
+        extra = settings_help(self.command) if self.command else ""
+        return super().format_help() + (f"\n{extra}\n" if extra else "")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser: a subcommand followed by ``key=value`` words."""
-    parser = _Parser(prog="ldnn-tune", description=__doc__)
-    commands = parser.add_subparsers(
-        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    parser = _Parser(
+        prog="ldnn-tune",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     for name, command in COMMANDS.items():
         sub = commands.add_parser(name, help=command.help, description=command.help)
+        sub.command = command
         sub.add_argument("words", nargs="*", metavar="key=value")
     return parser
 
@@ -57,7 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = ""
     try:
         with interruptible():
-            args = build_parser().parse_args(argv)
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command is None:  # `ldnn-tune` alone: what it can do, not just "required"
+                parser.print_help()
+                return EXIT_USAGE
             command = args.command
             return load_command(command)(args.words, console)
     except UsageError as error:

@@ -1,5 +1,6 @@
 """What goes wrong, as the user sees it: the error types, one-line messages and exit codes."""
 
+import difflib
 import errno
 import signal
 import traceback
@@ -64,6 +65,19 @@ class Interrupted(BaseException):
 def choices_text(choices: Iterable[object]) -> str:
     """Return ``choices`` as a sorted, comma-separated list for an error message."""
     return ", ".join(sorted(str(c) for c in choices))
+
+
+def did_you_mean(value: str, choices: Iterable[object]) -> str:
+    """Return ``" (did you mean 'trials'?)"`` for the choice closest to ``value``, or ""."""
+    close = difflib.get_close_matches(value, [str(c) for c in choices], n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown_choice(what: str, value: str, choices: Iterable[object], label: str = "valid") -> str:
+    """Return ``unknown WHAT 'value'[ (did you mean 'x'?)]; LABEL: a, b, c``."""
+    listed = list(choices)
+    hint = did_you_mean(value, listed)
+    return f"unknown {what} {value!r}{hint}; {label}: {choices_text(listed) or 'none'}"
 
 
 def first_line(error: BaseException, limit: int = 120) -> str:

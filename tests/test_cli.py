@@ -1,16 +1,19 @@
 """The command line in this process: every user mistake is one line, exit 2, nothing created."""
 
+import dataclasses
+import importlib
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from ldnn_tune.cli import main
-from ldnn_tune.testing.cli import assert_usage_error
+from ldnn_tune.commands import COMMANDS
+from ldnn_tune.testing.cli import assert_usage_error, run_main
 
 MISTAKES = [
-    (("task=speach",), ("unknown task 'speach'; installed:", "image")),
-    (("task=image", "trails=3"), ("unknown key 'trails'; valid:", "trials")),
+    (("task=speach",), ("unknown task 'speach' (did you mean 'speech'?); installed:", "image")),
+    (("task=image", "trails=3"), ("unknown key 'trails' (did you mean 'trials'?); valid:",)),
     (("task=image", "trials=many"), ("invalid value 'many' for trials: expected an integer",)),
     (("task=image", "trials=-2"), ("invalid trials=-2: must be at least 1",)),
     (("task=image", "space=bad.yaml"), ("malformed YAML in bad.yaml",)),
@@ -57,3 +60,31 @@ def test_ui_rejects_bad_input(
     code = main(["ui", *words])
     captured = capsys.readouterr()
     assert_usage_error(subprocess.CompletedProcess([], code, captured.out, captured.err), needle)
+
+
+def test_ldnn_tune_alone_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_main([], capsys)
+    assert result.returncode == 2
+    for name in COMMANDS:
+        assert f"\n    {name}" in result.stdout
+    assert "ldnn-tune COMMAND --help" in result.stdout and "``" not in result.stdout
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_each_commands_help_lists_its_settings_with_defaults_and_two_examples(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stop:
+        run_main([name, "--help"], capsys)
+    assert stop.value.code == 0
+    text = capsys.readouterr().out
+    command = COMMANDS[name]
+    assert len(command.examples) >= 2 and all(e in text for e in command.examples)
+    if command.settings:
+        module, _, cls = command.settings.partition(":")
+        for field in dataclasses.fields(getattr(importlib.import_module(module), cls)):
+            assert field.metadata.get("help"), f"{cls}.{field.name} has no help line"
+            assert f"  {field.name}" in text
+    if name == "run":
+        assert "  trials (default 20): " in text and "  health (default true): " in text
+        assert "task's options and knobs" in text

@@ -84,7 +84,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("tasks-with-words", ("tasks", "x=1"), nothing, 2, "tasks takes no arguments"),
     # run: the task and host settings
     ("no-task", ("run",), nothing, 2, "missing task=NAME; installed: image"),
-    ("unknown-task", ("run", "task=speach"), nothing, 2, "unknown task 'speach'; installed:"),
+    (
+        "unknown-task",
+        ("run", "task=speach"),
+        nothing,
+        2,
+        "unknown task 'speach' (did you mean 'speech'?); installed:",
+    ),
     ("unknown-key", ("run", "task=image", "trails=3"), nothing, 2, "unknown key 'trails'"),
     ("trials-text", ("run", "task=image", "trials=many"), nothing, 2, "expected an integer"),
     ("trials-negative", ("run", "task=image", "trials=-2"), nothing, 2, "invalid trials=-2"),

@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ldnn_tune.config.words import require_choice, split_words
-from ldnn_tune.errors import EXIT_OK, UsageError, choices_text
+from ldnn_tune.errors import EXIT_OK, UsageError, unknown_choice
 from ldnn_tune.scaffold.names import KINDS, MAX_NAME, PluginNames, valid_name
 from ldnn_tune.scaffold.render import render, write
 
@@ -52,7 +52,7 @@ def parse(words: Sequence[str]) -> NewTask:
     values = split_words(word for word in words if "=" in word)
     for key in values:
         if key not in KEYS:
-            raise UsageError(f"unknown key {key!r}; valid: {choices_text(KEYS)}")
+            raise UsageError(unknown_choice("key", key, KEYS))
     kind = values.get("kind", KINDS[0])
     require_choice("kind", kind, KINDS)
     names = PluginNames(name, kind)

@@ -10,7 +10,7 @@ from typing import Any
 
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.words import build_typed, field_names, split_words
-from ldnn_tune.errors import UsageError, choices_text
+from ldnn_tune.errors import UsageError, choices_text, did_you_mean
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
@@ -69,7 +69,8 @@ def resolve_run(words: Sequence[str], host: Host, prepare: bool = True) -> Resol
     unknown = [k for k in knob_values if k not in space.names]
     if unknown:
         valid = sorted(host_keys) + sorted(option_keys) + space.names
-        raise UsageError(f"unknown key {unknown[0]!r}; valid: {', '.join(valid)}")
+        hint = did_you_mean(unknown[0], valid)
+        raise UsageError(f"unknown key {unknown[0]!r}{hint}; valid: {', '.join(valid)}")
     space = space.fix(knob_values)
     if config.data_dir is not None and not config.data_dir.exists():
         raise UsageError(f"data_dir {str(config.data_dir)!r} does not exist")

@@ -19,3 +19,15 @@ def parse_timespan(text: str, key: str = "timeout") -> float:
             f"invalid {key} {text!r}: expected a positive duration such as 600, 90s, 10m or 1h"
         )
     return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def format_seconds(seconds: float) -> str:
+    """Return ``seconds`` the way a timeout is written: ``42s``, ``4m10s``, ``1h05m``."""
+    whole = round(seconds)
+    if whole < 60:
+        return f"{seconds:.1f}s" if seconds < 10 else f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

@@ -12,7 +12,7 @@ from typing import Any, TypeVar, get_type_hints
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from ldnn_tune.errors import UsageError, choices_text
+from ldnn_tune.errors import UsageError, choices_text, did_you_mean, unknown_choice
 
 T = TypeVar("T")
 
@@ -41,14 +41,16 @@ def parse_words(schema: type[T], words: Sequence[str]) -> T:
     valid = field_names(schema)
     for key in values:
         if key not in valid:
-            raise UsageError(f"unknown key {key!r}; valid: {choices_text(valid)}")
+            raise UsageError(unknown_choice("key", key, valid))
     return build_typed(schema, values)
 
 
 def require_choice(key: str, value: str, choices: Iterable[str]) -> None:
     """Raise a UsageError unless ``value`` is one of ``choices``."""
     if value not in choices:
-        raise UsageError(f"invalid {key} {value!r}; choose from {choices_text(choices)}")
+        listed = list(choices)
+        hint = did_you_mean(value, listed)
+        raise UsageError(f"invalid {key} {value!r}{hint}; choose from {choices_text(listed)}")
 
 
 def build_typed(schema: type[T], values: Mapping[str, str]) -> T:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
-from ldnn_tune.errors import UsageError, choices_text
+from ldnn_tune.errors import UsageError, unknown_choice
 from ldnn_tune.plugin import spec as hookspecs
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.task import Task
@@ -135,7 +135,7 @@ class Host:
         """Return the installed task called ``name`` or raise a UsageError naming the others."""
         tasks = self.tasks()
         if name not in tasks:
-            raise UsageError(f"unknown task {name!r}; installed: {choices_text(tasks) or 'none'}")
+            raise UsageError(unknown_choice("task", name, tasks, label="installed"))
         return tasks[name]
 
     def trial_callbacks(self, task: Task[Any], hp: HParams) -> list[pl.Callback]:

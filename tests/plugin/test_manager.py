@@ -41,7 +41,8 @@ def test_blocked_plugin_is_not_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_unknown_task_names_the_installed_ones() -> None:
     host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
-    with pytest.raises(UsageError, match=r"unknown task 'speach'; installed: .*boring.*image"):
+    hint = r"unknown task 'speach' \(did you mean 'speech'\?\); installed: .*boring.*image"
+    with pytest.raises(UsageError, match=hint):
         host.task("speach")
 
 
