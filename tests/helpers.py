@@ -36,3 +36,23 @@ def load_study(cwd: Path, name: str = "image") -> optuna.Study:
 def mlflow_client(cwd: Path) -> MlflowClient:
     """Return a client of the default MLflow store in ``cwd``."""
     return MlflowClient(tracking_uri=f"sqlite:///{cwd / 'mlflow.db'}")
+
+
+def run_study_here(tmp_path: Path, plugin: object, *words: str) -> optuna.Study:
+    """Run ``ldnn-tune run WORDS`` in this process with ``plugin``'s tasks; return the study.
+
+    The caller has made ``tmp_path`` the working directory (``monkeypatch.chdir``).
+    """
+    from rich.console import Console
+
+    from ldnn_tune.config.resolve import resolve_run
+    from ldnn_tune.plugin.manager import Host, get_plugin_manager
+    from ldnn_tune.study.optimize import run_study
+
+    host = Host(get_plugin_manager(extra_plugins=(plugin,)))
+    # absolute store paths: MLflow caches a store per URI for the whole test process
+    stores = [
+        f"storage=sqlite:///{tmp_path}/ldnn_tune.db",
+        f"mlflow=sqlite:///{tmp_path}/mlflow.db",
+    ]
+    return run_study(resolve_run(["epochs=2", *stores, *words], host), host, Console(quiet=True))

@@ -5,14 +5,10 @@ from typing import Any
 
 import optuna
 import pytest
-from helpers import mlflow_client
-from rich.console import Console
+from helpers import mlflow_client, run_study_here
 
 from ldnn_tune import HParams, hookimpl
-from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.errors import PluginError
-from ldnn_tune.plugin.manager import Host, get_plugin_manager
-from ldnn_tune.study.optimize import run_study
 from ldnn_tune.testing import BoringTask
 
 BROKEN_WIDTHS: set[int] = set()
@@ -38,14 +34,7 @@ class Plugin:
 
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *words: str) -> optuna.Study:
     monkeypatch.chdir(tmp_path)
-    host = Host(get_plugin_manager(extra_plugins=(Plugin(),)))
-    # absolute store paths: MLflow caches a store per URI for the whole test process
-    stores = [
-        f"storage=sqlite:///{tmp_path}/ldnn_tune.db",
-        f"mlflow=sqlite:///{tmp_path}/mlflow.db",
-    ]
-    resolved = resolve_run(["task=fragile", "epochs=2", "ensemble=none", *stores, *words], host)
-    return run_study(resolved, host, Console(quiet=True))
+    return run_study_here(tmp_path, Plugin(), "task=fragile", "ensemble=none", *words)
 
 
 def test_a_failing_knob_fails_its_trials_and_the_study_goes_on(

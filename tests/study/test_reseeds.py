@@ -4,15 +4,11 @@ from pathlib import Path
 
 import optuna
 import pytest
-from helpers import mlflow_client
+from helpers import mlflow_client, run_study_here
 from optuna.trial import TrialState
-from rich.console import Console
 
 from ldnn_tune import hookimpl
-from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.names import RESEED_OF_ATTR
-from ldnn_tune.plugin.manager import Host, get_plugin_manager
-from ldnn_tune.study.optimize import run_study
 from ldnn_tune.study.queries import best_search_trial, reseed_count
 from ldnn_tune.study.reseeds import RESEED_SHARE, ReseedReserve
 from ldnn_tune.testing import BoringTask
@@ -26,13 +22,7 @@ class Plugin:
 
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *words: str) -> optuna.Study:
     monkeypatch.chdir(tmp_path)
-    host = Host(get_plugin_manager(extra_plugins=(Plugin(),)))
-    stores = [
-        f"storage=sqlite:///{tmp_path}/ldnn_tune.db",
-        f"mlflow=sqlite:///{tmp_path}/mlflow.db",
-    ]
-    resolved = resolve_run(["task=boring", "epochs=2", "check=false", *stores, *words], host)
-    return run_study(resolved, host, Console(quiet=True))
+    return run_study_here(tmp_path, Plugin(), "task=boring", "check=false", *words)
 
 
 def retrains(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
