@@ -77,9 +77,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with interruptible():
             parser = build_parser()
             args = parser.parse_args(argv)
-            if args.command is None:  # `ldnn-tune` alone: what it can do, not just "required"
+            if args.command is None:  # `ldnn-tune` alone: what it can do, then the error
                 parser.print_help()
-                return EXIT_USAGE
+                raise UsageError(f"a command is required: {', '.join(COMMANDS)}")
             command = args.command
             return load_command(command)(args.words, console)
     except UsageError as error:

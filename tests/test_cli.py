@@ -68,6 +68,7 @@ def test_ldnn_tune_alone_lists_every_command(capsys: pytest.CaptureFixture[str])
     for name in COMMANDS:
         assert f"\n    {name}" in result.stdout
     assert "ldnn-tune COMMAND --help" in result.stdout and "``" not in result.stdout
+    assert result.stderr.strip() == f"error: a command is required: {', '.join(COMMANDS)}"
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))

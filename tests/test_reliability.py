@@ -76,7 +76,7 @@ def waves(broken: bool) -> Setup:
 BAD_LR = "lr: {type: float, low: -0.1, high: 1, default: 0.1}\n"
 CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     # the command line itself
-    ("no-command", (), nothing, 2, "the following arguments are required"),
+    ("no-command", (), nothing, 2, "a command is required: run, tasks, check"),
     ("unknown-command", ("frob",), nothing, 2, "invalid choice: 'frob'"),
     ("not-key-value", ("run", "task=image", "trials"), nothing, 2, "expected key=value"),
     ("empty-key", ("run", "=3"), nothing, 2, "expected key=value, got '=3'"),
