@@ -151,9 +151,18 @@ def ensemble_table(
     return table
 
 
+CHANGE_SHOWN = 10.0  # relative changes shown in full below this (1000%)
+
+
 def _change(scores: dict[str, float], base: dict[str, float], key: str) -> str:
-    """Return the relative change of ``scores[key]`` against ``base[key]``, e.g. ``-29.5%``."""
-    return f"{(scores[key] - base[key]) / base[key]:+.1%}" if base[key] else "+0.0%"
+    """Return the relative change of ``scores[key]`` against ``base[key]``, e.g. ``-29.5%``.
+
+    Beyond ten times (a baseline near 0) it says ``>+999%`` rather than a long number.
+    """
+    if not base[key]:
+        return "+0.0%"
+    ratio = (scores[key] - base[key]) / base[key]
+    return f"{ratio:+.1%}" if abs(ratio) < CHANGE_SHOWN else (">+999%" if ratio > 0 else "<-999%")
 
 
 def print_ensemble(
