@@ -155,7 +155,8 @@ def _reseed(
     if missing == 0:
         return
     console.print(
-        f"retraining trial {anchor.number}'s knobs with {missing} new seeds for the ensemble"
+        f"retraining trial {anchor.number}'s knobs with {missing} new "
+        f"seed{'' if missing == 1 else 's'} for the ensemble"
     )
     total = finished_trials(study) + missing
     with StudyProgress(console, total, finished_trials(study), budget.deadline) as progress:
