@@ -8,12 +8,11 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from ldnn_tune.config.settings import DashboardConfig
+from ldnn_tune.config.settings import DashboardConfig, exposure_warning
 from ldnn_tune.config.stores import check_storage
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.errors import EXIT_OK, UsageError
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 INSTALL_HINT = "pip install 'ldnn-tune[dashboard]'"
 
 
@@ -48,13 +47,9 @@ def main(words: Sequence[str], console: Console) -> int:
     storage = make_storage(config.storage)
     if config.study is not None:
         study_id = storage.get_study_id_from_name(config.study)
-    if config.host not in LOOPBACK:
-        console.print(
-            f"warning: host={config.host} serves the dashboard to the network, and it has no "
-            "authentication: anyone who reaches the port can read and change the studies",
-            markup=False,
-            soft_wrap=True,
-        )
+    warning = exposure_warning(config.host, "the dashboard", "read and change the studies")
+    if warning:
+        console.print(warning, markup=False, soft_wrap=True)
     url = dashboard_url(config.host, config.port, study_id)
     console.print(
         f"optuna-dashboard for {redact(config.storage)}: {url} (Ctrl-C stops)",

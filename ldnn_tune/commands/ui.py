@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from ldnn_tune.config.settings import UiConfig
+from ldnn_tune.config.settings import UiConfig, exposure_warning
 from ldnn_tune.config.stores import check_mlflow
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.errors import UsageError, choices_text
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     from mlflow.entities import Experiment
     from mlflow.tracking import MlflowClient
 
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 ANY_ADDRESS = ("0.0.0.0", "::")
 DEFAULT_EXPERIMENT = "Default"  # MLflow's own, empty unless something logged to it
 START_SECONDS = 120.0  # how long the browser waits for the server to answer
@@ -42,13 +41,9 @@ def main(words: Sequence[str], console: Console) -> int:
 
     base = base_url(config.host, config.port)
     url = landing_url(MlflowClient(tracking_uri=config.mlflow), config.study, base, console)
-    if config.host not in LOOPBACK:
-        console.print(
-            f"warning: host={config.host} serves the MLflow UI to the network, and it has "
-            "no authentication: anyone who reaches the port can read and change every run",
-            markup=False,
-            soft_wrap=True,
-        )
+    warning = exposure_warning(config.host, "the MLflow UI", "read and change every run")
+    if warning:
+        console.print(warning, markup=False, soft_wrap=True)
     console.print(
         f"MLflow UI for {config.mlflow}: {url} (Ctrl-C stops)", markup=False, soft_wrap=True
     )

@@ -245,6 +245,23 @@ def check_host(host: str) -> None:
         )
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def exposure_warning(host: str, served: str, anyone_can: str) -> str:
+    """Return the warning for serving ``served`` on a non-loopback ``host`` ("" when local).
+
+    ``anyone_can`` says what anyone who reaches the port can do, e.g. "read and change
+    every run".
+    """
+    if host in LOOPBACK:
+        return ""
+    return (
+        f"warning: host={host} serves {served} to the network, and it has no "
+        f"authentication: anyone who reaches the port can {anyone_can}"
+    )
+
+
 def check_writable(path: Path, key: str) -> None:
     """Refuse ``path`` as a file to write unless its folder exists and can be written."""
     folder = path.parent if str(path.parent) else Path(".")
