@@ -37,7 +37,7 @@ from ldnn_tune.names import (
 )
 from ldnn_tune.plugin.task import TaskKind
 from ldnn_tune.recipe.data import Standardizer
-from ldnn_tune.study.queries import best_search_trial, best_trials, reseeds_of
+from ldnn_tune.study.queries import best_trials, is_reseed, reseeds_of
 from ldnn_tune.tracking import StudyTracker
 
 
@@ -50,7 +50,7 @@ def candidate_pools(study: optuna.Study, top_k: int) -> dict[str, list[FrozenTri
     logged = [t for t in best_trials(study, len(study.trials)) if TRIAL_RUN_ATTR in t.user_attrs]
     if not logged:
         raise UsageError(f"study {study.study_name!r} has no complete trial to ensemble")
-    anchor = best_search_trial(study) or logged[0]
+    anchor = next((t for t in logged if not is_reseed(t)), logged[0])  # the search's best
     complete = {t.number for t in logged}
     retrains = [t for t in reseeds_of(study, anchor.number) if t.number in complete]
     pools = {name: logged[:top_k] for name in METHODS}

@@ -26,6 +26,7 @@ from ldnn_tune.study.queries import (
     StudyView,
     best_search_trial,
     best_trials,
+    finished_search_trials,
     finished_trials,
     reseed_count,
     view,
@@ -58,7 +59,7 @@ def run_study(
     study = session.study
     if session.space_change is not None:
         console.print(f"note: {session.space_change}", markup=False)
-    done = finished_trials(study) - reseed_count(study)
+    done = finished_search_trials(study)
     console.print(
         f"study {config.study_name!r} ({redact(config.storage)}): {done} of "
         f"{config.trials} trials finished; task {run.task.name}. "
@@ -88,7 +89,7 @@ def run_study(
     if config.ensemble != NO_ENSEMBLE and best_trials(study, 1):
         _ensemble(run, session, console, clock)
     close_session(session, clock.metrics(), warn=warn)  # with the study's plots
-    finished = finished_trials(study) - reseed_count(study)
+    finished = finished_search_trials(study)
     if finished < config.trials and budget.expired():
         console.print(
             f"timeout {config.timeout} reached after {finished} of {config.trials} trials; "
@@ -158,8 +159,8 @@ def _reseed(
         f"retraining trial {anchor.number}'s knobs with {missing} new "
         f"seed{'' if missing == 1 else 's'} for the ensemble"
     )
-    total = finished_trials(study) + missing
-    with StudyProgress(console, total, finished_trials(study), budget.deadline) as progress:
+    done = finished_trials(study)
+    with StudyProgress(console, done + missing, done, budget.deadline) as progress:
         objective = _objective(run, host, session, progress, budget)
         retrain(study, objective, anchor, wanted, budget, first_epoch=objective.first_epoch_seconds)
 

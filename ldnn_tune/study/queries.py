@@ -82,6 +82,12 @@ def reseed_count(study: optuna.Study) -> int:
     return sum(is_reseed(t) for t in study.get_trials(deepcopy=False, states=FINISHED))
 
 
+def finished_search_trials(study: optuna.Study) -> int:
+    """Return how many of ``study``'s finished trials are the search's (retrains aside)."""
+    finished = study.get_trials(deepcopy=False, states=FINISHED)
+    return sum(not is_reseed(t) for t in finished)
+
+
 def best_search_trial(study: optuna.Study) -> FrozenTrial | None:
     """Return the complete trial the search found best (retrains aside), or None."""
     found = [t for t in best_trials(study, len(study.trials)) if not is_reseed(t)]
