@@ -6,6 +6,7 @@ opens it, and opens a browser when there is a desktop.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 ANY_ADDRESS = ("0.0.0.0", "::")
 DEFAULT_EXPERIMENT = "Default"  # MLflow's own, empty unless something logged to it
 START_SECONDS = 120.0  # how long the browser waits for the server to answer
+STOP_SECONDS = 10.0  # how long the server gets to exit before it is killed
+# MLflow's background job runner (huey workers for GenAI scorers) is of no use to a tuning
+# study, costs two processes and prints tracebacks when interrupted while starting.
+SERVER_ENVIRONMENT = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
 
 
 def main(words: Sequence[str], console: Console) -> int:
@@ -49,7 +54,7 @@ def main(words: Sequence[str], console: Console) -> int:
     )
     if config.browser and has_desktop():
         open_when_up(url, base)
-    return subprocess.call(server_command(config))
+    return serve(server_command(config))
 
 
 def server_command(config: UiConfig) -> list[str]:
@@ -65,7 +70,41 @@ def server_command(config: UiConfig) -> list[str]:
         config.host,
         "--port",
         str(config.port),
+        "--workers",
+        "1",
+        "--uvicorn-opts",
+        "--log-level warning",
     ]
+
+
+def serve(command: Sequence[str]) -> int:
+    """Run the server ``command`` until it exits or this process is stopped; return its code.
+
+    The server runs in its own session, so the terminal's Ctrl-C reaches only this
+    process, which then stops the server's whole process group with SIGTERM (and
+    SIGKILL after :data:`STOP_SECONDS`): one line for the user, no tracebacks from
+    the server's children, and no server left holding the port.
+    """
+    env = {**SERVER_ENVIRONMENT, **os.environ}
+    server = subprocess.Popen(command, env=env, start_new_session=True)
+    try:
+        return server.wait()
+    finally:
+        stop_group(server)
+
+
+def stop_group(process: "subprocess.Popen[bytes]") -> None:
+    """End ``process`` and every process of its group: SIGTERM, then SIGKILL if it lingers."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=STOP_SECONDS)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def base_url(host: str, port: int) -> str:

@@ -22,18 +22,35 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.mark.slow
-def test_ui_serves_the_mlflow_ui_on_localhost(tmp_path: Path) -> None:
-    MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}").search_experiments()  # the store
-    port = free_port()
-    server = subprocess.Popen(
+def start_ui(folder: Path, port: int) -> "subprocess.Popen[str]":
+    """Start `ldnn-tune ui` on ``port`` in ``folder``, as a terminal's foreground group."""
+    MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()  # the store
+    return subprocess.Popen(
         [CLI, "ui", f"port={port}"],
-        cwd=tmp_path,
+        cwd=folder,
         start_new_session=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def ctrl_c(server: "subprocess.Popen[str]") -> tuple[int, str]:
+    """Send SIGINT to the UI's process group, as a terminal's Ctrl-C; return code and output."""
+    os.killpg(server.pid, signal.SIGINT)
+    out, _ = server.communicate(timeout=60)
+    return server.returncode, out
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.mark.slow
+def test_ui_serves_the_mlflow_ui_and_ctrl_c_stops_it_in_one_line(tmp_path: Path) -> None:
+    port = free_port()
+    server = start_ui(tmp_path, port)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -46,9 +63,32 @@ def test_ui_serves_the_mlflow_ui_on_localhost(tmp_path: Path) -> None:
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
                 assert time.monotonic() < deadline, "MLflow UI did not come up"
                 time.sleep(1)
+        code, out = ctrl_c(server)
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    assert code == 130, out
+    assert "Traceback" not in out and "INFO" not in out, out
+    assert out.splitlines()[-1] == "interrupted (SIGINT): the MLflow UI stopped"
+    assert port_is_free(port)
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_the_ui_starts_prints_no_traceback(tmp_path: Path) -> None:
+    port = free_port()
+    server = start_ui(tmp_path, port)
+    try:
+        assert server.stdout is not None
+        while "Ctrl-C stops" not in server.stdout.readline():  # then the server starts
+            assert server.poll() is None
+        time.sleep(2)
+        code, out = ctrl_c(server)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    assert code == 130, out
+    assert "Traceback" not in out, out
+    assert port_is_free(port)
 
 
 def make_store(folder: Path, *names: str) -> str:
@@ -75,7 +115,7 @@ def run_ui(
     served: list[list[str]] = []
     opened: list[str] = []
     monkeypatch.chdir(folder)
-    monkeypatch.setattr(ui.subprocess, "call", lambda command: served.append(command) or 0)
+    monkeypatch.setattr(ui, "serve", lambda command: served.append(command) or 0)
     monkeypatch.setattr(ui, "has_desktop", lambda: True)
     monkeypatch.setattr(ui, "open_when_up", lambda url, base: opened.append(url))
     result = run_main(["ui", *words], capsys)
@@ -96,7 +136,7 @@ def test_ui_prints_and_opens_the_only_studys_runs_table(
     assert f"MLflow UI for {uri}: {url} (Ctrl-C stops)" in out
     assert "warning" not in out
     assert opened == [url]
-    assert served[0][-4:] == ["--host", "127.0.0.1", "--port", "5123"]
+    assert served[0][-8:-4] == ["--host", "127.0.0.1", "--port", "5123"]
     tags = experiment.tags
     assert tags[EXPERIMENT_KIND_TAG] == "custom_model_development"
     view = json.loads(tags[f"{SHARED_VIEW_TAG}ldnn-tune"])
@@ -127,7 +167,7 @@ def test_ui_on_another_host_warns_in_one_line(
     warning = [line for line in out.splitlines() if line.startswith("warning:")]
     assert len(warning) == 1 and "no authentication" in warning[0]
     assert "http://127.0.0.1:5000/#/" in out  # where a browser here reaches it
-    assert served[0][-4:-2] == ["--host", "0.0.0.0"]
+    assert served[0][-8:-6] == ["--host", "0.0.0.0"]
 
 
 @pytest.mark.parametrize(
