@@ -62,6 +62,9 @@ class RunConfig:
     )
     data_dir: Path | None = setting(None, "the task's data on disk (instead of its built-in data)")
     min_lr: float = setting(1e-4, "a trial stops once its LR has been divided below this")
+    warm_start: str | None = setting(
+        None, "a finished study of the same task and storage: a new study trains its 3 best first"
+    )
     top: int = setting(5, "rows of the summary table")
     # seeds by default: the lowest test NLL on digits (bench/results/ensembles.md)
     ensemble: str = setting(
@@ -117,6 +120,11 @@ class RunConfig:
             raise UsageError(f"invalid min_lr={self.min_lr}: must be positive")
         if self.timeout is not None and self.timeout.lower() not in ("none", "0"):
             parse_timespan(self.timeout)
+        if self.warm_start is not None and self.warm_start == self.study_name:
+            raise UsageError(
+                f"invalid warm_start={self.warm_start}: it is this study; "
+                "give a finished study of the same task"
+            )
 
     @property
     def timeout_seconds(self) -> float | None:

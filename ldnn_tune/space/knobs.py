@@ -30,6 +30,23 @@ class Knob:
         """Return whether this knob applies given the values already chosen."""
         return all(params.get(parent) in values for parent, values in self.when.items())
 
+    def allows(self, value: Any) -> bool:
+        """Return whether ``value`` is one this knob's distribution can take."""
+        dist = self.distribution
+        if isinstance(dist, CategoricalDistribution):
+            return any(type(value) is type(c) and value == c for c in dist.choices)
+        assert isinstance(dist, FloatDistribution | IntDistribution)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if isinstance(dist, IntDistribution) and not float(value).is_integer():
+            return False
+        if not dist.low <= value <= dist.high:
+            return False
+        if dist.step is None:
+            return True
+        steps = (value - dist.low) / dist.step
+        return abs(steps - round(steps)) < 1e-8
+
     def describe(self) -> str:
         """Return the distribution in a short human form, e.g. ``float [0.01, 1] log``."""
         dist = self.distribution

@@ -1,7 +1,7 @@
 """Open or create the Optuna study: storage, sampler, pruner, identity checks, first trial."""
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -41,8 +41,9 @@ def open_study(
     space: SearchSpace,
     heartbeat: int | None = None,
     on_create: Callable[[optuna.Study], None] | None = None,
+    first: Sequence[Mapping[str, Any]] = (),
 ) -> optuna.Study:
-    """Load study ``name`` or create it; a new study gets ``space``'s defaults as trial 0.
+    """Load study ``name`` or create it; a new study queues ``first``, then ``space``'s defaults.
 
     ``identity`` (task, seed, task options) is stored with a new study; continuing a study
     with a different identity or direction is refused, since its trials would not be
@@ -67,7 +68,8 @@ def open_study(
         on_create(study)
     study.set_user_attr(IDENTITY_ATTR, dict(identity))
     if not study.trials:
-        study.enqueue_trial(space.defaults(), skip_if_exists=True)
+        for params in [*first, space.defaults()]:
+            study.enqueue_trial(dict(params), skip_if_exists=True)
     return study
 
 

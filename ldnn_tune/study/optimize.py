@@ -59,6 +59,8 @@ def run_study(
     study = session.study
     if session.space_change is not None:
         console.print(f"note: {session.space_change}", markup=False)
+    if session.warm_start is not None:
+        console.print(session.warm_start, markup=False, soft_wrap=True)
     done = finished_search_trials(study)
     console.print(
         f"study {config.study_name!r} ({redact(config.storage)}): {done} of "

@@ -13,11 +13,12 @@ from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.errors import UsageError, first_line
 from ldnn_tune.names import PARENT_RUN_ATTR, SPACES_ATTR
 from ldnn_tune.space.knobs import Knob, SearchSpace
-from ldnn_tune.study.open import open_study
+from ldnn_tune.study.open import open_study, study_exists
 from ldnn_tune.study.pruners import make_pruner
 from ldnn_tune.study.queries import best_trials, trial_counts
 from ldnn_tune.study.samplers import make_sampler
 from ldnn_tune.study.storages import redact
+from ldnn_tune.study.warm_start import WarmStart, load_warm_start
 from ldnn_tune.tracking import StudyTracker
 
 
@@ -31,6 +32,7 @@ class Session:
     space_change: str | None = None  # what changed when this command's space is new
     command: str = ""  # the command that ran it, for the description's "reproduce" line
     report_seconds: float = 0.0  # time spent drawing and logging the study's report
+    warm_start: str | None = None  # what ``warm_start=`` did (or why it did nothing)
 
 
 def check_compatible(study: optuna.Study, space: SearchSpace) -> None:
@@ -92,6 +94,7 @@ def open_session(run: ResolvedRun) -> Session:
         parent = tracker.open_parent_run(None, config.study_name, study_params(run))
         study.set_user_attr(PARENT_RUN_ATTR, parent)
 
+    warm = warm_start(run)
     study = open_study(
         config.study_name,
         config.storage,
@@ -101,6 +104,7 @@ def open_session(run: ResolvedRun) -> Session:
         run.space,
         heartbeat=config.heartbeat,
         on_create=create_parent,
+        first=warm.params if isinstance(warm, WarmStart) else (),
     )
     check_compatible(study, run.space)
     # made after the study opened, so a bad storage URL creates no MLflow store
@@ -109,7 +113,24 @@ def open_session(run: ResolvedRun) -> Session:
         study.user_attrs[PARENT_RUN_ATTR], config.study_name, study_params(run)
     )
     command = f"ldnn-tune run {shlex.join(run.words)}" if run.words else ""
-    return Session(study, tracker, parent, record_space(study, run.space), command)
+    session = Session(study, tracker, parent, record_space(study, run.space), command)
+    session.warm_start = warm.describe() if isinstance(warm, WarmStart) else warm
+    return session
+
+
+def warm_start(run: ResolvedRun) -> WarmStart | str | None:
+    """Return the knob sets ``warm_start=`` queues for a new study, or a note why it does not.
+
+    A study that exists already keeps its own history: there it only says so.
+    """
+    config = run.config
+    if config.warm_start is None:
+        return None
+    warm = load_warm_start(config.warm_start, config.storage, run.task.name, run.space)
+    if study_exists(config.study_name, config.storage):
+        name = config.study_name
+        return f"note: warm_start={config.warm_start} ignored: study {name!r} exists already"
+    return warm
 
 
 def refresh_report(

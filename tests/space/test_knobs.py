@@ -48,3 +48,25 @@ def test_fix_rejects_unknown_choice_and_names_the_choices() -> None:
     space = load_space([space_file("recipe.yaml")])
     with pytest.raises(UsageError, match="invalid value 'he' for init; choose from lazy, scaled"):
         space.fix({"init": "he"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "allowed"),
+    [
+        ("lr", 0.3, True),
+        ("lr", 5.0, False),  # outside [0.01, 1]
+        ("lr", "0.3", False),  # another kind
+        ("lr_patience", 3, True),
+        ("lr_patience", 2.5, False),
+        ("batch_size", 64, True),
+        ("batch_size", 100, False),
+        ("batch_size", True, False),
+        ("init", "scaled", True),
+        ("init", "orthogonal", False),
+    ],
+)
+def test_a_knob_allows_only_values_its_distribution_can_take(
+    name: str, value: object, allowed: bool
+) -> None:
+    space = load_space([space_file("recipe.yaml")])
+    assert space[name].allows(value) is allowed

@@ -1,0 +1,94 @@
+"""``warm_start=STUDY``: a new study first trains the best knob sets of a finished one."""
+
+from pathlib import Path
+
+import optuna
+import pytest
+from helpers import run_study_here
+from optuna.trial import TrialState
+
+from ldnn_tune import hookimpl
+from ldnn_tune.errors import UsageError
+from ldnn_tune.names import IDENTITY_ATTR
+from ldnn_tune.space.load import load_space, space_file
+from ldnn_tune.study.queries import best_trials
+from ldnn_tune.study.warm_start import fit_to_space, load_warm_start
+from ldnn_tune.testing import BoringTask
+
+
+class Plugin:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
+        return [BoringTask]
+
+
+def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *words: str) -> optuna.Study:
+    monkeypatch.chdir(tmp_path)
+    words = ("task=boring", "check=false", "reseeds=0", "ensemble=none", "pruner=none", *words)
+    return run_study_here(tmp_path, Plugin(), *words)
+
+
+def test_a_new_study_first_trains_the_best_knobs_of_the_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = run(tmp_path, monkeypatch, "study=first", "trials=4", "sampler=random")
+    ranked = best_trials(source, 4)
+    assert len({tuple(sorted(t.params.items())) for t in ranked[:2]}) == 2
+
+    warm = run(tmp_path, monkeypatch, "study=second", "trials=2", "warm_start=first")
+    assert [t.params for t in warm.trials[:2]] == [t.params for t in ranked[:2]]
+    # trained again on this study's own seeds: nothing is copied from the source
+    assert all("mlflow_run_id" in t.user_attrs for t in warm.trials[:2])
+
+    again = run(tmp_path, monkeypatch, "study=second", "trials=3", "warm_start=first")
+    # the queued knob sets went on in order, nothing was queued twice; the defaults wait
+    assert again.trials[2].params == ranked[2].params
+    states = [t.state for t in again.trials]
+    assert states == [TrialState.COMPLETE] * 3 + [TrialState.WAITING]
+
+
+def test_warm_start_on_an_existing_study_only_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ldnn_tune.config.resolve import resolve_run
+    from ldnn_tune.plugin.manager import Host, get_plugin_manager
+    from ldnn_tune.study.session import warm_start
+
+    run(tmp_path, monkeypatch, "study=first", "trials=1")
+    run(tmp_path, monkeypatch, "study=second", "trials=1")
+    host = Host(get_plugin_manager(extra_plugins=(Plugin(),)))
+    words = ["task=boring", "study=second", "warm_start=first"]
+    resolved = resolve_run([*words, f"storage=sqlite:///{tmp_path}/ldnn_tune.db"], host)
+    assert warm_start(resolved) == ("note: warm_start=first ignored: study 'second' exists already")
+
+
+def test_warm_start_refuses_an_unknown_study_another_task_and_itself(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path / 'ldnn_tune.db'}"
+    space = load_space([space_file("recipe.yaml")])
+    other = optuna.create_study(study_name="speech", storage=storage)
+    other.set_user_attr(IDENTITY_ATTR, {"task": "speech"})
+    with pytest.raises(UsageError, match=r"unknown study 'nope' in .*; studies: speech"):
+        load_warm_start("nope", storage, "boring", space)
+    with pytest.raises(UsageError, match="a study of task 'speech', not 'boring'"):
+        load_warm_start("speech", storage, "boring", space)
+    other.set_user_attr(IDENTITY_ATTR, {"task": "boring"})
+    with pytest.raises(UsageError, match="has no complete trial yet"):
+        load_warm_start("speech", storage, "boring", space)
+
+    from ldnn_tune.config.settings import RunConfig
+
+    with pytest.raises(UsageError, match="invalid warm_start=boring: it is this study"):
+        RunConfig(task="boring", warm_start="boring")
+
+
+def test_only_values_the_new_space_allows_are_kept() -> None:
+    space = load_space([space_file("recipe.yaml")]).fix({"batch_size": "64"})
+    params = {
+        "lr": 3.0,  # outside the space now: sampled
+        "momentum": 0.5,
+        "batch_size": 128,  # pinned on the command line to 64
+        "init": "lazy",
+        "init_scale": 0.5,  # inactive under init=lazy
+        "gone": 1,  # a knob this space lacks
+    }
+    assert fit_to_space(params, space) == {"momentum": 0.5, "init": "lazy"}
