@@ -10,6 +10,7 @@ from typing import Any
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
+from ldnn_tune.mlflow_store import is_new_store, keep_empty_store, seed_new_store
 from ldnn_tune.names import (
     PARENT_RUN_TAG,
     REASON_TAG,
@@ -35,8 +36,11 @@ class StudyTracker:
         """Use (or create) the MLflow experiment named ``experiment`` at ``uri``."""
         self.uri = uri
         use_fast_sqlite()
+        made_here = is_new_store(uri) and not seed_new_store(uri)
         self.client = MlflowClient(tracking_uri=uri)
         found = self.client.get_experiment_by_name(experiment)
+        if made_here:
+            keep_empty_store(uri)
         if found is not None and found.lifecycle_stage == "deleted":
             self.client.restore_experiment(found.experiment_id)
         self.experiment_id = (

@@ -12,10 +12,24 @@ from ldnn_tune.testing import BoringOptions, BoringTask
 from ldnn_tune.testing.cli import run_cli
 
 
+@pytest.fixture(scope="session")
+def empty_mlflow_stores(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return the folder every test's cache shares for MLflow's empty store (made once)."""
+    return tmp_path_factory.mktemp("mlflow-empty")
+
+
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep each test's caches (the pre-flight's verdicts) out of the user's home."""
+def private_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_mlflow_stores: Path
+) -> None:
+    """Keep each test's caches (the pre-flight's verdicts) out of the user's home.
+
+    Only the empty MLflow store is shared (see ldnn_tune/mlflow_store.py): making one
+    takes seconds, and it is the same for every test.
+    """
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "cache" / "ldnn_tune").mkdir(parents=True)
+    (tmp_path / "cache" / "ldnn_tune" / "mlflow").symlink_to(empty_mlflow_stores)
 
 
 @pytest.fixture

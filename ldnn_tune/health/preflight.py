@@ -8,13 +8,13 @@ of the same setup then starts without running the checks again.
 
 import hashlib
 import json
-import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+from ldnn_tune.cache import cache_root
 from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.console.tables import check_table
 from ldnn_tune.health.checks import run_checks
@@ -57,12 +57,6 @@ def passed_marker(run: ResolvedRun, knobs: dict[str, Any]) -> Path:
     }
     digest = hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest()
     return cache_root() / "preflight" / f"{run.task.name}-{digest[:20]}.json"
-
-
-def cache_root() -> Path:
-    """Return ``$XDG_CACHE_HOME/ldnn_tune`` (``~/.cache/ldnn_tune``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ldnn_tune"
 
 
 def _remember(marker: Path, checks: list[str]) -> None:

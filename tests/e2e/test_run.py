@@ -7,7 +7,7 @@ import optuna
 import pytest
 from helpers import TINY_RUN, Cli, load_study, mlflow_client
 
-from ldnn_tune.testing.cli import assert_usage_error
+from ldnn_tune.testing.cli import assert_usage_error, run_main
 from ldnn_tune.tracking import trial_run_name
 
 
@@ -19,7 +19,9 @@ def mlflow_runs(cwd: Path, experiment: str) -> list:  # type: ignore[type-arg]
 
 
 @pytest.mark.slow
-def test_run_image_end_to_end_then_continue(cli: Cli, tmp_path: Path) -> None:
+def test_run_image_end_to_end_then_continue(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     result = cli("run", "task=image", *TINY_RUN)
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -72,11 +74,17 @@ def test_run_image_end_to_end_then_continue(cli: Cli, tmp_path: Path) -> None:
     trials = {n for n in names if not n.startswith("ensemble-")}
     assert trials == {"image", *(trial_run_name(n, "COMPLETE") for n in range(3))}
 
-    done = cli("run", "task=image", "trials=3", "epochs=2", "reseeds=0")
+    # in this process (the real command ran above): no trial to run, or a usage error
+    monkeypatch.chdir(tmp_path)
+    stores = (
+        f"storage=sqlite:///{tmp_path}/ldnn_tune.db",
+        f"mlflow=sqlite:///{tmp_path}/mlflow.db",
+    )
+    done = run_main(["run", "task=image", "trials=3", "epochs=2", "reseeds=0", *stores], capsys)
     assert done.returncode == 0 and "nothing to run" in done.stdout
     assert len(load_study(tmp_path).get_trials()) == 3
 
-    other_seed = cli("run", "task=image", "trials=4", "seed=1")
+    other_seed = run_main(["run", "task=image", "trials=4", "seed=1", *stores], capsys)
     assert_usage_error(other_seed, "study 'image' was created with seed=0")
     assert len(load_study(tmp_path).get_trials()) == 3
 
