@@ -20,16 +20,19 @@ def empty_mlflow_stores(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def private_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, empty_mlflow_stores: Path
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    empty_mlflow_stores: Path,
 ) -> None:
     """Keep each test's caches (the pre-flight's verdicts) out of the user's home.
 
     Only the empty MLflow store is shared (see ldnn_tune/mlflow_store.py): making one
     takes seconds, and it is the same for every test.
     """
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    (tmp_path / "cache" / "ldnn_tune").mkdir(parents=True)
-    (tmp_path / "cache" / "ldnn_tune" / "mlflow").symlink_to(empty_mlflow_stores)
+    cache = tmp_path_factory.mktemp("cache")  # beside the test's folder: that stays empty
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    (cache / "ldnn_tune").mkdir()
+    (cache / "ldnn_tune" / "mlflow").symlink_to(empty_mlflow_stores)
 
 
 @pytest.fixture

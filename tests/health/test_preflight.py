@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from ldnn_tune.cache import cache_root
 from ldnn_tune.testing.cli import run_main
 
 QUICK = ("task=image", "trials=1", "epochs=1", "ensemble=none")
@@ -21,4 +22,4 @@ def test_a_setup_that_passed_is_not_checked_again(
     assert "pre-flight: passed before with these settings (skipped)" in again.stdout
     other_knobs = run_main(["run", *QUICK, "study=c", "width=16"], capsys)
     assert "pre-flight: data ok, gradient ok, init scale ok" in other_knobs.stdout
-    assert len(list((tmp_path / "cache" / "ldnn_tune" / "preflight").iterdir())) == 2
+    assert len(list((cache_root() / "preflight").iterdir())) == 2
