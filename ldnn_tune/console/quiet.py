@@ -8,8 +8,11 @@ import warnings
 def quiet_frameworks() -> None:
     """Silence Lightning's, Optuna's and MLflow's logging and their known harmless warnings."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "alembic", "mlflow"):
+    for name in ("lightning", "lightning.pytorch", "lightning.fabric", "alembic"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # MLflow logs a failed database commit (a full disk) with its traceback at ERROR before
+    # raising it; the error reaches the user as ldnn-tune's one line
+    logging.getLogger("mlflow").setLevel(logging.CRITICAL)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
     warnings.filterwarnings("ignore", category=UserWarning, module="lightning")

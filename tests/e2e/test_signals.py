@@ -10,10 +10,18 @@ import optuna
 import pytest
 from helpers import load_study, mlflow_client
 
-from ldnn_tune.testing.cli import CLI
+from ldnn_tune.testing.cli import CLI, run_main
 from ldnn_tune.tracking import trial_run_name
 
-LONG = ("run", "task=image", "trials=5", "epochs=100", "min_lr=1e-12", "health=false")
+LONG = (
+    "run",
+    "task=image",
+    "trials=5",
+    "epochs=100",
+    "min_lr=1e-12",
+    "health=false",
+    "check=false",
+)
 
 
 def started_epochs(cwd: Path) -> int:
@@ -29,7 +37,11 @@ def started_epochs(cwd: Path) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_signal_mid_epoch_fails_the_trial_ends_the_runs_and_exits_with_its_code(
-    tmp_path: Path, signum: int, code: int
+    tmp_path: Path,
+    signum: int,
+    code: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     process = subprocess.Popen(
         [CLI, *LONG],
@@ -64,13 +76,12 @@ def test_a_signal_mid_epoch_fails_the_trial_ends_the_runs_and_exits_with_its_cod
     assert failed.data.tags["optuna.state"] == "FAIL"
     assert runs["image"].info.status == "KILLED"
 
-    again = subprocess.run(
-        [CLI, "run", "task=image", "trials=1", "epochs=1", "reseeds=0"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    monkeypatch.chdir(tmp_path)  # continued in this process: the start-up was paid above
+    stores = (
+        f"storage=sqlite:///{tmp_path}/ldnn_tune.db",
+        f"mlflow=sqlite:///{tmp_path}/mlflow.db",
     )
+    again = run_main(["run", "task=image", "trials=1", "epochs=1", "reseeds=0", *stores], capsys)
     assert again.returncode == 0, again.stderr
     states = [t.state for t in load_study(tmp_path).trials]
     assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
