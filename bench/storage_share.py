@@ -64,6 +64,28 @@ def shares(profile: Path) -> dict[str, float]:
     return {name: counts[name] / total for name, _ in [*LABELS, ("rest", ())]}
 
 
+def by_caller(profile: Path, top: int = 12) -> list[tuple[str, float]]:
+    """Return the largest store-bound shares of the trial loop by their last three callers.
+
+    A caller is a frame of ldnn-tune, of Optuna's study and trial, or of Lightning's loops:
+    this tells which of their calls reach the stores.
+    """
+    callers = ("ldnn_tune/", "optuna/study/", "optuna/trial/", "lightning/pytorch/loops/")
+    counts: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in profile.read_text().splitlines():
+        stack, _, number = line.rpartition(" ")
+        if "work (ldnn_tune/study/loop.py" not in stack:
+            continue
+        total += int(number)
+        label = next((name for name, keys in LABELS if any(k in stack for k in keys)), None)
+        if label is None:
+            continue
+        frames = [f.split(" (")[0] for f in stack.split(";") if any(c in f for c in callers)]
+        counts[f"{label} <- {' < '.join(frames[-3:])}"] += int(number)
+    return [(key, count / (total or 1)) for key, count in counts.most_common(top)]
+
+
 def fill(cwd: Path, count: int) -> None:
     """Add ``count`` finished trials like the study's first one (knobs, values per epoch)."""
     warnings.simplefilter("ignore")
@@ -113,6 +135,9 @@ def main() -> None:
         print(f"the same study after {args.filler} more trials, {args.trials} more: {wall:.0f} s")
         for name, share in shares(old).items():
             print(f"  {name:18s} {share:6.1%} of the trial loop")
+        print("where the stores' time goes, by the calls that reach them:")
+        for key, share in by_caller(old):
+            print(f"  {share:6.1%} {key}")
 
 
 if __name__ == "__main__":
