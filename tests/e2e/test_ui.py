@@ -7,6 +7,8 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,10 +24,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_ui(folder: Path, port: int) -> "subprocess.Popen[str]":
-    """Start `ldnn-tune ui` on ``port`` in ``folder``, as a terminal's foreground group."""
+@contextmanager
+def ui_process(folder: Path, port: int) -> Iterator["subprocess.Popen[str]"]:
+    """Run `ldnn-tune ui` on ``port`` in ``folder`` as a terminal's foreground group.
+
+    Whatever the test leaves running is killed at the end.
+    """
     MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()  # the store
-    return subprocess.Popen(
+    server = subprocess.Popen(
         [CLI, "ui", f"port={port}"],
         cwd=folder,
         start_new_session=True,
@@ -33,6 +39,11 @@ def start_ui(folder: Path, port: int) -> "subprocess.Popen[str]":
         stderr=subprocess.STDOUT,
         text=True,
     )
+    try:
+        yield server
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
 
 
 def ctrl_c(server: "subprocess.Popen[str]") -> tuple[int, str]:
@@ -50,8 +61,7 @@ def port_is_free(port: int) -> bool:
 @pytest.mark.slow
 def test_ui_serves_the_mlflow_ui_and_ctrl_c_stops_it_in_one_line(tmp_path: Path) -> None:
     port = free_port()
-    server = start_ui(tmp_path, port)
-    try:
+    with ui_process(tmp_path, port) as server:
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -64,9 +74,6 @@ def test_ui_serves_the_mlflow_ui_and_ctrl_c_stops_it_in_one_line(tmp_path: Path)
                 assert time.monotonic() < deadline, "MLflow UI did not come up"
                 time.sleep(1)
         code, out = ctrl_c(server)
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
     assert code == 130, out
     assert "Traceback" not in out and "INFO" not in out, out
     assert out.splitlines()[-1] == "interrupted (SIGINT): the MLflow UI stopped"
@@ -76,16 +83,12 @@ def test_ui_serves_the_mlflow_ui_and_ctrl_c_stops_it_in_one_line(tmp_path: Path)
 @pytest.mark.slow
 def test_ctrl_c_while_the_ui_starts_prints_no_traceback(tmp_path: Path) -> None:
     port = free_port()
-    server = start_ui(tmp_path, port)
-    try:
+    with ui_process(tmp_path, port) as server:
         assert server.stdout is not None
         while "Ctrl-C stops" not in server.stdout.readline():  # then the server starts
             assert server.poll() is None
         time.sleep(2)
         code, out = ctrl_c(server)
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
     assert code == 130, out
     assert "Traceback" not in out, out
     assert port_is_free(port)
