@@ -15,11 +15,15 @@ from ldnn_tune.testing.cli import CLI, run_cli
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """Yield a 24 MB tmpfs folder (needs root, as CI has); skip where it cannot be made."""
+    """Yield a 128 MB tmpfs folder (needs root, as CI has); skip where it cannot be made.
+
+    The study's report alone takes about 30 MB (each plot's page embeds plotly.js), so a
+    smaller disk could be full again when the study continues.
+    """
     folder = tmp_path / f"disk-{uuid.uuid4().hex[:6]}"
     folder.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(folder)], capture_output=True
+        ["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", str(folder)], capture_output=True
     )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
