@@ -13,6 +13,9 @@ import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 
+from ldnn_tune import hookimpl
+from ldnn_tune.testing import BoringTask
+
 PG_HOST = os.environ.get("LDNN_TUNE_PG", "postgresql://postgres@127.0.0.1:5432")
 REDIS_HOST = os.environ.get("LDNN_TUNE_REDIS", "redis://127.0.0.1:6379")
 Cli = Callable[..., CompletedProcess[str]]  # the `cli` fixture: run the real command
@@ -36,6 +39,15 @@ def load_study(cwd: Path, name: str = "image") -> optuna.Study:
 def mlflow_client(cwd: Path) -> MlflowClient:
     """Return a client of the default MLflow store in ``cwd``."""
     return MlflowClient(tracking_uri=f"sqlite:///{cwd / 'mlflow.db'}")
+
+
+class BoringPlugin:
+    """A plugin that adds the boring test task, for studies run in the test's process."""
+
+    @hookimpl
+    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
+        """Return the boring task."""
+        return [BoringTask]
 
 
 def run_study_here(tmp_path: Path, plugin: object, *words: str) -> optuna.Study:

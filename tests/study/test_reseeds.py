@@ -4,25 +4,17 @@ from pathlib import Path
 
 import optuna
 import pytest
-from helpers import mlflow_client, run_study_here
+from helpers import BoringPlugin, mlflow_client, run_study_here
 from optuna.trial import TrialState
 
-from ldnn_tune import hookimpl
 from ldnn_tune.names import RESEED_OF_ATTR
 from ldnn_tune.study.queries import best_search_trial, reseed_count
 from ldnn_tune.study.reseeds import RESEED_SHARE, ReseedReserve
-from ldnn_tune.testing import BoringTask
-
-
-class Plugin:
-    @hookimpl
-    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
-        return [BoringTask]
 
 
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *words: str) -> optuna.Study:
     monkeypatch.chdir(tmp_path)
-    return run_study_here(tmp_path, Plugin(), "task=boring", "check=false", *words)
+    return run_study_here(tmp_path, BoringPlugin(), "task=boring", "check=false", *words)
 
 
 def retrains(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:

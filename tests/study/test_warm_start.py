@@ -4,28 +4,20 @@ from pathlib import Path
 
 import optuna
 import pytest
-from helpers import run_study_here
+from helpers import BoringPlugin, run_study_here
 from optuna.trial import TrialState
 
-from ldnn_tune import hookimpl
 from ldnn_tune.errors import UsageError
 from ldnn_tune.names import IDENTITY_ATTR
 from ldnn_tune.space.load import load_space, space_file
 from ldnn_tune.study.queries import best_trials
 from ldnn_tune.study.warm_start import fit_to_space, load_warm_start
-from ldnn_tune.testing import BoringTask
-
-
-class Plugin:
-    @hookimpl
-    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
-        return [BoringTask]
 
 
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *words: str) -> optuna.Study:
     monkeypatch.chdir(tmp_path)
     words = ("task=boring", "check=false", "reseeds=0", "ensemble=none", "pruner=none", *words)
-    return run_study_here(tmp_path, Plugin(), *words)
+    return run_study_here(tmp_path, BoringPlugin(), *words)
 
 
 def test_a_new_study_first_trains_the_best_knobs_of_the_source(
@@ -56,7 +48,7 @@ def test_warm_start_on_an_existing_study_only_says_so(
 
     run(tmp_path, monkeypatch, "study=first", "trials=1")
     run(tmp_path, monkeypatch, "study=second", "trials=1")
-    host = Host(get_plugin_manager(extra_plugins=(Plugin(),)))
+    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
     words = ["task=boring", "study=second", "warm_start=first"]
     resolved = resolve_run([*words, f"storage=sqlite:///{tmp_path}/ldnn_tune.db"], host)
     assert warm_start(resolved) == ("note: warm_start=first ignored: study 'second' exists already")
