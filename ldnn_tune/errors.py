@@ -64,7 +64,12 @@ class Interrupted(BaseException):
 
 def choices_text(choices: Iterable[object]) -> str:
     """Return ``choices`` as a sorted, comma-separated list for an error message."""
-    return ", ".join(sorted(str(c) for c in choices))
+    return ", ".join(sorted(choice_text(c) for c in choices))
+
+
+def choice_text(choice: object) -> str:
+    """Return one choice as a user types it: ``true``/``false`` for booleans, as YAML has them."""
+    return str(choice).lower() if isinstance(choice, bool) else str(choice)
 
 
 def did_you_mean(value: str, choices: Iterable[object]) -> str:

@@ -90,6 +90,13 @@ class HParams:
         """Return task knob ``name`` as a float."""
         return float(self._get(name))
 
+    def get_bool(self, name: str) -> bool:
+        """Return task knob ``name`` (a ``[true, false]`` categorical) as a bool."""
+        value = self._get(name)
+        if not isinstance(value, bool):
+            raise TypeError(f"task knob {name!r} is {value!r}, not true or false")
+        return value
+
     def _get(self, name: str) -> Any:
         if name not in self.extra:
             known = ", ".join(sorted(self.extra)) or "none"

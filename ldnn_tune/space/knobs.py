@@ -13,7 +13,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from ldnn_tune.errors import UsageError, choices_text
+from ldnn_tune.errors import UsageError, choice_text, choices_text
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ def coerce_knob_value(knob: Knob, raw: str) -> Any:
     dist = knob.distribution
     if isinstance(dist, CategoricalDistribution):
         for choice in dist.choices:
-            if str(choice) == raw or _numbers_equal(choice, raw):
+            if choice_text(choice) == raw or str(choice) == raw or _numbers_equal(choice, raw):
                 return choice
         raise UsageError(
             f"invalid value {raw!r} for {knob.name}; choose from {choices_text(dist.choices)}"

@@ -1,5 +1,7 @@
 """Knobs and spaces: sampling conditional knobs, pinning values from the command line."""
 
+from pathlib import Path
+
 import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
@@ -48,6 +50,16 @@ def test_fix_rejects_unknown_choice_and_names_the_choices() -> None:
     space = load_space([space_file("recipe.yaml")])
     with pytest.raises(UsageError, match="invalid value 'he' for init; choose from lazy, scaled"):
         space.fix({"init": "he"})
+
+
+def test_fix_reads_true_and_false_for_a_boolean_knob(tmp_path: Path) -> None:
+    extra = tmp_path / "space.yaml"
+    extra.write_text("norm:\n  type: categorical\n  choices: [false, true]\n  default: false\n")
+    space = load_space([space_file("recipe.yaml"), extra])
+    assert space.fix({"norm": "true"}).defaults()["norm"] is True
+    assert space.fix({"norm": "False"}).defaults()["norm"] is False
+    with pytest.raises(UsageError, match="invalid value 'yes' for norm; choose from false, true"):
+        space.fix({"norm": "yes"})
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,27 @@
+"""HParams: typed access to a trial's task knobs."""
+
+import pytest
+
+from ldnn_tune import HParams
+from ldnn_tune.recipe.hparams import Recipe
+
+RECIPE = Recipe(
+    lr=0.1,
+    lr_factor=2,
+    lr_patience=2,
+    init="lazy",
+    init_scale=1.0,
+    dropout=0.0,
+    batch_size=128,
+    clip_norm=10.0,
+    momentum=0.9,
+)
+
+
+def test_get_bool_returns_a_true_or_false_knob_and_refuses_others() -> None:
+    hp = HParams(recipe=RECIPE, extra={"norm": True, "off": False, "width": 8})
+    assert hp.get_bool("norm") is True and hp.get_bool("off") is False
+    with pytest.raises(TypeError, match=r"'width' is 8, not true or false"):
+        hp.get_bool("width")
+    with pytest.raises(KeyError, match="has no value"):
+        hp.get_bool("missing")
