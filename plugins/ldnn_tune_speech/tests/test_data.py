@@ -7,7 +7,8 @@ import pytest
 import torch
 from ldnn_tune_speech import SpeechOptions, SpeechTask
 from ldnn_tune_speech.audio import fit_length, read_wav, resample
-from ldnn_tune_speech.augment import SNR_SPAN_DB, WaveAugment
+from ldnn_tune_speech.augment import SNR_SPAN_DB, WaveAugment, change_speed
+from ldnn_tune_speech.features import LogMel, MelConfig
 from ldnn_tune_speech.folders import load_recordings
 from scipy.io import wavfile
 
@@ -180,7 +181,8 @@ def test_reads_real_fsdd_recordings(tmp_path: Path) -> None:
     assert task.clips.waves.shape == (18, 8000)  # 8 kHz files resampled to 16 kHz, 0.5 s
     assert task.clips.classes == ["3", "7"]
     assert [len(p) for p in task.parts] == [6, 6, 6]
-    assert np.isfinite(task.mean.numpy()).all()
+    for mean, std in task.band_stats.values():
+        assert torch.isfinite(mean).all() and (std > 0).all()
 
 
 # --- bad data_dir ----------------------------------------------------------------------
@@ -242,6 +244,32 @@ def test_time_shift_moves_without_wrapping() -> None:
     moved = WaveAugment(snr_low_db=200.0, max_shift=10)(waves)
     peaks = moved.argmax(dim=1)
     assert ((peaks >= 40) & (peaks <= 60)).all() and len(set(peaks.tolist())) > 3
+
+
+def test_speed_change_stretches_about_the_centre_within_its_range() -> None:
+    torch.manual_seed(0)
+    waves = torch.zeros(64, 1001)
+    waves[:, 600] = 1.0  # 100 samples after the centre
+    faster_or_slower = change_speed(waves, 0.2)
+    offsets = faster_or_slower.argmax(dim=1) - 500
+    assert offsets.min() >= 100 / 1.2 - 1 and offsets.max() <= 100 / 0.8 + 1
+    assert offsets.unique().numel() > 10
+    assert torch.equal(change_speed(waves, 0.0), waves)
+
+
+def test_utterance_norm_removes_gain_and_ignores_padding() -> None:
+    mel = MelConfig(sample_rate=8000, n_mels=16)
+    word = torch.from_numpy(tone(440.0, 8000, 0.25)) * torch.hann_window(2000)
+    padded = torch.zeros(2, 8000)
+    padded[0, 8 * mel.hop : 8 * mel.hop + 2000] = word
+    padded[1, 32 * mel.hop : 32 * mel.hop + 2000] = 0.3 * word  # quieter, later in the clip
+    plain, centred = LogMel(mel), LogMel(mel, utterance_norm=True)
+    speech, later = slice(10, 21), slice(34, 45)
+    first, second = centred(padded)[:, 0]
+    # the 10 dB gain moves raw log-mels by ln(0.09) = -2.4; the log floor leaves a little
+    assert (first[:, speech] - second[:, later]).abs().max() < 0.3
+    loud, quiet = plain(padded)[:, 0]
+    assert (loud[:, speech] - quiet[:, later]).abs().max() > 2.0
 
 
 def wave_task(tmp_path: Path) -> SpeechTask:

@@ -1,4 +1,4 @@
-"""Waveform augmentation on the batch, on its device: random time shift, coloured noise."""
+"""Waveform augmentation on the batch, on its device: speed, time shift, coloured noise."""
 
 import torch
 from torch import nn
@@ -9,22 +9,49 @@ POWER_FLOOR = 1e-10
 
 
 class WaveAugment(nn.Module):
-    """Shift each waveform by up to ``max_shift`` samples, then add coloured noise.
+    """Change each waveform's speed, shift it by up to ``max_shift`` samples, add noise.
 
+    The speed factor is uniform in ``[1 - speed, 1 + speed]`` per example (Kaldi's speed
+    perturbation: tempo and pitch change together, as with a faster or slower speaker).
     The noise colour (white, pink or brown) and the SNR (uniform in dB over
     ``[snr_low_db, snr_low_db + 20]``, relative to the clip's mean power) are drawn per
     example. RecipeModule applies this to training batches only.
     """
 
-    def __init__(self, snr_low_db: float, max_shift: int) -> None:
-        """Augment with noise at ``snr_low_db`` dB or more and shifts of up to ``max_shift``."""
+    def __init__(self, snr_low_db: float, max_shift: int, speed: float = 0.0) -> None:
+        """Augment: noise from ``snr_low_db`` dB, shifts to ``max_shift``, speeds 1 ± ``speed``."""
         super().__init__()
         self.snr_low_db = snr_low_db
         self.max_shift = max_shift
+        self.speed = speed
 
     def forward(self, waves: torch.Tensor) -> torch.Tensor:
-        """Return shifted, noisy copies of ``waves`` ``(B, samples)``."""
-        return add_noise(time_shift(waves, self.max_shift), self.snr_low_db)
+        """Return sped-up or slowed, shifted, noisy copies of ``waves`` ``(B, samples)``."""
+        moved = time_shift(change_speed(waves, self.speed), self.max_shift)
+        return add_noise(moved, self.snr_low_db)
+
+
+def change_speed(waves: torch.Tensor, speed: float) -> torch.Tensor:
+    """Resample each waveform about its centre by a random factor in ``1 ± speed``.
+
+    A factor above 1 plays the clip faster (shorter, higher); samples read from outside
+    the clip are zero. Linear interpolation between samples.
+    """
+    if speed <= 0:
+        return waves
+    batch, length = waves.shape
+    factor = 1 + speed * (2 * torch.rand(batch, 1, device=waves.device) - 1)
+    centre = (length - 1) / 2
+    source = (torch.arange(length, device=waves.device) - centre) * factor + centre
+    left = source.floor()
+    frac = (source - left).to(waves.dtype)
+    left_i = left.long()
+
+    def read(index: torch.Tensor) -> torch.Tensor:
+        inside = ((index >= 0) & (index < length)).to(waves.dtype)
+        return waves.gather(1, index.clamp(0, length - 1)) * inside
+
+    return read(left_i) * (1 - frac) + read(left_i + 1) * frac
 
 
 def time_shift(waves: torch.Tensor, max_shift: int) -> torch.Tensor:

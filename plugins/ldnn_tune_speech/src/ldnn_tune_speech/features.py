@@ -14,6 +14,7 @@ from torch import nn
 LOG_FLOOR = 1e-6
 STD_FLOOR = 1e-3
 FMIN = 20.0
+SPEECH_RANGE = math.log(1e4)  # frames within 40 dB of a clip's loudest count as speech
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,12 @@ def mel_filterbank(config: MelConfig) -> np.ndarray:
 class LogMel(nn.Module):
     """Waveforms ``(B, samples)`` → normalised log-mel images ``(B, 1, n_mels, frames)``.
 
-    ``mean`` and ``std`` (per mel band, shape ``(n_mels, 1)``) come from the training
-    split. In training mode one time mask of up to ``time_mask`` frames and one frequency
-    mask of up to ``freq_mask`` bands are set to zero (the training mean) per example.
+    With ``utterance_norm`` each clip's own per-band mean over its speech frames is
+    subtracted first (cepstral mean normalisation: it removes a speaker's or microphone's
+    fixed spectral tilt). ``mean`` and ``std`` (per mel band, shape ``(n_mels, 1)``) come
+    from the training split, computed the same way. In training mode one time mask of up
+    to ``time_mask`` frames and one frequency mask of up to ``freq_mask`` bands are set to
+    zero (the training mean) per example.
     """
 
     window: torch.Tensor
@@ -76,10 +80,12 @@ class LogMel(nn.Module):
         std: torch.Tensor | None = None,
         time_mask: int = 0,
         freq_mask: int = 0,
+        utterance_norm: bool = False,
     ) -> None:
-        """Build the frontend; without ``mean``/``std`` it returns raw log-mel values."""
+        """Build the frontend; without ``mean``/``std`` it returns unscaled log-mel values."""
         super().__init__()
         self.config = config
+        self.utterance_norm = utterance_norm
         self.time_mask = time_mask
         self.freq_mask = freq_mask
         self.register_buffer("window", torch.hann_window(config.n_fft))
@@ -101,9 +107,14 @@ class LogMel(nn.Module):
         power = spec.real**2 + spec.imag**2
         return torch.log(torch.matmul(self.filterbank, power) + LOG_FLOOR)
 
+    def centred(self, waves: torch.Tensor) -> torch.Tensor:
+        """Return the log-mel of ``waves``, each clip centred on itself if ``utterance_norm``."""
+        feats = self.log_mel(waves)
+        return centre_utterances(feats) if self.utterance_norm else feats
+
     def forward(self, waves: torch.Tensor) -> torch.Tensor:
         """Return normalised (and, in training, masked) log-mel images of ``waves``."""
-        feats = (self.log_mel(waves) - self.mean) / self.std
+        feats = (self.centred(waves) - self.mean) / self.std
         if self.training:
             feats = mask_axis(feats, self.freq_mask, dim=1)
             feats = mask_axis(feats, self.time_mask, dim=2)
@@ -124,13 +135,28 @@ def mask_axis(feats: torch.Tensor, max_width: int, dim: int) -> torch.Tensor:
     return feats * keep.reshape(shape).to(feats.dtype)
 
 
+def centre_utterances(feats: torch.Tensor) -> torch.Tensor:
+    """Subtract from each clip of ``feats`` ``(B, n_mels, frames)`` its per-band speech mean.
+
+    Only speech frames (within 40 dB of the clip's loudest frame) count, so the silence a
+    short clip is padded with does not set its mean.
+    """
+    energy = feats.logsumexp(dim=1, keepdim=True)
+    speech = (energy >= energy.amax(dim=2, keepdim=True) - SPEECH_RANGE).to(feats.dtype)
+    mean = (feats * speech).sum(dim=2, keepdim=True) / speech.sum(dim=2, keepdim=True)
+    return feats - mean
+
+
 @torch.no_grad()
 def band_statistics(
-    waves: torch.Tensor, config: MelConfig, chunk: int = 512
+    waves: torch.Tensor, config: MelConfig, utterance_norm: bool = False, chunk: int = 512
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Return per-band mean and std ``(n_mels, 1)`` of the log-mel of ``waves``."""
-    frontend = LogMel(config)
-    feats = torch.cat([frontend.log_mel(part) for part in waves.split(chunk)])
+    """Return per-band mean and std ``(n_mels, 1)`` of the log-mel of ``waves``.
+
+    With ``utterance_norm`` the statistics are of the clip-centred features (:class:`LogMel`).
+    """
+    frontend = LogMel(config, utterance_norm=utterance_norm)
+    feats = torch.cat([frontend.centred(part) for part in waves.split(chunk)])
     mean = feats.mean(dim=(0, 2)).unsqueeze(1)
     std = feats.std(dim=(0, 2)).unsqueeze(1).clamp_min(STD_FLOOR)
     return mean, std

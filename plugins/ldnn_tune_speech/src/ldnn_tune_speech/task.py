@@ -51,6 +51,8 @@ class SpeechTask(Task[SpeechOptions]):
             "width": positive(integer=True),
             "depth": positive(integer=True),
             "shift_ms": Domain(low=0.0),
+            "speed": Domain(low=0.0, high=0.5),
+            "utterance_norm": Domain(choices=(True, False)),
             "time_mask": Domain(low=0.0, integer=True),
             "freq_mask": Domain(low=0.0, integer=True),
         }
@@ -73,7 +75,9 @@ class SpeechTask(Task[SpeechOptions]):
         self.clips, self.parts = clips, (train, val, test)
         self.mel = MelConfig(opts.sample_rate, opts.n_mels)
         x, y = torch.from_numpy(clips.waves), torch.from_numpy(clips.labels)
-        self.mean, self.std = band_statistics(x[train], self.mel)
+        self.band_stats = {
+            norm: band_statistics(x[train], self.mel, utterance_norm=norm) for norm in (False, True)
+        }
         self.split = Split(x[train], y[train], x[val], y[val], x[test], y[test])
 
     def _load(self) -> ClipSet:
@@ -142,12 +146,13 @@ class SpeechTask(Task[SpeechOptions]):
         from ldnn_tune_speech.features import LogMel
         from ldnn_tune_speech.model import SmallCNN, SpeechNet
 
+        utterance_norm = hp.get_bool("utterance_norm")
         frontend = LogMel(
             self.mel,
-            self.mean,
-            self.std,
+            *self.band_stats[utterance_norm],
             time_mask=hp.get_int("time_mask"),
             freq_mask=hp.get_int("freq_mask"),
+            utterance_norm=utterance_norm,
         )
         cnn = SmallCNN(
             classes=len(self.clips.classes),
@@ -156,5 +161,5 @@ class SpeechTask(Task[SpeechOptions]):
             dropout=hp.recipe.dropout,
         )
         max_shift = round(hp.get_float("shift_ms") / 1000 * self.mel.sample_rate)
-        augment = WaveAugment(hp.get_float("noise_snr_db"), max_shift)
+        augment = WaveAugment(hp.get_float("noise_snr_db"), max_shift, hp.get_float("speed"))
         return RecipeModule(SpeechNet(frontend, cnn), hp.recipe, kind=self.kind, augment=augment)
