@@ -50,7 +50,8 @@ def run(
     task = SequenceTask(options, data_dir, seed)
     task.prepare()
     budget = WallBudget(seconds)
-    outcome = train_trial(task, HParams.from_params(params), seed, 10_000, 1e-6, callbacks=[budget])
+    hp = HParams.for_task(task, None, **params)
+    outcome = train_trial(task, hp, seed, 10_000, 1e-6, callbacks=[budget])
     return Result(outcome, time.monotonic() - budget.start, budget.steps, outcome.epochs_run)
 
 
