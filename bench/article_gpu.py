@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from ldnn_tune_sequence import SequenceOptions
 from sequence_common import (
+    ADDING_RECIPE,
     RESULTS,
     Result,
     position_accuracy,
@@ -30,16 +31,7 @@ from sequence_common import (
 )
 
 OUT = RESULTS.with_name("article_gpu.md")
-ADDING = {
-    "hidden": 128,
-    "batch_size": 128,
-    "init": "scaled",
-    "init_scale": 1.0,
-    "lr": 0.5,
-    "momentum": 0.9,
-    "clip_norm": 10.0,
-    "forget_bias": 1.0,
-}
+ADDING = {**ADDING_RECIPE, "forget_bias": 1.0}
 BIG = 1_000_000  # generated training examples of the feed-forward problems
 
 

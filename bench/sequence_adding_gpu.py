@@ -14,18 +14,10 @@ import statistics
 
 import torch
 from ldnn_tune_sequence import SequenceOptions
+from sequence_common import ADDING_RECIPE as RECIPE
 from sequence_common import RESULTS, run, solved
 
 OUT = RESULTS.with_name("sequence_adding_gpu.md")
-RECIPE = {
-    "hidden": 128,
-    "batch_size": 128,
-    "init": "scaled",
-    "init_scale": 1.0,
-    "lr": 0.5,
-    "momentum": 0.9,
-    "clip_norm": 10.0,
-}
 
 
 def main() -> None:
