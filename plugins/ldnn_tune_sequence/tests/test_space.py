@@ -29,3 +29,19 @@ def test_scale_auto_follows_the_machine(monkeypatch: pytest.MonkeyPatch) -> None
     for gpu, scale in ((False, "cpu"), (True, "gpu")):
         monkeypatch.setattr(module, "gpu_available", lambda gpu=gpu: gpu)
         assert SequenceTask(SequenceOptions(), None, 0).options.scale == scale
+
+
+@pytest.mark.parametrize(
+    ("scale", "name", "hidden", "layers"),
+    [("cpu", "text-cpu.yaml", 256, 1), ("gpu", "text.yaml", 512, 2)],
+)
+def test_text_has_its_own_space_whose_first_trial_is_the_measured_recipe(
+    scale: str, name: str, hidden: int, layers: int
+) -> None:
+    task = SequenceTask(SequenceOptions(problem="text", scale=scale), None, 0)
+    assert str(task.search_space()) == str(files("ldnn_tune_sequence") / name)
+    first = task_space(task).defaults()
+    assert (first["hidden"], first["layers"]) == (hidden, layers)
+    assert (first["init"], first["lr"], first["clip_norm"]) == ("scaled", 0.5, 5.0)
+    assert task.options.length == 64  # the text window at either scale
+    assert SequenceTask(SequenceOptions(scale=scale), None, 0).options.length in (50, 100)

@@ -8,11 +8,13 @@ SOLVED_ERROR = 0.04  # the adding problem counts a sequence solved below this ab
 SCALES = ("auto", "cpu", "gpu")
 # Sizes a scale fills in where the user gave none. On 2 CPU cores a trial of the adding
 # problem at these sizes takes seconds to half a minute; the GPU sizes are the article's
-# (sequences of 100 steps, 10,000 of them). `length` is also the copy gap and text window.
+# (sequences of 100 steps, 10,000 of them). `length` is also the copy gap and text window
+# (whose default is TEXT_WINDOW at either scale).
 SIZES = {
     "cpu": {"length": 50, "train_size": 5_000, "eval_size": 500},
     "gpu": {"length": 100, "train_size": 10_000, "eval_size": 1_000},
 }
+TEXT_WINDOW = 64  # text: characters per training window at either scale (more steps an epoch)
 MODELS = ("lstm", "mlp")
 MLP_PROBLEMS = ("parity", "sort")
 MAX_SORT_BITS = 16
@@ -82,9 +84,10 @@ class SequenceOptions:
         ``gpu``: whether trials train on a CUDA GPU (what ``scale=auto`` follows).
         """
         scale = self.scale if self.scale != "auto" else ("gpu" if gpu else "cpu")
-        missing: dict[str, Any] = {
-            k: v for k, v in SIZES[scale].items() if getattr(self, k) is None
-        }
+        sizes = dict(SIZES[scale])
+        if self.problem == "text":
+            sizes["length"] = TEXT_WINDOW
+        missing: dict[str, Any] = {k: v for k, v in sizes.items() if getattr(self, k) is None}
         return replace(self, scale=scale, **missing)
 
     @property

@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from ldnn_tune import RecipeModule
     from ldnn_tune_sequence.data import SequenceData
 
-# The knobs at each scale's sizes, package data next to this module.
+# The knobs at each scale's sizes, package data next to this module; the text problem, a
+# character language model, has its own (larger nets, a higher first-trial LR).
 SPACE_FILES = {"cpu": "sequence-cpu.yaml", "gpu": "sequence.yaml"}
+TEXT_SPACE_FILES = {"cpu": "text-cpu.yaml", "gpu": "text.yaml"}
 
 
 class SequenceTask(Task[SequenceOptions]):
@@ -45,7 +47,8 @@ class SequenceTask(Task[SequenceOptions]):
 
     def search_space(self) -> Path | Traversable:
         """Return the knobs (hidden, layers, forget_bias, clip_norm) for the scale's sizes."""
-        return files("ldnn_tune_sequence") / SPACE_FILES[self.options.scale]
+        by_scale = TEXT_SPACE_FILES if self.options.problem == "text" else SPACE_FILES
+        return files("ldnn_tune_sequence") / by_scale[self.options.scale]
 
     def knob_domains(self) -> dict[str, Domain]:
         """Return what the nets accept: whole hidden sizes and layer counts."""
