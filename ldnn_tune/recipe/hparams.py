@@ -82,22 +82,27 @@ class HParams:
 
         return cls.from_params(task_space(task, space).complete(knobs))
 
-    def get_int(self, name: str) -> int:
-        """Return task knob ``name`` as an int."""
-        return int(self._get(name))
+    # ``missing``: the value for knobs saved without one (a knob a task added after a model
+    # or an ensemble was saved: its old behaviour); without it a missing knob is an error.
 
-    def get_float(self, name: str) -> float:
-        """Return task knob ``name`` as a float."""
-        return float(self._get(name))
+    def get_int(self, name: str, missing: int | None = None) -> int:
+        """Return task knob ``name`` as an int (``missing`` where it has none)."""
+        return int(self._get(name, missing))
 
-    def get_bool(self, name: str) -> bool:
-        """Return task knob ``name`` (a ``[true, false]`` categorical) as a bool."""
-        value = self._get(name)
+    def get_float(self, name: str, missing: float | None = None) -> float:
+        """Return task knob ``name`` as a float (``missing`` where it has none)."""
+        return float(self._get(name, missing))
+
+    def get_bool(self, name: str, missing: bool | None = None) -> bool:
+        """Return task knob ``name`` (a ``[false, true]`` categorical) as a bool."""
+        value = self._get(name, missing)
         if not isinstance(value, bool):
             raise TypeError(f"task knob {name!r} is {value!r}, not true or false")
         return value
 
-    def _get(self, name: str) -> Any:
+    def _get(self, name: str, missing: Any = None) -> Any:
+        if name not in self.extra and missing is not None:
+            return missing
         if name not in self.extra:
             known = ", ".join(sorted(self.extra)) or "none"
             raise KeyError(f"task knob {name!r} has no value; the trial's task knobs: {known}")

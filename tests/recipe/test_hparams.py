@@ -25,3 +25,12 @@ def test_get_bool_returns_a_true_or_false_knob_and_refuses_others() -> None:
         hp.get_bool("width")
     with pytest.raises(KeyError, match="has no value"):
         hp.get_bool("missing")
+
+
+def test_a_knob_saved_without_a_value_takes_the_missing_value_where_one_is_given() -> None:
+    hp = HParams(recipe=RECIPE, extra={"width": 8})
+    assert hp.get_bool("norm", missing=False) is False
+    assert hp.get_float("speed", missing=0.0) == 0.0
+    assert hp.get_int("width", missing=4) == 8
+    with pytest.raises(KeyError, match="has no value"):
+        hp.get_float("speed")

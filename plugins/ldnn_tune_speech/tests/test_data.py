@@ -315,6 +315,14 @@ def test_spectrogram_masking_only_in_training(tmp_path: Path) -> None:
     assert torch.equal(masked[changed], torch.zeros_like(masked[changed]))
 
 
+def test_a_model_saved_before_speed_and_utterance_norm_still_builds(tmp_path: Path) -> None:
+    task = wave_task(tmp_path)
+    knobs = task_space(task).complete(task_space(task, None).defaults())
+    del knobs["speed"], knobs["utterance_norm"]  # an ensemble bundle from before the knobs
+    model = task.model(HParams.from_params(knobs))
+    assert model.augment.speed == 0.0 and not model.net.frontend.utterance_norm
+
+
 def test_read_inputs_prepares_wavs_like_training_clips(tmp_path: Path) -> None:
     task = wave_task(tmp_path / "data")
     write_wav(tmp_path / "new.wav", tone(300.0, 16000, 0.2), 16000)

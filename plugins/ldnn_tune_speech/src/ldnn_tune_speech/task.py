@@ -146,7 +146,8 @@ class SpeechTask(Task[SpeechOptions]):
         from ldnn_tune_speech.features import LogMel
         from ldnn_tune_speech.model import SmallCNN, SpeechNet
 
-        utterance_norm = hp.get_bool("utterance_norm")
+        # missing=: ensembles saved before these knobs existed trained without them
+        utterance_norm = hp.get_bool("utterance_norm", missing=False)
         frontend = LogMel(
             self.mel,
             *self.band_stats[utterance_norm],
@@ -161,5 +162,6 @@ class SpeechTask(Task[SpeechOptions]):
             dropout=hp.recipe.dropout,
         )
         max_shift = round(hp.get_float("shift_ms") / 1000 * self.mel.sample_rate)
-        augment = WaveAugment(hp.get_float("noise_snr_db"), max_shift, hp.get_float("speed"))
+        speed = hp.get_float("speed", missing=0.0)
+        augment = WaveAugment(hp.get_float("noise_snr_db"), max_shift, speed)
         return RecipeModule(SpeechNet(frontend, cnn), hp.recipe, kind=self.kind, augment=augment)
