@@ -2,8 +2,9 @@
 
 import shlex
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution, check_distribution_compatibility
@@ -18,7 +19,7 @@ from ldnn_tune.study.pruners import make_pruner
 from ldnn_tune.study.queries import best_trials, trial_counts
 from ldnn_tune.study.samplers import make_sampler
 from ldnn_tune.study.storages import redact
-from ldnn_tune.study.warm_start import WarmStart, load_warm_start
+from ldnn_tune.study.warm_start import load_warm_start
 from ldnn_tune.tracking import StudyTracker
 
 
@@ -104,7 +105,7 @@ def open_session(run: ResolvedRun) -> Session:
         run.space,
         heartbeat=config.heartbeat,
         on_create=create_parent,
-        first=warm.params if isinstance(warm, WarmStart) else (),
+        first=warm.first,
     )
     check_compatible(study, run.space)
     # made after the study opened, so a bad storage URL creates no MLflow store
@@ -114,23 +115,32 @@ def open_session(run: ResolvedRun) -> Session:
     )
     command = f"ldnn-tune run {shlex.join(run.words)}" if run.words else ""
     session = Session(study, tracker, parent, record_space(study, run.space), command)
-    session.warm_start = warm.describe() if isinstance(warm, WarmStart) else warm
+    session.warm_start = warm.note
     return session
 
 
-def warm_start(run: ResolvedRun) -> WarmStart | str | None:
+@dataclass(frozen=True)
+class WarmStartPlan:
+    """What ``warm_start=`` does in this run: the knob sets queued first, the line saying so."""
+
+    first: Sequence[dict[str, Any]] = ()
+    note: str | None = None
+
+
+def warm_start(run: ResolvedRun) -> WarmStartPlan:
     """Return the knob sets ``warm_start=`` queues for a new study, or a note why it does not.
 
     A study that exists already keeps its own history: there it only says so.
     """
     config = run.config
     if config.warm_start is None:
-        return None
+        return WarmStartPlan()
     warm = load_warm_start(config.warm_start, config.storage, run.task.name, run.space)
     if study_exists(config.study_name, config.storage):
         name = config.study_name
-        return f"note: warm_start={config.warm_start} ignored: study {name!r} exists already"
-    return warm
+        note = f"note: warm_start={config.warm_start} ignored: study {name!r} exists already"
+        return WarmStartPlan(note=note)
+    return WarmStartPlan(warm.params, warm.describe())
 
 
 def refresh_report(

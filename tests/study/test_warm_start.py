@@ -51,7 +51,9 @@ def test_warm_start_on_an_existing_study_only_says_so(
     host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
     words = ["task=boring", "study=second", "warm_start=first"]
     resolved = resolve_run([*words, f"storage=sqlite:///{tmp_path}/ldnn_tune.db"], host)
-    assert warm_start(resolved) == ("note: warm_start=first ignored: study 'second' exists already")
+    plan = warm_start(resolved)
+    assert plan.note == "note: warm_start=first ignored: study 'second' exists already"
+    assert not plan.first
 
 
 def test_warm_start_refuses_an_unknown_study_another_task_and_itself(tmp_path: Path) -> None:
