@@ -272,6 +272,23 @@ def test_utterance_norm_removes_gain_and_ignores_padding() -> None:
     assert (loud[:, speech] - quiet[:, later]).abs().max() > 2.0
 
 
+def test_utterance_norm_centres_a_noisy_clip_on_its_speech_frames() -> None:
+    torch.manual_seed(0)
+    mel = MelConfig(sample_rate=8000, n_mels=16)
+    word = torch.from_numpy(tone(440.0, 8000, 0.4)) * torch.hann_window(3200)
+    clean = torch.zeros(1, 8000)
+    clean[0, 8 * mel.hop : 8 * mel.hop + 3200] = word
+    noisy = WaveAugment(snr_low_db=5.0, max_shift=0)(clean)  # noise fills the padding too
+    centred = LogMel(mel, utterance_norm=True)
+    speech = slice(14, 28)  # the middle of the word
+    # the same frames set each clip's mean: with and without the noise the word matches
+    # in its loud (440 Hz) bands, instead of moving by the level of the noise frames
+    difference = (centred(clean) - centred(noisy))[0, 0, :, speech]
+    loud_bands = centred.log_mel(clean)[0, :, speech].mean(dim=1) > 0
+    assert loud_bands.any()
+    assert difference[loud_bands].abs().max() < 0.5
+
+
 def wave_task(tmp_path: Path) -> SpeechTask:
     make_fsdd(tmp_path, ("ann", "bob", "cy", "dee", "eve"), takes=2)
     task = SpeechTask(options(), tmp_path, seed=0)

@@ -14,7 +14,8 @@ from torch import nn
 LOG_FLOOR = 1e-6
 STD_FLOOR = 1e-3
 FMIN = 20.0
-SPEECH_RANGE = math.log(1e4)  # frames within 40 dB of a clip's loudest count as speech
+SPEECH_RANGE = math.log(1e4)  # frames within 40 dB of a clip's loudest may be speech
+SPEECH_SHARE = 4  # ... and only the loudest quarter of its frames (centre_utterances)
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,12 @@ def mel_filterbank(config: MelConfig) -> np.ndarray:
 class LogMel(nn.Module):
     """Waveforms ``(B, samples)`` → normalised log-mel images ``(B, 1, n_mels, frames)``.
 
-    With ``utterance_norm`` each clip's own per-band mean over its speech frames is
-    subtracted first (cepstral mean normalisation: it removes a speaker's or microphone's
-    fixed spectral tilt). ``mean`` and ``std`` (per mel band, shape ``(n_mels, 1)``) come
-    from the training split, computed the same way. In training mode one time mask of up
-    to ``time_mask`` frames and one frequency mask of up to ``freq_mask`` bands are set to
-    zero (the training mean) per example.
+    With ``utterance_norm`` each clip's own per-band mean over its speech frames
+    (:func:`centre_utterances`) is subtracted first (cepstral mean normalisation: it
+    removes a speaker's or microphone's fixed spectral tilt). ``mean`` and ``std`` (per
+    mel band, shape ``(n_mels, 1)``) come from the training split, computed the same way.
+    In training mode one time mask of up to ``time_mask`` frames and one frequency mask of
+    up to ``freq_mask`` bands are set to zero (the training mean) per example.
     """
 
     window: torch.Tensor
@@ -138,11 +139,17 @@ def mask_axis(feats: torch.Tensor, max_width: int, dim: int) -> torch.Tensor:
 def centre_utterances(feats: torch.Tensor) -> torch.Tensor:
     """Subtract from each clip of ``feats`` ``(B, n_mels, frames)`` its per-band speech mean.
 
-    Only speech frames (within 40 dB of the clip's loudest frame) count, so the silence a
-    short clip is padded with does not set its mean.
+    Speech frames are the loudest quarter of the clip's frames that are also within 40 dB
+    of its loudest. The 40 dB rule keeps the digital silence a short clip is padded with
+    out of a clean clip's mean; the loudest-quarter rule keeps out the training noise that
+    augmentation adds to that silence, so a clip is centred on the same frames with and
+    without noise.
     """
     energy = feats.logsumexp(dim=1, keepdim=True)
-    speech = (energy >= energy.amax(dim=2, keepdim=True) - SPEECH_RANGE).to(feats.dtype)
+    quarter = max(1, energy.shape[2] // SPEECH_SHARE)
+    loud = energy >= energy.topk(quarter, dim=2).values[..., -1:]
+    near_peak = energy >= energy.amax(dim=2, keepdim=True) - SPEECH_RANGE
+    speech = (loud & near_peak).to(feats.dtype)
     mean = (feats * speech).sum(dim=2, keepdim=True) / speech.sum(dim=2, keepdim=True)
     return feats - mean
 
