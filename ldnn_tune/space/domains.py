@@ -30,8 +30,9 @@ class Domain:
 
     def allows(self, value: Any) -> bool:
         """Return whether the knob's code accepts ``value``."""
-        if self.choices:
-            return value in self.choices
+        if self.choices:  # 1 == True in Python, but 1 is not a true/false choice
+            is_bool = isinstance(value, bool)
+            return any(value == c and isinstance(c, bool) == is_bool for c in self.choices)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
         if self.integer and not float(value).is_integer():
