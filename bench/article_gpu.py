@@ -3,8 +3,8 @@
 Each call trains one model for about ``--seconds`` of wall time with the task's recipe and
 the setup below, keeps the best-validation epoch and scores it on the separately drawn test
 set; it writes one JSON file to ``--out``. Run several calls side by side on one GPU (the
-device script bench/device_run.sh does), then ``--table DIR`` writes
-results/article_gpu.md::
+device script bench/device_run.sh does), then ``--table DIR`` prints the markdown table
+that results/article_gpu.md holds::
 
     PYTHONPATH=bench python bench/article_gpu.py adding --length 200 --seed 0 --out runs
     PYTHONPATH=bench python bench/article_gpu.py --table runs
@@ -22,7 +22,6 @@ import torch
 from ldnn_tune_sequence import SequenceOptions
 from sequence_common import (
     ADDING_RECIPE,
-    RESULTS,
     Result,
     position_accuracy,
     run,
@@ -30,7 +29,6 @@ from sequence_common import (
     solved,
 )
 
-OUT = RESULTS.with_name("article_gpu.md")
 ADDING = {**ADDING_RECIPE, "forget_bias": 1.0}
 BIG = 1_000_000  # generated training examples of the feed-forward problems
 

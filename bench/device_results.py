@@ -2,7 +2,8 @@
 
     python bench/device_results.py FOLDER
 
-FOLDER holds the call's files (log.txt, phases.txt, gpu_util.csv, runs.tar.gz). Prints,
+FOLDER holds the call's files (log.txt, phases.txt, gpu_util.csv, runs.tar.gz; phases.txt's
+times bound each phase when reading gpu_util.csv by hand). Prints,
 in markdown: the image task's trials per hour with 1 and 4 trials at a time and the GPU's
 utilisation meanwhile; each study of phase 2 (trials, best single and ensemble test
 scores, read from its Optuna and MLflow stores); the article experiments' table.

@@ -7,9 +7,9 @@
 # output and stores, no artifacts); bench/device_results.py turns them into results/.
 #
 # Phase 1, alone on the GPU: the image task's throughput with 1 and 4 trials at a time.
-# Phase 2, side by side, each pinned to its own cores: FSDD with unseen speakers (3 split
-# seeds), the text task's default study and two hand-set LSTMs, and the article's
-# experiments (adding T=200 over 3 seeds, parity 25/29/31 bits, sort).
+# Phase 2, side by side, pinned to cores (core 15 runs two): FSDD with unseen speakers
+# (3 split seeds), the text and adding default studies, two hand-set text LSTMs, and the
+# article's experiments (adding T=200 over 3 seeds, parity 25/29/31 bits, sort).
 set -u
 : "${OUT:?set OUT to the folder for the results}"
 SPEECH_S=${SPEECH_S:-300}
@@ -17,8 +17,11 @@ ARTICLE_S=${ARTICLE_S:-270}
 PHASE1_S=${PHASE1_S:-40}
 MLP_TRAIN=${MLP_TRAIN:-1000000}  # generated examples of parity and sort
 RUNS=/tmp/runs
-mkdir -p "$RUNS" /tmp/data
+rm -rf "$RUNS"  # a warm device keeps /tmp: start every call's studies afresh
+mkdir -p "$RUNS" /tmp/data "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
+# Worst case, kill limits included: install ~30 s + phase 1 2 x (PHASE1_S + 30) + phase 2
+# max(SPEECH_S + 75, ARTICLE_S + 120) = 560 s at the defaults, inside the device's 600 s.
 
 if [ -z "${DRY_RUN:-}" ]; then  # DRY_RUN=1: a rehearsal in this project's own venv
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
@@ -36,6 +39,16 @@ while sleep 0.5; do
         --format=csv,noheader,nounits)"
 done >"$OUT/gpu_util.csv" 2>/dev/null &
 SMI=$!
+
+finish() {  # on any exit, a timeout's too: what ran comes back
+    kill "$SMI" 2>/dev/null
+    phase done
+    cat "$RUNS"/*/out.txt "$RUNS/article.log" 2>/dev/null | grep -v '^\s*$' | tail -n 400
+    tar -C "$RUNS" -czf "$OUT/runs.tar.gz" --exclude=mlruns --exclude='*.pt' .
+    ls -la "$OUT"
+}
+trap finish EXIT
+trap 'exit 143' TERM INT  # a signal ends the script through finish
 
 phase() { echo "$1 $(date +%s.%N)" | tee -a "$OUT/phases.txt"; }
 
@@ -64,9 +77,9 @@ article() {
 }
 
 phase phase1-j1
-study image-j1 0-15 $((PHASE1_S + 60)) task=image seed=0 timeout=$PHASE1_S
+study image-j1 0-15 $((PHASE1_S + 30)) task=image seed=0 timeout=$PHASE1_S
 phase phase1-j4
-study image-j4 0-15 $((PHASE1_S + 60)) task=image seed=0 timeout=$PHASE1_S n_jobs=${PHASE1_JOBS:-4}
+study image-j4 0-15 $((PHASE1_S + 30)) task=image seed=0 timeout=$PHASE1_S n_jobs=${PHASE1_JOBS:-4}
 phase phase2
 pids=()
 for seed in 0 1 2; do
@@ -94,8 +107,3 @@ pids+=($!)
 study sequence-adding 15 $((ARTICLE_S + 60)) task=sequence seed=0 timeout=$ARTICLE_S &
 pids+=($!)
 wait "${pids[@]}"
-phase done
-kill "$SMI"
-cat "$RUNS"/*/out.txt "$RUNS/article.log" | grep -v '^\s*$' | tail -n 400
-tar -C "$RUNS" -czf "$OUT/runs.tar.gz" --exclude=mlruns --exclude='*.pt' .
-ls -la "$OUT"

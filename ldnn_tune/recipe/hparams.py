@@ -1,8 +1,9 @@
 """Typed hyperparameters of one trial: the article's shared knobs plus a task's own.
 
 The values come from the search space (``search_spaces/recipe.yaml`` and the task's YAML):
-sampled by the trial, or the YAML ``default`` for knobs the trial does not sample. Code
-holds no second default that could disagree with the YAML.
+sampled by the trial, or the YAML ``default`` for knobs the trial does not sample. The
+getters' ``missing=`` is no second default: it is the old behaviour for a knob that a
+model or ensemble was saved without, because the task added it later.
 """
 
 from __future__ import annotations

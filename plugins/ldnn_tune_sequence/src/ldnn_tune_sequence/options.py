@@ -35,7 +35,7 @@ class SequenceOptions:
     problem: str = "adding"
     model: str = "lstm"  # "mlp": the article's two-hidden-layer net (parity and sort only)
     scale: str = "auto"  # sizes for a "cpu" or a "gpu"; auto: gpu where a CUDA GPU trains
-    length: int | None = None  # None: the scale's
+    length: int | None = None  # None: the scale's (the text problem: TEXT_WINDOW)
     bits: int = 25  # parity: N bits (the article trained 25 and 29, never 31)
     copy_len: int = 10  # copy: symbols to memorise
     symbols: int = 8  # copy: alphabet size
