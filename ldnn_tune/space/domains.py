@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ldnn_tune.errors import choice_text
+
 if TYPE_CHECKING:  # a task declaring its domains loads no Optuna
     from optuna.distributions import BaseDistribution
 
@@ -44,7 +46,7 @@ class Domain:
     def describe(self) -> str:
         """Return the domain in words, e.g. ``a number > 0`` or ``an integer >= 1``."""
         if self.choices:
-            return "one of " + ", ".join(str(c) for c in self.choices)
+            return "one of " + ", ".join(choice_text(c) for c in self.choices)
         what = "an integer" if self.integer else "a number"
         ends = []
         if self.low > -math.inf:
