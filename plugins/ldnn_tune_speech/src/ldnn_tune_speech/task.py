@@ -40,6 +40,7 @@ class SpeechTask(Task[SpeechOptions]):
     clips: ClipSet
     mel: MelConfig
     split: Split
+    band_stats: dict[bool, tuple[torch.Tensor, torch.Tensor]]  # by utterance_norm
 
     def search_space(self) -> Path | Traversable:
         """Return the package's space.yaml (CNN size, noise, shift and masking knobs)."""
@@ -75,10 +76,17 @@ class SpeechTask(Task[SpeechOptions]):
         self.clips, self.parts = clips, (train, val, test)
         self.mel = MelConfig(opts.sample_rate, opts.n_mels)
         x, y = torch.from_numpy(clips.waves), torch.from_numpy(clips.labels)
-        self.band_stats = {
-            norm: band_statistics(x[train], self.mel, utterance_norm=norm) for norm in (False, True)
-        }
+        self.band_stats = {False: band_statistics(x[train], self.mel)}
         self.split = Split(x[train], y[train], x[val], y[val], x[test], y[test])
+
+    def statistics(self, utterance_norm: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the training split's log-mel band mean and std, clip-centred or not."""
+        from ldnn_tune_speech.features import band_statistics
+
+        if utterance_norm not in self.band_stats:  # only trials that centre clips need it
+            stats = band_statistics(self.split.x_train, self.mel, utterance_norm=utterance_norm)
+            self.band_stats[utterance_norm] = stats
+        return self.band_stats[utterance_norm]
 
     def _load(self) -> ClipSet:
         from ldnn_tune_speech.cache import cache_path, cached, default_cache_dir
@@ -150,7 +158,7 @@ class SpeechTask(Task[SpeechOptions]):
         utterance_norm = hp.get_bool("utterance_norm", missing=False)
         frontend = LogMel(
             self.mel,
-            *self.band_stats[utterance_norm],
+            *self.statistics(utterance_norm),
             time_mask=hp.get_int("time_mask"),
             freq_mask=hp.get_int("freq_mask"),
             utterance_norm=utterance_norm,
