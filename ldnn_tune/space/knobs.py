@@ -148,7 +148,7 @@ def coerce_knob_value(knob: Knob, raw: str) -> Any:
     dist = knob.distribution
     if isinstance(dist, CategoricalDistribution):
         for choice in dist.choices:
-            if choice_text(choice) == raw or str(choice) == raw or _numbers_equal(choice, raw):
+            if str(choice) == raw or _numbers_equal(choice, raw) or _bools_equal(choice, raw):
                 return choice
         raise UsageError(
             f"invalid value {raw!r} for {knob.name}; choose from {choices_text(dist.choices)}"
@@ -167,6 +167,10 @@ def coerce_knob_value(knob: Knob, raw: str) -> Any:
             "widen it with space=FILE"
         )
     return value
+
+
+def _bools_equal(choice: CategoricalChoiceType, raw: str) -> bool:
+    return isinstance(choice, bool) and choice_text(choice) == raw.lower()
 
 
 def _numbers_equal(choice: CategoricalChoiceType, raw: str) -> bool:

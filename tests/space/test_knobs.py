@@ -58,6 +58,7 @@ def test_fix_reads_true_and_false_for_a_boolean_knob(tmp_path: Path) -> None:
     space = load_space([space_file("recipe.yaml"), extra])
     assert space.fix({"norm": "true"}).defaults()["norm"] is True
     assert space.fix({"norm": "False"}).defaults()["norm"] is False
+    assert space.fix({"norm": "TRUE"}).defaults()["norm"] is True
     with pytest.raises(UsageError, match="invalid value 'yes' for norm; choose from false, true"):
         space.fix({"norm": "yes"})
 
