@@ -102,9 +102,9 @@ class HParams:
         return value
 
     def _get(self, name: str, missing: Any = None) -> Any:
-        if name not in self.extra and missing is not None:
+        if name in self.extra:
+            return self.extra[name]
+        if missing is not None:
             return missing
-        if name not in self.extra:
-            known = ", ".join(sorted(self.extra)) or "none"
-            raise KeyError(f"task knob {name!r} has no value; the trial's task knobs: {known}")
-        return self.extra[name]
+        known = ", ".join(sorted(self.extra)) or "none"
+        raise KeyError(f"task knob {name!r} has no value; the trial's task knobs: {known}")
