@@ -59,13 +59,13 @@ class SpeechTask(Task[SpeechOptions]):
         }
 
     def prepare(self) -> None:
-        """Load or synthesise the clips, split them, and compute training log-mel statistics."""
+        """Load or synthesise the clips and split them (log-mel statistics: :meth:`statistics`)."""
         if getattr(self, "split", None) is not None:
             return
         import torch
 
         from ldnn_tune import Split
-        from ldnn_tune_speech.features import MelConfig, band_statistics
+        from ldnn_tune_speech.features import MelConfig
         from ldnn_tune_speech.splits import split_clips
 
         opts = self.options
@@ -76,14 +76,14 @@ class SpeechTask(Task[SpeechOptions]):
         self.clips, self.parts = clips, (train, val, test)
         self.mel = MelConfig(opts.sample_rate, opts.n_mels)
         x, y = torch.from_numpy(clips.waves), torch.from_numpy(clips.labels)
-        self.band_stats = {False: band_statistics(x[train], self.mel)}
+        self.band_stats = {}
         self.split = Split(x[train], y[train], x[val], y[val], x[test], y[test])
 
     def statistics(self, utterance_norm: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Return the training split's log-mel band mean and std, clip-centred or not."""
         from ldnn_tune_speech.features import band_statistics
 
-        if utterance_norm not in self.band_stats:  # only trials that centre clips need it
+        if utterance_norm not in self.band_stats:  # once per process and kind of frontend
             stats = band_statistics(self.split.x_train, self.mel, utterance_norm=utterance_norm)
             self.band_stats[utterance_norm] = stats
         return self.band_stats[utterance_norm]
