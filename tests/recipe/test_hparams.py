@@ -3,23 +3,17 @@
 import pytest
 
 from ldnn_tune import HParams
-from ldnn_tune.recipe.hparams import Recipe
+from ldnn_tune.space.load import load_space, space_file
 
-RECIPE = Recipe(
-    lr=0.1,
-    lr_factor=2,
-    lr_patience=2,
-    init="lazy",
-    init_scale=1.0,
-    dropout=0.0,
-    batch_size=128,
-    clip_norm=10.0,
-    momentum=0.9,
-)
+
+def with_task_knobs(**extra: object) -> HParams:
+    """Return the recipe's first-trial knobs with the task knobs ``extra``."""
+    recipe = load_space([space_file("recipe.yaml")])
+    return HParams.from_params({**recipe.complete(recipe.defaults()), **extra})
 
 
 def test_get_bool_returns_a_true_or_false_knob_and_refuses_others() -> None:
-    hp = HParams(recipe=RECIPE, extra={"norm": True, "off": False, "width": 8})
+    hp = with_task_knobs(norm=True, off=False, width=8)
     assert hp.get_bool("norm") is True and hp.get_bool("off") is False
     with pytest.raises(TypeError, match=r"'width' is 8, not true or false"):
         hp.get_bool("width")
@@ -28,7 +22,7 @@ def test_get_bool_returns_a_true_or_false_knob_and_refuses_others() -> None:
 
 
 def test_a_knob_saved_without_a_value_takes_the_missing_value_where_one_is_given() -> None:
-    hp = HParams(recipe=RECIPE, extra={"width": 8})
+    hp = with_task_knobs(width=8)
     assert hp.get_bool("norm", missing=False) is False
     assert hp.get_float("speed", missing=0.0) == 0.0
     assert hp.get_int("width", missing=4) == 8
