@@ -60,7 +60,10 @@ class RecipeModule(pl.LightningModule):
     - SGD with momentum at ``recipe.lr``; the LR is divided by ``recipe.lr_factor`` when
       validation loss has not improved for ``recipe.lr_patience`` epochs;
     - ``augment`` runs on training batches only, so evaluation sees clean inputs, and
-      Lightning's eval mode switches dropout off for validation, test and prediction.
+      Lightning's eval mode switches dropout off for validation, test and prediction;
+    - ``mixup`` > 0 (classification only) trains on mixtures of pairs of (augmented)
+      examples, ``lam * a + (1 - lam) * b`` with ``lam ~ Beta(mixup, mixup)`` per batch, and
+      the loss is mixed the same way (Zhang et al., 2018).
 
     Classification nets output scores of shape ``(..., classes)`` for targets ``(...)``;
     regression nets output values of the targets' shape.
@@ -73,6 +76,7 @@ class RecipeModule(pl.LightningModule):
         kind: TaskKind = TaskKind.CLASSIFICATION,
         augment: nn.Module | None = None,
         init_weights: bool = True,
+        mixup: float = 0.0,
     ) -> None:
         """Wrap ``net``; initialise its Linear/Conv weights per the recipe unless told not to."""
         super().__init__()
@@ -80,6 +84,7 @@ class RecipeModule(pl.LightningModule):
         self.recipe = recipe
         self.kind = kind
         self.augment = augment
+        self.mixup = mixup if kind is TaskKind.CLASSIFICATION else 0.0
         self._tallies: dict[str, EpochTally] = {}
         self.last_grad_norm: torch.Tensor | None = None
         if init_weights:
@@ -120,10 +125,23 @@ class RecipeModule(pl.LightningModule):
         x, y = batch
         if stage == "train" and self.augment is not None:
             x = self.augment(x)
-        out = self(x)
-        loss = self.loss(out, y)
+        if stage == "train" and self.mixup > 0:
+            out, loss = self._mixed_step(x, y)
+        else:
+            out = self(x)
+            loss = self.loss(out, y)
         self._tallies.setdefault(stage, EpochTally()).add(loss, out, y, self.kind)
         return loss
+
+    def _mixed_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return the outputs and mixed loss on ``x`` mixed with a shuffled copy of itself."""
+        # drawn on x's device: a CPU draw moved to a GPU would wait for the GPU each step
+        alpha = torch.full((), self.mixup, device=x.device)
+        lam = torch.distributions.Beta(alpha, alpha).sample().to(x.dtype)
+        partner = torch.randperm(len(x), device=x.device)
+        out = self(lam * x + (1 - lam) * x[partner])
+        loss = lam * self.loss(out, y) + (1 - lam) * self.loss(out, y[partner])
+        return out, loss
 
     def _log_tally(self, stage: str) -> None:
         """Log the epoch's mean ``{stage}_loss`` (and ``{stage}_acc``) once, then reset.
