@@ -8,7 +8,7 @@ import torch
 from ldnn_tune_speech import SpeechOptions, SpeechTask
 from ldnn_tune_speech.audio import fit_length, read_wav, resample
 from ldnn_tune_speech.augment import SNR_SPAN_DB, WaveAugment, change_speed
-from ldnn_tune_speech.features import LogMel, MelConfig
+from ldnn_tune_speech.features import LogMel, MelConfig, warp_frequencies
 from ldnn_tune_speech.folders import load_recordings
 from scipy.io import wavfile
 
@@ -169,6 +169,30 @@ def test_fsdd_layout_and_official_split(tmp_path: Path) -> None:
     assert "random split (speakers unknown)" in speaker_task.describe_data()
 
 
+@requires_espeak
+def test_synth_speakers_add_spoken_class_names_to_training_only(tmp_path: Path) -> None:
+    make_fsdd(tmp_path / "rec", ("jackson", "nicolas", "theo"), takes=2)
+    plain = SpeechTask(options(cache_dir=tmp_path / "cache"), tmp_path / "rec", seed=0)
+    plain.prepare()
+    opts = options(cache_dir=tmp_path / "cache", synth_speakers=3, takes=2)
+    task = SpeechTask(opts, tmp_path / "rec", seed=0)
+    task.prepare()
+    extra = 3 * 2 * 2  # speakers x classes ("0", "1": espeak says zero, one) x takes
+    assert len(task.split.y_train) == len(plain.split.y_train) + extra
+    assert sorted(task.split.y_train[-extra:].tolist()) == [0] * 6 + [1] * 6
+    assert task.split.x_train.shape[1] == plain.split.x_train.shape[1]
+    torch.testing.assert_close(task.split.x_val, plain.split.x_val)
+    torch.testing.assert_close(task.split.x_test, plain.split.x_test)
+    assert "adds 3 espeak-ng speakers (12 clips" in task.describe_data()
+
+
+def test_synth_speakers_need_recordings_and_a_valid_count() -> None:
+    with pytest.raises(UsageError, match="synth_speakers=2 adds espeak-ng speakers"):
+        SpeechTask(options(synth_speakers=2), None, 0).prepare()
+    with pytest.raises(UsageError, match="invalid synth_speakers=-1"):
+        build_typed(SpeechOptions, {"synth_speakers": "-1"})
+
+
 @pytest.mark.skipif(not FSDD.is_dir(), reason=f"real FSDD recordings not found at {FSDD}")
 def test_reads_real_fsdd_recordings(tmp_path: Path) -> None:
     for digit in (3, 7):
@@ -255,6 +279,26 @@ def test_speed_change_stretches_about_the_centre_within_its_range() -> None:
     assert offsets.min() >= 100 / 1.2 - 1 and offsets.max() <= 100 / 0.8 + 1
     assert offsets.unique().numel() > 10
     assert torch.equal(change_speed(waves, 0.0), waves)
+
+
+def test_frequency_warp_moves_the_spectrum_within_its_range_only_in_training() -> None:
+    torch.manual_seed(0)
+    power = torch.zeros(64, 65, 3)
+    power[:, 40] = 1.0  # one spectral peak, the same in every frame
+    warped = warp_frequencies(power, 0.1)
+    peaks = warped[:, :, 0].argmax(dim=1)
+    assert peaks.min() >= 40 * 0.9 - 1 and peaks.max() <= 40 * 1.1 + 1
+    assert peaks.unique().numel() > 4
+    assert torch.equal(warped[:, :, 0], warped[:, :, 2])  # the same stretch in every frame
+    assert torch.equal(warp_frequencies(power, 0.0), power)
+    mel = MelConfig(sample_rate=8000, n_mels=16)
+    frontend = LogMel(mel, freq_warp=0.2)
+    waves = torch.from_numpy(tone(440.0, 8000, 0.5)).expand(8, -1)
+    frontend.eval()
+    clean = frontend(waves)
+    assert torch.equal(clean[0], clean[-1])
+    frontend.train()
+    assert not torch.allclose(frontend(waves), clean)
 
 
 def test_utterance_norm_removes_gain_and_ignores_padding() -> None:

@@ -1,6 +1,7 @@
 """Log-mel features computed in torch on the batch, normalised with training statistics.
 
-Spectrogram time and frequency masking (SpecAugment) happens here too, in training only.
+Vocal tract length perturbation and spectrogram time and frequency masking (SpecAugment)
+happen here too, in training only.
 """
 
 import math
@@ -66,7 +67,9 @@ class LogMel(nn.Module):
     removes a speaker's or microphone's fixed spectral tilt). ``mean`` and ``std`` (per
     mel band, shape ``(n_mels, 1)``) come from the training split, computed the same way.
     In training mode one time mask of up to ``time_mask`` frames and one frequency mask of
-    up to ``freq_mask`` bands are set to zero (the training mean) per example.
+    up to ``freq_mask`` bands are set to zero (the training mean) per example, and each
+    example's frequency axis is first stretched by a factor in ``1 ± freq_warp``
+    (:func:`warp_frequencies`).
     """
 
     window: torch.Tensor
@@ -82,6 +85,7 @@ class LogMel(nn.Module):
         time_mask: int = 0,
         freq_mask: int = 0,
         utterance_norm: bool = False,
+        freq_warp: float = 0.0,
     ) -> None:
         """Build the frontend; without ``mean``/``std`` it returns unscaled log-mel values."""
         super().__init__()
@@ -89,6 +93,7 @@ class LogMel(nn.Module):
         self.utterance_norm = utterance_norm
         self.time_mask = time_mask
         self.freq_mask = freq_mask
+        self.freq_warp = freq_warp
         self.register_buffer("window", torch.hann_window(config.n_fft))
         self.register_buffer("filterbank", torch.from_numpy(mel_filterbank(config)))
         zeros = torch.zeros(config.n_mels, 1)
@@ -106,6 +111,8 @@ class LogMel(nn.Module):
             return_complex=True,
         )
         power = spec.real**2 + spec.imag**2
+        if self.training:
+            power = warp_frequencies(power, self.freq_warp)
         return torch.log(torch.matmul(self.filterbank, power) + LOG_FLOOR)
 
     def centred(self, waves: torch.Tensor) -> torch.Tensor:
@@ -120,6 +127,30 @@ class LogMel(nn.Module):
             feats = mask_axis(feats, self.freq_mask, dim=1)
             feats = mask_axis(feats, self.time_mask, dim=2)
         return feats.unsqueeze(1)
+
+
+def warp_frequencies(power: torch.Tensor, max_warp: float) -> torch.Tensor:
+    """Stretch each example's frequency axis of ``power`` ``(B, bins, frames)`` by 1 ± ``max_warp``.
+
+    Vocal tract length perturbation (Jaitly and Hinton, 2013): the factor is uniform per
+    example; a factor above 1 moves formants and pitch up, as a shorter vocal tract does,
+    and keeps the tempo. Bin ``k`` reads the power at ``k / factor``, linearly
+    interpolated; bins read from above the top one are zero.
+    """
+    if max_warp <= 0:
+        return power
+    batch, bins, frames = power.shape
+    factor = 1 + max_warp * (2 * torch.rand(batch, 1, device=power.device) - 1)
+    source = torch.arange(bins, device=power.device) / factor  # (B, bins)
+    left = source.floor().long().clamp_max(bins - 1)
+    frac = (source - left).clamp(0, 1).to(power.dtype).unsqueeze(2)
+    right = (left + 1).clamp_max(bins - 1)
+    inside = (source <= bins - 1).to(power.dtype).unsqueeze(2)
+
+    def read(index: torch.Tensor) -> torch.Tensor:
+        return power.gather(1, index.unsqueeze(2).expand(batch, bins, frames))
+
+    return (read(left) * (1 - frac) + read(right) * frac) * inside
 
 
 def mask_axis(feats: torch.Tensor, max_width: int, dim: int) -> torch.Tensor:

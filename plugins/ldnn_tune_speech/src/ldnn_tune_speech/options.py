@@ -25,6 +25,7 @@ class SpeechOptions:
     clip_seconds: float = 1.0  # clips are centred and zero-padded or cut to this length
     n_mels: int = 40  # mel bands of the log-mel features
     split: str = "speaker"  # speaker: speakers kept apart; fsdd: FSDD's official split
+    synth_speakers: int = 0  # espeak-ng speakers saying each class name, added to training
     cache_dir: Path | None = None  # synthesised sets; default ~/.cache/ldnn_tune/speech
 
     def __post_init__(self) -> None:
@@ -33,6 +34,11 @@ class SpeechOptions:
         if not 3 <= self.speakers <= MAX_SPEAKERS:
             raise ValueError(
                 f"invalid speakers={self.speakers}: must be between 3 and {MAX_SPEAKERS}"
+            )
+        if not 0 <= self.synth_speakers <= MAX_SPEAKERS:
+            raise ValueError(
+                f"invalid synth_speakers={self.synth_speakers}: must be between 0 and "
+                f"{MAX_SPEAKERS}"
             )
         if not 1 <= self.takes <= 20:
             raise ValueError(f"invalid takes={self.takes}: must be between 1 and 20")

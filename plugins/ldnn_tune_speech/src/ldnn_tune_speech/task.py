@@ -53,6 +53,8 @@ class SpeechTask(Task[SpeechOptions]):
             "depth": positive(integer=True),
             "shift_ms": Domain(low=0.0),
             "speed": Domain(low=0.0, high=0.5),
+            "freq_warp": Domain(low=0.0, high=0.5),
+            "mixup": Domain(low=0.0),
             "utterance_norm": Domain(choices=(True, False)),
             "time_mask": Domain(low=0.0, integer=True),
             "freq_mask": Domain(low=0.0, integer=True),
@@ -71,13 +73,27 @@ class SpeechTask(Task[SpeechOptions]):
         opts = self.options
         if self.data_dir is None and opts.split == "fsdd":
             raise UsageError("split=fsdd needs data_dir=FOLDER of FSDD recordings")
+        if self.data_dir is None and opts.synth_speakers:
+            raise UsageError(
+                f"synth_speakers={opts.synth_speakers} adds espeak-ng speakers to data_dir "
+                "recordings; the default data is synthetic already (use speakers=N)"
+            )
         clips = self._load()
         (train, val, test), self.split_note = split_clips(clips, opts.split, self.seed)
         self.clips, self.parts = clips, (train, val, test)
         self.mel = MelConfig(opts.sample_rate, opts.n_mels)
         x, y = torch.from_numpy(clips.waves), torch.from_numpy(clips.labels)
+        x_train, y_train = x[train], y[train]
+        if opts.synth_speakers:
+            extra = self._synthesise(tuple(clips.classes), opts.synth_speakers)
+            x_train = torch.cat([x_train, torch.from_numpy(extra.waves)])
+            y_train = torch.cat([y_train, torch.from_numpy(extra.labels)])
+            self.split_note += (
+                f"; training adds {opts.synth_speakers} espeak-ng speakers "
+                f"({len(extra)} clips saying the class names)"
+            )
         self.band_stats = {}
-        self.split = Split(x[train], y[train], x[val], y[val], x[test], y[test])
+        self.split = Split(x_train, y_train, x[val], y[val], x[test], y[test])
 
     def statistics(self, utterance_norm: bool) -> tuple[torch.Tensor, torch.Tensor]:
         """Return the training split's log-mel band mean and std, clip-centred or not."""
@@ -89,32 +105,33 @@ class SpeechTask(Task[SpeechOptions]):
         return self.band_stats[utterance_norm]
 
     def _load(self) -> ClipSet:
-        from ldnn_tune_speech.cache import cache_path, cached, default_cache_dir
         from ldnn_tune_speech.folders import load_recordings
-        from ldnn_tune_speech.synth import make_speakers, synthesise
 
         opts = self.options
         if self.data_dir is not None:
             return load_recordings(self.data_dir, opts.sample_rate, opts.clip_samples)
+        return self._synthesise(opts.word_list, opts.speakers)
+
+    def _synthesise(self, words: tuple[str, ...], speakers: int) -> ClipSet:
+        """Return ``speakers`` espeak-ng speakers saying ``words``, cached on disk."""
+        from ldnn_tune_speech.cache import cache_path, cached, default_cache_dir
+        from ldnn_tune_speech.synth import make_speakers, synthesise
+
+        opts = self.options
         params = {
-            "words": list(opts.word_list),
-            "speakers": opts.speakers,
+            "words": list(words),
+            "speakers": speakers,
             "takes": opts.takes,
             "sample_rate": opts.sample_rate,
             "samples": opts.clip_samples,
             "seed": SYNTH_SEED,
         }
         path = cache_path(opts.cache_dir or default_cache_dir(), params)
-        speakers = make_speakers(opts.speakers, SYNTH_SEED)
+        voices = make_speakers(speakers, SYNTH_SEED)
         return cached(
             path,
             lambda: synthesise(
-                opts.word_list,
-                speakers,
-                opts.takes,
-                SYNTH_SEED,
-                opts.sample_rate,
-                opts.clip_samples,
+                words, voices, opts.takes, SYNTH_SEED, opts.sample_rate, opts.clip_samples
             ),
         )
 
@@ -162,6 +179,7 @@ class SpeechTask(Task[SpeechOptions]):
             time_mask=hp.get_int("time_mask"),
             freq_mask=hp.get_int("freq_mask"),
             utterance_norm=utterance_norm,
+            freq_warp=hp.get_float("freq_warp", missing=0.0),
         )
         cnn = SmallCNN(
             classes=len(self.clips.classes),
@@ -172,4 +190,10 @@ class SpeechTask(Task[SpeechOptions]):
         max_shift = round(hp.get_float("shift_ms") / 1000 * self.mel.sample_rate)
         speed = hp.get_float("speed", missing=0.0)
         augment = WaveAugment(hp.get_float("noise_snr_db"), max_shift, speed)
-        return RecipeModule(SpeechNet(frontend, cnn), hp.recipe, kind=self.kind, augment=augment)
+        return RecipeModule(
+            SpeechNet(frontend, cnn),
+            hp.recipe,
+            kind=self.kind,
+            augment=augment,
+            mixup=hp.get_float("mixup", missing=0.0),
+        )
