@@ -43,6 +43,18 @@ class ResolvedRun:
             "data_dir": str(self.config.data_dir.resolve()) if self.config.data_dir else None,
         }
 
+    def option_defaults(self) -> dict[str, str]:
+        """Return each task option's default as :meth:`identity` writes it.
+
+        A study made before an option existed stored no value for it: it trained as the
+        default does, so continuing it with the default is allowed.
+        """
+        return {
+            f.name: str(f.default)
+            for f in dataclasses.fields(self.task.options_type)
+            if f.default is not dataclasses.MISSING
+        }
+
 
 def resolve_run(words: Sequence[str], host: Host, prepare: bool = True) -> ResolvedRun:
     """Validate ``words`` (``task=NAME key=value ...``) into a :class:`ResolvedRun`.

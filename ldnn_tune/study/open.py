@@ -42,12 +42,14 @@ def open_study(
     heartbeat: int | None = None,
     on_create: Callable[[optuna.Study], None] | None = None,
     first: Sequence[Mapping[str, Any]] = (),
+    option_defaults: Mapping[str, str] | None = None,
 ) -> optuna.Study:
     """Load study ``name`` or create it; a new study queues ``first``, then ``space``'s defaults.
 
     ``identity`` (task, seed, task options) is stored with a new study; continuing a study
     with a different identity or direction is refused, since its trials would not be
-    comparable. Of several workers starting at once exactly one creates the study (the
+    comparable; an option the stored identity lacks matches its ``option_defaults`` value.
+    Of several workers starting at once exactly one creates the study (the
     storage refuses a second study of the same name) and runs ``on_create`` on it before
     writing the identity; the others wait for the identity, so see what ``on_create`` wrote.
     """
@@ -62,7 +64,7 @@ def open_study(
         check_direction(study)
         stored = wait_for_identity(study)
         if stored is not None:
-            check_identity(name, stored, identity)
+            check_identity(name, stored, identity, option_defaults or {})
             return study
     if on_create is not None:
         on_create(study)
@@ -112,12 +114,25 @@ def wait_for_identity(study: optuna.Study, seconds: float = 30) -> Any:
         time.sleep(0.5)
 
 
-def check_identity(name: str, stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> None:
-    """Raise a UsageError when study ``name`` was created with a different task or setup."""
+def check_identity(
+    name: str,
+    stored: Mapping[str, Any],
+    wanted: Mapping[str, Any],
+    option_defaults: Mapping[str, str],
+) -> None:
+    """Raise a UsageError when study ``name`` was created with a different task or setup.
+
+    An option added to the task after the study was made is missing from its stored
+    options; it matches when it is at its default (``option_defaults``).
+    """
     for key, value in wanted.items():
-        if stored.get(key) != value:
+        have = stored.get(key)
+        if key == "options" and isinstance(have, dict) and isinstance(value, dict):
+            added = {k: option_defaults[k] for k in value if k not in have and k in option_defaults}
+            have = {**have, **added}
+        if have != value:
             raise UsageError(
-                f"study {name!r} was created with {key}={stored.get(key)!r}, not {value!r}; "
+                f"study {name!r} was created with {key}={have!r}, not {value!r}; "
                 "use another study= name or the original settings"
             )
 

@@ -106,6 +106,7 @@ def open_session(run: ResolvedRun) -> Session:
         heartbeat=config.heartbeat,
         on_create=create_parent,
         first=warm.first,
+        option_defaults=run.option_defaults(),
     )
     check_compatible(study, run.space)
     # made after the study opened, so a bad storage URL creates no MLflow store

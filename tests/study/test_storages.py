@@ -131,3 +131,20 @@ def test_redact_hides_passwords() -> None:
     assert redact("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
     assert redact("redis://:pw@h:6379/0") == "redis://:***@h:6379/0"
     assert redact("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_a_study_made_before_an_option_existed_continues_at_its_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = run_image(tmp_path, monkeypatch, capsys, "trials=1", "epochs=1", "ensemble=none")
+    assert first.returncode == 0, first.stderr
+    storage = f"sqlite:///{tmp_path}/ldnn_tune.db"
+    study = optuna.load_study(study_name="image", storage=storage)
+    identity = dict(study.user_attrs[IDENTITY_ATTR])
+    identity["options"] = {k: v for k, v in identity["options"].items() if k != "color"}
+    study.set_user_attr(IDENTITY_ATTR, identity)  # as if `color` came in a later release
+    other = run_image(tmp_path, monkeypatch, capsys, "trials=1", "color=true", "ensemble=none")
+    assert_usage_error(other, "was created with options=", "'color': 'False'")
+    again = run_image(tmp_path, monkeypatch, capsys, "trials=2", "epochs=1", "ensemble=none")
+    assert again.returncode == 0, again.stderr
+    assert len(optuna.load_study(study_name="image", storage=storage).trials) == 2
