@@ -61,9 +61,9 @@ class RecipeModule(pl.LightningModule):
       validation loss has not improved for ``recipe.lr_patience`` epochs;
     - ``augment`` runs on training batches only, so evaluation sees clean inputs, and
       Lightning's eval mode switches dropout off for validation, test and prediction;
-    - ``mixup`` > 0 (classification only) trains on mixtures of pairs of (augmented)
-      examples, ``lam * a + (1 - lam) * b`` with ``lam ~ Beta(mixup, mixup)`` per batch, and
-      the loss is mixed the same way (Zhang et al., 2018).
+    - ``mixup`` > 0 (classification, floating-point inputs) trains on mixtures of pairs of
+      (augmented) examples, ``lam * a + (1 - lam) * b`` with ``lam ~ Beta(mixup, mixup)``
+      per batch, and the loss is mixed the same way (Zhang et al., 2018).
 
     Classification nets output scores of shape ``(..., classes)`` for targets ``(...)``;
     regression nets output values of the targets' shape.
@@ -84,7 +84,9 @@ class RecipeModule(pl.LightningModule):
         self.recipe = recipe
         self.kind = kind
         self.augment = augment
-        self.mixup = mixup if kind is TaskKind.CLASSIFICATION else 0.0
+        if mixup > 0 and kind is not TaskKind.CLASSIFICATION:
+            raise ValueError(f"mixup={mixup} needs a classification task, not {kind}")
+        self.mixup = mixup
         self._tallies: dict[str, EpochTally] = {}
         self.last_grad_norm: torch.Tensor | None = None
         if init_weights:
@@ -135,9 +137,12 @@ class RecipeModule(pl.LightningModule):
 
     def _mixed_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return the outputs and mixed loss on ``x`` mixed with a shuffled copy of itself."""
-        # drawn on x's device: a CPU draw moved to a GPU would wait for the GPU each step
+        if not x.is_floating_point():
+            raise TypeError(f"mixup mixes floating-point inputs, not {x.dtype}")
+        # drawn on x's device, unchecked: a draw on the CPU moved to a GPU, or the
+        # distribution's argument checks, would wait for the GPU every step
         alpha = torch.full((), self.mixup, device=x.device)
-        lam = torch.distributions.Beta(alpha, alpha).sample().to(x.dtype)
+        lam = torch.distributions.Beta(alpha, alpha, validate_args=False).sample().to(x.dtype)
         partner = torch.randperm(len(x), device=x.device)
         out = self(lam * x + (1 - lam) * x[partner])
         loss = lam * self.loss(out, y) + (1 - lam) * self.loss(out, y[partner])

@@ -1,5 +1,6 @@
 """RecipeModule's steps: mixup mixes inputs and labels, in training and classification only."""
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -52,11 +53,12 @@ def test_mixup_trains_on_pairs_of_examples_and_mixes_their_losses() -> None:
     torch.testing.assert_close(loss.detach(), expected)
 
 
-def test_mixup_leaves_evaluation_and_regression_alone() -> None:
+def test_mixup_leaves_evaluation_alone_and_refuses_what_it_cannot_mix() -> None:
     x, y = torch.eye(8), torch.arange(8) % 3
     module, seen = recording_module(mixup=0.4)
     module._step((x, y), "val")
     assert torch.equal(seen[0], x)
-    regression, seen = recording_module(mixup=0.4, kind=TaskKind.REGRESSION)
-    regression._step((x, torch.zeros(8, 8)), "train")
-    assert torch.equal(seen[0], x)
+    with pytest.raises(TypeError, match=r"floating-point inputs, not torch\.int64"):
+        module._step((torch.arange(8).reshape(8, 1).expand(8, 8), y), "train")
+    with pytest.raises(ValueError, match=r"mixup=0\.4 needs a classification task"):
+        recording_module(mixup=0.4, kind=TaskKind.REGRESSION)
