@@ -327,6 +327,20 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         "split=fsdd needs data_dir",
     ),
     (
+        "speech-synth-no-data",
+        ("run", "task=speech", "synth_speakers=5"),
+        nothing,
+        2,
+        "synth_speakers=5 adds espeak-ng speakers to data_dir recordings",
+    ),
+    (
+        "speech-synth-range",
+        ("run", "task=speech", "synth_speakers=-1"),
+        nothing,
+        2,
+        "invalid synth_speakers=-1",
+    ),
+    (
         "speech-broken-wav",
         ("run", "task=speech", "data_dir=wavs"),
         waves(broken=True),

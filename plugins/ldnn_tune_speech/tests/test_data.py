@@ -179,18 +179,25 @@ def test_synth_speakers_add_spoken_class_names_to_training_only(tmp_path: Path) 
     task.prepare()
     extra = 3 * 2 * 2  # speakers x classes ("0", "1": espeak says zero, one) x takes
     assert len(task.split.y_train) == len(plain.split.y_train) + extra
-    assert sorted(task.split.y_train[-extra:].tolist()) == [0] * 6 + [1] * 6
+    # by speaker, then class name, then take: the labels follow the class names' order
+    assert task.split.y_train[-extra:].tolist() == [0, 0, 1, 1] * 3
     assert task.split.x_train.shape[1] == plain.split.x_train.shape[1]
     torch.testing.assert_close(task.split.x_val, plain.split.x_val)
     torch.testing.assert_close(task.split.x_test, plain.split.x_test)
     assert "adds 3 espeak-ng speakers (12 clips" in task.describe_data()
 
 
-def test_synth_speakers_need_recordings_and_a_valid_count() -> None:
+def test_synth_speakers_need_recordings_espeak_and_a_valid_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(UsageError, match="synth_speakers=2 adds espeak-ng speakers"):
         SpeechTask(options(synth_speakers=2), None, 0).prepare()
     with pytest.raises(UsageError, match="invalid synth_speakers=-1"):
         build_typed(SpeechOptions, {"synth_speakers": "-1"})
+    make_fsdd(tmp_path, ("jackson", "nicolas", "theo"), takes=2)
+    monkeypatch.setattr("ldnn_tune_speech.espeak.espeak_installed", lambda: False)
+    with pytest.raises(UsageError, match=r"needs espeak-ng: .* or set synth_speakers=0"):
+        SpeechTask(options(synth_speakers=2), tmp_path, 0).prepare()
 
 
 @pytest.mark.skipif(not FSDD.is_dir(), reason=f"real FSDD recordings not found at {FSDD}")
@@ -284,19 +291,20 @@ def test_speed_change_stretches_about_the_centre_within_its_range() -> None:
 def test_frequency_warp_moves_the_spectrum_within_its_range_only_in_training() -> None:
     torch.manual_seed(0)
     power = torch.zeros(64, 65, 3)
-    power[:, 40] = 1.0  # one spectral peak, the same in every frame
+    power[:, 20] = 1.0  # one spectral peak (a formant), the same in every frame
     warped = warp_frequencies(power, 0.1)
     peaks = warped[:, :, 0].argmax(dim=1)
-    assert peaks.min() >= 40 * 0.9 - 1 and peaks.max() <= 40 * 1.1 + 1
-    assert peaks.unique().numel() > 4
+    assert peaks.min() >= 20 * 0.9 - 1 and peaks.max() <= 20 * 1.1 + 1
+    assert peaks.unique().numel() > 2
     assert torch.equal(warped[:, :, 0], warped[:, :, 2])  # the same stretch in every frame
     assert torch.equal(warp_frequencies(power, 0.0), power)
+    flat = warp_frequencies(torch.ones(64, 65, 3), 0.2)
+    torch.testing.assert_close(flat, torch.ones_like(flat))  # no band is left empty
     mel = MelConfig(sample_rate=8000, n_mels=16)
     frontend = LogMel(mel, freq_warp=0.2)
     waves = torch.from_numpy(tone(440.0, 8000, 0.5)).expand(8, -1)
     frontend.eval()
     clean = frontend(waves)
-    assert torch.equal(clean[0], clean[-1])
     frontend.train()
     assert not torch.allclose(frontend(waves), clean)
 
@@ -376,12 +384,22 @@ def test_spectrogram_masking_only_in_training(tmp_path: Path) -> None:
     assert torch.equal(masked[changed], torch.zeros_like(masked[changed]))
 
 
-def test_a_model_saved_before_speed_and_utterance_norm_still_builds(tmp_path: Path) -> None:
+def test_a_model_saved_before_the_augmentation_knobs_still_builds(tmp_path: Path) -> None:
     task = wave_task(tmp_path)
     knobs = task_space(task).complete(task_space(task, None).defaults())
-    del knobs["speed"], knobs["utterance_norm"]  # an ensemble bundle from before the knobs
+    for knob in ("speed", "utterance_norm", "freq_warp", "mixup"):
+        del knobs[knob]  # an ensemble bundle from before the knobs
     model = task.model(HParams.from_params(knobs))
     assert model.augment.speed == 0.0 and not model.net.frontend.utterance_norm
+    assert model.net.frontend.freq_warp == 0.0 and model.mixup == 0.0
+
+
+def test_the_warp_and_mixup_knobs_reach_the_model(tmp_path: Path) -> None:
+    task = wave_task(tmp_path)
+    params = task_space(task, None).defaults()
+    params.update(freq_warp=0.15, mixup=0.3)
+    model = task.model(HParams.from_params(task_space(task).complete(params)))
+    assert model.net.frontend.freq_warp == 0.15 and model.mixup == 0.3
 
 
 def test_read_inputs_prepares_wavs_like_training_clips(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ LOG_FLOOR = 1e-6
 STD_FLOOR = 1e-3
 FMIN = 20.0
 SPEECH_RANGE = math.log(1e4)  # frames within 40 dB of a clip's loudest may be speech
+VTLP_KNEE = 0.6  # Jaitly and Hinton's 4.8 kHz boundary at 16 kHz, as a share of the band
 SPEECH_SHARE = 4  # ... and only the loudest quarter of its frames (centre_utterances)
 
 
@@ -130,27 +131,31 @@ class LogMel(nn.Module):
 
 
 def warp_frequencies(power: torch.Tensor, max_warp: float) -> torch.Tensor:
-    """Stretch each example's frequency axis of ``power`` ``(B, bins, frames)`` by 1 ± ``max_warp``.
+    """Warp each example's frequency axis of ``power`` ``(B, bins, frames)`` by 1 ± ``max_warp``.
 
-    Vocal tract length perturbation (Jaitly and Hinton, 2013): the factor is uniform per
-    example; a factor above 1 moves formants and pitch up, as a shorter vocal tract does,
-    and keeps the tempo. Bin ``k`` reads the power at ``k / factor``, linearly
-    interpolated; bins read from above the top one are zero.
+    Vocal tract length perturbation (Jaitly and Hinton, 2013), with a factor uniform per
+    example: below a knee at 0.6 of the top bin (scaled down with factors under 1) bin
+    ``k`` reads the power at ``k / factor``, so a factor above 1 moves formants and pitch
+    up, as a shorter vocal tract does, and keeps the tempo; above the knee the mapping is
+    the straight line that keeps the top bin where it is, so no band is left empty.
+    Linear interpolation between bins.
     """
     if max_warp <= 0:
         return power
     batch, bins, frames = power.shape
+    top = bins - 1
     factor = 1 + max_warp * (2 * torch.rand(batch, 1, device=power.device) - 1)
-    source = torch.arange(bins, device=power.device) / factor  # (B, bins)
-    left = source.floor().long().clamp_max(bins - 1)
-    frac = (source - left).clamp(0, 1).to(power.dtype).unsqueeze(2)
-    right = (left + 1).clamp_max(bins - 1)
-    inside = (source <= bins - 1).to(power.dtype).unsqueeze(2)
+    k = torch.arange(bins, device=power.device, dtype=factor.dtype)
+    knee = VTLP_KNEE * top * factor.clamp_max(1.0)
+    above = knee / factor + (k - knee) * (top - knee / factor) / (top - knee)
+    source = torch.where(k <= knee, k / factor, above)  # (B, bins), 0 to top
+    left = source.floor().long().clamp_max(top - 1)
+    frac = (source - left).to(power.dtype).unsqueeze(2)
 
     def read(index: torch.Tensor) -> torch.Tensor:
         return power.gather(1, index.unsqueeze(2).expand(batch, bins, frames))
 
-    return (read(left) * (1 - frac) + read(right) * frac) * inside
+    return read(left) * (1 - frac) + read(left + 1) * frac
 
 
 def mask_axis(feats: torch.Tensor, max_width: int, dim: int) -> torch.Tensor:

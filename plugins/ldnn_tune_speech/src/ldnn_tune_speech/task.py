@@ -27,6 +27,22 @@ SYNTH_SEED = 0  # the synthetic speakers and takes do not depend on the study se
 __all__ = ["SpeechOptions", "SpeechTask"]
 
 
+def check_synth_speakers(count: int, data_dir: Path | None) -> None:
+    """Raise a UsageError unless ``synth_speakers=count`` can be added to ``data_dir``."""
+    from ldnn_tune_speech.espeak import espeak_installed
+
+    if data_dir is None:
+        raise UsageError(
+            f"synth_speakers={count} adds espeak-ng speakers to data_dir recordings; "
+            "the default data is synthetic already (use speakers=N)"
+        )
+    if not espeak_installed():
+        raise UsageError(
+            f"synth_speakers={count} needs espeak-ng: install it with "
+            "pip install 'ldnn-tune-speech[espeak]', or set synth_speakers=0"
+        )
+
+
 class SpeechTask(Task[SpeechOptions]):
     """Classify spoken keywords from log-mel spectrograms with a small CNN."""
 
@@ -73,11 +89,8 @@ class SpeechTask(Task[SpeechOptions]):
         opts = self.options
         if self.data_dir is None and opts.split == "fsdd":
             raise UsageError("split=fsdd needs data_dir=FOLDER of FSDD recordings")
-        if self.data_dir is None and opts.synth_speakers:
-            raise UsageError(
-                f"synth_speakers={opts.synth_speakers} adds espeak-ng speakers to data_dir "
-                "recordings; the default data is synthetic already (use speakers=N)"
-            )
+        if opts.synth_speakers:
+            check_synth_speakers(opts.synth_speakers, self.data_dir)
         clips = self._load()
         (train, val, test), self.split_note = split_clips(clips, opts.split, self.seed)
         self.clips, self.parts = clips, (train, val, test)
@@ -86,6 +99,7 @@ class SpeechTask(Task[SpeechOptions]):
         x_train, y_train = x[train], y[train]
         if opts.synth_speakers:
             extra = self._synthesise(tuple(clips.classes), opts.synth_speakers)
+            # self.parts index clips: the added clips sit after them in x_train only
             x_train = torch.cat([x_train, torch.from_numpy(extra.waves)])
             y_train = torch.cat([y_train, torch.from_numpy(extra.labels)])
             self.split_note += (
