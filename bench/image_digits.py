@@ -7,7 +7,10 @@ exactly the same standardised train/validation/test split: the baseline, measure
 same run. Reported: the command's wall time, the best single trial's and the ensemble's
 test accuracy, and their ratio to the SVM's.
 
-    python bench/image_digits.py [--seeds 0 1 2] [--parallel] [-- extra key=value words]
+    python bench/image_digits.py [--seeds 0 1 2] [--parallel] [--keep DIR] [-- words]
+
+``--keep DIR`` runs each seed in ``DIR/seedS`` and leaves it there (e.g. for
+bench/calibration.py); otherwise the folders are temporary.
 """
 
 import argparse
@@ -37,8 +40,10 @@ class Outcome:
     complete: int
     pruned: int
     single_test_acc: float
+    single_test_nll: float
     ensemble: str
     ensemble_test_acc: float
+    ensemble_test_nll: float
     first_val_acc: float
     svm_test_acc: float
 
@@ -68,6 +73,13 @@ def start(seed: int, words: list[str], folder: str, core: int | None) -> subproc
     return subprocess.Popen(command, cwd=folder, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
+def seed_folder(parent: Path, seed: int) -> str:
+    """Return a new, empty folder ``parent/seedS`` for one seed's run."""
+    folder = parent / f"seed{seed}"
+    folder.mkdir(parents=True)
+    return str(folder)
+
+
 def read_back(seed: int, folder: str, wall: float) -> Outcome:
     """Read the study and its ensemble run from the stores in ``folder``."""
     study = optuna.load_study(study_name="image", storage=f"sqlite:///{folder}/ldnn_tune.db")
@@ -85,8 +97,10 @@ def read_back(seed: int, folder: str, wall: float) -> Outcome:
         complete=states.count(optuna.trial.TrialState.COMPLETE),
         pruned=states.count(optuna.trial.TrialState.PRUNED),
         single_test_acc=run.data.metrics["single_test_acc"],
+        single_test_nll=run.data.metrics["single_test_loss"],
         ensemble=method,
         ensemble_test_acc=run.data.metrics[f"{method}_test_acc"],
+        ensemble_test_nll=run.data.metrics[f"{method}_test_loss"],
         first_val_acc=float(study.trials[0].user_attrs.get("val_acc", float("nan"))),
         svm_test_acc=svm_baseline(seed)[1],
     )
@@ -112,12 +126,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--parallel", action="store_true", help="the seeds at once, a core each")
+    parser.add_argument("--keep", type=Path, help="run each seed in KEEP/seedS and keep it")
     parser.add_argument("words", nargs="*")
     args = parser.parse_args()
     cores = os.sched_getaffinity(0)
     outcomes = []
     with tempfile.TemporaryDirectory() as tmp:
-        folders = {seed: tempfile.mkdtemp(dir=tmp) for seed in args.seeds}
+        folders = {seed: seed_folder(args.keep or Path(tmp), seed) for seed in args.seeds}
         batches = [args.seeds] if args.parallel else [[seed] for seed in args.seeds]
         for batch in batches:
             started = time.monotonic()
@@ -130,7 +145,9 @@ def main() -> None:
         print(
             f"seed {o.seed}: {o.wall:.0f} s, {o.complete} complete, {o.pruned} pruned; test acc: "
             f"best single {o.single_test_acc:.4f}, {o.ensemble} ensemble "
-            f"{o.ensemble_test_acc:.4f}, RBF SVM {o.svm_test_acc:.4f}; first trial val acc "
+            f"{o.ensemble_test_acc:.4f}, RBF SVM {o.svm_test_acc:.4f}; test NLL: best single "
+            f"{o.single_test_nll:.4f}, ensemble {o.ensemble_test_nll:.4f} "
+            f"({o.ensemble_test_nll / o.single_test_nll - 1:+.1%}); first trial val acc "
             f"{o.first_val_acc:.4f}"
         )
     mean = {

@@ -128,10 +128,11 @@ def ensemble_table(
         ),
         overflow="ellipsis",
     )
+    calibrated = " Ensembles are temperature-scaled on validation." if classify else ""
     table.caption = (
         f"members: trial numbers, 3x6 = trial 3 counted 6 times; seeds: the best search "
         f"trial and its retrains; average, greedy: of the top {top_k}. A negative "
-        f"{loss_name} change is better."
+        f"{loss_name} change is better.{calibrated}"
     )
     shown = [SINGLE, *(methods if methods is not None else comparison.results)]
     for name in dict.fromkeys(shown):

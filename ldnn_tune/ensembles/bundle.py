@@ -3,7 +3,8 @@
 Layout::
 
     bundle.json        format, task, options, seed, data_dir, kind, members (trial, weight,
-                       knobs), target_transform (regression: mean and std, or null)
+                       knobs), target_transform (regression: mean and std, or null),
+                       temperature (classification: what the average is scaled by)
     member-<n>.pt      each member's best-epoch state_dict
 """
 
@@ -21,6 +22,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from ldnn_tune.config.words import build_typed
+from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.ensembles.combine import weighted_average
 from ldnn_tune.errors import UsageError, first_line
 from ldnn_tune.names import BUNDLE_ARTIFACT, BUNDLE_MANIFEST
@@ -31,8 +33,10 @@ from ldnn_tune.recipe.data import Standardizer
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.metrics import to_units
 
-FORMAT = 3  # 2: members carry every knob they trained with ("knobs"); 3: target_transform
-READABLE = (2, 3)  # a format-2 bundle predates target transforms: its outputs are in units
+FORMAT = 4  # 2: members carry every knob they trained with ("knobs"); 3: target_transform
+# 4: temperature. A format-2 bundle predates target transforms (its outputs are in units);
+# one before format 4 has no temperature, which reads as 1 (the average as it is)
+READABLE = (2, 3, 4)
 
 
 def write_bundle(
@@ -41,12 +45,14 @@ def write_bundle(
     members: Sequence[Mapping[str, Any]],
     weights_files: Mapping[int, Path],
     target_transform: Standardizer | None = None,
+    temperature: float = 1.0,
 ) -> None:
     """Write a bundle into ``folder``.
 
     ``identity`` is the study's (task, kind, seed, options, data_dir); each member is
     ``{"trial", "weight", "knobs"}``; ``weights_files`` maps trial numbers to state dicts;
-    ``target_transform`` maps the members' regression outputs to the target's units.
+    ``target_transform`` maps the members' regression outputs to the target's units;
+    ``temperature`` scales a classification average's probabilities.
     """
     folder.mkdir(parents=True, exist_ok=True)
     transform = (
@@ -59,6 +65,7 @@ def write_bundle(
         **identity,
         "members": list(members),
         "target_transform": transform,
+        "temperature": temperature,
     }
     text = json.dumps(manifest, indent=2, default=str)
     (folder / BUNDLE_MANIFEST).write_text(text, encoding="utf-8")
@@ -75,6 +82,7 @@ class LoadedEnsemble:
     weights: list[float]
     source: str = "(local)"  # the package the task comes from
     target_transform: Standardizer | None = None  # regression outputs -> target units
+    temperature: float = 1.0  # classification: the average's probabilities are scaled by it
 
     def member_predictions(self, inputs: torch.Tensor) -> list[np.ndarray]:
         """Return each member's predictions, dropout off: probabilities, or values in units."""
@@ -88,8 +96,11 @@ class LoadedEnsemble:
         return outputs
 
     def average(self, predictions: Sequence[np.ndarray]) -> np.ndarray:
-        """Return the weighted average of the members' ``predictions``."""
-        return weighted_average(predictions, self.weights)
+        """Return the weighted average of the members' ``predictions``, temperature-scaled."""
+        average = weighted_average(predictions, self.weights)
+        if self.task.kind is TaskKind.CLASSIFICATION:
+            return with_temperature(average, self.temperature)
+        return average
 
     def predict(self, inputs: torch.Tensor) -> np.ndarray:
         """Return the weighted average of the members' predictions, dropout off."""
@@ -116,11 +127,13 @@ def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
         load_weights(model, folder / f"member-{member['trial']}.pt")
         models.append(model)
         weights.append(float(member["weight"]))
+    temperature = float(manifest.get("temperature", 1.0))
     transform = manifest.get("target_transform")
     if transform is not None:
         mean, std = (torch.tensor(transform[k], dtype=torch.float32) for k in ("mean", "std"))
-        return LoadedEnsemble(task, models, weights, entry.package, Standardizer(mean, std))
-    return LoadedEnsemble(task, models, weights, entry.package)
+        standardizer = Standardizer(mean, std)
+        return LoadedEnsemble(task, models, weights, entry.package, standardizer, temperature)
+    return LoadedEnsemble(task, models, weights, entry.package, None, temperature)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -143,7 +156,7 @@ def _manifest_problem(manifest: Any) -> str:
     if not isinstance(manifest, dict):
         return "not a bundle manifest (expected a JSON object)"
     if manifest.get("format") not in READABLE:
-        readable = " and ".join(str(f) for f in READABLE)
+        readable = ", ".join(str(f) for f in READABLE)
         return f"bundle format {manifest.get('format')!r}; this ldnn-tune reads formats {readable}"
     fields = {"task": str, "seed": int, "options": dict, "members": list}
     for name, kind in fields.items():
@@ -161,6 +174,14 @@ def _manifest_problem(manifest: Any) -> str:
             return f"member {trial}'s weight {weight!r} is not a positive number"
         if not isinstance(member.get("knobs"), dict):
             return f"member {trial} has no knobs"
+    temperature = manifest.get("temperature", 1.0)
+    if (
+        not isinstance(temperature, int | float)
+        or isinstance(temperature, bool)
+        or not np.isfinite(temperature)
+        or temperature <= 0
+    ):
+        return f"temperature {temperature!r} is not a positive number"
     return _transform_problem(manifest.get("target_transform"))
 
 

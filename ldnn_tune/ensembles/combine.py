@@ -2,8 +2,9 @@
 
 ``seeds`` averages the best trial and its retrains with new seeds (a deep ensemble),
 admitting each only when it does not raise the validation loss; ``average`` and
-``greedy`` (Caruana, 2004) combine the top trials of the search. All choose using
-validation predictions only; the test split is scored once, for the report.
+``greedy`` (Caruana, 2004) combine the top trials of the search. A classification
+ensemble's average is then temperature-scaled, the temperature fitted on validation. All
+choose using validation predictions only; the test split is scored once, for the report.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ldnn_tune.ensembles.calibrate import fit_temperature, nll_at, with_temperature
 from ldnn_tune.plugin.task import TaskKind
 from ldnn_tune.recipe.metrics import score
 
@@ -41,6 +43,7 @@ class EnsembleResult:
     weights: dict[int, int]  # trial number -> weight
     val_scores: dict[str, float]
     test_scores: dict[str, float]
+    temperature: float = 1.0  # applied to the average of a classification ensemble
 
 
 SINGLE = "single"  # the best single trial, the baseline every ensemble is compared with
@@ -95,20 +98,34 @@ def greedy_weights(
     return best_counts
 
 
+def calibrated_loss(kind: TaskKind, average: np.ndarray, targets: np.ndarray) -> float:
+    """Return the loss of ``average`` on ``targets``, at its best temperature if classifying."""
+    if kind is TaskKind.CLASSIFICATION:
+        return nll_at(average, targets, fit_temperature(average, targets))
+    return score(kind, average, targets)["loss"]
+
+
 def admitted_weights(
-    predictions: Sequence[np.ndarray], targets: np.ndarray, kind: TaskKind
+    predictions: Sequence[np.ndarray],
+    targets: np.ndarray,
+    kind: TaskKind,
+    calibrate: bool = False,
 ) -> list[int]:
     """Return 1 for the first member and for each later one that does not raise the loss.
 
     Members are taken in order; one is admitted when averaging it in leaves the running
-    average's loss on ``targets`` no higher, else it gets weight 0.
+    average's loss on ``targets`` no higher, else it gets weight 0. With ``calibrate`` the
+    losses compared are at each average's own best temperature: averaging members that
+    are under-confident already (mixup, label noise) flattens the average further, which
+    raises its plain NLL even when it separates the classes better.
     """
+    loss_of = calibrated_loss if calibrate else (lambda k, p, t: score(k, p, t)["loss"])
     weights = [1] + [0] * (len(predictions) - 1)
     running = np.asarray(predictions[0], dtype=np.float64)
-    loss, count = score(kind, running, targets)["loss"], 1
+    loss, count = loss_of(kind, running, targets), 1
     for index, candidate in enumerate(predictions[1:], start=1):
         average = (running * count + candidate) / (count + 1)
-        candidate_loss = score(kind, average, targets)["loss"]
+        candidate_loss = loss_of(kind, average, targets)
         if candidate_loss <= loss:
             weights[index], running, loss, count = 1, average, candidate_loss, count + 1
     return weights
@@ -130,21 +147,34 @@ def build_ensemble(
     test_targets: np.ndarray,
     kind: TaskKind,
     target_transform: Standardizer | None = None,
+    calibrate: bool = False,
 ) -> EnsembleResult:
     """Combine ``members`` by ``method`` (a key of :data:`METHODS`) and score val and test.
 
-    The weights are chosen from validation predictions only; a regression task's
-    ``target_transform`` puts the reported ``mse`` and ``mae`` in the target's units.
+    The weights are chosen from validation predictions only; with ``calibrate``, a
+    classification average is then temperature-scaled by a temperature fitted on
+    validation. A regression task's ``target_transform`` puts the reported ``mse`` and
+    ``mae`` in the target's units.
     """
     if method not in METHODS:
         raise ValueError(f"unknown ensemble method {method!r}; choose from {', '.join(METHODS)}")
-    weights = METHODS[method]([m.val_predictions for m in members], val_targets, kind)
+    val_predictions = [m.val_predictions for m in members]
+    if method == SEEDS:
+        weights = admitted_weights(val_predictions, val_targets, kind, calibrate)
+    else:
+        weights = METHODS[method](val_predictions, val_targets, kind)
     kept = [(m, w) for m, w in zip(members, weights, strict=True) if w > 0]
     val_avg = weighted_average([m.val_predictions for m, _ in kept], [w for _, w in kept])
     test_avg = weighted_average([m.test_predictions for m, _ in kept], [w for _, w in kept])
+    temperature = 1.0
+    if calibrate and kind is TaskKind.CLASSIFICATION:
+        temperature = fit_temperature(val_avg, val_targets)
+        val_avg = with_temperature(val_avg, temperature)
+        test_avg = with_temperature(test_avg, temperature)
     return EnsembleResult(
         method=method,
         weights={m.trial_number: w for m, w in kept},
         val_scores=score(kind, val_avg, val_targets, target_transform),
         test_scores=score(kind, test_avg, test_targets, target_transform),
+        temperature=temperature,
     )

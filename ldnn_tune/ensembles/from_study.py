@@ -118,7 +118,13 @@ def ensemble_study(
         chosen = [by_number[t.number] for t in pool]
         method_name = "average" if name == SINGLE else name
         results[name] = build_ensemble(
-            method_name, chosen, targets.val, targets.test, kind, targets.transform
+            method_name,
+            chosen,
+            targets.val,
+            targets.test,
+            kind,
+            targets.transform,
+            calibrate=name != SINGLE,  # the baseline is the best trial as it trained
         )
     comparison = EnsembleComparison(members, results)
     run_id = _log(study, tracker, comparison, method, top_k, targets.transform)
@@ -150,6 +156,7 @@ def _log(
     for name, result in comparison.results.items():
         for split, scores in (("val", result.val_scores), ("test", result.test_scores)):
             metrics.update({f"{name}_{split}_{k}": v for k, v in scores.items()})
+        metrics[f"{name}_temperature"] = result.temperature
     tracker.log_metrics(run_id, metrics, step=0)
     members = [
         {
@@ -186,7 +193,7 @@ def _log_bundle(
             members.append({"trial": number, "weight": weight, "knobs": knobs})
         bundle = Path(tmp) / BUNDLE_ARTIFACT
         identity = study.user_attrs[IDENTITY_ATTR]
-        write_bundle(bundle, identity, members, weights_files, target_transform)
+        write_bundle(bundle, identity, members, weights_files, target_transform, chosen.temperature)
         tracker.client.log_artifacts(run_id, str(bundle), artifact_path=BUNDLE_ARTIFACT)
 
 

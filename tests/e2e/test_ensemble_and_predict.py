@@ -184,7 +184,7 @@ class Shout:
         ("truncated-manifest", "not a bundle manifest"),
         ("path-in-member", "member trial '../../etc/passwd' is not a trial number"),
         ("other-width", "the weights do not fit the task's model"),
-        ("old-format", "bundle format 1; this ldnn-tune reads formats 2 and 3"),
+        ("old-format", "bundle format 1; this ldnn-tune reads formats 2, 3, 4"),
     ],
 )
 def test_a_damaged_or_hostile_bundle_is_one_line(

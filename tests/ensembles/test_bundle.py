@@ -11,6 +11,7 @@ import torch
 
 from ldnn_tune import HParams, UsageError, hookimpl
 from ldnn_tune.ensembles.bundle import load_bundle, write_bundle
+from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.space.load import task_space
 from ldnn_tune.testing import BoringOptions, BoringTask
@@ -60,7 +61,7 @@ def test_regression_predictions_come_back_in_the_targets_units(tmp_path: Path, h
     transform = task.target_transform()
     assert transform is not None
     manifest = json.loads((tmp_path / "b" / "bundle.json").read_text())
-    assert manifest["format"] == 3
+    assert manifest["format"] == 4
     assert manifest["target_transform"]["mean"] == pytest.approx(transform.mean.tolist())
     loaded = load_bundle(tmp_path / "b", host)
     inputs = task.split.x_test[:5]
@@ -85,11 +86,25 @@ def test_classification_bundles_carry_no_transform(tmp_path: Path, host: Host) -
     assert load_bundle(tmp_path / "b", host).target_transform is None
 
 
+def test_the_temperature_scales_classification_predictions(tmp_path: Path, host: Host) -> None:
+    task = bundle(tmp_path / "b", BoringOptions())
+    inputs = task.split.x_test[:5]
+    plain = load_bundle(tmp_path / "b", host).predict(inputs)
+    edit_manifest(tmp_path / "b", temperature=2.0)
+    scaled = load_bundle(tmp_path / "b", host).predict(inputs)
+    np.testing.assert_allclose(scaled, with_temperature(plain, 2.0), rtol=1e-5)
+    assert (scaled.max(axis=-1) < plain.max(axis=-1)).all()
+    edit_manifest(tmp_path / "b", format=3, temperature=...)  # a bundle from before
+    np.testing.assert_allclose(load_bundle(tmp_path / "b", host).predict(inputs), plain)
+
+
 @pytest.mark.parametrize(
     ("changes", "needle"),
     [
-        ({"format": 1}, "bundle format 1; this ldnn-tune reads formats 2 and 3"),
-        ({"format": 4}, "bundle format 4; this ldnn-tune reads formats 2 and 3"),
+        ({"format": 1}, "bundle format 1; this ldnn-tune reads formats 2, 3, 4"),
+        ({"format": 5}, "bundle format 5; this ldnn-tune reads formats 2, 3, 4"),
+        ({"temperature": 0}, "temperature 0 is not a positive number"),
+        ({"temperature": "hot"}, "temperature 'hot' is not a positive number"),
         ({"target_transform": {"mean": [1.0], "std": [0.0]}}, "target_transform is not null"),
         ({"target_transform": {"mean": [1.0, 2.0], "std": [1.0]}}, "target_transform is not"),
         ({"target_transform": {"mean": "x", "std": [1.0]}}, "target_transform is not null"),

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import torch
 
+from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.ensembles.combine import (
     METHODS,
     Member,
@@ -114,3 +115,44 @@ def test_seeds_is_the_default_method_and_scores_regression_in_units() -> None:
     assert single.val_scores["loss"] == pytest.approx(0.01)
     assert single.val_scores["mse"] == pytest.approx(0.01 * 20**2)  # in the target's units
     assert single.val_scores["mae"] == pytest.approx(0.1 * 20)
+
+
+def test_calibration_fits_a_temperature_on_validation_and_keeps_the_winners() -> None:
+    members, labels = members_and_targets()
+    overconfident = []
+    for m in members:
+        sharp = with_temperature(m.val_predictions, 1 / 3)
+        overconfident.append(Member(m.trial_number, m.run_id, sharp, sharp))
+    plain = build_ensemble("average", overconfident, labels, labels, C)
+    calibrated = build_ensemble("average", overconfident, labels, labels, C, calibrate=True)
+    assert plain.temperature == 1.0 and calibrated.temperature != 1.0
+    assert calibrated.val_scores["loss"] < plain.val_scores["loss"]
+    assert calibrated.test_scores["acc"] == plain.test_scores["acc"]
+    targets = np.array([1.0, 2.0])
+    values = [Member(0, "a", targets, targets)]
+    regression = build_ensemble(
+        "average", values, targets, targets, TaskKind.REGRESSION, calibrate=True
+    )
+    assert regression.temperature == 1.0
+
+
+def test_calibrated_admission_takes_an_under_confident_member_that_helps() -> None:
+    n, classes = 300, 4
+    labels = np.random.default_rng(0).integers(0, classes, n)
+
+    def member(seed: int, temperature: float) -> np.ndarray:
+        """A fair classifier of its own errors, flattened as mixup flattens a net."""
+        logits = np.random.default_rng(seed).normal(size=(n, classes)) * 2.0
+        logits[np.arange(n), labels] += 2.0
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        return with_temperature(probs, temperature)
+
+    first, flat = member(1, 2.0), member(2, 8.0)
+    assert admitted_weights([first, flat], labels, C) == [1, 0]  # plain NLL rises
+    assert admitted_weights([first, flat], labels, C, calibrate=True) == [1, 1]
+    members = [Member(0, "a", first, first), Member(1, "b", flat, flat)]
+    alone = build_ensemble("seeds", members[:1], labels, labels, C, calibrate=True)
+    both = build_ensemble("seeds", members, labels, labels, C, calibrate=True)
+    assert both.weights == {0: 1, 1: 1}
+    assert both.val_scores["acc"] > alone.val_scores["acc"] + 0.03
+    assert both.val_scores["loss"] < alone.val_scores["loss"]

@@ -1,0 +1,94 @@
+"""Would temperature scaling on validation help a finished study's ensembles on test?
+
+    python bench/calibration.py FOLDER [FOLDER ...]
+
+Each FOLDER holds a finished ``ldnn-tune run`` (its ``ldnn_tune.db`` and ``mlflow.db``).
+For the best single trial and for each ensemble method, the script rebuilds the ensemble
+from the trials' saved predictions without calibration (the baseline), then with one
+temperature fitted on its validation predictions and applied after, then as
+``build_ensemble(calibrate=True)`` builds it (ldnn_tune/ensembles/calibrate.py), and prints
+test accuracy and NLL of each, and the means over the folders. Test predictions are used
+for the report only. Reads the stores; writes nothing.
+"""
+
+import os
+import statistics
+import sys
+from pathlib import Path
+
+import optuna
+
+from ldnn_tune.ensembles.calibrate import fit_temperature, nll_at
+from ldnn_tune.ensembles.combine import METHODS, SINGLE, build_ensemble, weighted_average
+from ldnn_tune.ensembles.from_study import candidate_pools, load_members
+from ldnn_tune.names import IDENTITY_ATTR
+from ldnn_tune.plugin.task import TaskKind
+from ldnn_tune.tracking import StudyTracker
+
+TOP_K = 5
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+Row = tuple[float, float, float, float, float]
+
+
+def study_rows(folder: Path) -> dict[str, Row]:
+    """Return per model: test acc and NLL plain, NLL with T applied after, and calibrated.
+
+    "calibrated" is ``build_ensemble(calibrate=True)``: for ``seeds`` the members are also
+    admitted by their average's loss at its best temperature, so its accuracy may differ.
+    """
+    storage = f"sqlite:///{folder}/ldnn_tune.db"
+    name = optuna.get_all_study_names(storage)[0]
+    study = optuna.load_study(study_name=name, storage=storage)
+    task = study.user_attrs[IDENTITY_ATTR]["task"]
+    tracker = StudyTracker(f"sqlite:///{folder}/mlflow.db", task)
+    pools = candidate_pools(study, TOP_K)
+    every = {t.number: t for p in pools.values() for t in p}
+    ordered = sorted(every.values(), key=lambda t: (t.value, t.number))
+    pools = {SINGLE: ordered[:1], **pools}
+    members, targets = load_members(study, tracker, ordered)
+    by_number = {m.trial_number: m for m in members}
+    rows = {}
+    for model, pool in pools.items():
+        chosen = [by_number[t.number] for t in pool]
+        method = "average" if model == SINGLE else model
+        args = (method, chosen, targets.val, targets.test, TaskKind.CLASSIFICATION)
+        plain = build_ensemble(*args)
+        kept = [by_number[n] for n in plain.weights]
+        weights = list(plain.weights.values())
+        val = weighted_average([m.val_predictions for m in kept], weights)
+        test = weighted_average([m.test_predictions for m in kept], weights)
+        after = nll_at(test, targets.test, fit_temperature(val, targets.val))
+        calibrated = build_ensemble(*args, calibrate=True)
+        rows[model] = (
+            plain.test_scores["acc"],
+            plain.test_scores["loss"],
+            after,
+            calibrated.test_scores["acc"],
+            calibrated.test_scores["loss"],
+        )
+    return rows
+
+
+def main() -> None:
+    """Print one table row per folder and model, then the means."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    models = [SINGLE, *METHODS]
+    print(
+        "| study | model | test acc | test NLL | NLL, T after | calibrated: acc | calibrated: NLL |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    table = {folder: study_rows(Path(folder)) for folder in sys.argv[1:]}
+    for folder, rows in table.items():
+        for model in models:
+            cells = " | ".join(f"{v:.4f}" for v in rows[model])
+            print(f"| {Path(folder).name} | {model} | {cells} |")
+    for model in models:
+        values = [rows[model] for rows in table.values()]
+        means = [statistics.mean(v[i] for v in values) for i in range(5)]
+        print(f"| mean | {model} | " + " | ".join(f"{m:.4f}" for m in means) + " |")
+
+
+if __name__ == "__main__":
+    main()
