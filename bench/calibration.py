@@ -5,8 +5,9 @@
 Each FOLDER holds a finished ``ldnn-tune run`` (its ``ldnn_tune.db`` and ``mlflow.db``).
 For the best single trial and for each ensemble method, the script rebuilds the ensemble
 from the trials' saved predictions without calibration (the baseline), then with one
-temperature fitted on its validation predictions and applied after, then as
-``build_ensemble(calibrate=True)`` builds it (ldnn_tune/ensembles/calibrate.py), and prints
+temperature fitted on its validation predictions and applied after whatever it does, then
+as ``build_ensemble(calibrate=True)`` builds it (the temperature only where it carries
+across halves of the validation set; ldnn_tune/ensembles/calibrate.py), and prints
 test accuracy and NLL of each, and the means over the folders. Test predictions are used
 for the report only. Reads the stores; writes nothing.
 """
@@ -35,8 +36,9 @@ Row = tuple[float, float, float, float, float]
 def study_rows(folder: Path) -> dict[str, Row]:
     """Return per model: test acc and NLL plain, NLL with T applied after, and calibrated.
 
-    "calibrated" is ``build_ensemble(calibrate=True)``: for ``seeds`` the members are also
-    admitted by their average's loss at its best temperature, so its accuracy may differ.
+    "T after" applies the temperature fitted on validation unconditionally; "calibrated"
+    is ``build_ensemble(calibrate=True)``, which applies it only where it carries across
+    the validation set's halves (``checked_temperature``). Neither changes the accuracy.
     """
     storage = f"sqlite:///{folder}/ldnn_tune.db"
     name = optuna.get_all_study_names(storage)[0]

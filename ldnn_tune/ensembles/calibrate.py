@@ -1,7 +1,9 @@
 """Temperature scaling (Guo et al., 2017) of an ensemble's class probabilities.
 
 One number, fitted on validation, softens or sharpens the probabilities without changing
-which class wins.
+which class wins. With only a handful of validation errors the fit is all noise (it
+sharpens until the next error costs dearly), so it is used only when it carries across
+halves of the validation set (:func:`checked_temperature`).
 """
 
 import numpy as np
@@ -11,6 +13,7 @@ from ldnn_tune.recipe.metrics import PROBABILITY_FLOOR
 LOG_LOW, LOG_HIGH = np.log(0.05), np.log(20.0)  # temperatures searched
 SEARCH_STEPS = 40  # golden-section steps: the bracket shrinks to 0.618**40 of its width
 GOLDEN = (np.sqrt(5.0) - 1) / 2
+CHECK_SEED = 0  # the fixed split of the validation set into halves
 
 
 def with_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
@@ -54,3 +57,20 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
             b = low + GOLDEN * (high - low)
             loss_b = nll_at(probs, labels, np.exp(b))
     return float(np.exp((low + high) / 2))
+
+
+def checked_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
+    """Return the fitted temperature if it carries across the validation set, else 1.
+
+    The examples are split in two halves at random (fixed seed); a temperature fitted on
+    each half must lower the other half's NLL below that of the probabilities as they are.
+    Only then is the temperature fitted on all of them returned.
+    """
+    order = np.random.default_rng(CHECK_SEED).permutation(len(labels))
+    halves = np.array_split(order, 2)
+    for fit_on, check_on in (halves, halves[::-1]):
+        temperature = fit_temperature(probs[fit_on], labels[fit_on])
+        held_out = probs[check_on], labels[check_on]
+        if nll_at(*held_out, temperature) >= nll_at(*held_out, 1.0):
+            return 1.0
+    return fit_temperature(probs, labels)

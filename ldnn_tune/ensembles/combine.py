@@ -3,7 +3,8 @@
 ``seeds`` averages the best trial and its retrains with new seeds (a deep ensemble),
 admitting each only when it does not raise the validation loss; ``average`` and
 ``greedy`` (Caruana, 2004) combine the top trials of the search. A classification
-ensemble's average is then temperature-scaled, the temperature fitted on validation. All
+ensemble's average is then temperature-scaled where a temperature fitted on validation
+carries across its halves. All
 choose using validation predictions only; the test split is scored once, for the report.
 """
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ldnn_tune.ensembles.calibrate import fit_temperature, nll_at, with_temperature
+from ldnn_tune.ensembles.calibrate import checked_temperature, with_temperature
 from ldnn_tune.plugin.task import TaskKind
 from ldnn_tune.recipe.metrics import score
 
@@ -98,34 +99,20 @@ def greedy_weights(
     return best_counts
 
 
-def calibrated_loss(kind: TaskKind, average: np.ndarray, targets: np.ndarray) -> float:
-    """Return the loss of ``average`` on ``targets``, at its best temperature if classifying."""
-    if kind is TaskKind.CLASSIFICATION:
-        return nll_at(average, targets, fit_temperature(average, targets))
-    return score(kind, average, targets)["loss"]
-
-
 def admitted_weights(
-    predictions: Sequence[np.ndarray],
-    targets: np.ndarray,
-    kind: TaskKind,
-    calibrate: bool = False,
+    predictions: Sequence[np.ndarray], targets: np.ndarray, kind: TaskKind
 ) -> list[int]:
     """Return 1 for the first member and for each later one that does not raise the loss.
 
     Members are taken in order; one is admitted when averaging it in leaves the running
-    average's loss on ``targets`` no higher, else it gets weight 0. With ``calibrate`` the
-    losses compared are at each average's own best temperature: averaging members that
-    are under-confident already (mixup, label noise) flattens the average further, which
-    raises its plain NLL even when it separates the classes better.
+    average's loss on ``targets`` no higher, else it gets weight 0.
     """
-    loss_of = calibrated_loss if calibrate else (lambda k, p, t: score(k, p, t)["loss"])
     weights = [1] + [0] * (len(predictions) - 1)
     running = np.asarray(predictions[0], dtype=np.float64)
-    loss, count = loss_of(kind, running, targets), 1
+    loss, count = score(kind, running, targets)["loss"], 1
     for index, candidate in enumerate(predictions[1:], start=1):
         average = (running * count + candidate) / (count + 1)
-        candidate_loss = loss_of(kind, average, targets)
+        candidate_loss = score(kind, average, targets)["loss"]
         if candidate_loss <= loss:
             weights[index], running, loss, count = 1, average, candidate_loss, count + 1
     return weights
@@ -153,22 +140,19 @@ def build_ensemble(
 
     The weights are chosen from validation predictions only; with ``calibrate``, a
     classification average is then temperature-scaled by a temperature fitted on
-    validation. A regression task's ``target_transform`` puts the reported ``mse`` and
-    ``mae`` in the target's units.
+    validation, where it carries across the validation set's halves
+    (:func:`~ldnn_tune.ensembles.calibrate.checked_temperature`). A regression task's
+    ``target_transform`` puts the reported ``mse`` and ``mae`` in the target's units.
     """
     if method not in METHODS:
         raise ValueError(f"unknown ensemble method {method!r}; choose from {', '.join(METHODS)}")
-    val_predictions = [m.val_predictions for m in members]
-    if method == SEEDS:
-        weights = admitted_weights(val_predictions, val_targets, kind, calibrate)
-    else:
-        weights = METHODS[method](val_predictions, val_targets, kind)
+    weights = METHODS[method]([m.val_predictions for m in members], val_targets, kind)
     kept = [(m, w) for m, w in zip(members, weights, strict=True) if w > 0]
     val_avg = weighted_average([m.val_predictions for m, _ in kept], [w for _, w in kept])
     test_avg = weighted_average([m.test_predictions for m, _ in kept], [w for _, w in kept])
     temperature = 1.0
     if calibrate and kind is TaskKind.CLASSIFICATION:
-        temperature = fit_temperature(val_avg, val_targets)
+        temperature = checked_temperature(val_avg, val_targets)
         val_avg = with_temperature(val_avg, temperature)
         test_avg = with_temperature(test_avg, temperature)
     return EnsembleResult(

@@ -2,7 +2,12 @@
 
 import numpy as np
 
-from ldnn_tune.ensembles.calibrate import fit_temperature, nll_at, with_temperature
+from ldnn_tune.ensembles.calibrate import (
+    checked_temperature,
+    fit_temperature,
+    nll_at,
+    with_temperature,
+)
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -39,3 +44,18 @@ def test_sequence_shaped_predictions_are_scaled_per_position() -> None:
     labels = probs.argmax(axis=-1)
     assert fit_temperature(probs, labels) < 1.0  # every position right: sharpen
     assert with_temperature(probs, 3.0).shape == (3, 7, 4)
+
+
+def test_a_temperature_is_used_only_when_it_carries_across_halves() -> None:
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(4000, 5)) * 4
+    truth = softmax(logits / 2.0)
+    labels = np.array([rng.choice(5, p=p) for p in truth])
+    assert abs(np.log(checked_temperature(softmax(logits), labels) / 2.0)) < 0.1
+    # nearly all right, two confident errors: a fit on one half sharpens, the other pays
+    probs = np.full((300, 3), 0.05)
+    probs[:, 0] = 0.9
+    few_errors = np.zeros(300, dtype=np.int64)
+    few_errors[[5, 250]] = 1
+    assert fit_temperature(probs, few_errors) < 1.0
+    assert checked_temperature(probs, few_errors) == 1.0

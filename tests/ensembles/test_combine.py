@@ -134,25 +134,3 @@ def test_calibration_fits_a_temperature_on_validation_and_keeps_the_winners() ->
         "average", values, targets, targets, TaskKind.REGRESSION, calibrate=True
     )
     assert regression.temperature == 1.0
-
-
-def test_calibrated_admission_takes_an_under_confident_member_that_helps() -> None:
-    n, classes = 300, 4
-    labels = np.random.default_rng(0).integers(0, classes, n)
-
-    def member(seed: int, temperature: float) -> np.ndarray:
-        """A fair classifier of its own errors, flattened as mixup flattens a net."""
-        logits = np.random.default_rng(seed).normal(size=(n, classes)) * 2.0
-        logits[np.arange(n), labels] += 2.0
-        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-        return with_temperature(probs, temperature)
-
-    first, flat = member(1, 2.0), member(2, 8.0)
-    assert admitted_weights([first, flat], labels, C) == [1, 0]  # plain NLL rises
-    assert admitted_weights([first, flat], labels, C, calibrate=True) == [1, 1]
-    members = [Member(0, "a", first, first), Member(1, "b", flat, flat)]
-    alone = build_ensemble("seeds", members[:1], labels, labels, C, calibrate=True)
-    both = build_ensemble("seeds", members, labels, labels, C, calibrate=True)
-    assert both.weights == {0: 1, 1: 1}
-    assert both.val_scores["acc"] > alone.val_scores["acc"] + 0.03
-    assert both.val_scores["loss"] < alone.val_scores["loss"]
