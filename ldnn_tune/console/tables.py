@@ -128,7 +128,12 @@ def ensemble_table(
         ),
         overflow="ellipsis",
     )
-    calibrated = " Ensembles are temperature-scaled on validation." if classify else ""
+    calibrated = (
+        " Ensembles are temperature-scaled where a temperature fitted on validation "
+        "carries across its halves ({method}_temperature in MLflow; 1 where it did not)."
+        if classify
+        else ""
+    )
     table.caption = (
         f"members: trial numbers, 3x6 = trial 3 counted 6 times; seeds: the best search "
         f"trial and its retrains; average, greedy: of the top {top_k}. A negative "

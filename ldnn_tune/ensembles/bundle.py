@@ -9,6 +9,7 @@ Layout::
 """
 
 import json
+import math
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -175,14 +176,22 @@ def _manifest_problem(manifest: Any) -> str:
         if not isinstance(member.get("knobs"), dict):
             return f"member {trial} has no knobs"
     temperature = manifest.get("temperature", 1.0)
-    if (
-        not isinstance(temperature, int | float)
-        or isinstance(temperature, bool)
-        or not np.isfinite(temperature)
-        or temperature <= 0
-    ):
-        return f"temperature {temperature!r} is not a positive number"
+    if not _positive_number(temperature):
+        shown = repr(temperature)
+        shown = shown if len(shown) <= 20 else f"{shown[:20]}…"
+        return f"temperature {shown} is not a positive number"
     return _transform_problem(manifest.get("target_transform"))
+
+
+def _positive_number(value: Any) -> bool:
+    """Return whether ``value`` is a finite positive JSON number (not a boolean)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return False
+    return math.isfinite(number) and number > 0
 
 
 def _transform_problem(transform: Any) -> str:

@@ -41,8 +41,10 @@ def nll_at(probs: np.ndarray, labels: np.ndarray, temperature: float) -> float:
 def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
     """Return the temperature, within 0.05 to 20, that minimises the NLL of ``labels``.
 
-    The NLL is convex in 1/T, so it has one minimum along log T: a golden-section search
-    over log T finds it in a fixed number of evaluations, whatever the predictions' size.
+    The NLL is convex in 1/T (but where the probability floor caps a confident error's
+    cost, at the sharpest temperatures), so it has one minimum along log T: a
+    golden-section search over log T finds it in a fixed number of evaluations, whatever
+    the predictions' size.
     """
     low, high = LOG_LOW, LOG_HIGH
     a, b = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
@@ -62,12 +64,17 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
 def checked_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
     """Return the fitted temperature if it carries across the validation set, else 1.
 
-    The examples are split in two halves at random (fixed seed); a temperature fitted on
-    each half must lower the other half's NLL below that of the probabilities as they are.
-    Only then is the temperature fitted on all of them returned.
+    The examples (first axis) are split in two halves at random (fixed seed). Each half
+    must hold at least one misclassified prediction: with none, NLL falls all the way down
+    the range of temperatures, which says nothing about the errors to come. A temperature
+    fitted on each half must then lower the other half's NLL below that of the
+    probabilities as they are. Only then is the temperature fitted on all of them returned.
     """
     order = np.random.default_rng(CHECK_SEED).permutation(len(labels))
     halves = np.array_split(order, 2)
+    wrong = probs.argmax(axis=-1) != labels
+    if any(not wrong[half].any() for half in halves):
+        return 1.0
     for fit_on, check_on in (halves, halves[::-1]):
         temperature = fit_temperature(probs[fit_on], labels[fit_on])
         held_out = probs[check_on], labels[check_on]

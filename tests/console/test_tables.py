@@ -35,7 +35,7 @@ def test_gains_are_points_changes_are_percent_and_a_legend_explains_members() ->
     assert "4x2 3x6" in greedy and ">+999%" in greedy  # not +9900.0%
     words = " ".join(text.split())  # the legend wraps at the table's width
     assert "3x6 = trial 3 counted 6 times" in words and "negative NLL change is better" in words
-    assert "Ensembles are temperature-scaled on validation." in words
+    assert "Ensembles are temperature-scaled where a temperature fitted on validation" in words
 
 
 def test_only_the_methods_asked_for_are_shown_beside_the_best_single_trial() -> None:

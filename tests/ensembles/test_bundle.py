@@ -105,6 +105,8 @@ def test_the_temperature_scales_classification_predictions(tmp_path: Path, host:
         ({"format": 5}, "bundle format 5; this ldnn-tune reads formats 2, 3, 4"),
         ({"temperature": 0}, "temperature 0 is not a positive number"),
         ({"temperature": "hot"}, "temperature 'hot' is not a positive number"),
+        ({"temperature": True}, "temperature True is not a positive number"),
+        ({"temperature": 10**400}, "temperature 10000000000000000000… is not a positive"),
         ({"target_transform": {"mean": [1.0], "std": [0.0]}}, "target_transform is not null"),
         ({"target_transform": {"mean": [1.0, 2.0], "std": [1.0]}}, "target_transform is not"),
         ({"target_transform": {"mean": "x", "std": [1.0]}}, "target_transform is not null"),

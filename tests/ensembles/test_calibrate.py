@@ -1,6 +1,7 @@
 """Temperature scaling: fitted on one set of predictions, it recovers the true temperature."""
 
 import numpy as np
+import pytest
 
 from ldnn_tune.ensembles.calibrate import (
     checked_temperature,
@@ -59,3 +60,12 @@ def test_a_temperature_is_used_only_when_it_carries_across_halves() -> None:
     few_errors[[5, 250]] = 1
     assert fit_temperature(probs, few_errors) < 1.0
     assert checked_temperature(probs, few_errors) == 1.0
+
+
+def test_no_temperature_without_errors_in_both_halves_or_examples_enough() -> None:
+    probs = softmax(np.random.default_rng(4).normal(size=(7, 5, 4)) * 2)  # (N, T, C)
+    right = probs.argmax(axis=-1)
+    assert checked_temperature(probs, right) == 1.0  # all right: nothing to calibrate on
+    assert fit_temperature(probs, right) == pytest.approx(0.05, rel=1e-3)  # the range's end
+    one = softmax(np.array([[2.0, 0.0, 0.0]]))
+    assert checked_temperature(one, np.array([1])) == 1.0
