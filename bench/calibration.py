@@ -21,7 +21,7 @@ import optuna
 
 from ldnn_tune.ensembles.calibrate import fit_temperature, nll_at
 from ldnn_tune.ensembles.combine import METHODS, SINGLE, build_ensemble, weighted_average
-from ldnn_tune.ensembles.from_study import candidate_pools, load_members
+from ldnn_tune.ensembles.from_study import load_pools, method_of
 from ldnn_tune.names import IDENTITY_ATTR
 from ldnn_tune.plugin.task import TaskKind
 from ldnn_tune.tracking import StudyTracker
@@ -45,17 +45,11 @@ def study_rows(folder: Path) -> dict[str, Row]:
     study = optuna.load_study(study_name=name, storage=storage)
     task = study.user_attrs[IDENTITY_ATTR]["task"]
     tracker = StudyTracker(f"sqlite:///{folder}/mlflow.db", task)
-    pools = candidate_pools(study, TOP_K)
-    every = {t.number: t for p in pools.values() for t in p}
-    ordered = sorted(every.values(), key=lambda t: (t.value, t.number))
-    pools = {SINGLE: ordered[:1], **pools}
-    members, targets = load_members(study, tracker, ordered)
+    pools, members, targets = load_pools(study, tracker, TOP_K)
     by_number = {m.trial_number: m for m in members}
     rows = {}
-    for model, pool in pools.items():
-        chosen = [by_number[t.number] for t in pool]
-        method = "average" if model == SINGLE else model
-        args = (method, chosen, targets.val, targets.test, TaskKind.CLASSIFICATION)
+    for model, chosen in pools.items():
+        args = (method_of(model), chosen, targets.val, targets.test, TaskKind.CLASSIFICATION)
         plain = build_ensemble(*args)
         kept = [by_number[n] for n in plain.weights]
         weights = list(plain.weights.values())

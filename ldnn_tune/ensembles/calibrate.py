@@ -8,7 +8,7 @@ halves of the validation set (:func:`checked_temperature`).
 
 import numpy as np
 
-from ldnn_tune.recipe.metrics import PROBABILITY_FLOOR
+from ldnn_tune.recipe.metrics import PROBABILITY_FLOOR, nll
 
 LOG_LOW, LOG_HIGH = np.log(0.05), np.log(20.0)  # temperatures searched
 SEARCH_STEPS = 40  # golden-section steps: the bracket shrinks to 0.618**40 of its width
@@ -33,9 +33,7 @@ def with_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
 
 def nll_at(probs: np.ndarray, labels: np.ndarray, temperature: float) -> float:
     """Return the mean negative log-likelihood of ``labels`` under ``probs`` at ``temperature``."""
-    flat = with_temperature(probs, temperature).reshape(-1, probs.shape[-1])
-    picked = flat[np.arange(flat.shape[0]), labels.reshape(-1).astype(np.int64)]
-    return float(-np.log(np.maximum(picked, PROBABILITY_FLOOR)).mean())
+    return nll(with_temperature(probs, temperature), labels)
 
 
 def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:

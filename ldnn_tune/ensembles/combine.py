@@ -4,8 +4,8 @@
 admitting each only when it does not raise the validation loss; ``average`` and
 ``greedy`` (Caruana, 2004) combine the top trials of the search. A classification
 ensemble's average is then temperature-scaled where a temperature fitted on validation
-carries across its halves. All
-choose using validation predictions only; the test split is scored once, for the report.
+carries across its halves. All choose using validation predictions only; the test split
+is scored once, for the report.
 """
 
 from __future__ import annotations

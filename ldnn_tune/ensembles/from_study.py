@@ -97,6 +97,31 @@ def _saved_transform(saved: Mapping[str, np.ndarray]) -> Standardizer | None:
     )
 
 
+def load_pools(
+    study: optuna.Study, tracker: StudyTracker, top_k: int
+) -> tuple[dict[str, list[Member]], list[Member], SavedTargets]:
+    """Return each model's members, every member once (best first), and their targets.
+
+    The models are :data:`SINGLE` (the best trial alone) and the methods' pools
+    (:func:`candidate_pools`); each trial's predictions are loaded once.
+    """
+    pools = candidate_pools(study, top_k)
+    every = {t.number: t for pool in pools.values() for t in pool}
+    ordered = sorted(every.values(), key=lambda t: (t.value, t.number))
+    members, targets = load_members(study, tracker, ordered)
+    by_number = {m.trial_number: m for m in members}
+    chosen = {
+        name: [by_number[t.number] for t in pool]
+        for name, pool in {SINGLE: ordered[:1], **pools}.items()
+    }
+    return chosen, members, targets
+
+
+def method_of(model: str) -> str:
+    """Return the method that builds ``model``: the best single trial is an average of one."""
+    return "average" if model == SINGLE else model
+
+
 def ensemble_study(
     study: optuna.Study, tracker: StudyTracker, top_k: int, method: str
 ) -> EnsembleComparison:
@@ -107,18 +132,12 @@ def ensemble_study(
     the scores of the best single trial and of every method's ensemble as metrics, and
     the bundle of ``method``'s ensemble as an artifact.
     """
-    pools = candidate_pools(study, top_k)
-    every = {t.number: t for pool in pools.values() for t in pool}
-    ordered = sorted(every.values(), key=lambda t: (t.value, t.number))
-    members, targets = load_members(study, tracker, ordered)
-    by_number = {m.trial_number: m for m in members}
+    pools, members, targets = load_pools(study, tracker, top_k)
     kind = TaskKind(study.user_attrs.get(IDENTITY_ATTR, {}).get("kind", "classification"))
     results = {}
-    for name, pool in {SINGLE: ordered[:1], **pools}.items():
-        chosen = [by_number[t.number] for t in pool]
-        method_name = "average" if name == SINGLE else name
+    for name, chosen in pools.items():
         results[name] = build_ensemble(
-            method_name,
+            method_of(name),
             chosen,
             targets.val,
             targets.test,

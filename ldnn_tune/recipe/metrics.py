@@ -28,12 +28,9 @@ def score(
     mapped back by the task's ``target_transform`` (the same without one).
     """
     if kind is TaskKind.CLASSIFICATION:
-        probs = predictions.reshape(-1, predictions.shape[-1])
         labels = targets.reshape(-1).astype(np.int64)
-        picked = probs[np.arange(len(labels)), labels]
-        nll = float(-np.log(np.maximum(picked, PROBABILITY_FLOOR)).mean())
-        accuracy = float((probs.argmax(axis=-1) == labels).mean())
-        return {"loss": nll, "acc": accuracy}
+        accuracy = float((predictions.reshape(len(labels), -1).argmax(axis=-1) == labels).mean())
+        return {"loss": nll(predictions, targets), "acc": accuracy}
     error = predictions.reshape(targets.shape) - targets
     units = error if target_transform is None else error * to_numpy(target_transform.std)
     return {
@@ -41,6 +38,18 @@ def score(
         "mse": float((units**2).mean()),
         "mae": float(np.abs(units).mean()),
     }
+
+
+def nll(probs: np.ndarray, targets: np.ndarray) -> float:
+    """Return the mean negative log-likelihood of integer ``targets`` under ``probs``.
+
+    ``probs`` has shape ``(..., classes)`` for targets of shape ``(...)``; probabilities are
+    floored at ``PROBABILITY_FLOOR``, so one confident error costs at most 27.6 nats.
+    """
+    flat = probs.reshape(-1, probs.shape[-1])
+    labels = targets.reshape(-1).astype(np.int64)
+    picked = flat[np.arange(len(labels)), labels]
+    return float(-np.log(np.maximum(picked, PROBABILITY_FLOOR)).mean())
 
 
 def to_units(values: np.ndarray, target_transform: Standardizer | None) -> np.ndarray:
