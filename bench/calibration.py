@@ -33,6 +33,15 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 Row = tuple[float, float, float, float, float]
 
 
+def open_finished(folder: Path) -> tuple[optuna.Study, StudyTracker]:
+    """Return the study of a finished ``ldnn-tune run`` in ``folder`` and its MLflow store."""
+    storage = f"sqlite:///{folder}/ldnn_tune.db"
+    name = optuna.get_all_study_names(storage)[0]
+    study = optuna.load_study(study_name=name, storage=storage)
+    task = study.user_attrs[IDENTITY_ATTR]["task"]
+    return study, StudyTracker(f"sqlite:///{folder}/mlflow.db", task)
+
+
 def study_rows(folder: Path) -> dict[str, Row]:
     """Return per model: test acc and NLL plain, NLL with T applied after, and calibrated.
 
@@ -40,11 +49,7 @@ def study_rows(folder: Path) -> dict[str, Row]:
     is ``build_ensemble(calibrate=True)``, which applies it only where it carries across
     the validation set's halves (``checked_temperature``). Neither changes the accuracy.
     """
-    storage = f"sqlite:///{folder}/ldnn_tune.db"
-    name = optuna.get_all_study_names(storage)[0]
-    study = optuna.load_study(study_name=name, storage=storage)
-    task = study.user_attrs[IDENTITY_ATTR]["task"]
-    tracker = StudyTracker(f"sqlite:///{folder}/mlflow.db", task)
+    study, tracker = open_finished(folder)
     pools, members, targets = load_pools(study, tracker, TOP_K)
     by_number = {m.trial_number: m for m in members}
     rows = {}
