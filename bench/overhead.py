@@ -11,7 +11,10 @@ knobs, the same number of epochs:
   does the same work; a trial's time is read from the study (Optuna's start and complete
   times: sampling, the MLflow run, training, the artifacts, the tell), median of the five.
 
-The two alternate ``--repeats`` times; the report gives the median ratio. With py-spy on
+A third side splits the gap: ``train_trial`` called in this process with none of the
+trial's own callbacks (no health monitor, pruning, MLflow or storage), which is Lightning's
+loop around the same work. The three alternate ``--repeats`` times; the report gives the
+median ratios. With py-spy on
 the PATH the command is sampled too, and the samples inside the trial are shared out among
 the net's own work, Lightning, the health monitor, MLflow, the pruning callback, Optuna's
 storage, the data loading and the artifacts.
@@ -39,6 +42,7 @@ from ldnn_tune_image import ImageOptions, ImageTask
 from ldnn_tune_sequence import SequenceOptions, SequenceTask
 
 from ldnn_tune import HParams, Split, Task, TaskKind, quiet_frameworks, task_space
+from ldnn_tune.trial.training import train_trial
 
 CLI = str(Path(sys.executable).with_name("ldnn-tune"))
 TRIALS = 5  # identical trials per command; the median one counts
@@ -107,6 +111,13 @@ def bare_loop(task: Task[Any], epochs: int) -> float:
     net.load_state_dict(best_state)
     with torch.no_grad():
         net(split.x_val), net(split.x_test)
+    return time.monotonic() - started
+
+
+def lightning_fit(task: Task[Any], epochs: int) -> float:
+    """Train the first-trial net with ``train_trial`` alone (Lightning, no trial callbacks)."""
+    started = time.monotonic()
+    train_trial(task, HParams.for_task(task), seed=0, max_epochs=epochs, min_lr=1e-12)
     return time.monotonic() - started
 
 
@@ -187,15 +198,19 @@ def main() -> None:
         epochs = args.epochs or case.epochs
         task = case.task()
         task.prepare()
-        bare, trial = [], []
+        bare, fit, trial = [], [], []
         bare_loop(task, 1)  # warm up, as the trials after the first are
+        lightning_fit(task, 1)
         for _ in range(args.repeats):
             bare.append(bare_loop(task, epochs))
+            fit.append(lightning_fit(task, epochs))
             trial.append(trial_seconds(case, epochs, None))
         ratio = statistics.median(t / b for t, b in zip(trial, bare, strict=True))
+        fit_ratio = statistics.median(f / b for f, b in zip(fit, bare, strict=True))
         print(
             f"{name} ({epochs} epochs): trial {statistics.median(trial):.2f} s, bare loop "
-            f"{statistics.median(bare):.2f} s, ratio {ratio:.2f} (median of {args.repeats})"
+            f"{statistics.median(bare):.2f} s, ratio {ratio:.2f}; Lightning's fit alone "
+            f"{statistics.median(fit):.2f} s, ratio {fit_ratio:.2f} (medians of {args.repeats})"
         )
         if spy:
             with tempfile.TemporaryDirectory() as tmp:
