@@ -108,6 +108,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("n-jobs-zero", ("run", "task=image", "n_jobs=0"), nothing, 2, "invalid n_jobs=0"),
     ("n-jobs-huge", ("run", "task=image", "n_jobs=1000"), nothing, 2, "force_jobs=true"),
     ("heartbeat-zero", ("run", "task=image", "heartbeat=0"), nothing, 2, "invalid heartbeat=0"),
+    (
+        "warm-start-no-store",
+        ("run", "task=image", "warm_start=imgae"),
+        nothing,
+        2,
+        "invalid warm_start=imgae: storage=sqlite:///ldnn_tune.db: 'ldnn_tune.db' does not exist",
+    ),
     ("top-k-zero", ("run", "task=image", "top_k=0"), nothing, 2, "invalid top_k=0"),
     ("ratio-band", ("run", "task=image", "ratio_low=2", "ratio_high=1"), nothing, 2, "ratio band"),
     ("min-lr-zero", ("run", "task=image", "min_lr=0"), nothing, 2, "invalid min_lr=0"),

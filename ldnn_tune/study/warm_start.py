@@ -13,6 +13,7 @@ from typing import Any
 
 from optuna.trial import FrozenTrial
 
+from ldnn_tune.config.stores import check_storage
 from ldnn_tune.errors import UsageError
 from ldnn_tune.names import IDENTITY_ATTR
 from ldnn_tune.space.knobs import SearchSpace
@@ -44,8 +45,13 @@ def load_warm_start(
 ) -> WarmStart:
     """Return the best ``count`` distinct knob sets of study ``source``, fitted to ``space``.
 
-    A source in another storage, of another task or with no complete trial is a UsageError.
+    A source in another storage, of another task or with no complete trial is a UsageError;
+    so is a storage that does not exist yet, which is refused before it is created.
     """
+    try:
+        check_storage(storage_url, read_only=True)
+    except UsageError as missing:
+        raise UsageError(f"invalid warm_start={source}: {missing}") from None
     study = load_existing_study(source, storage_url)
     found = study.user_attrs.get(IDENTITY_ATTR, {}).get("task")
     if found != task:
