@@ -14,10 +14,9 @@ knobs, the same number of epochs:
 A third side splits the gap: ``train_trial`` called in this process with none of the
 trial's own callbacks (no health monitor, pruning, MLflow or storage), which is Lightning's
 loop around the same work. The three alternate ``--repeats`` times; the report gives the
-median ratios. With py-spy on
-the PATH the command is sampled too, and the samples inside the trial are shared out among
-the net's own work, Lightning, the health monitor, MLflow, the pruning callback, Optuna's
-storage, the data loading and the artifacts.
+median ratios. With py-spy on the PATH the command is sampled too, and the samples inside
+the trial are shared out among the net's own work, Lightning, the health monitor, MLflow,
+the pruning callback, Optuna's storage, the data loading and the artifacts.
 
     python bench/overhead.py [--repeats 3] [--tasks image,adding] [--epochs N]
 """
