@@ -130,11 +130,11 @@ def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
         weights.append(float(member["weight"]))
     temperature = float(manifest.get("temperature", 1.0))
     transform = manifest.get("target_transform")
+    standardizer = None
     if transform is not None:
         mean, std = (torch.tensor(transform[k], dtype=torch.float32) for k in ("mean", "std"))
         standardizer = Standardizer(mean, std)
-        return LoadedEnsemble(task, models, weights, entry.package, standardizer, temperature)
-    return LoadedEnsemble(task, models, weights, entry.package, None, temperature)
+    return LoadedEnsemble(task, models, weights, entry.package, standardizer, temperature)
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -171,15 +171,13 @@ def _manifest_problem(manifest: Any) -> str:
         )
         if not isinstance(trial, int) or isinstance(trial, bool) or trial < 0:
             return f"member trial {trial!r} is not a trial number"
-        if not isinstance(weight, int | float) or weight <= 0:
-            return f"member {trial}'s weight {weight!r} is not a positive number"
+        if not _positive_number(weight):
+            return f"member {trial}'s weight {_shown(weight)} is not a positive number"
         if not isinstance(member.get("knobs"), dict):
             return f"member {trial} has no knobs"
     temperature = manifest.get("temperature", 1.0)
     if not _positive_number(temperature):
-        shown = repr(temperature)
-        shown = shown if len(shown) <= 20 else f"{shown[:20]}…"
-        return f"temperature {shown} is not a positive number"
+        return f"temperature {_shown(temperature)} is not a positive number"
     return _transform_problem(manifest.get("target_transform"))
 
 
@@ -192,6 +190,12 @@ def _positive_number(value: Any) -> bool:
     except OverflowError:  # an integer of hundreds of digits
         return False
     return math.isfinite(number) and number > 0
+
+
+def _shown(value: Any) -> str:
+    """Return ``repr(value)`` cut to 20 characters, for a one-line error."""
+    shown = repr(value)
+    return shown if len(shown) <= 20 else f"{shown[:20]}…"
 
 
 def _transform_problem(transform: Any) -> str:

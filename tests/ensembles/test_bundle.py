@@ -107,6 +107,8 @@ def test_the_temperature_scales_classification_predictions(tmp_path: Path, host:
         ({"temperature": "hot"}, "temperature 'hot' is not a positive number"),
         ({"temperature": True}, "temperature True is not a positive number"),
         ({"temperature": 10**400}, "temperature 10000000000000000000… is not a positive"),
+        ({"members": [{"trial": 0, "weight": True, "knobs": {}}]}, "member 0's weight True"),
+        ({"members": [{"trial": 0, "weight": float("nan"), "knobs": {}}]}, "member 0's weight nan"),
         ({"target_transform": {"mean": [1.0], "std": [0.0]}}, "target_transform is not null"),
         ({"target_transform": {"mean": [1.0, 2.0], "std": [1.0]}}, "target_transform is not"),
         ({"target_transform": {"mean": "x", "std": [1.0]}}, "target_transform is not null"),
