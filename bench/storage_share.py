@@ -6,9 +6,10 @@ epoch, as 1,000 earlier trials would have left); then ``ldnn-tune run`` adds ``-
 more under py-spy. Of the samples taken while the command ran trials, the report gives
 the share in Optuna's storage (SQLite), in MLflow's tracking store (SQLite) and in the
 sampler, against the same shares when the study was new (its first trials). The
-baseline is that young study, measured in the same run.
+baseline is that young study, measured in the same run. ``--storage journal`` runs the
+same study on Optuna's journal file instead of SQLite (MLflow stays on SQLite).
 
-    python bench/storage_share.py [--filler 1000] [--trials 10]
+    python bench/storage_share.py [--filler 1000] [--trials 10] [--storage sqlite|journal]
 """
 
 import argparse
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+from optuna.storages.journal import JournalFileBackend
 
 CLI = str(Path(sys.executable).with_name("ldnn-tune"))
 WORDS = ("task=image", "ensemble=none", "check=false")  # the default 20 epochs a trial
@@ -36,12 +38,26 @@ LABELS = [
 ]
 
 
-def run_profiled(cwd: Path, trials: int, profile: Path) -> float:
+STORES = {  # --storage: the study's storage word, relative to the study's folder
+    "sqlite": "sqlite:///ldnn_tune.db",
+    "journal": "journal:ldnn_tune.log",
+}
+
+
+def open_storage(cwd: Path, kind: str) -> optuna.storages.BaseStorage:
+    """Return the storage the command wrote in ``cwd``, opened the way Optuna opens it."""
+    if kind == "journal":
+        backend = JournalFileBackend(str(cwd / "ldnn_tune.log"))
+        return optuna.storages.JournalStorage(backend)
+    return optuna.storages.RDBStorage(f"sqlite:///{cwd}/ldnn_tune.db")
+
+
+def run_profiled(cwd: Path, trials: int, profile: Path, kind: str) -> float:
     """Run the command up to ``trials`` finished trials under py-spy; return its wall time."""
     started = time.monotonic()
     command = ["py-spy", "record", "-r", "100", "--format", "raw", "-o", str(profile), "--"]
     result = subprocess.run(
-        [*command, CLI, "run", *WORDS, f"trials={trials}"],
+        [*command, CLI, "run", *WORDS, f"storage={STORES[kind]}", f"trials={trials}"],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -86,11 +102,11 @@ def by_caller(profile: Path, top: int = 12) -> list[tuple[str, float]]:
     return [(key, count / (total or 1)) for key, count in counts.most_common(top)]
 
 
-def fill(cwd: Path, count: int) -> None:
+def fill(cwd: Path, count: int, kind: str) -> None:
     """Add ``count`` finished trials like the study's first one (knobs, values per epoch)."""
     warnings.simplefilter("ignore")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.load_study(study_name="image", storage=f"sqlite:///{cwd}/ldnn_tune.db")
+    study = optuna.load_study(study_name="image", storage=open_storage(cwd, kind))
     first = study.trials[0]
     rng = np.random.default_rng(0)
     sampler = optuna.samplers.RandomSampler(seed=0)
@@ -118,20 +134,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--filler", type=int, default=1000)
     parser.add_argument("--trials", type=int, default=10)
+    parser.add_argument("--storage", choices=sorted(STORES), default="sqlite")
     args = parser.parse_args()
     if shutil.which("py-spy") is None:
         sys.exit("needs py-spy on the PATH (pip install py-spy)")
     with tempfile.TemporaryDirectory() as tmp:
         cwd = Path(tmp)
         young = cwd / "young.txt"
-        wall = run_profiled(cwd, args.trials, young)
+        wall = run_profiled(cwd, args.trials, young, args.storage)
         print(f"a new study, trials 0-{args.trials - 1}: {wall:.0f} s")
         for name, share in shares(young).items():
             print(f"  {name:18s} {share:6.1%} of the trial loop")
-        fill(cwd, args.filler)
+        fill(cwd, args.filler, args.storage)
         old = cwd / "old.txt"
         total = args.trials + args.filler + args.trials
-        wall = run_profiled(cwd, total, old)
+        wall = run_profiled(cwd, total, old, args.storage)
         print(f"the same study after {args.filler} more trials, {args.trials} more: {wall:.0f} s")
         for name, share in shares(old).items():
             print(f"  {name:18s} {share:6.1%} of the trial loop")
