@@ -1,0 +1,114 @@
+"""Benchmark: checkpoints from several epochs as ensemble members, on digits.
+
+Issue 12 lists "checkpoints from several epochs" among the levers for ensembles. For each
+split seed, the image task's first-trial knobs are trained from ``--retrains`` seeds, 20
+epochs each, and every epoch's validation and test predictions are kept. Compared on the
+test split, with the same nets in the same run:
+
+- one net at its best epoch (the lowest validation loss: what a trial keeps), against the
+  average of its ``k`` best epochs by validation loss, and of its last five;
+- the average of all the nets at their best epochs (what ``ensemble=seeds`` averages, before
+  its admission check and temperature), against the average of each net's ``k`` best epochs.
+
+    python bench/checkpoint_members.py [--splits 0 1 2] [--retrains 5]
+"""
+
+import argparse
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+from ldnn_tune_image import ImageOptions, ImageTask
+
+from ldnn_tune import HParams, quiet_frameworks
+from ldnn_tune.trial.training import predict_loader, train_trial
+
+TOPS = (1, 2, 3, 5)
+
+
+class EveryEpoch(pl.Callback):
+    """Keeps each epoch's validation loss and its validation and test predictions."""
+
+    def __init__(self) -> None:
+        self.losses: list[float] = []
+        self.test: list[np.ndarray] = []
+        self.test_targets = np.zeros(0)
+
+    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        data: Any = trainer.datamodule  # type: ignore[attr-defined]
+        predictions, self.test_targets = predict_loader(pl_module, data.test_dataloader())
+        self.test.append(predictions)
+        self.losses.append(float(trainer.callback_metrics["val_loss"]))
+
+    def best(self, k: int) -> np.ndarray:
+        """Return the average test prediction of the ``k`` epochs with the lowest val loss."""
+        order = np.argsort(self.losses)[:k]
+        return np.asarray(np.mean([self.test[i] for i in order], axis=0))
+
+    def last(self, k: int) -> np.ndarray:
+        """Return the average test prediction of the last ``k`` epochs."""
+        return np.asarray(np.mean(self.test[-k:], axis=0))
+
+
+def scores(probabilities: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
+    """Return (accuracy, negative log-likelihood) of class ``probabilities``."""
+    picked = probabilities[np.arange(len(targets)), targets]
+    nll = float(-np.log(np.clip(picked, 1e-12, 1.0)).mean())
+    return float((probabilities.argmax(axis=1) == targets).mean()), nll
+
+
+def train_nets(split: int, retrains: int) -> list[EveryEpoch]:
+    """Train the first-trial knobs of split ``split`` from ``retrains`` seeds."""
+    task = ImageTask(ImageOptions(), None, split)
+    task.prepare()
+    hp = HParams.for_task(task)
+    nets = []
+    for seed in range(retrains):
+        kept = EveryEpoch()
+        train_trial(
+            task, hp, seed=1000 * split + seed, max_epochs=20, min_lr=1e-4, callbacks=[kept]
+        )
+        nets.append(kept)
+    return nets
+
+
+def mean_row(rows: list[dict[str, tuple[float, float]]], key: str) -> str:
+    """Return '<acc> / <nll>' of ``key`` averaged over ``rows``."""
+    acc = np.mean([row[key][0] for row in rows])
+    nll = np.mean([row[key][1] for row in rows])
+    return f"{acc:.4f} / {nll:.4f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--splits", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--retrains", type=int, default=5)
+    args = parser.parse_args()
+    quiet_frameworks()
+    singles: list[dict[str, tuple[float, float]]] = []
+    ensembles: list[dict[str, tuple[float, float]]] = []
+    for split in args.splits:
+        nets = train_nets(split, args.retrains)
+        targets = nets[0].test_targets
+        for net in nets:
+            predictions = {f"best {k} epochs": net.best(k) for k in TOPS}
+            predictions["last 5 epochs"] = net.last(5)
+            singles.append({name: scores(p, targets) for name, p in predictions.items()})
+        row = {
+            f"{len(nets)} nets x best {k} epochs": scores(
+                np.mean([net.best(k) for net in nets], axis=0), targets
+            )
+            for k in TOPS
+        }
+        ensembles.append(row)
+        print(f"split {split}: " + ", ".join(f"{k} {a:.4f}/{n:.4f}" for k, (a, n) in row.items()))
+    print(f"one net (mean of {len(singles)}), test acc / NLL:")
+    for key in singles[0]:
+        print(f"  {key:24s} {mean_row(singles, key)}")
+    print(f"the nets of a split averaged (mean of {len(ensembles)} splits), test acc / NLL:")
+    for key in ensembles[0]:
+        print(f"  {key:24s} {mean_row(ensembles, key)}")
+
+
+if __name__ == "__main__":
+    main()
