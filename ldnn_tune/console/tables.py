@@ -130,7 +130,8 @@ def ensemble_table(
     )
     calibrated = (
         " Ensembles are temperature-scaled where a temperature fitted on validation "
-        "carries across its halves ({method}_temperature in MLflow; 1 where it did not)."
+        "carries across its halves (MLflow: seeds_temperature, average_temperature, "
+        "greedy_temperature; 1 where it did not)."
         if classify
         else ""
     )
