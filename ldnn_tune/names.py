@@ -17,6 +17,7 @@ REASON_ATTR = "reason"  # why a trial was pruned or failed
 STOP_REASON_ATTR = "stop_reason"  # why a complete trial stopped training
 BEST_EPOCH_ATTR = "best_epoch"
 EPOCHS_RUN_ATTR = "epochs_run"
+AVERAGED_EPOCHS_ATTR = "averaged_epochs"  # best epochs whose weights the trial kept averaged
 FIRST_EPOCH_ATTR = "first_epoch_seconds"  # from the trial's start to its first validation
 RESEED_OF_ATTR = "reseed_of"  # a retrain of this trial number's knobs with a new seed
 

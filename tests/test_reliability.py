@@ -116,6 +116,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         "invalid warm_start=imgae: storage=sqlite:///ldnn_tune.db: 'ldnn_tune.db' does not exist",
     ),
     ("top-k-zero", ("run", "task=image", "top_k=0"), nothing, 2, "invalid top_k=0"),
+    (
+        "average-epochs-zero",
+        ("run", "task=image", "average_epochs=0"),
+        nothing,
+        2,
+        "invalid average_epochs=0",
+    ),
     ("ratio-band", ("run", "task=image", "ratio_low=2", "ratio_high=1"), nothing, 2, "ratio band"),
     ("min-lr-zero", ("run", "task=image", "min_lr=0"), nothing, 2, "invalid min_lr=0"),
     ("min-lr-nan", ("run", "task=image", "min_lr=nan"), nothing, 2, "must be a finite number"),

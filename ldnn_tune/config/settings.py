@@ -62,6 +62,9 @@ class RunConfig:
     )
     data_dir: Path | None = setting(None, "the task's data on disk (instead of its built-in data)")
     min_lr: float = setting(1e-4, "a trial stops once its LR has been divided below this")
+    average_epochs: int = setting(
+        5, "a trial keeps the average of its N best epochs' weights when validation prefers it"
+    )
     warm_start: str | None = setting(
         None, "a finished study of the same task and storage: a new study trains its 3 best first"
     )
@@ -99,7 +102,16 @@ class RunConfig:
             raise UsageError(f"invalid seed={self.seed}: must be between 0 and {2**32 - 1}")
         if self.reseeds < 0:
             raise UsageError(f"invalid reseeds={self.reseeds}: must be 0 or more")
-        for name in ("trials", "epochs", "top", "top_k", "n_jobs", "heartbeat", "max_failures"):
+        for name in (
+            "trials",
+            "epochs",
+            "average_epochs",
+            "top",
+            "top_k",
+            "n_jobs",
+            "heartbeat",
+            "max_failures",
+        ):
             if getattr(self, name) < 1:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be at least 1")
         cores = available_cores()

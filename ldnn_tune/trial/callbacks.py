@@ -59,24 +59,44 @@ class StopAtDeadline(pl.Callback):
 
 
 class KeepBestWeights(pl.Callback):
-    """Remember the weights of the epoch with the lowest validation loss, in memory."""
+    """Remember the weights of the ``keep`` epochs with the lowest validation loss, in memory."""
 
-    def __init__(self, monitor: str = "val_loss") -> None:
-        """Watch ``monitor`` (lower is better)."""
+    def __init__(self, monitor: str = "val_loss", keep: int = 1) -> None:
+        """Watch ``monitor`` (lower is better) and keep the ``keep`` best epochs' weights."""
         self.monitor = monitor
-        self.best_score = math.inf
-        self.best_epoch = -1
-        self.best_state: dict[str, torch.Tensor] | None = None
+        self.keep = keep
+        self.kept: list[tuple[float, int, dict[str, torch.Tensor]]] = []  # best first
+
+    @property
+    def best_score(self) -> float:
+        """Return the lowest monitored score seen (inf before the first epoch)."""
+        return self.kept[0][0] if self.kept else math.inf
+
+    @property
+    def best_epoch(self) -> int:
+        """Return the epoch of the lowest score (-1 before the first epoch)."""
+        return self.kept[0][1] if self.kept else -1
+
+    @property
+    def best_state(self) -> dict[str, torch.Tensor] | None:
+        """Return the weights of the best epoch, or None before the first epoch."""
+        return self.kept[0][2] if self.kept else None
+
+    def states(self) -> list[dict[str, torch.Tensor]]:
+        """Return the kept weights, the best epoch's first."""
+        return [state for _, _, state in self.kept]
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Copy the weights when the monitored score improved."""
+        """Copy the weights when the epoch is among the ``keep`` best so far."""
         if trainer.sanity_checking:
             return
-        score = trainer.callback_metrics.get(self.monitor)
-        if score is not None and float(score) < self.best_score:
-            self.best_score = float(score)
-            self.best_epoch = trainer.current_epoch
-            self.best_state = copy.deepcopy(pl_module.state_dict())
+        value = trainer.callback_metrics.get(self.monitor)
+        score = math.inf if value is None else float(value)
+        if math.isnan(score) or score == math.inf:
+            return
+        if len(self.kept) < self.keep or score < self.kept[-1][0]:
+            entry = (score, trainer.current_epoch, copy.deepcopy(pl_module.state_dict()))
+            self.kept = sorted([*self.kept, entry], key=lambda kept: kept[0])[: self.keep]
 
     def restore(self, pl_module: pl.LightningModule) -> None:
         """Load the best weights seen into ``pl_module`` (no-op if none were seen)."""

@@ -17,6 +17,7 @@ from ldnn_tune.errors import Interrupted, first_line
 from ldnn_tune.health.monitor import HealthBand, HealthMonitor
 from ldnn_tune.interrupts import ignore_further
 from ldnn_tune.names import (
+    AVERAGED_EPOCHS_ATTR,
     BEST_EPOCH_ATTR,
     EPOCHS_RUN_ATTR,
     FIRST_EPOCH_ATTR,
@@ -153,6 +154,7 @@ class Objective:
             self.config.min_lr,
             callbacks,
             deadline=self.deadline,
+            average_epochs=self.config.average_epochs,
         )
 
     def _record(
@@ -160,6 +162,7 @@ class Objective:
     ) -> None:
         summary: dict[str, Any] = {
             BEST_EPOCH_ATTR: out.best_epoch,
+            AVERAGED_EPOCHS_ATTR: out.averaged_epochs,
             EPOCHS_RUN_ATTR: out.epochs_run,
             **{f"val_{k}": v for k, v in out.val_scores.items()},
             **{f"test_{k}": v for k, v in out.test_scores.items()},

@@ -1,6 +1,7 @@
 """Train one trial's model with Lightning and collect what the study and ensembles need."""
 
 import io
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,8 @@ from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.data import SplitDataModule
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.metrics import score, to_numpy
+from ldnn_tune.recipe.module import RecipeModule
+from ldnn_tune.trial.averaging import keep_average_if_better
 from ldnn_tune.trial.callbacks import (
     DeadlineReached,
     KeepBestWeights,
@@ -24,7 +27,7 @@ from ldnn_tune.trial.callbacks import (
 
 @dataclass
 class TrialOutcome:
-    """The result of training one trial, evaluated with its best-epoch weights.
+    """The result of training one trial, evaluated with the weights it kept.
 
     ``predictions`` holds ``val_predictions``, ``val_targets``, ``test_predictions`` and
     ``test_targets`` in the model's units and, for a task with a ``target_transform()``,
@@ -32,8 +35,9 @@ class TrialOutcome:
     regression scores' ``mse`` and ``mae`` are in the target's units.
     """
 
-    best_val_loss: float
+    best_val_loss: float  # of the weights kept: the best epoch's, or their average's
     best_epoch: int
+    averaged_epochs: int  # how many best epochs' weights were averaged; 1: the best alone
     epochs_run: int
     stop_reason: str
     val_scores: dict[str, float]
@@ -50,18 +54,21 @@ def train_trial(
     min_lr: float,
     callbacks: Sequence[pl.Callback] = (),
     deadline: float | None = None,
+    average_epochs: int = 1,
 ) -> TrialOutcome:
-    """Train ``task``'s model for ``hp`` from ``seed``; evaluate the best epoch's weights.
+    """Train ``task``'s model for ``hp`` from ``seed``; evaluate the weights it keeps.
 
     Training ends when ``max_epochs`` run out, the LR falls below ``min_lr`` or the clock
     passes ``deadline`` (a ``time.time()``: the trial keeps its best epoch so far, or is
     pruned when no epoch finished); ``callbacks`` (pruning, logging, progress) may end it
-    earlier by raising.
+    earlier by raising. With ``average_epochs`` above 1 the trial keeps the average of
+    that many best epochs' weights instead, when it has a lower validation loss
+    (:mod:`ldnn_tune.trial.averaging`), unless the deadline is less than an epoch away.
     """
     pl.seed_everything(seed, workers=True, verbose=False)
     datamodule = task.datamodule(hp)
     model = task.model(hp)
-    best = KeepBestWeights()
+    best = KeepBestWeights(keep=average_epochs)
     floor = StopAtLrFloor(min_lr)
     stops: list[pl.Callback] = [] if deadline is None else [StopAtDeadline(deadline)]
     trainer = pl.Trainer(
@@ -77,7 +84,7 @@ def train_trial(
     )
     if isinstance(datamodule, SplitDataModule):  # the data moves to the device once
         datamodule.to(trainer.strategy.root_device)
-    stop_reason = "max epochs"
+    stop_reason, started = "max epochs", time.time()
     try:
         trainer.fit(model, datamodule=datamodule)
     except DeadlineReached as reached:
@@ -87,6 +94,10 @@ def train_trial(
     if floor.stopped_epoch is not None:
         stop_reason = f"lr below min_lr at epoch {floor.stopped_epoch}"
     best.restore(model)
+    in_time = time_to_average(time.time() - started, trainer.current_epoch, deadline)
+    best_val_loss, averaged = (
+        _average_best_epochs(model, best, datamodule) if in_time else (best.best_score, 1)
+    )
     val_pred, val_true = predict_loader(model, datamodule.val_dataloader())
     test_pred, test_true = predict_loader(model, datamodule.test_dataloader())
     buffer = io.BytesIO()
@@ -102,8 +113,9 @@ def train_trial(
         predictions["target_mean"] = to_numpy(transform.mean)
         predictions["target_std"] = to_numpy(transform.std)
     return TrialOutcome(
-        best_val_loss=best.best_score,
+        best_val_loss=best_val_loss,
         best_epoch=best.best_epoch,
+        averaged_epochs=averaged,
         epochs_run=trainer.current_epoch,
         stop_reason=stop_reason,
         val_scores=score(task.kind, val_pred, val_true, transform),
@@ -111,6 +123,28 @@ def train_trial(
         predictions=predictions,
         state_dict=buffer.getvalue(),
     )
+
+
+def time_to_average(fit_seconds: float, epochs: int, deadline: float | None) -> bool:
+    """Return whether an epoch's time is left before ``deadline`` (a ``time.time()``).
+
+    Averaging costs less than an epoch: a pass over the training inputs for BatchNorm's
+    statistics and one over the validation split.
+    """
+    return deadline is None or time.time() + fit_seconds / max(epochs, 1) < deadline
+
+
+def _average_best_epochs(
+    model: pl.LightningModule, best: KeepBestWeights, datamodule: pl.LightningDataModule
+) -> tuple[float, int]:
+    """Return (val loss, epochs averaged) of the weights ``model`` keeps: see averaging.py."""
+    states = best.states()
+    if len(states) < 2 or not isinstance(model, RecipeModule):
+        return best.best_score, 1
+    loss = keep_average_if_better(
+        model, states, best.best_score, datamodule.val_dataloader(), datamodule.train_dataloader()
+    )
+    return (best.best_score, 1) if loss is None else (loss, len(states))
 
 
 def predict_loader(

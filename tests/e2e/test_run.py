@@ -60,6 +60,7 @@ def test_run_image_end_to_end_then_continue(
         "test_acc",
         "best_val_loss",
         "best_epoch",
+        "averaged_epochs",
     } <= set(child.data.metrics)
     npz = client.download_artifacts(child.info.run_id, "predictions.npz", str(tmp_path))
     with np.load(npz) as predictions:
