@@ -5,8 +5,11 @@ split seed, the image task's first-trial knobs are trained from ``--retrains`` s
 epochs each, and every epoch's validation and test predictions are kept. Compared on the
 test split, with the same nets in the same run:
 
-- one net at its best epoch (the lowest validation loss: what a trial keeps), against the
-  average of its ``k`` best epochs by validation loss, and of its last five;
+- one net at its best epoch (the lowest validation loss: what a trial kept before
+  ``average_epochs``), against the average of the predictions of its ``k`` best epochs by
+  validation loss, and of its last five; and against one net whose weights are the average
+  of the ``k`` best epochs' weights: always, and only when that lowers the validation loss
+  (what a trial does with ``average_epochs=k``);
 - the average of all the nets at their best epochs (what ``ensemble=seeds`` averages, before
   its admission check and temperature), against the average of each net's ``k`` best epochs.
 
@@ -14,31 +17,53 @@ test split, with the same nets in the same run:
 """
 
 import argparse
+import copy
 from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
+import torch
 from ldnn_tune_image import ImageOptions, ImageTask
 
 from ldnn_tune import HParams, quiet_frameworks
+from ldnn_tune.trial.averaging import average_states, keep_average_if_better
 from ldnn_tune.trial.training import predict_loader, train_trial
 
 TOPS = (1, 2, 3, 5)
 
 
 class EveryEpoch(pl.Callback):
-    """Keeps each epoch's validation loss and its validation and test predictions."""
+    """Keeps each epoch's validation loss, weights and test predictions."""
 
     def __init__(self) -> None:
         self.losses: list[float] = []
         self.test: list[np.ndarray] = []
+        self.states: list[dict[str, torch.Tensor]] = []
         self.test_targets = np.zeros(0)
+        self.module: Any = None
+        self.data: Any = None
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        data: Any = trainer.datamodule  # type: ignore[attr-defined]
-        predictions, self.test_targets = predict_loader(pl_module, data.test_dataloader())
+        self.module, self.data = pl_module, trainer.datamodule  # type: ignore[attr-defined]
+        predictions, self.test_targets = predict_loader(pl_module, self.data.test_dataloader())
         self.test.append(predictions)
+        self.states.append(copy.deepcopy(pl_module.state_dict()))
         self.losses.append(float(trainer.callback_metrics["val_loss"]))
+
+    def averaged_weights(self, k: int, guarded: bool) -> np.ndarray:
+        """Return the test predictions of the ``k`` best epochs' weights averaged.
+
+        ``guarded``: only when the average lowers the validation loss, as a trial does.
+        """
+        order = np.argsort(self.losses)[:k]
+        states = [self.states[i] for i in order]
+        if guarded:
+            self.module.load_state_dict(states[0])
+            val, train = self.data.val_dataloader(), self.data.train_dataloader()
+            keep_average_if_better(self.module, states, self.losses[order[0]], val, train)
+        else:
+            self.module.load_state_dict(average_states(states))
+        return predict_loader(self.module, self.data.test_dataloader())[0]
 
     def best(self, k: int) -> np.ndarray:
         """Return the average test prediction of the ``k`` epochs with the lowest val loss."""
@@ -93,6 +118,9 @@ def main() -> None:
         for net in nets:
             predictions = {f"best {k} epochs": net.best(k) for k in TOPS}
             predictions["last 5 epochs"] = net.last(5)
+            for k in TOPS[1:]:
+                predictions[f"weights of best {k}"] = net.averaged_weights(k, guarded=False)
+                predictions[f"weights of best {k}, if val"] = net.averaged_weights(k, guarded=True)
             singles.append({name: scores(p, targets) for name, p in predictions.items()})
         row = {
             f"{len(nets)} nets x best {k} epochs": scores(
@@ -104,10 +132,10 @@ def main() -> None:
         print(f"split {split}: " + ", ".join(f"{k} {a:.4f}/{n:.4f}" for k, (a, n) in row.items()))
     print(f"one net (mean of {len(singles)}), test acc / NLL:")
     for key in singles[0]:
-        print(f"  {key:24s} {mean_row(singles, key)}")
+        print(f"  {key:28s} {mean_row(singles, key)}")
     print(f"the nets of a split averaged (mean of {len(ensembles)} splits), test acc / NLL:")
     for key in ensembles[0]:
-        print(f"  {key:24s} {mean_row(ensembles, key)}")
+        print(f"  {key:28s} {mean_row(ensembles, key)}")
 
 
 if __name__ == "__main__":

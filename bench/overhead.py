@@ -7,9 +7,10 @@ knobs, the same number of epochs:
   minibatches, SGD with momentum, global-norm clipping, the divide-on-plateau schedule and a
   validation pass every epoch, the best epoch's weights kept and scored on val and test;
 - the trial: the real command, ``ldnn-tune run task=X trials=5 epochs=E min_lr=1e-12
-  check=false ensemble=none`` with every knob pinned to its first-trial value, so each trial
-  does the same work; a trial's time is read from the study (Optuna's start and complete
-  times: sampling, the MLflow run, training, the artifacts, the tell), median of the five.
+  check=false ensemble=none average_epochs=1`` with every knob pinned to its first-trial
+  value, so each trial does the same work; a trial's time is read from the study
+  (Optuna's start and complete times: sampling, the MLflow run, training, the artifacts,
+  the tell), median of the five.
 
 A third side splits the gap: ``train_trial`` called in this process with none of the
 trial's own callbacks (no health monitor, pruning, MLflow or storage), which is Lightning's
@@ -135,7 +136,8 @@ def trial_seconds(case: Case, epochs: int, profile: Path | None) -> float:
     task = case.task()
     with tempfile.TemporaryDirectory() as tmp:
         words = [*case.words, f"trials={TRIALS}", f"epochs={epochs}", "min_lr=1e-12"]
-        words += ["check=false", "ensemble=none", *pinned_knobs(task)]
+        # average_epochs=1: the trial keeps its best epoch, as the bare loop does
+        words += ["check=false", "ensemble=none", "average_epochs=1", *pinned_knobs(task)]
         command = [CLI, "run", *words]
         if profile is not None:
             command = ["py-spy", "record", "-r", "200", "--format", "raw", "-o", str(profile)]
