@@ -1,8 +1,10 @@
-"""Benchmark: checkpoints from several epochs as ensemble members, on digits.
+"""Benchmark: checkpoints from several epochs as ensemble members, on digits or FSDD.
 
 Issue 12 lists "checkpoints from several epochs" among the levers for ensembles. For each
-split seed, the image task's first-trial knobs are trained from ``--retrains`` seeds, 20
-epochs each, and every epoch's validation and test predictions are kept. Compared on the
+split seed, the task's first-trial knobs are trained from ``--retrains`` seeds, 20 epochs
+each, and every epoch's weights and test predictions are kept: the image task (digits), or
+with ``--fsdd DIR`` the speech task on FSDD with unseen speakers (``split=speaker
+synth_speakers=120``, as bench/results/speech_speakers_cpu.md's studies). Compared on the
 test split, with the same nets in the same run:
 
 - one net at its best epoch (the lowest validation loss: what a trial kept before
@@ -13,19 +15,22 @@ test split, with the same nets in the same run:
 - the average of all the nets at their best epochs (what ``ensemble=seeds`` averages, before
   its admission check and temperature), against the average of each net's ``k`` best epochs.
 
-    python bench/checkpoint_members.py [--splits 0 1 2] [--retrains 5]
+    python bench/checkpoint_members.py [--splits 0 1 2] [--retrains 5] [--fsdd DIR]
 """
 
 import argparse
 import copy
+from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
 import torch
 from ldnn_tune_image import ImageOptions, ImageTask
+from ldnn_tune_speech import SpeechOptions, SpeechTask
+from torch.optim.swa_utils import update_bn
 
-from ldnn_tune import HParams, quiet_frameworks
+from ldnn_tune import HParams, Task, quiet_frameworks
 from ldnn_tune.trial.averaging import average_states, keep_average_if_better
 from ldnn_tune.trial.training import predict_loader, train_trial
 
@@ -61,8 +66,9 @@ class EveryEpoch(pl.Callback):
             self.module.load_state_dict(states[0])
             val, train = self.data.val_dataloader(), self.data.train_dataloader()
             keep_average_if_better(self.module, states, self.losses[order[0]], val, train)
-        else:
+        else:  # as keep_average_if_better does it, kept whatever the validation loss
             self.module.load_state_dict(average_states(states))
+            update_bn(self.data.train_dataloader(), self.module, device=self.module.device)
         return predict_loader(self.module, self.data.test_dataloader())[0]
 
     def best(self, k: int) -> np.ndarray:
@@ -82,10 +88,19 @@ def scores(probabilities: np.ndarray, targets: np.ndarray) -> tuple[float, float
     return float((probabilities.argmax(axis=1) == targets).mean()), nll
 
 
-def train_nets(split: int, retrains: int) -> list[EveryEpoch]:
-    """Train the first-trial knobs of split ``split`` from ``retrains`` seeds."""
-    task = ImageTask(ImageOptions(), None, split)
+def make_task(split: int, fsdd: Path | None) -> Task[Any]:
+    """Return the prepared image task, or the speech task on FSDD when ``fsdd`` is given."""
+    task: Task[Any] = ImageTask(ImageOptions(), None, split)
+    if fsdd is not None:
+        options = SpeechOptions(split="speaker", synth_speakers=120)
+        task = SpeechTask(options, fsdd, split)
     task.prepare()
+    return task
+
+
+def train_nets(split: int, retrains: int, fsdd: Path | None) -> list[EveryEpoch]:
+    """Train the first-trial knobs of split ``split`` from ``retrains`` seeds."""
+    task = make_task(split, fsdd)
     hp = HParams.for_task(task)
     nets = []
     for seed in range(retrains):
@@ -108,12 +123,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--splits", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--retrains", type=int, default=5)
+    parser.add_argument("--fsdd", type=Path, help="FSDD's recordings: the speech task")
     args = parser.parse_args()
     quiet_frameworks()
     singles: list[dict[str, tuple[float, float]]] = []
     ensembles: list[dict[str, tuple[float, float]]] = []
     for split in args.splits:
-        nets = train_nets(split, args.retrains)
+        nets = train_nets(split, args.retrains, args.fsdd)
         targets = nets[0].test_targets
         for net in nets:
             predictions = {f"best {k} epochs": net.best(k) for k in TOPS}

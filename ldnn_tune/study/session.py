@@ -227,6 +227,7 @@ def study_params(run: ResolvedRun) -> dict[str, object]:
         "pruner": config.pruner,
         "seed": config.seed,
         "epochs": config.epochs,
+        "average_epochs": config.average_epochs,
         "storage": redact(config.storage),
         "space": {k.name: k.describe() for k in run.space.knobs},
         **{f"option.{k}": v for k, v in run.identity()["options"].items()},

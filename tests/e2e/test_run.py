@@ -42,6 +42,7 @@ def test_run_image_end_to_end_then_continue(
     runs = {r.info.run_name: r for r in mlflow_runs(tmp_path, "image")}
     parent = runs["image"]
     assert parent.data.params["sampler"] == "tpe"
+    assert parent.data.params["average_epochs"] == "1"
     assert parent.info.status == "FINISHED"
     child = runs[trial_run_name(0, "COMPLETE")]
     assert child.info.run_id == first.user_attrs["mlflow_run_id"]
