@@ -91,8 +91,7 @@ class KeepBestWeights(pl.Callback):
         if trainer.sanity_checking:
             return
         value = trainer.callback_metrics.get(self.monitor)
-        score = math.inf if value is None else float(value)
-        if math.isnan(score) or score == math.inf:
+        if value is None or not math.isfinite(score := float(value)):
             return
         if len(self.kept) < self.keep or score < self.kept[-1][0]:
             entry = (score, trainer.current_epoch, copy.deepcopy(pl_module.state_dict()))
