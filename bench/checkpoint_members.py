@@ -30,9 +30,11 @@ from ldnn_tune_image import ImageOptions, ImageTask
 from ldnn_tune_speech import SpeechOptions, SpeechTask
 from torch.optim.swa_utils import update_bn
 
-from ldnn_tune import HParams, Task, quiet_frameworks
+from ldnn_tune import HParams, Task, TaskKind, quiet_frameworks
+from ldnn_tune.recipe.metrics import score
 from ldnn_tune.trial.averaging import average_states, keep_average_if_better
-from ldnn_tune.trial.training import predict_loader, train_trial
+from ldnn_tune.trial.predictions import predict_loader
+from ldnn_tune.trial.training import train_trial
 
 TOPS = (1, 2, 3, 5)
 
@@ -82,10 +84,9 @@ class EveryEpoch(pl.Callback):
 
 
 def scores(probabilities: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
-    """Return (accuracy, negative log-likelihood) of class ``probabilities``."""
-    picked = probabilities[np.arange(len(targets)), targets]
-    nll = float(-np.log(np.clip(picked, 1e-12, 1.0)).mean())
-    return float((probabilities.argmax(axis=1) == targets).mean()), nll
+    """Return (accuracy, negative log-likelihood) of class ``probabilities``, as trials do."""
+    scored = score(TaskKind.CLASSIFICATION, probabilities, targets)
+    return scored["acc"], scored["loss"]
 
 
 def make_task(split: int, fsdd: Path | None) -> Task[Any]:
