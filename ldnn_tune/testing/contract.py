@@ -32,7 +32,8 @@ from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.init import LAZY_STD
 from ldnn_tune.space.load import task_space
-from ldnn_tune.trial.training import predict_loader, train_trial
+from ldnn_tune.trial.predictions import predict_loader
+from ldnn_tune.trial.training import train_trial
 
 
 class TaskContract:

@@ -14,7 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 import torch
 from torch.optim.swa_utils import update_bn
 
+from ldnn_tune.recipe.metrics import score
 from ldnn_tune.recipe.module import RecipeModule
+from ldnn_tune.trial.predictions import predict_loader
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
@@ -36,21 +38,12 @@ def average_states(states: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, to
 
 
 def mean_loss(model: RecipeModule, batches: Batches) -> float:
-    """Return ``model``'s loss over ``batches`` in eval mode, each example weighted alike.
+    """Return ``model``'s loss over ``batches`` in eval mode, as a trial's ``val_loss``.
 
-    This is how the trial's ``val_loss`` is computed: each batch's mean loss weighted by
-    its size.
+    That is the NLL of its predicted probabilities, or the mean squared error in the
+    model's units: the loss averaged over every example.
     """
-    was_training = model.training
-    model.eval()
-    total, examples = 0.0, 0
-    with torch.no_grad():
-        for x, y in batches:
-            x, y = x.to(model.device), y.to(model.device)
-            total += float(model.loss(model(x), y)) * len(y)
-            examples += len(y)
-    model.train(was_training)
-    return total / max(examples, 1)
+    return score(model.kind, *predict_loader(model, batches))["loss"]
 
 
 def keep_average_if_better(

@@ -2,7 +2,7 @@
 
 import io
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from ldnn_tune.trial.callbacks import (
     StopAtDeadline,
     StopAtLrFloor,
 )
+from ldnn_tune.trial.predictions import predict_loader
 
 
 @dataclass
@@ -145,18 +146,3 @@ def _average_best_epochs(
         model, states, best.best_score, datamodule.val_dataloader(), datamodule.train_dataloader()
     )
     return (best.best_score, 1) if loss is None else (loss, len(states))
-
-
-def predict_loader(
-    model: pl.LightningModule, loader: Iterable[tuple[torch.Tensor, torch.Tensor]]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return (predictions, targets) over ``loader`` in eval mode: no dropout, no augmentation."""
-    was_training = model.training
-    model.eval()
-    predictions, targets = [], []
-    with torch.no_grad():
-        for batch_idx, (x, y) in enumerate(loader):
-            predictions.append(model.predict_step((x.to(model.device),), batch_idx).cpu().numpy())
-            targets.append(y.cpu().numpy())
-    model.train(was_training)
-    return np.concatenate(predictions), np.concatenate(targets)
