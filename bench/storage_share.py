@@ -24,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import optuna
-from optuna.storages.journal import JournalFileBackend
+
+from ldnn_tune.study.storages import make_storage
 
 CLI = str(Path(sys.executable).with_name("ldnn-tune"))
 WORDS = ("task=image", "ensemble=none", "check=false")  # the default 20 epochs a trial
@@ -38,18 +39,15 @@ LABELS = [
 ]
 
 
-STORES = {  # --storage: the study's storage word, relative to the study's folder
-    "sqlite": "sqlite:///ldnn_tune.db",
-    "journal": "journal:ldnn_tune.log",
+STORES = {  # --storage: the study's storage, in the study's folder
+    "sqlite": "sqlite:///{folder}/ldnn_tune.db",
+    "journal": "journal:{folder}/ldnn_tune.log",
 }
 
 
-def open_storage(cwd: Path, kind: str) -> optuna.storages.BaseStorage:
-    """Return the storage the command wrote in ``cwd``, opened the way Optuna opens it."""
-    if kind == "journal":
-        backend = JournalFileBackend(str(cwd / "ldnn_tune.log"))
-        return optuna.storages.JournalStorage(backend)
-    return optuna.storages.RDBStorage(f"sqlite:///{cwd}/ldnn_tune.db")
+def storage_url(cwd: Path, kind: str) -> str:
+    """Return the ``storage=`` of a study of kind ``kind`` kept in folder ``cwd``."""
+    return STORES[kind].format(folder=cwd)
 
 
 def run_profiled(cwd: Path, trials: int, profile: Path, kind: str) -> float:
@@ -57,7 +55,7 @@ def run_profiled(cwd: Path, trials: int, profile: Path, kind: str) -> float:
     started = time.monotonic()
     command = ["py-spy", "record", "-r", "100", "--format", "raw", "-o", str(profile), "--"]
     result = subprocess.run(
-        [*command, CLI, "run", *WORDS, f"storage={STORES[kind]}", f"trials={trials}"],
+        [*command, CLI, "run", *WORDS, f"storage={storage_url(cwd, kind)}", f"trials={trials}"],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -106,7 +104,7 @@ def fill(cwd: Path, count: int, kind: str) -> None:
     """Add ``count`` finished trials like the study's first one (knobs, values per epoch)."""
     warnings.simplefilter("ignore")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = optuna.load_study(study_name="image", storage=open_storage(cwd, kind))
+    study = optuna.load_study(study_name="image", storage=make_storage(storage_url(cwd, kind)))
     first = study.trials[0]
     rng = np.random.default_rng(0)
     sampler = optuna.samplers.RandomSampler(seed=0)
