@@ -15,7 +15,9 @@ if TYPE_CHECKING:  # optuna loads when a pruner is built, not when names are val
 def _median(max_epochs: int) -> BasePruner:
     from optuna.pruners import MedianPruner
 
-    return MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+    from ldnn_tune.study.pruner_snapshot import CompleteTrialsSnapshot
+
+    return CompleteTrialsSnapshot(MedianPruner(n_startup_trials=3, n_warmup_steps=1))
 
 
 def _hyperband(max_epochs: int) -> BasePruner:

@@ -1,7 +1,6 @@
-"""The per-epoch pruning callback: it reports every epoch and asks the pruner when it pays."""
+"""The per-epoch pruning callback: it reports every epoch and asks the pruner after each."""
 
 import math
-import time
 
 import optuna
 import pytest
@@ -28,23 +27,18 @@ def test_pruning_callback_raises_trial_pruned(task: BoringTask) -> None:
 
 
 class CountingPruner(optuna.pruners.BasePruner):
-    """Never prunes; each question takes ``seconds``."""
+    """Never prunes; counts the questions."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self) -> None:
         self.asked = 0
 
     def prune(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> bool:
         self.asked += 1
-        time.sleep(self.seconds)
         return False
 
 
-@pytest.mark.parametrize(("seconds", "share", "asked"), [(0.0, 1.0, 6), (0.5, 0.05, 1)])
-def test_every_epoch_is_reported_and_costly_checks_are_spaced(
-    task: BoringTask, seconds: float, share: float, asked: int
-) -> None:
-    pruner = CountingPruner(seconds)
+def test_every_epoch_is_reported_and_the_pruner_asked(task: BoringTask) -> None:
+    pruner = CountingPruner()
     study = optuna.create_study(pruner=pruner)
     trial = study.ask()
     train_trial(
@@ -53,10 +47,8 @@ def test_every_epoch_is_reported_and_costly_checks_are_spaced(
         seed=0,
         max_epochs=6,
         min_lr=1e-9,
-        callbacks=[EpochPruning(trial, monitor="val_loss", share=share)],
+        callbacks=[EpochPruning(trial, monitor="val_loss")],
     )
     reported = study._storage.get_trial(trial._trial_id).intermediate_values
     assert sorted(reported) == list(range(6))
-    # a check that costs next to nothing runs after every epoch (an epoch takes longer);
-    # one that costs 0.5 s at a 5% share waits for 10 s of training, more than 6 epochs
-    assert pruner.asked == asked
+    assert pruner.asked == 6  # whatever each question or epoch costs
