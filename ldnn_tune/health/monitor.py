@@ -7,8 +7,8 @@ loss, gradients or weights stop being finite, or when the median ratio stays out
 healthy band for a whole epoch.
 """
 
+import math
 import statistics
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,9 +42,10 @@ class HealthMonitor(pl.Callback):
     """Measure the update/weight ratio during training; prune broken trials if asked.
 
     A measured step costs a copy of the weights and a few ``torch._foreach`` ops, summed on
-    the device. Steps are measured while that costs at most ``share`` of the training time
-    (and the first step of every epoch is), so a net of many tiny steps is sampled and a
-    net of large steps measured at every step. The host reads the sums every
+    the device. About ``samples`` steps an epoch are measured, evenly spaced from its first
+    (every step of an epoch of fewer): which steps depends on the epoch's length alone, not
+    on the machine's speed, so a seeded trial is judged the same way everywhere. The band
+    spans five decades; a few samples place an epoch in it. The host reads the sums every
     ``check_every`` steps and at the epoch's end, so a non-finite loss or weight ends the
     trial within that many steps.
 
@@ -58,14 +59,14 @@ class HealthMonitor(pl.Callback):
         prune: bool,
         on_epoch: Any = None,
         check_every: int = 16,
-        share: float = 0.02,
+        samples: int = 8,
     ) -> None:
         """Watch against ``band``; raise :class:`TrialUnhealthy` when ``prune`` is set."""
         self.band = band
         self.prune = prune
         self.on_epoch = on_epoch
         self.check_every = check_every
-        self.share = share
+        self.samples = samples
         self.last_metrics: dict[str, float] = {}
         self._names: list[str] = []
         self._params: list[torch.Tensor] = []
@@ -75,9 +76,7 @@ class HealthMonitor(pl.Callback):
         self._steps = 0
         self._measured = 0
         self._measuring = False
-        self._measure_started = 0.0
-        self._measure_seconds = 0.0  # what the last measurement cost
-        self._measured_at = 0.0
+        self._stride = 1  # measure every stride-th step of the epoch
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Find the weight matrices once and make the buffers the snapshots go into."""
@@ -92,17 +91,14 @@ class HealthMonitor(pl.Callback):
         self._sum = torch.zeros(len(self._params), device=device)
         self._nonfinite_loss = torch.zeros((), device=device, dtype=torch.int64)
         self._steps = self._measured = 0
-        self._measured_at = 0.0  # so the epoch's first step is measured
+        self._stride = _stride(trainer.num_training_batches, self.samples)
 
     def on_before_optimizer_step(
         self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any
     ) -> None:
         """Copy the weights before the update, when this step is to be measured."""
-        now = time.monotonic()
-        due = (now - self._measured_at) * self.share >= self._measure_seconds
-        self._measuring = bool(self._params) and due
+        self._measuring = bool(self._params) and self._steps % self._stride == 0
         if self._measuring:
-            self._measure_started = now
             torch._foreach_copy_(self._before, self._params)
 
     def on_train_batch_end(
@@ -123,8 +119,6 @@ class HealthMonitor(pl.Callback):
             sizes = torch.stack(torch._foreach_norm(self._before))
             self._sum += torch.where(sizes > 0, changes / sizes, torch.zeros_like(sizes))
             self._measured += 1
-            self._measured_at = time.monotonic()
-            self._measure_seconds = self._measured_at - self._measure_started
         self._steps += 1
         if self._steps % self.check_every == 0:
             self._check_finite(trainer)
@@ -166,6 +160,16 @@ class HealthMonitor(pl.Callback):
     def _unhealthy(self, reason: str) -> None:
         if self.prune:
             raise TrialUnhealthy(reason)
+
+
+def _stride(batches: float, samples: int) -> int:
+    """Return the step interval that measures about ``samples`` of an epoch's ``batches``.
+
+    An epoch of unknown length (an iterable dataset) is measured every ``samples`` steps.
+    """
+    if not math.isfinite(batches):
+        return samples
+    return max(1, math.ceil(batches / samples))
 
 
 def _weights(module: torch.nn.Module) -> list[tuple[str, torch.nn.Parameter]]:

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from ldnn_tune.health.monitor import HealthBand, HealthMonitor, TrialUnhealthy
+from ldnn_tune.health.monitor import HealthBand, HealthMonitor, TrialUnhealthy, _stride
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.testing import BoringTask
 from ldnn_tune.trial.training import train_trial
@@ -68,3 +68,20 @@ def test_health_band_contains() -> None:
     band = HealthBand(1e-5, 1e-1)
     assert band.contains(1e-3) and not band.contains(1e-7) and not band.contains(0.5)
     assert not band.contains(math.nan)
+
+
+def test_the_measured_steps_depend_on_the_epoch_length_alone(task: BoringTask) -> None:
+    runs = []
+    for _ in range(2):
+        monitor = HealthMonitor(HealthBand(), prune=True, samples=3)
+        hp = HParams.for_task(task, init="scaled", width=16, batch_size=16)
+        train_trial(task, hp, seed=0, max_epochs=2, min_lr=1e-9, callbacks=[monitor])
+        runs.append((monitor._measured, monitor.last_metrics))
+    batches = math.ceil(len(task.split.y_train) / 16)
+    assert runs[0][0] == math.ceil(batches / math.ceil(batches / 3))  # about 3 of the epoch
+    assert runs[0] == runs[1]  # the same steps measured, the same ratios, on any machine
+
+
+@pytest.mark.parametrize(("batches", "stride"), [(3, 1), (8, 1), (9, 2), (100, 13), (math.inf, 8)])
+def test_stride_spreads_the_samples_over_the_epoch(batches: float, stride: int) -> None:
+    assert _stride(batches, 8) == stride
