@@ -59,7 +59,7 @@ class HealthMonitor(pl.Callback):
         prune: bool,
         on_epoch: Any = None,
         check_every: int = 16,
-        samples: int = 8,
+        samples: int = 4,
     ) -> None:
         """Watch against ``band``; raise :class:`TrialUnhealthy` when ``prune`` is set."""
         self.band = band
