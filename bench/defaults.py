@@ -17,6 +17,8 @@ from pathlib import Path
 
 import optuna
 
+from ldnn_tune.names import RESEED_OF_ATTR
+
 CLI = str(Path(sys.executable).with_name("ldnn-tune"))
 TIMEOUT_SECONDS = 600  # the default timeout=10m
 
@@ -39,14 +41,16 @@ def main() -> None:
                 (line for line in result.stdout.splitlines() if "data:" in line), ""
             ).strip()
             study = optuna.load_study(study_name=task, storage=f"sqlite:///{tmp}/ldnn_tune.db")
-        states = [t.state for t in study.trials]
+        search = [t for t in study.trials if RESEED_OF_ATTR not in t.user_attrs]
+        retrains = len(study.trials) - len(search)
+        states = [t.state for t in search]
         complete = states.count(optuna.trial.TrialState.COMPLETE)
         pruned = states.count(optuna.trial.TrialState.PRUNED)
         best = study.best_trial
         figures = {k: v for k, v in best.user_attrs.items() if k.startswith("val_")}
         print(
-            f"ldnn-tune run task={task}: {complete + pruned} trials finished "
-            f"({complete} complete, {pruned} pruned) in {wall:.0f} s "
+            f"ldnn-tune run task={task}: {complete + pruned} search trials finished "
+            f"({complete} complete, {pruned} pruned) and {retrains} retrains in {wall:.0f} s "
             f"(limit {TIMEOUT_SECONDS} + 5 s); best trial {best.number}: "
             + ", ".join(f"{k} {v:.4g}" for k, v in figures.items())
         )
