@@ -3,9 +3,9 @@
 Optuna's median and percentile pruners read every complete trial back from the storage
 each time a trial asks them: about 3 ms on SQLite, a few percent of a digits epoch. The
 trials they compare against do not change while a trial trains, except for those other
-workers finish meanwhile, so one read per trial serves every epoch of it. This is what Optuna's own samplers do (their trial cache
-is synced "once every trial"). Asked every epoch at next to no cost, the pruner decides
-the same way whatever the machine's speed.
+workers finish meanwhile, so one read per trial serves every epoch of it. This is what
+Optuna's own samplers do (their trial cache is synced "once every trial"). Asked every
+epoch at next to no cost, the pruner decides the same way whatever the machine's speed.
 """
 
 from __future__ import annotations
