@@ -1,5 +1,7 @@
 """The median pruner reads the complete trials once per trial and answers as Optuna's does."""
 
+from pathlib import Path
+
 import optuna
 import pytest
 from optuna.distributions import FloatDistribution
@@ -26,7 +28,7 @@ def median() -> optuna.pruners.MedianPruner:
 
 
 @pytest.mark.parametrize("loss", [0.1, 0.45, 0.55, 0.9, float("nan")])
-def test_answers_as_the_median_pruner_it_wraps(tmp_path: object, loss: float) -> None:
+def test_answers_as_the_median_pruner_it_wraps(tmp_path: Path, loss: float) -> None:
     study = optuna.create_study(storage=f"sqlite:///{tmp_path}/s.db")
     for level in (0.2, 0.5, 0.8):
         add_complete(study, [level + 0.3, level])
@@ -37,7 +39,7 @@ def test_answers_as_the_median_pruner_it_wraps(tmp_path: object, loss: float) ->
     assert CompleteTrialsSnapshot(median()).prune(study, frozen) == median().prune(study, frozen)
 
 
-def test_a_trial_compares_with_the_trials_complete_when_it_first_asked(tmp_path: object) -> None:
+def test_a_trial_compares_with_the_trials_complete_when_it_first_asked(tmp_path: Path) -> None:
     pruner = CompleteTrialsSnapshot(median())
     study = optuna.create_study(storage=f"sqlite:///{tmp_path}/s.db", pruner=pruner)
     for _ in range(2):  # one short of the median pruner's 3 start-up trials
