@@ -25,6 +25,7 @@ from pathlib import Path
 
 import optuna
 from ldnn_tune_image import ImageOptions, ImageTask
+from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 from sklearn.svm import SVC
 
@@ -84,12 +85,8 @@ def read_back(seed: int, folder: str, wall: float) -> Outcome:
     """Read the study and its ensemble run from the stores in ``folder``."""
     study = optuna.load_study(study_name="image", storage=f"sqlite:///{folder}/ldnn_tune.db")
     states = [t.state for t in study.trials]
-    client = MlflowClient(f"sqlite:///{folder}/mlflow.db")
-    experiment = client.get_experiment_by_name("image")
-    assert experiment is not None
-    (run,) = client.search_runs(
-        [experiment.experiment_id], "tags.`ldnn_tune.role` = 'ensemble'", max_results=1
-    )
+    run = ensemble_run(folder)
+    assert run is not None
     method = run.data.params["method"]
     return Outcome(
         seed=seed,
@@ -104,6 +101,17 @@ def read_back(seed: int, folder: str, wall: float) -> Outcome:
         first_val_acc=float(study.trials[0].user_attrs.get("val_acc", float("nan"))),
         svm_test_acc=svm_baseline(seed)[1],
     )
+
+
+def ensemble_run(folder: str) -> Run | None:
+    """Return the ensemble's MLflow run of the image study in ``folder`` (None: none made)."""
+    client = MlflowClient(f"sqlite:///{folder}/mlflow.db")
+    experiment = client.get_experiment_by_name("image")
+    assert experiment is not None
+    runs = client.search_runs(
+        [experiment.experiment_id], "tags.`ldnn_tune.role` = 'ensemble'", max_results=1
+    )
+    return runs[0] if runs else None
 
 
 def wait_all(

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 import optuna
-from mlflow.tracking import MlflowClient
+from image_digits import ensemble_run
 
 CLI = str(Path(sys.executable).with_name("ldnn-tune"))
 Outcome = tuple[str, int | None, float | None]  # state, last epoch, value
@@ -53,15 +53,10 @@ def trials(folder: str) -> list[Outcome]:
 
 def ensemble_scores(folder: str) -> str:
     """Return the ensemble run's method, test accuracy and NLL."""
-    client = MlflowClient(f"sqlite:///{folder}/mlflow.db")
-    experiment = client.get_experiment_by_name("image")
-    assert experiment is not None
-    runs = client.search_runs(
-        [experiment.experiment_id], "tags.`ldnn_tune.role` = 'ensemble'", max_results=1
-    )
-    if not runs:
+    run = ensemble_run(folder)
+    if run is None:
         return "no ensemble"
-    metrics, method = runs[0].data.metrics, runs[0].data.params["method"]
+    metrics, method = run.data.metrics, run.data.params["method"]
     acc, nll = metrics[f"{method}_test_acc"], metrics[f"{method}_test_loss"]
     return f"{method} acc {acc:.4f} NLL {nll:.4f}"
 
