@@ -3,7 +3,8 @@
 A lever for issue 12's ensembles that costs no training: average a net's predicted
 probabilities over shifted and rotated copies of each input, the transformations its
 training augmentation draws from. For each split seed, the image task's first-trial knobs
-are trained from ``--retrains`` seeds (20 epochs, the best epoch kept, as a trial does);
+are trained from ``--retrains`` seeds by bench/checkpoint_members.py's ``train_nets`` (20
+epochs, the best epoch kept, as a trial does);
 then each net and the average of a split's nets are scored on the test split with
 
 - ``none``: the input alone (what trials and ensembles use);
@@ -19,15 +20,12 @@ Borders are filled by replicating edge pixels, as the training augmentation does
 import argparse
 from collections.abc import Callable
 
-import lightning.pytorch as pl
 import numpy as np
 import torch
+from checkpoint_members import scores, train_nets
 from kornia.geometry.transform import rotate, translate
-from ldnn_tune_image import ImageOptions, ImageTask
 
-from ldnn_tune import HParams, TaskKind, quiet_frameworks
-from ldnn_tune.recipe.metrics import score
-from ldnn_tune.trial.training import train_trial
+from ldnn_tune import quiet_frameworks
 
 View = Callable[[torch.Tensor], torch.Tensor]
 SHIFTS = ((1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0))
@@ -52,15 +50,6 @@ VIEWS: dict[str, list[View]] = {
 }
 
 
-class KeepModule(pl.Callback):
-    """Keeps a reference to the module trained, which ends holding the weights kept."""
-
-    module: torch.nn.Module
-
-    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        self.module = pl_module
-
-
 @torch.no_grad()
 def predict(net: torch.nn.Module, x: torch.Tensor, views: list[View]) -> np.ndarray:
     """Return the class probabilities averaged over ``x`` and its ``views``."""
@@ -71,27 +60,15 @@ def predict(net: torch.nn.Module, x: torch.Tensor, views: list[View]) -> np.ndar
 
 def split_scores(split: int, retrains: int) -> tuple[dict[str, list[tuple[float, float]]], ...]:
     """Train a split's nets; return each view set's (acc, NLL): per net, and averaged."""
-    task = ImageTask(ImageOptions(), None, split)
-    task.prepare()
-    hp, data = HParams.for_task(task), task.split
-    targets = data.y_test.numpy()
-    per_view: dict[str, list[np.ndarray]] = {name: [] for name in VIEWS}
-    for seed in range(retrains):
-        kept = KeepModule()
-        train_trial(
-            task, hp, seed=1000 * split + seed, max_epochs=20, min_lr=1e-4, callbacks=[kept]
-        )
-        for name, views in VIEWS.items():
-            per_view[name].append(predict(kept.module, data.x_test, views))
-    nets = {name: [acc_nll(p, targets) for p in ps] for name, ps in per_view.items()}
-    averaged = {name: [acc_nll(np.mean(ps, axis=0), targets)] for name, ps in per_view.items()}
+    nets_trained = train_nets(split, retrains, fsdd=None)
+    x_test, targets = nets_trained[0].data.split.x_test, nets_trained[0].test_targets
+    per_view = {
+        name: [predict(net.module, x_test, views) for net in nets_trained]
+        for name, views in VIEWS.items()
+    }
+    nets = {name: [scores(p, targets) for p in ps] for name, ps in per_view.items()}
+    averaged = {name: [scores(np.mean(ps, axis=0), targets)] for name, ps in per_view.items()}
     return nets, averaged
-
-
-def acc_nll(probabilities: np.ndarray, targets: np.ndarray) -> tuple[float, float]:
-    """Return (accuracy, negative log-likelihood) as trials score them."""
-    scored = score(TaskKind.CLASSIFICATION, probabilities, targets)
-    return scored["acc"], scored["loss"]
 
 
 def main() -> None:
