@@ -34,6 +34,8 @@ class NoOptions:
 
 
 OptionsT = TypeVar("OptionsT")
+# what search_space() returns: one YAML file, or several merged in order
+SpaceFiles = Path | Traversable | Sequence[Path | Traversable]
 
 
 class Task(ABC, Generic[OptionsT]):
@@ -79,8 +81,12 @@ class Task(ABC, Generic[OptionsT]):
         self.seed = seed
 
     @abstractmethod
-    def search_space(self) -> Path | Traversable:
-        """Return the YAML file of this task's own knobs (merged over the shared recipe)."""
+    def search_space(self) -> SpaceFiles:
+        """Return the YAML file of this task's own knobs (merged over the shared recipe).
+
+        A task whose knobs depend on its options may return several files, merged in
+        order over the recipe (e.g. a file of knobs that only an option makes useful).
+        """
 
     @abstractmethod
     def prepare(self) -> None:

@@ -20,7 +20,7 @@ so one file (the ready-made ``space=article``, ``quick-cpu``, ``wide``) serves e
 A user's file may only change or remove knobs the recipe and the task define.
 """
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib.abc import Traversable
 from importlib.resources import files
 from pathlib import Path
@@ -256,6 +256,12 @@ def _parse_when(when: Any, earlier: list[Knob], bad: Any) -> Mapping[str, tuple[
     return parsed
 
 
+def task_space_files(task: Task[Any]) -> list[SpaceSource]:
+    """Return the YAML files of ``task``'s own knobs: one, or several merged in order."""
+    found = task.search_space()
+    return list(found) if isinstance(found, Sequence) else [found]
+
+
 def task_space(task: Task[Any], user_space: Path | None = None) -> SearchSpace:
     """Return the shared recipe merged with ``task``'s space and the user's ``space=`` file.
 
@@ -264,7 +270,7 @@ def task_space(task: Task[Any], user_space: Path | None = None) -> SearchSpace:
     from ldnn_tune.recipe.hparams import RECIPE_DOMAINS
 
     return load_space(
-        [space_file(RECIPE_SPACE), task.search_space()],
+        [space_file(RECIPE_SPACE), *task_space_files(task)],
         {**RECIPE_DOMAINS, **task.knob_domains()},
         task=task.name,
         overrides=[user_space_file(user_space)] if user_space is not None else [],
