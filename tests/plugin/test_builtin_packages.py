@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.space.load import task_space_files
 
 ROOT = Path(__file__).parents[2]
 # plugin folder -> its import package and the space files inside it
 SPACES = {
     "ldnn_tune_image": ("space.yaml",),
-    "ldnn_tune_speech": ("space.yaml",),
+    "ldnn_tune_speech": ("space.yaml", "synth.yaml"),
     "ldnn_tune_sequence": ("sequence.yaml", "sequence-cpu.yaml"),
 }
 
@@ -35,7 +36,8 @@ def test_the_space_files_are_package_data_of_the_installed_package(package: str)
 def test_a_task_returns_its_packages_space(task: str, options: dict[str, str]) -> None:
     entry = Host(get_plugin_manager()).task(task)
     instance = entry.task(entry.task.options_type(**options), None, 0)
-    assert str(instance.search_space()) == str(files(f"ldnn_tune_{task}") / "space.yaml")
+    found = [str(source) for source in task_space_files(instance)]
+    assert found == [str(files(f"ldnn_tune_{task}") / "space.yaml")]
 
 
 @pytest.mark.slow

@@ -187,6 +187,34 @@ def test_synth_speakers_add_spoken_class_names_to_training_only(tmp_path: Path) 
     assert "adds 3 espeak-ng speakers (12 clips" in task.describe_data()
 
 
+@requires_espeak
+def test_synth_share_keeps_the_first_speakers_and_is_searched_only_with_synth_speakers(
+    tmp_path: Path,
+) -> None:
+    make_fsdd(tmp_path / "rec", ("jackson", "nicolas", "theo"), takes=2)
+    cache = tmp_path / "cache"
+    task = SpeechTask(options(cache_dir=cache, synth_speakers=3, takes=2), tmp_path / "rec", 0)
+    task.prepare()
+    one = SpeechTask(options(cache_dir=cache, synth_speakers=1, takes=2), tmp_path / "rec", 0)
+    one.prepare()
+    recorded = task.recorded_train
+    per_speaker = 2 * 2  # classes x takes
+    space = task_space(task)
+    assert "synth_share" in space.names
+    assert "synth_share" not in task_space(SpeechTask(options(), tmp_path / "rec", 0)).names
+    shares = {0.0: 0, 0.2: 1, 0.5: 2, 1.0: 3}  # share -> round(share * 3) speakers kept
+    for share, kept in shares.items():
+        hp = HParams.from_params(space.complete({"synth_share": share}))
+        split = task.datamodule(hp).split
+        assert len(split.y_train) == recorded + kept * per_speaker, share
+        torch.testing.assert_close(split.x_val, task.split.x_val)
+    # the first of three speakers is the speaker synth_speakers=1 makes
+    kept_one = task.trial_split(1 / 3)
+    torch.testing.assert_close(kept_one.x_train, one.split.x_train)
+    # every share is standardised with the statistics of the whole pool
+    assert task.statistics(False)[0] is task.statistics(False)[0]
+
+
 def test_synth_speakers_need_recordings_espeak_and_a_valid_count(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,7 @@ The module loads no torch, scipy or librosa: they load when a study needs the da
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from importlib.abc import Traversable
 from importlib.resources import files
 from pathlib import Path
@@ -56,11 +57,14 @@ class SpeechTask(Task[SpeechOptions]):
     clips: ClipSet
     mel: MelConfig
     split: Split
+    recorded_train: int  # training clips from the recordings, before any synthetic ones
     band_stats: dict[bool, tuple[torch.Tensor, torch.Tensor]]  # by utterance_norm
 
-    def search_space(self) -> Path | Traversable:
-        """Return the package's space.yaml (CNN size, noise, shift and masking knobs)."""
-        return files("ldnn_tune_speech") / "space.yaml"
+    def search_space(self) -> list[Path | Traversable]:
+        """Return space.yaml (CNN size, augmentation), and synth.yaml with ``synth_speakers``."""
+        package = files("ldnn_tune_speech")
+        extra = [package / "synth.yaml"] if self.options.synth_speakers else []
+        return [package / "space.yaml", *extra]
 
     def knob_domains(self) -> dict[str, Domain]:
         """Return what the CNN and the augmentation accept."""
@@ -72,6 +76,7 @@ class SpeechTask(Task[SpeechOptions]):
             "freq_warp": Domain(low=0.0, high=0.5),
             "mixup": Domain(low=0.0),
             "utterance_norm": Domain(choices=(True, False)),
+            "synth_share": Domain(low=0.0, high=1.0),
             "time_mask": Domain(low=0.0, integer=True),
             "freq_mask": Domain(low=0.0, integer=True),
         }
@@ -97,9 +102,11 @@ class SpeechTask(Task[SpeechOptions]):
         self.mel = MelConfig(opts.sample_rate, opts.n_mels)
         x, y = torch.from_numpy(clips.waves), torch.from_numpy(clips.labels)
         x_train, y_train = x[train], y[train]
+        self.recorded_train = len(train)
         if opts.synth_speakers:
             extra = self._synthesise(tuple(clips.classes), opts.synth_speakers)
-            # self.parts index clips: the added clips sit after them in x_train only
+            # self.parts index clips: the added clips sit after them in x_train only,
+            # speaker by speaker (trial_split keeps the first synth_share of them)
             x_train = torch.cat([x_train, torch.from_numpy(extra.waves)])
             y_train = torch.cat([y_train, torch.from_numpy(extra.labels)])
             self.split_note += (
@@ -109,8 +116,27 @@ class SpeechTask(Task[SpeechOptions]):
         self.band_stats = {}
         self.split = Split(x_train, y_train, x[val], y[val], x[test], y[test])
 
+    def trial_split(self, synth_share: float) -> Split:
+        """Return the split with the first ``synth_share`` of the synthetic speakers in training.
+
+        The synthetic clips follow the recordings speaker by speaker, and the first k of
+        ``synth_speakers=N`` are the same speakers as ``synth_speakers=k`` would make.
+        """
+        speakers = self.options.synth_speakers
+        kept = round(synth_share * speakers)
+        if kept == speakers:
+            return self.split
+        per_speaker = len(self.clips.classes) * self.options.takes
+        end = self.recorded_train + kept * per_speaker
+        s = self.split
+        return replace(s, x_train=s.x_train[:end], y_train=s.y_train[:end])
+
     def statistics(self, utterance_norm: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """Return the training split's log-mel band mean and std, clip-centred or not."""
+        """Return the training split's log-mel band mean and std, clip-centred or not.
+
+        Measured over every training clip, all synthetic speakers included, whatever a
+        trial's ``synth_share``: the same standardisation for every trial and bundle.
+        """
         from ldnn_tune_speech.features import band_statistics
 
         if utterance_norm not in self.band_stats:  # once per process and kind of frontend
@@ -176,7 +202,9 @@ class SpeechTask(Task[SpeechOptions]):
         """Serve the prepared waveforms in minibatches of the trial's batch size."""
         from ldnn_tune import SplitDataModule
 
-        return SplitDataModule(self.split, hp.recipe.batch_size)
+        # missing=: trials and bundles from before the knob trained with every speaker
+        split = self.trial_split(hp.get_float("synth_share", missing=1.0))
+        return SplitDataModule(split, hp.recipe.batch_size)
 
     def model(self, hp: HParams) -> pl.LightningModule:
         """Return log-mel frontend + SmallCNN in the recipe, with waveform augmentation."""
