@@ -96,6 +96,8 @@ class TensorBatches:
     A DataLoader over a TensorDataset fetches and stacks every example of a batch one by
     one; this takes one index slice per batch. With ``generator`` each pass over the data
     is a fresh shuffle drawn from it; without, batches keep the tensors' order.
+    ``epoch_size`` (shuffled batches only) makes a pass yield that many examples: fresh
+    shuffles of the data one after another, the last one cut.
     """
 
     def __init__(
@@ -104,15 +106,19 @@ class TensorBatches:
         y: torch.Tensor,
         batch_size: int,
         generator: torch.Generator | None = None,
+        epoch_size: int | None = None,
     ) -> None:
         """Serve ``(x, y)`` in batches of ``batch_size`` (the last one may be smaller)."""
+        if epoch_size is not None and generator is None:
+            raise ValueError("epoch_size needs a generator: it draws shuffled passes")
         self.x, self.y = x, y
         self.batch_size = batch_size
         self.generator = generator
+        self.epoch_size = len(y) if epoch_size is None else epoch_size
 
     def __len__(self) -> int:
         """Return the number of batches in one pass."""
-        return math.ceil(len(self.y) / self.batch_size)
+        return math.ceil(self.epoch_size / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Yield ``(inputs, targets)`` batches of one pass."""
@@ -123,7 +129,11 @@ class TensorBatches:
                     self.y[start : start + self.batch_size],
                 )
             return
-        order = torch.randperm(len(self.y), generator=self.generator).to(self.x.device)
+        shuffles = [
+            torch.randperm(len(self.y), generator=self.generator)
+            for _ in range(math.ceil(self.epoch_size / len(self.y)))
+        ]
+        order = torch.cat(shuffles)[: self.epoch_size].to(self.x.device)
         for batch in order.split(self.batch_size):
             yield self.x[batch], self.y[batch]
 
@@ -135,15 +145,24 @@ class SplitDataModule(pl.LightningDataModule):
     random state when the loader is made (``train_trial`` seeds it per trial), or from
     ``seed`` when given; validation, test and predict batches keep the order, so
     predictions of different trials line up. :meth:`to` moves the split to the training
-    device once, so no batch is copied there step by step.
+    device once, so no batch is copied there step by step. ``epoch_size`` sets how many
+    training examples an epoch draws (default: the training split's size), for a task whose
+    trials train on subsets of different sizes but should train as long per epoch.
     """
 
-    def __init__(self, split: Split, batch_size: int, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        split: Split,
+        batch_size: int,
+        seed: int | None = None,
+        epoch_size: int | None = None,
+    ) -> None:
         """Serve ``split`` in minibatches of ``batch_size``."""
         super().__init__()
         self.split = split
         self.batch_size = batch_size
         self.seed = seed
+        self.epoch_size = epoch_size
 
     def to(self, device: torch.device) -> "SplitDataModule":
         """Move every tensor of the split to ``device``; return self."""
@@ -154,7 +173,8 @@ class SplitDataModule(pl.LightningDataModule):
         """Return shuffled training minibatches."""
         seed = self.seed if self.seed is not None else int(torch.randint(2**62, ()))
         generator = torch.Generator().manual_seed(seed)
-        return TensorBatches(self.split.x_train, self.split.y_train, self.batch_size, generator)
+        x, y = self.split.x_train, self.split.y_train
+        return TensorBatches(x, y, self.batch_size, generator, self.epoch_size)
 
     def val_dataloader(self) -> TensorBatches:
         """Return validation minibatches in a fixed order."""

@@ -1,7 +1,10 @@
-"""Data helpers: train-only standardisation."""
+"""Data helpers: train-only standardisation, in-memory minibatches."""
 
+import pytest
 import torch
 
+from ldnn_tune import Split, SplitDataModule
+from ldnn_tune.recipe.data import TensorBatches
 from ldnn_tune.testing import BoringTask
 
 
@@ -10,3 +13,30 @@ def test_inputs_are_standardised_with_train_statistics(task: BoringTask) -> None
     assert torch.allclose(x.mean(0), torch.zeros(x.shape[1]), atol=1e-4)
     assert torch.allclose(x.std(0), torch.ones(x.shape[1]), atol=1e-4)
     assert abs(float(task.split.x_val.mean())) < 0.5  # same shift, not refitted
+
+
+def test_shuffled_batches_cover_every_example_once_a_pass() -> None:
+    x, y = torch.arange(10.0)[:, None], torch.arange(10)
+    batches = TensorBatches(x, y, batch_size=4, generator=torch.Generator().manual_seed(0))
+    assert len(batches) == 3
+    assert sorted(torch.cat([b for _, b in batches]).tolist()) == list(range(10))
+
+
+def test_an_epoch_size_draws_whole_shuffles_one_after_another() -> None:
+    x, y = torch.arange(4.0)[:, None], torch.arange(4)
+    generator = torch.Generator().manual_seed(0)
+    batches = TensorBatches(x, y, batch_size=3, generator=generator, epoch_size=10)
+    assert len(batches) == 4
+    drawn = torch.cat([b for _, b in batches]).tolist()
+    assert len(drawn) == 10
+    assert sorted(drawn[:4]) == sorted(drawn[4:8]) == [0, 1, 2, 3]  # each pass a shuffle
+    assert drawn[:4] != drawn[4:8]
+    with pytest.raises(ValueError, match="epoch_size needs a generator"):
+        TensorBatches(x, y, batch_size=3, epoch_size=10)
+
+
+def test_a_datamodule_with_an_epoch_size_trains_that_many_examples_an_epoch() -> None:
+    split = Split(*(torch.arange(6.0)[:, None], torch.arange(6)) * 3)
+    module = SplitDataModule(split, batch_size=4, seed=0, epoch_size=15)
+    assert sum(len(b) for _, b in module.train_dataloader()) == 15
+    assert sum(len(b) for _, b in module.val_dataloader()) == 6

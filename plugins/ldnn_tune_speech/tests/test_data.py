@@ -205,9 +205,12 @@ def test_synth_share_keeps_the_first_speakers_and_is_searched_only_with_synth_sp
     shares = {0.0: 0, 0.2: 1, 0.5: 2, 1.0: 3}  # share -> round(share * 3) speakers kept
     for share, kept in shares.items():
         hp = HParams.from_params(space.complete({"synth_share": share}))
-        split = task.datamodule(hp).split
-        assert len(split.y_train) == recorded + kept * per_speaker, share
-        torch.testing.assert_close(split.x_val, task.split.x_val)
+        module = task.datamodule(hp)
+        assert len(module.split.y_train) == recorded + kept * per_speaker, share
+        torch.testing.assert_close(module.split.x_val, task.split.x_val)
+        # every share trains on as many clips an epoch as the whole pool holds
+        drawn = sum(len(y) for _, y in module.train_dataloader())
+        assert drawn == recorded + 3 * per_speaker, share
     # the first of three speakers is the speaker synth_speakers=1 makes
     kept_one = task.trial_split(1 / 3)
     torch.testing.assert_close(kept_one.x_train, one.split.x_train)

@@ -121,6 +121,7 @@ class SpeechTask(Task[SpeechOptions]):
 
         The synthetic clips follow the recordings speaker by speaker, and the first k of
         ``synth_speakers=N`` are the same speakers as ``synth_speakers=k`` would make.
+        :meth:`datamodule` still draws as many clips an epoch as the whole pool holds.
         """
         speakers = self.options.synth_speakers
         kept = round(synth_share * speakers)
@@ -204,7 +205,10 @@ class SpeechTask(Task[SpeechOptions]):
 
         # missing=: trials and bundles from before the knob trained with every speaker
         split = self.trial_split(hp.get_float("synth_share", missing=1.0))
-        return SplitDataModule(split, hp.recipe.batch_size)
+        # an epoch draws as many clips whatever the share, so epochs compare across trials
+        # (the pruner compares trials epoch by epoch) and train as long
+        epoch = len(self.split.y_train) if split is not self.split else None
+        return SplitDataModule(split, hp.recipe.batch_size, epoch_size=epoch)
 
     def model(self, hp: HParams) -> pl.LightningModule:
         """Return log-mel frontend + SmallCNN in the recipe, with waveform augmentation."""
