@@ -197,7 +197,7 @@ def test_synth_share_keeps_the_first_speakers_and_is_searched_only_with_synth_sp
     task.prepare()
     one = SpeechTask(options(cache_dir=cache, synth_speakers=1, takes=2), tmp_path / "rec", 0)
     one.prepare()
-    recorded = task.recorded_train
+    recorded = len(task.parts[0])  # training recordings, before the synthetic clips
     per_speaker = 2 * 2  # classes x takes
     space = task_space(task)
     assert space["synth_share"].distribution.single()  # fixed at 1 unless space= widens it

@@ -57,7 +57,6 @@ class SpeechTask(Task[SpeechOptions]):
     clips: ClipSet
     mel: MelConfig
     split: Split
-    recorded_train: int  # training clips from the recordings, before any synthetic ones
     band_stats: dict[bool, tuple[torch.Tensor, torch.Tensor]]  # by utterance_norm
 
     def search_space(self) -> list[Path | Traversable]:
@@ -102,7 +101,6 @@ class SpeechTask(Task[SpeechOptions]):
         self.mel = MelConfig(opts.sample_rate, opts.n_mels)
         x, y = torch.from_numpy(clips.waves), torch.from_numpy(clips.labels)
         x_train, y_train = x[train], y[train]
-        self.recorded_train = len(train)
         if opts.synth_speakers:
             extra = self._synthesise(tuple(clips.classes), opts.synth_speakers)
             # self.parts index clips: the added clips sit after them in x_train only,
@@ -123,12 +121,9 @@ class SpeechTask(Task[SpeechOptions]):
         ``synth_speakers=N`` are the same speakers as ``synth_speakers=k`` would make.
         :meth:`datamodule` still draws as many clips an epoch as the whole pool holds.
         """
-        speakers = self.options.synth_speakers
-        kept = round(synth_share * speakers)
-        if kept == speakers:
-            return self.split
+        kept = round(synth_share * self.options.synth_speakers)
         per_speaker = len(self.clips.classes) * self.options.takes
-        end = self.recorded_train + kept * per_speaker
+        end = len(self.parts[0]) + kept * per_speaker  # the recordings come first
         s = self.split
         return replace(s, x_train=s.x_train[:end], y_train=s.y_train[:end])
 
@@ -207,8 +202,7 @@ class SpeechTask(Task[SpeechOptions]):
         split = self.trial_split(hp.get_float("synth_share", missing=1.0))
         # an epoch draws as many clips whatever the share, so epochs compare across trials
         # (the pruner compares trials epoch by epoch) and train as long
-        epoch = len(self.split.y_train) if split is not self.split else None
-        return SplitDataModule(split, hp.recipe.batch_size, epoch_size=epoch)
+        return SplitDataModule(split, hp.recipe.batch_size, epoch_size=len(self.split.y_train))
 
     def model(self, hp: HParams) -> pl.LightningModule:
         """Return log-mel frontend + SmallCNN in the recipe, with waveform augmentation."""
