@@ -1,10 +1,11 @@
 """Bad input, every command: one line on stderr, the right exit code, nothing created.
 
 Each row is a case of docs/reliability.md (by its id); test_docs checks that the table
-and this list name the same cases.
+and this list name the same cases, and each case checks the error line the table shows.
 """
 
 import io
+import re
 import struct
 import zlib
 from collections.abc import Callable
@@ -19,6 +20,16 @@ from ldnn_tune.testing.cli import run_main
 
 Setup = Callable[[Path], None]
 STORES = ("ldnn_tune.db", "mlflow.db", "mlruns", "study.log", "foo.log", "out.csv")
+TABLE = Path(__file__).parents[1] / "docs" / "reliability.md"
+
+
+def documented_lines() -> dict[str, str]:
+    """Return each case's documented ``error:`` line from the table, where it gives one."""
+    row = r"^\| `([a-z0-9-]+)` \| .* \| \d+ \| (error: .*) \|$"
+    return dict(re.findall(row, TABLE.read_text(encoding="utf-8"), re.M))
+
+
+DOCUMENTED = documented_lines()
 
 
 def nothing(root: Path) -> None:
@@ -398,10 +409,11 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
 
 
 @pytest.mark.parametrize(
-    ("words", "setup", "code", "needle"),
-    [pytest.param(w, s, c, n, id=case) for case, w, s, c, n in CASES],
+    ("case", "words", "setup", "code", "needle"),
+    [pytest.param(case, w, s, c, n, id=case) for case, w, s, c, n in CASES],
 )
 def test_bad_input_is_one_line_with_its_code_and_creates_nothing(
+    case: str,
     words: tuple[str, ...],
     setup: Setup,
     code: int,
@@ -418,6 +430,8 @@ def test_bad_input_is_one_line_with_its_code_and_creates_nothing(
     assert result.returncode == code, result.stderr
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
     assert needle in lines[0], lines[0]
+    if case in DOCUMENTED:  # the table shows the line a user sees, word for word
+        assert lines[0] == DOCUMENTED[case]
     assert "Traceback" not in result.stdout + result.stderr
     created = {p.relative_to(tmp_path) for p in set(tmp_path.rglob("*")) - before}
     assert not {str(p) for p in created} & set(STORES), created
