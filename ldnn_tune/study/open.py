@@ -35,7 +35,6 @@ def load_existing_study(name: str, storage_url: str) -> optuna.Study:
 def open_study(
     name: str,
     storage_url: str,
-    sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
     identity: Mapping[str, Any],
     space: SearchSpace,
@@ -46,6 +45,9 @@ def open_study(
 ) -> optuna.Study:
     """Load study ``name`` or create it; a new study queues ``first``, then ``space``'s defaults.
 
+    The study's sampler is Optuna's default until the caller sets ``study.sampler``: how
+    it is seeded depends on the trials found here.
+
     ``identity`` (task, seed, task options) is stored with a new study; continuing a study
     with a different identity or direction is refused, since its trials would not be
     comparable; an option the stored identity lacks matches its ``option_defaults`` value.
@@ -55,7 +57,7 @@ def open_study(
     """
     try:
         storage = make_storage(storage_url, heartbeat)
-        study, created = _create_or_load(name, storage, sampler, pruner)
+        study, created = _create_or_load(name, storage, pruner)
     except UsageError:
         raise
     except Exception as exc:  # a bad URL, refused connection or wrong credentials
@@ -78,10 +80,9 @@ def open_study(
 def _create_or_load(
     name: str,
     storage: optuna.storages.BaseStorage,
-    sampler: optuna.samplers.BaseSampler,
     pruner: optuna.pruners.BasePruner,
 ) -> tuple[optuna.Study, bool]:
-    kwargs: dict[str, Any] = {"storage": storage, "sampler": sampler, "pruner": pruner}
+    kwargs: dict[str, Any] = {"storage": storage, "pruner": pruner}
     try:
         return optuna.create_study(study_name=name, direction="minimize", **kwargs), True
     except DuplicatedStudyError:

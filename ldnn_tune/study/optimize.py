@@ -245,7 +245,7 @@ def _work_in_processes(
     if not run.words:
         raise ValueError("n_jobs > 1 needs a run made by resolve_run (its words start workers)")
     threads = threads_per_worker(config.n_jobs)
-    args = [(run.words, threads, budget) for _ in range(config.n_jobs - 1)]
+    args = [(run.words, threads, budget, number) for number in range(1, config.n_jobs)]
     processes = start_processes(worker_process, args)
     torch.set_num_threads(threads)
     with stopped_on_interrupt(processes):
@@ -262,24 +262,24 @@ def _work_in_processes(
             console.print(f"worker {number} stopped with exit code {code}; see its output above")
 
 
-def worker_process(words: tuple[str, ...], threads: int, budget: Budget) -> None:
-    """Run trials of the study that ``words`` describe: the body of one local worker process."""
+def worker_process(words: tuple[str, ...], threads: int, budget: Budget, number: int) -> None:
+    """Run trials of the study that ``words`` describe: the body of local worker ``number``."""
     install_interrupts()
     try:
-        _worker(words, threads, budget)
+        _worker(words, threads, budget, number)
     except Interrupted as stop:  # Ctrl-C reaches every worker: the parent reports it once
         sys.exit(stop.exit_code)
     except KeyboardInterrupt:
         sys.exit(EXIT_INTERRUPTED)
 
 
-def _worker(words: tuple[str, ...], threads: int, budget: Budget) -> None:
+def _worker(words: tuple[str, ...], threads: int, budget: Budget, number: int) -> None:
     import torch
 
     torch.set_num_threads(threads)
     quiet_frameworks()
     host = Host(get_plugin_manager())
     run = resolve_run(words, host)
-    session = open_session(run)
+    session = open_session(run, number)
     progress = StudyProgress(Console(quiet=True), run.config.trials, 0)
     _work(run, host, session, progress, budget)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # optuna loads when a sampler is built, not when names are validated
     from optuna.samplers import BaseSampler
+    from optuna.trial import FrozenTrial
 
 
 def _tpe(seed: int) -> BaseSampler:
@@ -51,3 +53,25 @@ SAMPLERS: dict[str, Callable[[int], BaseSampler]] = {
 def make_sampler(name: str, seed: int) -> BaseSampler:
     """Return the sampler registered as ``name``, seeded with ``seed``."""
     return SAMPLERS[name](seed)
+
+
+def sampler_seed(seed: int, trials: Sequence[FrozenTrial], worker: int, process: str) -> int:
+    """Return the seed of the sampler a process opening a study with ``trials`` should use.
+
+    Samplers seeded alike draw alike, so only a new study's first process (no trial begun,
+    ``worker`` 0) takes ``seed`` as it is: a continued study would otherwise repeat its
+    first invocation's knob sets, and the ``n_jobs`` workers each other's. Any other
+    process mixes in the number of trials begun and its worker number, and, while other
+    workers are running trials, its own name ``process`` (``host:pid:start``): a
+    continuation run alone draws the same on every machine, concurrent workers draw apart.
+    """
+    from numpy.random import SeedSequence
+    from optuna.trial import TrialState
+
+    begun = [t for t in trials if t.state is not TrialState.WAITING]
+    if not begun and worker == 0:
+        return seed
+    material = [seed, len(begun), worker]
+    if any(t.state is TrialState.RUNNING for t in begun):
+        material.append(zlib.crc32(process.encode()))
+    return int(SeedSequence(material).generate_state(1)[0])

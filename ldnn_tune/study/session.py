@@ -17,7 +17,8 @@ from ldnn_tune.space.knobs import Knob, SearchSpace
 from ldnn_tune.study.open import open_study, study_exists
 from ldnn_tune.study.pruners import make_pruner
 from ldnn_tune.study.queries import best_trials, trial_counts
-from ldnn_tune.study.samplers import make_sampler
+from ldnn_tune.study.recovery import this_worker
+from ldnn_tune.study.samplers import make_sampler, sampler_seed
 from ldnn_tune.study.storages import redact
 from ldnn_tune.study.warm_start import load_warm_start
 from ldnn_tune.tracking import StudyTracker
@@ -82,11 +83,13 @@ def record_space(study: optuna.Study, space: SearchSpace) -> str | None:
     )
 
 
-def open_session(run: ResolvedRun) -> Session:
+def open_session(run: ResolvedRun, worker: int = 0) -> Session:
     """Open ``run``'s study and its MLflow parent run (one per study, whoever starts first).
 
     The worker that creates the study creates the parent run before the study's identity
     is written; workers that find the study wait for the identity, so all use that run.
+    ``worker`` numbers this process among the ``n_jobs`` of one command (0: the command's
+    own); with the study's trials it seeds the sampler (:func:`sampler_seed`).
     """
     config = run.config
 
@@ -99,7 +102,6 @@ def open_session(run: ResolvedRun) -> Session:
     study = open_study(
         config.study_name,
         config.storage,
-        make_sampler(config.sampler, config.seed),
         make_pruner(config.pruner, config.epochs),
         run.identity(),
         run.space,
@@ -109,6 +111,8 @@ def open_session(run: ResolvedRun) -> Session:
         option_defaults=run.option_defaults(),
     )
     check_compatible(study, run.space)
+    seed = sampler_seed(config.seed, study.get_trials(deepcopy=False), worker, this_worker())
+    study.sampler = make_sampler(config.sampler, seed)
     # made after the study opened, so a bad storage URL creates no MLflow store
     tracker = StudyTracker(config.mlflow, experiment=config.study_name)
     parent = tracker.open_parent_run(

@@ -71,7 +71,10 @@ def test_run_image_end_to_end_then_continue(
     again = cli("run", "task=image", "trials=3", "epochs=2", "reseeds=0")
     assert again.returncode == 0, again.stderr
     assert "2 of 3 trials finished" in again.stdout
-    assert [t.number for t in load_study(tmp_path).get_trials()] == [0, 1, 2]
+    continued = load_study(tmp_path).get_trials()
+    assert [t.number for t in continued] == [0, 1, 2]
+    # a continuation draws new knob sets, not the first invocation's again
+    assert continued[2].params != continued[1].params
     names = {r.info.run_name for r in mlflow_runs(tmp_path, "image")}
     trials = {n for n in names if not n.startswith("ensemble-")}
     assert trials == {"image", *(trial_run_name(n, "COMPLETE") for n in range(3))}

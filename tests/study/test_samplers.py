@@ -1,0 +1,50 @@
+"""The sampler's seed: a new study's as given, a continued study's or a worker's drawn apart."""
+
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from ldnn_tune.study.samplers import make_sampler, sampler_seed
+
+
+def trial(state: TrialState) -> FrozenTrial:
+    return optuna.trial.create_trial(state=state, value=1.0 if state.is_finished() else None)
+
+
+def test_a_new_studys_first_process_uses_the_seed_as_given() -> None:
+    assert sampler_seed(7, [], 0, "h:1:1") == 7
+    assert sampler_seed(7, [trial(TrialState.WAITING)], 0, "h:1:1") == 7  # trial 0 queued
+
+
+def test_a_continuation_draws_apart_and_the_same_on_every_run() -> None:
+    done = [trial(TrialState.COMPLETE), trial(TrialState.PRUNED)]
+    continued = sampler_seed(7, done, 0, "h:1:1")
+    assert continued != 7
+    assert sampler_seed(7, done, 0, "other:2:2") == continued  # alone: no process in it
+    assert sampler_seed(7, [*done, trial(TrialState.COMPLETE)], 0, "h:1:1") != continued
+
+
+def test_workers_draw_apart_from_each_other() -> None:
+    queued = [trial(TrialState.WAITING)]
+    seeds = {sampler_seed(7, queued, worker, "h:1:1") for worker in range(4)}
+    assert len(seeds) == 4
+    running = [trial(TrialState.COMPLETE), trial(TrialState.RUNNING)]
+    assert sampler_seed(7, running, 0, "h:1:1") != sampler_seed(7, running, 0, "h:2:1")
+
+
+def test_a_continued_sqlite_study_samples_knob_sets_it_has_not_tried(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path}/s.db"
+
+    def invocation(trials: int) -> None:
+        study = optuna.create_study(study_name="s", storage=storage, load_if_exists=True)
+        seed = sampler_seed(0, study.get_trials(deepcopy=False), 0, "h:1:1")
+        study.sampler = make_sampler("tpe", seed)
+        study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 0, 9), trials)
+
+    invocation(3)
+    invocation(3)
+    drawn = [
+        tuple(t.params.values()) for t in optuna.load_study(study_name="s", storage=storage).trials
+    ]
+    assert len(drawn) == 6 and len(set(drawn)) == 6
