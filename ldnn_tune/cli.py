@@ -118,7 +118,10 @@ def _interrupted_line(stop: Interrupted, command: str) -> str:
     if command != "run":
         return what
     if stop.trial is not None:
-        return f"{what}: trial {stop.trial} marked FAIL; run the same command again to continue"
+        return (
+            f"{what}: trial {stop.trial} marked FAIL; run the same command again to continue "
+            f"(trial {stop.trial}'s knobs run again first)"
+        )
     return f"{what}; run the same command again to continue the study"
 
 

@@ -15,7 +15,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import Interrupted
-from ldnn_tune.names import REASON_ATTR
+from ldnn_tune.names import REASON_ATTR, RESEED_OF_ATTR
 from ldnn_tune.study.queries import StudyView, view
 from ldnn_tune.study.recovery import fail_dead_trials, fail_stale_trials
 
@@ -101,12 +101,27 @@ def optimize_one(
     """Run one trial of ``study`` (a queued one first); a trial that raises ends FAIL.
 
     Ctrl-C or SIGTERM (an :class:`Interrupted` from :func:`carrying_stops`) ends the
-    trial as FAIL, then is raised here.
+    trial as FAIL and queues its knobs to run again first (:func:`retry_interrupted`),
+    then is raised here.
     """
     try:
         study.optimize(run, n_trials=1, catch=(Exception,), callbacks=list(callbacks))
     except _CarriedStop as carried:  # the trial is FAIL now; stop as the user asked
+        retry_interrupted(study, carried.stop.trial)
         raise carried.stop from None
+
+
+def retry_interrupted(study: optuna.Study, number: int | None) -> None:
+    """Queue trial ``number``'s knobs (and its role, a retrain's) to run again: the user stopped it.
+
+    A stop says nothing about the knobs; without the retry, a study stopped during its
+    first trial would never train the article's defaults, nor a retrain its seed.
+    """
+    if number is None:  # stopped between trials
+        return
+    stopped = next(t for t in study.get_trials(deepcopy=False) if t.number == number)
+    role = {k: v for k, v in stopped.user_attrs.items() if k == RESEED_OF_ATTR}
+    study.enqueue_trial(stopped.params, user_attrs=role)
 
 
 def guarded(objective: Objective, total: int) -> Objective:

@@ -62,11 +62,14 @@ def test_a_signal_mid_epoch_fails_the_trial_ends_the_runs_and_exits_with_its_cod
     assert process.returncode == code, stderr
     name = signal.Signals(signum).name
     assert stderr.strip().splitlines() == [
-        f"interrupted ({name}): trial 0 marked FAIL; run the same command again to continue"
+        f"interrupted ({name}): trial 0 marked FAIL; run the same command again to continue "
+        "(trial 0's knobs run again first)"
     ]
-    (trial,) = load_study(tmp_path).trials
+    trial, retry = load_study(tmp_path).trials
     assert trial.state == optuna.trial.TrialState.FAIL
     assert trial.user_attrs["reason"] == f"interrupted ({name})"
+    assert retry.state == optuna.trial.TrialState.WAITING  # the same knobs, queued
+    assert retry.system_attrs["fixed_params"] == trial.params
     client = mlflow_client(tmp_path)
     experiment = client.get_experiment_by_name("image")
     assert experiment is not None
@@ -83,6 +86,8 @@ def test_a_signal_mid_epoch_fails_the_trial_ends_the_runs_and_exits_with_its_cod
     )
     again = run_main(["run", "task=image", "trials=1", "epochs=1", "reseeds=0", *stores], capsys)
     assert again.returncode == 0, again.stderr
-    states = [t.state for t in load_study(tmp_path).trials]
-    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
-    assert "reason" not in load_study(tmp_path).trials[1].user_attrs
+    stopped, rerun = load_study(tmp_path).trials
+    assert stopped.state == optuna.trial.TrialState.FAIL
+    assert rerun.state == optuna.trial.TrialState.COMPLETE
+    assert rerun.params == stopped.params  # the article's defaults, trained after all
+    assert "reason" not in rerun.user_attrs
