@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -36,9 +37,12 @@ def _gp(seed: int) -> BaseSampler:
 
 
 def _qmc(seed: int) -> BaseSampler:
+    from optuna.exceptions import ExperimentalWarning
     from optuna.samplers import QMCSampler
 
-    return QMCSampler(seed=seed, warn_independent_sampling=False)
+    with warnings.catch_warnings():  # the user chose it: "experimental" is Optuna's note
+        warnings.simplefilter("ignore", ExperimentalWarning)
+        return QMCSampler(seed=seed, warn_independent_sampling=False)
 
 
 SAMPLERS: dict[str, Callable[[int], BaseSampler]] = {

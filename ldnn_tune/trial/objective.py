@@ -85,7 +85,11 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         """Train trial ``trial`` and return its best validation loss; prune on divergence."""
-        params = self.space.sample(trial)
+        try:
+            params = self.space.sample(trial)
+        except Exception as error:  # the sampler's own failure: say so, as a trial's would
+            trial.set_user_attr(REASON_ATTR, f"sampling failed: {first_line(error)}")
+            raise
         knobs = self.space.complete(params)
         hp = HParams.from_params(knobs)
         seed = trial_seed(self.config.seed, trial.number)

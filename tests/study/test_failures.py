@@ -9,6 +9,7 @@ from helpers import mlflow_client, run_study_here
 
 from ldnn_tune import HParams, hookimpl
 from ldnn_tune.errors import PluginError
+from ldnn_tune.study.samplers import SAMPLERS
 from ldnn_tune.testing import BoringTask
 
 BROKEN_WIDTHS: set[int] = set()
@@ -77,3 +78,22 @@ def test_three_failures_in_a_row_stop_the_run_naming_the_task_and_package(
         [experiment.experiment_id], filter_string="tags.`ldnn_tune.role` = 'study'"
     )[0]
     assert parent.info.status == "FAILED"
+
+
+class UninstalledSampler(optuna.samplers.RandomSampler):
+    """A sampler whose package is missing, as CmaEsSampler's is without ``cmaes``."""
+
+    def sample_independent(self, *args: Any) -> Any:
+        raise ModuleNotFoundError("No module named 'cmaes'")
+
+
+def test_a_failing_sampler_is_the_reason_its_trials_give(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    BROKEN_WIDTHS.clear()
+    monkeypatch.setitem(SAMPLERS, "random", UninstalledSampler)
+    with pytest.raises(PluginError) as error:
+        run(tmp_path, monkeypatch, "trials=10", "sampler=random")
+    assert str(error.value).endswith(
+        "the last, trial 3: sampling failed: ModuleNotFoundError: No module named 'cmaes'"
+    )

@@ -1,11 +1,13 @@
 """The sampler's seed: a new study's as given, a continued study's or a worker's drawn apart."""
 
+import warnings
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.study.samplers import make_sampler, sampler_seed
+from ldnn_tune.study.samplers import SAMPLERS, make_sampler, sampler_seed
 
 
 def trial(state: TrialState) -> FrozenTrial:
@@ -48,3 +50,22 @@ def test_a_continued_sqlite_study_samples_knob_sets_it_has_not_tried(tmp_path: P
         tuple(t.params.values()) for t in optuna.load_study(study_name="s", storage=storage).trials
     ]
     assert len(drawn) == 6 and len(set(drawn)) == 6
+
+
+def knobs(trial: optuna.Trial) -> float:
+    lr = trial.suggest_float("lr", 1e-3, 1, log=True)
+    width = trial.suggest_int("width", 8, 64, log=True)
+    act = trial.suggest_categorical("act", ["relu", "tanh"])
+    return (lr - 0.1) ** 2 + abs(width - 32) / 32 + (act == "tanh")
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLERS))
+def test_every_sampler_runs_a_study_without_a_warning_or_a_failed_trial(
+    tmp_path: Path, name: str
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        study = optuna.create_study(storage=f"sqlite:///{tmp_path}/s.db")
+        study.sampler = make_sampler(name, 0)
+        study.optimize(knobs, n_trials=12)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 12
