@@ -161,6 +161,30 @@ def test_bad_options_name_the_value_and_choices(options: dict[str, object], word
         SequenceOptions(**options)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("options", "words"),
+    [
+        ({"problem": "parity", "bits": 5}, "invalid bits=5 for problem=parity with train_size=64"),
+        ({"problem": "sort", "sort_bits": 1, "sort_count": 2}, "invalid sort_bits=1"),
+        ({"problem": "copy", "copy_len": 1, "symbols": 2}, "invalid copy_len=1"),
+    ],
+)
+def test_a_problem_too_small_to_hold_out_unseen_sequences_is_a_usage_error(
+    options: dict[str, object], words: str
+) -> None:
+    with pytest.raises(UsageError, match=words):
+        prepared(**options)
+
+
+def test_a_problem_large_enough_keeps_its_held_out_draws_unseen() -> None:
+    data = prepared(problem="parity", bits=8).data  # 256 inputs, 64 training draws
+    assert data is not None
+    split = data.split
+    seen = {row.numpy().tobytes() for row in split.x_train}
+    assert all(row.numpy().tobytes() not in seen for row in split.x_val)
+    assert len(split.y_val) >= SMALL["eval_size"] / 2
+
+
 def test_cli_rejects_an_unknown_problem_with_exit_2(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "run", "task=sequence", "problem=nope", timeout=120)
     assert_usage_error(result, "nope", "adding")
@@ -210,7 +234,7 @@ def test_tiny_clip_norm_clips_every_step_and_logs_it() -> None:
 
 
 def test_copy_trains_and_logs_whole_sequence_accuracy() -> None:
-    task = prepared(problem="copy", length=4, copy_len=3, symbols=4)
+    task = prepared(problem="copy", length=4, copy_len=4, symbols=4)
     metrics = fit_one_epoch(task, HParams.for_task(task, batch_size=16, hidden=16))
     assert {"val_loss", "val_acc", "val_seq_acc"} <= metrics.keys()
     assert metrics["val_seq_acc"] <= metrics["val_acc"]

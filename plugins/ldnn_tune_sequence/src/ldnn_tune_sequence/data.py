@@ -52,6 +52,7 @@ def generated_data(opts: SequenceOptions, seed: int) -> SequenceData:
         generate(opts, n, rng) for n, rng in zip(sizes, streams, strict=True)
     )
     (xv, yv), (xs, ys) = drop_seen(xt, xv, yv), drop_seen(xt, xs, ys)
+    check_held_out(opts, min(len(yv), len(ys)))
     if opts.problem == "adding":
         scale_values = value_channel_standardizer(xt)
         xt, xv, xs = scale_values(xt), scale_values(xv), scale_values(xs)
@@ -81,6 +82,28 @@ def drop_seen(seen: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> Pair:
     keep = [row.tobytes() not in train_rows for row in x.reshape(len(x), -1).numpy()]
     mask = torch.tensor(keep, dtype=torch.bool)
     return x[mask], y[mask]
+
+
+# the option that sizes each problem's space of distinct inputs (adding draws real values)
+SPACE_SIZE_OPTION = {"copy": "copy_len", "parity": "bits", "sort": "sort_bits"}
+
+
+def check_held_out(opts: SequenceOptions, kept: int) -> None:
+    """Raise a UsageError when under half the validation or test draws are unseen in training.
+
+    ``kept``: how many of the ``eval_size`` draws of the smaller of the two are left.
+    Parity of 8 bits has 256 inputs: 5,000 training sequences hold them all, so nothing
+    would be left to validate on.
+    """
+    _, train_size, eval_size = opts.sizes
+    if 2 * kept >= eval_size:
+        return
+    option = SPACE_SIZE_OPTION[opts.problem]
+    raise UsageError(
+        f"invalid {option}={getattr(opts, option)} for problem={opts.problem} with "
+        f"train_size={train_size}: only {kept} of {eval_size} validation or test sequences "
+        f"differ from every training sequence; raise {option} or lower train_size"
+    )
 
 
 def value_channel_standardizer(x_train: torch.Tensor) -> Standardizer:
