@@ -110,6 +110,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("epochs-zero", ("run", "task=image", "epochs=0"), nothing, 2, "invalid epochs=0"),
     ("timeout-text", ("run", "task=image", "timeout=soon"), nothing, 2, "invalid timeout 'soon'"),
     ("timeout-negative", ("run", "task=image", "timeout=-5"), nothing, 2, "invalid timeout '-5'"),
+    ("timeout-zero", ("run", "task=image", "timeout=0"), nothing, 2, "invalid timeout '0'"),
     ("timeout-unit", ("run", "task=image", "timeout=10x"), nothing, 2, "invalid timeout '10x'"),
     ("seed-negative", ("run", "task=image", "seed=-1"), nothing, 2, "invalid seed=-1"),
     ("seed-huge", ("run", "task=image", "seed=99999999999"), nothing, 2, "invalid seed="),

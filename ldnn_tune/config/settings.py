@@ -131,7 +131,7 @@ class RunConfig:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be a finite number")
         if self.min_lr <= 0:
             raise UsageError(f"invalid min_lr={self.min_lr}: must be positive")
-        if self.timeout is not None and self.timeout.lower() not in ("none", "0"):
+        if self.timeout is not None and self.timeout.lower() != "none":
             parse_timespan(self.timeout)
         if self.warm_start is not None and self.warm_start == self.study_name:
             raise UsageError(
@@ -142,7 +142,7 @@ class RunConfig:
     @property
     def timeout_seconds(self) -> float | None:
         """Return the timeout in seconds, or None for no limit (``timeout=none``)."""
-        if self.timeout is None or self.timeout.lower() in ("none", "0"):
+        if self.timeout is None or self.timeout.lower() == "none":
             return None
         return parse_timespan(self.timeout)
 

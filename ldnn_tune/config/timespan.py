@@ -16,7 +16,8 @@ def parse_timespan(text: str, key: str = "timeout") -> float:
     match = _PATTERN.match(text.lower())
     if match is None or float(match.group(1)) <= 0:
         raise UsageError(
-            f"invalid {key} {text!r}: expected a positive duration such as 600, 90s, 10m or 1h"
+            f"invalid {key} {text!r}: expected a positive duration such as 600, 90s, 10m or 1h, "
+            "or none"
         )
     return float(match.group(1)) * _UNITS[match.group(2)]
 
