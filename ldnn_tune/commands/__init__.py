@@ -58,7 +58,7 @@ COMMANDS: dict[str, Command] = {
         "pre-flight checks of a task in seconds: ldnn-tune check task=image [knob=value]",
         "ldnn_tune.commands.check:main",
         RUN_SETTINGS,
-        ("ldnn-tune check task=image", "ldnn-tune check task=image lr=1 init_scale=5"),
+        ("ldnn-tune check task=image", "ldnn-tune check task=image lr=0.3 dropout=0.2"),
         TASK_WORDS,
     ),
     "space": Command(
