@@ -8,6 +8,7 @@ from ldnn_tune.config.settings import EnsembleConfig
 from ldnn_tune.config.stores import check_mlflow, check_storage
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.errors import EXIT_OK
+from ldnn_tune.names import IDENTITY_ATTR
 
 
 def main(words: Sequence[str], console: Console) -> int:
@@ -25,5 +26,15 @@ def main(words: Sequence[str], console: Console) -> int:
     study = load_existing_study(config.study, config.storage)
     tracker = StudyTracker(config.mlflow, experiment=config.study)
     comparison = ensemble_study(study, tracker, config.top_k, config.method)
-    print_ensemble(console, comparison, config.top_k, [config.method])
+    predicts = predicts_from_files(study.user_attrs.get(IDENTITY_ATTR, {}).get("task"))
+    print_ensemble(console, comparison, config.top_k, [config.method], predicts)
     return EXIT_OK
+
+
+def predicts_from_files(task: str | None) -> bool:
+    """Return whether the installed task ``task`` reads input files (True when unknown)."""
+    from ldnn_tune.plugin.manager import Host, get_plugin_manager
+    from ldnn_tune.plugin.task import reads_input_files
+
+    entry = Host(get_plugin_manager()).tasks().get(task or "")
+    return entry is None or reads_input_files(entry.task)

@@ -115,16 +115,19 @@ def ensemble_table(
     """
     base = comparison.results[SINGLE].test_scores
     classify = "acc" in base
-    metric, loss_name = ("acc", "NLL") if classify else ("mse", "MSE")
+    # classification: accuracy and NLL (the loss); regression: MSE (the loss) and MAE
+    metric, loss, names = (
+        ("acc", "loss", ("acc", "NLL")) if classify else ("mae", "mse", ("MAE", "MSE"))
+    )
     table = _table(
         "ensembles against the best single trial, test split",
         (
             "model",
             "members",
-            f"test {metric}",
-            f"test {loss_name}",
-            "acc gain (points)" if classify else "MSE change",
-            f"{loss_name} change",
+            f"test {names[0]}",
+            f"test {names[1]}",
+            "acc gain (points)" if classify else "MAE change",
+            f"{names[1]} change",
         ),
         overflow="ellipsis",
     )
@@ -135,10 +138,12 @@ def ensemble_table(
         if classify
         else ""
     )
+    average = comparison.results.get("average")
+    pool = len(average.weights) if average is not None else min(top_k, len(comparison.members))
     table.caption = (
-        f"members: trial numbers, 3x6 = trial 3 counted 6 times; seeds: the best search "
-        f"trial and its retrains; average, greedy: of the top {top_k}. A negative "
-        f"{loss_name} change is better.{calibrated}"
+        f"members: trial numbers, NxW = trial N counted W times; seeds: the best search "
+        f"trial and its retrains; average, greedy: of the top {pool}. A negative "
+        f"{names[1]} change is better.{calibrated}"
     )
     shown = [SINGLE, *(methods if methods is not None else comparison.results)]
     for name in dict.fromkeys(shown):
@@ -149,11 +154,11 @@ def ensemble_table(
                 f"{n}x{w}" if w > 1 else str(n) for n, w in comparison.results[name].weights.items()
             ),
             f"{scores[metric]:.4f}",
-            f"{scores['loss']:.4f}",
+            f"{scores[loss]:.4f}",
             f"{(scores[metric] - base[metric]) * 100:+.2f}"
             if classify
             else _change(scores, base, metric),
-            _change(scores, base, "loss"),
+            _change(scores, base, loss),
         )
     return table
 
@@ -177,18 +182,20 @@ def print_ensemble(
     comparison: EnsembleComparison,
     top_k: int,
     methods: Sequence[str] | None = None,
+    predicts: bool = True,
 ) -> None:
-    """Print the ensemble table (of ``methods``, default all) and how to predict with it.
+    """Print the ensemble table (of ``methods``, default all) and where it is saved.
 
-    Says so first when the study has fewer complete trials than ``top_k``.
+    Says so first when the study has fewer complete trials than ``top_k``; says how to
+    predict with the ensemble when its task ``predicts`` from input files.
     """
     if len(comparison.members) < top_k:
         console.print(f"only {len(comparison.members)} complete trial(s); ensembling what there is")
     console.print(ensemble_table(comparison, top_k, methods))
-    console.print(
-        f"ensemble saved in MLflow run {comparison.run_id}; predict with: "
-        f"ldnn-tune predict model={comparison.run_id} input=FILE"
-    )
+    saved = f"ensemble saved in MLflow run {comparison.run_id}"
+    if predicts:
+        saved += f"; predict with: ldnn-tune predict model={comparison.run_id} input=FILE"
+    console.print(saved)
 
 
 def predictions_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:

@@ -155,3 +155,8 @@ class Task(ABC, Generic[OptionsT]):
         loads, naming the knob. The default declares none.
         """
         return {}
+
+
+def reads_input_files(task: type[Task[Any]]) -> bool:
+    """Return whether ``task`` overrides :meth:`Task.read_inputs`: ``predict`` can serve it."""
+    return task.read_inputs is not Task.read_inputs

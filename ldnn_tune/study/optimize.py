@@ -19,6 +19,7 @@ from ldnn_tune.errors import EXIT_INTERRUPTED, Interrupted, PluginError
 from ldnn_tune.interrupts import install as install_interrupts
 from ldnn_tune.names import REASON_ATTR
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.plugin.task import reads_input_files
 from ldnn_tune.report import REPORT_RESERVE_SECONDS
 from ldnn_tune.study.clock import ENSEMBLE_RESERVE_SECONDS, RunClock
 from ldnn_tune.study.loop import Budget, FailingTrials, TrialCallback, work
@@ -115,7 +116,7 @@ def _ensemble(run: ResolvedRun, session: Session, console: Console, clock: RunCl
         return
     with clock.phase("ensemble"):
         comparison = ensemble_study(session.study, session.tracker, config.top_k, config.ensemble)
-    print_ensemble(console, comparison, config.top_k)
+    print_ensemble(console, comparison, config.top_k, predicts=reads_input_files(type(run.task)))
 
 
 def _warner(console: Console) -> Callable[[str], None]:

@@ -4,7 +4,7 @@ import io
 
 from rich.console import Console
 
-from ldnn_tune.console.tables import ensemble_table
+from ldnn_tune.console.tables import ensemble_table, print_ensemble
 from ldnn_tune.ensembles.combine import SINGLE, EnsembleComparison, EnsembleResult
 
 
@@ -34,10 +34,45 @@ def test_gains_are_points_changes_are_percent_and_a_legend_explains_members() ->
     greedy = next(line for line in text.splitlines() if "│ greedy" in line)
     assert "4x2 3x6" in greedy and ">+999%" in greedy  # not +9900.0%
     words = " ".join(text.split())  # the legend wraps at the table's width
-    assert "3x6 = trial 3 counted 6 times" in words and "negative NLL change is better" in words
+    assert "NxW = trial N counted W times" in words and "negative NLL change is better" in words
+    assert "average, greedy: of the top 0." in words  # no members given: none pooled
     assert "Ensembles are temperature-scaled where a temperature fitted on validation" in words
 
 
 def test_only_the_methods_asked_for_are_shown_beside_the_best_single_trial() -> None:
     text = rendered(["seeds"])
     assert "│ best single" in text and "│ seeds" in text and "│ greedy" not in text
+
+
+def test_a_regression_table_shows_mae_and_mse_once_each() -> None:
+    def scores(mse: float, mae: float) -> dict[str, float]:
+        return {"mse": mse, "mae": mae, "loss": mse + 1}  # loss: in the model's units
+
+    comparison = EnsembleComparison(
+        [],
+        {
+            SINGLE: EnsembleResult("single", {2: 1}, scores(0.1, 0.2), scores(0.1, 0.2)),
+            "average": EnsembleResult("average", {2: 1, 5: 1}, scores(0.1, 0.2), scores(0.08, 0.3)),
+        },
+    )
+    out = io.StringIO()
+    Console(file=out, width=200).print(ensemble_table(comparison, 5))
+    header = next(line for line in out.getvalue().splitlines() if "members" in line)
+    cells = [cell.strip() for cell in header.split("┃") if cell.strip()]
+    assert cells == ["model", "members", "test MAE", "test MSE", "MAE change", "MSE change"]
+    average = next(line for line in out.getvalue().splitlines() if "│ average" in line)
+    assert "0.3000" in average and "0.0800" in average and "+50.0%" in average
+    assert "-20.0%" in average  # the MSE in the target's units, not the loss
+    assert "of the top 2" in " ".join(out.getvalue().split())
+
+
+def test_the_predict_hint_is_given_only_for_a_task_that_reads_input_files() -> None:
+    comparison = EnsembleComparison(
+        [], {SINGLE: result("single", {4: 1}, 0.98, 0.05)}, run_id="abc123"
+    )
+    for predicts in (True, False):
+        out = io.StringIO()
+        print_ensemble(Console(file=out, width=200), comparison, 0, predicts=predicts)
+        assert "ensemble saved in MLflow run abc123" in out.getvalue()
+        hint = "predict with: ldnn-tune predict model=abc123 input=FILE"
+        assert (hint in out.getvalue()) is predicts

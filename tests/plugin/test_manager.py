@@ -92,3 +92,11 @@ def test_a_block_name_that_matches_no_plugin_is_warned_about(
         f"{BLOCK_ENV} names 'imagee', which no installed plugin is; installed: "
         "image (ldnn-tune-image), sequence (ldnn-tune-sequence), speech (ldnn-tune-speech)"
     ]
+
+
+def test_the_built_in_tasks_that_read_input_files_for_predict() -> None:
+    from ldnn_tune.plugin.task import reads_input_files
+
+    tasks = Host(get_plugin_manager()).tasks()
+    readers = {name for name, entry in tasks.items() if reads_input_files(entry.task)}
+    assert {"image", "speech"} <= readers and "sequence" not in readers
