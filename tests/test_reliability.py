@@ -306,6 +306,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         "is too large to decode safely",
     ),
     ("image-size", ("run", "task=image", "image_size=2"), nothing, 2, "invalid image_size=2"),
+    ("image-color-digits", ("run", "task=image", "color=true"), nothing, 2, "color=True applies"),
     (
         "sequence-problem",
         ("run", "task=sequence", "problem=nope"),

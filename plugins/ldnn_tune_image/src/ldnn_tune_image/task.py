@@ -70,6 +70,8 @@ class ImageTask(Task[ImageOptions]):
         from ldnn_tune_image.data import load_digits_set, load_folder
 
         opts = self.options
+        if self.data_dir is None:
+            check_digits_options(opts)
         images = (
             load_folder(self.data_dir, opts.image_size, opts.color)
             if self.data_dir is not None
@@ -142,3 +144,14 @@ class ImageTask(Task[ImageOptions]):
         )
         augment = make_augmentation(hp.get_float("aug_strength"))
         return RecipeModule(net, hp.recipe, kind=self.kind, augment=augment)
+
+
+def check_digits_options(opts: ImageOptions) -> None:
+    """Raise a UsageError for an option that only folders of images read, set for digits."""
+    for name in ("image_size", "color"):
+        value = getattr(opts, name)
+        if value != getattr(ImageOptions(), name):
+            raise UsageError(
+                f"{name}={value} applies to data_dir=FOLDER images, not to the built-in 8x8 "
+                f"grey digits; drop {name} or give data_dir"
+            )
