@@ -59,6 +59,9 @@ def main(words: Sequence[str], console: Console) -> int:
 
 def server_command(config: UiConfig) -> list[str]:
     """Return the ``mlflow ui`` command line for ``config``."""
+    allowed = (
+        ["--allowed-hosts", allowed_hosts(config.allowed_hosts)] if config.allowed_hosts else []
+    )
     return [
         sys.executable,
         "-m",
@@ -74,7 +77,19 @@ def server_command(config: UiConfig) -> list[str]:
         "1",
         "--uvicorn-opts",
         "--log-level warning",
+        *allowed,
     ]
+
+
+def allowed_hosts(extra: str) -> str:
+    """Return MLflow's ``--allowed-hosts``: its default (localhost, private IPs) and ``extra``.
+
+    MLflow's option replaces its default list: given alone, the names would lock out the
+    browser on this machine.
+    """
+    from mlflow.server.security_utils import get_default_allowed_hosts
+
+    return ",".join([*get_default_allowed_hosts(), extra])
 
 
 def serve(command: Sequence[str]) -> int:

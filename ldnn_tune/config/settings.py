@@ -202,6 +202,11 @@ class UiConfig:
         LOCALHOST,
         "the address to bind; any but 127.0.0.1 serves the UI, unauthenticated, to the network",
     )
+    allowed_hosts: str | None = setting(
+        None,
+        "names the UI answers to besides localhost and private IPs (MLflow's --allowed-hosts), "
+        "e.g. mlflow.example.com,203.0.113.7 or *",
+    )
     study: str | None = setting(None, "the experiment to open (default: the only one)")
     browser: bool = setting(True, "open a browser when there is a desktop")
 

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,14 +26,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def ui_process(folder: Path, port: int) -> Iterator["subprocess.Popen[str]"]:
+def ui_process(folder: Path, port: int, *words: str) -> Iterator["subprocess.Popen[str]"]:
     """Run `ldnn-tune ui` on ``port`` in ``folder`` as a terminal's foreground group.
 
     Whatever the test leaves running is killed at the end.
     """
     MlflowClient(f"sqlite:///{folder / 'mlflow.db'}").search_experiments()  # the store
     server = subprocess.Popen(
-        [CLI, "ui", f"port={port}"],
+        [CLI, "ui", f"port={port}", *words],
         cwd=folder,
         start_new_session=True,
         stdout=subprocess.PIPE,
@@ -53,6 +54,16 @@ def ctrl_c(server: "subprocess.Popen[str]") -> tuple[int, str]:
     return server.returncode, out
 
 
+def status_for_host(port: int, host: str) -> int:
+    """Return the HTTP status of the UI's page asked for with ``Host: host``."""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as page:
+            return int(page.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def port_is_free(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
@@ -61,7 +72,7 @@ def port_is_free(port: int) -> bool:
 @pytest.mark.slow
 def test_ui_serves_the_mlflow_ui_and_ctrl_c_stops_it_in_one_line(tmp_path: Path) -> None:
     port = free_port()
-    with ui_process(tmp_path, port) as server:
+    with ui_process(tmp_path, port, "allowed_hosts=ui.example.com") as server:
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -73,6 +84,9 @@ def test_ui_serves_the_mlflow_ui_and_ctrl_c_stops_it_in_one_line(tmp_path: Path)
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
                 assert time.monotonic() < deadline, "MLflow UI did not come up"
                 time.sleep(1)
+        # a name given by allowed_hosts is answered; any other public name is refused
+        assert status_for_host(port, "ui.example.com") == 200
+        assert status_for_host(port, "evil.example.com") == 403
         code, out = ctrl_c(server)
     assert code == 130, out
     assert "Traceback" not in out and "INFO" not in out, out
