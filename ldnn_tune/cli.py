@@ -134,6 +134,9 @@ def run() -> None:
     exits without the teardown.
     """
     code = main()
+    stores = sys.modules.get("ldnn_tune.sqlite")  # loaded where a command opened a store
+    if stores is not None:
+        stores.checkpoint_all()
     sys.stdout.flush()
     sys.stderr.flush()
     logging.shutdown()

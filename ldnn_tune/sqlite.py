@@ -4,9 +4,12 @@ By default SQLite syncs the disk on every commit, and a trial commits dozens of 
 (params, intermediate values, metrics, tags). Write-ahead logging with ``synchronous=NORMAL``
 syncs at checkpoints instead: a crash of ldnn-tune loses nothing committed, a power cut
 may lose the last moments, and the file is never corrupted. Readers and one writer work at
-once, which the local worker processes of ``n_jobs`` need.
+once, which the local worker processes of ``n_jobs`` need. Committed data sits in the
+``-wal`` file until a checkpoint folds it into the database: :func:`checkpoint_all` does
+that at the end of a command, so the ``.db`` file alone holds the study.
 """
 
+import contextlib
 import sqlite3
 from typing import Any
 
@@ -14,6 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+_opened: set[str] = set()  # the database files this process connected to
 
 
 def _on_connect(connection: Any, record: Any) -> None:
@@ -21,7 +25,24 @@ def _on_connect(connection: Any, record: Any) -> None:
         cursor = connection.cursor()
         for pragma in PRAGMAS:
             cursor.execute(pragma)
+        _opened.update(row[2] for row in cursor.execute("PRAGMA database_list") if row[2])
         cursor.close()
+
+
+def checkpoint_all() -> None:
+    """Fold the write-ahead log of every database this process opened into its file.
+
+    A process that ends without closing its connections (``ldnn-tune`` skips the
+    interpreter's teardown) would otherwise leave every commit in the ``-wal`` file,
+    and a copy of the ``.db`` file alone would hold none of them. A database another
+    process is reading at that moment keeps its log, which is safe.
+    """
+    for path in sorted(_opened):
+        try:
+            with contextlib.closing(sqlite3.connect(path, timeout=5)) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            continue
 
 
 def use_fast_sqlite() -> None:

@@ -1,5 +1,6 @@
 """The real ``ldnn-tune`` command in a subprocess, with real SQLite and MLflow stores."""
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,12 @@ def test_run_image_end_to_end_then_continue(
     assert "trial 0 COMPLETE val_loss " in out  # one plain line per trial when redirected
     for chatter in ("GPU available", "LitLogger", "Trial 0 finished", "INFO"):
         assert chatter not in out + result.stderr
+
+    copy = tmp_path / "copy"  # the .db files alone hold the study: the logs were folded in
+    copy.mkdir()
+    for name in ("ldnn_tune.db", "mlflow.db"):
+        shutil.copy(tmp_path / name, copy / name)
+    assert len(load_study(copy).trials) == 2 and mlflow_runs(copy, "image")
 
     study = load_study(tmp_path)
     trials = study.get_trials()
