@@ -4,6 +4,7 @@
 are checked in ``__post_init__``, so a bad value is a one-line UsageError.
 """
 
+import codecs
 import dataclasses
 import math
 import os
@@ -190,6 +191,9 @@ class PredictConfig:
                 )
         if self.output is not None:
             check_writable(self.output, "output")
+            inputs = {Path(word).resolve() for word in self.input.split(",") if word}
+            if self.output.resolve() in inputs:
+                raise UsageError(f"invalid output={self.output}: it is an input; give another")
 
 
 @dataclasses.dataclass
@@ -298,3 +302,22 @@ def check_writable(path: Path, key: str) -> None:
     target = path if path.exists() else folder
     if not os.access(target, os.W_OK):
         raise UsageError(f"invalid {key}={path}: {str(target)!r} is not writable")
+    if path.is_file() and not replaceable(path):
+        raise UsageError(
+            f"invalid {key}={path}: it holds data this command does not write (a database, "
+            "a journal, an image); give another file name"
+        )
+
+
+def replaceable(path: Path) -> bool:
+    """Return whether ``path`` may be overwritten with a report or CSV: text, not a journal.
+
+    An ``output=`` that names a store, an input or any binary file would destroy it.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(4096)
+    try:  # incremental: a character cut at the 4 KiB boundary is not an error
+        text = codecs.getincrementaldecoder("utf-8")().decode(head)
+    except UnicodeDecodeError:
+        return False
+    return "\x00" not in text and not text.startswith('{"op_code"')

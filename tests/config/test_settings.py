@@ -1,9 +1,39 @@
 """Command settings."""
 
-from ldnn_tune.config.settings import RunConfig
+import contextlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ldnn_tune.config.settings import PredictConfig, RunConfig, check_writable
 from ldnn_tune.config.words import build_typed
+from ldnn_tune.errors import UsageError
 
 
 def test_timeout_none_means_no_limit() -> None:
     assert build_typed(RunConfig, {"task": "t", "timeout": "none"}).timeout_seconds is None
     assert build_typed(RunConfig, {"task": "t"}).timeout_seconds == 600
+
+
+def test_an_output_may_replace_text_but_never_a_store_a_journal_or_an_input(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "old-report.html"
+    report.write_text("a" + "é" * 3000, encoding="utf-8")  # an é cut at the 4 KiB boundary
+    check_writable(report, "output")
+    database = tmp_path / "ldnn_tune.db"
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        connection.execute("create table t(x)")
+    journal = tmp_path / "study.log"
+    journal.write_text('{"op_code": 0, "worker_id": "w"}\n', encoding="utf-8")
+    for path in (database, journal):
+        before = path.read_bytes()
+        with pytest.raises(UsageError, match="holds data this command does not write"):
+            check_writable(path, "output")
+        assert path.read_bytes() == before
+    rows = tmp_path / "rows.csv"
+    rows.write_text("a,b\n1,2\n", encoding="utf-8")
+    words = {"model": "run", "input": str(rows), "output": str(rows)}
+    with pytest.raises(UsageError, match=f"invalid output={rows}: it is an input"):
+        build_typed(PredictConfig, words)
