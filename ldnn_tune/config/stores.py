@@ -6,7 +6,9 @@ read (``ensemble``, ``predict``, ``ui``) also refuse a store that does not exist
 instead of creating an empty one.
 """
 
+import contextlib
 import os
+import sqlite3
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -26,11 +28,11 @@ def check_storage(url: str, read_only: bool = False) -> None:
         path = url.removeprefix("journal:")
         if not path:
             raise UsageError("storage journal: needs a file path, e.g. storage=journal:study.log")
-        _check_file(Path(path), read_only, f"storage={url}")
+        _check_file(Path(path), read_only, f"storage={url}", "journal")
     elif url.startswith(REDIS_SCHEMES):
         _check_redis(url)
     elif url.startswith("sqlite:"):
-        _check_file(_sqlite_path(url, "storage"), read_only, f"storage={url}")
+        _check_file(_sqlite_path(url, "storage"), read_only, f"storage={url}", "optuna")
     elif _scheme(url) in DATABASES:
         _check_database(url, "storage")
     else:
@@ -41,7 +43,7 @@ def check_mlflow(uri: str, read_only: bool = False) -> None:
     """Refuse an MLflow tracking URI that cannot work (or, ``read_only``, holds nothing)."""
     scheme = _scheme(uri)
     if uri.startswith("sqlite:"):
-        _check_file(_sqlite_path(uri, "mlflow"), read_only, f"mlflow={uri}")
+        _check_file(_sqlite_path(uri, "mlflow"), read_only, f"mlflow={uri}", "mlflow")
     elif scheme in ("http", "https"):
         _check_server(uri)
     elif scheme in DATABASES:
@@ -73,10 +75,16 @@ def _sqlite_path(url: str, key: str) -> Path:
     return Path(path.split("?")[0])
 
 
-def _check_file(path: Path, read_only: bool, word: str) -> None:
-    """Refuse a store file that a read-only command would create, or that cannot be made."""
+def _check_file(path: Path, read_only: bool, word: str, kind: str) -> None:
+    """Refuse a store file that a read-only command would create, or that cannot be made.
+
+    An existing file must be a store of ``kind`` ("optuna", "mlflow" or "journal"), or
+    empty: opening another program's file would write tables or a journal into it.
+    """
     if path.is_dir():
         raise UsageError(f"{word}: {str(path)!r} is a folder, not a file")
+    if path.is_file() and path.stat().st_size > 0:
+        _check_contents(path, word, kind)
     if read_only:
         if not path.is_file():
             raise UsageError(
@@ -91,6 +99,32 @@ def _check_file(path: Path, read_only: bool, word: str) -> None:
         raise UsageError(f"{word}: cannot create a file in {str(folder)!r} (not writable)")
     if path.exists() and not os.access(path, os.W_OK):
         raise UsageError(f"{word}: {str(path)!r} is not writable")
+
+
+# a table each store's schema has, which other programs' databases lack
+STORE_TABLES = {"optuna": "version_info", "mlflow": "experiments"}
+
+
+def _check_contents(path: Path, word: str, kind: str) -> None:
+    """Refuse a non-empty ``path`` that is not an Optuna journal or a database of ``kind``."""
+    if kind == "journal":
+        with path.open("rb") as handle:
+            first = handle.readline(4096)
+        if not first.startswith(b'{"op_code"'):
+            raise UsageError(f"{word}: {str(path)!r} is not an Optuna journal; give a new file")
+        return
+    try:
+        uri = f"file:{urllib.request.pathname2url(str(path.resolve()))}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+            rows = connection.execute("select name from sqlite_master where type = 'table'")
+            tables = {name for (name,) in rows}
+    except sqlite3.DatabaseError as error:
+        raise UsageError(
+            f"{word}: {str(path)!r} is not a usable SQLite database ({error})"
+        ) from None
+    if tables and STORE_TABLES[kind] not in tables:
+        store = "an Optuna storage" if kind == "optuna" else "an MLflow store"
+        raise UsageError(f"{word}: {str(path)!r} is a database of another kind, not {store}")
 
 
 def _check_server(uri: str) -> None:

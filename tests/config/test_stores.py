@@ -1,5 +1,7 @@
 """Store URLs are checked before anything is created; read-only commands create nothing."""
 
+import contextlib
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -89,3 +91,36 @@ def test_commands_refuse_bad_stores_and_create_nothing(
     monkeypatch.chdir(tmp_path)
     assert_usage_error(run_main(words, capsys), needle)
     assert list(tmp_path.iterdir()) == []
+
+
+def sqlite_file(path: Path, table: str) -> Path:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute(f"create table {table}(x)")
+        connection.commit()
+    return path
+
+
+def test_a_file_of_another_kind_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n", encoding="utf-8")
+    garbage = tmp_path / "bad.db"
+    garbage.write_text("not a database\n", encoding="utf-8")
+    mlflow_like = sqlite_file(tmp_path / "mlflow.db", "experiments")
+    optuna_like = sqlite_file(tmp_path / "ldnn_tune.db", "version_info")
+    cases = [
+        (check_storage, f"journal:{notes}", "is not an Optuna journal"),
+        (check_storage, f"sqlite:///{mlflow_like}", "database of another kind, not an Optuna"),
+        (check_storage, f"sqlite:///{garbage}", "is not a usable SQLite database"),
+        (check_mlflow, f"sqlite:///{optuna_like}", "database of another kind, not an MLflow"),
+        (check_mlflow, f"sqlite:///{garbage}", "file is not a database"),
+    ]
+    for check, url, message in cases:
+        files = {p: p.read_bytes() for p in tmp_path.iterdir()}
+        with pytest.raises(UsageError, match=message):
+            check(url)
+        assert {p: p.read_bytes() for p in tmp_path.iterdir()} == files
+    check_storage(f"sqlite:///{optuna_like}")  # each store of its own kind passes
+    check_mlflow(f"sqlite:///{mlflow_like}")
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    check_storage(f"sqlite:///{empty}")
