@@ -86,29 +86,17 @@ class Objective:
     def __call__(self, trial: optuna.Trial) -> float:
         """Train trial ``trial`` and return its best validation loss; prune on divergence."""
         try:
-            params = self.space.sample(trial)
-        except Exception as error:  # the sampler's own failure: say so, as a trial's would
-            trial.set_user_attr(REASON_ATTR, f"sampling failed: {first_line(error)}")
+            knobs, hp, seed, metrics = self._start(trial)
+        except Exception as error:  # the sampler's or the tracking store's: say so
+            trial.set_user_attr(REASON_ATTR, f"not started: {first_line(error)}")
             raise
-        knobs = self.space.complete(params)
-        hp = HParams.from_params(knobs)
-        seed = trial_seed(self.config.seed, trial.number)
-        run_id = self.tracker.start_trial_run(
-            self.parent_run_id, trial.number, {TASK_TAG: self.task.name}
-        )
-        trial.set_user_attr(TRIAL_RUN_ATTR, run_id)
-        trial.set_user_attr(SEED_ATTR, seed)
-        trial.set_user_attr(WORKER_ATTR, self.worker)
-        reseed = {k: v for k, v in trial.user_attrs.items() if k == RESEED_OF_ATTR}
-        self.tracker.log_params(run_id, {**params, "seed": seed, **reseed})
-        self.progress.start_trial(trial.number, self.config.epochs, params)
-        self._params = params
-        metrics = MetricBuffer(self.tracker, run_id)
         self._started, self._first_epoch = time.monotonic(), None
         # a retried trial starts with its predecessor's attributes: its reason must go
         self._inherited_reason = REASON_ATTR in trial.user_attrs
         try:
             outcome = self._train(trial, hp, seed, metrics)
+            if math.isfinite(outcome.best_val_loss):  # its artifacts may fail to be written
+                self._record(trial, metrics, knobs, outcome)
         except optuna.TrialPruned as pruned:
             self._end(trial, metrics, "PRUNED", str(pruned))
             raise
@@ -124,9 +112,26 @@ class Objective:
             reason = "diverged: validation loss is not finite"
             self._end(trial, metrics, "PRUNED", reason)
             raise optuna.TrialPruned(reason)
-        self._record(trial, metrics, knobs, outcome)
         self._end(trial, metrics, "COMPLETE", value=outcome.best_val_loss)
         return outcome.best_val_loss
+
+    def _start(self, trial: optuna.Trial) -> tuple[dict[str, Any], HParams, int, MetricBuffer]:
+        """Sample ``trial``'s knobs and open its MLflow run; return all knobs, hp, seed, buffer."""
+        params = self.space.sample(trial)
+        knobs = self.space.complete(params)
+        hp = HParams.from_params(knobs)
+        seed = trial_seed(self.config.seed, trial.number)
+        run_id = self.tracker.start_trial_run(
+            self.parent_run_id, trial.number, {TASK_TAG: self.task.name}
+        )
+        trial.set_user_attr(TRIAL_RUN_ATTR, run_id)
+        trial.set_user_attr(SEED_ATTR, seed)
+        trial.set_user_attr(WORKER_ATTR, self.worker)
+        reseed = {k: v for k, v in trial.user_attrs.items() if k == RESEED_OF_ATTR}
+        self.tracker.log_params(run_id, {**params, "seed": seed, **reseed})
+        self.progress.start_trial(trial.number, self.config.epochs, params)
+        self._params = params
+        return knobs, hp, seed, MetricBuffer(self.tracker, run_id)
 
     def _train(
         self, trial: optuna.Trial, hp: HParams, seed: int, metrics: MetricBuffer

@@ -95,5 +95,5 @@ def test_a_failing_sampler_is_the_reason_its_trials_give(
     with pytest.raises(PluginError) as error:
         run(tmp_path, monkeypatch, "trials=10", "sampler=random")
     assert str(error.value).endswith(
-        "the last, trial 3: sampling failed: ModuleNotFoundError: No module named 'cmaes'"
+        "the last, trial 3: not started: ModuleNotFoundError: No module named 'cmaes'"
     )
