@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
-from ldnn_tune.config.settings import DashboardConfig, exposure_warning
+from ldnn_tune.config.settings import DashboardConfig, check_free, exposure_warning
 from ldnn_tune.config.stores import check_storage
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.errors import EXIT_OK, UsageError
@@ -33,6 +33,7 @@ def main(words: Sequence[str], console: Console) -> int:
     """Serve optuna-dashboard on the study storage until interrupted."""
     config = parse_words(DashboardConfig, words)
     require_dashboard()
+    check_free(config.host, config.port)
     check_storage(config.storage, read_only=True)
     from optuna_dashboard import run_server  # type: ignore[import-untyped]
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from ldnn_tune.config.settings import UiConfig, exposure_warning
+from ldnn_tune.config.settings import UiConfig, check_free, exposure_warning
 from ldnn_tune.config.stores import check_mlflow
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.errors import UsageError, choices_text
@@ -46,6 +46,7 @@ def main(words: Sequence[str], console: Console) -> int:
 
     base = base_url(config.host, config.port)
     url = landing_url(MlflowClient(tracking_uri=config.mlflow), config.study, base, console)
+    check_free(config.host, config.port)
     warning = exposure_warning(config.host, "the MLflow UI", "read and change every run")
     if warning:
         console.print(warning, markup=False, soft_wrap=True)

@@ -8,6 +8,7 @@ import codecs
 import dataclasses
 import math
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +274,20 @@ def check_host(host: str) -> None:
         raise UsageError(
             f"invalid host={host!r}: give an address or name, e.g. host=127.0.0.1 or host=0.0.0.0"
         )
+
+
+def check_free(host: str, port: int) -> None:
+    """Refuse a ``host`` that cannot be bound here, or a ``port`` another program holds."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(
+            f"cannot serve on host={host} port={port}: {reason}; choose another port= or host="
+        ) from None
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")

@@ -207,6 +207,25 @@ def test_ui_mistakes_are_one_line(
     assert_usage_error(run_main(["ui", f"mlflow={uri}", *words], capsys), *needles)
 
 
+@pytest.mark.parametrize("command", ["ui", "dashboard"])
+def test_a_port_another_program_holds_is_one_line_and_serves_nothing(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    uri = make_store(tmp_path, "image")
+    monkeypatch.chdir(tmp_path)
+    store = {"ui": f"mlflow={uri}", "dashboard": f"storage={uri}"}[command]  # a file there
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        result = run_main([command, store, f"port={port}"], capsys)
+    needle = f"cannot serve on host=127.0.0.1 port={port}: Address already in use"
+    assert_usage_error(result, needle)
+
+
 @pytest.mark.parametrize(
     ("environ", "platform", "expected"),
     [
