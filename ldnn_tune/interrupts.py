@@ -16,10 +16,24 @@ from types import FrameType
 from ldnn_tune.errors import Interrupted
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# the signal whose Interrupted no cleanup has taken up yet: Python drops an exception
+# raised inside a garbage-collection callback or a __del__ ("Exception ignored in ...")
+_pending: list[int] = []
 
 
 def _raise(signum: int, frame: FrameType | None) -> None:
+    _pending[:] = [signum]
     raise Interrupted(signum)
+
+
+def raise_pending() -> None:
+    """Raise the :class:`Interrupted` of a signal whose first raise Python dropped.
+
+    Called where a command can stop cleanly (between trials, after each epoch), so a
+    Ctrl-C that landed in a finaliser still stops the command.
+    """
+    if _pending:
+        raise Interrupted(_pending[0])
 
 
 def install() -> None:
@@ -46,6 +60,7 @@ def interruptible() -> Iterator[None]:
 
 def ignore_further() -> None:
     """Ignore more Ctrl-C and SIGTERM while a stopped command cleans up."""
+    _pending.clear()  # taken up: the stop is being handled
     if threading.current_thread() is threading.main_thread():
         for signum in SIGNALS:
             signal.signal(signum, signal.SIG_IGN)

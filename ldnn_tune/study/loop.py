@@ -15,6 +15,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import Interrupted
+from ldnn_tune.interrupts import raise_pending
 from ldnn_tune.names import REASON_ATTR, RESEED_OF_ATTR
 from ldnn_tune.study.queries import StudyView, view
 from ldnn_tune.study.recovery import fail_dead_trials, fail_stale_trials
@@ -160,6 +161,7 @@ def work(
     ended: list[FrozenTrial] = []
     in_a_row = 0
     while budget.allows(first_epoch()):
+        raise_pending()
         fail_stale_trials(study)
         trials = view(study)
         if fail_dead_trials(study, trials.trials):

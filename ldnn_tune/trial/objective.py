@@ -15,7 +15,7 @@ from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.console.progress import StudyProgress
 from ldnn_tune.errors import Interrupted, first_line
 from ldnn_tune.health.monitor import HealthBand, HealthMonitor
-from ldnn_tune.interrupts import ignore_further
+from ldnn_tune.interrupts import ignore_further, raise_pending
 from ldnn_tune.names import (
     AVERAGED_EPOCHS_ATTR,
     BEST_EPOCH_ATTR,
@@ -137,6 +137,7 @@ class Objective:
         self, trial: optuna.Trial, hp: HParams, seed: int, metrics: MetricBuffer
     ) -> TrialOutcome:
         def on_epoch(epoch: int, values: dict[str, float]) -> None:
+            raise_pending()
             if epoch == 0:
                 seconds = time.monotonic() - self._started
                 self._first_epoch = seconds
