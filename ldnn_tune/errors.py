@@ -63,8 +63,17 @@ class Interrupted(BaseException):
 
 
 def choices_text(choices: Iterable[object]) -> str:
-    """Return ``choices`` as a sorted, comma-separated list for an error message."""
-    return ", ".join(sorted(choice_text(c) for c in choices))
+    """Return ``choices`` as a sorted, comma-separated list for an error message.
+
+    Numbers sort by value (32, 64, 128, not 128, 32, 64), before any text.
+    """
+
+    def order(choice: object) -> tuple[bool, float, str]:
+        if isinstance(choice, int | float) and not isinstance(choice, bool):
+            return (False, float(choice), "")
+        return (True, 0.0, choice_text(choice))
+
+    return ", ".join(choice_text(c) for c in sorted(choices, key=order))
 
 
 def choice_text(choice: object) -> str:

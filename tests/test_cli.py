@@ -51,7 +51,10 @@ def test_user_mistakes_are_one_line_exit_2_and_create_nothing(
     ("words", "needle"),
     [
         (["port=99999"], "invalid port=99999"),
-        (["colour=red"], "unknown key 'colour'; valid: allowed_hosts, browser, host, mlflow, port, study"),
+        (
+            ["colour=red"],
+            "unknown key 'colour'; valid: allowed_hosts, browser, host, mlflow, port, study",
+        ),
     ],
 )
 def test_ui_rejects_bad_input(

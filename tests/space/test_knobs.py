@@ -6,7 +6,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution
 
-from ldnn_tune.errors import UsageError
+from ldnn_tune.errors import UsageError, choices_text
 from ldnn_tune.space.load import load_space, space_file
 
 
@@ -83,3 +83,8 @@ def test_a_knob_allows_only_values_its_distribution_can_take(
 ) -> None:
     space = load_space([space_file("recipe.yaml")])
     assert space[name].allows(value) is allowed
+
+
+def test_numeric_choices_are_listed_by_value_before_text() -> None:
+    assert choices_text([128, 256, 32, 64]) == "32, 64, 128, 256"
+    assert choices_text(["relu", 0.5, True, 2]) == "0.5, 2, relu, true"
