@@ -243,7 +243,7 @@ class ReportConfig:
     """Everything ``ldnn-tune report`` takes."""
 
     study: str = setting("", "the study to report (required)")
-    format: str = setting("html", "html or md")
+    format: str = setting("html", "html or md (output=FILE.md alone means md)")
     output: Path | None = setting(
         None, "the file to write (default: STUDY-report.html or .md here)"
     )
@@ -253,6 +253,9 @@ class ReportConfig:
     def __post_init__(self) -> None:
         if not self.study:
             raise UsageError("missing study=NAME; usage: ldnn-tune report study=NAME")
+        suffix = self.output.suffix.lstrip(".").lower() if self.output else ""
+        if suffix in REPORT_FORMATS and self.format == "html":  # output=r.md means markdown
+            self.format = suffix
         require_choice("format", self.format, REPORT_FORMATS)
         check_writable(self.path, "output")
 

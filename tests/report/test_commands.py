@@ -26,14 +26,19 @@ def test_report_writes_one_self_contained_html_file(
     assert "task <code>toy</code>" in page  # read from this toy's parent run
 
 
+@pytest.mark.parametrize("given", [["format=md"], []])  # output=r.md alone means markdown
 def test_report_as_markdown_puts_the_images_beside_it(
-    new_toy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    new_toy,
+    given: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     toy = new_toy(complete=3, pruned=0)
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
-    words = ["report", "study=toy", "format=md", f"output={out / 'r.md'}", f"mlflow={toy.mlflow}"]
+    words = ["report", "study=toy", *given, f"output={out / 'r.md'}", f"mlflow={toy.mlflow}"]
     result = run_main(words, capsys)
     assert result.returncode == 0, result.stderr
     text = (out / "r.md").read_text(encoding="utf-8")
