@@ -158,14 +158,25 @@ def _reseed(
     missing = missing_reseeds(study, anchor, wanted)
     if missing == 0:
         return
-    console.print(
-        f"retraining trial {anchor.number}'s knobs with {missing} new "
-        f"seed{'' if missing == 1 else 's'} for the ensemble"
-    )
+    seeds = f"{missing} new seed{'' if missing == 1 else 's'}"
     done = finished_trials(study)
     with StudyProgress(console, done + missing, done, budget.deadline) as progress:
         objective = _objective(run, host, session, progress, budget)
-        retrain(study, objective, anchor, wanted, budget, first_epoch=objective.first_epoch_seconds)
+        if not budget.allows(objective.first_epoch_seconds()):
+            console.print(
+                f"no time left to retrain trial {anchor.number}'s knobs with {seeds}; "
+                "run the same command again to train them"
+            )
+            return
+        console.print(f"retraining trial {anchor.number}'s knobs with {seeds} for the ensemble")
+        ran = retrain(
+            study, objective, anchor, wanted, budget, first_epoch=objective.first_epoch_seconds
+        )
+    if ran < missing:
+        console.print(
+            f"{ran} of {missing} retrains ran before the timeout; "
+            "run the same command again to train the rest"
+        )
 
 
 def _objective(
