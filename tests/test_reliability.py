@@ -4,8 +4,10 @@ Each row is a case of docs/reliability.md (by its id); test_docs checks that the
 and this list name the same cases, and each case checks the error line the table shows.
 """
 
+import contextlib
 import io
 import re
+import sqlite3
 import struct
 import zlib
 from collections.abc import Callable
@@ -58,6 +60,17 @@ def images(classes: int = 2, per_class: int = 6, extra: Setup = nothing) -> Setu
                 pixels = rng.integers(0, 255, (8, 8), dtype=np.uint8)
                 Image.fromarray(pixels).save(folder / f"{index}.png")
         extra(root)
+
+    return setup
+
+
+def database(name: str, table: str) -> Setup:
+    """A SQLite database ``name`` holding one empty ``table``."""
+
+    def setup(root: Path) -> None:
+        with contextlib.closing(sqlite3.connect(root / name)) as connection:
+            connection.execute(f"create table {table}(x)")
+            connection.commit()
 
     return setup
 
@@ -145,6 +158,28 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("storage-memory", ("run", "task=image", "storage=sqlite:///"), nothing, 2, "is not a file"),
     ("storage-folder", ("run", "task=image", "storage=sqlite:///a/b.db"), nothing, 2, "folder"),
     ("storage-journal-empty", ("run", "task=image", "storage=journal:"), nothing, 2, "file path"),
+    (
+        "storage-not-journal",
+        ("run", "task=image", "storage=journal:notes.txt"),
+        write("notes.txt", "my notes\n"),
+        2,
+        "is not an Optuna journal",
+    ),
+    (
+        "storage-other-database",
+        ("run", "task=image", "storage=sqlite:///mlflow.db"),
+        database("mlflow.db", "experiments"),
+        2,
+        "a database of another kind",
+    ),
+    ("mlflow-not-database", ("run", "task=image"), write("mlflow.db", "text"), 2, "not a usable"),
+    (
+        "report-output-store",
+        ("report", "study=image", "output=ldnn_tune.db"),
+        database("ldnn_tune.db", "version_info"),
+        2,
+        "holds data this command does not write",
+    ),
     (
         "storage-redis-down",
         ("run", "task=image", "storage=redis://127.0.0.1:1/0"),
