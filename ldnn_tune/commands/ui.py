@@ -42,11 +42,11 @@ def main(words: Sequence[str], console: Console) -> int:
     if config.mlflow.startswith(("http://", "https://")):
         raise UsageError(f"mlflow={config.mlflow} is a server already: open it in a browser")
     check_mlflow(config.mlflow, read_only=True)
+    check_free(config.host, config.port)
     from mlflow.tracking import MlflowClient
 
     base = base_url(config.host, config.port)
     url = landing_url(MlflowClient(tracking_uri=config.mlflow), config.study, base, console)
-    check_free(config.host, config.port)
     warning = exposure_warning(config.host, "the MLflow UI", "read and change every run")
     if warning:
         console.print(warning, markup=False, soft_wrap=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ldnn_tune.config import defaults
+from ldnn_tune.config.stores import is_journal
 from ldnn_tune.config.timespan import parse_timespan
 from ldnn_tune.config.words import require_choice
 from ldnn_tune.ensembles.combine import METHODS
@@ -338,4 +339,4 @@ def replaceable(path: Path) -> bool:
         text = codecs.getincrementaldecoder("utf-8")().decode(head)
     except UnicodeDecodeError:
         return False
-    return "\x00" not in text and not text.startswith('{"op_code"')
+    return "\x00" not in text and not is_journal(head)

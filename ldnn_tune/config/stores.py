@@ -101,6 +101,11 @@ def _check_file(path: Path, read_only: bool, word: str, kind: str) -> None:
         raise UsageError(f"{word}: {str(path)!r} is not writable")
 
 
+def is_journal(head: bytes) -> bool:
+    """Return whether ``head``, a file's first bytes, begins an Optuna journal (JSON lines)."""
+    return head.startswith(b'{"op_code"')
+
+
 # a table each store's schema has, which other programs' databases lack
 STORE_TABLES = {"optuna": "version_info", "mlflow": "experiments"}
 
@@ -110,7 +115,7 @@ def _check_contents(path: Path, word: str, kind: str) -> None:
     if kind == "journal":
         with path.open("rb") as handle:
             first = handle.readline(4096)
-        if not first.startswith(b'{"op_code"'):
+        if not is_journal(first):
             raise UsageError(f"{word}: {str(path)!r} is not an Optuna journal; give a new file")
         return
     try:
