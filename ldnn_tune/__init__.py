@@ -9,8 +9,8 @@ Writing a task: :class:`Task`, :class:`TaskKind`, :class:`NoOptions`, :data:`hoo
 (:class:`Split`, :class:`SplitDataModule`, :class:`Standardizer`, :func:`standardize`,
 :func:`apply_standardizer`, :func:`split_indices`), :func:`apply_init`, :func:`init_std`,
 the knob domains (:class:`Domain`, :func:`positive`, :func:`unit_interval`),
-:func:`gpu_available` (whether trials will train on a CUDA GPU, to size defaults by) and
-:class:`UsageError`.
+:func:`gpu_available` (whether trials will train on a CUDA GPU, to size defaults by),
+:func:`cache_root` (where to keep what the task can rebuild) and :class:`UsageError`.
 
 Embedding: :func:`train_trial` (one trial's training, what ``run`` does per trial),
 :class:`TrialOutcome`, :func:`task_space` (a task's effective search space),
@@ -22,6 +22,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ldnn_tune.cache import cache_root as cache_root
     from ldnn_tune.console.quiet import quiet_frameworks as quiet_frameworks
     from ldnn_tune.errors import UsageError as UsageError
     from ldnn_tune.health.checks import CheckResult as CheckResult
@@ -82,6 +83,7 @@ _HOMES = {
     "UsageError": "ldnn_tune.errors",
     "apply_init": "ldnn_tune.recipe.init",
     "apply_standardizer": "ldnn_tune.recipe.data",
+    "cache_root": "ldnn_tune.cache",
     "gpu_available": "ldnn_tune.trial.device",
     "hookimpl": "ldnn_tune.plugin.spec",
     "init_std": "ldnn_tune.recipe.init",

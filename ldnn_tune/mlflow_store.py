@@ -29,6 +29,10 @@ def seed_new_store(uri: str) -> bool:
     template = _template()
     if path is None or path.exists() or not template.exists() or not path.parent.is_dir():
         return False
+    if not _intact(template):  # damaged in the cache: MLflow builds the store, kept anew
+        with contextlib.suppress(OSError):
+            template.unlink()
+        return False
     staged = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
         # created as MLflow would create it: mode 0o666 less the umask
@@ -75,6 +79,18 @@ def keep_empty_store(uri: str) -> None:
                 os.unlink(staged)
     except (OSError, sqlite3.Error):
         return
+
+
+def _intact(template: Path) -> bool:
+    """Return whether ``template`` is a whole SQLite database holding MLflow's schema."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{template.as_uri()}?mode=ro", uri=True)) as db:
+            if db.execute("PRAGMA quick_check").fetchone() != ("ok",):
+                return False
+            versions = db.execute("SELECT COUNT(*) FROM alembic_version").fetchone()
+            return bool(versions == (1,))
+    except sqlite3.Error:
+        return False
 
 
 def is_new_store(uri: str) -> bool:

@@ -67,3 +67,25 @@ def test_other_stores_are_left_to_mlflow(uri: str, cache: Path) -> None:
     assert not seed_new_store(uri)
     keep_empty_store(uri)
     assert not cache.exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "text"])
+def test_a_damaged_empty_store_is_dropped_and_kept_anew(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, damage: str
+) -> None:
+    for name in ("first", "second"):
+        (tmp_path / name).mkdir()
+    monkeypatch.chdir(tmp_path / "first")
+    StudyTracker(f"sqlite:///{tmp_path / 'first' / 'mlflow.db'}", "image")
+    (template,) = cache.iterdir()
+    whole = template.read_bytes()
+    template.write_bytes(whole[: len(whole) // 2] if damage == "truncated" else b"x" * 8192)
+
+    monkeypatch.chdir(tmp_path / "second")
+    uri = f"sqlite:///{tmp_path / 'second' / 'mlflow.db'}"
+    assert not seed_new_store(uri)
+    assert not template.exists() and not (tmp_path / "second" / "mlflow.db").exists()
+    tracker = StudyTracker(uri, "speech")  # MLflow builds the store, which is kept again
+    run = tracker.open_parent_run(None, "speech", {"task": "speech"})
+    assert MlflowClient(uri).get_run(run).data.params["task"] == "speech"
+    assert template.read_bytes() != b"x" * 8192 and experiments(template) == []

@@ -8,6 +8,8 @@ import torch
 from ldnn_tune_speech import SpeechOptions, SpeechTask
 from ldnn_tune_speech.audio import fit_length, read_wav, resample
 from ldnn_tune_speech.augment import SNR_SPAN_DB, WaveAugment, change_speed
+from ldnn_tune_speech.cache import cached
+from ldnn_tune_speech.clips import ClipSet
 from ldnn_tune_speech.features import LogMel, MelConfig, band_statistics, warp_frequencies
 from ldnn_tune_speech.folders import load_recordings
 from scipy.io import wavfile
@@ -83,6 +85,22 @@ def test_synthesised_set_is_cached_and_speakers_do_not_cross_splits(tmp_path: Pa
     groups = [set(task.clips.speakers[part]) for part in task.parts]
     assert not groups[0] & groups[1] and not groups[0] & groups[2] and not groups[1] & groups[2]
     assert "speakers kept apart" in task.describe_data()
+
+
+@pytest.mark.parametrize("damage", [b"PK\x03\x04 cut short", b"", b"not a zip"])
+def test_a_cache_file_that_cannot_be_read_is_built_again(tmp_path: Path, damage: bytes) -> None:
+    path = tmp_path / "keywords-0.npz"
+    path.write_bytes(damage)
+    built = ClipSet(
+        np.zeros((2, 8), np.float32), np.array([0, 1]), ["yes", "no"], np.array(["a", "b"]),
+        np.array([0, 1]), "synthesised",
+    )  # fmt: skip
+    clips = cached(path, lambda: built)
+    np.testing.assert_array_equal(clips.labels, built.labels)
+    assert cached(path, lambda: pytest.fail("the repaired file is read, not built")).classes == [
+        "yes",
+        "no",
+    ]
 
 
 def test_split_fsdd_without_data_dir_is_a_usage_error() -> None:

@@ -3,12 +3,14 @@
 import hashlib
 import json
 import os
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ldnn_tune import cache_root
 from ldnn_tune_speech.clips import ClipSet
 
 CACHE_VERSION = 2
@@ -17,8 +19,7 @@ INT16_SCALE = 32767.0
 
 def default_cache_dir() -> Path:
     """Return ``$XDG_CACHE_HOME/ldnn_tune/speech`` (``~/.cache/ldnn_tune/speech``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ldnn_tune" / "speech"
+    return cache_root() / "speech"
 
 
 def cache_path(folder: Path, params: dict[str, Any]) -> Path:
@@ -28,9 +29,15 @@ def cache_path(folder: Path, params: dict[str, Any]) -> Path:
 
 
 def cached(path: Path, build: Callable[[], ClipSet]) -> ClipSet:
-    """Return the clip set stored at ``path``, or ``build()`` it and store it there."""
+    """Return the clip set stored at ``path``, or ``build()`` it and store it there.
+
+    A stored file that cannot be read (cut short by a full disk, damaged) is built again.
+    """
     if path.is_file():
-        return _load(path)
+        try:
+            return _load(path)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
+            pass
     clips = build()
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
