@@ -21,6 +21,9 @@ from ldnn_tune.errors import (
     UsageError,
     disk_full,
     first_line,
+    name_too_long,
+    out_of_memory,
+    shortened,
     written_store,
 )
 from ldnn_tune.interrupts import interruptible
@@ -73,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mark_command_start()
     console = Console()
     command = ""
+    words: list[str] = []
     try:
         with interruptible():
             parser = build_parser()
@@ -80,11 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.command is None:  # `ldnn-tune` alone: what it can do, then the error
                 parser.print_help()
                 raise UsageError(f"a command is required: {', '.join(COMMANDS)}")
-            command = args.command
-            return load_command(command)(args.words, console)
+            command, words = args.command, args.words
+            return load_command(command)(words, console)
     except UsageError as error:
         return _fail(f"error: {error}", EXIT_USAGE, error)
     except PluginError as error:
+        limit = _beyond_limits(error.original, words, str(error))
+        if limit is not None:
+            return _fail(limit, EXIT_USAGE, error.original)
         return _fail(f"error: {error}", EXIT_PLUGIN, error.original)
     except (Interrupted, KeyboardInterrupt) as error:
         stop = error if isinstance(error, Interrupted) else Interrupted(signal.SIGINT)
@@ -97,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "free some space and run the same command again"
             )
             return _fail(line, EXIT_FAILED, error)
+        limit = _beyond_limits(error, words, first_line(error))
+        if limit is not None:
+            return _fail(limit, EXIT_USAGE, error)
         hint = f"(set {DEBUG_ENV}=1 to see where)"
         return _fail(f"error: ldnn-tune failed: {first_line(error)} {hint}", EXIT_FAILED, error)
 
@@ -108,6 +118,38 @@ def _fail(line: str, code: int, error: BaseException) -> int:
         stderr.print("".join(traceback.format_exception(error)), markup=False, end="")
     stderr.print(line, markup=False, soft_wrap=True)
     return code
+
+
+def _beyond_limits(error: BaseException, words: list[str], failure: str) -> str | None:
+    """Return the line for input that asked more than the machine allows, else None.
+
+    That is a file name longer than the file system takes, or sizes that do not fit in
+    memory (``length=1000000000``); ``failure`` says what failed.
+    """
+    long_name = name_too_long(error)
+    if long_name is not None:
+        name = shortened(str(long_name.filename or ""))
+        return f"error: the file name {name!r} is too long for this file system; give a shorter one"
+    if out_of_memory(error) is not None:
+        sizes = _sizes_given(words)
+        if sizes:
+            return f"error: {failure}; not enough memory for the sizes given ({sizes}): lower them"
+        return f"error: {failure}; not enough memory for the task's default sizes on this machine"
+    return None
+
+
+def _sizes_given(words: list[str]) -> str:
+    """Return the numeric task options and knobs among ``words``, e.g. ``length=1000000000``."""
+    from ldnn_tune.config.settings import RunConfig  # only on this error path
+    from ldnn_tune.config.words import field_names
+
+    settings = set(field_names(RunConfig)) - {"n_jobs"}
+    sizes = []
+    for word in words:
+        key, _, value = word.partition("=")
+        if key not in settings and value.replace(".", "", 1).replace("e", "", 1).isdigit():
+            sizes.append(word)
+    return " ".join(sizes)
 
 
 def _interrupted_line(stop: Interrupted, command: str) -> str:

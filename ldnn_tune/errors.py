@@ -135,3 +135,26 @@ def disk_full(error: BaseException) -> BaseException | None:
         if any(words in str(cause).lower() for words in DISK_FULL):
             return cause
     return None
+
+
+def name_too_long(error: BaseException) -> OSError | None:
+    """Return the exception in ``error``'s chain that says a file name is too long, or None."""
+    for cause in causes(error):
+        if isinstance(cause, OSError) and cause.errno == errno.ENAMETOOLONG:
+            return cause
+    return None
+
+
+def out_of_memory(error: BaseException) -> MemoryError | None:
+    """Return the MemoryError in ``error``'s chain, or None."""
+    for cause in causes(error):
+        if isinstance(cause, MemoryError):
+            return cause
+    return None
+
+
+def shortened(text: str, limit: int = 60) -> str:
+    """Return ``text``, or its first ``limit`` characters and how long it is."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"

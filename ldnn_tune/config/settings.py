@@ -17,12 +17,13 @@ from ldnn_tune.config.stores import is_journal
 from ldnn_tune.config.timespan import parse_timespan
 from ldnn_tune.config.words import require_choice
 from ldnn_tune.ensembles.combine import METHODS
-from ldnn_tune.errors import UsageError
+from ldnn_tune.errors import UsageError, shortened
 from ldnn_tune.study.pruners import PRUNERS
 from ldnn_tune.study.samplers import SAMPLERS
 from ldnn_tune.trial.device import available_cores
 
 NO_ENSEMBLE = "none"
+MAX_STUDY_NAME = 500  # MLflow's limit for an experiment's name
 HELP = "help"  # a field's metadata key: its one-line meaning, shown by COMMAND --help
 
 
@@ -136,6 +137,11 @@ class RunConfig:
             raise UsageError(f"invalid min_lr={self.min_lr}: must be positive")
         if self.timeout is not None and self.timeout.lower() != "none":
             parse_timespan(self.timeout)
+        if len(self.study_name) > MAX_STUDY_NAME:
+            raise UsageError(
+                f"invalid study: the name is {len(self.study_name):,} characters long; "
+                f"the most is {MAX_STUDY_NAME} (MLflow's limit for an experiment name)"
+            )
         if self.warm_start is not None and self.warm_start == self.study_name:
             raise UsageError(
                 f"invalid warm_start={self.warm_start}: it is this study; "
@@ -314,10 +320,16 @@ def exposure_warning(host: str, served: str, anyone_can: str) -> str:
 def check_writable(path: Path, key: str) -> None:
     """Refuse ``path`` as a file to write unless its folder exists and can be written."""
     folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UsageError(f"invalid {key}={path}: it is a folder; give a file name")
     if not folder.is_dir():
         raise UsageError(f"invalid {key}={path}: folder {str(folder)!r} does not exist")
+    longest = os.pathconf(folder, "PC_NAME_MAX")
+    if len(os.fsencode(path.name)) > longest:
+        raise UsageError(
+            f"invalid {key}={shortened(str(path))}: the file name is longer than the "
+            f"{longest} bytes this file system takes; give a shorter one"
+        )
+    if path.is_dir():
+        raise UsageError(f"invalid {key}={path}: it is a folder; give a file name")
     target = path if path.exists() else folder
     if not os.access(target, os.W_OK):
         raise UsageError(f"invalid {key}={path}: {str(target)!r} is not writable")

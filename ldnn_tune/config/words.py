@@ -16,6 +16,8 @@ from ldnn_tune.errors import UsageError, choices_text, did_you_mean, unknown_cho
 
 T = TypeVar("T")
 
+MAX_VALUE_LENGTH = 4096  # the longest path Linux takes (PATH_MAX); no setting needs more
+
 
 def split_words(words: Iterable[str]) -> dict[str, str]:
     """Return the ``key=value`` words as a dict of raw strings, rejecting malformed words."""
@@ -26,6 +28,11 @@ def split_words(words: Iterable[str]) -> dict[str, str]:
             raise UsageError(f"expected key=value, got {word!r}")
         if key in values:
             raise UsageError(f"{key} given twice ({values[key]!r} and {value!r})")
+        if len(value) > MAX_VALUE_LENGTH:
+            raise UsageError(
+                f"invalid {key}: the value is {len(value):,} characters long; "
+                f"the most is {MAX_VALUE_LENGTH:,}"
+            )
         values[key] = value
     return values
 
