@@ -4,10 +4,12 @@ Every user mistake is a UsageError here, before any study or run exists.
 """
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ldnn_tune.config.fingerprint import data_fingerprint
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.words import build_typed, field_names, split_words
 from ldnn_tune.errors import UsageError, choices_text, did_you_mean
@@ -41,7 +43,13 @@ class ResolvedRun:
             "seed": self.config.seed,
             "options": {k: str(v) for k, v in dataclasses.asdict(self.task.options).items()},
             "data_dir": str(self.config.data_dir.resolve()) if self.config.data_dir else None,
+            "data_files": self.data_files,
         }
+
+    @functools.cached_property
+    def data_files(self) -> str | None:
+        """Return the fingerprint of ``data_dir``'s files (None without one), read once."""
+        return data_fingerprint(self.config.data_dir) if self.config.data_dir else None
 
     def option_defaults(self) -> dict[str, str]:
         """Return each task option's default as :meth:`identity` writes it.

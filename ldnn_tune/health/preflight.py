@@ -48,13 +48,7 @@ def preflight(run: ResolvedRun, console: Console, quick_only: bool) -> bool:
 
 def passed_marker(run: ResolvedRun, knobs: dict[str, Any]) -> Path:
     """Return the file that says the quick pre-flight of this setup passed."""
-    data_dir = run.config.data_dir
-    setup = {
-        **run.identity(),
-        "knobs": knobs,
-        "data_changed": data_dir.stat().st_mtime if data_dir is not None else None,
-        "ldnn_tune": _version(),
-    }
+    setup = {**run.identity(), "knobs": knobs, "ldnn_tune": _version()}
     digest = hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest()
     return cache_root() / "preflight" / f"{run.task.name}-{digest[:20]}.json"
 

@@ -124,9 +124,12 @@ def check_identity(
     """Raise a UsageError when study ``name`` was created with a different task or setup.
 
     An option added to the task after the study was made is missing from its stored
-    options; it matches when it is at its default (``option_defaults``).
+    options; it matches when it is at its default (``option_defaults``). A key added to
+    the identity since (``data_files``) is not compared.
     """
     for key, value in wanted.items():
+        if key not in stored:
+            continue
         have = stored.get(key)
         if key == "options" and isinstance(have, dict) and isinstance(value, dict):
             added = {k: option_defaults[k] for k in value if k not in have and k in option_defaults}

@@ -5,8 +5,10 @@ import time
 import uuid
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pytest
+from PIL import Image
 
 from ldnn_tune.names import IDENTITY_ATTR
 from ldnn_tune.study.loop import is_surplus
@@ -148,3 +150,29 @@ def test_a_study_made_before_an_option_existed_continues_at_its_default(
     again = run_image(tmp_path, monkeypatch, capsys, *words)
     assert again.returncode == 0, again.stderr
     assert len(optuna.load_study(study_name="image", storage=storage).trials) == 2
+
+
+def write_images(folder: Path, per_class: int) -> None:
+    rng = np.random.default_rng(0)
+    for label in range(2):
+        (folder / f"class{label}").mkdir(parents=True, exist_ok=True)
+        for index in range(per_class):
+            pixels = rng.integers(0, 255, (8, 8), dtype=np.uint8)
+            Image.fromarray(pixels).save(folder / f"class{label}" / f"{index}.png")
+
+
+def test_a_study_whose_data_dir_files_changed_is_refused_and_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_images(tmp_path / "imgs", per_class=6)
+    words = ("data_dir=imgs", "epochs=1", "ensemble=none")
+    first = run_image(tmp_path, monkeypatch, capsys, "trials=1", *words)
+    assert first.returncode == 0, first.stderr
+    (tmp_path / "imgs" / ".DS_Store").write_bytes(b"\0")  # hidden files are not data
+    same = run_image(tmp_path, monkeypatch, capsys, "trials=2", *words)
+    assert same.returncode == 0, same.stderr
+    write_images(tmp_path / "imgs", per_class=8)  # two more images in each class
+    changed = run_image(tmp_path, monkeypatch, capsys, "trials=3", *words)
+    assert_usage_error(changed, "was created with data_files='12 files,", "not '16 files,")
+    study = optuna.load_study(study_name="image", storage=f"sqlite:///{tmp_path}/ldnn_tune.db")
+    assert len(study.trials) == 2

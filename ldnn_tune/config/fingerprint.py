@@ -1,0 +1,36 @@
+"""What a study remembers of its ``data_dir``: its files' names and sizes, in a few words.
+
+A study continued on a folder whose files changed would mix trials trained and scored on
+different data (and its ensembles would stack predictions of different lengths), so the
+fingerprint is part of the study's identity.
+"""
+
+import hashlib
+from pathlib import Path
+
+
+def data_fingerprint(path: Path) -> str:
+    """Return ``"N files, B bytes, DIGEST"`` for file or folder ``path``.
+
+    The digest covers every file's path under ``path`` and its size; hidden files and
+    folders (``.DS_Store``, ``.ipynb_checkpoints``) are left out, as no task reads them.
+    """
+    files = [path] if path.is_file() else sorted(_visible_files(path))
+    digest = hashlib.sha256()
+    total = 0
+    for file in files:
+        size = file.stat().st_size
+        total += size
+        name = file.relative_to(path).as_posix() if file != path else file.name
+        digest.update(f"{name}\0{size}\n".encode())
+    return f"{len(files):,} files, {total:,} bytes, {digest.hexdigest()[:12]}"
+
+
+def _visible_files(folder: Path) -> list[Path]:
+    """Return the files under ``folder`` whose path has no part starting with a dot."""
+    return [
+        path
+        for path in folder.rglob("*")
+        if path.is_file()
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    ]
