@@ -93,6 +93,19 @@ def _intact(template: Path) -> bool:
         return False
 
 
+def absolute_uri(uri: str) -> str:
+    """Return ``uri`` with an SQLite file given relative to here made absolute.
+
+    MLflow keeps one store per URI for the life of the process, so a program that runs
+    commands in several folders would otherwise write every folder's runs into the first
+    folder's ``mlflow.db``.
+    """
+    path = _sqlite_file(uri)
+    if path is None or path.is_absolute():
+        return uri
+    return f"sqlite:///{path.absolute()}"
+
+
 def is_new_store(uri: str) -> bool:
     """Return whether ``uri`` is an SQLite store whose file does not exist yet."""
     path = _sqlite_file(uri)

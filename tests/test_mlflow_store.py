@@ -89,3 +89,16 @@ def test_a_damaged_empty_store_is_dropped_and_kept_anew(
     run = tracker.open_parent_run(None, "speech", {"task": "speech"})
     assert MlflowClient(uri).get_run(run).data.params["task"] == "speech"
     assert template.read_bytes() != b"x" * 8192 and experiments(template) == []
+
+
+def test_a_relative_store_is_the_one_in_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("first", "second"):  # one process, two folders, the same relative URI
+        (tmp_path / name).mkdir()
+        monkeypatch.chdir(tmp_path / name)
+        tracker = StudyTracker("sqlite:///mlflow.db", name)
+        tracker.open_parent_run(None, name, {"task": name})
+    for name in ("first", "second"):
+        with sqlite3.connect(tmp_path / name / "mlflow.db") as db:
+            assert db.execute("SELECT name FROM runs").fetchall() == [(name,)]

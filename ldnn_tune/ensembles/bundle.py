@@ -26,6 +26,7 @@ from ldnn_tune.config.words import build_typed
 from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.ensembles.combine import weighted_average
 from ldnn_tune.errors import UsageError, first_line
+from ldnn_tune.mlflow_store import absolute_uri
 from ldnn_tune.names import BUNDLE_ARTIFACT, BUNDLE_MANIFEST
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
@@ -236,7 +237,8 @@ def open_bundle(model: str, mlflow_uri: str, host: Host, scratch: Path) -> Loade
     if Path(model).exists():
         return load_bundle(Path(model), host)
     try:
-        folder = MlflowClient(mlflow_uri).download_artifacts(model, BUNDLE_ARTIFACT, str(scratch))
+        client = MlflowClient(absolute_uri(mlflow_uri))
+        folder = client.download_artifacts(model, BUNDLE_ARTIFACT, str(scratch))
     except MlflowException:
         raise UsageError(
             f"model {model!r} is neither an ensemble folder nor an ensemble run in {mlflow_uri}"
