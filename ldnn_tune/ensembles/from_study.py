@@ -1,5 +1,6 @@
 """Ensemble a study: load its best trials' predictions, combine them, log the ensemble run."""
 
+import contextlib
 import dataclasses
 import json
 import tempfile
@@ -23,7 +24,7 @@ from ldnn_tune.ensembles.combine import (
     Member,
     build_ensemble,
 )
-from ldnn_tune.errors import UsageError
+from ldnn_tune.errors import Interrupted, UsageError
 from ldnn_tune.names import (
     BUNDLE_ARTIFACT,
     ENSEMBLE_ARTIFACT,
@@ -160,6 +161,27 @@ def _log(
 ) -> str:
     parent = study.user_attrs[PARENT_RUN_ATTR]
     run_id = tracker.start_child_run(parent, f"ensemble-{method}", {ROLE_TAG: "ensemble"})
+    try:
+        _log_run(study, tracker, run_id, comparison, method, top_k, target_transform)
+    except BaseException as error:  # stopped or failed: the run must not stay RUNNING
+        with contextlib.suppress(Exception):
+            stopped = isinstance(error, Interrupted | KeyboardInterrupt)
+            tracker.client.set_terminated(run_id, "KILLED" if stopped else "FAILED")
+        raise
+    tracker.client.set_terminated(run_id, "FINISHED")
+    return run_id
+
+
+def _log_run(
+    study: optuna.Study,
+    tracker: StudyTracker,
+    run_id: str,
+    comparison: EnsembleComparison,
+    method: str,
+    top_k: int,
+    target_transform: Standardizer | None,
+) -> None:
+    """Log ``method``'s members, every method's scores and the bundle on ``run_id``."""
     chosen = comparison.results[method]
     tracker.log_params(
         run_id,
@@ -187,8 +209,6 @@ def _log(
     ]
     tracker.log_json(run_id, ENSEMBLE_ARTIFACT, {"method": method, "members": members})
     _log_bundle(study, tracker, run_id, chosen, target_transform)
-    tracker.client.set_terminated(run_id, "FINISHED")
-    return run_id
 
 
 def _log_bundle(

@@ -16,6 +16,7 @@ from ldnn_tune.console.tables import print_ensemble, print_summary
 from ldnn_tune.ensembles.combine import SEEDS
 from ldnn_tune.ensembles.from_study import ensemble_study
 from ldnn_tune.errors import EXIT_INTERRUPTED, Interrupted, PluginError
+from ldnn_tune.interrupts import ignore_further
 from ldnn_tune.interrupts import install as install_interrupts
 from ldnn_tune.names import REASON_ATTR
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
@@ -57,7 +58,29 @@ def run_study(
     quiet_frameworks()
     with clock.phase("open"):
         session = open_session(run)
-    study = session.study
+    warn = _warner(console)
+    try:
+        _search(run, host, console, clock, session, warn)
+        close_session(session, clock.metrics(), warn=warn)  # with the study's plots
+    except BaseException as error:  # stopped or failed: the parent run must not stay RUNNING
+        stopped = isinstance(error, Interrupted | KeyboardInterrupt)
+        if stopped:
+            ignore_further()
+        close_session(session, clock.metrics(), "KILLED" if stopped else "FAILED", warn)
+        raise
+    return session.study
+
+
+def _search(
+    run: ResolvedRun,
+    host: Host,
+    console: Console,
+    clock: RunClock,
+    session: Session,
+    warn: Callable[[str], None],
+) -> None:
+    """Run the opened study's trials and retrains, then print the summary and ensemble."""
+    config, study = run.config, session.study
     if session.space_change is not None:
         console.print(f"note: {session.space_change}", markup=False)
     if session.warm_start is not None:
@@ -69,36 +92,28 @@ def run_study(
         f"{run.task.describe_data()}"
     )
     budget = make_budget(run, clock, study)
-    warn = _warner(console)
     report = periodic_report(session, config.trials, warn)  # the plots, every few trials
-    try:
-        if done < config.trials:
-            with (
-                clock.phase("trials"),
-                StudyProgress(console, config.trials, done, budget.deadline) as progress,
-            ):
-                if config.n_jobs == 1:
-                    _work(run, host, session, progress, budget, (report,))
-                else:
-                    _work_in_processes(run, host, session, progress, console, budget, report)
-        else:
-            console.print("nothing to run: raise trials= to add trials to this study")
-        _reseed(run, host, session, console, budget)
-    except BaseException as error:  # stopped or failed: the parent run must not stay RUNNING
-        stopped = isinstance(error, Interrupted | KeyboardInterrupt)
-        close_session(session, clock.metrics(), "KILLED" if stopped else "FAILED", warn)
-        raise
+    if done < config.trials:
+        with (
+            clock.phase("trials"),
+            StudyProgress(console, config.trials, done, budget.deadline) as progress,
+        ):
+            if config.n_jobs == 1:
+                _work(run, host, session, progress, budget, (report,))
+            else:
+                _work_in_processes(run, host, session, progress, console, budget, report)
+    else:
+        console.print("nothing to run: raise trials= to add trials to this study")
+    _reseed(run, host, session, console, budget)
     print_summary(console, study, config.top, config.mlflow)
     if config.ensemble != NO_ENSEMBLE and best_trials(study, 1):
         _ensemble(run, session, console, clock)
-    close_session(session, clock.metrics(), warn=warn)  # with the study's plots
     finished = finished_search_trials(study)
     if finished < config.trials and budget.expired():
         console.print(
             f"timeout {config.timeout} reached after {finished} of {config.trials} trials; "
             "run the same command again to continue"
         )
-    return study
 
 
 def _ensemble(run: ResolvedRun, session: Session, console: Console, clock: RunClock) -> None:
