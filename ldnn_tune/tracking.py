@@ -22,8 +22,10 @@ from ldnn_tune.names import (
 )
 from ldnn_tune.sqlite import use_fast_sqlite
 
-# MLflow run statuses for Optuna trial states; the state itself is also a tag.
-RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
+# MLflow run statuses for Optuna trial states; the state itself is also a tag. A pruned
+# trial ended as the search meant it to, so FINISHED, as Optuna's MLflowCallback has it:
+# KILLED is left to runs the user stopped (Ctrl-C, SIGTERM).
+RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
 _MAX_PARAM_LENGTH = 6000
 MAX_BATCH_METRICS = 1000  # MLflow's limit of metrics in one log_batch
 FLUSH_SECONDS = 5.0  # a trial's buffered metrics reach the store at least this often
