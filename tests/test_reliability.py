@@ -440,6 +440,20 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     # the other commands
     ("check-unknown-task", ("check", "task=nope"), nothing, 2, "unknown task 'nope'"),
     (
+        "check-run-setting",
+        ("check", "task=image", "trials=5"),
+        nothing,
+        2,
+        "trials= is a setting of ldnn-tune run, which check ignores",
+    ),
+    (
+        "space-run-setting",
+        ("space", "task=image", "timeout=1m"),
+        nothing,
+        2,
+        "timeout= is a setting of ldnn-tune run, which space ignores",
+    ),
+    (
         "space-bad-file",
         ("space", "task=image", "space=s.yaml"),
         write("s.yaml", "- 1\n"),

@@ -20,6 +20,8 @@ CommandFunction = Callable[[Sequence[str], "Console"], int]
 
 RUN_SETTINGS = "ldnn_tune.config.settings:RunConfig"
 TASK_WORDS = "and the task's options and knobs (ldnn-tune space task=NAME lists the knobs)"
+# the run settings that shape the task itself: all that check and space take
+TASK_SETTINGS = ("task", "seed", "space", "data_dir")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Command:
     settings: str = ""
     examples: tuple[str, ...] = ()
     note: str = ""  # what else the words may hold
+    fields: tuple[str, ...] = ()  # the settings' fields it takes, when not all of them
 
 
 COMMANDS: dict[str, Command] = {
@@ -60,6 +63,7 @@ COMMANDS: dict[str, Command] = {
         RUN_SETTINGS,
         ("ldnn-tune check task=image", "ldnn-tune check task=image lr=0.3 dropout=0.2"),
         TASK_WORDS,
+        TASK_SETTINGS,
     ),
     "space": Command(
         "print the effective search space: ldnn-tune space task=image [space=FILE]",
@@ -67,6 +71,7 @@ COMMANDS: dict[str, Command] = {
         RUN_SETTINGS,
         ("ldnn-tune space task=image", "ldnn-tune space task=image space=wide lr=0.05"),
         TASK_WORDS,
+        TASK_SETTINGS,
     ),
     "ensemble": Command(
         "ensemble a study's trials: ldnn-tune ensemble study=NAME "
@@ -123,6 +128,8 @@ def settings_help(command: Command) -> str:
         schema = getattr(importlib.import_module(module), name)
         lines.append("settings (key=value):")
         for field in dataclasses.fields(schema):
+            if command.fields and field.name not in command.fields:
+                continue
             meaning = field.metadata.get("help", "")
             lines.append(f"  {field.name}{_default_text(field.default)}: {meaning}")
     if command.note:

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
+from ldnn_tune.commands import TASK_SETTINGS
 from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.console.tables import space_table, tasks_table
 from ldnn_tune.errors import EXIT_OK, UsageError
@@ -20,6 +21,6 @@ def tasks(words: Sequence[str], console: Console) -> int:
 
 def space(words: Sequence[str], console: Console) -> int:
     """Print the effective search space of a task with the user's overrides applied."""
-    run = resolve_run(words, Host(get_plugin_manager()), prepare=False)
+    run = resolve_run(words, Host(get_plugin_manager()), False, "space", TASK_SETTINGS)
     console.print(space_table(run.task.name, run.space))
     return EXIT_OK

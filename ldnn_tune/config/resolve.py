@@ -5,7 +5,7 @@ Every user mistake is a UsageError here, before any study or run exists.
 
 import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,13 +64,23 @@ class ResolvedRun:
         }
 
 
-def resolve_run(words: Sequence[str], host: Host, prepare: bool = True) -> ResolvedRun:
+def resolve_run(
+    words: Sequence[str],
+    host: Host,
+    prepare: bool = True,
+    command: str = "run",
+    settings: Collection[str] = (),
+) -> ResolvedRun:
     """Validate ``words`` (``task=NAME key=value ...``) into a :class:`ResolvedRun`.
 
     Host settings, the task's options and knob values are told apart by name. With
     ``prepare`` the task also loads its data, so a bad ``data_dir`` is caught too.
+    ``settings`` (when given) are the only run settings ``command`` takes: another one,
+    which it would ignore, is a UsageError.
     """
     values = split_words(words)
+    if settings:
+        _refuse_ignored(values, command, settings)
     if not values.get("task"):
         raise UsageError(f"missing task=NAME; installed: {choices_text(host.tasks()) or 'none'}")
     entry = host.task(values["task"])
@@ -88,7 +98,7 @@ def resolve_run(words: Sequence[str], host: Host, prepare: bool = True) -> Resol
     knob_values = {k: v for k, v in values.items() if k not in host_keys | option_keys}
     unknown = [k for k in knob_values if k not in space.names]
     if unknown:
-        valid = sorted(host_keys) + sorted(option_keys) + space.names
+        valid = sorted(settings or host_keys) + sorted(option_keys) + space.names
         hint = did_you_mean(unknown[0], valid)
         raise UsageError(f"unknown key {unknown[0]!r}{hint}; valid: {', '.join(valid)}")
     space = space.fix(knob_values)
@@ -98,3 +108,13 @@ def resolve_run(words: Sequence[str], host: Host, prepare: bool = True) -> Resol
     if prepare:
         resolved.prepare()
     return resolved
+
+
+def _refuse_ignored(values: Mapping[str, str], command: str, settings: Collection[str]) -> None:
+    """Refuse a run setting that ``command`` does not take (it would be silently ignored)."""
+    ignored = [key for key in values if key in field_names(RunConfig) and key not in settings]
+    if ignored:
+        raise UsageError(
+            f"{ignored[0]}= is a setting of ldnn-tune run, which {command} ignores; "
+            f"{command} takes {choices_text(settings)} and the task's options and knobs"
+        )
