@@ -51,20 +51,30 @@ def main(words: Sequence[str], console: Console) -> int:
     return EXIT_OK
 
 
-def input_paths(text: str) -> list[Path]:
-    """Expand comma-separated files and folders (their files, sorted) into paths."""
+def input_paths(text: str, suffixes: Sequence[str] = ()) -> tuple[list[Path], list[Path]]:
+    """Expand comma-separated files and folders into the paths to read and those skipped.
+
+    A folder gives its files, sorted, less hidden ones and, when the task names the
+    ``suffixes`` it reads, less files of other kinds (skipped). A file named on its own
+    is always read.
+    """
     paths: list[Path] = []
+    skipped: list[Path] = []
     for part in filter(None, (p.strip() for p in text.split(","))):
         path = Path(part)
         if path.is_dir():
-            paths.extend(sorted(p for p in path.iterdir() if p.is_file()))
+            files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            for file in files:
+                readable = not suffixes or file.suffix.lower() in suffixes
+                (paths if readable else skipped).append(file)
         elif path.is_file():
             paths.append(path)
         else:
             raise UsageError(f"input {part!r} does not exist")
     if not paths:
-        raise UsageError(f"input {text!r} holds no files")
-    return paths
+        kinds = f" ({', '.join(suffixes)})" if suffixes else ""
+        raise UsageError(f"input {text!r} holds no files the task reads{kinds}")
+    return paths, skipped
 
 
 def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
@@ -73,10 +83,19 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
 
     if not Path(config.model).exists():  # then it names an ensemble run in the store
         check_mlflow(config.mlflow, read_only=True)
-    paths = input_paths(config.input)
+    input_paths(config.input)  # a missing input is refused before the bundle is fetched
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch))
     task = ensemble.task
+    paths, skipped = input_paths(config.input, task.input_suffixes)
+    if skipped:
+        names = ", ".join(str(p) for p in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
+        console.print(
+            f"note: skipped {len(skipped)} file(s) the task does not read "
+            f"(not {', '.join(task.input_suffixes)}): {names}",
+            markup=False,
+            soft_wrap=True,
+        )
     inputs, where = read_inputs(task, paths, ensemble.source)
     predictions = describe(ensemble, inputs, where)
     title = f"predictions of a {len(ensemble.models)}-member ensemble ({task.name})"

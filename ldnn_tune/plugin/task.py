@@ -57,6 +57,8 @@ class Task(ABC, Generic[OptionsT]):
             model standardises itself with training statistics.
         reads_tables: set True when each prediction input file is a table of many inputs
             (e.g. CSV rows); :meth:`read_inputs` then returns one input per row.
+        input_suffixes: the file suffixes :meth:`read_inputs` reads (``(".wav",)``); a
+            folder given to ``ldnn-tune predict`` contributes only those files.
     """
 
     name: ClassVar[str]
@@ -69,6 +71,9 @@ class Task(ABC, Generic[OptionsT]):
     # True when each prediction input file is a table (e.g. a CSV file) whose rows are
     # separate inputs: ``ldnn-tune predict`` scores every row; False: one input per file
     reads_tables: ClassVar[bool] = False
+    # the suffixes of the files read_inputs reads, lower case: a folder given to predict
+    # contributes only those (a stray notes.txt is skipped); () takes every file
+    input_suffixes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: OptionsT, data_dir: Path | None, seed: int) -> None:
         """Keep the user's ``options``, optional ``data_dir`` and the study ``seed``.

@@ -77,7 +77,14 @@ class Values(Rows):
         return []
 
 
-TASKS: list[type[BoringTask]] = [Rows, RowsUndeclared, Named, TwoNames, Values]
+class CsvRows(Rows):
+    """Rows that names the files it reads: a folder gives only its .csv files."""
+
+    name = "csvrows"
+    input_suffixes = (".csv",)
+
+
+TASKS: list[type[BoringTask]] = [Rows, RowsUndeclared, Named, TwoNames, Values, CsvRows]
 
 
 class Tasks:
@@ -211,3 +218,24 @@ def test_a_long_table_prints_the_first_rows_and_writes_all(
     assert result.returncode == 0, result.stderr
     assert len(rows) == 121
     assert "(50 of 120 rows shown; all in out.csv)" in result.stdout
+
+
+def test_a_folder_gives_the_files_the_task_reads_and_says_what_it_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = bundle(tmp_path, CsvRows)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    table(inputs, 2, "a.CSV")
+    table(inputs, 3, "b.csv")
+    (inputs / "notes.txt").write_text("not a table\n")
+    (inputs / ".b.csv.swp").write_text("an editor's file\n")
+    result, rows = predict(capsys, folder, "inputs")
+    assert result.returncode == 0, result.stderr
+    assert len(rows) == 1 + 2 + 3
+    assert "skipped 1 file(s) the task does not read (not .csv): inputs/notes.txt" in result.stdout
+    (inputs / "a.CSV").unlink()
+    (inputs / "b.csv").unlink()
+    result, _ = predict(capsys, folder, "inputs")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "error: input 'inputs' holds no files the task reads (.csv)"

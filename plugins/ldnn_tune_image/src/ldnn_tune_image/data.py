@@ -9,9 +9,9 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ldnn_tune import UsageError
+from ldnn_tune_image.suffixes import IMAGE_SUFFIXES
 
 DIGITS_MAX = 16.0  # scikit-learn's digits have 17 grey levels, 0 to 16
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
 
 @dataclass(frozen=True)

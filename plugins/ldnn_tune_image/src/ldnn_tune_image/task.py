@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldnn_tune import Domain, HParams, Task, UsageError, positive, unit_interval
+from ldnn_tune_image.suffixes import IMAGE_SUFFIXES
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
@@ -41,6 +42,7 @@ class ImageTask(Task[ImageOptions]):
     name = "image"
     description = "image classification: scikit-learn digits, or data_dir=FOLDER of class folders"
     options_type = ImageOptions
+    input_suffixes = IMAGE_SUFFIXES
 
     images: ImageSet
     standardizer: Standardizer
