@@ -26,6 +26,7 @@ class NewTask:
 def main(words: Sequence[str], console: Console) -> int:
     """Write the plugin package, then print its files and the commands to try it."""
     request = parse(words)
+    check_name_free(request.names)
     check_folder(request.folder)
     rendered = render(request.names.kind, request.names.values())
     try:
@@ -57,6 +58,32 @@ def parse(words: Sequence[str]) -> NewTask:
     require_choice("kind", kind, KINDS)
     names = PluginNames(name, kind)
     return NewTask(names, Path(values.get("dir") or names.dist))
+
+
+def check_name_free(names: PluginNames) -> None:
+    """Refuse the name of an installed task, or of an installed package the plugin would be.
+
+    ``pip install -e`` of a package named like an installed one replaces it (a new
+    ``image`` plugin would uninstall the built-in ``ldnn-tune-image``).
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    from ldnn_tune.plugin.manager import Host, get_plugin_manager
+
+    installed = Host(get_plugin_manager()).tasks()
+    if names.name in installed:
+        raise UsageError(
+            f"invalid NAME {names.name!r}: a task of that name is installed already "
+            f"(installed: {', '.join(sorted(installed))}); choose another name"
+        )
+    try:
+        found = version(names.dist)
+    except PackageNotFoundError:
+        return
+    raise UsageError(
+        f"invalid NAME {names.name!r}: package {names.dist} {found} is installed already, "
+        "and installing the new one would replace it; choose another name"
+    )
 
 
 def check_folder(folder: Path) -> None:

@@ -42,6 +42,7 @@ def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (["blobs", "other"], ["one NAME", "'blobs' and 'other'"]),
         (["blobs", "kind=regression", "kind=regression"], ["kind given twice"]),
         (["blobs", "=x"], ["expected key=value"]),
+        (["image"], ["a task of that name is installed already", "image, sequence, speech"]),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(
@@ -49,6 +50,20 @@ def test_bad_input_is_one_line_and_writes_nothing(
 ) -> None:
     assert_usage_error(run_main(["new-task", *words], capsys), *needles)
     assert list(cwd.iterdir()) == []
+
+
+def test_the_name_of_an_installed_package_is_refused(
+    cwd: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = cwd / "site"
+    (site / "ldnn_tune_fake-1.0.dist-info").mkdir(parents=True)
+    (site / "ldnn_tune_fake-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: ldnn-tune-fake\nVersion: 1.0\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    result = run_main(["new-task", "fake"], capsys)
+    assert_usage_error(result, "package ldnn-tune-fake 1.0 is installed already", "replace it")
+    assert list(cwd.iterdir()) == [site]
 
 
 def test_a_folder_that_holds_anything_is_refused(
