@@ -201,6 +201,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         2,
         "'postgresql://x:***@127.0.0.1:1/d'",
     ),
+    (
+        "mlflow-artifacts-file",
+        ("run", "task=image"),
+        write("mlruns", "a file where MLflow's folder goes"),
+        2,
+        "the folder where MLflow keeps the runs' files, is a file here",
+    ),
     ("mlflow-scheme", ("run", "task=image", "mlflow=bogus://x"), nothing, 2, "invalid mlflow"),
     ("mlflow-file-store", ("run", "task=image", "mlflow=file:///tmp/x"), nothing, 2, "plain file"),
     ("mlflow-path", ("run", "task=image", "mlflow=./mlruns"), nothing, 2, "plain file store"),
