@@ -61,7 +61,9 @@ def check_table(results: Sequence[CheckResult], title: str) -> Table:
     """Return the checks as a table: check, verdict, detail."""
     table = _table(title, ("check", "result", "detail"))
     for result in results:
-        verdict = "[green]pass[/]" if result.passed else "[red]FAIL[/]"
+        verdict = "[red]FAIL[/]" if not result.passed else "[green]pass[/]"
+        if result.warning:
+            verdict = "[yellow]warn[/]"
         table.add_row(result.name, verdict, result.detail)
     return table
 

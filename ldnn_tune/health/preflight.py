@@ -17,7 +17,7 @@ from rich.console import Console
 from ldnn_tune.cache import cache_root
 from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.console.tables import check_table
-from ldnn_tune.health.checks import run_checks
+from ldnn_tune.health.checks import CheckResult, run_checks
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.recipe.hparams import HParams
 
@@ -36,7 +36,7 @@ def preflight(run: ResolvedRun, console: Console, quick_only: bool) -> bool:
         results = run_checks(run.task, HParams.from_params(knobs), quick_only=quick_only)
     failed = [r.name for r in results if not r.passed]
     if quick_only and not failed:
-        console.print("pre-flight: " + ", ".join(f"{r.name} ok" for r in results))
+        console.print("pre-flight: " + ", ".join(_verdict(r) for r in results), markup=False)
         if remembered is not None:
             _remember(remembered, [r.name for r in results])
         return True
@@ -44,6 +44,11 @@ def preflight(run: ResolvedRun, console: Console, quick_only: bool) -> bool:
     if failed:
         console.print(f"failed: {', '.join(failed)}")
     return not failed
+
+
+def _verdict(result: CheckResult) -> str:
+    """Return ``"gradient ok"``, or a warning with its detail."""
+    return f"{result.name} warning: {result.detail}" if result.warning else f"{result.name} ok"
 
 
 def passed_marker(run: ResolvedRun, knobs: dict[str, Any]) -> Path:

@@ -85,7 +85,21 @@ def test_init_scale_catches_small_random_weights_in_a_deep_net() -> None:
     result = check_init_scale(task_with(deep), tiny)
     assert not result.passed and "vanishing" in result.detail
     scaled = HParams.for_task(BoringTask(BoringOptions(), None, 0), init="scaled", init_scale=1.0)
-    assert check_init_scale(task_with(deep), scaled).passed
+    healthy = check_init_scale(task_with(deep), scaled)
+    assert healthy.passed and not healthy.warning
+
+
+def test_init_scale_warns_of_a_moderate_shrink_without_failing() -> None:
+    def six_layers() -> nn.Module:
+        layers: list[nn.Module] = [nn.Linear(8, 32), nn.Tanh()]
+        for _ in range(4):
+            layers += [nn.Linear(32, 32), nn.Tanh()]
+        return nn.Sequential(*layers, nn.Linear(32, 3))
+
+    small = HParams.for_task(BoringTask(BoringOptions(), None, 0), init="scaled", init_scale=0.2)
+    result = check_init_scale(task_with(six_layers), small)
+    assert result.passed and result.warning, result.detail
+    assert "vanishing; trials will show whether it trains" in result.detail
 
 
 def test_overfit_catches_a_model_that_cannot_fit() -> None:
