@@ -65,7 +65,31 @@ def run_checks(task: Task[Any], hp: HParams, quick_only: bool = False) -> list[C
 
     ``quick_only``: just :data:`QUICK_CHECKS`, the part ``ldnn-tune run`` does first.
     """
-    return [check(task, hp) for check in (QUICK_CHECKS if quick_only else ALL_CHECKS)]
+    results = [check(task, hp) for check in (QUICK_CHECKS if quick_only else ALL_CHECKS)]
+    return _gradient_in_context(results)
+
+
+def _gradient_in_context(results: list[CheckResult]) -> list[CheckResult]:
+    """Return ``results``, a failed gradient check set aside when activations vanish.
+
+    Where the init-scale check fails for vanishing activations, every finite-difference
+    step crosses ReLU kinks of signals near zero: a disagreement says nothing about the
+    backward pass, and the init scale is what to fix.
+    """
+    by_name = {result.name: result for result in results}
+    scale, gradient = by_name.get("init scale"), by_name.get("gradient")
+    if scale is None or gradient is None or scale.passed or gradient.passed:
+        return results
+    if "(vanishing" not in scale.detail:
+        return results
+    aside = CheckResult(
+        "gradient",
+        True,
+        f"inconclusive: activations vanish (init scale), so finite differences cross ReLU "
+        f"kinks; fix the init scale first ({gradient.detail})",
+        warning=True,
+    )
+    return [aside if result is gradient else result for result in results]
 
 
 def _batch(task: Task[Any], hp: HParams, size: int) -> tuple[torch.Tensor, torch.Tensor]:

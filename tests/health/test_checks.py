@@ -7,7 +7,13 @@ import torch
 from torch import nn
 
 from ldnn_tune.console.quiet import quiet_frameworks
-from ldnn_tune.health.checks import check_data, check_gradient, check_init_scale, check_overfit
+from ldnn_tune.health.checks import (
+    check_data,
+    check_gradient,
+    check_init_scale,
+    check_overfit,
+    run_checks,
+)
 from ldnn_tune.recipe.data import Split
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.module import RecipeModule
@@ -100,6 +106,24 @@ def test_init_scale_warns_of_a_moderate_shrink_without_failing() -> None:
     result = check_init_scale(task_with(six_layers), small)
     assert result.passed and result.warning, result.detail
     assert "vanishing; trials will show whether it trains" in result.detail
+
+
+def test_a_gradient_disagreement_where_activations_vanish_is_set_aside() -> None:
+    def deep_relu() -> nn.Module:
+        layers: list[nn.Module] = [nn.Linear(8, 32), nn.ReLU()]
+        for _ in range(10):
+            layers += [nn.Linear(32, 32), nn.ReLU()]
+        return nn.Sequential(*layers, nn.Linear(32, 3))
+
+    task = task_with(deep_relu)
+    tiny = HParams.for_task(BoringTask(BoringOptions(), None, 0), init="scaled", init_scale=0.1)
+    assert not check_gradient(task, tiny).passed  # every step crosses kinks near zero
+    gradient, scale = (r for r in run_checks(task, tiny, quick_only=True) if r.name != "data")
+    assert not scale.passed and "(vanishing)" in scale.detail
+    assert gradient.passed and gradient.warning
+    assert gradient.detail.startswith("inconclusive: activations vanish (init scale)")
+    wrong = run_checks(task_with(lambda: mlp(wrong=True)), HP, quick_only=True)
+    assert not next(r for r in wrong if r.name == "gradient").passed  # a real bug still fails
 
 
 def test_overfit_catches_a_model_that_cannot_fit() -> None:
