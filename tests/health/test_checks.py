@@ -1,5 +1,6 @@
 """Each pre-flight check against a task built to fail it."""
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
@@ -80,13 +81,20 @@ def test_gradient_check_passes_a_correct_model_and_catches_a_wrong_backward() ->
     assert "relative error" in result.detail
 
 
-def test_init_scale_catches_small_random_weights_in_a_deep_net() -> None:
-    def deep() -> nn.Module:
-        layers: list[nn.Module] = [nn.Linear(8, 32), nn.Tanh()]
-        for _ in range(18):
-            layers += [nn.Linear(32, 32), nn.Tanh()]
+def stack(hidden: int, activation: type[nn.Module]) -> Callable[[], nn.Module]:
+    """Return a builder of an MLP of ``hidden`` layers of width 32 (8 inputs, 3 outputs)."""
+
+    def build() -> nn.Module:
+        layers: list[nn.Module] = [nn.Linear(8, 32), activation()]
+        for _ in range(hidden - 1):
+            layers += [nn.Linear(32, 32), activation()]
         return nn.Sequential(*layers, nn.Linear(32, 3))
 
+    return build
+
+
+def test_init_scale_catches_small_random_weights_in_a_deep_net() -> None:
+    deep = stack(19, nn.Tanh)
     tiny = HParams.for_task(BoringTask(BoringOptions(), None, 0), init="lazy")
     result = check_init_scale(task_with(deep), tiny)
     assert not result.passed and "vanishing" in result.detail
@@ -96,12 +104,7 @@ def test_init_scale_catches_small_random_weights_in_a_deep_net() -> None:
 
 
 def test_init_scale_warns_of_a_moderate_shrink_without_failing() -> None:
-    def six_layers() -> nn.Module:
-        layers: list[nn.Module] = [nn.Linear(8, 32), nn.Tanh()]
-        for _ in range(4):
-            layers += [nn.Linear(32, 32), nn.Tanh()]
-        return nn.Sequential(*layers, nn.Linear(32, 3))
-
+    six_layers = stack(5, nn.Tanh)
     small = HParams.for_task(BoringTask(BoringOptions(), None, 0), init="scaled", init_scale=0.2)
     result = check_init_scale(task_with(six_layers), small)
     assert result.passed and result.warning, result.detail
@@ -109,13 +112,7 @@ def test_init_scale_warns_of_a_moderate_shrink_without_failing() -> None:
 
 
 def test_a_gradient_disagreement_where_activations_vanish_is_set_aside() -> None:
-    def deep_relu() -> nn.Module:
-        layers: list[nn.Module] = [nn.Linear(8, 32), nn.ReLU()]
-        for _ in range(10):
-            layers += [nn.Linear(32, 32), nn.ReLU()]
-        return nn.Sequential(*layers, nn.Linear(32, 3))
-
-    task = task_with(deep_relu)
+    task = task_with(stack(11, nn.ReLU))
     tiny = HParams.for_task(BoringTask(BoringOptions(), None, 0), init="scaled", init_scale=0.1)
     assert not check_gradient(task, tiny).passed  # every step crosses kinks near zero
     gradient, scale = (r for r in run_checks(task, tiny, quick_only=True) if r.name != "data")
