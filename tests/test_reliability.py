@@ -317,6 +317,20 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         "unknown field 'colour'",
     ),
     (
+        "space-default-not-choice",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "init: {type: categorical, choices: [lazy, scaled], default: xavier}\n"),
+        2,
+        "default 'xavier' is not one of lazy, scaled",
+    ),
+    (
+        "space-step-uneven",
+        ("run", "task=image", "space=s.yaml"),
+        write("s.yaml", "dropout: {type: float, low: 0, high: 0.5, step: 0.2, default: 0.2}\n"),
+        2,
+        "'step' 0.2 does not divide the range [0, 0.5]",
+    ),
+    (
         "space-default-outside",
         ("run", "task=image", "space=s.yaml"),
         write("s.yaml", "lr: {type: float, low: 0.1, high: 1, default: 3}\n"),

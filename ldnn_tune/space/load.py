@@ -196,10 +196,20 @@ def _parse_knob(name: str, spec: Any, earlier: list[Knob], source: str) -> Knob:
     if "default" not in spec:
         raise bad("missing 'default' (the value the first trial uses)")
     default = spec["default"]
-    if not distribution._contains(distribution.to_internal_repr(default)):
-        raise bad(f"default {default!r} is outside {Knob(name, distribution, 0, {}).describe()}")
+    if not _contains(distribution, default):
+        where = Knob(name, distribution, 0, {}).describe()
+        relation = "is not" if isinstance(distribution, CategoricalDistribution) else "is outside"
+        raise bad(f"default {default!r} {relation} {where}")
     when = _parse_when(spec.get("when"), earlier, bad)
     return Knob(name, distribution, default, when, str(spec.get("help", "")))
+
+
+def _contains(distribution: BaseDistribution, value: Any) -> bool:
+    """Return whether ``value`` is one of ``distribution``'s values (a choice, in range)."""
+    try:
+        return bool(distribution._contains(distribution.to_internal_repr(value)))
+    except (TypeError, ValueError):  # not a choice, or not a number for a range
+        return False
 
 
 def _distribution(kind: str, spec: dict[str, Any]) -> BaseDistribution:
@@ -221,6 +231,11 @@ def _distribution(kind: str, spec: dict[str, Any]) -> BaseDistribution:
         raise ValueError(f"'step' must be a positive number, got {step!r}")
     if kind == "int" and step is not None and not float(step).is_integer():
         raise ValueError(f"'step' of an int knob must be a whole number, got {step!r}")
+    if step is not None and not _divides(step, spec["low"], spec["high"]):
+        raise ValueError(
+            f"'step' {step} does not divide the range [{spec['low']}, {spec['high']}]; "
+            "make high - low a multiple of it"
+        )
     if kind == "float":
         return FloatDistribution(
             float(spec["low"]), float(spec["high"]), log=log, step=spec.get("step")
@@ -228,6 +243,12 @@ def _distribution(kind: str, spec: dict[str, Any]) -> BaseDistribution:
     return IntDistribution(
         int(spec["low"]), int(spec["high"]), log=log, step=int(spec.get("step", 1))
     )
+
+
+def _divides(step: float, low: float, high: float) -> bool:
+    """Return whether ``high - low`` is a whole number of ``step`` (to float rounding)."""
+    steps = (high - low) / step
+    return abs(steps - round(steps)) <= 1e-8 * max(1.0, abs(steps))
 
 
 def _parse_when(when: Any, earlier: list[Knob], bad: Any) -> Mapping[str, tuple[Any, ...]]:
