@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
-from ldnn_tune.errors import UsageError, unknown_choice
+from ldnn_tune.errors import PluginError, UsageError, unknown_choice
 from ldnn_tune.plugin import spec as hookspecs
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.task import Task
@@ -29,34 +30,50 @@ def _warn_on_stderr(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
 
+class TaskPlugins(pluggy.PluginManager):
+    """pluggy's manager of ldnn-tune's hooks, knowing the package each plugin came from."""
+
+    def __init__(self) -> None:
+        """Make a manager with ldnn-tune's hook specifications and no plugins yet."""
+        super().__init__(hookspecs.PROJECT)
+        self.add_hookspecs(hookspecs)
+        self.packages: dict[str, str] = {}  # registered name -> "project version"
+
+
 def get_plugin_manager(
     extra_plugins: tuple[object, ...] = (), warn: Callable[[str], None] = _warn_on_stderr
-) -> pluggy.PluginManager:
+) -> TaskPlugins:
     """Return a new plugin manager with every installed ``ldnn_tune`` plugin loaded.
 
     Plugins named in the comma-separated environment variable ``LDNN_TUNE_BLOCK_PLUGINS``
     (by entry-point name, as ``ldnn-tune tasks`` shows, or by package name) are not
     loaded; a name that matches no plugin is warned about. A plugin that fails to import
     is skipped with a one-line ``warn``ing, so one broken package does not take the
-    others down. ``extra_plugins`` are registered too, for tests and embedding programs.
+    others down. Two packages with one entry-point name are both loaded (the second
+    under ``NAME:PACKAGE``), so a task they both provide is reported, not dropped.
+    ``extra_plugins`` are registered too, for tests and embedding programs.
     """
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs)
+    pm = TaskPlugins()
     found = list(entry_points(group=hookspecs.PROJECT))
-    for entry_point in blocked_entry_points(found, warn):
-        pm.set_blocked(entry_point.name)
+    blocked = blocked_entry_points(found, warn)
     for entry_point in found:
-        if pm.is_blocked(entry_point.name):
+        if entry_point in blocked:
             continue
         try:
-            entry_point.load()
+            plugin = entry_point.load()
         except Exception as error:
-            pm.set_blocked(entry_point.name)
             warn(
                 f"plugin {entry_point.name!r} ({entry_point.value}) failed to load: "
                 f"{type(error).__name__}: {error}; block it with {BLOCK_ENV}={entry_point.name}"
             )
-    pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+            continue
+        if pm.is_registered(plugin):  # one module named by two entry points
+            continue
+        name = entry_point.name
+        if pm.get_plugin(name) is not None:
+            name = f"{name}:{_package(entry_point)}"
+        pm.register(plugin, name=name)
+        pm.packages[name] = _package_label(entry_point)
     for plugin in extra_plugins:
         pm.register(plugin)
     pm.check_pending()
@@ -91,6 +108,12 @@ def _package(entry_point: EntryPoint) -> str:
     return _normal(dist.name) if dist is not None else ""
 
 
+def _package_label(entry_point: EntryPoint) -> str:
+    """Return ``"project version"`` of the package that declares ``entry_point``."""
+    dist = getattr(entry_point, "dist", None)
+    return f"{dist.name} {dist.version}" if dist is not None else "(local)"
+
+
 @dataclass(frozen=True)
 class TaskEntry:
     """An installed task and where it comes from."""
@@ -101,42 +124,80 @@ class TaskEntry:
 
 
 def _provided_twice(name: str, first: TaskEntry, second: TaskEntry) -> str:
-    """Return the error for task ``name`` provided by two plugins, naming how to block each."""
+    """Return the error for task ``name`` provided by two plugins, naming how to block each.
+
+    Plugins of one entry-point name are blocked by their package names.
+    """
     both = sorted((first, second), key=lambda e: e.entry_point)  # hook order varies
     plugins = [f"plugin {e.entry_point!r} ({e.package})" for e in both]
-    blocks = " or ".join(f"{BLOCK_ENV}={e.entry_point}" for e in both)
+    same = first.entry_point.split(":")[0] == second.entry_point.split(":")[0]
+    keys = [_normal(e.package.split()[0]) if same else e.entry_point for e in both]
+    blocks = " or ".join(f"{BLOCK_ENV}={key}" for key in sorted(keys))
     return f"task {name!r} is provided twice: by {' and '.join(plugins)}; block one with {blocks}"
 
 
 class Host:
     """A typed wrapper around the plugin manager's hook calls."""
 
-    def __init__(self, pm: pluggy.PluginManager) -> None:
-        """Wrap ``pm``, a manager from :func:`get_plugin_manager`."""
-        self.pm = pm
+    def __init__(
+        self, pm: pluggy.PluginManager, warn: Callable[[str], None] = _warn_on_stderr
+    ) -> None:
+        """Wrap ``pm``, a manager from :func:`get_plugin_manager`.
 
-    def tasks(self) -> dict[str, TaskEntry]:
-        """Return the installed tasks by name, with the plugin and package of each."""
+        ``warn`` hears of each plugin whose ``ldnn_tune_tasks()`` raised.
+        """
+        self.pm = pm
+        self.warn = warn
+        self._warned = False
+
+    @functools.cached_property
+    def _collected(self) -> tuple[dict[str, TaskEntry], dict[str, PluginError]]:
+        """Return the installed tasks by name, and each plugin whose hook raised."""
         entries: dict[str, TaskEntry] = {}
-        distributions = {id(plugin): dist for plugin, dist in self.pm.list_plugin_distinfo()}
+        broken: dict[str, PluginError] = {}
+        packages: dict[str, str] = getattr(self.pm, "packages", {})
         for impl in self.pm.hook.ldnn_tune_tasks.get_hookimpls():
-            dist = distributions.get(id(impl.plugin))
-            package = f"{dist.project_name} {dist.version}" if dist is not None else "(local)"
-            with plugin_code(impl.plugin_name, package, "ldnn_tune_tasks()", kind="plugin"):
-                tasks = cast(list[type[Task[Any]]], impl.function())
+            package = packages.get(impl.plugin_name, "(local)")
+            try:
+                with plugin_code(impl.plugin_name, package, "ldnn_tune_tasks()", kind="plugin"):
+                    tasks = cast(list[type[Task[Any]]], impl.function())
+            except PluginError as error:  # its tasks are missing; the others still work
+                broken[impl.plugin_name] = error
+                continue
             for task in tasks:
                 entry = TaskEntry(task, impl.plugin_name, package)
                 if task.name in entries:
                     raise UsageError(_provided_twice(task.name, entries[task.name], entry))
                 entries[task.name] = entry
-        return entries
+        return entries, broken
+
+    def tasks(self) -> dict[str, TaskEntry]:
+        """Return the installed tasks by name, with the plugin and package of each.
+
+        Each plugin whose ``ldnn_tune_tasks()`` raised is warned about, once.
+        """
+        tasks, broken = self._collected
+        self._warn_broken(broken)
+        return tasks
 
     def task(self, name: str) -> TaskEntry:
-        """Return the installed task called ``name`` or raise a UsageError naming the others."""
-        tasks = self.tasks()
-        if name not in tasks:
-            raise UsageError(unknown_choice("task", name, tasks, label="installed"))
-        return tasks[name]
+        """Return the installed task called ``name`` or raise a UsageError naming the others.
+
+        When the plugin of that entry-point name failed to list its tasks, its failure.
+        """
+        tasks, broken = self._collected
+        if name in broken:
+            raise broken[name]
+        self._warn_broken(broken)
+        if name in tasks:
+            return tasks[name]
+        raise UsageError(unknown_choice("task", name, tasks, label="installed"))
+
+    def _warn_broken(self, broken: dict[str, PluginError]) -> None:
+        if broken and not self._warned:
+            self._warned = True
+            for error in broken.values():
+                self.warn(f"{error}; its tasks are not available")
 
     def trial_callbacks(self, task: Task[Any], hp: HParams) -> list[pl.Callback]:
         """Return the extra Lightning callbacks every plugin adds for one trial."""

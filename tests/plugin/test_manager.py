@@ -1,3 +1,4 @@
+import uuid
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -100,3 +101,33 @@ def test_the_built_in_tasks_that_read_input_files_for_predict() -> None:
     tasks = Host(get_plugin_manager()).tasks()
     readers = {name for name, entry in tasks.items() if reads_input_files(entry.task)}
     assert {"image", "speech"} <= readers and "sequence" not in readers
+
+
+def fake_package(root: Path, dist: str, entry: str, task: str) -> None:
+    """Write package ``dist`` into ``root`` (for sys.path): plugin ``entry`` gives ``task``."""
+    module = f"{dist.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
+    info = root / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[ldnn_tune]\n{entry} = {module}\n")
+    (root / f"{module}.py").write_text(
+        "from ldnn_tune import hookimpl\n"
+        "from ldnn_tune.testing import BoringTask\n\n"
+        f"class Task(BoringTask):\n    name = {task!r}\n\n"
+        "@hookimpl\ndef ldnn_tune_tasks():\n    return [Task]\n"
+    )
+
+
+def test_two_packages_with_one_entry_point_name_are_both_loaded_and_blockable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_package(tmp_path, "dupe-a", "dupe", "dupe")
+    fake_package(tmp_path, "dupe-b", "dupe", "dupe")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(UsageError) as clash:
+        Host(get_plugin_manager()).tasks()
+    message = str(clash.value)
+    assert message.startswith("task 'dupe' is provided twice: by plugin 'dupe' (dupe-")
+    assert f"{BLOCK_ENV}=dupe-a or {BLOCK_ENV}=dupe-b" in message
+    monkeypatch.setenv(BLOCK_ENV, "dupe-b")
+    assert Host(get_plugin_manager()).task("dupe").package == "dupe-a 1.0"
