@@ -12,7 +12,7 @@ from typing import Any
 from ldnn_tune.config.fingerprint import data_fingerprint
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.words import build_typed, field_names, split_words
-from ldnn_tune.errors import UsageError, choices_text, did_you_mean
+from ldnn_tune.errors import PluginError, UsageError, choices_text, did_you_mean
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
@@ -87,14 +87,17 @@ def resolve_run(
     task_class = entry.task
     host_keys = set(field_names(RunConfig))
     option_keys = set(field_names(task_class.options_type))
+    _refuse_shadowing(option_keys & host_keys, "option", task_class.name, entry.package)
     config = build_typed(RunConfig, {k: v for k, v in values.items() if k in host_keys})
-    options = build_typed(
-        task_class.options_type, {k: v for k, v in values.items() if k in option_keys}
-    )
+    with plugin_code(task_class.name, entry.package, "options_type (its fields and defaults)"):
+        options = build_typed(
+            task_class.options_type, {k: v for k, v in values.items() if k in option_keys}
+        )
     with plugin_code(task_class.name, entry.package, "__init__()"):
         task = task_class(options, config.data_dir, config.seed)
     with plugin_code(task.name, entry.package, "search_space()"):
         space = task_space(task, config.space)
+    _refuse_shadowing(set(space.names) & host_keys, "knob", task.name, entry.package)
     knob_values = {k: v for k, v in values.items() if k not in host_keys | option_keys}
     unknown = [k for k in knob_values if k not in space.names]
     if unknown:
@@ -108,6 +111,17 @@ def resolve_run(
     if prepare:
         resolved.prepare()
     return resolved
+
+
+def _refuse_shadowing(names: set[str], what: str, task: str, package: str) -> None:
+    """Refuse a plugin's option or knob named like a setting of ``ldnn-tune run``.
+
+    The host takes ``seed=`` or ``epochs=`` for itself, so the task's would never be set.
+    """
+    if names:
+        name = sorted(names)[0]
+        problem = f"has {what} {name!r}, a name ldnn-tune run takes for its own setting"
+        raise PluginError(task, package, f"{problem}; rename it", ValueError(problem))
 
 
 def _refuse_ignored(values: Mapping[str, str], command: str, settings: Collection[str]) -> None:

@@ -1,5 +1,6 @@
 """A bug in a plugin's own code is one line naming the task, its package and the method."""
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,8 @@ import ldnn_tune.commands.info
 import ldnn_tune.commands.run
 from ldnn_tune import hookimpl
 from ldnn_tune.plugin.manager import get_plugin_manager
-from ldnn_tune.testing import BoringTask
+from ldnn_tune.space.load import task_space_files
+from ldnn_tune.testing import BoringOptions, BoringTask
 from ldnn_tune.testing.cli import run_main
 
 
@@ -30,10 +32,40 @@ class BrokenModel(BoringTask):
         raise RuntimeError("shape mismatch in my net")
 
 
+@dataclasses.dataclass(frozen=True)
+class SeedOptions(BoringOptions):
+    seed: int = 3  # the host's own setting: the task's would never be set
+
+
+class SeedOption(BoringTask):
+    name = "seedoption"
+    options_type = SeedOptions
+
+
+@dataclasses.dataclass
+class LoudOptions:
+    noise: float = "loud"  # type: ignore[assignment]  # a default of the wrong type
+
+
+class LoudOption(BoringTask):
+    name = "loudoption"
+    options_type = LoudOptions
+
+
+class EpochsKnob(BoringTask):
+    name = "epochsknob"
+
+    def search_space(self) -> list[Any]:  # type: ignore[override]
+        return [*task_space_files(BoringTask(BoringOptions(), None, 0)), EPOCHS_SPACE]
+
+
+EPOCHS_SPACE = Path(__file__).with_name("epochs_knob.yaml")
+
+
 class Tasks:
     @hookimpl
     def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
-        return [BrokenPrepare, BrokenModel]
+        return [BrokenPrepare, BrokenModel, SeedOption, LoudOption, EpochsKnob]
 
 
 class BrokenHook:
@@ -55,6 +87,22 @@ def with_plugin(monkeypatch: pytest.MonkeyPatch, plugin: object) -> None:
             "brokenmodel",
             "error: task 'brokenmodel' ((local)) failed in model(): RuntimeError: shape "
             "mismatch in my net",
+        ),
+        (
+            "seedoption",
+            "error: task 'seedoption' ((local)) has option 'seed', a name ldnn-tune run takes "
+            "for its own setting; rename it",
+        ),
+        (
+            "epochsknob",
+            "error: task 'epochsknob' ((local)) has knob 'epochs', a name ldnn-tune run takes "
+            "for its own setting; rename it",
+        ),
+        (
+            "loudoption",
+            "error: task 'loudoption' ((local)) failed in options_type (its fields and "
+            "defaults): ValidationError: Value 'loud' of type 'str' could not be converted to "
+            "Float",
         ),
     ],
 )
