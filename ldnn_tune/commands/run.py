@@ -2,11 +2,12 @@
 
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from rich.console import Console
 
 from ldnn_tune.config.resolve import resolve_run
-from ldnn_tune.config.stores import check_mlflow, check_storage
+from ldnn_tune.config.stores import JOURNAL_PREFIX, check_mlflow, check_storage
 from ldnn_tune.errors import EXIT_CHECK_FAILED, EXIT_OK
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.study.clock import RunClock, command_started
@@ -22,6 +23,12 @@ def main(words: Sequence[str], console: Console) -> int:
     config = run.config
     check_storage(config.storage)
     check_mlflow(config.mlflow)
+    if config.storage.startswith(JOURNAL_PREFIX):
+        from ldnn_tune.study.storages import mend_journal
+
+        note = mend_journal(Path(config.storage.removeprefix(JOURNAL_PREFIX)))
+        if note is not None:
+            console.print(note, markup=False, soft_wrap=True)
     run.prepare()
     clock = RunClock(command_started(), config.timeout_seconds)
     from ldnn_tune.health.outputs import check_run_outputs

@@ -17,6 +17,7 @@ from ldnn_tune.errors import UsageError
 
 CONNECT_SECONDS = 5  # how long a server may take to answer the check
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+JOURNAL_PREFIX = "journal:"
 DATABASES = ("postgresql", "mysql", "mariadb", "mssql", "oracle")
 STORAGE_FORMS = "sqlite:///FILE, postgresql://HOST/DB, redis://HOST:PORT or journal:PATH"
 MLFLOW_FORMS = "sqlite:///FILE, postgresql://HOST/DB or an MLflow server http://HOST:PORT"

@@ -12,6 +12,7 @@ import re
 import time
 import warnings
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy.exc
@@ -23,7 +24,11 @@ from optuna.storages import (
     RetryHeartbeatStaleTrialCallback,
 )
 from optuna.storages._heartbeat import BaseHeartbeat
-from optuna.storages.journal import JournalFileBackend, JournalRedisBackend
+from optuna.storages.journal import (
+    JournalFileBackend,
+    JournalFileSymlinkLock,
+    JournalRedisBackend,
+)
 from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import UsageError
@@ -99,6 +104,35 @@ def _heartbeat_kwargs(heartbeat: int | None) -> dict[str, Any]:
         "grace_period": GRACE_FACTOR * heartbeat,
         "heartbeat_stale_trial_callback": RetryHeartbeatStaleTrialCallback(max_retry=1),
     }
+
+
+def mend_journal(path: Path) -> str | None:
+    """Set aside a journal file's last line if a crash cut it short; return a note saying so.
+
+    Optuna reads past such a line but appends after it, gluing its next record onto the
+    fragment: from then on no command can read the journal. The fragment (a record never
+    written whole) goes to ``PATH.cut``, under the lock Optuna's writers take.
+    """
+    if not path.is_file() or path.stat().st_size == 0:
+        return None
+    lock = JournalFileSymlinkLock(str(path))
+    lock.acquire()
+    try:
+        data = path.read_bytes()  # Optuna reads it whole on opening too
+        if data.endswith(b"\n"):
+            return None
+        cut = data.rfind(b"\n") + 1
+        with open(f"{path}.cut", "ab") as aside:
+            aside.write(data[cut:] + b"\n")
+        with path.open("rb+") as journal:
+            journal.truncate(cut)
+    finally:
+        lock.release()
+    fragment = data[cut:]
+    return (
+        f"note: the last line of {str(path)!r} was cut short (a crash while writing?); "
+        f"its {len(fragment):,} bytes were set aside in {str(path)!r}.cut"
+    )
 
 
 class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):

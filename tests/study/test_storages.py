@@ -176,3 +176,20 @@ def test_a_study_whose_data_dir_files_changed_is_refused_and_untouched(
     assert_usage_error(changed, "was created with data_files='12 files,", "not '16 files,")
     study = optuna.load_study(study_name="image", storage=f"sqlite:///{tmp_path}/ldnn_tune.db")
     assert len(study.trials) == 2
+
+
+def test_a_journal_cut_short_mid_line_is_mended_before_the_next_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    words = ("storage=journal:j.log", "epochs=1", "ensemble=none")
+    first = run_image(tmp_path, monkeypatch, capsys, "trials=1", *words)
+    assert first.returncode == 0, first.stderr
+    fragment = b'{"op_code": 5, "worker_id": "x", "trial_id": 1'  # a crash mid-write
+    with (tmp_path / "j.log").open("ab") as journal:
+        journal.write(fragment)
+    again = run_image(tmp_path, monkeypatch, capsys, "trials=2", *words)
+    assert again.returncode == 0, again.stderr
+    assert "note: the last line of 'j.log' was cut short" in again.stdout
+    assert (tmp_path / "j.log.cut").read_bytes() == fragment + b"\n"
+    study = optuna.load_study(study_name="image", storage=make_storage("journal:j.log"))
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
