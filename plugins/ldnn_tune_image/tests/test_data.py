@@ -41,6 +41,16 @@ def test_folder_of_class_folders_is_read_and_resized(tmp_path: Path) -> None:
     assert model(task.split.x_val).shape == (len(task.split.y_val), 2)
 
 
+def test_hidden_files_and_folders_are_not_images(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "data")
+    (root / "class0" / "._0.png").write_bytes(b"\x00\x05\x16\x07 macOS AppleDouble")
+    make_folder(root / ".ipynb_checkpoints")  # a notebook's copies: not a class
+    task = ImageTask(ImageOptions(), root, seed=0)
+    task.prepare()
+    assert task.images.classes == ["class0", "class1"]
+    assert len(task.images.labels) == 12
+
+
 def test_color_option_reads_three_channels(tmp_path: Path) -> None:
     task = ImageTask(ImageOptions(image_size=8, color=True), make_folder(tmp_path / "d"), 0)
     task.prepare()

@@ -155,6 +155,8 @@ def test_speech_commands_layout_resamples_and_pads(tmp_path: Path) -> None:
         for speaker in ("aa11", "bb22", "cc33", "dd44", "ee55"):
             write_wav(tmp_path / label / f"{speaker}_nohash_0.wav", tone(freq, 16000, 0.3), 16000)
     write_wav(tmp_path / "_background_noise_" / "white.wav", tone(50.0, 16000, 2.0), 16000)
+    (tmp_path / "yes" / "._aa11_nohash_0.wav").write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    write_wav(tmp_path / ".trash" / "aa11_nohash_1.wav", tone(50.0, 16000, 0.3), 16000)
     clips = load_recordings(tmp_path, rate=8000, length=4000)
     assert clips.classes == ["no", "yes"]
     assert clips.waves.shape == (10, 4000)

@@ -60,7 +60,9 @@ def load_folder(root: Path, size: int, color: bool) -> ImageSet:
     """
     if not root.is_dir():
         raise UsageError(f"data_dir {str(root)!r} is not a folder of class sub-folders")
-    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and _image_files(d))
+    class_dirs = sorted(
+        d for d in root.iterdir() if d.is_dir() and not _hidden(d) and _image_files(d)
+    )
     if len(class_dirs) < 2:
         raise UsageError(
             f"data_dir {str(root)!r} needs at least 2 class sub-folders holding images "
@@ -80,7 +82,14 @@ def load_folder(root: Path, size: int, color: bool) -> ImageSet:
 
 
 def _image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not _hidden(p)
+    )
+
+
+def _hidden(path: Path) -> bool:
+    """Return whether ``path`` is hidden: macOS's ``._x.png``, ``.ipynb_checkpoints``."""
+    return path.name.startswith(".")
 
 
 def read_image(path: Path, size: int, color: bool) -> np.ndarray:

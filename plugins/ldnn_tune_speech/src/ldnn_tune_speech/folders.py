@@ -2,7 +2,7 @@
 
 - Speech Commands layout: ``data_dir/<label>/*.wav``; a file named
   ``<speaker>_nohash_<n>.wav`` tells its speaker. Folders starting with ``_`` (such as
-  ``_background_noise_``) are skipped.
+  ``_background_noise_``) are skipped, as are hidden files and folders (macOS's ``._x.wav``).
 - FSDD layout: ``data_dir/<label>_<speaker>_<index>.wav``.
 """
 
@@ -34,7 +34,7 @@ def find_recordings(root: Path) -> list[Recording]:
     """Return the recordings under ``root`` in either layout; raise UsageError if none fit."""
     if not root.is_dir():
         raise UsageError(f"data_dir {str(root)!r} is not a folder; expected {LAYOUTS}")
-    folders = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("_"))
+    folders = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(("_", ".")))
     recordings = [r for d in folders for r in _folder_recordings(d)]
     if not recordings:
         recordings = [_fsdd_recording(p) for p in _wavs(root)]
@@ -50,7 +50,11 @@ def find_recordings(root: Path) -> list[Recording]:
 
 
 def _wavs(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() == ".wav")
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() == ".wav" and not p.name.startswith(".")
+    )
 
 
 def _folder_recordings(folder: Path) -> list[Recording]:
