@@ -185,7 +185,21 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         ("report", "study=image", "output=ldnn_tune.db"),
         database("ldnn_tune.db", "version_info"),
         2,
+        "this command writes .html files",
+    ),
+    (
+        "report-output-binary",
+        ("report", "study=image", "output=old.html"),
+        write("old.html", b"\x89PNG\r\n\x1a\n\x00\x00 an image named .html"),
+        2,
         "holds data this command does not write",
+    ),
+    (
+        "predict-output-not-csv",
+        ("predict", "model=m", "input=a", "output=bundle.json"),
+        nothing,
+        2,
+        "this command writes .csv files",
     ),
     (
         "storage-redis-down",
@@ -483,7 +497,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ),
     (
         "report-output-name-too-long",
-        ("report", "study=image", "output=" + "r" * 300),
+        ("report", "study=image", "output=" + "r" * 300 + ".html"),
         nothing,
         2,
         "the file name is longer than the 255 bytes this file system takes",

@@ -198,6 +198,7 @@ class PredictConfig:
                     "model=RUN_ID_OR_FOLDER input=FILE[,FILE...]"
                 )
         if self.output is not None:
+            check_suffix(self.output, "output", (".csv",))
             check_writable(self.output, "output")
             inputs = {Path(word).resolve() for word in self.input.split(",") if word}
             if self.output.resolve() in inputs:
@@ -264,6 +265,7 @@ class ReportConfig:
         if suffix in REPORT_FORMATS and self.format == "html":  # output=r.md means markdown
             self.format = suffix
         require_choice("format", self.format, REPORT_FORMATS)
+        check_suffix(self.path, "output", (f".{self.format}",))
         check_writable(self.path, "output")
 
     @property
@@ -315,6 +317,19 @@ def exposure_warning(host: str, served: str, anyone_can: str) -> str:
         f"warning: host={host} serves {served} to the network, and it has no "
         f"authentication: anyone who reaches the port can {anyone_can}"
     )
+
+
+def check_suffix(path: Path, key: str, suffixes: tuple[str, ...]) -> None:
+    """Refuse a file to write whose suffix is none of ``suffixes``.
+
+    An ``output=`` of another kind (``notes.py``, an ensemble's ``bundle.json``) is
+    someone else's file, which the command would replace.
+    """
+    if path.suffix.lower() not in suffixes:
+        raise UsageError(
+            f"invalid {key}={path}: this command writes {' or '.join(suffixes)} files; "
+            f"give a name ending in {suffixes[0]}"
+        )
 
 
 def check_writable(path: Path, key: str) -> None:
