@@ -1,6 +1,7 @@
 """The ``ldnn-tune`` command line: a command, then ``key=value`` words."""
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from rich.console import Console
 
 from ldnn_tune.commands import COMMANDS, Command, load_command, settings_help
+from ldnn_tune.console.streams import guard_stdout
 from ldnn_tune.errors import (
     DEBUG_ENV,
     EXIT_FAILED,
@@ -74,6 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     :mod:`ldnn_tune.errors`); ``LDNN_TUNE_DEBUG=1`` adds the traceback.
     """
     mark_command_start()
+    guard_stdout()
     console = Console()
     command = ""
     words: list[str] = []
@@ -179,7 +182,9 @@ def run() -> None:
     stores = sys.modules.get("ldnn_tune.sqlite")  # loaded where a command opened a store
     if stores is not None:
         stores.checkpoint_all()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):  # a reader gone, a stream closed
+                stream.flush()
     logging.shutdown()
     os._exit(code)
