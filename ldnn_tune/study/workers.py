@@ -1,6 +1,9 @@
 """Local worker processes: spawned, given a share of the cores, stopped together on Ctrl-C."""
 
+import contextlib
 import multiprocessing
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,13 +50,18 @@ def stopped_on_interrupt(
 ) -> Iterator[None]:
     """When this process is stopped, stop ``processes`` too, and wait for them.
 
-    Ctrl-C reaches every process of the terminal's group, SIGTERM perhaps only this one:
-    each worker still running after ``grace`` seconds is sent SIGTERM, which ends its
-    trial as failed; one that does not end then is killed.
+    Ctrl-C reaches every process of the terminal's group, but ``kill`` or SIGTERM perhaps
+    only this one: the signal is passed on to each worker, which ends its trial as failed
+    and exits. One still running after ``grace`` seconds is sent SIGTERM, then killed.
     """
     try:
         yield
-    except (Interrupted, KeyboardInterrupt):
+    except (Interrupted, KeyboardInterrupt) as stop:
+        signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
+        for process in processes:
+            if process.is_alive() and process.pid is not None:
+                with contextlib.suppress(OSError):  # it ended meanwhile
+                    os.kill(process.pid, signum)
         for process in processes:
             process.join(timeout=grace)
             if process.is_alive():

@@ -183,3 +183,25 @@ def test_a_sqlite_study_of_two_local_workers_continues_after_a_crash(tmp_path: P
     assert any("mlflow_run_id" in t.user_attrs for t in failed)
     for trial in failed:
         assert_recovered(study, trial.number, tmp_path, 4)
+
+
+@pytest.mark.slow
+def test_ctrl_c_to_the_command_alone_stops_its_workers_and_leaves_nothing_running(
+    tmp_path: Path,
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'ldnn_tune.db'}"
+    process = start(tmp_path, "trials=20", "epochs=30", "min_lr=1e-12", "n_jobs=2")
+    wait_for_running_trials(storage, "image", 2, process)
+    os.kill(process.pid, signal.SIGINT)  # `kill -INT PID`: the workers get no signal of their own
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    study = load(storage, "image")
+    states = [t.state for t in study.get_trials()]
+    assert TrialState.RUNNING not in states
+    assert states.count(TrialState.FAIL) == 2  # the two trials running at the stop
+    assert all(
+        t.user_attrs.get("reason") == "interrupted (SIGINT)"
+        for t in study.get_trials(states=(TrialState.FAIL,))
+    )
+    statuses = {r.info.status for r in mlflow_runs(tmp_path, "image").values()}  # type: ignore[attr-defined]
+    assert "RUNNING" not in statuses
