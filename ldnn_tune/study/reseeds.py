@@ -60,9 +60,11 @@ class ReseedReserve:
 def missing_reseeds(study: optuna.Study, anchor: FrozenTrial, count: int) -> int:
     """Return how many retrains of ``anchor`` are still to run for ``count`` in all.
 
-    Failed retrains do not count: they are tried again.
+    Retrains that ran (complete or pruned) or run now count; failed ones are tried again,
+    and queued ones (an interrupted retrain's knobs, queued again) are still to run.
     """
-    kept = [t for t in reseeds_of(study, anchor.number) if t.state != TrialState.FAIL]
+    ran = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
+    kept = [t for t in reseeds_of(study, anchor.number) if t.state in ran]
     return max(count - len(kept), 0)
 
 

@@ -68,3 +68,16 @@ def test_the_reserve_is_the_retrains_time_capped_at_a_share_of_the_trial_phase()
     assert reserve.seconds() == pytest.approx(RESEED_SHARE * 1000.0)
     assert ReseedReserve(count=4, deadline=None, seconds_per_trial=10.0).seconds() == 0.0
     assert ReseedReserve(count=0, deadline=1000.0, start=0.0, seconds_per_trial=10.0).seconds() == 0
+
+
+def test_a_retrain_queued_again_after_a_stop_runs_at_the_next_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = run(tmp_path, monkeypatch, "trials=2", "reseeds=0")
+    anchor = best_search_trial(study)
+    assert anchor is not None
+    # what a Ctrl-C during the retrain leaves: its knobs queued again, with its role
+    study.enqueue_trial(anchor.params, user_attrs={RESEED_OF_ATTR: anchor.number})
+    again = run(tmp_path, monkeypatch, "trials=2", "reseeds=1")
+    assert [t.state for t in retrains(again)] == [TrialState.COMPLETE]
+    assert TrialState.WAITING not in [t.state for t in again.trials]
