@@ -7,11 +7,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import optuna
 from mlflow.entities import Metric, Param, RunTag
+from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from ldnn_tune.errors import UsageError
 from ldnn_tune.mlflow_store import absolute_uri, is_new_store, keep_empty_store, seed_new_store
 from ldnn_tune.names import (
+    PARENT_RUN_ATTR,
     PARENT_RUN_TAG,
     REASON_TAG,
     ROLE_TAG,
@@ -29,6 +33,27 @@ RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "FINISHED", "FAIL": "FAILED"}
 _MAX_PARAM_LENGTH = 6000
 MAX_BATCH_METRICS = 1000  # MLflow's limit of metrics in one log_batch
 FLUSH_SECONDS = 5.0  # a trial's buffered metrics reach the store at least this often
+
+
+def require_parent_run(uri: str, study: optuna.Study) -> None:
+    """Refuse an MLflow store that lacks ``study``'s parent run (a new or another store).
+
+    Its trials' runs, and the predictions the ensembles read, are in the store the
+    study was run with; a new ``mlflow.db`` would start empty and every later step fail.
+    Nothing is created: a store file that does not exist is not made.
+    """
+    parent = study.user_attrs.get(PARENT_RUN_ATTR)
+    if not parent:
+        return
+    try:
+        found = not is_new_store(uri) and MlflowClient(absolute_uri(uri)).get_run(parent)
+    except MlflowException:
+        found = False
+    if not found:
+        raise UsageError(
+            f"study {study.study_name!r} was logged to an MLflow store that holds its run "
+            f"{parent}, and mlflow={uri} does not; give that store, or another study= name"
+        )
 
 
 class StudyTracker:

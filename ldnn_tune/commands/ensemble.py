@@ -20,10 +20,11 @@ def main(words: Sequence[str], console: Console) -> int:
     from ldnn_tune.console.tables import print_ensemble
     from ldnn_tune.ensembles.from_study import ensemble_study
     from ldnn_tune.study.open import load_existing_study
-    from ldnn_tune.tracking import StudyTracker
+    from ldnn_tune.tracking import StudyTracker, require_parent_run
 
     quiet_frameworks()
     study = load_existing_study(config.study, config.storage)
+    require_parent_run(config.mlflow, study)
     tracker = StudyTracker(config.mlflow, experiment=config.study)
     comparison = ensemble_study(study, tracker, config.top_k, config.method)
     predicts = predicts_from_files(study.user_attrs.get(IDENTITY_ATTR, {}).get("task"))

@@ -21,7 +21,7 @@ from ldnn_tune.study.recovery import this_worker
 from ldnn_tune.study.samplers import make_sampler, sampler_seed
 from ldnn_tune.study.storages import redact
 from ldnn_tune.study.warm_start import load_warm_start
-from ldnn_tune.tracking import StudyTracker
+from ldnn_tune.tracking import StudyTracker, require_parent_run
 
 
 @dataclass
@@ -111,6 +111,7 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
         option_defaults=run.option_defaults(),
     )
     check_compatible(study, run.space)
+    require_parent_run(config.mlflow, study)
     seed = sampler_seed(config.seed, study.get_trials(deepcopy=False), worker, this_worker())
     study.sampler = make_sampler(config.sampler, seed)
     # made after the study opened, so a bad storage URL creates no MLflow store

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+from helpers import Cli
 from PIL import Image
 
 from ldnn_tune.names import IDENTITY_ATTR
@@ -193,3 +194,20 @@ def test_a_journal_cut_short_mid_line_is_mended_before_the_next_writes(
     assert (tmp_path / "j.log.cut").read_bytes() == fragment + b"\n"
     study = optuna.load_study(study_name="image", storage=make_storage("journal:j.log"))
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2
+
+
+def test_a_study_continued_without_its_mlflow_store_is_refused_and_nothing_is_made(
+    cli: Cli, tmp_path: Path
+) -> None:
+    words = ("task=image", "check=false", "epochs=1", "ensemble=none")
+    first = cli("run", *words, "trials=1")
+    assert first.returncode == 0, first.stderr
+    (tmp_path / "mlflow.db").rename(tmp_path / "kept.db")
+    again = cli("run", *words, "trials=2")
+    assert_usage_error(again, "study 'image' was logged to an MLflow store that holds its run")
+    assert not (tmp_path / "mlflow.db").exists()
+    other = cli("run", *words, "study=other", "trials=1")
+    assert other.returncode == 0, other.stderr  # a new mlflow.db, of another study
+    again = cli("run", *words, "trials=2")
+    assert_usage_error(again, "and mlflow=sqlite:///mlflow.db does not; give that store")
+    assert_usage_error(cli("ensemble", "study=image"), "give that store")
