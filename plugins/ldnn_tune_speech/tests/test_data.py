@@ -147,6 +147,22 @@ def test_read_wav_handles_formats_and_stereo(tmp_path: Path) -> None:
     np.testing.assert_allclose(samples, 0.0)
 
 
+@pytest.mark.parametrize(
+    ("rate", "samples", "message"),
+    [
+        (0, np.zeros(100, np.int16), "its sample rate 0 Hz is outside 1,000-768,000 Hz"),
+        (2_000_000_011, np.zeros(100, np.int16), "its sample rate 2000000011 Hz is outside"),
+        (8000, np.full(100, np.nan, np.float32), "it holds NaN or infinite samples"),
+    ],
+)
+def test_a_wav_of_impossible_rate_or_values_is_a_usage_error_naming_it(
+    tmp_path: Path, rate: int, samples: np.ndarray, message: str
+) -> None:
+    wavfile.write(tmp_path / "odd.wav", rate, samples)
+    with pytest.raises(UsageError, match=f"cannot use '.*odd.wav': {message}"):
+        read_wav(tmp_path / "odd.wav")
+
+
 # --- folder layouts --------------------------------------------------------------------
 
 

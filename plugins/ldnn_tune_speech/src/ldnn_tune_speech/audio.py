@@ -12,6 +12,10 @@ from ldnn_tune import UsageError
 PEAK = 0.9
 
 
+MIN_RATE = 1_000  # Hz: below telephone speech, a WAV of sound would not be this low
+MAX_RATE = 768_000  # Hz: the highest rate audio interfaces record at
+
+
 def read_wav(path: Path) -> tuple[np.ndarray, int]:
     """Return the mono float32 samples in [-1, 1] of WAV file ``path`` and its sample rate.
 
@@ -26,6 +30,13 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
         samples = samples.mean(axis=1)
     if samples.size == 0:
         raise UsageError(f"cannot use {str(path)!r}: expected a WAV file holding samples")
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise UsageError(
+            f"cannot use {str(path)!r}: its sample rate {rate} Hz is outside "
+            f"{MIN_RATE:,}-{MAX_RATE:,} Hz (a damaged header?)"
+        )
+    if not np.isfinite(samples).all():
+        raise UsageError(f"cannot use {str(path)!r}: it holds NaN or infinite samples")
     return samples.astype(np.float32), int(rate)
 
 
