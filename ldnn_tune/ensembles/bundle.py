@@ -22,7 +22,7 @@ import torch
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from ldnn_tune.config.words import build_typed
+from ldnn_tune.config.words import build_typed, field_names
 from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.ensembles.combine import weighted_average
 from ldnn_tune.errors import UsageError, first_line
@@ -109,6 +109,22 @@ class LoadedEnsemble:
         return self.average(self.member_predictions(inputs))
 
 
+def _bundle_options(stored: Mapping[str, str], task: type[Task[Any]], package: str) -> Any:
+    """Return the task options the bundle was made with, as the installed task types them.
+
+    An option the installed task no longer has (renamed, removed) is a UsageError: the
+    members were trained with it, and the task cannot be rebuilt as they were.
+    """
+    gone = sorted(set(stored) - set(field_names(task.options_type)))
+    if gone:
+        raise UsageError(
+            f"this ensemble was made with option {gone[0]}={stored[gone[0]]}, which task "
+            f"{task.name!r} ({package}) no longer has; predict with the plugin version "
+            "that trained it"
+        )
+    return build_typed(task.options_type, stored)
+
+
 def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
     """Rebuild the ensemble in ``folder``: construct and prepare its task, load each member.
 
@@ -117,7 +133,7 @@ def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
     """
     manifest = read_manifest(folder)
     entry = host.task(manifest["task"])
-    options = build_typed(entry.task.options_type, manifest["options"])
+    options = _bundle_options(manifest["options"], entry.task, entry.package)
     data_dir = Path(manifest["data_dir"]) if manifest.get("data_dir") else None
     with plugin_code(entry.task.name, entry.package, "prepare()"):
         task = entry.task(options, data_dir, manifest["seed"])

@@ -113,6 +113,10 @@ def test_the_temperature_scales_classification_predictions(tmp_path: Path, host:
         ({"target_transform": {"mean": [1.0, 2.0], "std": [1.0]}}, "target_transform is not"),
         ({"target_transform": {"mean": "x", "std": [1.0]}}, "target_transform is not null"),
         ({"target_transform": [1.0, 2.0]}, "target_transform is not null"),
+        (
+            {"options": {"samples": "300", "points": "5"}},  # an option renamed since
+            "made with option points=5, which task 'boring' ((local)) no longer has",
+        ),
     ],
 )
 def test_a_bad_format_or_transform_is_one_line(
