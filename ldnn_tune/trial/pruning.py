@@ -28,4 +28,8 @@ class EpochPruning(pl.Callback):
         epoch = trainer.current_epoch
         self.trial.report(float(value), step=epoch)
         if self.prune and self.trial.should_prune():
-            raise optuna.TrialPruned(f"Trial was pruned at epoch {epoch}.")
+            # Optuna's steps count from 0; the user's epochs (the `epochs` column) from 1
+            raise optuna.TrialPruned(
+                f"pruned after epoch {epoch + 1}: {self.monitor} {float(value):.4g} is "
+                "behind the other trials at that epoch"
+            )
