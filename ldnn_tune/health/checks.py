@@ -311,7 +311,12 @@ def check_data(task: Task[Any], hp: HParams) -> CheckResult:
         if shared:
             problems.append(f"{shared} {split} samples also in train")
     notes = _log_candidates(task)
-    detail = "; ".join(problems) or "standardised, classes in every split, no shared samples"
+    verified = [
+        "standardised" if x_train.is_floating_point() and not task.standardises_in_model else "",
+        "classes in every split" if task.kind is TaskKind.CLASSIFICATION else "",
+        "no shared samples",
+    ]
+    detail = "; ".join(problems) or ", ".join(filter(None, verified))
     return CheckResult("data", not problems, detail + (f"; {notes}" if notes else ""))
 
 

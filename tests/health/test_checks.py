@@ -148,7 +148,16 @@ def test_data_check_catches_unstandardised_inputs() -> None:
 
     result = check_data(task_with(mlp, shift), HP)
     assert not result.passed and "not standardised" in result.detail
-    assert check_data(task_with(mlp), HP).passed
+    clean = check_data(task_with(mlp), HP)
+    assert clean.passed
+    assert clean.detail == "standardised, classes in every split, no shared samples"
+
+
+def test_data_check_says_only_what_it_checked_for_a_regression_task() -> None:
+    task = BoringTask(BoringOptions(regression=True), None, 0)
+    task.prepare()
+    result = check_data(task, HParams.for_task(task))
+    assert result.passed and result.detail == "standardised, no shared samples"
 
 
 def test_data_check_catches_leaked_samples() -> None:
