@@ -16,6 +16,7 @@ _KIND_WORDS = {
         "data_words": "points of three Gaussian blobs",
         "noise_default": "1.0",
         "noise_help": "std of the points around their class centre",
+        "output_words": "the prediction (the class) and its score (its probability)",
     },
     "regression": {
         "description": "fit a noisy sinusoid with a small MLP",
@@ -23,6 +24,8 @@ _KIND_WORDS = {
         "data_words": "a noisy sinusoid of the features",
         "noise_default": "0.1",
         "noise_help": "std of the noise added to the target",
+        "output_words": "the prediction (the ensemble's average) and its spread (the members' "
+        "weighted standard deviation)",
     },
 }
 
