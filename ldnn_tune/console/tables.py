@@ -12,10 +12,10 @@ from rich.table import Table
 
 from ldnn_tune.config import defaults
 from ldnn_tune.ensembles.combine import SINGLE, EnsembleComparison
-from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR
+from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR, RESEED_OF_ATTR
 from ldnn_tune.plugin.manager import BLOCK_ENV, TaskEntry
 from ldnn_tune.space.knobs import SearchSpace
-from ldnn_tune.study.queries import best_trials, health_pruned, state_counts
+from ldnn_tune.study.queries import best_trials, health_pruned, is_reseed, state_counts
 
 if TYPE_CHECKING:  # torch loads with the checks, not with the tables
     from ldnn_tune.health.checks import CheckResult
@@ -77,20 +77,31 @@ def summary_table(study: optuna.Study, top: int) -> Table:
         ("trial", "val_loss", *attrs, "epochs", "params"),
     )
     for trial in trials:
+        knobs = " ".join(f"{k}={_number(v)}" for k, v in trial.params.items())
+        number = str(trial.number)
+        if is_reseed(trial):  # the same knobs as the trial it retrains, with another seed
+            anchor = trial.user_attrs[RESEED_OF_ATTR]
+            number, knobs = f"{number} (retrain)", f"trial {anchor}'s, another seed"
         table.add_row(
-            str(trial.number),
+            number,
             f"{trial.value:.4f}",
             *(_number(trial.user_attrs.get(a)) for a in attrs),
             str(trial.user_attrs.get(EPOCHS_RUN_ATTR, "")),
-            " ".join(f"{k}={_number(v)}" for k, v in trial.params.items()),
+            knobs,
         )
     return table
 
 
 def counts_text(study: optuna.Study) -> str:
-    """Return e.g. ``"12 complete, 7 pruned, 1 failed"``."""
+    """Return e.g. ``"12 complete (4 of them retrains), 7 pruned, 1 failed"``."""
     counts = state_counts(study)
-    return ", ".join(f"{counts[state]} {word}" for state, word in STATE_WORDS.items())
+    words = {state: f"{counts[state]} {word}" for state, word in STATE_WORDS.items()}
+    retrains = sum(
+        is_reseed(t) for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    )
+    if retrains:
+        words[TrialState.COMPLETE] += f" ({retrains} of them retrains)"
+    return ", ".join(words.values())
 
 
 def print_summary(console: Console, study: optuna.Study, top: int, mlflow_uri: str) -> None:

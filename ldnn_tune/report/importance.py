@@ -8,6 +8,7 @@ from optuna.importance import BaseImportanceEvaluator
 from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import first_line
+from ldnn_tune.study.queries import is_reseed
 
 MIN_TRIALS = 2  # fANOVA needs this many complete trials at least
 FEW_TRIALS = 5  # below this the importances are noted as rough
@@ -21,22 +22,30 @@ class Importances:
     note: str = ""
 
 
-def complete_count(study: optuna.Study) -> int:
-    """Return how many trials of ``study`` are complete."""
-    return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+def complete_search_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """Return ``study``'s complete trials less the retrains, whose knobs repeat a trial's."""
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    return [t for t in complete if not is_reseed(t)]
 
 
 def param_importances(study: optuna.Study) -> Importances:
-    """Return ``study``'s fANOVA importances; never raises (an empty result says why)."""
+    """Return ``study``'s fANOVA importances; never raises (an empty result says why).
+
+    They are computed over the search's complete trials: the retrains of the best
+    trial repeat its knobs, and would count them as often as it was retrained.
+    """
     from optuna.importance import FanovaImportanceEvaluator, get_param_importances
 
-    complete = complete_count(study)
+    trials = complete_search_trials(study)
+    complete = len(trials)
     if complete < MIN_TRIALS:
         return Importances(
             note=f"knob importances need {MIN_TRIALS} complete trials; the study has {complete}"
         )
+    search = optuna.create_study(directions=study.directions)  # in memory: a view
+    search.add_trials(trials)
     try:
-        values = get_param_importances(study, evaluator=FanovaImportanceEvaluator(seed=0))
+        values = get_param_importances(search, evaluator=FanovaImportanceEvaluator(seed=0))
     except Exception as error:  # e.g. every complete trial sampled the same values
         return Importances(note=f"knob importances could not be computed ({first_line(error)})")
     ordered = dict(sorted(values.items(), key=lambda item: -item[1]))

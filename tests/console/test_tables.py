@@ -1,11 +1,14 @@
-"""The ensemble table: gains in points, a legend, only the methods asked for."""
+"""The tables: ensembles against the best single trial, and the best trials with retrains marked."""
 
 import io
 
+import optuna
+from optuna.distributions import FloatDistribution
 from rich.console import Console
 
-from ldnn_tune.console.tables import ensemble_table, print_ensemble
+from ldnn_tune.console.tables import counts_text, ensemble_table, print_ensemble, summary_table
 from ldnn_tune.ensembles.combine import SINGLE, EnsembleComparison, EnsembleResult
+from ldnn_tune.names import RESEED_OF_ATTR
 
 
 def result(method: str, weights: dict[int, int], acc: float, loss: float) -> EnsembleResult:
@@ -76,3 +79,26 @@ def test_the_predict_hint_is_given_only_for_a_task_that_reads_input_files() -> N
         assert "ensemble saved in MLflow run abc123" in out.getvalue()
         hint = "predict with: ldnn-tune predict model=abc123 input=FILE"
         assert (hint in out.getvalue()) is predicts
+
+
+def test_retrains_are_marked_in_the_summary_and_counted_apart() -> None:
+    study = optuna.create_study()
+    distributions = {"lr": FloatDistribution(0.01, 1.0)}
+    for number, (value, attrs) in enumerate(
+        [(0.5, {}), (0.3, {}), (0.4, {RESEED_OF_ATTR: 1}), (0.2, {RESEED_OF_ATTR: 1})]
+    ):
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"lr": 0.1 * (number + 1)},
+                distributions=distributions,
+                value=value,
+                user_attrs=attrs,
+            )
+        )
+    out = io.StringIO()
+    Console(file=out, width=200).print(summary_table(study, 5))
+    rows = [line for line in out.getvalue().splitlines() if line.startswith("│")]
+    assert rows[0].split("│")[1].strip() == "3 (retrain)"
+    assert "trial 1's, another seed" in rows[0]
+    assert rows[1].split("│")[1].strip() == "1" and "lr=0.2" in rows[1]
+    assert counts_text(study) == "4 complete (2 of them retrains), 0 pruned, 0 failed"
