@@ -17,6 +17,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
+import lightning.pytorch as pl
 import torch
 
 from ldnn_tune.config.resolve import ResolvedRun
@@ -58,8 +59,11 @@ def output_problem(
     if len(out) != len(y):
         return f"model() gives {len(out)} outputs for a batch of {len(y)} examples"
     loss = getattr(model, "loss", None)
-    if not callable(loss):
-        return ""
+    if not isinstance(model, pl.LightningModule) or not callable(loss):
+        return (
+            f"model() returns a {type(model).__name__}, which has no recipe to train it: "
+            "return a RecipeModule wrapping the net (from ldnn_tune import RecipeModule)"
+        )
     if getattr(type(model), "loss", None) is RecipeModule.loss:
         with guard("class_names()"):
             names = task.class_names() if task.kind is TaskKind.CLASSIFICATION else None

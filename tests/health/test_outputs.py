@@ -63,10 +63,19 @@ class Regression(Units):
         return None
 
 
+class BareNet(Units):
+    """model() returns the net alone, without the recipe that trains it."""
+
+    name = "bare"
+
+    def model(self, hp: HParams) -> Any:
+        return super().model(hp).net
+
+
 class Tasks:
     @hookimpl
     def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
-        return [FiveForThree, TwoForThree, Regression]
+        return [FiveForThree, TwoForThree, Regression, BareNet]
 
 
 def prepared(cls: type[Units], **attrs: Any) -> Units:
@@ -138,6 +147,7 @@ def with_plugin(monkeypatch: pytest.MonkeyPatch) -> None:
         ("five", "model() outputs 5 class scores, but class_names() names 3 classes"),
         ("two", "model() outputs 2 class scores, but class_names() names 3 classes"),
         ("regress", "model() outputs 2 values per example (shape (4, 2)), but each"),
+        ("bare", "model() returns a Sequential, which has no recipe to train it: return a"),
     ],
 )
 @pytest.mark.parametrize("command", ["run", "check"])
