@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
-from ldnn_tune.errors import PluginError, UsageError, unknown_choice
+from ldnn_tune.errors import PluginError, UsageError, choices_text, unknown_choice
 from ldnn_tune.plugin import spec as hookspecs
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.task import Task
@@ -38,6 +38,7 @@ class TaskPlugins(pluggy.PluginManager):
         super().__init__(hookspecs.PROJECT)
         self.add_hookspecs(hookspecs)
         self.packages: dict[str, str] = {}  # registered name -> "project version"
+        self.blocked: set[str] = set()  # entry-point names LDNN_TUNE_BLOCK_PLUGINS switched off
 
 
 def get_plugin_manager(
@@ -56,6 +57,7 @@ def get_plugin_manager(
     pm = TaskPlugins()
     found = list(entry_points(group=hookspecs.PROJECT))
     blocked = blocked_entry_points(found, warn)
+    pm.blocked = {entry_point.name for entry_point in blocked}
     for entry_point in found:
         if entry_point in blocked:
             continue
@@ -191,6 +193,11 @@ class Host:
         self._warn_broken(broken)
         if name in tasks:
             return tasks[name]
+        if name in getattr(self.pm, "blocked", ()):
+            raise UsageError(
+                f"task {name!r} is switched off: {BLOCK_ENV}={os.environ.get(BLOCK_ENV, '')} "
+                f"blocks its plugin; installed: {choices_text(tasks) or 'none'}"
+            )
         raise UsageError(unknown_choice("task", name, tasks, label="installed"))
 
     def _warn_broken(self, broken: dict[str, PluginError]) -> None:
