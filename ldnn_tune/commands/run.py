@@ -29,6 +29,10 @@ def main(words: Sequence[str], console: Console) -> int:
         note = mend_journal(Path(config.storage.removeprefix(JOURNAL_PREFIX)))
         if note is not None:
             console.print(note, markup=False, soft_wrap=True)
+    if config.warm_start is not None:  # refused before the data and the pre-flight
+        from ldnn_tune.study.warm_start import load_warm_start
+
+        load_warm_start(config.warm_start, config.storage, run.task.name, run.space)
     run.prepare()
     clock = RunClock(command_started(), config.timeout_seconds)
     from ldnn_tune.health.outputs import check_run_outputs

@@ -12,6 +12,7 @@ from ldnn_tune.names import IDENTITY_ATTR
 from ldnn_tune.space.load import load_space, space_file
 from ldnn_tune.study.queries import best_trials
 from ldnn_tune.study.warm_start import fit_to_space, load_warm_start
+from ldnn_tune.testing.cli import assert_usage_error, run_main
 
 
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *words: str) -> optuna.Study:
@@ -86,3 +87,15 @@ def test_only_values_the_new_space_allows_are_kept() -> None:
         "gone": 1,  # a knob this space lacks
     }
     assert fit_to_space(params, space) == {"momentum": 0.5, "init": "lazy"}
+
+
+def test_a_bad_warm_start_is_refused_before_the_pre_flight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    source = optuna.create_study(study_name="sounds", storage="sqlite:///ldnn_tune.db")
+    source.set_user_attr(IDENTITY_ATTR, {"task": "speech"})
+    result = run_main(["run", "task=image", "study=new", "warm_start=sounds"], capsys)
+    assert_usage_error(result, "a study of task 'speech', not 'image'")
+    assert "pre-flight" not in result.stdout
+    assert not (tmp_path / "mlflow.db").exists()
