@@ -60,9 +60,9 @@ def main(words: Sequence[str], console: Console) -> int:
 
 def server_command(config: UiConfig) -> list[str]:
     """Return the ``mlflow ui`` command line for ``config``."""
-    allowed = (
-        ["--allowed-hosts", allowed_hosts(config.allowed_hosts)] if config.allowed_hosts else []
-    )
+    # always given: without it MLflow prints advice in its own option names
+    # ("use --host 0.0.0.0 and configure --allowed-hosts"), not ldnn-tune's
+    allowed = ["--allowed-hosts", allowed_hosts(config.allowed_hosts)]
     return [
         sys.executable,
         "-m",
@@ -82,7 +82,7 @@ def server_command(config: UiConfig) -> list[str]:
     ]
 
 
-def allowed_hosts(extra: str) -> str:
+def allowed_hosts(extra: str | None) -> str:
     """Return MLflow's ``--allowed-hosts``: its default (localhost, private IPs) and ``extra``.
 
     MLflow's option replaces its default list: given alone, the names would lock out the
@@ -90,7 +90,7 @@ def allowed_hosts(extra: str) -> str:
     """
     from mlflow.server.security_utils import get_default_allowed_hosts
 
-    return ",".join([*get_default_allowed_hosts(), extra])
+    return ",".join([*get_default_allowed_hosts(), *([extra] if extra else [])])
 
 
 def serve(command: Sequence[str]) -> int:

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+from ldnn_tune.commands.ui import server_command
+from ldnn_tune.config.settings import UiConfig
 from ldnn_tune.names import EXPERIMENT_KIND_TAG, SHARED_VIEW_TAG, TOP_KNOBS_TAG
 from ldnn_tune.testing.cli import CLI, assert_usage_error, run_main
 
@@ -263,3 +265,11 @@ def test_the_browser_opens_once_the_server_answers() -> None:
         answer()
         thread.join(timeout=10)
     assert opened == [f"{base}/#/x"]
+
+
+def test_the_server_always_gets_its_allowed_hosts_so_mlflow_gives_no_advice_of_its_own() -> None:
+    plain = server_command(UiConfig())
+    hosts = plain[plain.index("--allowed-hosts") + 1].split(",")
+    assert "localhost" in hosts and "" not in hosts  # MLflow's default list, nothing added
+    extra = server_command(UiConfig(allowed_hosts="ui.example.com"))
+    assert extra[extra.index("--allowed-hosts") + 1] == ",".join([*hosts, "ui.example.com"])
