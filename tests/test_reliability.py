@@ -185,7 +185,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         ("report", "study=image", "output=ldnn_tune.db"),
         database("ldnn_tune.db", "version_info"),
         2,
-        "this command writes .html files",
+        "holds data this command does not write",
     ),
     (
         "report-output-binary",

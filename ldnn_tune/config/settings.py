@@ -198,8 +198,8 @@ class PredictConfig:
                     "model=RUN_ID_OR_FOLDER input=FILE[,FILE...]"
                 )
         if self.output is not None:
-            check_suffix(self.output, "output", (".csv",))
             check_writable(self.output, "output")
+            check_suffix(self.output, "output", (".csv",))
             inputs = {Path(word).resolve() for word in self.input.split(",") if word}
             if self.output.resolve() in inputs:
                 raise UsageError(f"invalid output={self.output}: it is an input; give another")
@@ -265,8 +265,8 @@ class ReportConfig:
         if suffix in REPORT_FORMATS and self.format == "html":  # output=r.md means markdown
             self.format = suffix
         require_choice("format", self.format, REPORT_FORMATS)
-        check_suffix(self.path, "output", (f".{self.format}",))
         check_writable(self.path, "output")
+        check_suffix(self.path, "output", (f".{self.format}",))
 
     @property
     def path(self) -> Path:
