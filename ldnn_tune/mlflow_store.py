@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from ldnn_tune.cache import cache_root
+from ldnn_tune.mlflow_paths import sqlite_file
 
 
 def seed_new_store(uri: str) -> bool:
@@ -25,7 +26,7 @@ def seed_new_store(uri: str) -> bool:
     Workers creating the same store at once are safe: the copy is linked into place, so
     exactly one wins and the others use its file.
     """
-    path = _sqlite_file(uri)
+    path = sqlite_file(uri)
     template = _template()
     if path is None or path.exists() or not template.exists() or not path.parent.is_dir():
         return False
@@ -54,7 +55,7 @@ def keep_empty_store(uri: str) -> None:
     Call it right after MLflow opened a store it created: the copy is taken only while
     the store holds nothing but MLflow's ``Default`` experiment, which it leaves out.
     """
-    path = _sqlite_file(uri)
+    path = sqlite_file(uri)
     template = _template()
     if path is None or template.exists() or not path.exists():
         return
@@ -93,22 +94,9 @@ def _intact(template: Path) -> bool:
         return False
 
 
-def absolute_uri(uri: str) -> str:
-    """Return ``uri`` with an SQLite file given relative to here made absolute.
-
-    MLflow keeps one store per URI for the life of the process, so a program that runs
-    commands in several folders would otherwise write every folder's runs into the first
-    folder's ``mlflow.db``.
-    """
-    path = _sqlite_file(uri)
-    if path is None or path.is_absolute():
-        return uri
-    return f"sqlite:///{path.absolute()}"
-
-
 def is_new_store(uri: str) -> bool:
     """Return whether ``uri`` is an SQLite store whose file does not exist yet."""
-    path = _sqlite_file(uri)
+    path = sqlite_file(uri)
     return path is not None and not path.exists()
 
 
@@ -117,13 +105,3 @@ def _template() -> Path:
     from mlflow.version import VERSION
 
     return cache_root() / "mlflow" / f"empty-{VERSION}.db"
-
-
-def _sqlite_file(uri: str) -> Path | None:
-    """Return the file of an ``sqlite:///FILE`` URI, or None for any other store."""
-    if not uri.startswith("sqlite:///"):
-        return None
-    path = uri.removeprefix("sqlite:///")
-    if not path or path == ":memory:" or path.startswith("?") or "?" in path:
-        return None
-    return Path(path)

@@ -13,7 +13,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.mlflow_store import absolute_uri, is_new_store, keep_empty_store, seed_new_store
+from ldnn_tune.mlflow_paths import absolute_uri, client_uri
+from ldnn_tune.mlflow_store import is_new_store, keep_empty_store, seed_new_store
 from ldnn_tune.names import (
     PARENT_RUN_ATTR,
     PARENT_RUN_TAG,
@@ -64,7 +65,7 @@ class StudyTracker:
         self.uri = uri
         use_fast_sqlite()
         made_here = is_new_store(uri) and not seed_new_store(uri)
-        self.client = MlflowClient(tracking_uri=absolute_uri(uri))
+        self.client = MlflowClient(tracking_uri=client_uri(uri))
         found = self.client.get_experiment_by_name(experiment)
         if made_here:
             keep_empty_store(uri)

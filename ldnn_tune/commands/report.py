@@ -24,7 +24,7 @@ def main(words: Sequence[str], console: Console) -> int:
     from mlflow.tracking import MlflowClient
 
     from ldnn_tune.console.quiet import quiet_frameworks
-    from ldnn_tune.mlflow_store import absolute_uri
+    from ldnn_tune.mlflow_paths import client_uri
     from ldnn_tune.names import COMMAND_TAG, PARENT_RUN_ATTR
     from ldnn_tune.report.build import ReportSource, build_report
     from ldnn_tune.sqlite import use_fast_sqlite
@@ -33,7 +33,7 @@ def main(words: Sequence[str], console: Console) -> int:
     quiet_frameworks()
     use_fast_sqlite()
     study = load_existing_study(config.study, config.storage)
-    client = MlflowClient(tracking_uri=absolute_uri(config.mlflow))
+    client = MlflowClient(tracking_uri=client_uri(config.mlflow))
     experiment = client.get_experiment_by_name(config.study)
     parent = str(study.user_attrs.get(PARENT_RUN_ATTR, ""))
     source = ReportSource(

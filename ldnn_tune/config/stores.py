@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from ldnn_tune.errors import UsageError
+from ldnn_tune.mlflow_paths import ARTIFACT_FOLDER
 
 CONNECT_SECONDS = 5  # how long a server may take to answer the check
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -21,7 +22,6 @@ JOURNAL_PREFIX = "journal:"
 DATABASES = ("postgresql", "mysql", "mariadb", "mssql", "oracle")
 STORAGE_FORMS = "sqlite:///FILE, postgresql://HOST/DB, redis://HOST:PORT or journal:PATH"
 MLFLOW_FORMS = "sqlite:///FILE, postgresql://HOST/DB or an MLflow server http://HOST:PORT"
-ARTIFACT_ROOT = "mlruns"  # where MLflow puts a local store's artifacts: ./mlruns
 
 
 def check_storage(url: str, read_only: bool = False) -> None:
@@ -46,10 +46,10 @@ def check_mlflow(uri: str, read_only: bool = False) -> None:
     scheme = _scheme(uri)
     if uri.startswith("sqlite:"):
         _check_file(_sqlite_path(uri, "mlflow"), read_only, f"mlflow={uri}", "mlflow")
-        artifacts = Path(ARTIFACT_ROOT)
+        artifacts = Path(ARTIFACT_FOLDER)
         if not read_only and artifacts.exists() and not artifacts.is_dir():
             raise UsageError(
-                f"mlflow={uri}: {ARTIFACT_ROOT!r}, the folder where MLflow keeps the runs' "
+                f"mlflow={uri}: {ARTIFACT_FOLDER!r}, the folder where MLflow keeps the runs' "
                 "files, is a file here; move it away, or run in another folder"
             )
     elif scheme in ("http", "https"):

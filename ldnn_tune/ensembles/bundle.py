@@ -26,7 +26,7 @@ from ldnn_tune.config.words import build_typed, field_names
 from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.ensembles.combine import weighted_average
 from ldnn_tune.errors import UsageError, first_line
-from ldnn_tune.mlflow_store import absolute_uri
+from ldnn_tune.mlflow_paths import client_uri
 from ldnn_tune.names import BUNDLE_ARTIFACT, BUNDLE_MANIFEST
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
@@ -253,7 +253,7 @@ def open_bundle(model: str, mlflow_uri: str, host: Host, scratch: Path) -> Loade
     if Path(model).exists():
         return load_bundle(Path(model), host)
     try:
-        client = MlflowClient(absolute_uri(mlflow_uri))
+        client = MlflowClient(client_uri(mlflow_uri))
         folder = client.download_artifacts(model, BUNDLE_ARTIFACT, str(scratch))
     except MlflowException:
         raise UsageError(

@@ -1,0 +1,56 @@
+"""A local MLflow store copied or moved with its mlruns/ reads and writes the files beside it."""
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ldnn_tune.mlflow_paths import follow_moved_store
+from ldnn_tune.tracking import StudyTracker
+
+
+def locations(db: Path) -> list[str]:
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute("SELECT artifact_location FROM experiments").fetchall()
+        rows += connection.execute("SELECT artifact_uri FROM runs").fetchall()
+    return [str(location) for (location,) in rows]
+
+
+def made_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Make a store in ``folder`` with a run holding a file; return the run's id."""
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    tracker = StudyTracker("sqlite:///mlflow.db", "image")
+    run = tracker.open_parent_run(None, "image", {"task": "image"})
+    tracker.log_json(run, "summary.json", {"best": 1})
+    return run
+
+
+def test_a_moved_study_folder_uses_the_mlruns_beside_its_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = made_in(tmp_path / "a", monkeypatch)
+    shutil.move(tmp_path / "a", tmp_path / "b")  # the original is gone
+    monkeypatch.chdir(tmp_path / "b")
+    tracker = StudyTracker("sqlite:///mlflow.db", "image")
+    assert f"its runs' files are now read and written in {tmp_path / 'b' / 'mlruns'}" in (
+        capsys.readouterr().out
+    )
+    assert all(
+        loc.startswith(f"{tmp_path / 'b' / 'mlruns'}/") for loc in locations(Path("mlflow.db"))
+    )
+    path = tracker.client.download_artifacts(run, "summary.json", str(tmp_path))
+    assert json.loads(Path(path).read_text()) == {"best": 1}
+
+
+def test_a_store_beside_another_folders_mlruns_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made_in(tmp_path / "a", monkeypatch)
+    (tmp_path / "b" / "mlruns" / "1").mkdir(parents=True)  # files of some other store
+    shutil.copy(tmp_path / "a" / "mlflow.db", tmp_path / "b" / "mlflow.db")
+    before = locations(tmp_path / "b" / "mlflow.db")
+    assert follow_moved_store(f"sqlite:///{tmp_path / 'b' / 'mlflow.db'}") is None
+    assert locations(tmp_path / "b" / "mlflow.db") == before
