@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mlflow.entities import Experiment
     from mlflow.tracking import MlflowClient
 
+
 ANY_ADDRESS = ("0.0.0.0", "::")
 DEFAULT_EXPERIMENT = "Default"  # MLflow's own, empty unless something logged to it
 START_SECONDS = 120.0  # how long the browser waits for the server to answer
@@ -45,8 +46,11 @@ def main(words: Sequence[str], console: Console) -> int:
     check_free(config.host, config.port)
     from mlflow.tracking import MlflowClient
 
+    from ldnn_tune.mlflow_paths import client_uri  # a moved study folder: its own mlruns/
+
     base = base_url(config.host, config.port)
-    url = landing_url(MlflowClient(tracking_uri=config.mlflow), config.study, base, console)
+    client = MlflowClient(tracking_uri=client_uri(config.mlflow))
+    url = landing_url(client, config.study, base, console)
     warning = exposure_warning(config.host, "the MLflow UI", "read and change every run")
     if warning:
         console.print(warning, markup=False, soft_wrap=True)
