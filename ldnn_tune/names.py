@@ -28,6 +28,7 @@ HEARTBEAT_ATTR = "ldnn_tune:heartbeat"  # the clock of a journal-storage worker'
 ROLE_TAG = "ldnn_tune.role"  # "study" on a parent run, "ensemble" on an ensemble run
 TASK_TAG = "ldnn_tune.task"
 REASON_TAG = "ldnn_tune.reason"
+WORKER_TAG = "ldnn_tune.worker"  # on an ensemble run: host:pid:start of the process making it
 STATE_TAG = "optuna.state"  # COMPLETE, PRUNED or FAIL
 TRIAL_NUMBER_TAG = "optuna.trial_number"
 PARENT_RUN_TAG = "mlflow.parentRunId"  # MLflow's own: nests a run under another

@@ -28,6 +28,7 @@ from ldnn_tune.errors import Interrupted, UsageError
 from ldnn_tune.names import (
     BUNDLE_ARTIFACT,
     ENSEMBLE_ARTIFACT,
+    ENSEMBLE_ROLE,
     HPARAMS_ARTIFACT,
     IDENTITY_ATTR,
     PARENT_RUN_ATTR,
@@ -35,10 +36,12 @@ from ldnn_tune.names import (
     ROLE_TAG,
     TRIAL_RUN_ATTR,
     WEIGHTS_ARTIFACT,
+    WORKER_TAG,
 )
 from ldnn_tune.plugin.task import TaskKind
 from ldnn_tune.recipe.data import Standardizer
 from ldnn_tune.study.queries import best_trials, is_reseed, reseeds_of
+from ldnn_tune.study.recovery import end_abandoned_ensembles, this_worker
 from ldnn_tune.tracking import StudyTracker
 
 
@@ -160,7 +163,9 @@ def _log(
     target_transform: Standardizer | None,
 ) -> str:
     parent = study.user_attrs[PARENT_RUN_ATTR]
-    run_id = tracker.start_child_run(parent, f"ensemble-{method}", {ROLE_TAG: "ensemble"})
+    end_abandoned_ensembles(tracker, parent)
+    tags = {ROLE_TAG: ENSEMBLE_ROLE, WORKER_TAG: this_worker()}
+    run_id = tracker.start_child_run(parent, f"ensemble-{method}", tags)
     try:
         _log_run(study, tracker, run_id, comparison, method, top_k, target_transform)
     except BaseException as error:  # stopped or failed: the run must not stay RUNNING

@@ -15,10 +15,19 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import TRIAL_RUN_ATTR, WORKER_ATTR
+from ldnn_tune.names import (
+    ENSEMBLE_ROLE,
+    PARENT_RUN_TAG,
+    REASON_TAG,
+    ROLE_TAG,
+    TRIAL_RUN_ATTR,
+    WORKER_ATTR,
+    WORKER_TAG,
+)
 from ldnn_tune.tracking import StudyTracker
 
 DEAD_WORKER = "its worker stopped sending heartbeats (killed or crashed); retried once"
+ABANDONED_ENSEMBLE = "the command making it was killed before it ended"
 
 
 def fail_stale_trials(study: optuna.Study) -> None:
@@ -41,7 +50,7 @@ def fail_dead_trials(study: optuna.Study, running: Iterable[FrozenTrial]) -> int
     failed = 0
     for trial in running:
         worker = trial.user_attrs.get(WORKER_ATTR)
-        if trial.state != TrialState.RUNNING or not worker or not _dead_here(str(worker)):
+        if trial.state != TrialState.RUNNING or not worker or not dead_here(str(worker)):
             continue
         storage = study._storage
         if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
@@ -53,7 +62,7 @@ def fail_dead_trials(study: optuna.Study, running: Iterable[FrozenTrial]) -> int
     return failed
 
 
-def _dead_here(worker: str) -> bool:
+def dead_here(worker: str) -> bool:
     """Return whether ``worker`` (``host:pid:start``) ran here and its process is gone."""
     host, _, rest = worker.partition(":")
     pid_text, _, start = rest.partition(":")
@@ -106,3 +115,22 @@ class OrphanRunSweeper:
             return str(self.tracker.client.get_run(run_id).info.status) == "RUNNING"
         except Exception:  # a run deleted by hand, or another tracking store
             return False
+
+
+def end_abandoned_ensembles(tracker: StudyTracker, parent: str) -> int:
+    """End as FAILED the ensemble runs under ``parent`` a killed command left RUNNING.
+
+    Only runs made by a process of this machine that is gone are ended; return how many.
+    """
+    query = (
+        f"tags.`{PARENT_RUN_TAG}` = '{parent}' and tags.`{ROLE_TAG}` = '{ENSEMBLE_ROLE}' "
+        "and attributes.status = 'RUNNING'"
+    )
+    ended = 0
+    for run in tracker.client.search_runs([tracker.experiment_id], query):
+        worker = run.data.tags.get(WORKER_TAG, "")
+        if worker and dead_here(worker):
+            tracker.set_tags(run.info.run_id, {REASON_TAG: ABANDONED_ENSEMBLE})
+            tracker.client.set_terminated(run.info.run_id, "FAILED")
+            ended += 1
+    return ended

@@ -1,0 +1,44 @@
+"""Runs a killed command left RUNNING are ended when the next command gets there."""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ldnn_tune.names import ENSEMBLE_ROLE, PARENT_RUN_TAG, REASON_TAG, ROLE_TAG, WORKER_TAG
+from ldnn_tune.study.recovery import ABANDONED_ENSEMBLE, end_abandoned_ensembles, this_worker
+from ldnn_tune.tracking import StudyTracker
+
+
+def gone_worker() -> str:
+    """Return ``host:pid:start`` of a process of this machine that has ended."""
+    child = subprocess.run(
+        [sys.executable, "-c", "from ldnn_tune.study.recovery import this_worker as w; print(w())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return child.stdout.strip()
+
+
+def test_an_ensemble_run_of_a_killed_command_is_ended_failed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    tracker = StudyTracker("sqlite:///mlflow.db", "image")
+    parent = tracker.open_parent_run(None, "image", {"task": "image"})
+
+    def ensemble_run(worker: str) -> str:
+        tags = {PARENT_RUN_TAG: parent, ROLE_TAG: ENSEMBLE_ROLE, WORKER_TAG: worker}
+        return tracker.start_child_run(parent, "ensemble-seeds", tags)
+
+    killed, alive = ensemble_run(gone_worker()), ensemble_run(this_worker())
+    elsewhere = ensemble_run(f"{socket.gethostname()}-other:1:1")  # another machine's
+    assert end_abandoned_ensembles(tracker, parent) == 1
+    ended = tracker.client.get_run(killed)
+    assert ended.info.status == "FAILED"
+    assert ended.data.tags[REASON_TAG] == ABANDONED_ENSEMBLE
+    for run in (alive, elsewhere):
+        assert tracker.client.get_run(run).info.status == "RUNNING"
