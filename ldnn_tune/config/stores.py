@@ -9,6 +9,7 @@ instead of creating an empty one.
 import contextlib
 import os
 import sqlite3
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -46,12 +47,8 @@ def check_mlflow(uri: str, read_only: bool = False) -> None:
     scheme = _scheme(uri)
     if uri.startswith("sqlite:"):
         _check_file(_sqlite_path(uri, "mlflow"), read_only, f"mlflow={uri}", "mlflow")
-        artifacts = Path(ARTIFACT_FOLDER)
-        if not read_only and artifacts.exists() and not artifacts.is_dir():
-            raise UsageError(
-                f"mlflow={uri}: {ARTIFACT_FOLDER!r}, the folder where MLflow keeps the runs' "
-                "files, is a file here; move it away, or run in another folder"
-            )
+        if not read_only:
+            _check_artifact_folder(uri)
     elif scheme in ("http", "https"):
         _check_server(uri)
     elif scheme in DATABASES:
@@ -63,6 +60,25 @@ def check_mlflow(uri: str, read_only: bool = False) -> None:
         )
     else:
         raise UsageError(f"invalid mlflow {uri!r}; expected {MLFLOW_FORMS}")
+
+
+def _check_artifact_folder(uri: str) -> None:
+    """Refuse a working folder where MLflow could not keep a local store's runs' files."""
+    artifacts = Path(ARTIFACT_FOLDER)
+    if artifacts.exists() and not artifacts.is_dir():
+        raise UsageError(
+            f"mlflow={uri}: {ARTIFACT_FOLDER!r}, the folder where MLflow keeps the runs' "
+            "files, is a file here; move it away, or run in another folder"
+        )
+    if not artifacts.exists():
+        try:  # a probe that leaves nothing behind: os.access says yes to root
+            with tempfile.TemporaryFile(dir="."):
+                pass
+        except OSError as error:
+            raise UsageError(
+                f"mlflow={uri}: cannot make {ARTIFACT_FOLDER!r} here, where MLflow keeps "
+                f"the runs' files ({error.strerror}); run in a folder you can write"
+            ) from None
 
 
 def _scheme(url: str) -> str:

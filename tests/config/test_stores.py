@@ -124,3 +124,13 @@ def test_a_file_of_another_kind_is_refused_and_left_as_it_was(tmp_path: Path) ->
     empty = tmp_path / "empty.db"
     empty.touch()
     check_storage(f"sqlite:///{empty}")
+
+
+def test_a_working_folder_where_mlruns_cannot_be_made_is_refused_before_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir("/proc")  # a folder not even root can write in, as chattr +i makes one
+    words = ["run", "task=image", f"storage=journal:{tmp_path}/j.log"]
+    result = run_main([*words, f"mlflow=sqlite:///{tmp_path}/m.db"], capsys)
+    assert_usage_error(result, "cannot make 'mlruns' here, where MLflow keeps the runs' files")
+    assert list(tmp_path.iterdir()) == []
