@@ -90,6 +90,7 @@ def resolve_run(
     _refuse_shadowing(option_keys & host_keys, "option", task_class.name, entry.package)
     config = build_typed(RunConfig, {k: v for k, v in values.items() if k in host_keys})
     with plugin_code(task_class.name, entry.package, "options_type (its fields and defaults)"):
+        _check_option_defaults(task_class.options_type, task_class.name, entry.package)
         options = build_typed(
             task_class.options_type, {k: v for k, v in values.items() if k in option_keys}
         )
@@ -111,6 +112,15 @@ def resolve_run(
     if prepare:
         resolved.prepare()
     return resolved
+
+
+def _check_option_defaults(schema: type[Any], task: str, package: str) -> None:
+    """Refuse a plugin whose option defaults fail its own checks: no user value is to blame."""
+    try:
+        build_typed(schema, {})
+    except UsageError as error:
+        what = f"has option defaults that its own check refuses: {error}"
+        raise PluginError(task, package, what, error) from None
 
 
 def _refuse_shadowing(names: set[str], what: str, task: str, package: str) -> None:

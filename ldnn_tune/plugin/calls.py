@@ -19,7 +19,7 @@ def plugin_code(task: str, source: str, step: str, kind: str = "task") -> Iterat
     """
     try:
         yield
-    except UsageError:
+    except (UsageError, PluginError):  # bad input, or a plugin's fault already named
         raise
     except Exception as error:
         raise PluginError.raised(task, source, step, error, kind) from error

@@ -52,6 +52,16 @@ class LoudOption(BoringTask):
     options_type = LoudOptions
 
 
+@dataclasses.dataclass(frozen=True)
+class FewOptions(BoringOptions):
+    samples: int = 10  # below BoringOptions' own minimum of 30
+
+
+class FewSamples(BoringTask):
+    name = "fewsamples"
+    options_type = FewOptions
+
+
 class EpochsKnob(BoringTask):
     name = "epochsknob"
 
@@ -65,7 +75,7 @@ EPOCHS_SPACE = Path(__file__).with_name("epochs_knob.yaml")
 class Tasks:
     @hookimpl
     def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
-        return [BrokenPrepare, BrokenModel, SeedOption, LoudOption, EpochsKnob]
+        return [BrokenPrepare, BrokenModel, SeedOption, LoudOption, EpochsKnob, FewSamples]
 
 
 class BrokenHook:
@@ -97,6 +107,11 @@ def with_plugin(monkeypatch: pytest.MonkeyPatch, plugin: object) -> None:
             "epochsknob",
             "error: task 'epochsknob' ((local)) has knob 'epochs', a name ldnn-tune run takes "
             "for its own setting; rename it",
+        ),
+        (
+            "fewsamples",
+            "error: task 'fewsamples' ((local)) has option defaults that its own check refuses: "
+            "samples=10 is too small; need at least 30",
         ),
         (
             "loudoption",
