@@ -119,7 +119,8 @@ def describe(story: StudyStory) -> str:
         importance_line(story.importances),
         f"Plots: the `{PLOTS_ARTIFACT}/` artifacts (PNG, and interactive HTML); every trial "
         f"in `{TRIALS_ARTIFACT}`.",
-        "Reproduce it (in an empty folder; here the same command continues the study):",
+        "Last run with (here it continues the study; in an empty folder it starts one with "
+        "these settings, which an earlier command may have set otherwise):",
         f"```\n{story.command}\n```",
     ]
     return "\n\n".join(line for line in lines if line)
