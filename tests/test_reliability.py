@@ -429,6 +429,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         "problem=text needs data_dir",
     ),
     (
+        "sequence-text-device",
+        ("run", "task=sequence", "problem=text", "data_dir=/dev/null"),
+        nothing,
+        2,
+        "is not a regular file",
+    ),
+    (
         "sequence-text-empty",
         ("run", "task=sequence", "problem=text", "data_dir=e.txt"),
         write("e.txt", ""),

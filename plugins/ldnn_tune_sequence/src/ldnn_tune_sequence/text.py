@@ -26,6 +26,10 @@ def find_text_file(data_dir: Path | None) -> Path:
         raise UsageError("problem=text needs data_dir=FILE (a UTF-8 text file); none given")
     if data_dir.is_file():
         return data_dir
+    if data_dir.exists() and not data_dir.is_dir():  # a device, a pipe (/dev/null)
+        raise UsageError(
+            f"data_dir {str(data_dir)!r} is not a regular file; give a UTF-8 text file"
+        )
     if not data_dir.is_dir():
         raise UsageError(f"data_dir {str(data_dir)!r} does not exist; give a UTF-8 text file")
     texts = sorted(p for p in data_dir.iterdir() if p.suffix in TEXT_SUFFIXES and p.is_file())
