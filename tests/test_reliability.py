@@ -157,13 +157,6 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ),
     ("ratio-band", ("run", "task=image", "ratio_low=2", "ratio_high=1"), nothing, 2, "ratio band"),
     ("min-lr-zero", ("run", "task=image", "min_lr=0"), nothing, 2, "invalid min_lr=0"),
-    (
-        "min-lr-above-lr",
-        ("run", "task=image", "min_lr=2"),
-        nothing,
-        2,
-        "every trial starts below it (lr is at most 1)",
-    ),
     ("min-lr-nan", ("run", "task=image", "min_lr=nan"), nothing, 2, "must be a finite number"),
     ("bool-text", ("run", "task=image", "health=maybe"), nothing, 2, "expected true or false"),
     ("max-failures", ("run", "task=image", "max_failures=0"), nothing, 2, "max_failures=0"),

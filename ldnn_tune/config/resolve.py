@@ -9,8 +9,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from optuna.distributions import CategoricalDistribution
-
 from ldnn_tune.config.fingerprint import data_fingerprint
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.words import build_typed, field_names, split_words
@@ -108,32 +106,12 @@ def resolve_run(
         hint = did_you_mean(unknown[0], valid)
         raise UsageError(f"unknown key {unknown[0]!r}{hint}; valid: {', '.join(valid)}")
     space = space.fix(knob_values)
-    _check_min_lr(config.min_lr, space)
     if config.data_dir is not None and not config.data_dir.exists():
         raise UsageError(f"data_dir {str(config.data_dir)!r} does not exist")
     resolved = ResolvedRun(config, task, space, tuple(words), entry.package)
     if prepare:
         resolved.prepare()
     return resolved
-
-
-def _check_min_lr(min_lr: float, space: SearchSpace) -> None:
-    """Refuse a ``min_lr`` that every learning rate the space holds is below already."""
-    if "lr" in space.names:
-        distribution = space["lr"].distribution
-        if isinstance(distribution, CategoricalDistribution):
-            highest = max(float(choice) for choice in distribution.choices)  # type: ignore[arg-type]
-        else:
-            highest = float(distribution.high)  # type: ignore[attr-defined]
-    elif "lr" in space.fixed:
-        highest = float(space.fixed["lr"])
-    else:
-        return
-    if min_lr >= highest:
-        raise UsageError(
-            f"invalid min_lr={min_lr:g}: every trial starts below it (lr is at most "
-            f"{highest:g}), so each would stop at once; give a min_lr below {highest:g}"
-        )
 
 
 def _check_option_defaults(schema: type[Any], task: str, package: str) -> None:
