@@ -4,7 +4,6 @@ import argparse
 import contextlib
 import logging
 import os
-import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from ldnn_tune.errors import (
     EXIT_FAILED,
     EXIT_PLUGIN,
     EXIT_USAGE,
+    USER_STOPS,
     Interrupted,
     PluginError,
     UsageError,
@@ -96,8 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if limit is not None:
             return _fail(limit, EXIT_USAGE, error.original)
         return _fail(f"error: {error}", EXIT_PLUGIN, error.original)
-    except (Interrupted, KeyboardInterrupt) as error:
-        stop = error if isinstance(error, Interrupted) else Interrupted(signal.SIGINT)
+    except USER_STOPS as error:
+        stop = Interrupted.of(error)
         return _fail(_interrupted_line(stop, command), stop.exit_code, error)
     except Exception as error:
         full = disk_full(error)

@@ -56,10 +56,19 @@ class Interrupted(BaseException):
         self.signum = signum
         self.trial: int | None = None  # the trial it stopped, once one is known
 
+    @classmethod
+    def of(cls, stop: "Interrupted | KeyboardInterrupt") -> "Interrupted":
+        """Return ``stop`` as an Interrupted: a bare KeyboardInterrupt is a SIGINT."""
+        return stop if isinstance(stop, Interrupted) else cls(signal.SIGINT)
+
     @property
     def exit_code(self) -> int:
         """Return 128 + the signal's number, as a shell reports a signalled process."""
         return 128 + self.signum
+
+
+# the exceptions that mean the user (or the system, for them) stopped the command
+USER_STOPS = (Interrupted, KeyboardInterrupt)
 
 
 def choices_text(choices: Iterable[object]) -> str:

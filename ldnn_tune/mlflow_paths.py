@@ -52,8 +52,10 @@ def follow_moved_store(uri: str) -> str | None:
     there: a copy, not another folder's files) is changed.
     """
     path = sqlite_file(uri)
-    here = path.resolve().parent / ARTIFACT_FOLDER if path is not None else None
-    if path is None or here is None or not path.is_file() or not here.is_dir():
+    if path is None or not path.is_file():
+        return None
+    here = path.resolve().parent / ARTIFACT_FOLDER
+    if not here.is_dir():
         return None
     try:
         with contextlib.closing(sqlite3.connect(path)) as db:

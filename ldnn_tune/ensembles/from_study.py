@@ -24,7 +24,7 @@ from ldnn_tune.ensembles.combine import (
     Member,
     build_ensemble,
 )
-from ldnn_tune.errors import Interrupted, UsageError
+from ldnn_tune.errors import USER_STOPS, UsageError
 from ldnn_tune.names import (
     BUNDLE_ARTIFACT,
     ENSEMBLE_ARTIFACT,
@@ -170,7 +170,7 @@ def _log(
         _log_run(study, tracker, run_id, comparison, method, top_k, target_transform)
     except BaseException as error:  # stopped or failed: the run must not stay RUNNING
         with contextlib.suppress(Exception):
-            stopped = isinstance(error, Interrupted | KeyboardInterrupt)
+            stopped = isinstance(error, USER_STOPS)
             tracker.client.set_terminated(run_id, "KILLED" if stopped else "FAILED")
         raise
     tracker.client.set_terminated(run_id, "FINISHED")

@@ -141,9 +141,7 @@ def _provided_twice(name: str, first: TaskEntry, second: TaskEntry) -> str:
 class Host:
     """A typed wrapper around the plugin manager's hook calls."""
 
-    def __init__(
-        self, pm: pluggy.PluginManager, warn: Callable[[str], None] = _warn_on_stderr
-    ) -> None:
+    def __init__(self, pm: TaskPlugins, warn: Callable[[str], None] = _warn_on_stderr) -> None:
         """Wrap ``pm``, a manager from :func:`get_plugin_manager`.
 
         ``warn`` hears of each plugin whose ``ldnn_tune_tasks()`` raised.
@@ -157,9 +155,8 @@ class Host:
         """Return the installed tasks by name, and each plugin whose hook raised."""
         entries: dict[str, TaskEntry] = {}
         broken: dict[str, PluginError] = {}
-        packages: dict[str, str] = getattr(self.pm, "packages", {})
         for impl in self.pm.hook.ldnn_tune_tasks.get_hookimpls():
-            package = packages.get(impl.plugin_name, "(local)")
+            package = self.pm.packages.get(impl.plugin_name, "(local)")
             try:
                 with plugin_code(impl.plugin_name, package, "ldnn_tune_tasks()", kind="plugin"):
                     tasks = cast(list[type[Task[Any]]], impl.function())
@@ -193,7 +190,7 @@ class Host:
         self._warn_broken(broken)
         if name in tasks:
             return tasks[name]
-        if name in getattr(self.pm, "blocked", ()):
+        if name in self.pm.blocked:
             raise UsageError(
                 f"task {name!r} is switched off: {BLOCK_ENV}={os.environ.get(BLOCK_ENV, '')} "
                 f"blocks its plugin; installed: {choices_text(tasks) or 'none'}"

@@ -15,7 +15,7 @@ from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.console.tables import print_ensemble, print_summary
 from ldnn_tune.ensembles.combine import SEEDS
 from ldnn_tune.ensembles.from_study import ensemble_study
-from ldnn_tune.errors import EXIT_INTERRUPTED, Interrupted, PluginError
+from ldnn_tune.errors import EXIT_INTERRUPTED, USER_STOPS, Interrupted, PluginError
 from ldnn_tune.interrupts import ignore_further
 from ldnn_tune.interrupts import install as install_interrupts
 from ldnn_tune.names import REASON_ATTR
@@ -63,7 +63,7 @@ def run_study(
         _search(run, host, console, clock, session, warn)
         close_session(session, clock.metrics(), warn=warn)  # with the study's plots
     except BaseException as error:  # stopped or failed: the parent run must not stay RUNNING
-        stopped = isinstance(error, Interrupted | KeyboardInterrupt)
+        stopped = isinstance(error, USER_STOPS)
         if stopped:
             ignore_further()
         close_session(session, clock.metrics(), "KILLED" if stopped else "FAILED", warn)

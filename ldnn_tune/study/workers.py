@@ -3,12 +3,11 @@
 import contextlib
 import multiprocessing
 import os
-import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from ldnn_tune.errors import Interrupted
+from ldnn_tune.errors import USER_STOPS, Interrupted
 from ldnn_tune.trial.device import available_cores
 
 
@@ -56,8 +55,8 @@ def stopped_on_interrupt(
     """
     try:
         yield
-    except (Interrupted, KeyboardInterrupt) as stop:
-        signum = stop.signum if isinstance(stop, Interrupted) else signal.SIGINT
+    except USER_STOPS as error:
+        signum = Interrupted.of(error).signum
         for process in processes:
             if process.is_alive() and process.pid is not None:
                 with contextlib.suppress(OSError):  # it ended meanwhile
