@@ -32,6 +32,7 @@ def test_run_image_end_to_end_then_continue(
     for chatter in ("GPU available", "LitLogger", "Trial 0 finished", "INFO"):
         assert chatter not in out + result.stderr
 
+    assert not list(tmp_path.glob("*.db-*"))  # no -wal or -shm file left beside the stores
     copy = tmp_path / "copy"  # the .db files alone hold the study: the logs were folded in
     copy.mkdir()
     for name in ("ldnn_tune.db", "mlflow.db"):
