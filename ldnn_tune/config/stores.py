@@ -148,6 +148,11 @@ def _check_contents(path: Path, word: str, kind: str) -> None:
             rows = connection.execute("select name from sqlite_master where type = 'table'")
             tables = {name for (name,) in rows}
     except sqlite3.DatabaseError as error:
+        if not os.access(path.parent, os.W_OK):
+            raise UsageError(
+                f"{word}: {str(path)!r} lies in a read-only folder, and SQLite writes beside "
+                "a database even to read it; copy the study's folder to a writable place"
+            ) from None
         raise UsageError(
             f"{word}: {str(path)!r} is not a usable SQLite database ({error})"
         ) from None

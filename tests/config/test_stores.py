@@ -1,7 +1,10 @@
 """Store URLs are checked before anything is created; read-only commands create nothing."""
 
 import contextlib
+import os
 import sqlite3
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -134,3 +137,39 @@ def test_a_working_folder_where_mlruns_cannot_be_made_is_refused_before_anything
     result = run_main([*words, f"mlflow=sqlite:///{tmp_path}/m.db"], capsys)
     assert_usage_error(result, "cannot make 'mlruns' here, where MLflow keeps the runs' files")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """Yield a folder holding a WAL-mode database and that folder seen read-only.
+
+    Root writes in any folder whatever its mode, so as root the read-only view is a
+    read-only bind mount, as a share mounted ``ro`` is.
+    """
+    folder = tmp_path / "study"
+    folder.mkdir()
+    with contextlib.closing(sqlite3.connect(folder / "ldnn_tune.db")) as db:
+        db.execute("pragma journal_mode=wal")
+        db.execute("create table version_info (x int)")
+        db.commit()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder, folder
+        folder.chmod(0o755)
+        return
+    view = tmp_path / "view"
+    view.mkdir()
+    mounted = subprocess.run(["mount", "--bind", "-o", "ro", folder, view], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot make a read-only folder here: {mounted.stderr.decode().strip()}")
+    try:
+        yield folder, view
+    finally:
+        subprocess.run(["umount", view], check=True)
+
+
+def test_a_database_in_a_read_only_folder_says_so(read_only_folder: tuple[Path, Path]) -> None:
+    folder, view = read_only_folder
+    with pytest.raises(UsageError, match="lies in a read-only folder, and SQLite writes beside"):
+        check_storage(f"sqlite:///{view}/ldnn_tune.db", read_only=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["ldnn_tune.db"]
