@@ -5,6 +5,11 @@ tests, unless LDNN_TUNE_REQUIRE_SERVICES=1 (as in CI): then they fail.
 """
 
 import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -68,3 +73,37 @@ def run_study_here(tmp_path: Path, plugin: object, *words: str) -> optuna.Study:
         f"mlflow=sqlite:///{tmp_path}/mlflow.db",
     ]
     return run_study(resolve_run(["epochs=2", *stores, *words], host), host, Console(quiet=True))
+
+
+def free_port() -> int:
+    """Return a port of 127.0.0.1 that nothing listens on."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    """Return whether nothing answers on ``port`` of 127.0.0.1."""
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def ctrl_c(server: "subprocess.Popen[str]") -> tuple[int, str]:
+    """Send SIGINT to a server's process group, as a terminal's Ctrl-C; return code and output."""
+    os.killpg(server.pid, signal.SIGINT)
+    out, _ = server.communicate(timeout=60)
+    return server.returncode, out
+
+
+def wait_for_page(url: str, server: "subprocess.Popen[str]", seconds: float = 90) -> str:
+    """Return the page at ``url`` once ``server`` answers 200 with it; fail if it exits."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as page:
+                assert page.status == 200
+                return str(page.read().decode())
+        except OSError:
+            assert server.poll() is None, server.stdout.read() if server.stdout else ""
+            assert time.monotonic() < deadline, f"{url} did not come up"
+            time.sleep(1)

@@ -4,6 +4,7 @@ optuna-dashboard is the optional ``[dashboard]`` extra; without it this is one l
 """
 
 import importlib.util
+import threading
 from collections.abc import Sequence
 
 from rich.console import Console
@@ -11,6 +12,7 @@ from rich.console import Console
 from ldnn_tune.config.settings import DashboardConfig, check_free, exposure_warning
 from ldnn_tune.config.stores import check_storage
 from ldnn_tune.config.words import parse_words
+from ldnn_tune.console.browser import base_url, has_desktop, open_when_up
 from ldnn_tune.errors import EXIT_OK, UsageError
 
 INSTALL_HINT = "pip install 'ldnn-tune[dashboard]'"
@@ -24,9 +26,8 @@ def require_dashboard() -> None:
 
 def dashboard_url(host: str, port: int, study_id: int | None) -> str:
     """Return the dashboard's URL (a study's page when ``study_id`` is given)."""
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
-    return f"{base}/dashboard" + (f"/studies/{study_id}" if study_id is not None else "")
+    path = "/dashboard" + (f"/studies/{study_id}" if study_id is not None else "")
+    return base_url(host, port) + path
 
 
 def main(words: Sequence[str], console: Console) -> int:
@@ -35,7 +36,7 @@ def main(words: Sequence[str], console: Console) -> int:
     require_dashboard()
     check_free(config.host, config.port)
     check_storage(config.storage, read_only=True)
-    from optuna_dashboard import run_server  # type: ignore[import-untyped]
+    from optuna_dashboard import wsgi  # type: ignore[import-untyped]
 
     from ldnn_tune.console.quiet import quiet_frameworks
     from ldnn_tune.study.open import load_existing_study
@@ -57,5 +58,35 @@ def main(words: Sequence[str], console: Console) -> int:
         markup=False,
         soft_wrap=True,
     )
-    run_server(storage, host=config.host, port=config.port)
+    if config.browser and has_desktop():
+        open_when_up(url, base_url(config.host, config.port))
+    serve_in_background(wsgi(storage), config.host, config.port)
     return EXIT_OK
+
+
+def serve_in_background(app: object, host: str, port: int) -> None:
+    """Serve the WSGI ``app`` from a thread until it fails or this process is stopped.
+
+    The server is optuna-dashboard's own (``run_server``: Bottle on wsgiref), less
+    Bottle's banner and a line for every request. It runs in a thread because wsgiref
+    swallows any exception raised while it answers a request, Ctrl-C's included: served
+    from the main thread, a Ctrl-C during one of the page's frequent refreshes printed a
+    traceback and left the server running. The main thread only waits, so the signal
+    always reaches it there.
+    """
+    import bottle  # type: ignore[import-untyped]
+
+    failures: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            bottle.run(app, host=host, port=port, quiet=True)
+        except BaseException as error:  # handed to the main thread, which reports it
+            failures.append(error)
+
+    server = threading.Thread(target=serve, name="optuna-dashboard", daemon=True)
+    server.start()
+    while server.is_alive():
+        server.join(timeout=0.5)
+    if failures:
+        raise failures[0]

@@ -9,11 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-import time
-import urllib.request
-import webbrowser
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -21,6 +17,7 @@ from rich.console import Console
 from ldnn_tune.config.settings import UiConfig, check_free, exposure_warning
 from ldnn_tune.config.stores import check_mlflow
 from ldnn_tune.config.words import parse_words
+from ldnn_tune.console.browser import base_url, has_desktop, open_when_up
 from ldnn_tune.errors import UsageError, choices_text
 
 if TYPE_CHECKING:
@@ -28,13 +25,16 @@ if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
 
 
-ANY_ADDRESS = ("0.0.0.0", "::")
 DEFAULT_EXPERIMENT = "Default"  # MLflow's own, empty unless something logged to it
-START_SECONDS = 120.0  # how long the browser waits for the server to answer
 STOP_SECONDS = 10.0  # how long the server gets to exit before it is killed
 # MLflow's background job runner (huey workers for GenAI scorers) is of no use to a tuning
-# study, costs two processes and prints tracebacks when interrupted while starting.
-SERVER_ENVIRONMENT = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+# study, costs two processes and prints tracebacks when interrupted while starting. Its
+# libraries' deprecation warnings (Starlette's WSGI middleware, a UserWarning) are for
+# MLflow's authors.
+SERVER_ENVIRONMENT = {
+    "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+    "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore:starlette.middleware.wsgi is deprecated",
+}
 
 
 def main(words: Sequence[str], console: Console) -> int:
@@ -73,6 +73,8 @@ def server_command(config: UiConfig) -> list[str]:
         "mlflow",
         "ui",
         "--backend-store-uri",
+        config.mlflow,
+        "--registry-store-uri",  # MLflow's default, said aloud when not given
         config.mlflow,
         "--host",
         config.host,
@@ -127,12 +129,6 @@ def stop_group(process: "subprocess.Popen[bytes]") -> None:
             continue
 
 
-def base_url(host: str, port: int) -> str:
-    """Return the URL a browser on this machine reaches the UI at."""
-    shown = "127.0.0.1" if host in ANY_ADDRESS else host
-    return f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
-
-
 def studies(client: "MlflowClient") -> list["Experiment"]:
     """Return the store's active experiments, less MLflow's empty ``Default``."""
     from mlflow.entities import ViewType
@@ -171,34 +167,3 @@ def landing_url(client: "MlflowClient", study: str | None, base: str, console: C
     if not found:
         console.print("no study in this store yet: run one with ldnn-tune run task=NAME")
     return f"{base}/#/experiments?workflowType=machine_learning"
-
-
-def has_desktop(environ: Mapping[str, str] | None = None, platform: str = sys.platform) -> bool:
-    """Return whether a browser can be shown: macOS, Windows, or a display on Linux."""
-    env = os.environ if environ is None else environ
-    if platform == "darwin" or platform.startswith("win"):
-        return True
-    return bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
-
-
-def open_when_up(
-    url: str,
-    base: str,
-    opener: Callable[[str], object] = webbrowser.open,
-    seconds: float = START_SECONDS,
-) -> threading.Thread:
-    """Open ``url`` with ``opener`` once ``base`` answers, from a background thread."""
-
-    def wait_and_open() -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(base, timeout=2):
-                    opener(url)
-                    return
-            except OSError:
-                time.sleep(0.5)
-
-    thread = threading.Thread(target=wait_and_open, daemon=True)
-    thread.start()
-    return thread

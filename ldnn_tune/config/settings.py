@@ -237,6 +237,7 @@ class DashboardConfig:
     storage: str = setting(defaults.STORAGE, "the Optuna storage")
     port: int = setting(8080, "the port to serve on")
     host: str = setting(LOCALHOST, "the address to bind")
+    browser: bool = setting(True, "open a browser when there is a desktop")
 
     def __post_init__(self) -> None:
         check_port(self.port)

@@ -99,17 +99,18 @@ def test_dashboard_serves_the_storage_and_opens_on_the_study(
     new_toy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     toy = new_toy(complete=1, pruned=0)
-    served: list[tuple[object, str, int]] = []
-    import optuna_dashboard
+    served: list[tuple[object, str, int, bool]] = []
+    import bottle
 
-    monkeypatch.setattr(
-        optuna_dashboard, "run_server", lambda s, host, port: served.append((s, host, port))
-    )
+    def serve(app: object, host: str, port: int, quiet: bool) -> None:
+        served.append((app, host, port, quiet))
+
+    monkeypatch.setattr(bottle, "run", serve)
     monkeypatch.chdir(tmp_path)
     words = ["dashboard", "study=toy", "port=8099", "host=0.0.0.0", f"storage={toy.storage}"]
     result = run_main(words, capsys)
     assert result.returncode == 0, result.stderr
-    assert served[0][1:] == ("0.0.0.0", 8099)
+    assert served[0][1:] == ("0.0.0.0", 8099, True)  # no line for every request
     study_id = toy.study._study_id
     assert f"http://127.0.0.1:8099/dashboard/studies/{study_id}" in result.stdout
     assert "no authentication" in result.stdout
