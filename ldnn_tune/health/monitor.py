@@ -145,7 +145,7 @@ class HealthMonitor(pl.Callback):
             self._unhealthy(
                 f"unhealthy: median update/weight ratio {median:.2e} outside "
                 f"[{self.band.low:.0e}, {self.band.high:.0e}] for all of epoch "
-                f"{trainer.current_epoch}"
+                f"{trainer.current_epoch + 1}"  # counted from 1, as the `epochs` column
             )
 
     def _check_finite(self, trainer: pl.Trainer) -> None:

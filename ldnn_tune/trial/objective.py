@@ -149,9 +149,9 @@ class Objective:
             metrics.add(values, step=epoch)
 
         band = HealthBand(self.config.ratio_low, self.config.ratio_high)
-        callbacks = [
-            HealthMonitor(band, prune=self.config.health, on_epoch=on_health),
+        callbacks = [  # the epoch's metrics are recorded before a health or pruner stop
             EpochEndHook(on_epoch),
+            HealthMonitor(band, prune=self.config.health, on_epoch=on_health),
             # a retrain of the best knobs is an ensemble member: it trains to the end
             EpochPruning(trial, monitor="val_loss", prune=RESEED_OF_ATTR not in trial.user_attrs),
             *self.host.trial_callbacks(self.task, hp),

@@ -12,13 +12,19 @@ import optuna
 
 
 class EpochPruning(pl.Callback):
-    """Report ``monitor`` to ``trial`` each epoch; raise ``TrialPruned`` when the pruner says."""
+    """Report ``monitor`` to ``trial`` each epoch; raise ``TrialPruned`` when the pruner says.
+
+    The pruner is asked when validation ends, and the prune raised when the training
+    epoch ends, after the callbacks listed before this one: the epoch's metrics reach
+    MLflow, as every epoch of a complete trial's do.
+    """
 
     def __init__(self, trial: optuna.Trial, monitor: str = "val_loss", prune: bool = True):
         """Watch ``monitor``; with ``prune=False`` report it (for the plots) but never prune."""
         self.trial = trial
         self.prune = prune
         self.monitor = monitor
+        self._pruned: optuna.TrialPruned | None = None
 
     def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         """Report the epoch's value; ask the pruner whether the trial should stop."""
@@ -29,7 +35,12 @@ class EpochPruning(pl.Callback):
         self.trial.report(float(value), step=epoch)
         if self.prune and self.trial.should_prune():
             # Optuna's steps count from 0; the user's epochs (the `epochs` column) from 1
-            raise optuna.TrialPruned(
+            self._pruned = optuna.TrialPruned(
                 f"pruned after epoch {epoch + 1}: {self.monitor} {float(value):.4g} is "
                 "behind the other trials at that epoch"
             )
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Raise the prune the pruner asked for at this epoch's validation."""
+        if self._pruned is not None:
+            raise self._pruned

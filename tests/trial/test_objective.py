@@ -54,6 +54,29 @@ def test_pruned_trial_is_recorded_as_pruned_in_optuna_and_mlflow(tmp_path: Path)
     status, tags = run_state(tracker, trial)
     assert status == "FINISHED"  # KILLED means the user stopped it
     assert tags["optuna.state"] == "PRUNED"
+    # the epoch it was pruned after is in MLflow too, as each epoch of a complete trial
+    assert logged_epochs(tracker, trial, "val_loss") == trial.intermediate_values
+    assert logged_epochs(tracker, trial, "train_loss").keys() == {0}
+
+
+def logged_epochs(
+    tracker: StudyTracker, trial: optuna.trial.FrozenTrial, metric: str
+) -> dict[int, float]:
+    """Return ``metric``'s value at each epoch of ``trial``'s MLflow run."""
+    history = MlflowClient(tracker.uri).get_metric_history(trial.user_attrs[TRIAL_RUN_ATTR], metric)
+    return {m.step: m.value for m in history}
+
+
+def test_a_trial_stopped_as_unhealthy_says_which_epoch_and_logs_it(tmp_path: Path) -> None:
+    frozen = "lr: {type: float, low: 1.0e-12, high: 1.0e-11, log: true, default: 1.0e-12}\n"
+    objective, tracker = make_objective(tmp_path, frozen)
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == optuna.trial.TrialState.PRUNED
+    assert trial.user_attrs["reason"].endswith("for all of epoch 1")  # as the epochs column
+    assert logged_epochs(tracker, trial, "val_loss").keys() == {0}
+    assert logged_epochs(tracker, trial, "update_ratio_median").keys() == {0}
 
 
 def test_diverging_trial_is_pruned_with_its_reason_and_the_study_goes_on(tmp_path: Path) -> None:
