@@ -60,10 +60,15 @@ class HealthMonitor(pl.Callback):
         on_epoch: Any = None,
         check_every: int = 16,
         samples: int = 4,
+        judge_band: bool = True,
     ) -> None:
-        """Watch against ``band``; raise :class:`TrialUnhealthy` when ``prune`` is set."""
+        """Watch against ``band``; raise :class:`TrialUnhealthy` when ``prune`` is set.
+
+        With ``judge_band=False`` only a diverged trial is stopped, whatever its ratios.
+        """
         self.band = band
         self.prune = prune
+        self.judge_band = judge_band
         self.on_epoch = on_epoch
         self.check_every = check_every
         self.samples = samples
@@ -141,7 +146,7 @@ class HealthMonitor(pl.Callback):
         }
         if self.on_epoch is not None:
             self.on_epoch(trainer.current_epoch, self.last_metrics)
-        if not self.band.contains(median):
+        if self.judge_band and not self.band.contains(median):
             self._unhealthy(
                 f"unhealthy: median update/weight ratio {median:.2e} outside "
                 f"[{self.band.low:.0e}, {self.band.high:.0e}] for all of epoch "

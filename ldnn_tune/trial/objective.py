@@ -149,11 +149,13 @@ class Objective:
             metrics.add(values, step=epoch)
 
         band = HealthBand(self.config.ratio_low, self.config.ratio_high)
+        # a retrain of the best knobs is an ensemble member: it trains to the end unless
+        # it diverges (its search trial's ratios passed; another seed's may stray an epoch)
+        search = RESEED_OF_ATTR not in trial.user_attrs
         callbacks = [  # the epoch's metrics are recorded before a health or pruner stop
             EpochEndHook(on_epoch),
-            HealthMonitor(band, prune=self.config.health, on_epoch=on_health),
-            # a retrain of the best knobs is an ensemble member: it trains to the end
-            EpochPruning(trial, monitor="val_loss", prune=RESEED_OF_ATTR not in trial.user_attrs),
+            HealthMonitor(band, self.config.health, on_health, judge_band=search),
+            EpochPruning(trial, monitor="val_loss", prune=search),
             *self.host.trial_callbacks(self.task, hp),
         ]
         return train_trial(

@@ -10,7 +10,7 @@ from rich.console import Console
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.console.progress import StudyProgress
 from ldnn_tune.console.quiet import quiet_frameworks
-from ldnn_tune.names import TRIAL_RUN_ATTR
+from ldnn_tune.names import RESEED_OF_ATTR, TRIAL_RUN_ATTR
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.space.load import load_space, space_file
 from ldnn_tune.testing import BoringOptions, BoringTask
@@ -77,6 +77,12 @@ def test_a_trial_stopped_as_unhealthy_says_which_epoch_and_logs_it(tmp_path: Pat
     assert trial.user_attrs["reason"].endswith("for all of epoch 1")  # as the epochs column
     assert logged_epochs(tracker, trial, "val_loss").keys() == {0}
     assert logged_epochs(tracker, trial, "update_ratio_median").keys() == {0}
+    # a retrain of those knobs is an ensemble member: it trains on to the end
+    study.enqueue_trial(trial.params, user_attrs={RESEED_OF_ATTR: trial.number})
+    study.optimize(objective, n_trials=1)
+    retrain = study.trials[1]
+    assert retrain.state == optuna.trial.TrialState.COMPLETE  # (its LR under min_lr: 1 epoch)
+    assert "update/weight" not in str(retrain.user_attrs.get("reason"))
 
 
 def test_diverging_trial_is_pruned_with_its_reason_and_the_study_goes_on(tmp_path: Path) -> None:
