@@ -29,6 +29,7 @@ ROLE_TAG = "ldnn_tune.role"  # "study" on a parent run, "ensemble" on an ensembl
 TASK_TAG = "ldnn_tune.task"
 REASON_TAG = "ldnn_tune.reason"
 WORKER_TAG = "ldnn_tune.worker"  # on an ensemble run: host:pid:start of the process making it
+INPUTS_TAG = "ldnn_tune.inputs"  # on an ensemble run: what it was built from (its version too)
 STATE_TAG = "optuna.state"  # COMPLETE, PRUNED or FAIL
 TRIAL_NUMBER_TAG = "optuna.trial_number"
 PARENT_RUN_TAG = "mlflow.parentRunId"  # MLflow's own: nests a run under another

@@ -31,7 +31,9 @@ from ldnn_tune.names import (
     ENSEMBLE_ROLE,
     HPARAMS_ARTIFACT,
     IDENTITY_ATTR,
+    INPUTS_TAG,
     PARENT_RUN_ATTR,
+    PARENT_RUN_TAG,
     PREDICTIONS_ARTIFACT,
     ROLE_TAG,
     TRIAL_RUN_ATTR,
@@ -150,8 +152,40 @@ def ensemble_study(
             calibrate=name != SINGLE,  # the baseline is the best trial as it trained
         )
     comparison = EnsembleComparison(members, results)
-    run_id = _log(study, tracker, comparison, method, top_k, targets.transform)
+    inputs = ensemble_inputs(method, top_k, members)
+    parent = study.user_attrs[PARENT_RUN_ATTR]
+    run_id = logged_before(tracker, parent, inputs) or _log(
+        study, tracker, comparison, method, inputs, top_k, targets.transform
+    )
     return dataclasses.replace(comparison, run_id=run_id)
+
+
+def ensemble_inputs(method: str, top_k: int, members: list[Member]) -> str:
+    """Return what an ensemble is built from: the method, ``top_k``, the trials' runs.
+
+    The same inputs give the same ensemble, whichever command builds it, as long as the
+    code does: ldnn-tune's version is part of it.
+    """
+    from importlib.metadata import version
+
+    runs = ",".join(sorted(m.run_id for m in members))
+    return f"ldnn-tune {version('ldnn-tune')}; {method}; top_k={top_k}; runs={runs}"
+
+
+def logged_before(tracker: StudyTracker, parent: str, inputs: str) -> str | None:
+    """Return the newest finished ensemble run under ``parent`` built from ``inputs``, or None.
+
+    Running a finished study's command again, or ``ldnn-tune ensemble`` twice, finds it
+    and logs no identical run beside it.
+    """
+    query = (
+        f"tags.`{PARENT_RUN_TAG}` = '{parent}' and tags.`{ROLE_TAG}` = '{ENSEMBLE_ROLE}' "
+        "and attributes.status = 'FINISHED'"
+    )
+    runs = tracker.client.search_runs(
+        [tracker.experiment_id], query, order_by=["attributes.start_time DESC"]
+    )
+    return next((r.info.run_id for r in runs if r.data.tags.get(INPUTS_TAG) == inputs), None)
 
 
 def _log(
@@ -159,12 +193,13 @@ def _log(
     tracker: StudyTracker,
     comparison: EnsembleComparison,
     method: str,
+    inputs: str,
     top_k: int,
     target_transform: Standardizer | None,
 ) -> str:
     parent = study.user_attrs[PARENT_RUN_ATTR]
     end_abandoned_ensembles(tracker, parent)
-    tags = {ROLE_TAG: ENSEMBLE_ROLE, WORKER_TAG: this_worker()}
+    tags = {ROLE_TAG: ENSEMBLE_ROLE, WORKER_TAG: this_worker(), INPUTS_TAG: inputs}
     run_id = tracker.start_child_run(parent, f"ensemble-{method}", tags)
     try:
         _log_run(study, tracker, run_id, comparison, method, top_k, target_transform)

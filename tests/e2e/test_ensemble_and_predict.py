@@ -2,6 +2,7 @@
 
 import json
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -53,6 +54,12 @@ def ensemble_run(cwd: Path) -> str:
     )
     assert runs
     return str(runs[0].info.run_id)
+
+
+def saved_run(out: str) -> str | None:
+    """Return the run id an ensemble's output says it is saved in."""
+    found = re.search(r"ensemble saved in MLflow run (\w+)", out)
+    return found.group(1) if found else None
 
 
 @pytest.mark.slow
@@ -113,6 +120,12 @@ def test_ensemble_command_and_its_mistakes(
     optuna.create_study(study_name="empty", storage=f"sqlite:///{study_dir}/ldnn_tune.db")
     monkeypatch.chdir(study_dir)
     stores = (f"storage=sqlite:///{study_dir}/ldnn_tune.db", f"mlflow={mlflow_uri(study_dir)}")
+    # the same ensemble again is the run logged before; another top_k is a new one
+    words = ["ensemble", "study=image", "method=average", *stores]
+    same = run_main([*words, "top_k=2"], capsys)
+    assert saved_run(same.stdout) == saved_run(again.stdout)
+    other = run_main([*words, "top_k=3"], capsys)
+    assert saved_run(other.stdout) not in (saved_run(again.stdout), None)
     for words, needle in [
         (("study=image", "top_k=0"), "invalid top_k=0"),
         (("study=nope",), "unknown study 'nope'"),
