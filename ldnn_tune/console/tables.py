@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ldnn_tune.config import defaults
-from ldnn_tune.ensembles.combine import SINGLE, EnsembleComparison
+from ldnn_tune.ensembles.combine import SEEDS, SINGLE, EnsembleComparison
 from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR, RESEED_OF_ATTR
 from ldnn_tune.plugin.manager import BLOCK_ENV, TaskEntry
 from ldnn_tune.space.knobs import SearchSpace
@@ -144,21 +144,15 @@ def ensemble_table(
         ),
         overflow="ellipsis",
     )
-    calibrated = (
-        " Ensembles are temperature-scaled where a temperature fitted on validation "
-        "carries across its halves (MLflow: seeds_temperature, average_temperature, "
-        "greedy_temperature; 1 where it did not)."
-        if classify
-        else ""
-    )
-    average = comparison.results.get("average")
-    pool = len(average.weights) if average is not None else min(top_k, len(comparison.members))
-    table.caption = (
-        f"members: trial numbers, NxW = trial N counted W times; seeds: the best search "
-        f"trial and its retrains; average, greedy: of the top {pool}. A negative "
-        f"{names[1]} change is better.{calibrated}"
-    )
     shown = [SINGLE, *(methods if methods is not None else comparison.results)]
+    table.caption = _ensemble_caption(comparison, top_k, [m for m in shown if m != SINGLE])
+    table.caption += f" A negative {names[1]} change is better."
+    if classify:
+        temperatures = ", ".join(f"{m}_temperature" for m in dict.fromkeys(shown) if m != SINGLE)
+        table.caption += (
+            " Ensembles are temperature-scaled where a temperature fitted on validation "
+            f"carries across its halves (MLflow: {temperatures}; 1 where it did not)."
+        )
     for name in dict.fromkeys(shown):
         scores = comparison.results[name].test_scores
         table.add_row(
@@ -174,6 +168,19 @@ def ensemble_table(
             _change(scores, base, loss),
         )
     return table
+
+
+def _ensemble_caption(comparison: EnsembleComparison, top_k: int, methods: list[str]) -> str:
+    """Return what the members column means for the ``methods`` shown."""
+    average = comparison.results.get("average")
+    pool = len(average.weights) if average is not None else min(top_k, len(comparison.members))
+    parts = ["members: trial numbers, NxW = trial N counted W times"]
+    if SEEDS in methods:
+        parts.append("seeds: the best search trial and its retrains")
+    others = [m for m in dict.fromkeys(methods) if m != SEEDS]
+    if others:
+        parts.append(f"{', '.join(others)}: of the top {pool}")
+    return "; ".join(parts) + "."
 
 
 CHANGE_SHOWN = 10.0  # relative changes shown in full below this (1000%)

@@ -38,13 +38,17 @@ def test_gains_are_points_changes_are_percent_and_a_legend_explains_members() ->
     assert "4x2 3x6" in greedy and ">+999%" in greedy  # not +9900.0%
     words = " ".join(text.split())  # the legend wraps at the table's width
     assert "NxW = trial N counted W times" in words and "negative NLL change is better" in words
-    assert "average, greedy: of the top 0." in words  # no members given: none pooled
+    assert "seeds: the best search trial and its retrains" in words
+    assert "; greedy: of the top 0." in words  # no members given: none pooled
     assert "Ensembles are temperature-scaled where a temperature fitted on validation" in words
 
 
 def test_only_the_methods_asked_for_are_shown_beside_the_best_single_trial() -> None:
     text = rendered(["seeds"])
     assert "│ best single" in text and "│ seeds" in text and "│ greedy" not in text
+    greedy = " ".join(rendered(["greedy"]).split())  # and the legend speaks of it alone
+    assert "greedy: of the top 0." in greedy and "(MLflow: greedy_temperature;" in greedy
+    assert "seeds" not in greedy
 
 
 def test_a_regression_table_shows_mae_and_mse_once_each() -> None:
