@@ -12,8 +12,9 @@ from rich.table import Table
 
 from ldnn_tune.config import defaults
 from ldnn_tune.ensembles.combine import SEEDS, SINGLE, EnsembleComparison
-from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR, RESEED_OF_ATTR
+from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR
 from ldnn_tune.plugin.manager import BLOCK_ENV, TaskEntry
+from ldnn_tune.report.trials import number_text, trial_and_knobs
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.study.queries import best_trials, health_pruned, is_reseed, state_counts
 
@@ -77,15 +78,11 @@ def summary_table(study: optuna.Study, top: int) -> Table:
         ("trial", "val_loss", *attrs, "epochs", "params"),
     )
     for trial in trials:
-        knobs = " ".join(f"{k}={_number(v)}" for k, v in trial.params.items())
-        number = str(trial.number)
-        if is_reseed(trial):  # the same knobs as the trial it retrains, with another seed
-            anchor = trial.user_attrs[RESEED_OF_ATTR]
-            number, knobs = f"{number} (retrain)", f"trial {anchor}'s, another seed"
+        number, knobs = trial_and_knobs(trial)
         table.add_row(
             number,
             f"{trial.value:.4f}",
-            *(_number(trial.user_attrs.get(a)) for a in attrs),
+            *(number_text(trial.user_attrs.get(a)) for a in attrs),
             str(trial.user_attrs.get(EPOCHS_RUN_ATTR, "")),
             knobs,
         )
@@ -224,9 +221,3 @@ def predictions_table(title: str, header: Sequence[str], rows: Sequence[Sequence
     for row in rows:
         table.add_row(*row)
     return table
-
-
-def _number(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "" if value is None else str(value)

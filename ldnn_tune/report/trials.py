@@ -68,17 +68,24 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> s
     return "\n".join([line(header), line(["---"] * len(header)), *(line(r) for r in rows)])
 
 
+def trial_and_knobs(trial: FrozenTrial) -> tuple[str, str]:
+    """Return a best-trials row's first and last cells: the trial and its knobs.
+
+    A retrain is marked, and its knobs named as those of the trial it retrains: the
+    same values with another seed.
+    """
+    if RESEED_OF_ATTR in trial.user_attrs:
+        anchor = trial.user_attrs[RESEED_OF_ATTR]
+        return f"{trial.number} (retrain)", f"trial {anchor}'s, another seed"
+    return str(trial.number), " ".join(f"{k}={number_text(v)}" for k, v in trial.params.items())
+
+
 def best_table(trials: Sequence[FrozenTrial]) -> str:
     """Return the best ``trials`` as markdown: number, val loss, accuracies, epochs, knobs."""
     attrs = [a for a in METRIC_ATTRS if any(a in t.user_attrs for t in trials)]
-    rows = [
-        [
-            t.number,
-            t.value,
-            *(t.user_attrs.get(a) for a in attrs),
-            t.user_attrs.get(EPOCHS_RUN_ATTR),
-            " ".join(f"{k}={number_text(v)}" for k, v in t.params.items()),
-        ]
-        for t in trials
-    ]
+    rows = []
+    for trial in trials:
+        number, knobs = trial_and_knobs(trial)
+        metrics = [trial.user_attrs.get(a) for a in attrs]
+        rows.append([number, trial.value, *metrics, trial.user_attrs.get(EPOCHS_RUN_ATTR), knobs])
     return markdown_table(["trial", "val_loss", *attrs, "epochs", "knobs"], rows)

@@ -9,6 +9,8 @@ from rich.console import Console
 from ldnn_tune.console.tables import counts_text, ensemble_table, print_ensemble, summary_table
 from ldnn_tune.ensembles.combine import SINGLE, EnsembleComparison, EnsembleResult
 from ldnn_tune.names import RESEED_OF_ATTR
+from ldnn_tune.report.trials import best_table
+from ldnn_tune.study.queries import best_trials
 
 
 def result(method: str, weights: dict[int, int], acc: float, loss: float) -> EnsembleResult:
@@ -106,3 +108,6 @@ def test_retrains_are_marked_in_the_summary_and_counted_apart() -> None:
     assert "trial 1's, another seed" in rows[0]
     assert rows[1].split("│")[1].strip() == "1" and "lr=0.2" in rows[1]
     assert counts_text(study) == "4 complete (2 of them retrains), 0 pruned, 0 failed"
+    markdown = best_table(best_trials(study, 5)).splitlines()  # the report's and summary.md
+    assert markdown[2].startswith("| 3 (retrain) | 0.2 |")
+    assert markdown[2].endswith("| trial 1's, another seed |")
