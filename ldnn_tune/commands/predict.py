@@ -201,7 +201,7 @@ def describe(
         best = probabilities.argmax(axis=-1).reshape(-1)
         chosen = probabilities.reshape(-1, scores)[np.arange(best.size), best]
         label = " ".join(labels[int(index)] for index in best)
-        rows.append((*at, label, f"{float(chosen.mean()):.4f}"))
+        rows.append((*at, label, f"{float(chosen.mean()):.6g}"))
     return Predictions((*place, "prediction", "score"), rows)
 
 

@@ -11,8 +11,8 @@ import torch
 
 import ldnn_tune.commands.predict
 from ldnn_tune import HParams, TaskKind, UsageError, hookimpl
-from ldnn_tune.ensembles.bundle import write_bundle
-from ldnn_tune.plugin.manager import get_plugin_manager
+from ldnn_tune.ensembles.bundle import load_bundle, write_bundle
+from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.space.load import task_space
 from ldnn_tune.testing import BoringOptions, BoringTask
 from ldnn_tune.testing.cli import run_main
@@ -147,6 +147,11 @@ def test_every_row_of_a_table_is_scored(tmp_path: Path, capsys: pytest.CaptureFi
         *(["b.csv", str(n)] for n in range(1, 3)),
     ]
     assert all(r[2] in {"0", "1", "2"} and 0 < float(r[3]) <= 1 for r in rows[1:])
+    # each score is the ensemble's probability to 6 significant digits, not 4 decimals
+    ensemble = load_bundle(tmp_path / "bundle-rows", Host(get_plugin_manager((Tasks(),))))
+    inputs = ensemble.task.read_inputs([tmp_path / "a.csv", tmp_path / "b.csv"])
+    expected = ensemble.predict(inputs).max(axis=-1)
+    assert [float(r[3]) for r in rows[1:]] == pytest.approx(expected, rel=1e-5)
 
 
 def test_named_classes_label_the_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
