@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from rich.console import Console
 
+from ldnn_tune.cache import give_matplotlib_a_cache
 from ldnn_tune.commands import COMMANDS, Command, load_command, settings_help
 from ldnn_tune.console.streams import guard_stdout
 from ldnn_tune.errors import (
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     mark_command_start()
     guard_stdout()
+    give_matplotlib_a_cache()
     console = Console()
     command = ""
     words: list[str] = []
