@@ -78,8 +78,14 @@ def is_reseed(trial: FrozenTrial) -> bool:
 
 
 def reseed_count(study: optuna.Study) -> int:
-    """Return how many finished trials of ``study`` are retrains (not the search's)."""
-    return sum(is_reseed(t) for t in study.get_trials(deepcopy=False, states=FINISHED))
+    """Return how many of ``study``'s retrains ran, run now or are queued (failed ones aside).
+
+    The search's trial loop runs a queued retrain (a stopped one's knobs, queued again)
+    before any new trial, as Optuna takes queued trials first; counted here, it does not
+    take the place of one of the search's trials.
+    """
+    counted = (*FINISHED, TrialState.RUNNING, TrialState.WAITING)
+    return sum(is_reseed(t) for t in study.get_trials(deepcopy=False, states=counted))
 
 
 def finished_search_trials(study: optuna.Study) -> int:

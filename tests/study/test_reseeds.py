@@ -81,3 +81,17 @@ def test_a_retrain_queued_again_after_a_stop_runs_at_the_next_command(
     again = run(tmp_path, monkeypatch, "trials=2", "reseeds=1")
     assert [t.state for t in retrains(again)] == [TrialState.COMPLETE]
     assert TrialState.WAITING not in [t.state for t in again.trials]
+
+
+def test_a_queued_retrain_does_not_take_the_place_of_new_search_trials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = run(tmp_path, monkeypatch, "trials=2", "reseeds=0")
+    anchor = best_search_trial(study)
+    assert anchor is not None
+    study.enqueue_trial(anchor.params, user_attrs={RESEED_OF_ATTR: anchor.number})  # a stop's
+    again = run(tmp_path, monkeypatch, "trials=4", "reseeds=1")
+    search = [t for t in again.trials if RESEED_OF_ATTR not in t.user_attrs]
+    assert len(search) == 4  # 2 new ones, as asked
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in search)
+    assert [t.state for t in retrains(again)] == [TrialState.COMPLETE]
