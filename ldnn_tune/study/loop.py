@@ -18,7 +18,7 @@ from ldnn_tune.errors import Interrupted
 from ldnn_tune.interrupts import raise_pending
 from ldnn_tune.names import REASON_ATTR, RESEED_OF_ATTR
 from ldnn_tune.study.queries import StudyView, view
-from ldnn_tune.study.recovery import fail_dead_trials, fail_stale_trials
+from ldnn_tune.study.recovery import fail_dead_trials, fail_stale_trials, taken_over
 
 ACTIVE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 Objective = Callable[[optuna.Trial], float]
@@ -105,11 +105,22 @@ def optimize_one(
     trial as FAIL and queues its knobs to run again first (:func:`retry_interrupted`),
     then is raised here.
     """
+    started: list[int] = []
+
+    def tracked(trial: optuna.Trial) -> float:
+        started.append(trial._trial_id)
+        return run(trial)
+
     try:
-        study.optimize(run, n_trials=1, catch=(Exception,), callbacks=list(callbacks))
+        study.optimize(tracked, n_trials=1, catch=(Exception,), callbacks=list(callbacks))
     except _CarriedStop as carried:  # the trial is FAIL now; stop as the user asked
         retry_interrupted(study, carried.stop.trial)
         raise carried.stop from None
+    except Exception:
+        # Optuna could not record the trial because another worker had already failed it
+        # (this one was paused too long): the other worker retries it, and this one goes on
+        if not (started and taken_over(study, started[-1])):
+            raise
 
 
 def retry_interrupted(study: optuna.Study, number: int | None) -> None:
@@ -174,6 +185,7 @@ def work(
         if finished + running >= budget.total:
             time.sleep(budget.poll_seconds)
             continue
+        ended.clear()  # a trial taken over by another worker ends without a callback
         optimize_one(study, run, [*callbacks, lambda _, trial: ended.append(trial)])
         last = ended[-1] if ended else None
         if last is None or last.state != TrialState.FAIL or _surplus(last):

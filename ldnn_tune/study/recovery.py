@@ -27,6 +27,26 @@ from ldnn_tune.names import (
 from ldnn_tune.tracking import StudyTracker
 
 DEAD_WORKER = "its worker stopped sending heartbeats (killed or crashed); retried once"
+TAKEN_OVER = (
+    "taken over: its worker was paused past the heartbeat check, and another worker "
+    "failed and retried it; this result is discarded"
+)
+
+
+class TrialTakenOver(Exception):
+    """Raised when another worker failed this one's trial meanwhile (:data:`TAKEN_OVER`)."""
+
+
+def taken_over(study: optuna.Study, trial_id: int) -> bool:
+    """Return whether the trial this worker runs was finished by another worker meanwhile.
+
+    A worker paused (Ctrl-Z, a laptop asleep) past three missed heartbeats looks dead:
+    another worker fails its trial and retries it, and Optuna refuses the result it
+    comes back with.
+    """
+    return study._storage.get_trial(trial_id).state != TrialState.RUNNING
+
+
 ABANDONED_ENSEMBLE = "the command making it was killed before it ended"
 
 

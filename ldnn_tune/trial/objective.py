@@ -6,7 +6,7 @@ import math
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import optuna
@@ -37,7 +37,7 @@ from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.space.knobs import SearchSpace
-from ldnn_tune.study.recovery import this_worker
+from ldnn_tune.study.recovery import TAKEN_OVER, TrialTakenOver, taken_over, this_worker
 from ldnn_tune.tracking import MetricBuffer, StudyTracker
 from ldnn_tune.trial.callbacks import EpochEndHook
 from ldnn_tune.trial.pruning import EpochPruning
@@ -95,6 +95,8 @@ class Objective:
         self._inherited_reason = REASON_ATTR in trial.user_attrs
         try:
             outcome = self._train(trial, hp, seed, metrics)
+            if taken_over(trial.study, trial._trial_id):
+                self._discard(trial, metrics)
             if math.isfinite(outcome.best_val_loss):  # its artifacts may fail to be written
                 self._record(trial, metrics, knobs, outcome)
         except optuna.TrialPruned as pruned:
@@ -105,6 +107,8 @@ class Objective:
             stop.trial = trial.number
             self._end(trial, metrics, "FAIL", f"interrupted ({stop})", status="KILLED")
             raise
+        except TrialTakenOver:  # ended by _discard: the trial is another worker's now
+            raise
         except BaseException as error:  # the run must not stay RUNNING, whatever it was
             self._end(trial, metrics, "FAIL", first_line(error), error=error)
             raise
@@ -114,6 +118,13 @@ class Objective:
             raise optuna.TrialPruned(reason)
         self._end(trial, metrics, "COMPLETE", value=outcome.best_val_loss)
         return outcome.best_val_loss
+
+    def _discard(self, trial: optuna.Trial, metrics: MetricBuffer) -> NoReturn:
+        """End a trial another worker took over: its run FAILED saying so; nothing recorded."""
+        self.tracker.end_trial_run(metrics.run_id, "FAIL", TAKEN_OVER, metrics.drain())
+        seconds = time.monotonic() - self._started
+        self.progress.trial_done(trial.number, "FAIL", TAKEN_OVER, seconds, self._params)
+        raise TrialTakenOver(trial.number)
 
     def _start(self, trial: optuna.Trial) -> tuple[dict[str, Any], HParams, int, MetricBuffer]:
         """Sample ``trial``'s knobs and open its MLflow run; return all knobs, hp, seed, buffer."""

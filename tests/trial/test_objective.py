@@ -2,17 +2,21 @@
 
 from pathlib import Path
 
+import lightning.pytorch as pl
 import optuna
 import pytest
 from mlflow.tracking import MlflowClient
+from optuna.trial import TrialState
 from rich.console import Console
 
+from ldnn_tune import hookimpl
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.console.progress import StudyProgress
 from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.names import RESEED_OF_ATTR, TRIAL_RUN_ATTR
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.space.load import load_space, space_file
+from ldnn_tune.study.loop import carrying_stops, optimize_one
 from ldnn_tune.testing import BoringOptions, BoringTask
 from ldnn_tune.tracking import StudyTracker
 from ldnn_tune.trial.objective import Objective
@@ -110,3 +114,33 @@ def test_failed_trial_ends_its_mlflow_run_as_failed(tmp_path: Path) -> None:
     status, tags = run_state(tracker, study.trials[0])
     assert status == "FAILED" and tags["optuna.state"] == "FAIL"
     assert "boom" in tags["ldnn_tune.reason"]
+
+
+class FailTheTrialMeanwhile(pl.Callback):
+    """What another worker does to a paused one's trial: fail it in the storage."""
+
+    def __init__(self, study: optuna.Study) -> None:
+        self.study = study
+
+    def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        running = self.study.get_trials(states=(optuna.trial.TrialState.RUNNING,))
+        self.study._storage.set_trial_state_values(running[0]._trial_id, TrialState.FAIL)
+
+
+def test_a_trial_another_worker_took_over_is_discarded_and_the_study_goes_on(
+    tmp_path: Path,
+) -> None:
+    objective, tracker = make_objective(tmp_path)
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+
+    class Meanwhile:
+        @hookimpl
+        def ldnn_tune_trial_callbacks(self, task: object, hp: object) -> list[pl.Callback]:
+            return [FailTheTrialMeanwhile(study)]
+
+    objective.host = Host(get_plugin_manager((Meanwhile(),)))
+    optimize_one(study, carrying_stops(objective))  # no "Cannot tell a FAIL trial"
+    trial = study.trials[0]
+    assert trial.state == TrialState.FAIL and "val_acc" not in trial.user_attrs
+    status, tags = run_state(tracker, trial)
+    assert status == "FAILED" and tags["ldnn_tune.reason"].startswith("taken over")
