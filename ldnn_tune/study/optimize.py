@@ -38,6 +38,7 @@ from ldnn_tune.study.reseeds import ReseedReserve, missing_reseeds, retrain
 from ldnn_tune.study.session import Session, close_session, open_session, periodic_report
 from ldnn_tune.study.storages import GRACE_FACTOR, redact
 from ldnn_tune.study.workers import (
+    end_with_parent,
     start_processes,
     stopped_on_interrupt,
     threads_per_worker,
@@ -292,6 +293,7 @@ def _work_in_processes(
 def worker_process(words: tuple[str, ...], threads: int, budget: Budget, number: int) -> None:
     """Run trials of the study that ``words`` describe: the body of local worker ``number``."""
     install_interrupts()
+    end_with_parent()
     try:
         _worker(words, threads, budget, number)
     except Interrupted as stop:  # Ctrl-C reaches every worker: the parent reports it once

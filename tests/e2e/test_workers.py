@@ -205,3 +205,29 @@ def test_ctrl_c_to_the_command_alone_stops_its_workers_and_leaves_nothing_runnin
     )
     statuses = {r.info.status for r in mlflow_runs(tmp_path, "image").values()}  # type: ignore[attr-defined]
     assert "RUNNING" not in statuses
+
+
+@pytest.mark.slow
+def test_workers_of_a_command_killed_outright_stop_with_it(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path / 'ldnn_tune.db'}"
+    process = start(tmp_path, "trials=20", "epochs=30", "min_lr=1e-12", "n_jobs=2")
+    wait_for_running_trials(storage, "image", 2, process)
+    workers = [t.user_attrs["worker"] for t in load(storage, "image").get_trials()]
+    pids = {int(worker.split(":")[1]) for worker in workers}
+    os.kill(process.pid, signal.SIGKILL)  # nothing it can pass on
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 60
+    while any(alive(pid) for pid in pids):
+        assert time.monotonic() < deadline, "the workers went on without their command"
+        time.sleep(0.5)
+    failed = load(storage, "image").get_trials(states=(TrialState.FAIL,))
+    assert {t.user_attrs.get("reason") for t in failed} == {"interrupted (SIGTERM)"}
+
+
+def alive(pid: int) -> bool:
+    """Return whether process ``pid`` still runs (a zombie counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
