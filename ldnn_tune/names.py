@@ -49,6 +49,7 @@ BUNDLE_MANIFEST = "bundle.json"  # inside the bundle folder
 NOTE_TAG = "mlflow.note.content"  # MLflow's own: the run's description (markdown)
 RUN_NAME_TAG = "mlflow.runName"  # MLflow's own: the run's name
 COMMAND_TAG = "ldnn_tune.command"  # on the parent run: the command the study last ran with
+COMMAND_TAG_LENGTH = 5000  # MLflow's longest tag value is 8000 characters
 TOP_KNOBS_TAG = "ldnn_tune.top_knobs"  # on the parent run: knobs by importance, comma-separated
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"  # MLflow's own: which view an experiment opens in
 SHARED_VIEW_TAG = "mlflow.sharedViewState."  # MLflow's own prefix: a saved runs-table view

@@ -42,13 +42,19 @@ def reproduce_command(
 
 
 def setup_line(study_name: str, params: Mapping[str, str]) -> str:
-    """Return what the study is: task, options, sampler, pruner, seed, epochs."""
+    """Return what the study is: task, options and seed; sampler, pruner and epochs at first.
+
+    The parent run's params are those of the study's first command (MLflow's params
+    cannot change); a continuation may change the last three, and the description's
+    command line shows the last command's.
+    """
     options = [f"{k.removeprefix('option.')}={v}" for k, v in params.items() if "option." in k]
     parts = [
         f"task `{params.get('task', '?')}`",
         f"options {', '.join(options)}" if options else "",
-        f"sampler `{params.get('sampler', '?')}`, pruner `{params.get('pruner', '?')}`",
-        f"seed {params.get('seed', '?')}, at most {params.get('epochs', '?')} epochs a trial",
+        f"seed {params.get('seed', '?')}",
+        f"begun with sampler `{params.get('sampler', '?')}`, pruner "
+        f"`{params.get('pruner', '?')}` and at most {params.get('epochs', '?')} epochs a trial",
     ]
     return f"**Study `{study_name}`**: " + "; ".join(p for p in parts if p) + "."
 

@@ -14,6 +14,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.names import (
     COMMAND_TAG,
+    COMMAND_TAG_LENGTH,
     NOTE_TAG,
     PARENT_RUN_TAG,
     PLOTS_ARTIFACT,
@@ -57,7 +58,7 @@ def publish(tracker: StudyTracker, parent: str, report: StudyReport) -> None:
         parent,
         {
             NOTE_TAG: report.description,
-            COMMAND_TAG: report.command[:5000],
+            COMMAND_TAG: report.command[:COMMAND_TAG_LENGTH],
             TOP_KNOBS_TAG: ",".join(report.top_knobs),
         },
     )

@@ -126,7 +126,8 @@ def _ensemble(run: ResolvedRun, session: Session, console: Console, clock: RunCl
     running = view(session.study).running
     if running:
         console.print(
-            f"{running} trials still run in other workers; the last worker to finish "
+            f"{running} {'trial still runs' if running == 1 else 'trials still run'} in other "
+            "workers; the last worker to finish "
             f"ensembles (or: ldnn-tune ensemble study={config.study_name})"
         )
         return

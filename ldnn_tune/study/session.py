@@ -12,7 +12,7 @@ from optuna.trial import FrozenTrial
 
 from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.errors import UsageError, first_line
-from ldnn_tune.names import PARENT_RUN_ATTR, SPACES_ATTR
+from ldnn_tune.names import COMMAND_TAG, COMMAND_TAG_LENGTH, PARENT_RUN_ATTR, SPACES_ATTR
 from ldnn_tune.space.knobs import Knob, SearchSpace
 from ldnn_tune.study.open import open_study, study_exists
 from ldnn_tune.study.pruners import make_pruner
@@ -120,6 +120,8 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
         study.user_attrs[PARENT_RUN_ATTR], config.study_name, study_params(run)
     )
     command = f"ldnn-tune run {shlex.join(run.words)}" if run.words else ""
+    if command:  # now, not with the first report: a command killed before it has one too
+        tracker.set_tags(parent, {COMMAND_TAG: command[:COMMAND_TAG_LENGTH]})
     session = Session(study, tracker, parent, record_space(study, run.space), command)
     session.warm_start = warm.note
     return session

@@ -22,7 +22,8 @@ def test_the_description_tells_setup_best_trial_ensemble_and_command(toy) -> Non
     )
     text = describe(story)
     best = best_trials(toy.study, 1)[0]
-    assert "**Study `toy`**: task `toy`; options size=2; sampler `random`, pruner `median`" in text
+    setup = "**Study `toy`**: task `toy`; options size=2; seed 0; begun with sampler `random`"
+    assert setup in text
     assert "Trials: 6 complete, 2 pruned, 0 failed." in text
     assert f"**Best trial: {best.number}**" in text
     assert "**Ensemble (greedy)** of trials 3:2, 1:1" in text

@@ -1,10 +1,16 @@
-"""Continuing a study: a changed search space is recorded, one Optuna cannot continue refused."""
+"""Opening a study: its command recorded, a changed space recorded or refused."""
 
+import shlex
 from pathlib import Path
 
 import optuna
 import pytest
+from helpers import BoringPlugin
 
+from ldnn_tune.config.resolve import resolve_run
+from ldnn_tune.names import COMMAND_TAG
+from ldnn_tune.plugin.manager import Host, get_plugin_manager
+from ldnn_tune.study.session import open_session
 from ldnn_tune.testing.cli import assert_usage_error, run_main
 
 QUICK = ("run", "task=image", "epochs=1", "ensemble=none", "check=false")
@@ -27,3 +33,15 @@ def test_a_changed_space_is_a_new_version_and_an_incompatible_one_is_refused(
     refused = run_main([*QUICK, *stores, "trials=3", "width=16"], capsys)
     assert_usage_error(refused, "study 'image' searched width as one of 16, 32, 64")
     assert len(optuna.load_study(study_name="image", storage=stores[0][8:]).trials) == 2
+
+
+def test_the_parent_run_names_its_command_as_soon_as_the_study_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # a command killed before its first report still has it
+    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
+    stores = [f"storage=sqlite:///{tmp_path}/s.db", f"mlflow=sqlite:///{tmp_path}/m.db"]
+    words = ["task=boring", "trials=4", "epochs=2", *stores]
+    session = open_session(resolve_run(words, host))
+    tags = session.tracker.client.get_run(session.parent).data.tags
+    assert tags[COMMAND_TAG] == "ldnn-tune run " + shlex.join(words)
