@@ -70,28 +70,22 @@ def test_the_reserve_is_the_retrains_time_capped_at_a_share_of_the_trial_phase()
     assert ReseedReserve(count=0, deadline=1000.0, start=0.0, seconds_per_trial=10.0).seconds() == 0
 
 
-def test_a_retrain_queued_again_after_a_stop_runs_at_the_next_command(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def queue_a_stopped_retrain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run a 2-trial study; queue what a Ctrl-C in its retrain leaves (its knobs and role)."""
     study = run(tmp_path, monkeypatch, "trials=2", "reseeds=0")
     anchor = best_search_trial(study)
     assert anchor is not None
-    # what a Ctrl-C during the retrain leaves: its knobs queued again, with its role
     study.enqueue_trial(anchor.params, user_attrs={RESEED_OF_ATTR: anchor.number})
-    again = run(tmp_path, monkeypatch, "trials=2", "reseeds=1")
+
+
+@pytest.mark.parametrize("trials", [2, 4])  # the same total, or two more search trials
+def test_a_retrain_queued_again_after_a_stop_runs_at_the_next_command_in_no_trials_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trials: int
+) -> None:
+    queue_a_stopped_retrain(tmp_path, monkeypatch)
+    again = run(tmp_path, monkeypatch, f"trials={trials}", "reseeds=1")
     assert [t.state for t in retrains(again)] == [TrialState.COMPLETE]
     assert TrialState.WAITING not in [t.state for t in again.trials]
-
-
-def test_a_queued_retrain_does_not_take_the_place_of_new_search_trials(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    study = run(tmp_path, monkeypatch, "trials=2", "reseeds=0")
-    anchor = best_search_trial(study)
-    assert anchor is not None
-    study.enqueue_trial(anchor.params, user_attrs={RESEED_OF_ATTR: anchor.number})  # a stop's
-    again = run(tmp_path, monkeypatch, "trials=4", "reseeds=1")
     search = [t for t in again.trials if RESEED_OF_ATTR not in t.user_attrs]
-    assert len(search) == 4  # 2 new ones, as asked
+    assert len(search) == trials  # the queued retrain took no search trial's place
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in search)
-    assert [t.state for t in retrains(again)] == [TrialState.COMPLETE]
