@@ -46,6 +46,7 @@ def require_parent_run(uri: str, study: optuna.Study) -> None:
     parent = study.user_attrs.get(PARENT_RUN_ATTR)
     if not parent:
         return
+    use_fast_sqlite()
     try:
         found = not is_new_store(uri) and MlflowClient(absolute_uri(uri)).get_run(parent)
     except MlflowException:
@@ -57,15 +58,25 @@ def require_parent_run(uri: str, study: optuna.Study) -> None:
         )
 
 
+def mlflow_client(uri: str) -> MlflowClient:
+    """Return a client of the MLflow store at ``uri`` (a local one followed to where it is).
+
+    Its SQLite connections take the stores' settings and are closed when the command
+    ends (:mod:`ldnn_tune.sqlite`): none leaves ``-wal`` and ``-shm`` files behind.
+    """
+    use_fast_sqlite()
+    return MlflowClient(tracking_uri=client_uri(uri))
+
+
 class StudyTracker:
     """Writes one study's runs to the MLflow tracking store at ``uri``."""
 
     def __init__(self, uri: str, experiment: str) -> None:
         """Use (or create) the MLflow experiment named ``experiment`` at ``uri``."""
         self.uri = uri
-        use_fast_sqlite()
+        use_fast_sqlite()  # before the store is made, seeded or opened
         made_here = is_new_store(uri) and not seed_new_store(uri)
-        self.client = MlflowClient(tracking_uri=client_uri(uri))
+        self.client = mlflow_client(uri)
         found = self.client.get_experiment_by_name(experiment)
         if made_here:
             keep_empty_store(uri)

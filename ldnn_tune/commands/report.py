@@ -21,19 +21,18 @@ def main(words: Sequence[str], console: Console) -> int:
     config = parse_words(ReportConfig, words)
     check_storage(config.storage, read_only=True)
     check_mlflow(config.mlflow, read_only=True)
-    from mlflow.tracking import MlflowClient
 
     from ldnn_tune.console.quiet import quiet_frameworks
-    from ldnn_tune.mlflow_paths import client_uri
     from ldnn_tune.names import COMMAND_TAG, PARENT_RUN_ATTR
     from ldnn_tune.report.build import ReportSource, build_report
     from ldnn_tune.sqlite import use_fast_sqlite
     from ldnn_tune.study.open import load_existing_study
+    from ldnn_tune.tracking import mlflow_client
 
     quiet_frameworks()
     use_fast_sqlite()
     study = load_existing_study(config.study, config.storage)
-    client = MlflowClient(tracking_uri=client_uri(config.mlflow))
+    client = mlflow_client(config.mlflow)
     experiment = client.get_experiment_by_name(config.study)
     parent = str(study.user_attrs.get(PARENT_RUN_ATTR, ""))
     source = ReportSource(

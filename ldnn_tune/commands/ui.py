@@ -44,12 +44,10 @@ def main(words: Sequence[str], console: Console) -> int:
         raise UsageError(f"mlflow={config.mlflow} is a server already: open it in a browser")
     check_mlflow(config.mlflow, read_only=True)
     check_free(config.host, config.port)
-    from mlflow.tracking import MlflowClient
-
-    from ldnn_tune.mlflow_paths import client_uri  # a moved study folder: its own mlruns/
+    from ldnn_tune.tracking import mlflow_client  # a moved study folder: its own mlruns/
 
     base = base_url(config.host, config.port)
-    client = MlflowClient(tracking_uri=client_uri(config.mlflow))
+    client = mlflow_client(config.mlflow)
     url = landing_url(client, config.study, base, console)
     warning = exposure_warning(config.host, "the MLflow UI", "read and change every run")
     if warning:

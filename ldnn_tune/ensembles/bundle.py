@@ -20,13 +20,11 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 from mlflow.exceptions import MlflowException
-from mlflow.tracking import MlflowClient
 
 from ldnn_tune.config.words import build_typed, field_names
 from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.ensembles.combine import weighted_average
 from ldnn_tune.errors import UsageError, first_line
-from ldnn_tune.mlflow_paths import client_uri
 from ldnn_tune.names import BUNDLE_ARTIFACT, BUNDLE_MANIFEST
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
@@ -34,6 +32,7 @@ from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.data import Standardizer
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.metrics import to_units
+from ldnn_tune.tracking import mlflow_client
 
 FORMAT = 4  # 2: members carry every knob they trained with ("knobs"); 3: target_transform
 # 4: temperature. A format-2 bundle predates target transforms (its outputs are in units);
@@ -253,7 +252,7 @@ def open_bundle(model: str, mlflow_uri: str, host: Host, scratch: Path) -> Loade
     if Path(model).exists():
         return load_bundle(Path(model), host)
     try:
-        client = MlflowClient(client_uri(mlflow_uri))
+        client = mlflow_client(mlflow_uri)
         folder = client.download_artifacts(model, BUNDLE_ARTIFACT, str(scratch))
     except MlflowException:
         raise UsageError(

@@ -1,5 +1,6 @@
 """The real ``ldnn-tune`` command in a subprocess, with real SQLite and MLflow stores."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -7,6 +8,8 @@ import numpy as np
 import optuna
 import pytest
 from helpers import TINY_RUN, Cli, load_study, mlflow_client
+from PIL import Image
+from sklearn.datasets import load_digits
 
 from ldnn_tune.testing.cli import assert_usage_error, run_main
 from ldnn_tune.tracking import trial_run_name
@@ -33,6 +36,13 @@ def test_run_image_end_to_end_then_continue(
         assert chatter not in out + result.stderr
 
     assert not list(tmp_path.glob("*.db-*"))  # no -wal or -shm file left beside the stores
+    model = re.search(r"predict with: ldnn-tune predict model=(\w+)", out)
+    assert model is not None
+    digit = (load_digits().images[0] * 255 / 16).astype(np.uint8)
+    Image.fromarray(digit).save(tmp_path / "digit.png")
+    predicted = cli("predict", f"model={model.group(1)}", "input=digit.png")
+    assert predicted.returncode == 0, predicted.stderr
+    assert not list(tmp_path.glob("*.db-*"))  # nor after a command that only reads them
     copy = tmp_path / "copy"  # the .db files alone hold the study: the logs were folded in
     copy.mkdir()
     for name in ("ldnn_tune.db", "mlflow.db"):
