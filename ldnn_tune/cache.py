@@ -2,14 +2,18 @@
 
 import os
 import tempfile
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 
 def cache_root() -> Path:
     """Return ``$XDG_CACHE_HOME/ldnn_tune`` (``~/.cache/ldnn_tune``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "ldnn_tune"
+    return _user_cache(os.environ) / "ldnn_tune"
+
+
+def _user_cache(environ: Mapping[str, str]) -> Path:
+    """Return the user's cache folder: ``$XDG_CACHE_HOME``, or ``~/.cache``."""
+    return Path(environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 def give_matplotlib_a_cache(environ: MutableMapping[str, str] = os.environ) -> None:
@@ -22,8 +26,7 @@ def give_matplotlib_a_cache(environ: MutableMapping[str, str] = os.environ) -> N
     """
     if "MPLCONFIGDIR" in environ:
         return
-    base = environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    wanted = Path(base) / "matplotlib"
+    wanted = _user_cache(environ) / "matplotlib"
     try:
         wanted.mkdir(parents=True, exist_ok=True)
         if os.access(wanted, os.W_OK):
