@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.mlflow_paths import ARTIFACT_FOLDER
+from ldnn_tune.mlflow_paths import ARTIFACT_FOLDER, sqlite_file
 
 CONNECT_SECONDS = 5  # how long a server may take to answer the check
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -89,14 +89,14 @@ def _scheme(url: str) -> str:
 
 def _sqlite_path(url: str, key: str) -> Path:
     """Return the file of an ``sqlite:///FILE`` URL; refuse in-memory and malformed ones."""
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else ""
-    if not path or path == ":memory:" or path.startswith("?"):
+    path = sqlite_file(url.split("?")[0])  # its query (?mode=...) does not name the file
+    if path is None:
         example = "mlflow.db" if key == "mlflow" else "ldnn_tune.db"
         raise UsageError(
             f"{key}={url} is not a file (an in-memory database would be lost when the "
             f"command ends); give one, e.g. {key}=sqlite:///{example}"
         )
-    return Path(path.split("?")[0])
+    return path
 
 
 def _check_file(path: Path, read_only: bool, word: str, kind: str) -> None:
