@@ -33,7 +33,6 @@ from ldnn_tune.names import (
     IDENTITY_ATTR,
     INPUTS_TAG,
     PARENT_RUN_ATTR,
-    PARENT_RUN_TAG,
     PREDICTIONS_ARTIFACT,
     ROLE_TAG,
     TRIAL_RUN_ATTR,
@@ -43,7 +42,7 @@ from ldnn_tune.names import (
 from ldnn_tune.plugin.task import TaskKind
 from ldnn_tune.recipe.data import Standardizer
 from ldnn_tune.study.queries import best_trials, is_reseed, reseeds_of
-from ldnn_tune.study.recovery import end_abandoned_ensembles, this_worker
+from ldnn_tune.study.recovery import end_abandoned_ensembles, ensemble_runs, this_worker
 from ldnn_tune.tracking import StudyTracker
 
 
@@ -178,13 +177,7 @@ def logged_before(tracker: StudyTracker, parent: str, inputs: str) -> str | None
     Running a finished study's command again, or ``ldnn-tune ensemble`` twice, finds it
     and logs no identical run beside it.
     """
-    query = (
-        f"tags.`{PARENT_RUN_TAG}` = '{parent}' and tags.`{ROLE_TAG}` = '{ENSEMBLE_ROLE}' "
-        "and attributes.status = 'FINISHED'"
-    )
-    runs = tracker.client.search_runs(
-        [tracker.experiment_id], query, order_by=["attributes.start_time DESC"]
-    )
+    runs = ensemble_runs(tracker, parent, "FINISHED")
     return next((r.info.run_id for r in runs if r.data.tags.get(INPUTS_TAG) == inputs), None)
 
 

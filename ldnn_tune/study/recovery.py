@@ -11,6 +11,7 @@ import socket
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import optuna
 from optuna.trial import FrozenTrial, TrialState
@@ -26,7 +27,11 @@ from ldnn_tune.names import (
 )
 from ldnn_tune.tracking import StudyTracker
 
+if TYPE_CHECKING:
+    from mlflow.entities import Run
+
 DEAD_WORKER = "its worker stopped sending heartbeats (killed or crashed); retried once"
+ABANDONED_ENSEMBLE = "the command making it was killed before it ended"
 TAKEN_OVER = (
     "taken over: its worker was paused past the heartbeat check, and another worker "
     "failed and retried it; this result is discarded"
@@ -45,9 +50,6 @@ def taken_over(study: optuna.Study, trial_id: int) -> bool:
     comes back with.
     """
     return study._storage.get_trial(trial_id).state != TrialState.RUNNING
-
-
-ABANDONED_ENSEMBLE = "the command making it was killed before it ended"
 
 
 def fail_stale_trials(study: optuna.Study) -> None:
@@ -142,15 +144,23 @@ def end_abandoned_ensembles(tracker: StudyTracker, parent: str) -> int:
 
     Only runs made by a process of this machine that is gone are ended; return how many.
     """
-    query = (
-        f"tags.`{PARENT_RUN_TAG}` = '{parent}' and tags.`{ROLE_TAG}` = '{ENSEMBLE_ROLE}' "
-        "and attributes.status = 'RUNNING'"
-    )
     ended = 0
-    for run in tracker.client.search_runs([tracker.experiment_id], query):
+    for run in ensemble_runs(tracker, parent, "RUNNING"):
         worker = run.data.tags.get(WORKER_TAG, "")
         if worker and dead_here(worker):
             tracker.set_tags(run.info.run_id, {REASON_TAG: ABANDONED_ENSEMBLE})
             tracker.client.set_terminated(run.info.run_id, "FAILED")
             ended += 1
     return ended
+
+
+def ensemble_runs(tracker: StudyTracker, parent: str, status: str) -> list["Run"]:
+    """Return the ensemble runs under ``parent`` of MLflow ``status``, newest first."""
+    query = (
+        f"tags.`{PARENT_RUN_TAG}` = '{parent}' and tags.`{ROLE_TAG}` = '{ENSEMBLE_ROLE}' "
+        f"and attributes.status = '{status}'"
+    )
+    runs = tracker.client.search_runs(
+        [tracker.experiment_id], query, order_by=["attributes.start_time DESC"]
+    )
+    return list(runs)
