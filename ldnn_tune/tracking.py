@@ -13,7 +13,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.mlflow_paths import absolute_uri, client_uri
+from ldnn_tune.mlflow_paths import client_uri
 from ldnn_tune.mlflow_store import is_new_store, keep_empty_store, seed_new_store
 from ldnn_tune.names import (
     PARENT_RUN_ATTR,
@@ -46,9 +46,8 @@ def require_parent_run(uri: str, study: optuna.Study) -> None:
     parent = study.user_attrs.get(PARENT_RUN_ATTR)
     if not parent:
         return
-    use_fast_sqlite()
     try:
-        found = not is_new_store(uri) and MlflowClient(absolute_uri(uri)).get_run(parent)
+        found = not is_new_store(uri) and mlflow_client(uri).get_run(parent)
     except MlflowException:
         found = False
     if not found:
