@@ -143,7 +143,10 @@ def _check_contents(path: Path, word: str, kind: str) -> None:
             raise UsageError(f"{word}: {str(path)!r} is not an Optuna journal; give a new file")
         return
     try:
-        uri = f"file:{urllib.request.pathname2url(str(path.resolve()))}?mode=ro"
+        # read-write where it may (never creating the file): the last connection's close
+        # removes a WAL database's -wal and -shm files, which a read-only one leaves behind
+        mode = "rw" if os.access(path, os.W_OK) else "ro"
+        uri = f"file:{urllib.request.pathname2url(str(path.resolve()))}?mode={mode}"
         with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
             rows = connection.execute("select name from sqlite_master where type = 'table'")
             tables = {name for (name,) in rows}

@@ -43,6 +43,9 @@ def test_run_image_end_to_end_then_continue(
     predicted = cli("predict", f"model={model.group(1)}", "input=digit.png")
     assert predicted.returncode == 0, predicted.stderr
     assert not list(tmp_path.glob("*.db-*"))  # nor after a command that only reads them
+    refused = cli("predict", f"model={model.group(1)}", "input=nope.png")
+    assert refused.returncode == 2 and "input 'nope.png' does not exist" in refused.stderr
+    assert not list(tmp_path.glob("*.db-*"))  # nor after one refused once it checked them
     copy = tmp_path / "copy"  # the .db files alone hold the study: the logs were folded in
     copy.mkdir()
     for name in ("ldnn_tune.db", "mlflow.db"):
