@@ -85,6 +85,17 @@ def choices_text(choices: Iterable[object]) -> str:
     return ", ".join(choice_text(c) for c in sorted(choices, key=order))
 
 
+def number_ranges(numbers: Iterable[int]) -> str:
+    """Return ``numbers`` sorted, runs of consecutive ones joined: ``"0-4, 7, 9-12"``."""
+    runs: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
 def choice_text(choice: object) -> str:
     """Return one choice as a user types it: ``true``/``false`` for booleans, as YAML has them."""
     return str(choice).lower() if isinstance(choice, bool) else str(choice)

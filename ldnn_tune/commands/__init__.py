@@ -75,10 +75,14 @@ COMMANDS: dict[str, Command] = {
     ),
     "ensemble": Command(
         "ensemble a study's trials: ldnn-tune ensemble study=NAME "
-        "[method=seeds|greedy|average top_k=5 storage=URL mlflow=URI]",
+        "[method=seeds|greedy|average top_k=5 | trials=N[,N...]] [storage=URL mlflow=URI]",
         "ldnn_tune.commands.ensemble:main",
         "ldnn_tune.config.settings:EnsembleConfig",
-        ("ldnn-tune ensemble study=image", "ldnn-tune ensemble study=image method=greedy top_k=8"),
+        (
+            "ldnn-tune ensemble study=image",
+            "ldnn-tune ensemble study=image method=greedy top_k=8",
+            "ldnn-tune ensemble study=image trials=7",
+        ),
     ),
     "predict": Command(
         "run a saved ensemble on files: ldnn-tune predict model=RUN_ID_OR_FOLDER "

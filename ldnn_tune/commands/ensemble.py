@@ -12,7 +12,7 @@ from ldnn_tune.names import IDENTITY_ATTR
 
 
 def main(words: Sequence[str], console: Console) -> int:
-    """Ensemble the best trials of an existing study and log the ensemble to MLflow."""
+    """Ensemble the best trials of an existing study, or the trials named, and log it to MLflow."""
     config = parse_words(EnsembleConfig, words)
     check_storage(config.storage, read_only=True)
     check_mlflow(config.mlflow, read_only=True)
@@ -26,9 +26,10 @@ def main(words: Sequence[str], console: Console) -> int:
     study = load_existing_study(config.study, config.storage)
     require_parent_run(config.mlflow, study)
     tracker = StudyTracker(config.mlflow, experiment=config.study)
-    comparison = ensemble_study(study, tracker, config.top_k, config.method)
+    method = config.ensemble_method()
+    comparison = ensemble_study(study, tracker, config.top_k, method, config.named_trials())
     predicts = predicts_from_files(study.user_attrs.get(IDENTITY_ATTR, {}).get("task"))
-    print_ensemble(console, comparison, config.top_k, [config.method], predicts)
+    print_ensemble(console, comparison, config.top_k, [method], predicts)
     return EXIT_OK
 
 

@@ -16,7 +16,7 @@ from ldnn_tune.config import defaults
 from ldnn_tune.config.stores import is_journal
 from ldnn_tune.config.timespan import parse_timespan
 from ldnn_tune.config.words import require_choice
-from ldnn_tune.ensembles.combine import METHODS
+from ldnn_tune.ensembles.combine import METHODS, NAMED, SEEDS
 from ldnn_tune.errors import UsageError, shortened
 from ldnn_tune.study.pruners import PRUNERS
 from ldnn_tune.study.samplers import SAMPLERS
@@ -169,7 +169,10 @@ class EnsembleConfig:
     storage: str = setting(defaults.STORAGE, "the study's Optuna storage")
     mlflow: str = setting(defaults.MLFLOW, "MLflow tracking URI")
     top_k: int = setting(5, "how many of the best trials greedy and average may use")
-    method: str = setting("seeds", "seeds (the best trial and its retrains), greedy or average")
+    method: str = setting(SEEDS, "seeds (the best trial and its retrains), greedy or average")
+    trials: str = setting(
+        "", "trial numbers to average instead, e.g. 3,7 (one number: that trial's net alone)"
+    )
 
     def __post_init__(self) -> None:
         if not self.study:
@@ -177,6 +180,24 @@ class EnsembleConfig:
         require_choice("method", self.method, METHODS)
         if self.top_k < 1:
             raise UsageError(f"invalid top_k={self.top_k}: must be at least 1")
+        if self.named_trials() and self.method != SEEDS:
+            raise UsageError(f"trials= names the members itself; drop method={self.method}")
+
+    def named_trials(self) -> tuple[int, ...]:
+        """Return the trial numbers ``trials=`` names, in order (empty when not given)."""
+        words = [word.strip() for word in str(self.trials).split(",")]
+        if words == [""]:
+            return ()
+        if not all(word.isdigit() for word in words):
+            raise UsageError(
+                f"invalid trials={self.trials!r}: give trial numbers separated by commas, "
+                "e.g. trials=3,7"
+            )
+        return tuple(int(word) for word in words)
+
+    def ensemble_method(self) -> str:
+        """Return the model the command logs: :data:`NAMED` when trials are named."""
+        return NAMED if self.named_trials() else self.method
 
 
 @dataclasses.dataclass

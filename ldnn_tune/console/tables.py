@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ldnn_tune.config import defaults
-from ldnn_tune.ensembles.combine import SEEDS, SINGLE, EnsembleComparison
+from ldnn_tune.ensembles.combine import NAMED, SEEDS, SINGLE, EnsembleComparison
 from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR
 from ldnn_tune.plugin.manager import BLOCK_ENV, TaskEntry
 from ldnn_tune.report.trials import number_text, trial_and_knobs
@@ -174,7 +174,9 @@ def _ensemble_caption(comparison: EnsembleComparison, top_k: int, methods: list[
     parts = ["members: trial numbers, NxW = trial N counted W times"]
     if SEEDS in methods:
         parts.append("seeds: the best search trial and its retrains")
-    others = [m for m in dict.fromkeys(methods) if m != SEEDS]
+    if NAMED in methods:
+        parts.append("trials: the trials named by trials=")
+    others = [m for m in dict.fromkeys(methods) if m not in (SEEDS, NAMED)]
     if others:
         parts.append(f"{', '.join(others)}: of the top {pool}")
     return "; ".join(parts) + "."
@@ -203,10 +205,12 @@ def print_ensemble(
 ) -> None:
     """Print the ensemble table (of ``methods``, default all) and where it is saved.
 
-    Says so first when the study has fewer complete trials than ``top_k``; says how to
-    predict with the ensemble when its task ``predicts`` from input files.
+    Says so first when the study has fewer complete trials than the ``top_k`` a method
+    shown ranks; says how to predict with the ensemble when its task ``predicts`` from
+    input files.
     """
-    if len(comparison.members) < top_k:
+    ranked = [m for m in methods or comparison.results if m not in (SINGLE, SEEDS, NAMED)]
+    if ranked and len(comparison.members) < top_k:
         console.print(f"only {len(comparison.members)} complete trial(s); ensembling what there is")
     console.print(ensemble_table(comparison, top_k, methods))
     saved = f"ensemble saved in MLflow run {comparison.run_id}"

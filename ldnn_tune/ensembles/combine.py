@@ -48,6 +48,7 @@ class EnsembleResult:
 
 
 SINGLE = "single"  # the best single trial, the baseline every ensemble is compared with
+NAMED = "trials"  # the trials a user names (``ensemble trials=3,7``), averaged
 
 
 @dataclass(frozen=True)

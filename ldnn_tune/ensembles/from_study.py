@@ -4,7 +4,7 @@ import contextlib
 import dataclasses
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from optuna.trial import FrozenTrial
 from ldnn_tune.ensembles.bundle import write_bundle
 from ldnn_tune.ensembles.combine import (
     METHODS,
+    NAMED,
     SEEDS,
     SINGLE,
     EnsembleComparison,
@@ -24,7 +25,7 @@ from ldnn_tune.ensembles.combine import (
     Member,
     build_ensemble,
 )
-from ldnn_tune.errors import USER_STOPS, UsageError
+from ldnn_tune.errors import USER_STOPS, UsageError, number_ranges
 from ldnn_tune.names import (
     BUNDLE_ARTIFACT,
     ENSEMBLE_ARTIFACT,
@@ -46,11 +47,14 @@ from ldnn_tune.study.recovery import end_abandoned_ensembles, ensemble_runs, thi
 from ldnn_tune.tracking import StudyTracker
 
 
-def candidate_pools(study: optuna.Study, top_k: int) -> dict[str, list[FrozenTrial]]:
+def candidate_pools(
+    study: optuna.Study, top_k: int, named: Sequence[int] = ()
+) -> dict[str, list[FrozenTrial]]:
     """Return the trials each method may combine, best first.
 
     ``seeds``: the search's best trial and its complete retrains; the others: the
-    ``top_k`` complete trials with the lowest validation loss, retrains included.
+    ``top_k`` complete trials with the lowest validation loss, retrains included; and
+    when ``named`` holds trial numbers, :data:`NAMED`: those trials.
     """
     logged = [t for t in best_trials(study, len(study.trials)) if TRIAL_RUN_ATTR in t.user_attrs]
     if not logged:
@@ -60,7 +64,27 @@ def candidate_pools(study: optuna.Study, top_k: int) -> dict[str, list[FrozenTri
     retrains = [t for t in reseeds_of(study, anchor.number) if t.number in complete]
     pools = {name: logged[:top_k] for name in METHODS}
     pools[SEEDS] = [anchor, *retrains]
+    if named:
+        pools[NAMED] = named_trials(study.study_name, logged, named)
     return pools
+
+
+def named_trials(
+    study_name: str, logged: list[FrozenTrial], numbers: Sequence[int]
+) -> list[FrozenTrial]:
+    """Return the trials ``numbers`` names, each once, from the complete ``logged`` ones.
+
+    A number that is not a complete trial's is a UsageError listing the complete ones:
+    only they saved the predictions and weights an ensemble is made of.
+    """
+    by_number = {t.number: t for t in logged}
+    for number in numbers:
+        if number not in by_number:
+            raise UsageError(
+                f"invalid trials={number}: trial {number} of study {study_name!r} is not "
+                f"complete; its complete trials are {number_ranges(by_number)}"
+            )
+    return [by_number[n] for n in dict.fromkeys(numbers)]
 
 
 @dataclass(frozen=True)
@@ -103,14 +127,14 @@ def _saved_transform(saved: Mapping[str, np.ndarray]) -> Standardizer | None:
 
 
 def load_pools(
-    study: optuna.Study, tracker: StudyTracker, top_k: int
+    study: optuna.Study, tracker: StudyTracker, top_k: int, named: Sequence[int] = ()
 ) -> tuple[dict[str, list[Member]], list[Member], SavedTargets]:
     """Return each model's members, every member once (best first), and their targets.
 
     The models are :data:`SINGLE` (the best trial alone) and the methods' pools
     (:func:`candidate_pools`); each trial's predictions are loaded once.
     """
-    pools = candidate_pools(study, top_k)
+    pools = candidate_pools(study, top_k, named)
     every = {t.number: t for pool in pools.values() for t in pool}
     ordered = sorted(every.values(), key=lambda t: (t.value, t.number))
     members, targets = load_members(study, tracker, ordered)
@@ -123,21 +147,29 @@ def load_pools(
 
 
 def method_of(model: str) -> str:
-    """Return the method that builds ``model``: the best single trial is an average of one."""
-    return "average" if model == SINGLE else model
+    """Return the method that builds ``model``.
+
+    The best single trial is an average of one; the trials a user names are averaged.
+    """
+    return "average" if model in (SINGLE, NAMED) else model
 
 
 def ensemble_study(
-    study: optuna.Study, tracker: StudyTracker, top_k: int, method: str
+    study: optuna.Study,
+    tracker: StudyTracker,
+    top_k: int,
+    method: str,
+    named: Sequence[int] = (),
 ) -> EnsembleComparison:
     """Ensemble the study's trials by each method and log ``method``'s as an MLflow run.
 
-    Each method combines its pool (:func:`candidate_pools`). The run sits under the
+    Each method combines its pool (:func:`candidate_pools`); with trial numbers in
+    ``named``, ``method`` is :data:`NAMED`, their average. The run sits under the
     study's parent run, with the members and integer weights of ``method`` as params,
     the scores of the best single trial and of every method's ensemble as metrics, and
     the bundle of ``method``'s ensemble as an artifact.
     """
-    pools, members, targets = load_pools(study, tracker, top_k)
+    pools, members, targets = load_pools(study, tracker, top_k, named)
     kind = TaskKind(study.user_attrs.get(IDENTITY_ATTR, {}).get("kind", "classification"))
     results = {}
     for name, chosen in pools.items():
@@ -151,7 +183,7 @@ def ensemble_study(
             calibrate=name != SINGLE,  # the baseline is the best trial as it trained
         )
     comparison = EnsembleComparison(members, results)
-    inputs = ensemble_inputs(method, top_k, members)
+    inputs = ensemble_inputs(method, top_k, members, named)
     parent = study.user_attrs[PARENT_RUN_ATTR]
     run_id = logged_before(tracker, parent, inputs) or _log(
         study, tracker, comparison, method, inputs, top_k, targets.transform
@@ -159,8 +191,10 @@ def ensemble_study(
     return dataclasses.replace(comparison, run_id=run_id)
 
 
-def ensemble_inputs(method: str, top_k: int, members: list[Member]) -> str:
-    """Return what an ensemble is built from: the method, ``top_k``, the trials' runs.
+def ensemble_inputs(
+    method: str, top_k: int, members: list[Member], named: Sequence[int] = ()
+) -> str:
+    """Return what an ensemble is built from: method, ``top_k``, runs, trials named.
 
     The same inputs give the same ensemble, whichever command builds it, as long as the
     code does: ldnn-tune's version is part of it.
@@ -168,7 +202,10 @@ def ensemble_inputs(method: str, top_k: int, members: list[Member]) -> str:
     from importlib.metadata import version
 
     runs = ",".join(sorted(m.run_id for m in members))
-    return f"ldnn-tune {version('ldnn-tune')}; {method}; top_k={top_k}; runs={runs}"
+    inputs = f"ldnn-tune {version('ldnn-tune')}; {method}; top_k={top_k}; runs={runs}"
+    if named:
+        inputs += f"; trials={','.join(str(n) for n in dict.fromkeys(named))}"
+    return inputs
 
 
 def logged_before(tracker: StudyTracker, parent: str, inputs: str) -> str | None:

@@ -14,6 +14,7 @@ from mlflow.tracking import MlflowClient
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from ldnn_tune.errors import number_ranges
 from ldnn_tune.testing.cli import assert_usage_error, run_cli, run_main
 
 
@@ -232,3 +233,47 @@ def test_an_output_that_cannot_be_written_is_refused_first(
     monkeypatch.chdir(study_dir)
     words = ["predict", f"model={ensemble_run(study_dir)}", "input=digit0_0.png"]
     assert_usage_error(run_main([*words, f"output={output}"], capsys), needle)
+
+
+@pytest.mark.slow
+def test_named_trials_make_an_ensemble_to_predict_with(
+    study_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    study = optuna.load_study(study_name="image", storage=f"sqlite:///{study_dir}/ldnn_tune.db")
+    complete = sorted(t.number for t in study.trials if t.state.name == "COMPLETE")
+    worst = max(complete, key=lambda n: study.trials[n].value)
+    monkeypatch.chdir(study_dir)
+    stores = (f"storage=sqlite:///{study_dir}/ldnn_tune.db", f"mlflow={mlflow_uri(study_dir)}")
+    words = ["ensemble", "study=image", *stores]
+    alone = run_main([*words, f"trials={worst}"], capsys)
+    assert alone.returncode == 0, alone.stderr
+    assert f"│ trials      │ {worst} " in alone.stdout and "│ seeds" not in alone.stdout
+    assert "only " not in alone.stdout  # top_k ranks nothing here
+    run = MlflowClient(mlflow_uri(study_dir)).get_run(str(saved_run(alone.stdout)))
+    assert run.info.run_name == "ensemble-trials"
+    assert (run.data.params["method"], run.data.params["members"]) == ("trials", str(worst))
+    # another set of trials, even of the same top_k pool, is another run; the same, the same
+    pair = run_main([*words, f"trials={complete[0]},{complete[-1]},{complete[0]}"], capsys)
+    assert saved_run(pair.stdout) not in (saved_run(alone.stdout), None)
+    assert saved_run(run_main([*words, f"trials={worst}"], capsys).stdout) == saved_run(
+        alone.stdout
+    )
+    predicted = run_main(
+        ["predict", f"model={saved_run(alone.stdout)}", "input=digit0_0.png"], capsys
+    )
+    assert predicted.returncode == 0, predicted.stderr
+    assert "digit0_0.png" in predicted.stdout
+    for bad, needle in [
+        (
+            "trials=99",
+            "invalid trials=99: trial 99 of study 'image' is not complete; its complete "
+            f"trials are {number_ranges(complete)}",
+        ),
+        ("trials=3,x", "invalid trials='3,x': give trial numbers separated by commas"),
+        ("trials=-1", "invalid trials='-1'"),
+    ]:
+        assert_usage_error(run_main([*words, bad], capsys), needle)
+    assert_usage_error(
+        run_main([*words, f"trials={worst}", "method=greedy"], capsys),
+        "trials= names the members itself; drop method=greedy",
+    )
