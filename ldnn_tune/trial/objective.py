@@ -188,6 +188,9 @@ class Objective:
             AVERAGED_EPOCHS_ATTR: out.averaged_epochs,
             EPOCHS_RUN_ATTR: out.epochs_run,
             **{f"val_{k}": v for k, v in out.val_scores.items()},
+            # the trial's value, as training measured it: scored again from the saved
+            # predictions (float64, probabilities floored) it differs in the 7th digit
+            "val_loss": out.best_val_loss,
             **{f"test_{k}": v for k, v in out.test_scores.items()},
         }
         for key, value in summary.items():

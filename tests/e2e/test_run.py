@@ -84,6 +84,9 @@ def test_run_image_end_to_end_then_continue(
         "best_epoch",
         "averaged_epochs",
     } <= set(child.data.metrics)
+    for trial in trials:  # Optuna's value, its val_loss attribute, MLflow's: one number
+        run = client.get_run(trial.user_attrs["mlflow_run_id"])
+        assert trial.user_attrs["val_loss"] == run.data.metrics["best_val_loss"] == trial.value
     npz = client.download_artifacts(child.info.run_id, "predictions.npz", str(tmp_path))
     with np.load(npz) as predictions:
         assert predictions["val_predictions"].shape == (len(predictions["val_targets"]), 10)
