@@ -186,12 +186,11 @@ def _reseed(
             )
             return
         console.print(f"retraining trial {anchor.number}'s knobs with {seeds} for the ensemble")
-        ran = retrain(
-            study, objective, anchor, wanted, budget, first_epoch=objective.first_epoch_seconds
-        )
-    if ran < missing:
+        retrain(study, objective, anchor, wanted, budget, first_epoch=objective.first_epoch_seconds)
+    left = missing_reseeds(study, anchor, wanted)  # another command may have run some
+    if left:
         console.print(
-            f"{ran} of {missing} retrains ran before the timeout; "
+            f"{missing - left} of {missing} retrains ran before the timeout; "
             "run the same command again to train the rest"
         )
 

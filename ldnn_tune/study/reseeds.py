@@ -18,8 +18,15 @@ from dataclasses import dataclass, field
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import RESEED_OF_ATTR
-from ldnn_tune.study.loop import Budget, Objective, TrialCallback, carrying_stops, optimize_one
+from ldnn_tune.names import REASON_ATTR, RESEED_OF_ATTR
+from ldnn_tune.study.loop import (
+    Budget,
+    Objective,
+    SurplusTrialError,
+    TrialCallback,
+    carrying_stops,
+    optimize_one,
+)
 from ldnn_tune.study.queries import StudyView, reseeds_of
 
 RESEED_SHARE = 1 / 3  # of the trial phase, at most, kept for the retrains under a timeout
@@ -82,14 +89,38 @@ def retrain(
     Each retrain is queued with Optuna's ``enqueue_trial`` (the anchor's params, and
     ``reseed_of`` naming it) and run as the study's next trial. A retrain starts only when
     ``first_epoch()`` seconds fit before the budget's deadline; one that raises ends FAIL.
+    The study is read again before each: another command on it may be retraining too.
     """
-    missing = missing_reseeds(study, anchor, count)
-    waiting = [t for t in reseeds_of(study, anchor.number) if t.state == TrialState.WAITING]
-    for _ in range(missing - len(waiting)):
-        study.enqueue_trial(anchor.params, user_attrs={RESEED_OF_ATTR: anchor.number})
-    ran = 0
-    run = carrying_stops(objective)
-    while ran < missing and budget.allows(first_epoch()):
+    attempts, ran = missing_reseeds(study, anchor, count), 0  # a failed one is not retried here
+    run = _retrains_only(carrying_stops(objective), anchor.number)
+    while ran < attempts and budget.allows(first_epoch()) and _queue_one(study, anchor, count):
         optimize_one(study, run, callbacks)
         ran += 1
     return ran
+
+
+def _queue_one(study: optuna.Study, anchor: FrozenTrial, count: int) -> bool:
+    """Return whether a retrain of ``anchor`` is still missing; queue one if none waits."""
+    if missing_reseeds(study, anchor, count) == 0:
+        return False
+    queued = [t for t in reseeds_of(study, anchor.number) if t.state == TrialState.WAITING]
+    if not queued:
+        study.enqueue_trial(anchor.params, user_attrs={RESEED_OF_ATTR: anchor.number})
+    return True
+
+
+def _retrains_only(run: Objective, anchor_number: int) -> Objective:
+    """Return ``run`` giving up any trial that is not a retrain of trial ``anchor_number``.
+
+    Another command may take the queued retrain between the check and the ask; Optuna
+    then samples a new search trial, which is not this phase's to run (a surplus trial,
+    as :func:`~ldnn_tune.study.loop.guarded` gives up).
+    """
+
+    def only_retrains(trial: optuna.Trial) -> float:
+        if trial.user_attrs.get(RESEED_OF_ATTR) != anchor_number:
+            trial.set_user_attr(REASON_ATTR, "surplus: another command took the queued retrain")
+            raise SurplusTrialError(trial.number)
+        return run(trial)
+
+    return only_retrains

@@ -8,8 +8,9 @@ from helpers import BoringPlugin, mlflow_client, run_study_here
 from optuna.trial import TrialState
 
 from ldnn_tune.names import RESEED_OF_ATTR
+from ldnn_tune.study.loop import Budget
 from ldnn_tune.study.queries import best_search_trial, reseed_count
-from ldnn_tune.study.reseeds import RESEED_SHARE, ReseedReserve
+from ldnn_tune.study.reseeds import RESEED_SHARE, ReseedReserve, retrain
 
 
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *words: str) -> optuna.Study:
@@ -29,11 +30,11 @@ def test_the_best_trial_is_retrained_with_new_seeds_and_they_form_the_ensemble(
     assert anchor is not None and anchor.number < 3
     again = retrains(study)
     assert [t.number for t in again] == [3, 4]
-    for retrain in again:
-        assert retrain.state == TrialState.COMPLETE  # never pruned
-        assert retrain.user_attrs[RESEED_OF_ATTR] == anchor.number
-        assert retrain.params == anchor.params
-        assert retrain.user_attrs["seed"] != anchor.user_attrs["seed"]
+    for one in again:
+        assert one.state == TrialState.COMPLETE  # never pruned
+        assert one.user_attrs[RESEED_OF_ATTR] == anchor.number
+        assert one.params == anchor.params
+        assert one.user_attrs["seed"] != anchor.user_attrs["seed"]
     assert reseed_count(study) == 2
 
     client = mlflow_client(tmp_path)
@@ -89,3 +90,21 @@ def test_a_retrain_queued_again_after_a_stop_runs_at_the_next_command_in_no_tria
     search = [t for t in again.trials if RESEED_OF_ATTR not in t.user_attrs]
     assert len(search) == trials  # the queued retrain took no search trial's place
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in search)
+
+
+def test_two_commands_retraining_at_once_make_the_count_and_no_search_trial(
+    tmp_path: Path,
+) -> None:
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+    study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=2)
+    anchor = study.best_trial
+
+    def other_command(study: optuna.Study, _: optuna.trial.FrozenTrial) -> None:
+        """After each of this command's retrains, another command starts one of its own."""
+        study.enqueue_trial(anchor.params, user_attrs={RESEED_OF_ATTR: anchor.number})
+        study.ask()  # it runs on: RUNNING
+
+    ran = retrain(study, lambda trial: 0.5, anchor, 4, Budget(total=99), [other_command])
+    assert ran == 2  # the other command's two running retrains count
+    assert len(retrains(study)) == 4
+    assert [t.number for t in study.trials if RESEED_OF_ATTR not in t.user_attrs] == [0, 1]
