@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR
 from ldnn_tune.plugin.manager import BLOCK_ENV, TaskEntry
 from ldnn_tune.report.trials import number_text, trial_and_knobs
 from ldnn_tune.space.knobs import SearchSpace
-from ldnn_tune.study.queries import best_trials, health_pruned, is_reseed, state_counts
+from ldnn_tune.study.queries import best_trials, health_pruned, is_reseed
 
 if TYPE_CHECKING:  # torch loads with the checks, not with the tables
     from ldnn_tune.health.checks import CheckResult
@@ -91,11 +92,10 @@ def summary_table(study: optuna.Study, top: int) -> Table:
 
 def counts_text(study: optuna.Study) -> str:
     """Return e.g. ``"12 complete (4 of them retrains), 7 pruned, 1 failed"``."""
-    counts = state_counts(study)
+    trials = study.get_trials(deepcopy=False)  # one read of the storage
+    counts = Counter(t.state for t in trials)
     words = {state: f"{counts[state]} {word}" for state, word in STATE_WORDS.items()}
-    retrains = sum(
-        is_reseed(t) for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    )
+    retrains = sum(is_reseed(t) for t in trials if t.state == TrialState.COMPLETE)
     if retrains:
         words[TrialState.COMPLETE] += f" ({retrains} of them retrains)"
     return ", ".join(words.values())
