@@ -294,9 +294,9 @@ def check_data(task: Task[Any], hp: HParams) -> CheckResult:
             ("test", module.test_dataloader),
         )
     }
-    problems: list[str] = []
+    problems = _non_finite(parts)
     x_train, y_train = parts["train"]
-    if x_train.is_floating_point() and not task.standardises_in_model:
+    if x_train.is_floating_point() and not task.standardises_in_model and not problems:
         problems += _standardisation_problems(x_train)
     if task.kind is TaskKind.CLASSIFICATION:
         labels, counts = torch.unique(y_train, return_counts=True)
@@ -318,6 +318,21 @@ def check_data(task: Task[Any], hp: HParams) -> CheckResult:
     ]
     detail = "; ".join(problems) or ", ".join(filter(None, verified))
     return CheckResult("data", not problems, detail + (f"; {notes}" if notes else ""))
+
+
+def _non_finite(parts: dict[str, tuple[torch.Tensor, torch.Tensor]]) -> list[str]:
+    """Return one problem per split's inputs or targets holding NaN or infinite values."""
+    problems = []
+    for split, tensors in parts.items():
+        for name, values in zip(("inputs", "targets"), tensors, strict=True):
+            if values.is_floating_point():
+                bad = int((~torch.isfinite(values)).sum())
+                if bad:
+                    values_word = "value" if bad == 1 else "values"
+                    problems.append(
+                        f"{bad} non-finite {values_word} (NaN or inf) in the {split} {name}"
+                    )
+    return problems
 
 
 def _standardisation_problems(x: torch.Tensor) -> list[str]:

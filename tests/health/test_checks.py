@@ -153,6 +153,22 @@ def test_data_check_catches_unstandardised_inputs() -> None:
     assert clean.detail == "standardised, classes in every split, no shared samples"
 
 
+def test_data_check_catches_nan_and_infinite_values() -> None:
+    def spoil(split: Split) -> Split:
+        x_train, x_test = split.x_train.clone(), split.x_test.clone()
+        x_train[::50, 1] = float("nan")
+        x_test[0, 0] = float("inf")
+        return replace(split, x_train=x_train, x_test=x_test)
+
+    result = check_data(task_with(mlp, spoil), HP)
+    nans = len(range(0, len(task_with(mlp).split.x_train), 50))
+    assert not result.passed
+    assert result.detail.startswith(
+        f"{nans} non-finite values (NaN or inf) in the train inputs; "
+        "1 non-finite value (NaN or inf) in the test inputs"
+    )
+
+
 def test_data_check_says_only_what_it_checked_for_a_regression_task() -> None:
     task = BoringTask(BoringOptions(regression=True), None, 0)
     task.prepare()
