@@ -97,7 +97,7 @@ def resolve_run(
     with plugin_code(task_class.name, entry.package, "__init__()"):
         task = task_class(options, config.data_dir, config.seed)
     with plugin_code(task.name, entry.package, "search_space()"):
-        space = task_space(task, config.space)
+        space = task_space(task, config.space, installed=list(host.tasks()))
     _refuse_shadowing(set(space.names) & host_keys, "knob", task.name, entry.package)
     knob_values = {k: v for k, v in values.items() if k not in host_keys | option_keys}
     unknown = [k for k in knob_values if k not in space.names]

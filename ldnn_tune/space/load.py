@@ -20,7 +20,7 @@ so one file (the ready-made ``space=article``, ``quick-cpu``, ``wide``) serves e
 A user's file may only change or remove knobs the recipe and the task define.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from importlib.abc import Traversable
 from importlib.resources import files
 from pathlib import Path
@@ -34,7 +34,7 @@ from optuna.distributions import (
     IntDistribution,
 )
 
-from ldnn_tune.errors import UsageError, choices_text
+from ldnn_tune.errors import UsageError, choices_text, did_you_mean
 from ldnn_tune.plugin.task import Task
 from ldnn_tune.space.domains import Domain, outside
 from ldnn_tune.space.knobs import Knob, SearchSpace
@@ -84,13 +84,15 @@ def load_space(
     *,
     task: str | None = None,
     overrides: Iterable[SpaceSource] = (),
+    installed: Collection[str] = (),
 ) -> SearchSpace:
     """Merge the YAML files in ``sources``, then ``overrides`` (later wins per knob), and validate.
 
     ``sources`` define the knobs; a file in ``overrides`` (the user's ``space=``) may only
     change or remove those, so a mistyped knob is an error rather than a knob nobody reads.
     A file's ``task:`` section adds the knobs listed under ``task``'s name (with
-    ``task=None``, no section applies). An overriding knob keeps its place in the order
+    ``task=None``, no section applies); a section named like one of the ``installed``
+    tasks but not one is a typo, and an error. An overriding knob keeps its place in the order
     (a ``when`` refers to earlier knobs); a new one comes last. Each knob must stay inside
     its entry of ``domains``. Errors name the file and the knob at fault.
     """
@@ -98,10 +100,10 @@ def load_space(
     origin: dict[str, str] = {}
     removed: dict[str, Any] = {}  # knob name -> the spec it had before a null removed it
     for source in sources:
-        _merge(source, _knob_specs(source, task), merged, origin, removed)
+        _merge(source, _knob_specs(source, task, installed), merged, origin, removed)
     defined = set(merged) | set(removed)
     for source in overrides:
-        specs = _knob_specs(source, task)
+        specs = _knob_specs(source, task, installed)
         unknown = [name for name in specs if name not in defined]
         if unknown:
             whose = f"task {task!r}" if task is not None else "the space"
@@ -140,8 +142,15 @@ def _merge(
             removed[name] = merged.pop(name)
 
 
-def _knob_specs(source: SpaceSource, task: str | None) -> dict[str, Any]:
-    """Return a file's knobs: its top-level ones, then those under ``task: {task: ...}``."""
+def _knob_specs(
+    source: SpaceSource, task: str | None, installed: Collection[str] = ()
+) -> dict[str, Any]:
+    """Return a file's knobs: its top-level ones, then those under ``task: {task: ...}``.
+
+    A section whose name is not an ``installed`` task's but close to one is refused:
+    its knobs would apply to no task. One far from every name may be for a task
+    installed elsewhere (a file shared between machines), and is left alone.
+    """
     specs = _read_yaml(source)
     sections = specs.pop(TASK_SECTION, None)
     if sections is None:
@@ -153,6 +162,13 @@ def _knob_specs(source: SpaceSource, task: str | None) -> dict[str, Any]:
             f"{source}: {TASK_SECTION!r} must map task names to their knobs, e.g. "
             f"{TASK_SECTION}: {{image: {{width: {{type: int, low: 8, high: 64, default: 8}}}}}}"
         )
+    for name in sections:
+        hint = did_you_mean(str(name), installed) if name not in installed else ""
+        if hint:
+            raise UsageError(
+                f"{source}: {TASK_SECTION} section {name!r} is not an installed task{hint}; "
+                f"installed: {choices_text(installed)}"
+            )
     return {**specs, **(sections.get(task) or {})}
 
 
@@ -196,6 +212,8 @@ def _parse_knob(name: str, spec: Any, earlier: list[Knob], source: str) -> Knob:
     if "default" not in spec:
         raise bad("missing 'default' (the value the first trial uses)")
     default = spec["default"]
+    if kind == "int" and isinstance(default, float) and not default.is_integer():
+        raise bad(f"default {default!r} of an int knob must be a whole number")
     if not _contains(distribution, default):
         where = Knob(name, distribution, 0, {}).describe()
         relation = "is not" if isinstance(distribution, CategoricalDistribution) else "is outside"
@@ -221,6 +239,10 @@ def _distribution(kind: str, spec: dict[str, Any]) -> BaseDistribution:
     for bound in ("low", "high"):
         if not isinstance(spec.get(bound), int | float) or isinstance(spec.get(bound), bool):
             raise ValueError(f"{kind} needs a numeric {bound!r}")
+    if kind == "int":
+        for bound in ("low", "high"):
+            if not float(spec[bound]).is_integer():
+                raise ValueError(f"{bound} {spec[bound]} of an int knob must be a whole number")
     if spec["low"] > spec["high"]:
         raise ValueError(f"low {spec['low']} is greater than high {spec['high']}")
     log = bool(spec.get("log", False))
@@ -283,10 +305,13 @@ def task_space_files(task: Task[Any]) -> list[SpaceSource]:
     return list(found) if isinstance(found, Sequence) else [found]
 
 
-def task_space(task: Task[Any], user_space: Path | None = None) -> SearchSpace:
+def task_space(
+    task: Task[Any], user_space: Path | None = None, installed: Collection[str] = ()
+) -> SearchSpace:
     """Return the shared recipe merged with ``task``'s space and the user's ``space=`` file.
 
-    ``user_space`` is a file, or the name of a ready-made space (``Path("article")``).
+    ``user_space`` is a file, or the name of a ready-made space (``Path("article")``);
+    ``installed`` names the installed tasks, to catch a misspelt ``task:`` section.
     """
     from ldnn_tune.recipe.hparams import RECIPE_DOMAINS
 
@@ -295,4 +320,5 @@ def task_space(task: Task[Any], user_space: Path | None = None) -> SearchSpace:
         {**RECIPE_DOMAINS, **task.knob_domains()},
         task=task.name,
         overrides=[user_space_file(user_space)] if user_space is not None else [],
+        installed=installed,
     )

@@ -86,6 +86,9 @@ def test_later_files_override_and_null_removes(tmp_path: Path) -> None:
             "'when' value 'z'",
         ),
         ("lr: {type: float, low: 0, high: 1, log: true, default: 0.5}", "knob 'lr'"),
+        ("d: {type: int, low: 1, high: 3.5, default: 3}", "high 3.5 of an int knob must be"),
+        ("d: {type: int, low: 0.5, high: 3, default: 2}", "low 0.5 of an int knob must be a whole"),
+        ("d: {type: int, low: 0, high: 3, default: 2.7}", "default 2.7 of an int knob must be a"),
     ],
 )
 def test_invalid_space_files_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -186,6 +189,22 @@ def test_a_task_section_applies_to_its_task_only(tmp_path: Path) -> None:
     assert space["dropout"].describe() == "float [0, 0.1]"  # the section wins over the top
     assert "hidden" not in space.names
     assert space.names.index("dropout") < space.names.index("width")  # overrides keep places
+
+
+def test_a_misspelt_task_section_is_refused_and_one_for_elsewhere_is_not(
+    tmp_path: Path,
+) -> None:
+    width = "{width: {type: categorical, choices: [4, 8], default: 4}}"
+    recipe, installed = [space_file("recipe.yaml")], ("boring", "image")
+    typo = write(tmp_path, f"task: {{borign: {width}}}\n", "typo.yaml")
+    with pytest.raises(UsageError) as error:
+        load_space(recipe, task="boring", overrides=[typo], installed=installed)
+    assert str(error.value) == (
+        f"{typo}: task section 'borign' is not an installed task (did you mean 'boring'?); "
+        "installed: boring, image"
+    )
+    elsewhere = write(tmp_path, f"task: {{speech: {width}}}\n", "elsewhere.yaml")
+    load_space(recipe, task="boring", overrides=[elsewhere], installed=installed)
 
 
 def test_a_task_section_in_a_tasks_own_file_adds_knobs(tmp_path: Path) -> None:
