@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
-from ldnn_tune.errors import PluginError, UsageError, choices_text, unknown_choice
+from ldnn_tune.errors import PluginError, UsageError, choices_text, first_line, unknown_choice
 from ldnn_tune.plugin import spec as hookspecs
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.task import Task
@@ -39,6 +39,7 @@ class TaskPlugins(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self.packages: dict[str, str] = {}  # registered name -> "project version"
         self.blocked: set[str] = set()  # entry-point names LDNN_TUNE_BLOCK_PLUGINS switched off
+        self.failed: dict[str, PluginError] = {}  # entry-point name -> why it failed to import
 
 
 def get_plugin_manager(
@@ -64,9 +65,17 @@ def get_plugin_manager(
         try:
             plugin = entry_point.load()
         except Exception as error:
+            why = first_line(error)  # "ModuleNotFoundError: No module named ..."
             warn(
                 f"plugin {entry_point.name!r} ({entry_point.value}) failed to load: "
-                f"{type(error).__name__}: {error}; block it with {BLOCK_ENV}={entry_point.name}"
+                f"{why}; block it with {BLOCK_ENV}={entry_point.name}"
+            )
+            pm.failed[entry_point.name] = PluginError(
+                entry_point.name,
+                _package_label(entry_point),
+                f"failed to import {entry_point.value}: {why}",
+                error,
+                kind="plugin",
             )
             continue
         if pm.is_registered(plugin):  # one module named by two entry points
@@ -128,8 +137,15 @@ class TaskEntry:
 def _provided_twice(name: str, first: TaskEntry, second: TaskEntry) -> str:
     """Return the error for task ``name`` provided by two plugins, naming how to block each.
 
-    Plugins of one entry-point name are blocked by their package names.
+    Plugins of one entry-point name are blocked by their package names; one plugin that
+    lists two tasks of that name is told to rename one.
     """
+    if first.entry_point == second.entry_point:
+        return (
+            f"task {name!r} is provided twice by plugin {first.entry_point!r} "
+            f"({first.package}): {first.task.__qualname__} and {second.task.__qualname__}; "
+            "give each task its own name"
+        )
     both = sorted((first, second), key=lambda e: e.entry_point)  # hook order varies
     plugins = [f"plugin {e.entry_point!r} ({e.package})" for e in both]
     same = first.entry_point.split(":")[0] == second.entry_point.split(":")[0]
@@ -151,10 +167,15 @@ class Host:
         self._warned = False
 
     @functools.cached_property
-    def _collected(self) -> tuple[dict[str, TaskEntry], dict[str, PluginError]]:
-        """Return the installed tasks by name, and each plugin whose hook raised."""
+    def _collected(self) -> tuple[dict[str, TaskEntry], dict[str, PluginError], dict[str, str]]:
+        """Return the installed tasks by name, each plugin whose hook raised, and clashes.
+
+        A task name two plugins provide is in neither's tasks but in the clashes, with
+        the error that says how to resolve it: the other tasks stay usable.
+        """
         entries: dict[str, TaskEntry] = {}
         broken: dict[str, PluginError] = {}
+        clashes: dict[str, str] = {}
         for impl in self.pm.hook.ldnn_tune_tasks.get_hookimpls():
             package = self.pm.packages.get(impl.plugin_name, "(local)")
             try:
@@ -163,31 +184,37 @@ class Host:
             except PluginError as error:  # its tasks are missing; the others still work
                 broken[impl.plugin_name] = error
                 continue
-            for task in tasks:
+            for task in dict.fromkeys(tasks):  # one class listed twice is one task
                 entry = TaskEntry(task, impl.plugin_name, package)
                 if task.name in entries:
-                    raise UsageError(_provided_twice(task.name, entries[task.name], entry))
-                entries[task.name] = entry
-        return entries, broken
+                    clashes[task.name] = _provided_twice(task.name, entries.pop(task.name), entry)
+                elif task.name not in clashes:
+                    entries[task.name] = entry
+        return entries, broken, clashes
 
     def tasks(self) -> dict[str, TaskEntry]:
         """Return the installed tasks by name, with the plugin and package of each.
 
-        Each plugin whose ``ldnn_tune_tasks()`` raised is warned about, once.
+        Each plugin whose ``ldnn_tune_tasks()`` raised, and each task two plugins
+        provide, is warned about, once.
         """
-        tasks, broken = self._collected
-        self._warn_broken(broken)
+        tasks, broken, clashes = self._collected
+        self._warn_broken(broken, clashes)
         return tasks
 
     def task(self, name: str) -> TaskEntry:
         """Return the installed task called ``name`` or raise a UsageError naming the others.
 
-        When the plugin of that entry-point name failed to list its tasks, its failure.
+        When the plugin of that entry-point name failed to import or to list its tasks,
+        its failure; when two plugins provide it, how to choose one.
         """
-        tasks, broken = self._collected
-        if name in broken:
-            raise broken[name]
-        self._warn_broken(broken)
+        tasks, broken, clashes = self._collected
+        failed = broken.get(name) or self.pm.failed.get(name)
+        if failed is not None:
+            raise failed
+        if name in clashes:
+            raise UsageError(clashes[name])
+        self._warn_broken(broken, clashes)
         if name in tasks:
             return tasks[name]
         if name in self.pm.blocked:
@@ -197,11 +224,13 @@ class Host:
             )
         raise UsageError(unknown_choice("task", name, tasks, label="installed"))
 
-    def _warn_broken(self, broken: dict[str, PluginError]) -> None:
-        if broken and not self._warned:
+    def _warn_broken(self, broken: dict[str, PluginError], clashes: dict[str, str]) -> None:
+        if (broken or clashes) and not self._warned:
             self._warned = True
             for error in broken.values():
                 self.warn(f"{error}; its tasks are not available")
+            for clash in clashes.values():
+                self.warn(f"{clash}; until then it is not available")
 
     def trial_callbacks(self, task: Task[Any], hp: HParams) -> list[pl.Callback]:
         """Return the extra Lightning callbacks every plugin adds for one trial."""

@@ -1,11 +1,12 @@
 import uuid
 from pathlib import Path
+from typing import Any
 
 import lightning.pytorch as pl
 import pytest
 
 from ldnn_tune import HParams, Task, hookimpl
-from ldnn_tune.errors import UsageError
+from ldnn_tune.errors import PluginError, UsageError
 from ldnn_tune.plugin.manager import BLOCK_ENV, Host, get_plugin_manager
 from ldnn_tune.testing import BoringOptions, BoringTask
 
@@ -47,13 +48,42 @@ def test_unknown_task_names_the_installed_ones() -> None:
         host.task("speach")
 
 
-def test_a_task_name_provided_twice_is_an_error() -> None:
+def test_a_task_name_provided_twice_is_an_error_for_that_task_alone() -> None:
     class Again(BoringPlugin):
         pass
 
-    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(), Again())))
+    warnings: list[str] = []
+    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(), Again())), warn=warnings.append)
+    assert "boring" not in host.tasks() and "image" in host.tasks()
+    assert len(warnings) == 1 and "task 'boring' is provided twice" in warnings[0]
+    assert warnings[0].endswith("; until then it is not available")
     with pytest.raises(UsageError, match="task 'boring' is provided twice"):
-        host.tasks()
+        host.task("boring")
+    assert host.task("image").task.name == "image"
+
+
+def test_one_plugin_listing_a_task_twice() -> None:
+    class Twice(BoringPlugin):
+        @hookimpl
+        def ldnn_tune_tasks(self) -> list[type[Task[Any]]]:
+            return [BoringTask, BoringTask]
+
+    class Other(BoringTask):
+        pass
+
+    class Two(BoringPlugin):
+        @hookimpl
+        def ldnn_tune_tasks(self) -> list[type[Task[Any]]]:
+            return [BoringTask, Other]
+
+    assert Host(get_plugin_manager(extra_plugins=(Twice(),))).task("boring").task is BoringTask
+    host = Host(get_plugin_manager(extra_plugins=(Two(),)), warn=lambda _: None)
+    with pytest.raises(UsageError) as error:
+        host.task("boring")
+    assert str(error.value).endswith(
+        "BoringTask and test_one_plugin_listing_a_task_twice.<locals>.Other; "
+        "give each task its own name"
+    )
 
 
 def test_trial_callbacks_hook_collects_every_plugins_callbacks(tmp_path: Path) -> None:
@@ -76,6 +106,12 @@ def test_a_plugin_that_fails_to_import_is_skipped_with_a_warning(
     assert "image" in host.tasks()
     assert len(warnings) == 1
     assert "plugin 'broken'" in warnings[0] and "ModuleNotFoundError" in warnings[0]
+    with pytest.raises(PluginError) as error:  # asked for by name: why it is missing
+        host.task("broken")
+    assert str(error.value) == (
+        "plugin 'broken' (broken-plugin 1.0) failed to import no_such_module_xyz: "
+        "ModuleNotFoundError: No module named 'no_such_module_xyz'"
+    )
 
 
 def test_a_plugin_is_blocked_by_its_package_name_too(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +161,7 @@ def test_two_packages_with_one_entry_point_name_are_both_loaded_and_blockable(
     fake_package(tmp_path, "dupe-b", "dupe", "dupe")
     monkeypatch.syspath_prepend(str(tmp_path))
     with pytest.raises(UsageError) as clash:
-        Host(get_plugin_manager()).tasks()
+        Host(get_plugin_manager()).task("dupe")
     message = str(clash.value)
     assert message.startswith("task 'dupe' is provided twice: by plugin 'dupe' (dupe-")
     assert f"{BLOCK_ENV}=dupe-a or {BLOCK_ENV}=dupe-b" in message
