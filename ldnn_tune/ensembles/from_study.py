@@ -268,6 +268,9 @@ def _log_run(
         for split, scores in (("val", result.val_scores), ("test", result.test_scores)):
             metrics.update({f"{name}_{split}_{k}": v for k, v in scores.items()})
         metrics[f"{name}_temperature"] = result.temperature
+    # under the names a trial's run has too, so the runs table's columns show the ensemble
+    metrics.update({f"best_val_{k}": v for k, v in chosen.val_scores.items()})
+    metrics.update({f"test_{k}": v for k, v in chosen.test_scores.items()})
     tracker.log_metrics(run_id, metrics, step=0)
     members = [
         {

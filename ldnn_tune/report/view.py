@@ -2,7 +2,9 @@
 
 MLflow 3's UI opens on its GenAI view; ``workflowType=machine_learning`` in the URL picks
 the model-training view. A shared view (an experiment tag ``mlflow.sharedViewState.KEY``
-opened with ``viewStateShareKey=KEY``) presets the table's columns.
+opened with ``viewStateShareKey=KEY``) presets the table's columns. MLflow 3.17 leaves
+``runsExpanded`` out of a shared view, so the study's run opens collapsed; and the UI
+nests the trials under it only while the table is sorted by creation time.
 """
 
 import json
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING
 from ldnn_tune.names import (
     EXPERIMENT_KIND_TAG,
     PARENT_RUN_TAG,
+    RESEED_OF_ATTR,
     ROLE_TAG,
     SHARED_VIEW_TAG,
     STATE_TAG,
@@ -25,17 +28,19 @@ if TYPE_CHECKING:
 
 VIEW_KEY = "ldnn-tune"  # the shared view's name in the URL
 EXPERIMENT_KIND = "custom_model_development"  # the classic view, where a UI honours the tag
-METRIC_COLUMNS = ("val_loss", "best_val_loss", "val_acc", "test_acc", "test_mse")
+# val_loss: the last epoch's, all a pruned trial has; best_*: the kept weights', as test_*
+METRIC_COLUMNS = ("val_loss", "best_val_loss", "best_val_acc", "test_acc", "test_mse")
 KNOB_COLUMNS = 5  # knob columns besides lr
 RUN_NAME_COLUMN = "attributes.`Run Name`"
 
 
 def view_columns(knobs: Sequence[str]) -> list[str]:
-    """Return the table's columns: the trial's state, its metrics, lr and ``knobs``."""
+    """Return the table's columns: state, metrics, whose retrain it is, lr and ``knobs``."""
     params = ["lr", *(k for k in knobs if k != "lr")][: KNOB_COLUMNS + 1]
     return [
         f"tags.`{STATE_TAG}`",
         *(f"metrics.`{m}`" for m in METRIC_COLUMNS),
+        f"params.`{RESEED_OF_ATTR}`",  # a retrain names the trial whose knobs it trains again
         *(f"params.`{p}`" for p in params),
     ]
 

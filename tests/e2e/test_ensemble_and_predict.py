@@ -74,6 +74,9 @@ def test_ensemble_run_is_logged_under_the_study(study_dir: Path) -> None:
     assert {"single_test_acc", "average_test_acc", "greedy_test_acc", "greedy_test_loss"} <= set(
         run.data.metrics
     )
+    # the chosen ensemble's scores under a trial's names too, for the runs table's columns
+    assert run.data.metrics["test_acc"] == run.data.metrics["greedy_test_acc"]
+    assert run.data.metrics["best_val_loss"] == run.data.metrics["greedy_val_loss"]
     assert run.data.tags["mlflow.parentRunId"] == study.user_attrs["mlflow_parent_run_id"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "ensemble")}
     assert "ensemble/bundle.json" in artifacts

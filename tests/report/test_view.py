@@ -7,6 +7,9 @@ def test_the_view_shows_state_metrics_lr_and_the_top_knobs() -> None:
     columns = view_columns(["batch_size", "lr", "dropout"])
     assert columns[0] == "tags.`optuna.state`"
     assert "metrics.`val_loss`" in columns and "metrics.`test_acc`" in columns
+    # the kept weights' accuracy beside their loss, not the last epoch's
+    assert "metrics.`best_val_acc`" in columns and "metrics.`val_acc`" not in columns
+    assert "params.`reseed_of`" in columns  # a retrain says whose
     assert columns[-3:] == ["params.`lr`", "params.`batch_size`", "params.`dropout`"]
     state = json.loads(view_state(["width"]))
     assert state["selectedColumns"] == state["columnOrder"] == view_columns(["width"])
