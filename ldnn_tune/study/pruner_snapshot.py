@@ -18,11 +18,16 @@ import optuna
 from optuna.pruners import BasePruner
 from optuna.trial import FrozenTrial, TrialState
 
+from ldnn_tune.study.queries import is_reseed
+
 COMPLETE_ONLY = (TrialState.COMPLETE,)
 
 
 class CompleteTrialsSnapshot(BasePruner):
-    """Wrap a pruner that reads only complete trials; serve them from one read per trial."""
+    """Wrap a pruner that reads only complete trials; serve them from one read per trial.
+
+    The complete trials it serves are the search's: retrains are left out.
+    """
 
     def __init__(self, inner: BasePruner) -> None:
         """Ask ``inner`` (a median or percentile pruner) with the snapshot in place."""
@@ -33,7 +38,10 @@ class CompleteTrialsSnapshot(BasePruner):
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
         """Return ``inner``'s answer for ``trial``, reading the storage on its first question."""
         if trial._trial_id != self._trial_id:
-            self._complete = study.get_trials(deepcopy=False, states=COMPLETE_ONLY)
+            complete = study.get_trials(deepcopy=False, states=COMPLETE_ONLY)
+            # retrains repeat the best trial's knobs: counted, they would pull the median
+            # towards the best and prune the search harder the more retrains it has
+            self._complete = [t for t in complete if not is_reseed(t)]
             self._trial_id = trial._trial_id
         view = _CompleteTrialsView(study, self._complete)
         return self.inner.prune(cast("optuna.Study", view), trial)

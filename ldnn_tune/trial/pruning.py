@@ -16,7 +16,8 @@ class EpochPruning(pl.Callback):
 
     The pruner is asked when validation ends, and the prune raised when the training
     epoch ends, after the callbacks listed before this one: the epoch's metrics reach
-    MLflow, as every epoch of a complete trial's do.
+    MLflow, as every epoch of a complete trial's do. It is not asked after the last
+    epoch: a trial that trained to the end completes.
     """
 
     def __init__(self, trial: optuna.Trial, monitor: str = "val_loss", prune: bool = True):
@@ -33,7 +34,9 @@ class EpochPruning(pl.Callback):
             return
         epoch = trainer.current_epoch
         self.trial.report(float(value), step=epoch)
-        if self.prune and self.trial.should_prune():
+        # at the last epoch the training is done: pruning would only throw the net away
+        last = trainer.max_epochs is not None and epoch >= trainer.max_epochs - 1
+        if self.prune and not last and self.trial.should_prune():
             # Optuna's steps count from 0; the user's epochs (the `epochs` column) from 1
             self._pruned = optuna.TrialPruned(
                 f"pruned after epoch {epoch + 1}: {self.monitor} {float(value):.4g} is "

@@ -7,11 +7,12 @@ import pytest
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
+from ldnn_tune.names import RESEED_OF_ATTR
 from ldnn_tune.study.pruner_snapshot import CompleteTrialsSnapshot
 
 
-def add_complete(study: optuna.Study, losses: list[float]) -> None:
-    """Add a complete trial that reported ``losses`` at epochs 0, 1, ..."""
+def add_complete(study: optuna.Study, losses: list[float], retrain_of: int | None = None) -> None:
+    """Add a complete trial that reported ``losses`` at epochs 0, 1, ... (or a retrain)."""
     study.add_trial(
         create_trial(
             params={"x": 0.5},
@@ -19,6 +20,7 @@ def add_complete(study: optuna.Study, losses: list[float]) -> None:
             value=min(losses),
             intermediate_values=dict(enumerate(losses)),
             state=TrialState.COMPLETE,
+            user_attrs={} if retrain_of is None else {RESEED_OF_ATTR: retrain_of},
         )
     )
 
@@ -55,3 +57,17 @@ def test_a_trial_compares_with_the_trials_complete_when_it_first_asked(tmp_path:
     later.report(9.0, 0)
     later.report(9.0, 1)
     assert later.should_prune()  # a new trial reads all three
+
+
+def test_retrains_are_not_among_the_trials_compared_with(tmp_path: Path) -> None:
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path}/s.db")
+    for _ in range(2):  # one search trial short of the median pruner's 3 start-up trials
+        add_complete(study, [0.5, 0.5])
+    for _ in range(4):  # the best trial's retrains
+        add_complete(study, [0.1, 0.1], retrain_of=0)
+    trial = study.ask()
+    trial.report(9.0, 0)
+    trial.report(9.0, 1)
+    frozen = study._storage.get_trial(trial._trial_id)
+    assert median().prune(study, frozen)  # Optuna's own counts the retrains
+    assert not CompleteTrialsSnapshot(median()).prune(study, frozen)

@@ -51,4 +51,18 @@ def test_every_epoch_is_reported_and_the_pruner_asked(task: BoringTask) -> None:
     )
     reported = study._storage.get_trial(trial._trial_id).intermediate_values
     assert sorted(reported) == list(range(6))
-    assert pruner.asked == 6  # whatever each question or epoch costs
+    assert pruner.asked == 5  # whatever each question or epoch costs; not after the last
+
+
+def test_a_trial_that_trained_to_the_end_is_not_pruned(task: BoringTask) -> None:
+    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=0.0))
+    trial = study.ask()
+    outcome = train_trial(
+        task,
+        HParams.for_task(task),
+        seed=0,
+        max_epochs=1,
+        min_lr=1e-9,
+        callbacks=[EpochPruning(trial, monitor="val_loss")],
+    )
+    assert math.isfinite(outcome.best_val_loss)
