@@ -158,6 +158,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("ratio-band", ("run", "task=image", "ratio_low=2", "ratio_high=1"), nothing, 2, "ratio band"),
     ("min-lr-zero", ("run", "task=image", "min_lr=0"), nothing, 2, "invalid min_lr=0"),
     ("min-lr-nan", ("run", "task=image", "min_lr=nan"), nothing, 2, "must be a finite number"),
+    (
+        "min-lr-above-lr",
+        ("run", "task=image", "lr=0.05", "min_lr=0.05"),
+        nothing,
+        2,
+        "invalid min_lr=0.05: a trial stops once its LR is divided below it",
+    ),
     ("bool-text", ("run", "task=image", "health=maybe"), nothing, 2, "expected true or false"),
     ("max-failures", ("run", "task=image", "max_failures=0"), nothing, 2, "max_failures=0"),
     # run: stores

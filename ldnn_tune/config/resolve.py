@@ -79,9 +79,9 @@ def resolve_run(
     which it would ignore, is a UsageError.
     """
     values = split_words(words)
-    if settings:
-        _refuse_ignored(values, command, settings)
     if not values.get("task"):
+        if settings:
+            _refuse_ignored(values, command, settings)
         raise UsageError(f"missing task=NAME; installed: {choices_text(host.tasks()) or 'none'}")
     entry = host.task(values["task"])
     task_class = entry.task
@@ -99,6 +99,8 @@ def resolve_run(
     with plugin_code(task.name, entry.package, "search_space()"):
         space = task_space(task, config.space, installed=list(host.tasks()))
     _refuse_shadowing(set(space.names) & host_keys, "knob", task.name, entry.package)
+    if settings:  # after the shadowing checks: the plugin's name, not the user's word, is wrong
+        _refuse_ignored(values, command, settings)
     knob_values = {k: v for k, v in values.items() if k not in host_keys | option_keys}
     unknown = [k for k in knob_values if k not in space.names]
     if unknown:
@@ -106,12 +108,29 @@ def resolve_run(
         hint = did_you_mean(unknown[0], valid)
         raise UsageError(f"unknown key {unknown[0]!r}{hint}; valid: {', '.join(valid)}")
     space = space.fix(knob_values)
+    _refuse_unreachable_lr(config.min_lr, space)
     if config.data_dir is not None and not config.data_dir.exists():
         raise UsageError(f"data_dir {str(config.data_dir)!r} does not exist")
     resolved = ResolvedRun(config, task, space, tuple(words), entry.package)
     if prepare:
         resolved.prepare()
     return resolved
+
+
+def _refuse_unreachable_lr(min_lr: float, space: SearchSpace) -> None:
+    """Refuse a ``min_lr`` the space's lowest ``lr`` is not above.
+
+    A trial stops once its LR has been divided below ``min_lr``; at or above its starting
+    LR, every such trial would stop after its first epoch, having learned nothing.
+    """
+    if "lr" not in space.names:
+        return
+    lowest = space["lr"].lowest()
+    if lowest is not None and min_lr >= lowest:
+        raise UsageError(
+            f"invalid min_lr={min_lr:g}: a trial stops once its LR is divided below it, so it "
+            f"must be below the lowest lr the space can start from ({lowest:g})"
+        )
 
 
 def _check_option_defaults(schema: type[Any], task: str, package: str) -> None:

@@ -47,6 +47,17 @@ class Knob:
         steps = (value - dist.low) / dist.step
         return abs(steps - round(steps)) < 1e-8
 
+    def lowest(self) -> float | None:
+        """Return the lowest number this knob can take (None for a choice of non-numbers)."""
+        dist = self.distribution
+        if isinstance(dist, FloatDistribution | IntDistribution):
+            return float(dist.low)
+        assert isinstance(dist, CategoricalDistribution)
+        numbers = [
+            c for c in dist.choices if isinstance(c, int | float) and not isinstance(c, bool)
+        ]
+        return float(min(numbers)) if numbers else None
+
     def describe(self) -> str:
         """Return the distribution in a short human form, e.g. ``float [0.01, 1] log``."""
         dist = self.distribution

@@ -7,6 +7,7 @@ from typing import Any
 import pluggy
 import pytest
 
+import ldnn_tune.commands.check
 import ldnn_tune.commands.info
 import ldnn_tune.commands.run
 from ldnn_tune import hookimpl
@@ -85,7 +86,7 @@ class BrokenHook:
 
 
 def with_plugin(monkeypatch: pytest.MonkeyPatch, plugin: object) -> None:
-    for module in (ldnn_tune.commands.run, ldnn_tune.commands.info):
+    for module in (ldnn_tune.commands.run, ldnn_tune.commands.info, ldnn_tune.commands.check):
         monkeypatch.setattr(module, "get_plugin_manager", lambda: get_plugin_manager((plugin,)))
 
 
@@ -134,6 +135,20 @@ def test_a_plugin_bug_is_one_line_with_exit_code_3_and_creates_nothing(
     assert result.returncode == 3
     assert result.stderr.strip().splitlines() == [line]
     assert not (tmp_path / "ldnn_tune.db").exists()
+
+
+@pytest.mark.parametrize("command", ["space", "check"])
+def test_a_plugin_name_taken_by_run_is_the_plugins_bug_for_every_command(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with_plugin(monkeypatch, Tasks())
+    result = run_main([command, "task=epochsknob", "epochs=3"], capsys)
+    assert result.returncode == 3  # not "epochs= is a setting of run, which it ignores"
+    assert "has knob 'epochs', a name ldnn-tune run takes" in result.stderr
 
 
 def test_the_debug_variable_adds_the_traceback(
