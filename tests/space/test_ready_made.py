@@ -87,6 +87,7 @@ def test_wide_widens_every_shared_knob() -> None:
         assert w.low <= o.low and w.high >= o.high and (w.low, w.high) != (o.low, o.high), name  # type: ignore[attr-defined]
     for name in ("lr_factor", "batch_size", "width"):
         assert set(own[name].distribution.choices) < set(wide[name].distribution.choices)  # type: ignore[attr-defined]
+    assert wide["init"].describe() == "fixed scaled"  # the task's own: lazy stalls its CNN
 
 
 @pytest.mark.parametrize("word", ["article", "article.yaml"])
