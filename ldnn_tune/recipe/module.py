@@ -57,8 +57,8 @@ class RecipeModule(pl.LightningModule):
 
     - the loss is averaged over the batch (and over positions for sequence outputs), so the
       LR survives a change of batch size;
-    - SGD with momentum at ``recipe.lr``; the LR is divided by ``recipe.lr_factor`` when
-      validation loss has not improved for ``recipe.lr_patience`` epochs;
+    - SGD with momentum at ``recipe.lr``; the LR is divided by ``recipe.lr_factor`` at the
+      first epoch without validation improvement after ``recipe.lr_patience`` such epochs;
     - ``augment`` runs on training batches only, so evaluation sees clean inputs, and
       Lightning's eval mode switches dropout off for validation, test and prediction;
     - ``mixup`` > 0 (classification, floating-point inputs) trains on mixtures of pairs of
