@@ -55,6 +55,15 @@ class TestSequenceParityMlp(TaskContract):
         return {"hidden": 64}
 
 
+def test_the_mlp_searches_no_lstm_knob() -> None:
+    from ldnn_tune import task_space
+
+    mlp = SequenceTask(SequenceOptions(problem="parity", model="mlp", bits=8, **SMALL), None, 0)
+    lstm = SequenceTask(SequenceOptions(problem="parity", bits=8, **SMALL), None, 0)
+    assert not {"layers", "forget_bias"} & set(task_space(mlp).names)
+    assert {"hidden", "layers", "forget_bias"} <= set(task_space(lstm).names)
+
+
 class TestSequenceText(TaskContract):
     """Character-level language model on a file given by data_dir."""
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # character language model, has its own (larger nets, a higher first-trial LR).
 SPACE_FILES = {"cpu": "sequence-cpu.yaml", "gpu": "sequence.yaml"}
 TEXT_SPACE_FILES = {"cpu": "text-cpu.yaml", "gpu": "text.yaml"}
+MLP_SPACE_FILE = "mlp.yaml"
 
 
 class SequenceTask(Task[SequenceOptions]):
@@ -45,10 +46,18 @@ class SequenceTask(Task[SequenceOptions]):
         self.kind = TaskKind.REGRESSION if options.problem == "adding" else TaskKind.CLASSIFICATION
         self.data: SequenceData | None = None
 
-    def search_space(self) -> Path | Traversable:
-        """Return the knobs (hidden, layers, forget_bias, clip_norm) for the scale's sizes."""
+    def search_space(self) -> list[Path | Traversable]:
+        """Return the knobs (hidden, layers, forget_bias, clip_norm) for the scale's sizes.
+
+        With ``model=mlp`` the LSTM's knobs (layers, forget_bias) are removed: the
+        two-hidden-layer net has neither, and searching them would only add noise.
+        """
         by_scale = TEXT_SPACE_FILES if self.options.problem == "text" else SPACE_FILES
-        return files("ldnn_tune_sequence") / by_scale[self.options.scale]
+        own = files("ldnn_tune_sequence")
+        found: list[Path | Traversable] = [own / by_scale[self.options.scale]]
+        if self.options.model == "mlp":
+            found.append(own / MLP_SPACE_FILE)
+        return found
 
     def knob_domains(self) -> dict[str, Domain]:
         """Return what the nets accept: whole hidden sizes and layer counts."""
