@@ -47,7 +47,8 @@ class StopAtDeadline(pl.Callback):
 
     def _check(self, trainer: pl.Trainer) -> None:
         if time.time() >= self.deadline:
-            raise DeadlineReached(f"timeout during epoch {trainer.current_epoch}")
+            # epochs count from 1 here, as in the pruner's reason and the `epochs` column
+            raise DeadlineReached(f"timeout during epoch {trainer.current_epoch + 1}")
 
     def on_train_batch_end(self, trainer: pl.Trainer, *args: Any) -> None:
         """Stop after this training batch if the deadline has passed."""

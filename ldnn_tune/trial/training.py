@@ -93,7 +93,7 @@ def train_trial(
             raise optuna.TrialPruned(f"{reached} (before its first epoch ended)") from None
         stop_reason = str(reached)
     if floor.stopped_epoch is not None:
-        stop_reason = f"lr below min_lr at epoch {floor.stopped_epoch}"
+        stop_reason = f"lr below min_lr after epoch {floor.stopped_epoch + 1}"  # from 1
     best.restore(model)
     in_time = time_to_average(time.time() - started, trainer.current_epoch, deadline)
     best_val_loss, averaged = (
