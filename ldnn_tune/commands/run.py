@@ -3,14 +3,18 @@
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.config.stores import JOURNAL_PREFIX, check_mlflow, check_storage
-from ldnn_tune.errors import EXIT_CHECK_FAILED, EXIT_OK
+from ldnn_tune.errors import EXIT_CHECK_FAILED, EXIT_FAILED, EXIT_OK
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.study.clock import RunClock, command_started
+
+if TYPE_CHECKING:  # optuna loads with the study, after the words are checked
+    import optuna
 
 
 def main(words: Sequence[str], console: Console) -> int:
@@ -48,5 +52,23 @@ def main(words: Sequence[str], console: Console) -> int:
         if not passed:
             console.print("not starting the study; fix the task, or skip with check=false")
             return EXIT_CHECK_FAILED
-    run_study(run, host, console, clock)
-    return EXIT_OK
+    study = run_study(run, host, console, clock)
+    if useful(study, config.trials):
+        return EXIT_OK
+    console.print(
+        f"none of the study's {config.trials} trials completed: each was pruned (the reasons "
+        "are above), so there is no net to ensemble or predict with"
+    )
+    return EXIT_FAILED
+
+
+def useful(study: "optuna.Study", trials: int) -> bool:
+    """Return whether ``study`` has a complete trial, or may still get one.
+
+    A search that ran all its ``trials`` with every one pruned or failed produced no net
+    to use: the command says so and exits 1, so a script does not take it for success.
+    A timeout that ended the command first is not that: the same command continues it.
+    """
+    from ldnn_tune.study.queries import best_trials, finished_search_trials
+
+    return bool(best_trials(study, 1)) or finished_search_trials(study) < trials

@@ -18,7 +18,7 @@ from ldnn_tune.ensembles.from_study import ensemble_study
 from ldnn_tune.errors import EXIT_INTERRUPTED, USER_STOPS, Interrupted, PluginError
 from ldnn_tune.interrupts import ignore_further
 from ldnn_tune.interrupts import install as install_interrupts
-from ldnn_tune.names import REASON_ATTR
+from ldnn_tune.names import TRACEBACK_ARTIFACT
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.plugin.task import reads_input_files
 from ldnn_tune.report import REPORT_RESERVE_SECONDS
@@ -237,10 +237,16 @@ def _work(
         running = trials.running
         progress.show(trials, f"{running} running elsewhere {wait_note}" if running else "")
 
-    def on_failure(trial: FrozenTrial) -> None:
-        progress.console.print(
-            f"trial {trial.number} failed: {trial.user_attrs.get(REASON_ATTR)}", markup=False
-        )
+    pointed: list[int] = []
+
+    def on_failure(trial: FrozenTrial) -> None:  # its line, with the reason, is printed
+        if not pointed:  # once a command: where to read what went wrong
+            pointed.append(trial.number)
+            progress.console.print(
+                f"trial {trial.number}'s traceback, as every failed trial's, is the artifact "
+                f"{TRACEBACK_ARTIFACT} of its MLflow run (ldnn-tune ui)",
+                markup=False,
+            )
 
     try:
         work(
