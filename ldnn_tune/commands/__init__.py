@@ -66,7 +66,7 @@ COMMANDS: dict[str, Command] = {
         TASK_SETTINGS,
     ),
     "space": Command(
-        "print the effective search space: ldnn-tune space task=image [space=FILE]",
+        "print a task's options and search space: ldnn-tune space task=image [space=FILE]",
         "ldnn_tune.commands.info:space",
         RUN_SETTINGS,
         ("ldnn-tune space task=image", "ldnn-tune space task=image space=wide lr=0.05"),

@@ -6,7 +6,7 @@ from rich.console import Console
 
 from ldnn_tune.commands import TASK_SETTINGS
 from ldnn_tune.config.resolve import resolve_run
-from ldnn_tune.console.tables import space_table, tasks_table
+from ldnn_tune.console.tables import options_table, space_table, tasks_table
 from ldnn_tune.errors import EXIT_OK, UsageError
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 
@@ -20,7 +20,8 @@ def tasks(words: Sequence[str], console: Console) -> int:
 
 
 def space(words: Sequence[str], console: Console) -> int:
-    """Print the effective search space of a task with the user's overrides applied."""
+    """Print a task's options, then its effective search space with the user's overrides."""
     run = resolve_run(words, Host(get_plugin_manager()), False, "space", TASK_SETTINGS)
+    console.print(options_table(run.task.name, run.task.options))
     console.print(space_table(run.task.name, run.space))
     return EXIT_OK

@@ -75,7 +75,7 @@ def build_typed(schema: type[T], values: Mapping[str, str]) -> T:
             OmegaConf.update(conf, key, value, merge=False)
         except OmegaConfBaseException:
             raise UsageError(
-                f"invalid value {raw!r} for {key}: expected {_type_name(hints[key])}"
+                f"invalid value {raw!r} for {key}: expected {type_name(hints[key])}"
             ) from None
     try:
         return OmegaConf.to_object(conf)  # type: ignore[return-value]
@@ -87,7 +87,8 @@ def _optional(hint: Any) -> bool:
     return type(None) in getattr(hint, "__args__", ())
 
 
-def _type_name(hint: Any) -> str:
+def type_name(hint: Any) -> str:
+    """Return how a user writes a value of type ``hint``, e.g. ``"an integer or a path"``."""
     names = {
         int: "an integer",
         float: "a number",

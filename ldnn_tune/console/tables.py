@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -12,7 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ldnn_tune.config import defaults
+from ldnn_tune.config.words import type_name
 from ldnn_tune.ensembles.combine import NAMED, SEEDS, SINGLE, EnsembleComparison
+from ldnn_tune.errors import choice_text
 from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR
 from ldnn_tune.plugin.manager import BLOCK_ENV, TaskEntry
 from ldnn_tune.report.trials import number_text, trial_and_knobs
@@ -44,6 +48,21 @@ def tasks_table(tasks: dict[str, TaskEntry]) -> Table:
     table.caption = f"switch a plugin off: {BLOCK_ENV}=ENTRY_POINT or PACKAGE (comma-separated)"
     for name, entry in sorted(tasks.items()):
         table.add_row(name, entry.entry_point, entry.package, entry.task.description)
+    return table
+
+
+def options_table(task_name: str, options: Any) -> Table:
+    """Return a task's options (a dataclass): name, the value in use, its default, its type."""
+    table = _table(
+        f"options of task {task_name!r}: key=value words, kept by a study",
+        ("option", "value", "default", "type"),
+    )
+    hints = typing.get_type_hints(type(options))
+    for field in dataclasses.fields(options):
+        default = "" if field.default is dataclasses.MISSING else choice_text(field.default)
+        default = "none (the task sizes it)" if field.default is None else default
+        value = choice_text(getattr(options, field.name))
+        table.add_row(field.name, value, default, type_name(hints[field.name]))
     return table
 
 

@@ -18,7 +18,7 @@ def test_space_prints_the_effective_space_with_overrides(cli: Cli, tmp_path: Pat
     (tmp_path / "mine.yaml").write_text(
         "width: {type: categorical, choices: [8, 128], default: 8}\n"
     )
-    result = cli("space", "task=image", "lr=0.2", "space=mine.yaml")
+    result = cli("space", "task=image", "lr=0.2", "space=mine.yaml", "color=true")
     assert result.returncode == 0, result.stderr
     lines = {
         line.split("│")[1].strip(): line
@@ -28,4 +28,7 @@ def test_space_prints_the_effective_space_with_overrides(cli: Cli, tmp_path: Pat
     assert "fixed 0.2" in lines["lr"]
     assert "one of 8, 128" in lines["width"]
     assert "init in ['scaled']" in lines["init_scale"]
+    # the task's options first: the value in use, the default, the type
+    assert lines["color"].split("│")[2:5] == [" true  ", " false   ", " true or false "]
+    assert "options of task 'image'" in result.stdout.split("search space")[0]
     assert not (tmp_path / "ldnn_tune.db").exists()
