@@ -159,6 +159,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("min-lr-zero", ("run", "task=image", "min_lr=0"), nothing, 2, "invalid min_lr=0"),
     ("min-lr-nan", ("run", "task=image", "min_lr=nan"), nothing, 2, "must be a finite number"),
     (
+        "reseeds-unused",
+        ("run", "task=image", "reseeds=2", "ensemble=greedy"),
+        nothing,
+        2,
+        "reseeds= retrains the best trial for ensemble=seeds; ensemble=greedy does not use",
+    ),
+    (
         "min-lr-above-lr",
         ("run", "task=image", "lr=0.05", "min_lr=0.05"),
         nothing,

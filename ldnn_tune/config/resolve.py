@@ -12,6 +12,7 @@ from typing import Any
 from ldnn_tune.config.fingerprint import data_fingerprint
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.words import build_typed, field_names, split_words
+from ldnn_tune.ensembles.combine import SEEDS
 from ldnn_tune.errors import PluginError, UsageError, choices_text, did_you_mean
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
@@ -89,6 +90,11 @@ def resolve_run(
     option_keys = set(field_names(task_class.options_type))
     _refuse_shadowing(option_keys & host_keys, "option", task_class.name, entry.package)
     config = build_typed(RunConfig, {k: v for k, v in values.items() if k in host_keys})
+    if "reseeds" in values and config.reseeds > 0 and config.ensemble != SEEDS:
+        raise UsageError(
+            f"reseeds= retrains the best trial for ensemble=seeds; ensemble={config.ensemble} "
+            "does not use retrains: drop reseeds=, or use ensemble=seeds"
+        )
     with plugin_code(task_class.name, entry.package, "options_type (its fields and defaults)"):
         _check_option_defaults(task_class.options_type, task_class.name, entry.package)
         options = build_typed(
