@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import optuna
-from optuna.trial import TrialState
 from rich.console import Console
 from rich.table import Table
 
@@ -19,19 +17,14 @@ from ldnn_tune.ensembles.combine import NAMED, SEEDS, SINGLE, EnsembleComparison
 from ldnn_tune.errors import choice_text
 from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR
 from ldnn_tune.plugin.manager import BLOCK_ENV, TaskEntry
-from ldnn_tune.report.trials import number_text, trial_and_knobs
+from ldnn_tune.report.trials import number_text, state_counts_text, trial_and_knobs
 from ldnn_tune.space.knobs import SearchSpace
-from ldnn_tune.study.queries import best_trials, health_pruned, is_reseed
+from ldnn_tune.study.queries import best_trials, health_pruned
 
 if TYPE_CHECKING:  # torch loads with the checks, not with the tables
     from ldnn_tune.health.checks import CheckResult
 
 SHOWN_ATTRS = ("val_acc", "test_acc", "val_mse", "test_mse")
-STATE_WORDS = {
-    TrialState.COMPLETE: "complete",
-    TrialState.PRUNED: "pruned",
-    TrialState.FAIL: "failed",
-}
 
 
 def _table(title: str, columns: Iterable[str], overflow: Any = "fold") -> Table:
@@ -111,13 +104,7 @@ def summary_table(study: optuna.Study, top: int) -> Table:
 
 def counts_text(study: optuna.Study) -> str:
     """Return e.g. ``"12 complete (4 of them retrains), 7 pruned, 1 failed"``."""
-    trials = study.get_trials(deepcopy=False)  # one read of the storage
-    counts = Counter(t.state for t in trials)
-    words = {state: f"{counts[state]} {word}" for state, word in STATE_WORDS.items()}
-    retrains = sum(is_reseed(t) for t in trials if t.state == TrialState.COMPLETE)
-    if retrains:
-        words[TrialState.COMPLETE] += f" ({retrains} of them retrains)"
-    return ", ".join(words.values())
+    return state_counts_text(study.get_trials(deepcopy=False))  # one read of the storage
 
 
 def print_summary(console: Console, study: optuna.Study, top: int, mlflow_uri: str) -> None:

@@ -4,13 +4,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import optuna
+from optuna.trial import TrialState
 
 from ldnn_tune.report.description import StudyStory, describe, reproduce_command
 from ldnn_tune.report.figures import Plot, StudyFacts, draw_all
 from ldnn_tune.report.importance import Importances, param_importances, top_knobs
 from ldnn_tune.report.ratios import ratio_traces
 from ldnn_tune.report.runs import latest_ensemble, parent_params
-from ldnn_tune.report.trials import best_table, trials_csv
+from ldnn_tune.report.trials import best_table, ended_early_table, trials_csv
 from ldnn_tune.study.queries import best_trials
 
 if TYPE_CHECKING:
@@ -63,6 +64,9 @@ def build_report(source: ReportSource, plots: bool = True, interactive: bool = T
         drawn, notes = draw_all(StudyFacts(study, importances, traces), interactive)
     best = best_trials(study, SUMMARY_TRIALS)
     sections = [description, "## Best trials", best_table(best) if best else "none yet"]
+    trials = study.get_trials(deepcopy=False)
+    if any(t.state in (TrialState.PRUNED, TrialState.FAIL) for t in trials):
+        sections += ["## Pruned and failed trials", ended_early_table(trials, SUMMARY_TRIALS)]
     if notes:
         sections += ["## Not drawn", "\n".join(f"- {note}" for note in notes)]
     return StudyReport(

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import EPOCHS_RUN_ATTR, PLOTS_ARTIFACT, TRIALS_ARTIFACT
+from ldnn_tune.names import EPOCHS_RUN_ATTR, PLOTS_ARTIFACT, RESEED_OF_ATTR, TRIALS_ARTIFACT
 from ldnn_tune.report.importance import Importances
 from ldnn_tune.report.runs import EnsembleSummary
-from ldnn_tune.report.trials import METRIC_ATTRS, number_text
+from ldnn_tune.report.trials import METRIC_ATTRS, number_text, state_counts_text
 
 RUN_KEYS = ("seed", "sampler", "pruner", "epochs")  # parent params that the command repeats
 SHOWN_KNOBS = 5  # knobs named in the importance line
@@ -60,15 +60,11 @@ def setup_line(study_name: str, params: Mapping[str, str]) -> str:
 
 
 def counts_line(trials: Sequence[FrozenTrial]) -> str:
-    """Return e.g. ``Trials: 12 complete, 7 pruned, 1 failed.``."""
-    words = {
-        TrialState.COMPLETE: "complete",
-        TrialState.PRUNED: "pruned",
-        TrialState.FAIL: "failed",
-    }
-    counts = [f"{sum(t.state == s for t in trials)} {w}" for s, w in words.items()]
+    """Return e.g. ``Trials: 12 complete (4 of them retrains), 7 pruned, 1 failed.``."""
     running = sum(t.state == TrialState.RUNNING for t in trials)
-    return "Trials: " + ", ".join(counts) + (f", {running} running" if running else "") + "."
+    return (
+        f"Trials: {state_counts_text(trials)}" + (f", {running} running" if running else "") + "."
+    )
 
 
 def best_line(trial: FrozenTrial | None) -> str:
@@ -81,7 +77,9 @@ def best_line(trial: FrozenTrial | None) -> str:
     epochs = trial.user_attrs.get(EPOCHS_RUN_ATTR)
     knobs = ", ".join(f"{k}={number_text(v)}" for k, v in trial.params.items())
     trained = f" after {epochs} epochs" if epochs else ""
-    return f"**Best trial: {trial.number}**: {', '.join(metrics)}{trained}. Knobs: {knobs}."
+    anchor = trial.user_attrs.get(RESEED_OF_ATTR)
+    whose = f" (a retrain of trial {anchor}'s knobs)" if anchor is not None else ""
+    return f"**Best trial: {trial.number}**{whose}: {', '.join(metrics)}{trained}. Knobs: {knobs}."
 
 
 def ensemble_line(ensemble: EnsembleSummary | None) -> str:
@@ -123,8 +121,8 @@ def describe(story: StudyStory) -> str:
         best_line(best),
         ensemble_line(story.ensemble),
         importance_line(story.importances),
-        f"Plots: the `{PLOTS_ARTIFACT}/` artifacts (PNG, and interactive HTML); every trial "
-        f"in `{TRIALS_ARTIFACT}`.",
+        f"Plots: the parent run's `{PLOTS_ARTIFACT}/` artifacts (PNG, and interactive HTML) "
+        f"and `ldnn-tune report`'s file; every trial in its `{TRIALS_ARTIFACT}` artifact.",
         "Last run with (here it continues the study; in an empty folder it starts one with "
         "these settings, which an earlier command may have set otherwise):",
         f"```\n{story.command}\n```",

@@ -5,13 +5,18 @@ import io
 from collections.abc import Sequence
 
 import optuna
-from optuna.trial import FrozenTrial
+from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR, RESEED_OF_ATTR, TRIAL_RUN_ATTR
 
 METRIC_ATTRS = ("val_acc", "test_acc", "test_loss", "val_mse", "test_mse")
 FIXED_COLUMNS = ("number", "state", "reason", "val_loss", *METRIC_ATTRS)
 TAIL_COLUMNS = ("epochs", "duration_s", "reseed_of", "run_id")  # reseed_of: retrains only
+STATE_WORDS = {
+    TrialState.COMPLETE: "complete",
+    TrialState.PRUNED: "pruned",
+    TrialState.FAIL: "failed",
+}
 
 
 def trial_columns(trials: Sequence[FrozenTrial]) -> list[str]:
@@ -89,3 +94,38 @@ def best_table(trials: Sequence[FrozenTrial]) -> str:
         metrics = [trial.user_attrs.get(a) for a in attrs]
         rows.append([number, trial.value, *metrics, trial.user_attrs.get(EPOCHS_RUN_ATTR), knobs])
     return markdown_table(["trial", "val_loss", *attrs, "epochs", "knobs"], rows)
+
+
+def ended_early_table(trials: Sequence[FrozenTrial], limit: int) -> str:
+    """Return the newest ``limit`` pruned or failed trials as markdown: why each ended.
+
+    The rest, and every complete trial, are rows of ``trials.csv``.
+    """
+    ended = [t for t in trials if t.state in (TrialState.PRUNED, TrialState.FAIL)]
+    rows = [
+        [
+            t.number,
+            t.state.name,
+            t.user_attrs.get(REASON_ATTR) or "",
+            t.user_attrs.get(EPOCHS_RUN_ATTR, len(t.intermediate_values) or None),
+        ]
+        for t in sorted(ended, key=lambda t: -t.number)[:limit]
+    ]
+    table = markdown_table(("trial", "state", "reason", "epochs"), rows)
+    more = len(ended) - len(rows)
+    return table + (f"\n\n{more} more in `trials.csv`." if more > 0 else "")
+
+
+def state_counts_text(trials: Sequence[FrozenTrial]) -> str:
+    """Return e.g. ``"12 complete (4 of them retrains), 7 pruned, 1 failed"``."""
+    words = {
+        TrialState.COMPLETE: "complete",
+        TrialState.PRUNED: "pruned",
+        TrialState.FAIL: "failed",
+    }
+    counts = {state: sum(t.state == state for t in trials) for state in words}
+    texts = {state: f"{counts[state]} {word}" for state, word in words.items()}
+    retrains = sum(RESEED_OF_ATTR in t.user_attrs for t in trials if t.state == TrialState.COMPLETE)
+    if retrains:
+        texts[TrialState.COMPLETE] += f" ({retrains} of them retrains)"
+    return ", ".join(texts.values())

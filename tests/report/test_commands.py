@@ -24,6 +24,9 @@ def test_report_writes_one_self_contained_html_file(
     assert "<script" not in page  # static: opens anywhere, offline
     assert "Trials: 5 complete, 1 pruned, 0 failed." in page
     assert "task <code>toy</code>" in page  # read from this toy's parent run
+    # a trial that ended early is in the report too, with why
+    assert "<h2>Pruned and failed trials</h2>" in page
+    assert "<td>5</td><td>PRUNED</td><td>pruned by the median rule</td>" in page
 
 
 @pytest.mark.parametrize("given", [["format=md"], []])  # output=r.md alone means markdown

@@ -1,3 +1,4 @@
+from ldnn_tune.names import RESEED_OF_ATTR
 from ldnn_tune.report.description import StudyStory, describe, reproduce_command
 from ldnn_tune.report.importance import param_importances
 from ldnn_tune.report.runs import EnsembleSummary
@@ -46,3 +47,14 @@ def test_the_reproduce_command_is_made_from_the_parent_params() -> None:
         "ldnn-tune run task=toy 'study=s 1' trials=8 seed=0 sampler=random pruner=median "
         "epochs=3 size=2 storage=sqlite:///x.db"
     )
+
+
+def test_a_retrain_is_counted_and_named_as_one(new_toy) -> None:
+    toy = new_toy(complete=2, pruned=0)
+    best = best_trials(toy.study, 1)[0]
+    toy.study.enqueue_trial(best.params, user_attrs={RESEED_OF_ATTR: best.number})
+    retrain = toy.study.ask()
+    toy.study.tell(retrain, (best.value or 1.0) / 2)  # a luckier seed: the study's best
+    text = describe(StudyStory(toy.study, {}, param_importances(toy.study), None, "cmd"))
+    assert "Trials: 3 complete (1 of them retrains), 0 pruned, 0 failed." in text
+    assert f"**Best trial: 2** (a retrain of trial {best.number}'s knobs)" in text
