@@ -273,7 +273,7 @@ class ReportConfig:
     """Everything ``ldnn-tune report`` takes."""
 
     study: str = setting("", "the study to report (required)")
-    format: str = setting("html", "html or md (output=FILE.md alone means md)")
+    format: str = setting("", "html or md (default: output='s suffix, else html)")
     output: Path | None = setting(
         None, "the file to write (default: STUDY-report.html or .md here)"
     )
@@ -284,8 +284,8 @@ class ReportConfig:
         if not self.study:
             raise UsageError("missing study=NAME; usage: ldnn-tune report study=NAME")
         suffix = self.output.suffix.lstrip(".").lower() if self.output else ""
-        if suffix in REPORT_FORMATS and self.format == "html":  # output=r.md means markdown
-            self.format = suffix
+        if not self.format:  # output=r.md alone means markdown; a format given must match
+            self.format = suffix if suffix in REPORT_FORMATS else "html"
         require_choice("format", self.format, REPORT_FORMATS)
         check_writable(self.path, "output")
         check_suffix(self.path, "output", (f".{self.format}",))

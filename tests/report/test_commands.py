@@ -55,6 +55,8 @@ def test_report_as_markdown_puts_the_images_beside_it(
         (["report"], ["missing study=NAME"]),
         (["report", "study=toy", "format=pdf"], ["invalid format 'pdf'", "html, md"]),
         (["report", "study=toy", "output=nowhere/r.html"], ["folder 'nowhere' does not exist"]),
+        (["report", "study=toy", "format=html", "output=r.md"], ["output", ".html"]),
+        (["report", "study=toy", "format=md", "output=r.html"], ["output", ".md"]),
         (["report", "study=toy", "colour=red"], ["unknown key 'colour'"]),
         (["report", "study=toy"], ["ldnn_tune.db", "does not exist"]),
         (["dashboard", "port=0"], ["invalid port=0"]),
