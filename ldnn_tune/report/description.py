@@ -42,7 +42,7 @@ def reproduce_command(
 
 
 def setup_line(study_name: str, params: Mapping[str, str]) -> str:
-    """Return what the study is: task, options and seed; sampler, pruner and epochs at first.
+    """Return what the study is: task, options, data and seed; sampler, pruner, epochs at first.
 
     The parent run's params are those of the study's first command (MLflow's params
     cannot change); a continuation may change the last three, and the description's
@@ -52,6 +52,7 @@ def setup_line(study_name: str, params: Mapping[str, str]) -> str:
     parts = [
         f"task `{params.get('task', '?')}`",
         f"options {', '.join(options)}" if options else "",
+        f"data `{params['data_dir']}`" if params.get("data_dir") else "",
         f"seed {params.get('seed', '?')}",
         f"begun with sampler `{params.get('sampler', '?')}`, pruner "
         f"`{params.get('pruner', '?')}` and at most {params.get('epochs', '?')} epochs a trial",

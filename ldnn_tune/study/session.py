@@ -119,7 +119,7 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
     parent = tracker.open_parent_run(
         study.user_attrs[PARENT_RUN_ATTR], config.study_name, study_params(run)
     )
-    command = f"ldnn-tune run {shlex.join(run.words)}" if run.words else ""
+    command = f"ldnn-tune run {shlex.join(portable_words(run))}" if run.words else ""
     if command:  # now, not with the first report: a command killed before it has one too
         tracker.set_tags(parent, {COMMAND_TAG: command[:COMMAND_TAG_LENGTH]})
     session = Session(study, tracker, parent, record_space(study, run.space), command)
@@ -225,6 +225,18 @@ def _close(session: Session, timings: Mapping[str, float], status: str) -> None:
         session.tracker.close_parent_run(session.parent, summary, status)
 
 
+def portable_words(run: ResolvedRun) -> list[str]:
+    """Return ``run``'s words with ``data_dir=`` made absolute.
+
+    The command the report shows is run again from other folders too.
+    """
+    data_dir = run.config.data_dir
+    return [
+        f"data_dir={data_dir.resolve()}" if word.startswith("data_dir=") and data_dir else word
+        for word in run.words
+    ]
+
+
 def study_params(run: ResolvedRun) -> dict[str, object]:
     """Return what the parent run records of the study's setup."""
     config = run.config
@@ -236,6 +248,7 @@ def study_params(run: ResolvedRun) -> dict[str, object]:
         "epochs": config.epochs,
         "average_epochs": config.average_epochs,
         "storage": redact(config.storage),
+        **({"data_dir": str(config.data_dir.resolve())} if config.data_dir else {}),
         "space": {k.name: k.describe() for k in run.space.knobs},
         **{f"option.{k}": v for k, v in run.identity()["options"].items()},
     }

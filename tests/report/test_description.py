@@ -11,6 +11,7 @@ PARAMS = {
     "seed": "0",
     "epochs": "3",
     "option.size": "2",
+    "data_dir": "/data/toys",
 }
 
 
@@ -23,7 +24,10 @@ def test_the_description_tells_setup_best_trial_ensemble_and_command(toy) -> Non
     )
     text = describe(story)
     best = best_trials(toy.study, 1)[0]
-    setup = "**Study `toy`**: task `toy`; options size=2; seed 0; begun with sampler `random`"
+    setup = (
+        "**Study `toy`**: task `toy`; options size=2; data `/data/toys`; seed 0; begun with "
+        "sampler `random`"
+    )
     assert setup in text
     assert "Trials: 6 complete, 2 pruned, 0 failed." in text
     assert f"**Best trial: {best.number}**" in text

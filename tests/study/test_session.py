@@ -10,7 +10,7 @@ from helpers import BoringPlugin
 from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.names import COMMAND_TAG
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
-from ldnn_tune.study.session import open_session
+from ldnn_tune.study.session import open_session, portable_words, study_params
 from ldnn_tune.testing.cli import assert_usage_error, run_main
 
 QUICK = ("run", "task=image", "epochs=1", "ensemble=none", "check=false")
@@ -45,3 +45,15 @@ def test_the_parent_run_names_its_command_as_soon_as_the_study_opens(
     session = open_session(resolve_run(words, host))
     tags = session.tracker.client.get_run(session.parent).data.tags
     assert tags[COMMAND_TAG] == "ldnn-tune run " + shlex.join(words)
+
+
+def test_the_data_folder_is_recorded_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "images").mkdir()
+    words = ["task=image", "data_dir=images", "seed=3"]
+    run = resolve_run(words, Host(get_plugin_manager()), prepare=False)
+    # the command the report shows is run again from other folders too
+    assert portable_words(run) == ["task=image", f"data_dir={tmp_path / 'images'}", "seed=3"]
+    assert study_params(run)["data_dir"] == str(tmp_path / "images")
