@@ -16,7 +16,7 @@ from ldnn_tune.names import COMMAND_TAG, COMMAND_TAG_LENGTH, PARENT_RUN_ATTR, SP
 from ldnn_tune.space.knobs import Knob, SearchSpace
 from ldnn_tune.study.open import open_study, study_exists
 from ldnn_tune.study.pruners import make_pruner
-from ldnn_tune.study.queries import best_trials, trial_counts
+from ldnn_tune.study.queries import best_trials, finished_search_trials, trial_counts
 from ldnn_tune.study.recovery import this_worker
 from ldnn_tune.study.samplers import make_sampler, sampler_seed
 from ldnn_tune.study.storages import redact
@@ -215,7 +215,8 @@ def _warn(message: str) -> None:
 def _close(session: Session, timings: Mapping[str, float], status: str) -> None:
     finished, running = trial_counts(session.study)
     best = best_trials(session.study, 1)
-    summary = {"finished_trials": float(finished), **timings}
+    search = finished_search_trials(session.study)  # what trials= counts; then the retrains
+    summary = {"finished_trials": float(search), "retrains": float(finished - search), **timings}
     summary["time_report_s"] = round(session.report_seconds, 3)
     if best and best[0].value is not None:
         summary["best_val_loss"] = float(best[0].value)

@@ -49,6 +49,8 @@ def test_the_best_trial_is_retrained_with_new_seeds_and_they_form_the_ensemble(
     assert "seeds_test_acc" in ensemble.data.metrics
     retrain_run = client.get_run(again[0].user_attrs["mlflow_run_id"])
     assert retrain_run.data.params["reseed_of"] == str(anchor.number)
+    parent = client.get_run(study.user_attrs["mlflow_parent_run_id"]).data.metrics
+    assert (parent["finished_trials"], parent["retrains"]) == (3, 2)  # as trials= counts
 
     same = run(tmp_path, monkeypatch, "trials=3", "reseeds=2")
     assert len(same.trials) == 5  # the search's total is met and the retrains exist
