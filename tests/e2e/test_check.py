@@ -25,10 +25,9 @@ def test_health_pruned_trials_are_shown_in_the_summary(tmp_path: Path) -> None:
     space.write_text(
         "lr: {type: float, low: 1.0e-12, high: 1.0e-11, log: true, default: 1.0e-12}\n"
     )
-    result = run_cli(
-        tmp_path, "run", "task=image", "trials=2", "epochs=3", f"space={space}", "ensemble=none"
-    )
-    assert result.returncode == 0, result.stderr
+    words = ("trials=2", "epochs=3", f"space={space}", "min_lr=1e-13", "ensemble=none")
+    result = run_cli(tmp_path, "run", "task=image", *words)
+    assert result.returncode == 1, result.stderr  # no trial completed: no net to use
     assert "2 pruned" in result.stdout
     assert "unhealthy: median update/weight ratio" in result.stdout
     study = optuna.load_study(study_name="image", storage=f"sqlite:///{tmp_path}/ldnn_tune.db")
