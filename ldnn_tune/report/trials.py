@@ -7,11 +7,18 @@ from collections.abc import Sequence
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR, RESEED_OF_ATTR, TRIAL_RUN_ATTR
+from ldnn_tune.names import (
+    EPOCHS_RUN_ATTR,
+    REASON_ATTR,
+    RESEED_OF_ATTR,
+    STOP_REASON_ATTR,
+    TRIAL_RUN_ATTR,
+)
 
 METRIC_ATTRS = ("val_acc", "test_acc", "test_loss", "val_mse", "test_mse")
 FIXED_COLUMNS = ("number", "state", "reason", "val_loss", *METRIC_ATTRS)
-TAIL_COLUMNS = ("epochs", "duration_s", "reseed_of", "run_id")  # reseed_of: retrains only
+# stop_reason: why a complete trial stopped training; reseed_of: retrains only
+TAIL_COLUMNS = ("epochs", "stop_reason", "duration_s", "reseed_of", "run_id")
 STATE_WORDS = {
     TrialState.COMPLETE: "complete",
     TrialState.PRUNED: "pruned",
@@ -39,6 +46,7 @@ def trial_row(trial: FrozenTrial) -> dict[str, object]:
         **{name: attrs.get(name) for name in METRIC_ATTRS},
         **{f"param_{k}": v for k, v in trial.params.items()},
         "epochs": attrs.get(EPOCHS_RUN_ATTR, len(trial.intermediate_values) or None),
+        "stop_reason": attrs.get(STOP_REASON_ATTR, ""),
         "duration_s": round(seconds, 3) if seconds is not None else None,
         "reseed_of": attrs.get(RESEED_OF_ATTR),
         "run_id": attrs.get(TRIAL_RUN_ATTR, ""),

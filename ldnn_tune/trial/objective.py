@@ -116,7 +116,8 @@ class Objective:
             reason = "diverged: validation loss is not finite"
             self._end(trial, metrics, "PRUNED", reason)
             raise optuna.TrialPruned(reason)
-        self._end(trial, metrics, "COMPLETE", value=outcome.best_val_loss)
+        stopped = outcome.stop_reason  # the run's reason tag: why it stopped training
+        self._end(trial, metrics, "COMPLETE", value=outcome.best_val_loss, run_reason=stopped)
         return outcome.best_val_loss
 
     def _discard(self, trial: optuna.Trial, metrics: MetricBuffer) -> NoReturn:
@@ -228,11 +229,14 @@ class Objective:
         status: str | None = None,
         error: BaseException | None = None,
         value: float | None = None,
+        run_reason: str = "",
     ) -> None:
         """Record how the trial ended: its reason, first-epoch time and MLflow run state.
 
         A trial that raised also gets its traceback as the run's ``traceback.txt``; the
         terminal gets one line saying how it ended (``value``: a complete trial's loss).
+        ``run_reason`` is the MLflow run's reason where the trial has none (a complete
+        trial's: why it stopped training, e.g. a timeout).
         """
         if reason or self._inherited_reason:
             trial.set_user_attr(REASON_ATTR, reason or None)
@@ -241,7 +245,9 @@ class Objective:
         if error is not None:
             text = "".join(traceback.format_exception(error))
             self.tracker.log_artifact_files(metrics.run_id, {TRACEBACK_ARTIFACT: text})
-        self.tracker.end_trial_run(metrics.run_id, state, reason, metrics.drain(), status)
+        self.tracker.end_trial_run(
+            metrics.run_id, state, reason or run_reason, metrics.drain(), status
+        )
         outcome = reason if value is None else f"val_loss {value:.4f}"
         seconds = time.monotonic() - self._started
         self.progress.trial_done(trial.number, state, outcome, seconds, self._params)

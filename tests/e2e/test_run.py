@@ -87,6 +87,8 @@ def test_run_image_end_to_end_then_continue(
     for trial in trials:  # Optuna's value, its val_loss attribute, MLflow's: one number
         run = client.get_run(trial.user_attrs["mlflow_run_id"])
         assert trial.user_attrs["val_loss"] == run.data.metrics["best_val_loss"] == trial.value
+        # why it stopped training, beside the reason a pruned trial's run has
+        assert run.data.tags["ldnn_tune.reason"] == trial.user_attrs["stop_reason"] != ""
     npz = client.download_artifacts(child.info.run_id, "predictions.npz", str(tmp_path))
     with np.load(npz) as predictions:
         assert predictions["val_predictions"].shape == (len(predictions["val_targets"]), 10)
