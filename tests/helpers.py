@@ -72,7 +72,8 @@ def run_study_here(tmp_path: Path, plugin: object, *words: str) -> optuna.Study:
         f"storage=sqlite:///{tmp_path}/ldnn_tune.db",
         f"mlflow=sqlite:///{tmp_path}/mlflow.db",
     ]
-    return run_study(resolve_run(["epochs=2", *stores, *words], host), host, Console(quiet=True))
+    epochs = [] if any(w.startswith("epochs=") for w in words) else ["epochs=2"]
+    return run_study(resolve_run([*epochs, *stores, *words], host), host, Console(quiet=True))
 
 
 def free_port() -> int:

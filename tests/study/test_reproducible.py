@@ -10,7 +10,9 @@ def history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[tuple[objec
     """Run a seeded study of the boring task in ``tmp_path``; return each trial's outcome."""
     tmp_path.mkdir()
     monkeypatch.chdir(tmp_path)
-    words = ("task=boring", "check=false", "trials=8", "reseeds=0", "ensemble=none")
+    # 3 epochs: the pruner may act after the second (not after the first, its warm-up, nor
+    # after the last, when the net is trained)
+    words = ("task=boring", "check=false", "trials=8", "epochs=3", "reseeds=0", "ensemble=none")
     study = run_study_here(tmp_path, BoringPlugin(), *words)
     return [(t.state, t.value, t.intermediate_values, t.params) for t in study.trials]
 
