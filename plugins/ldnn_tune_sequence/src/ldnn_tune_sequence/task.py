@@ -46,7 +46,7 @@ class SequenceTask(Task[SequenceOptions]):
         self.kind = TaskKind.REGRESSION if options.problem == "adding" else TaskKind.CLASSIFICATION
         self.data: SequenceData | None = None
 
-    def search_space(self) -> list[Path | Traversable]:
+    def search_space(self) -> Path | Traversable | list[Path | Traversable]:
         """Return the knobs (hidden, layers, forget_bias, clip_norm) for the scale's sizes.
 
         With ``model=mlp`` the LSTM's knobs (layers, forget_bias) are removed: the
@@ -54,10 +54,8 @@ class SequenceTask(Task[SequenceOptions]):
         """
         by_scale = TEXT_SPACE_FILES if self.options.problem == "text" else SPACE_FILES
         own = files("ldnn_tune_sequence")
-        found: list[Path | Traversable] = [own / by_scale[self.options.scale]]
-        if self.options.model == "mlp":
-            found.append(own / MLP_SPACE_FILE)
-        return found
+        scaled = own / by_scale[self.options.scale]
+        return [scaled, own / MLP_SPACE_FILE] if self.options.model == "mlp" else scaled
 
     def knob_domains(self) -> dict[str, Domain]:
         """Return what the nets accept: whole hidden sizes and layer counts."""
