@@ -245,8 +245,7 @@ class UiConfig:
     browser: bool = setting(True, "open a browser when there is a desktop")
 
     def __post_init__(self) -> None:
-        if not 1 <= self.port <= 65535:
-            raise UsageError(f"invalid port={self.port}: must be between 1 and 65535")
+        check_port(self.port)
         check_host(self.host)
 
 
@@ -296,10 +295,27 @@ class ReportConfig:
         return self.output or Path(f"{self.study}-report.{self.format}")
 
 
+# the Fetch standard's "bad ports": browsers refuse to open them (ERR_UNSAFE_PORT)
+BAD_PORTS = frozenset(
+    {
+        1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95,
+        101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161,
+        179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563,
+        587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060,
+        5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+    }
+)  # fmt: skip
+
+
 def check_port(port: int) -> None:
-    """Refuse a TCP port outside 1-65535."""
+    """Refuse a TCP port outside 1-65535, or one browsers refuse to open."""
     if not 1 <= port <= 65535:
         raise UsageError(f"invalid port={port}: must be between 1 and 65535")
+    if port in BAD_PORTS:
+        raise UsageError(
+            f"invalid port={port}: browsers refuse to open it (ERR_UNSAFE_PORT); "
+            "choose another, e.g. port=5001"
+        )
 
 
 def check_host(host: str) -> None:

@@ -60,6 +60,8 @@ def test_report_as_markdown_puts_the_images_beside_it(
         (["report", "study=toy", "colour=red"], ["unknown key 'colour'"]),
         (["report", "study=toy"], ["ldnn_tune.db", "does not exist"]),
         (["dashboard", "port=0"], ["invalid port=0"]),
+        (["dashboard", "port=6000"], ["invalid port=6000: browsers refuse to open it"]),
+        (["ui", "port=5060"], ["invalid port=5060: browsers refuse to open it"]),
         (["dashboard", "host=a:1"], ["invalid host='a:1'"]),
         (["dashboard"], ["ldnn_tune.db", "does not exist"]),
     ],
