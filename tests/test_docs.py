@@ -30,9 +30,8 @@ def test_readme_plugin_example_registers_and_trains(
     package.mkdir()
     (package / "__init__.py").write_text("")
     (package / "plugin.py").write_text(source)
-    (package / "blobs.yaml").write_text(
-        "width: {type: categorical, choices: [8, 32], default: 32}\n"
-    )
+    space = next(block for block in code_blocks("yaml") if "blobs.yaml" in block)
+    (package / "blobs.yaml").write_text(space)  # README's own
     monkeypatch.syspath_prepend(str(tmp_path))
     module = importlib.import_module("my_task.plugin")
     try:
