@@ -92,7 +92,7 @@ def retrain(
     The study is read again before each: another command on it may be retraining too.
     """
     attempts, ran = missing_reseeds(study, anchor, count), 0  # a failed one is not retried here
-    run = _retrains_only(carrying_stops(objective), anchor.number)
+    run = _retrains_only(carrying_stops(objective))
     while ran < attempts and budget.allows(first_epoch()) and _queue_one(study, anchor, count):
         optimize_one(study, run, callbacks)
         ran += 1
@@ -109,16 +109,17 @@ def _queue_one(study: optuna.Study, anchor: FrozenTrial, count: int) -> bool:
     return True
 
 
-def _retrains_only(run: Objective, anchor_number: int) -> Objective:
-    """Return ``run`` giving up any trial that is not a retrain of trial ``anchor_number``.
+def _retrains_only(run: Objective) -> Objective:
+    """Return ``run`` giving up any trial that is not a retrain.
 
     Another command may take the queued retrain between the check and the ask; Optuna
     then samples a new search trial, which is not this phase's to run (a surplus trial,
-    as :func:`~ldnn_tune.study.loop.guarded` gives up).
+    as :func:`~ldnn_tune.study.loop.guarded` gives up). A retrain of another trial, queued
+    again after a stop, runs: it is a member of that trial's ensemble.
     """
 
     def only_retrains(trial: optuna.Trial) -> float:
-        if trial.user_attrs.get(RESEED_OF_ATTR) != anchor_number:
+        if RESEED_OF_ATTR not in trial.user_attrs:
             trial.set_user_attr(REASON_ATTR, "surplus: another command took the queued retrain")
             raise SurplusTrialError(trial.number)
         return run(trial)
