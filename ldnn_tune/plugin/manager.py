@@ -210,7 +210,7 @@ class Host:
         """
         tasks, broken, clashes = self._collected
         failed = broken.get(name) or self.pm.failed.get(name)
-        if failed is not None:
+        if failed is not None and name not in tasks:
             raise failed
         if name in clashes:
             raise UsageError(clashes[name])
