@@ -126,13 +126,8 @@ def ended_early_table(trials: Sequence[FrozenTrial], limit: int) -> str:
 
 def state_counts_text(trials: Sequence[FrozenTrial]) -> str:
     """Return e.g. ``"12 complete (4 of them retrains), 7 pruned, 1 failed"``."""
-    words = {
-        TrialState.COMPLETE: "complete",
-        TrialState.PRUNED: "pruned",
-        TrialState.FAIL: "failed",
-    }
-    counts = {state: sum(t.state == state for t in trials) for state in words}
-    texts = {state: f"{counts[state]} {word}" for state, word in words.items()}
+    counts = {state: sum(t.state == state for t in trials) for state in STATE_WORDS}
+    texts = {state: f"{counts[state]} {word}" for state, word in STATE_WORDS.items()}
     retrains = sum(RESEED_OF_ATTR in t.user_attrs for t in trials if t.state == TrialState.COMPLETE)
     if retrains:
         texts[TrialState.COMPLETE] += f" ({retrains} of them retrains)"
