@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import optuna
-from optuna.trial import TrialState
 
 from ldnn_tune.report.description import StudyStory, describe, reproduce_command
 from ldnn_tune.report.figures import Plot, StudyFacts, draw_all
@@ -64,9 +63,9 @@ def build_report(source: ReportSource, plots: bool = True, interactive: bool = T
         drawn, notes = draw_all(StudyFacts(study, importances, traces), interactive)
     best = best_trials(study, SUMMARY_TRIALS)
     sections = [description, "## Best trials", best_table(best) if best else "none yet"]
-    trials = study.get_trials(deepcopy=False)
-    if any(t.state in (TrialState.PRUNED, TrialState.FAIL) for t in trials):
-        sections += ["## Pruned and failed trials", ended_early_table(trials, SUMMARY_TRIALS)]
+    ended = ended_early_table(study.get_trials(deepcopy=False), SUMMARY_TRIALS)
+    if ended:
+        sections += ["## Pruned and failed trials", ended]
     if notes:
         sections += ["## Not drawn", "\n".join(f"- {note}" for note in notes)]
     return StudyReport(

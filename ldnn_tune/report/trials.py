@@ -107,9 +107,12 @@ def best_table(trials: Sequence[FrozenTrial]) -> str:
 def ended_early_table(trials: Sequence[FrozenTrial], limit: int) -> str:
     """Return the newest ``limit`` pruned or failed trials as markdown: why each ended.
 
-    The rest, and every complete trial, are rows of ``trials.csv``.
+    The rest, and every complete trial, are rows of ``trials.csv``; with no such trial,
+    return "".
     """
     ended = [t for t in trials if t.state in (TrialState.PRUNED, TrialState.FAIL)]
+    if not ended:
+        return ""
     rows = [
         [
             t.number,
