@@ -19,19 +19,30 @@ def epoch_metrics(trainer: pl.Trainer) -> dict[str, float]:
     return {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
 
 
+class LrFloorReached(Exception):
+    """Raised by :class:`StopAtLrFloor` to end training before an epoch under ``min_lr``."""
+
+
 class StopAtLrFloor(pl.Callback):
-    """Stop training once the learning rate has been divided below ``min_lr``."""
+    """Stop training once the learning rate has been divided below ``min_lr``.
+
+    The schedule divides the LR after an epoch's validation, so the floor is checked as
+    the next epoch starts: no epoch trains at an LR under it.
+    """
 
     def __init__(self, min_lr: float) -> None:
-        """Stop when the LR of an epoch is below ``min_lr``."""
+        """Stop before an epoch whose LR would be below ``min_lr``."""
         self.min_lr = min_lr
-        self.stopped_epoch: int | None = None
 
-    def on_validation_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        """Ask the trainer to stop when the epoch just run used an LR under the floor."""
-        if not trainer.sanity_checking and current_lr(trainer) < self.min_lr:
-            trainer.should_stop = True
-            self.stopped_epoch = trainer.current_epoch
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        """Raise :class:`LrFloorReached` when the LR this epoch would use is under the floor.
+
+        The first epoch always runs: its LR is the trial's own (``run`` refuses a floor
+        above the lowest LR the space can draw).
+        """
+        if trainer.current_epoch > 0 and current_lr(trainer) < self.min_lr:
+            # epochs count from 1 here, as in the pruner's reason and the `epochs` column
+            raise LrFloorReached(f"lr below min_lr after epoch {trainer.current_epoch}")
 
 
 class DeadlineReached(Exception):

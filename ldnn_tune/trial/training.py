@@ -20,6 +20,7 @@ from ldnn_tune.trial.averaging import keep_average_if_better
 from ldnn_tune.trial.callbacks import (
     DeadlineReached,
     KeepBestWeights,
+    LrFloorReached,
     StopAtDeadline,
     StopAtLrFloor,
 )
@@ -70,7 +71,6 @@ def train_trial(
     datamodule = task.datamodule(hp)
     model = task.model(hp)
     best = KeepBestWeights(keep=average_epochs)
-    floor = StopAtLrFloor(min_lr)
     stops: list[pl.Callback] = [] if deadline is None else [StopAtDeadline(deadline)]
     trainer = pl.Trainer(
         max_epochs=max_epochs,
@@ -81,7 +81,7 @@ def train_trial(
         enable_model_summary=False,
         enable_checkpointing=False,
         num_sanity_val_steps=0,
-        callbacks=[best, floor, *stops, *callbacks],
+        callbacks=[best, StopAtLrFloor(min_lr), *stops, *callbacks],
     )
     if isinstance(datamodule, SplitDataModule):  # the data moves to the device once
         datamodule.to(trainer.strategy.root_device)
@@ -92,8 +92,8 @@ def train_trial(
         if best.best_state is None:
             raise optuna.TrialPruned(f"{reached} (before its first epoch ended)") from None
         stop_reason = str(reached)
-    if floor.stopped_epoch is not None:
-        stop_reason = f"lr below min_lr after epoch {floor.stopped_epoch + 1}"  # from 1
+    except LrFloorReached as floor:
+        stop_reason = str(floor)
     best.restore(model)
     in_time = time_to_average(time.time() - started, trainer.current_epoch, deadline)
     best_val_loss, averaged = (
