@@ -1,6 +1,7 @@
 """Open or create the Optuna study: storage, sampler, pruner, identity checks, first trial."""
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.study.storages import describe_error, make_storage, redact
 
 SQLITE_PREFIX = "sqlite:///"
+OBJECTIVE_NAME = "val_loss"  # what every trial's value is: its best validation loss
 
 
 def load_existing_study(name: str, storage_url: str) -> optuna.Study:
@@ -67,7 +69,9 @@ def open_study(
         stored = wait_for_identity(study)
         if stored is not None:
             check_identity(name, stored, identity, option_defaults or {})
+            name_objective(study)  # a study made before objectives were named
             return study
+    name_objective(study)
     if on_create is not None:
         on_create(study)
     study.set_user_attr(IDENTITY_ATTR, dict(identity))
@@ -87,6 +91,18 @@ def _create_or_load(
         return optuna.create_study(study_name=name, direction="minimize", **kwargs), True
     except DuplicatedStudyError:
         return optuna.load_study(study_name=name, **kwargs), False
+
+
+def name_objective(study: optuna.Study) -> None:
+    """Name ``study``'s objective ``val_loss`` (once): optuna-dashboard shows it by that name.
+
+    Without a name the dashboard and ``trials_dataframe`` call it "Objective 0" and
+    ``value``; with it, ``val_loss`` and ``value_val_loss``.
+    """
+    if study.metric_names is None:
+        with warnings.catch_warnings():  # experimental since Optuna 3.2, and stable in use
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.set_metric_names([OBJECTIVE_NAME])
 
 
 def check_direction(study: optuna.Study) -> None:

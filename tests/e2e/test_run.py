@@ -55,6 +55,7 @@ def test_run_image_end_to_end_then_continue(
     study = load_study(tmp_path)
     trials = study.get_trials()
     assert [t.state for t in trials] == [optuna.trial.TrialState.COMPLETE] * 2
+    assert study.metric_names == ["val_loss"]  # optuna-dashboard's name for the objective
     first = trials[0]
     assert first.params["lr"] == 0.1 and first.params["init"] == "scaled"
     assert first.params["batch_size"] == 128
