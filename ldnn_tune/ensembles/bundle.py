@@ -2,7 +2,8 @@
 
 Layout::
 
-    bundle.json        format, task, options, seed, data_dir, kind, members (trial, weight,
+    bundle.json        format, task, options, seed, data_dir, data_files (its fingerprint),
+                       kind, members (trial, weight,
                        knobs), target_transform (regression: mean and std, or null),
                        temperature (classification: what the average is scaled by)
     member-<n>.pt      each member's best-epoch state_dict
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 from mlflow.exceptions import MlflowException
 
+from ldnn_tune.config.fingerprint import data_fingerprint
 from ldnn_tune.config.words import build_typed, field_names
 from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.ensembles.combine import weighted_average
@@ -134,6 +136,7 @@ def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
     entry = host.task(manifest["task"])
     options = _bundle_options(manifest["options"], entry.task, entry.package)
     data_dir = Path(manifest["data_dir"]) if manifest.get("data_dir") else None
+    check_data_unchanged(data_dir, manifest.get("data_files"))
     with plugin_code(entry.task.name, entry.package, "prepare()"):
         task = entry.task(options, data_dir, manifest["seed"])
         task.prepare()
@@ -151,6 +154,25 @@ def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
         mean, std = (torch.tensor(transform[k], dtype=torch.float32) for k in ("mean", "std"))
         standardizer = Standardizer(mean, std)
     return LoadedEnsemble(task, models, weights, entry.package, standardizer, temperature)
+
+
+def check_data_unchanged(data_dir: Path | None, recorded: Any) -> None:
+    """Refuse to predict when ``data_dir``'s files differ from those the ensemble trained on.
+
+    The task is rebuilt from ``data_dir`` to predict: its classes (a folder's names, in
+    order) and input scaling come from the files there, so a renamed, added or removed file
+    could put another class's name on every prediction. A bundle without a recorded
+    fingerprint (no ``data_dir``, or made before fingerprints) is not checked.
+    """
+    if data_dir is None or not isinstance(recorded, str) or not data_dir.exists():
+        return
+    now = data_fingerprint(data_dir)
+    if now != recorded:
+        raise UsageError(
+            f"data_dir {str(data_dir)!r} changed since this ensemble was trained ({recorded}; "
+            f"now {now}): predict rebuilds the task's classes and input scaling from it; "
+            "restore the folder as it was, or train a new study on it"
+        )
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

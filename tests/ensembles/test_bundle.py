@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from ldnn_tune import HParams, UsageError, hookimpl
-from ldnn_tune.ensembles.bundle import load_bundle, write_bundle
+from ldnn_tune.config.fingerprint import data_fingerprint
+from ldnn_tune.ensembles.bundle import check_data_unchanged, load_bundle, write_bundle
 from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.space.load import task_space
@@ -97,6 +98,21 @@ def test_the_temperature_scales_classification_predictions(tmp_path: Path, host:
     assert (scaled.max(axis=-1) < plain.max(axis=-1)).all()
     edit_manifest(tmp_path / "b", format=3, temperature=...)  # a bundle from before
     np.testing.assert_allclose(load_bundle(tmp_path / "b", host).predict(inputs), plain)
+
+
+def test_a_changed_data_dir_is_refused_before_it_can_mislabel(tmp_path: Path, host: Host) -> None:
+    data = tmp_path / "data"
+    for label in ("cat", "dog"):
+        (data / label).mkdir(parents=True)
+        (data / label / "a.png").write_bytes(b"x")
+    recorded = data_fingerprint(data)
+    check_data_unchanged(data, recorded)  # as trained: nothing to say
+    check_data_unchanged(data, None)  # a bundle from before fingerprints is not checked
+    bundle(tmp_path / "b", BoringOptions())
+    edit_manifest(tmp_path / "b", data_dir=str(data), data_files=recorded)
+    (data / "cat").rename(data / "ant")  # the same files under another class name
+    with pytest.raises(UsageError, match=r"data_dir '.*data' changed since this ensemble"):
+        load_bundle(tmp_path / "b", host)  # refused before the task is rebuilt from it
 
 
 @pytest.mark.parametrize(
