@@ -299,22 +299,58 @@ def bad_dirs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     unreadable = tmp_path / "unreadable"
     make_fsdd(unreadable, ("ann", "bob"), takes=5)
     (unreadable / "1_bob_9.wav").write_bytes(b"RIFF not really a wave")
+    header_cut = tmp_path / "header_cut"
+    make_fsdd(header_cut, ("ann", "bob"), takes=5)
+    cut = header_cut / "1_bob_4.wav"
+    cut.write_bytes(cut.read_bytes()[:30])  # inside the format chunk
+    loose = tmp_path / "loose"
+    nested = tmp_path / "nested"
+    for root in (loose, nested):
+        for i in range(3):
+            write_wav(root / "yes" / f"s{i}_nohash_0.wav", tone(300.0, 8000, 0.2), 8000)
+    write_wav(loose / "no_s0_0.wav", tone(900.0, 8000, 0.2), 8000)
+    write_wav(nested / "no" / "deep" / "s0_nohash_0.wav", tone(900.0, 8000, 0.2), 8000)
     return {
         "missing": (tmp_path / "missing", "is not a folder"),
         "empty": (empty, "holds no WAV files"),
         "no_wavs": (no_wavs, "holds no WAV files"),
         "one_class": (one_class, "holds one class"),
         "unreadable": (unreadable / "1_bob_9.wav", "expected a PCM or float WAV file"),
+        "header_cut": (cut, "expected a PCM or float WAV file"),
+        "loose": (loose, "has class sub-folders and 1 WAV file(s) beside them (no_s0_0.wav"),
+        "nested": (nested / "no", "holds no WAV files of its own (sub-folders are not read)"),
     }
 
 
 def test_bad_data_dirs_give_one_line_usage_errors(tmp_path: Path) -> None:
     for case, (path, expected) in bad_dirs(tmp_path).items():
-        root = path.parent if case == "unreadable" else path
+        root = path.parent if case in ("unreadable", "header_cut", "nested") else path
         with pytest.raises(UsageError) as info:
             SpeechTask(options(), root, seed=0).prepare()
         message = str(info.value)
         assert expected in message and str(path) in message and "\n" not in message, case
+
+
+def test_files_left_out_or_cut_short_are_named_in_the_data_line(tmp_path: Path) -> None:
+    for label, freq in (("yes", 300.0), ("no", 900.0)):
+        for speaker in ("aa11", "bb22", "cc33", "dd44", "ee55"):
+            write_wav(tmp_path / label / f"{speaker}_nohash_0.wav", tone(freq, 8000, 0.3), 8000)
+    (tmp_path / "notes.txt").write_text("where these came from")
+    (tmp_path / "yes" / "photo.png").write_bytes(b"\x89PNG")
+    cut = tmp_path / "no" / "ee55_nohash_0.wav"
+    cut.write_bytes(cut.read_bytes()[:1000])  # the data chunk ends before its stated size
+    task = SpeechTask(options(), tmp_path, seed=0)
+    task.prepare()
+    line = task.describe_data()
+    assert len(task.clips) == 10  # every recording is used, the cut one too
+    assert "2 file(s) skipped, not recordings: notes.txt, yes/photo.png" in line
+    assert "1 file(s) end before their WAV header says, read as far as they go: no/ee55" in line
+
+
+def test_a_cache_folder_that_cannot_be_made_is_one_line_before_building(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("a file, not a folder")
+    with pytest.raises(UsageError, match=r"cannot keep synthesised speech in '.*afile': "):
+        cached(tmp_path / "afile" / "keywords-0.npz", lambda: pytest.fail("built in vain"))
 
 
 def test_unlabelled_top_level_wavs_are_a_usage_error(tmp_path: Path) -> None:

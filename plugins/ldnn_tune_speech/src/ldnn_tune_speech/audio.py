@@ -1,5 +1,7 @@
 """Waveform helpers: read WAV files, resample, normalise loudness, pad or cut to a length."""
 
+import struct
+import warnings
 from math import gcd
 from pathlib import Path
 
@@ -16,15 +18,21 @@ MIN_RATE = 1_000  # Hz: below telephone speech, a WAV of sound would not be this
 MAX_RATE = 768_000  # Hz: the highest rate audio interfaces record at
 
 
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
+def read_wav(path: Path, cut_short: list[Path] | None = None) -> tuple[np.ndarray, int]:
     """Return the mono float32 samples in [-1, 1] of WAV file ``path`` and its sample rate.
 
-    Raises UsageError naming the file when it cannot be read as PCM or float WAV.
+    Raises UsageError naming the file when it cannot be read as PCM or float WAV. A file
+    that ends before its header says (a recorder stopped mid-write) is read as far as it
+    goes, and added to ``cut_short`` when one is given.
     """
     try:
-        rate, data = wavfile.read(path)
-    except (OSError, ValueError, EOFError):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", wavfile.WavFileWarning)
+            rate, data = wavfile.read(path)
+    except (OSError, ValueError, EOFError, struct.error):
         raise UsageError(f"cannot read {str(path)!r}: expected a PCM or float WAV file") from None
+    if cut_short is not None and any("EOF" in str(w.message) for w in caught):
+        cut_short.append(path)
     samples = _to_float(np.asarray(data))
     if samples.ndim == 2:
         samples = samples.mean(axis=1)

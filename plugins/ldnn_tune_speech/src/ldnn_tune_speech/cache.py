@@ -1,16 +1,17 @@
 """An on-disk cache of synthesised clip sets, keyed by the generation parameters."""
 
+import contextlib
 import hashlib
 import json
 import os
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ldnn_tune import cache_root
+from ldnn_tune import UsageError, cache_root
 from ldnn_tune_speech.clips import ClipSet
 
 CACHE_VERSION = 2
@@ -38,20 +39,34 @@ def cached(path: Path, build: Callable[[], ClipSet]) -> ClipSet:
             return _load(path)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError):
             pass
+    with _cache_errors(path.parent):  # before building: synthesis takes a while
+        path.parent.mkdir(parents=True, exist_ok=True)
     clips = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez_compressed(
-        partial,
-        waves=np.round(clips.waves * INT16_SCALE).astype(np.int16),
-        labels=clips.labels,
-        classes=np.asarray(clips.classes),
-        speakers=clips.speakers,
-        indices=clips.indices,
-        source=np.asarray(clips.source),
-    )
-    partial.replace(path)
+    with _cache_errors(path.parent):
+        np.savez_compressed(
+            partial,
+            waves=np.round(clips.waves * INT16_SCALE).astype(np.int16),
+            labels=clips.labels,
+            classes=np.asarray(clips.classes),
+            speakers=clips.speakers,
+            indices=clips.indices,
+            source=np.asarray(clips.source),
+        )
+        partial.replace(path)
     return _load(path)
+
+
+@contextlib.contextmanager
+def _cache_errors(folder: Path) -> Iterator[None]:
+    """Turn an OSError on the cache ``folder`` into a UsageError saying which folder."""
+    try:
+        yield
+    except OSError as error:
+        raise UsageError(
+            f"cannot keep synthesised speech in {str(folder)!r}: {error.strerror}; "
+            "give cache_dir= a folder ldnn-tune can write"
+        ) from None
 
 
 def _load(path: Path) -> ClipSet:

@@ -21,6 +21,7 @@ class ClipSet:
     speakers: np.ndarray
     indices: np.ndarray
     source: str
+    note: str = ""  # what loading them left out or read as far as it went, for the user
 
     def __len__(self) -> int:
         return len(self.labels)

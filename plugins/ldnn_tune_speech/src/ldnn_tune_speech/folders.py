@@ -36,7 +36,9 @@ def find_recordings(root: Path) -> list[Recording]:
         raise UsageError(f"data_dir {str(root)!r} is not a folder; expected {LAYOUTS}")
     folders = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(("_", ".")))
     recordings = [r for d in folders for r in _folder_recordings(d)]
-    if not recordings:
+    if recordings:
+        _check_class_layout(root, folders)
+    else:
         recordings = [_fsdd_recording(p) for p in _wavs(root)]
     if not recordings:
         raise UsageError(f"data_dir {str(root)!r} holds no WAV files; expected {LAYOUTS}")
@@ -47,6 +49,36 @@ def find_recordings(root: Path) -> list[Recording]:
             "expected WAV files of at least 2 classes"
         )
     return recordings
+
+
+def _check_class_layout(root: Path, folders: list[Path]) -> None:
+    """Refuse class sub-folders that would drop recordings or a class without a word."""
+    loose = _wavs(root)
+    if loose:
+        raise UsageError(
+            f"data_dir {str(root)!r} has class sub-folders and {len(loose)} WAV file(s) beside "
+            f"them ({loose[0].name}, ...), which no class would hold; move them into their "
+            "class folders, or keep only files named {label}_{speaker}_{index}.wav"
+        )
+    for folder in folders:
+        if not _wavs(folder):
+            raise UsageError(
+                f"class folder {str(folder)!r} holds no WAV files of its own (sub-folders are "
+                "not read); put its recordings directly in it, or name it with a leading _ "
+                "to leave it out"
+            )
+
+
+def skipped_files(root: Path, recordings: list[Recording]) -> list[Path]:
+    """Return the visible files under ``root`` that are not among ``recordings``, sorted."""
+    read = {r.path for r in recordings}
+    return sorted(
+        path
+        for path in root.rglob("*")
+        if path.is_file()
+        and path not in read
+        and not any(part.startswith((".", "_")) for part in path.relative_to(root).parts)
+    )
 
 
 def _wavs(folder: Path) -> list[Path]:
@@ -79,7 +111,16 @@ def load_recordings(root: Path, rate: int, length: int) -> ClipSet:
     """Return the recordings under ``root`` as clips of ``length`` samples at ``rate`` Hz."""
     recordings = find_recordings(root)
     classes = sorted({r.label for r in recordings})
-    waves = [to_clip(*read_wav(r.path), rate, length) for r in recordings]
+    cut_short: list[Path] = []
+    waves = [to_clip(*read_wav(r.path, cut_short), rate, length) for r in recordings]
+    notes = [
+        f"{len(paths)} file(s) {what}: {_some(root, paths)}"
+        for paths, what in [
+            (skipped_files(root, recordings), "skipped, not recordings"),
+            (cut_short, "end before their WAV header says, read as far as they go"),
+        ]
+        if paths
+    ]
     return ClipSet(
         np.stack(waves),
         np.asarray([classes.index(r.label) for r in recordings], dtype=np.int64),
@@ -87,4 +128,11 @@ def load_recordings(root: Path, rate: int, length: int) -> ClipSet:
         np.asarray([r.speaker for r in recordings]),
         np.asarray([r.index for r in recordings], dtype=np.int64),
         str(root),
+        "; ".join(notes),
     )
+
+
+def _some(root: Path, paths: list[Path], shown: int = 3) -> str:
+    """Return the first ``shown`` of ``paths`` relative to ``root``, then "..." if more."""
+    names = [p.relative_to(root).as_posix() for p in paths[:shown]]
+    return ", ".join(names) + (", ..." if len(paths) > shown else "")

@@ -98,6 +98,8 @@ class SpeechTask(Task[SpeechOptions]):
             check_synth_speakers(opts.synth_speakers, self.data_dir)
         clips = self._load()
         (train, val, test), self.split_note = split_clips(clips, opts.split, self.seed)
+        if clips.note:
+            self.split_note += f"; {clips.note}"
         self.clips, self.parts = clips, (train, val, test)
         self.mel = MelConfig(opts.sample_rate, opts.n_mels)
         x, y = torch.from_numpy(clips.waves), torch.from_numpy(clips.labels)
