@@ -301,10 +301,12 @@ def check_data(task: Task[Any], hp: HParams) -> CheckResult:
     if task.kind is TaskKind.CLASSIFICATION:
         labels, counts = torch.unique(y_train, return_counts=True)
         classes = set(labels[counts >= COMMON_CLASS * y_train.numel()].tolist())
+        names = task.class_names() or []
         for split in ("val", "test"):
-            missing = classes - set(torch.unique(parts[split][1]).tolist())
+            missing = sorted(classes - set(torch.unique(parts[split][1]).tolist()))
             if missing:
-                problems.append(f"classes {sorted(missing)[:5]} missing from {split}")
+                shown = [names[i] if i < len(names) else i for i in missing[:5]]
+                problems.append(f"classes {shown} missing from {split}")
     train_keys = _row_hashes(x_train)
     for split in ("val", "test"):
         shared = len(train_keys & _row_hashes(parts[split][0]))

@@ -190,8 +190,11 @@ def test_data_check_catches_a_class_missing_from_a_split() -> None:
         keep = split.y_test != 2
         return replace(split, x_test=split.x_test[keep], y_test=split.y_test[keep])
 
-    result = check_data(task_with(mlp, drop_class), HP)
+    task = task_with(mlp, drop_class)
+    result = check_data(task, HP)
     assert not result.passed and "classes [2] missing from test" in result.detail
+    task.class_names = lambda: ["ant", "bee", "cat"]  # type: ignore[method-assign]
+    assert "classes ['cat'] missing from test" in check_data(task, HP).detail
 
 
 def test_data_check_reports_log_candidates() -> None:
