@@ -103,6 +103,12 @@ def test_a_cache_file_that_cannot_be_read_is_built_again(tmp_path: Path, damage:
     ]
 
 
+def test_split_fsdd_without_training_takes_says_so(tmp_path: Path) -> None:
+    make_fsdd(tmp_path, ("jackson", "nicolas"), takes=10)
+    with pytest.raises(UsageError, match=r"trains on takes 10 and up, .* takes 0-9 only"):
+        SpeechTask(options(split="fsdd"), tmp_path, seed=0).prepare()
+
+
 def test_split_fsdd_without_data_dir_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="split=fsdd needs data_dir"):
         SpeechTask(options(split="fsdd"), None, 0).prepare()

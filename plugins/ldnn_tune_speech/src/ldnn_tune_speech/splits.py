@@ -52,6 +52,12 @@ def fsdd_split(clips: ClipSet) -> Indices:
             "{label}_{speaker}_{index}.wav; use split=speaker for other layouts"
         )
     idx = clips.indices
+    if not (idx >= FSDD_VAL_BELOW).any():
+        raise UsageError(
+            f"split=fsdd trains on takes {FSDD_VAL_BELOW} and up, and data_dir "
+            f"{clips.source!r} has takes {idx.min()}-{idx.max()} only (test 0-4, validation "
+            "5-9); use split=speaker for a smaller set"
+        )
     return (
         np.flatnonzero(idx >= FSDD_VAL_BELOW),
         np.flatnonzero((idx >= FSDD_TEST_BELOW) & (idx < FSDD_VAL_BELOW)),
