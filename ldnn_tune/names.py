@@ -14,6 +14,9 @@ TRIAL_RUN_ATTR = "mlflow_run_id"  # the trial's MLflow run
 SEED_ATTR = "seed"  # the trial's training seed
 WORKER_ATTR = "worker"  # host:pid:start of the process that runs the trial
 REASON_ATTR = "reason"  # why a trial was pruned or failed
+# how the reason of a trial the deadline cut before its first epoch ended starts: it trained
+# no net, says nothing of its knobs, and is queued to run first next time
+DEADLINE_CUT = "not run:"
 STOP_REASON_ATTR = "stop_reason"  # why a complete trial stopped training
 BEST_EPOCH_ATTR = "best_epoch"
 EPOCHS_RUN_ATTR = "epochs_run"

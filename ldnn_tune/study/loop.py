@@ -16,7 +16,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.interrupts import raise_pending
-from ldnn_tune.names import REASON_ATTR, RESEED_OF_ATTR
+from ldnn_tune.names import DEADLINE_CUT, REASON_ATTR, RESEED_OF_ATTR
 from ldnn_tune.study.queries import StudyView, view
 from ldnn_tune.study.recovery import fail_dead_trials, fail_stale_trials, taken_over
 
@@ -124,10 +124,11 @@ def optimize_one(
 
 
 def retry_interrupted(study: optuna.Study, number: int | None) -> None:
-    """Queue trial ``number``'s knobs (and its role, a retrain's) to run again: the user stopped it.
+    """Queue trial ``number``'s knobs (and its role, a retrain's) to run again: it was stopped.
 
-    A stop says nothing about the knobs; without the retry, a study stopped during its
-    first trial would never train the article's defaults, nor a retrain its seed.
+    A stop (the user's, or a deadline before the first epoch ended) says nothing about the
+    knobs; without the retry, a study stopped during its first trial would never train the
+    article's defaults, nor a retrain its seed.
     """
     if number is None:  # stopped between trials
         return
@@ -164,6 +165,8 @@ def work(
     validation) fit before the deadline. ``on_poll(view)`` is called each round with one
     read of the study's trials, e.g. to show progress and end dead workers' runs.
 
+    A trial the deadline cut before its first epoch ended is queued to run again first
+    (it trained nothing; counted, a short ``timeout`` could use up the article's defaults).
     A trial that raises ends FAIL (its reason recorded by the objective) and the study
     goes on; ``on_failure(trial)`` hears of it, and after ``max_failures`` in a row
     :class:`FailingTrials` is raised.
@@ -188,6 +191,9 @@ def work(
         ended.clear()  # a trial taken over by another worker ends without a callback
         optimize_one(study, run, [*callbacks, lambda _, trial: ended.append(trial)])
         last = ended[-1] if ended else None
+        if last is not None and _reason(last).startswith(DEADLINE_CUT):
+            retry_interrupted(study, last.number)  # it never ran: its knobs run first next time
+            continue
         if last is None or last.state != TrialState.FAIL or _surplus(last):
             in_a_row = 0
             continue
@@ -198,5 +204,9 @@ def work(
             raise FailingTrials(last, in_a_row)
 
 
+def _reason(trial: FrozenTrial) -> str:
+    return str(trial.user_attrs.get(REASON_ATTR, ""))
+
+
 def _surplus(trial: FrozenTrial) -> bool:
-    return str(trial.user_attrs.get(REASON_ATTR, "")).startswith("surplus")
+    return _reason(trial).startswith("surplus")

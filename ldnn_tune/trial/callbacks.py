@@ -49,6 +49,13 @@ class DeadlineReached(Exception):
     """Raised by :class:`StopAtDeadline` to end training at the invocation's deadline."""
 
 
+class CutBeforeFirstEpoch(Exception):
+    """The deadline came before a trial's first epoch ended: it trained no net to keep.
+
+    Not a verdict on its knobs: the study queues them to run first next time.
+    """
+
+
 class StopAtDeadline(pl.Callback):
     """End training as soon as a batch finishes past ``deadline`` (a ``time.time()``)."""
 

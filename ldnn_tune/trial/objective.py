@@ -19,6 +19,7 @@ from ldnn_tune.interrupts import ignore_further, raise_pending
 from ldnn_tune.names import (
     AVERAGED_EPOCHS_ATTR,
     BEST_EPOCH_ATTR,
+    DEADLINE_CUT,
     EPOCHS_RUN_ATTR,
     FIRST_EPOCH_ATTR,
     HPARAMS_ARTIFACT,
@@ -39,7 +40,7 @@ from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.study.recovery import TAKEN_OVER, TrialTakenOver, taken_over, this_worker
 from ldnn_tune.tracking import MetricBuffer, StudyTracker
-from ldnn_tune.trial.callbacks import EpochEndHook
+from ldnn_tune.trial.callbacks import CutBeforeFirstEpoch, EpochEndHook
 from ldnn_tune.trial.pruning import EpochPruning
 from ldnn_tune.trial.seeds import trial_seed
 from ldnn_tune.trial.training import TrialOutcome, train_trial
@@ -101,6 +102,10 @@ class Objective:
                 self._record(trial, metrics, knobs, outcome)
         except optuna.TrialPruned as pruned:
             self._end(trial, metrics, "PRUNED", str(pruned))
+            raise
+        except CutBeforeFirstEpoch as cut:  # the study queues its knobs again (work())
+            reason = f"{DEADLINE_CUT} {cut}; it runs first next time"
+            self._end(trial, metrics, "FAIL", reason, status="KILLED")
             raise
         except Interrupted as stop:  # Ctrl-C or SIGTERM: end the runs, then let it through
             ignore_further()

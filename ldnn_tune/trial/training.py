@@ -8,7 +8,6 @@ from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
-import optuna
 import torch
 
 from ldnn_tune.plugin.task import Task, TaskKind
@@ -18,6 +17,7 @@ from ldnn_tune.recipe.metrics import score, to_numpy
 from ldnn_tune.recipe.module import RecipeModule
 from ldnn_tune.trial.averaging import keep_average_if_better
 from ldnn_tune.trial.callbacks import (
+    CutBeforeFirstEpoch,
     DeadlineReached,
     KeepBestWeights,
     LrFloorReached,
@@ -61,11 +61,12 @@ def train_trial(
     """Train ``task``'s model for ``hp`` from ``seed``; evaluate the weights it keeps.
 
     Training ends when ``max_epochs`` run out, the LR falls below ``min_lr`` or the clock
-    passes ``deadline`` (a ``time.time()``: the trial keeps its best epoch so far, or is
-    pruned when no epoch finished); ``callbacks`` (pruning, logging, progress) may end it
-    earlier by raising. With ``average_epochs`` above 1 the trial keeps the average of
-    that many best epochs' weights instead, when it has a lower validation loss
-    (:mod:`ldnn_tune.trial.averaging`), unless the deadline is less than an epoch away.
+    passes ``deadline`` (a ``time.time()``: the trial keeps its best epoch so far, or
+    raises :class:`CutBeforeFirstEpoch` when no epoch finished); ``callbacks`` (pruning,
+    logging, progress) may end it earlier by raising. With ``average_epochs`` above 1 the
+    trial keeps the average of that many best epochs' weights instead, when it has a lower
+    validation loss (:mod:`ldnn_tune.trial.averaging`), unless the deadline is less than an
+    epoch away.
     """
     pl.seed_everything(seed, workers=True, verbose=False)
     datamodule = task.datamodule(hp)
@@ -90,7 +91,7 @@ def train_trial(
         trainer.fit(model, datamodule=datamodule)
     except DeadlineReached as reached:
         if best.best_state is None:
-            raise optuna.TrialPruned(f"{reached} (before its first epoch ended)") from None
+            raise CutBeforeFirstEpoch(f"{reached}, before its first epoch ended") from None
         stop_reason = str(reached)
     except LrFloorReached as floor:
         stop_reason = str(floor)

@@ -3,11 +3,11 @@ import time
 
 import lightning.pytorch as pl
 import numpy as np
-import optuna
 import pytest
 
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.testing import BoringTask
+from ldnn_tune.trial.callbacks import CutBeforeFirstEpoch
 from ldnn_tune.trial.seeds import trial_seed
 from ldnn_tune.trial.training import train_trial
 
@@ -71,6 +71,6 @@ def test_a_deadline_mid_training_keeps_the_best_epoch_so_far(task: BoringTask) -
     assert math.isfinite(out.best_val_loss)
 
 
-def test_a_deadline_before_the_first_epoch_ends_prunes_the_trial(task: BoringTask) -> None:
-    with pytest.raises(optuna.TrialPruned, match="before its first epoch ended"):
+def test_a_deadline_before_the_first_epoch_ends_is_a_cut_not_a_verdict(task: BoringTask) -> None:
+    with pytest.raises(CutBeforeFirstEpoch, match="timeout during epoch 1, before its first"):
         train_trial(task, HParams.for_task(task), 0, 5, 1e-9, deadline=time.time() - 1)

@@ -1,0 +1,39 @@
+"""The trial loop: a trial the deadline cut before its first epoch ended runs again first."""
+
+import time
+from pathlib import Path
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from ldnn_tune.names import DEADLINE_CUT, REASON_ATTR
+from ldnn_tune.study.loop import Budget, work
+
+
+def test_a_trial_cut_before_its_first_epoch_is_not_counted_and_runs_first_next_time(
+    tmp_path: Path,
+) -> None:
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+    study.enqueue_trial({"x": 0.25})  # the article's defaults, in a real study
+    deadline = time.time() + 1.0
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        if trial.number == 0:  # as the objective ends one the timeout cut
+            time.sleep(max(0.0, deadline - time.time()))
+            trial.set_user_attr(REASON_ATTR, f"{DEADLINE_CUT} timeout during epoch 1, ...")
+            raise RuntimeError("cut")
+        return x
+
+    failures: list[FrozenTrial] = []
+    work(study, objective, Budget(total=2, deadline=deadline), on_failure=failures.append)
+    assert [(t.state, t.params.get("x")) for t in study.trials] == [
+        (TrialState.FAIL, 0.25),
+        (TrialState.WAITING, None),
+    ]
+    assert not failures  # not a failure of the task's: nothing to point the user at
+
+    work(study, objective, Budget(total=2))  # the same command again
+    again = study.trials[1]
+    assert again.state == TrialState.COMPLETE and again.params == {"x": 0.25}
+    assert sum(t.state == TrialState.COMPLETE for t in study.trials) == 2
