@@ -24,6 +24,7 @@ from ldnn_tune.trial.device import available_cores
 
 NO_ENSEMBLE = "none"
 MAX_STUDY_NAME = 500  # MLflow's limit for an experiment's name
+MAX_HEARTBEAT = 86_400  # seconds: a day between beats is already no liveness check
 HELP = "help"  # a field's metadata key: its one-line meaning, shown by COMMAND --help
 
 
@@ -119,6 +120,10 @@ class RunConfig:
         ):
             if getattr(self, name) < 1:
                 raise UsageError(f"invalid {name}={getattr(self, name)}: must be at least 1")
+        if self.heartbeat > MAX_HEARTBEAT:
+            raise UsageError(
+                f"invalid heartbeat={self.heartbeat}: must be at most {MAX_HEARTBEAT} (a day)"
+            )
         cores = available_cores()
         if self.n_jobs > cores and not self.force_jobs:
             raise UsageError(

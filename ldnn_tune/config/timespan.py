@@ -6,6 +6,7 @@ from ldnn_tune.errors import UsageError
 
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+MAX_DAYS = 365  # longer is no budget at all: that is "none"
 
 
 def parse_timespan(text: str, key: str = "timeout") -> float:
@@ -14,12 +15,13 @@ def parse_timespan(text: str, key: str = "timeout") -> float:
     A bare number is seconds; the suffixes s, m, h and d scale it.
     """
     match = _PATTERN.match(text.lower())
-    if match is None or float(match.group(1)) <= 0:
+    seconds = float(match.group(1)) * _UNITS[match.group(2)] if match else 0.0
+    if not 0 < seconds <= MAX_DAYS * _UNITS["d"]:
         raise UsageError(
-            f"invalid {key} {text!r}: expected a positive duration such as 600, 90s, 10m or 1h, "
-            "or none"
+            f"invalid {key} {text!r}: expected a positive duration up to {MAX_DAYS}d such as "
+            "600, 90s, 10m or 1h, or none"
         )
-    return float(match.group(1)) * _UNITS[match.group(2)]
+    return seconds
 
 
 def format_seconds(seconds: float) -> str:

@@ -3,6 +3,7 @@
 import pytest
 
 from ldnn_tune.config.timespan import parse_timespan
+from ldnn_tune.errors import UsageError
 
 
 @pytest.mark.parametrize(
@@ -10,3 +11,9 @@ from ldnn_tune.config.timespan import parse_timespan
 )
 def test_parse_timespan(text: str, seconds: float) -> None:
     assert parse_timespan(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["0s", "-5m", "1h30m", "", "366d", "9" * 400])
+def test_a_span_that_is_no_budget_is_refused_naming_it(text: str) -> None:
+    with pytest.raises(UsageError, match=r"invalid timeout .*: expected a positive duration up"):
+        parse_timespan(text)

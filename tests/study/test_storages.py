@@ -35,6 +35,7 @@ BAD_STORAGES = [
     ("storage=mysql:/x", "invalid storage 'mysql:/x'"),
     ("n_jobs=0", "invalid n_jobs=0: must be at least 1"),
     ("heartbeat=0", "invalid heartbeat=0: must be at least 1"),
+    ("heartbeat=86401", "invalid heartbeat=86401: must be at most 86400 (a day)"),
 ]
 
 
