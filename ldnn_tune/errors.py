@@ -103,8 +103,15 @@ def choice_text(choice: object) -> str:
 
 def did_you_mean(value: str, choices: Iterable[object]) -> str:
     """Return ``" (did you mean 'trials'?)"`` for the choice closest to ``value``, or ""."""
-    close = difflib.get_close_matches(value, [str(c) for c in choices], n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(value, choices)
+    return f" (did you mean {close!r}?)" if close is not None else ""
+
+
+def closest(value: str, choices: Iterable[object]) -> str | None:
+    """Return the choice closest to ``value``, case ignored (``TASK``: ``task``), or None."""
+    by_lower = {str(c).lower(): str(c) for c in choices}
+    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)
+    return by_lower[close[0]] if close else None
 
 
 def unknown_choice(what: str, value: str, choices: Iterable[object], label: str = "valid") -> str:

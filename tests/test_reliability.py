@@ -108,6 +108,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("tasks-with-words", ("tasks", "x=1"), nothing, 2, "tasks takes no arguments"),
     # run: the task and host settings
     ("no-task", ("run",), nothing, 2, "missing task=NAME; installed: image"),
+    ("task-key-case", ("run", "TASK=image"), nothing, 2, "unknown key 'TASK' (did you mean 'task"),
     (
         "unknown-task",
         ("run", "task=speach"),
@@ -125,6 +126,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("timeout-negative", ("run", "task=image", "timeout=-5"), nothing, 2, "invalid timeout '-5'"),
     ("timeout-zero", ("run", "task=image", "timeout=0"), nothing, 2, "invalid timeout '0'"),
     ("timeout-unit", ("run", "task=image", "timeout=10x"), nothing, 2, "invalid timeout '10x'"),
+    ("timeout-too-long", ("run", "task=image", "timeout=400d"), nothing, 2, "up to 365d"),
     ("seed-negative", ("run", "task=image", "seed=-1"), nothing, 2, "invalid seed=-1"),
     ("seed-huge", ("run", "task=image", "seed=99999999999"), nothing, 2, "invalid seed="),
     ("sampler", ("run", "task=image", "sampler=grid"), nothing, 2, "invalid sampler 'grid'"),
@@ -140,6 +142,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("n-jobs-zero", ("run", "task=image", "n_jobs=0"), nothing, 2, "invalid n_jobs=0"),
     ("n-jobs-huge", ("run", "task=image", "n_jobs=1000"), nothing, 2, "force_jobs=true"),
     ("heartbeat-zero", ("run", "task=image", "heartbeat=0"), nothing, 2, "invalid heartbeat=0"),
+    ("heartbeat-too-long", ("run", "task=image", "heartbeat=100000"), nothing, 2, "at most 86400"),
     (
         "warm-start-no-store",
         ("run", "task=image", "warm_start=imgae"),

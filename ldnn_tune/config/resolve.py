@@ -13,7 +13,7 @@ from ldnn_tune.config.fingerprint import data_fingerprint
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.words import build_typed, field_names, split_words
 from ldnn_tune.ensembles.combine import SEEDS
-from ldnn_tune.errors import PluginError, UsageError, choices_text, did_you_mean
+from ldnn_tune.errors import PluginError, UsageError, choices_text, closest, did_you_mean
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
@@ -83,7 +83,13 @@ def resolve_run(
     if not values.get("task"):
         if settings:
             _refuse_ignored(values, command, settings)
-        raise UsageError(f"missing task=NAME; installed: {choices_text(host.tasks()) or 'none'}")
+        installed = choices_text(host.tasks()) or "none"
+        for key in values:  # TASK=image, tsk=image: say so, not just that task= is missing
+            if closest(key, field_names(RunConfig)) == "task":
+                raise UsageError(
+                    f"unknown key {key!r} (did you mean 'task'?); installed tasks: {installed}"
+                )
+        raise UsageError(f"missing task=NAME; installed: {installed}")
     entry = host.task(values["task"])
     task_class = entry.task
     host_keys = set(field_names(RunConfig))
