@@ -61,9 +61,8 @@ def write(config: ReportConfig, title: str, report: "StudyReport") -> None:
     if config.format == "html":
         path.write_text(html_document(report, title), encoding="utf-8")
         return
-    images = f"{path.stem}_plots"
-    text, files = markdown_document(report, title, images)
-    folder = path.parent / images
+    folder = config.plots_folder
+    text, files = markdown_document(report, title, folder.name)
     folder.mkdir(exist_ok=True)
     for name, content in files.items():
         (folder / name).write_bytes(content)

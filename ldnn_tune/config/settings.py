@@ -8,6 +8,7 @@ import codecs
 import dataclasses
 import math
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -270,6 +271,7 @@ class DashboardConfig:
 
 
 REPORT_FORMATS = ("html", "md")
+REPORT_STEM = 100  # characters of a study's name in its report's default file name
 
 
 @dataclasses.dataclass
@@ -293,11 +295,35 @@ class ReportConfig:
         require_choice("format", self.format, REPORT_FORMATS)
         check_writable(self.path, "output")
         check_suffix(self.path, "output", (f".{self.format}",))
+        if self.format == "md":
+            self._check_plots_folder()
 
     @property
     def path(self) -> Path:
-        """Return the file to write: ``output=``, or ``STUDY-report.FORMAT`` here."""
-        return self.output or Path(f"{self.study}-report.{self.format}")
+        """Return the file to write: ``output=``, or ``STUDY-report.FORMAT`` here.
+
+        The study's name is made a file name: characters other than letters, digits,
+        ``.``, ``-`` and ``_`` (a ``/``, a space) become ``_``, and it is cut to 100.
+        """
+        stem = re.sub(r"[^\w.-]", "_", self.study)[:REPORT_STEM].lstrip(".") or "study"
+        return self.output or Path(f"{stem}-report.{self.format}")
+
+    @property
+    def plots_folder(self) -> Path:
+        """Return the folder beside a markdown report that holds its PNGs."""
+        return self.path.parent / f"{self.path.stem}_plots"
+
+    def _check_plots_folder(self) -> None:
+        folder = self.plots_folder
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(
+                f"invalid output={self.path}: its plots go in folder {str(folder)!r}, which is "
+                "a file; give another output= name"
+            )
+        if folder.is_dir() and not os.access(folder, os.W_OK):
+            raise UsageError(
+                f"invalid output={self.path}: its plots folder {str(folder)!r} is not writable"
+            )
 
 
 # the Fetch standard's "bad ports": browsers refuse to open them (ERR_UNSAFE_PORT)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ldnn_tune.config.settings import PredictConfig, RunConfig, check_writable
+from ldnn_tune.config.settings import PredictConfig, ReportConfig, RunConfig, check_writable
 from ldnn_tune.config.words import build_typed
 from ldnn_tune.errors import UsageError
 
@@ -37,3 +37,22 @@ def test_an_output_may_replace_text_but_never_a_store_a_journal_or_an_input(
     words = {"model": "run", "input": str(rows), "output": str(rows)}
     with pytest.raises(UsageError, match=f"invalid output={rows}: it is an input"):
         build_typed(PredictConfig, words)
+
+
+def test_a_reports_default_name_is_a_file_name_whatever_the_study(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert ReportConfig(study="x/y z").path == Path("x_y_z-report.html")
+    assert ReportConfig(study="s" * 300).path.name == "s" * 100 + "-report.html"
+    assert ReportConfig(study="..").path == Path("study-report.html")
+
+
+def test_a_markdown_reports_plots_folder_must_be_a_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "r_plots").write_text("notes", encoding="utf-8")
+    with pytest.raises(UsageError, match="its plots go in folder 'r_plots', which is a file"):
+        ReportConfig(study="toy", output=Path("r.md"))
+    assert ReportConfig(study="toy", output=Path("r.html")).plots_folder == Path("r_plots")
