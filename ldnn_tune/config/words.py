@@ -70,6 +70,8 @@ def build_typed(schema: type[T], values: Mapping[str, str]) -> T:
     OmegaConf.set_readonly(conf, False)  # frozen dataclasses give read-only configs
     hints = get_type_hints(schema)
     for key, raw in values.items():
+        if not raw.strip() and Path in getattr(hints[key], "__args__", (hints[key],)):
+            raise UsageError(f"invalid {key}={raw!r}: expected a path, got nothing")
         try:
             value = None if raw.lower() in ("none", "null") and _optional(hints[key]) else raw
             OmegaConf.update(conf, key, value, merge=False)

@@ -73,8 +73,9 @@ def user_space_file(path: Path) -> SpaceSource:
     name = path.name.removesuffix(".yaml")
     if path.parent == Path() and name in ready:
         return space_file(f"{name}.yaml")
+    what = "is a folder, not a YAML file" if path.is_dir() else "does not exist"
     raise UsageError(
-        f"search space file {str(path)!r} does not exist; ready-made spaces: {', '.join(ready)}"
+        f"search space file {str(path)!r} {what}; ready-made spaces: {', '.join(ready)}"
     )
 
 

@@ -56,6 +56,8 @@ def test_build_typed_converts_by_field_type() -> None:
         ({"pruner": "x"}, "invalid pruner 'x'; choose from hyperband, median, none, sha"),
         ({"timeout": "soon"}, "invalid timeout 'soon'"),
         ({"min_lr": "-1"}, "invalid min_lr=-1.0"),
+        ({"data_dir": ""}, "invalid data_dir='': expected a path, got nothing"),
+        ({"space": " "}, "invalid space=' ': expected a path, got nothing"),
     ],
 )
 def test_build_typed_rejects(values: dict[str, str], message: str) -> None:

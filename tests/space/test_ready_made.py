@@ -120,6 +120,11 @@ def test_an_unknown_name_lists_the_ready_made_spaces(
     )
 
 
+def test_a_folder_is_no_space_file(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="is a folder, not a YAML file; ready-made spaces"):
+        user_space_file(tmp_path)
+
+
 def test_space_command_shows_a_ready_made_space(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
