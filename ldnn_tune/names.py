@@ -6,6 +6,7 @@ written by one module and read back by another: both import the name from here.
 
 # Optuna study user attributes
 IDENTITY_ATTR = "ldnn_tune_identity"  # task, kind, seed, options, data_dir of the study
+CREATOR_ATTR = "ldnn_tune_creator"  # host:pid:start of the process that set the study up
 PARENT_RUN_ATTR = "mlflow_parent_run_id"  # the study's MLflow parent run
 SPACES_ATTR = "ldnn_tune_spaces"  # every search space the study has run with, in order
 

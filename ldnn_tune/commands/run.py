@@ -41,12 +41,12 @@ def main(words: Sequence[str], console: Console) -> int:
     clock = RunClock(command_started(), config.timeout_seconds)
     from ldnn_tune.health.outputs import check_run_outputs
     from ldnn_tune.health.preflight import preflight
-    from ldnn_tune.study.open import study_exists
+    from ldnn_tune.study.open import study_set_up
     from ldnn_tune.study.optimize import run_study
 
     clock.phases["startup"] = time.time() - clock.started
     check_run_outputs(run)  # a model that does not fit its targets is the plugin's bug
-    if config.check and not study_exists(config.study_name, config.storage):
+    if config.check and not study_set_up(config.study_name, config.storage):
         with clock.phase("preflight"):
             passed = preflight(run, console, quick_only=True)
         if not passed:

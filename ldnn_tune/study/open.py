@@ -11,11 +11,13 @@ from optuna.exceptions import DuplicatedStudyError
 from optuna.study import StudyDirection
 
 from ldnn_tune.errors import UsageError
-from ldnn_tune.names import IDENTITY_ATTR
+from ldnn_tune.names import CREATOR_ATTR, IDENTITY_ATTR
 from ldnn_tune.space.knobs import SearchSpace
+from ldnn_tune.study.recovery import dead_here, this_worker
 from ldnn_tune.study.storages import describe_error, make_storage, redact
 
 SQLITE_PREFIX = "sqlite:///"
+CREATOR_GRACE_SECONDS = 2.0  # a new study names its creator within milliseconds
 OBJECTIVE_NAME = "val_loss"  # what every trial's value is: its best validation loss
 
 
@@ -71,6 +73,8 @@ def open_study(
             check_identity(name, stored, identity, option_defaults or {})
             name_objective(study)  # a study made before objectives were named
             return study
+    # others wait while this process lives; a study it leaves half made, another sets up
+    study.set_user_attr(CREATOR_ATTR, this_worker())
     name_objective(study)
     if on_create is not None:
         on_create(study)
@@ -116,19 +120,28 @@ def check_direction(study: optuna.Study) -> None:
 
 
 def wait_for_identity(study: optuna.Study, seconds: float = 30) -> Any:
-    """Return ``study``'s identity attr, or None for a study ldnn-tune did not set up.
+    """Return ``study``'s identity attr, or None for a study no ldnn-tune process sets up.
 
     A study without trials may be a new one whose creator is still writing its attrs
-    (it writes the identity before enqueueing trial 0): wait up to ``seconds`` for it.
+    (it writes the identity before enqueueing trial 0): wait up to ``seconds`` for it,
+    while the creator lives. A creator that died here (stopped mid-set-up), or none named
+    after a moment (a study made by other means), is not waited for.
     """
-    deadline = time.monotonic() + seconds
+    started = time.monotonic()
     while True:
         attrs = study.user_attrs
         if IDENTITY_ATTR in attrs:
             return attrs[IDENTITY_ATTR]
-        if study.get_trials(deepcopy=False) or time.monotonic() > deadline:
+        waited = time.monotonic() - started
+        creator = attrs.get(CREATOR_ATTR)
+        if (
+            study.get_trials(deepcopy=False)
+            or waited > seconds
+            or (creator is None and waited > CREATOR_GRACE_SECONDS)
+            or (creator is not None and dead_here(str(creator)))
+        ):
             return None
-        time.sleep(0.5)
+        time.sleep(0.25)
 
 
 def check_identity(
@@ -155,6 +168,18 @@ def check_identity(
                 f"study {name!r} was created with {key}={have!r}, not {value!r}; "
                 "use another study= name or the original settings"
             )
+
+
+def study_set_up(name: str, storage_url: str) -> bool:
+    """Return whether study ``name`` exists with its identity: a study to continue.
+
+    One left half made (stopped before its identity was written) is set up again, pre-flight
+    included.
+    """
+    if not study_exists(name, storage_url):
+        return False
+    study = optuna.load_study(study_name=name, storage=make_storage(storage_url))
+    return IDENTITY_ATTR in study.user_attrs
 
 
 def study_exists(name: str, storage_url: str) -> bool:

@@ -14,7 +14,7 @@ from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.errors import UsageError, first_line
 from ldnn_tune.names import COMMAND_TAG, COMMAND_TAG_LENGTH, PARENT_RUN_ATTR, SPACES_ATTR
 from ldnn_tune.space.knobs import Knob, SearchSpace
-from ldnn_tune.study.open import open_study, study_exists
+from ldnn_tune.study.open import open_study, study_set_up
 from ldnn_tune.study.pruners import make_pruner
 from ldnn_tune.study.queries import best_trials, finished_search_trials, trial_counts
 from ldnn_tune.study.recovery import this_worker
@@ -144,7 +144,7 @@ def warm_start(run: ResolvedRun) -> WarmStartPlan:
     if config.warm_start is None:
         return WarmStartPlan()
     warm = load_warm_start(config.warm_start, config.storage, run.task.name, run.space)
-    if study_exists(config.study_name, config.storage):
+    if study_set_up(config.study_name, config.storage):
         name = config.study_name
         note = f"note: warm_start={config.warm_start} ignored: study {name!r} exists already"
         return WarmStartPlan(note=note)

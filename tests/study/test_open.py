@@ -1,0 +1,48 @@
+"""Opening a study: one left half made by a stopped command is set up again, without a wait."""
+
+import socket
+from pathlib import Path
+
+import optuna
+import pytest
+from helpers import BoringPlugin, run_study_here
+
+from ldnn_tune.names import CREATOR_ATTR, IDENTITY_ATTR, PARENT_RUN_ATTR
+from ldnn_tune.study import open as study_open
+from ldnn_tune.study.open import study_set_up, wait_for_identity
+
+DEAD = f"{socket.gethostname()}:999999999:0"  # a process number no process has here
+
+
+def half_made(tmp_path: Path, creator: str | None) -> optuna.Study:
+    """Return study 'boring' as a command stopped before its identity leaves it."""
+    storage = f"sqlite:///{tmp_path}/ldnn_tune.db"
+    study = optuna.create_study(study_name="boring", storage=storage)
+    if creator is not None:
+        study.set_user_attr(CREATOR_ATTR, creator)
+    return study
+
+
+def test_a_dead_creator_is_not_waited_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    study = half_made(tmp_path, DEAD)
+
+    def no_wait(seconds: float) -> None:
+        raise AssertionError("waited for a creator that is gone")
+
+    monkeypatch.setattr(study_open.time, "sleep", no_wait)
+    assert wait_for_identity(study) is None
+
+
+def test_a_study_left_half_made_is_set_up_again_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    half_made(tmp_path, DEAD)
+    url = f"sqlite:///{tmp_path}/ldnn_tune.db"
+    assert not study_set_up("boring", url)  # so `run` does its pre-flight, as for a new one
+    words = ("task=boring", "trials=1", "reseeds=0", "check=false")
+    study = run_study_here(tmp_path, BoringPlugin(), *words)
+    assert study.user_attrs[IDENTITY_ATTR]["task"] == "boring"
+    assert PARENT_RUN_ATTR in study.user_attrs
+    assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE]
+    assert study_set_up("boring", url)
