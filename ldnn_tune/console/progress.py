@@ -2,17 +2,20 @@
 
 Each finished trial also gets one plain line (number, state, val_loss or reason, time,
 knobs): above the bars on a terminal, and the whole record where output is redirected
-(nohup, tee, CI), where the bars do not draw.
+(nohup, tee, CI), where the bars do not draw. Trials other processes finish (the workers of
+``n_jobs``, another command on the study) get theirs when the display next reads the study.
 """
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 
+from optuna.trial import FrozenTrial
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ldnn_tune.config.timespan import format_seconds
+from ldnn_tune.names import REASON_ATTR
 from ldnn_tune.study.queries import StudyView
 
 KNOBS_SHOWN = 6  # the running trial's knobs on its bar, in the order the space samples them
@@ -62,6 +65,7 @@ class StudyProgress:
         )
         self.epochs = self.progress.add_task("epoch ", total=1, visible=False, note="")
         self.knobs = ""
+        self.lined: set[int] | None = None  # trials with a line (None: the study unread)
 
     def __enter__(self) -> "StudyProgress":
         self.progress.start()
@@ -90,6 +94,8 @@ class StudyProgress:
         self, number: int, state: str, outcome: str, seconds: float, params: Mapping[str, object]
     ) -> None:
         """Print one line for a finished trial: number, state, outcome, time, knobs."""
+        if self.lined is not None:
+            self.lined.add(number)
         line = (
             f"trial {number} {state} {outcome} in {format_seconds(seconds)}  {knobs_text(params)}"
         )
@@ -101,12 +107,31 @@ class StudyProgress:
         self.progress.update(self.epochs, completed=epoch, note=f"{note}  {self.knobs}".strip())
 
     def show(self, trials: StudyView, extra: str = "") -> None:
-        """Show the study's finished trials and best validation loss, then ``extra``."""
+        """Show the study's finished trials and best validation loss, then ``extra``.
+
+        A trial that another process finished since the last look gets its line here.
+        """
+        self._line_others(trials.trials)
         best = trials.best_value
         note = f"best val_loss {best:.4f}" if best is not None else ""
         completed = trials.finished
         notes = [note, self.time_left(), extra]
         self.progress.update(self.trials, completed=completed, note=" ".join(n for n in notes if n))
+
+    def _line_others(self, trials: Sequence[FrozenTrial]) -> None:
+        ended = {t.number: t for t in trials if t.state.is_finished()}
+        if self.lined is None:  # those the study had when this command began were lined then
+            self.lined = set(ended)
+            return
+        for number in sorted(set(ended) - self.lined):
+            trial = ended[number]
+            reason = str(trial.user_attrs.get(REASON_ATTR) or "")
+            if reason.startswith("surplus"):  # given up unstarted: no line of its own either
+                self.lined.add(number)
+                continue
+            outcome = f"val_loss {trial.value:.4f}" if trial.value is not None else reason
+            seconds = trial.duration.total_seconds() if trial.duration else 0.0
+            self.trial_done(number, trial.state.name, outcome, seconds, trial.params)
 
     def time_left(self) -> str:
         """Return ``"4m10s left"`` before the deadline ("" without one)."""

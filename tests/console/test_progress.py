@@ -2,11 +2,14 @@
 
 import io
 import time
+from pathlib import Path
 
+import optuna
 from rich.console import Console
 
 from ldnn_tune.config.timespan import format_seconds
 from ldnn_tune.console.progress import StudyProgress, knobs_text
+from ldnn_tune.study.queries import view
 
 
 def redirected() -> tuple[Console, io.StringIO]:
@@ -27,6 +30,24 @@ def test_a_finished_trial_is_one_unwrapped_line_where_output_is_redirected() -> 
         == "trial 4 COMPLETE val_loss 0.0712 in 41s  lr=0.1 width=32 init=scaled dropout=0.123"
     )
     assert lines[1] == "trial 5 PRUNED pruned at epoch 2 in 3.2s  lr=0.5"
+
+
+def test_trials_other_processes_finish_get_their_line_once(tmp_path: Path) -> None:
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)  # before this command
+    console, out = redirected()
+    progress = StudyProgress(console, 5, 1)
+    progress.show(view(study))
+    assert out.getvalue() == ""  # what the study had is not lined again
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=1)  # another worker's
+    mine = study.ask()  # this process's, which lines it itself
+    study.tell(mine, 0.5)
+    progress.trial_done(mine.number, "COMPLETE", "val_loss 0.5000", 1.0, {})
+    progress.show(view(study))
+    progress.show(view(study))
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("trial 1 COMPLETE val_loss 0.")
+    assert "x=" in lines[1]
 
 
 def test_the_knobs_shown_are_cut_after_six() -> None:
