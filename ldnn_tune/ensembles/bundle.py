@@ -164,7 +164,14 @@ def check_data_unchanged(data_dir: Path | None, recorded: Any) -> None:
     could put another class's name on every prediction. A bundle without a recorded
     fingerprint (no ``data_dir``, or made before fingerprints) is not checked.
     """
-    if data_dir is None or not isinstance(recorded, str) or not data_dir.exists():
+    if data_dir is None:
+        return
+    if not data_dir.exists():
+        raise UsageError(
+            f"this ensemble's data_dir {str(data_dir)!r} does not exist: predict rebuilds the "
+            "task from it; put it back where it was trained"
+        )
+    if not isinstance(recorded, str):
         return
     now = data_fingerprint(data_dir)
     if now != recorded:

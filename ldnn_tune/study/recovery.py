@@ -19,6 +19,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ldnn_tune.names import (
     ENSEMBLE_ROLE,
     PARENT_RUN_TAG,
+    REASON_ATTR,
     REASON_TAG,
     ROLE_TAG,
     TRIAL_RUN_ATTR,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from mlflow.entities import Run
 
 DEAD_WORKER = "its worker stopped sending heartbeats (killed or crashed); retried once"
+DEAD_PROCESS = "its worker process on this machine ended mid-trial (killed or crashed)"
 ABANDONED_ENSEMBLE = "the command making it was killed before it ended"
 TAKEN_OVER = (
     "taken over: its worker was paused past the heartbeat check, and another worker "
@@ -75,6 +77,7 @@ def fail_dead_trials(study: optuna.Study, running: Iterable[FrozenTrial]) -> int
         if trial.state != TrialState.RUNNING or not worker or not dead_here(str(worker)):
             continue
         storage = study._storage
+        storage.set_trial_user_attr(trial._trial_id, REASON_ATTR, DEAD_PROCESS)
         if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
             continue  # another worker failed it first
         failed += 1

@@ -113,6 +113,9 @@ def test_a_changed_data_dir_is_refused_before_it_can_mislabel(tmp_path: Path, ho
     (data / "cat").rename(data / "ant")  # the same files under another class name
     with pytest.raises(UsageError, match=r"data_dir '.*data' changed since this ensemble"):
         load_bundle(tmp_path / "b", host)  # refused before the task is rebuilt from it
+    data.rename(tmp_path / "moved")
+    with pytest.raises(UsageError, match=r"this ensemble's data_dir '.*data' does not exist"):
+        load_bundle(tmp_path / "b", host)
 
 
 @pytest.mark.parametrize(

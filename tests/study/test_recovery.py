@@ -5,10 +5,26 @@ import subprocess
 import sys
 from pathlib import Path
 
+import optuna
 import pytest
+from optuna.trial import TrialState
 
-from ldnn_tune.names import ENSEMBLE_ROLE, PARENT_RUN_TAG, REASON_TAG, ROLE_TAG, WORKER_TAG
-from ldnn_tune.study.recovery import ABANDONED_ENSEMBLE, end_abandoned_ensembles, this_worker
+from ldnn_tune.names import (
+    ENSEMBLE_ROLE,
+    PARENT_RUN_TAG,
+    REASON_ATTR,
+    REASON_TAG,
+    ROLE_TAG,
+    WORKER_ATTR,
+    WORKER_TAG,
+)
+from ldnn_tune.study.recovery import (
+    ABANDONED_ENSEMBLE,
+    DEAD_PROCESS,
+    end_abandoned_ensembles,
+    fail_dead_trials,
+    this_worker,
+)
 from ldnn_tune.tracking import StudyTracker
 
 
@@ -42,3 +58,12 @@ def test_an_ensemble_run_of_a_killed_command_is_ended_failed(
     assert ended.data.tags[REASON_TAG] == ABANDONED_ENSEMBLE
     for run in (alive, elsewhere):
         assert tracker.client.get_run(run).info.status == "RUNNING"
+
+
+def test_a_trial_whose_process_died_here_is_failed_saying_why(tmp_path: Path) -> None:
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    trial = study.ask()
+    trial.set_user_attr(WORKER_ATTR, gone_worker())
+    assert fail_dead_trials(study, study.trials) == 1
+    (dead,) = study.trials
+    assert dead.state == TrialState.FAIL and dead.user_attrs[REASON_ATTR] == DEAD_PROCESS
