@@ -103,7 +103,7 @@ def _search(
                 _work(run, host, session, progress, budget, (report,))
             else:
                 _work_in_processes(run, host, session, progress, console, budget, report)
-    else:
+    elif not _missing_retrains(run, study)[1]:
         console.print("nothing to run: raise trials= to add trials to this study")
     _reseed(run, host, session, console, budget)
     print_summary(console, study, config.top, config.mlflow)
@@ -159,6 +159,13 @@ def _reseeds_wanted(run: ResolvedRun) -> int:
     return run.config.reseeds if run.config.ensemble == SEEDS else 0
 
 
+def _missing_retrains(run: ResolvedRun, study: optuna.Study) -> tuple[FrozenTrial | None, int]:
+    """Return the search's best trial and how many of its retrains this run has to make."""
+    anchor = best_search_trial(study)
+    wanted = _reseeds_wanted(run)
+    return anchor, 0 if anchor is None or wanted == 0 else missing_reseeds(study, anchor, wanted)
+
+
 def _reseed(
     run: ResolvedRun, host: Host, session: Session, console: Console, budget: Budget
 ) -> None:
@@ -168,13 +175,10 @@ def _reseed(
     retrains (the others' last trials may still change which trial is best).
     """
     study = session.study
-    anchor = best_search_trial(study)
+    anchor, missing = _missing_retrains(run, study)
+    if anchor is None or missing == 0 or view(study).running:
+        return
     wanted = _reseeds_wanted(run)
-    if anchor is None or wanted == 0 or view(study).running:
-        return
-    missing = missing_reseeds(study, anchor, wanted)
-    if missing == 0:
-        return
     seeds = f"{missing} new seed{'' if missing == 1 else 's'}"
     done = finished_trials(study)
     with StudyProgress(console, done + missing, done, budget.deadline) as progress:
