@@ -276,7 +276,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         2,
         "is not UTF-8 text",
     ),
-    ("space-folder", ("run", "task=image", "space=d"), write("d/x", ""), 2, "does not exist"),
+    (
+        "space-folder",
+        ("run", "task=image", "space=d"),
+        write("d/x", ""),
+        2,
+        "is a folder, not a YAML file",
+    ),
     (
         "space-unknown-knob",
         ("run", "task=image", "space=s.yaml"),
@@ -536,7 +542,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         ("predict", "model=abc", "input=a.png"),
         nothing,
         2,
-        "'mlflow.db' does not exist",
+        "model 'abc' is no ensemble folder, nor a run of a store here: mlflow=",
     ),
     (
         "predict-output-folder",

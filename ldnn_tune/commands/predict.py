@@ -82,7 +82,12 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
     from ldnn_tune.ensembles.bundle import open_bundle
 
     if not Path(config.model).exists():  # then it names an ensemble run in the store
-        check_mlflow(config.mlflow, read_only=True)
+        try:
+            check_mlflow(config.mlflow, read_only=True)
+        except UsageError as error:
+            raise UsageError(
+                f"model {config.model!r} is no ensemble folder, nor a run of a store here: {error}"
+            ) from None
     input_paths(config.input)  # a missing input is refused before the bundle is fetched
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch))

@@ -394,6 +394,8 @@ def check_suffix(path: Path, key: str, suffixes: tuple[str, ...]) -> None:
     An ``output=`` of another kind (``notes.py``, an ensemble's ``bundle.json``) is
     someone else's file, which the command would replace.
     """
+    if path.name.lower() in suffixes:  # ".csv": a hidden file with no suffix
+        raise UsageError(f"invalid {key}={path}: give a name before {path.name}")
     if path.suffix.lower() not in suffixes:
         raise UsageError(
             f"invalid {key}={path}: this command writes {' or '.join(suffixes)} files; "
