@@ -7,7 +7,7 @@ knobs): above the bars on a terminal, and the whole record where output is redir
 """
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 
 from optuna.trial import FrozenTrial
@@ -43,10 +43,13 @@ class StudyProgress:
         total_trials: int,
         already_done: int,
         deadline: float | None = None,
+        ended: Iterable[int] | None = None,
     ) -> None:
         """Show progress towards ``total_trials``, of which ``already_done`` are finished.
 
         ``deadline`` (``time.time()``) is when trials must stop: the bar shows the time left.
+        ``ended``: the trials the study had ended before this command, which get no line
+        (None: those it has when the display first reads it).
         """
         self.console = console
         self.deadline = deadline
@@ -65,7 +68,7 @@ class StudyProgress:
         )
         self.epochs = self.progress.add_task("epoch ", total=1, visible=False, note="")
         self.knobs = ""
-        self.lined: set[int] | None = None  # trials with a line (None: the study unread)
+        self.lined = None if ended is None else set(ended)  # trials with a line, or unread
 
     def __enter__(self) -> "StudyProgress":
         self.progress.start()
@@ -130,6 +133,7 @@ class StudyProgress:
                 self.lined.add(number)
                 continue
             outcome = f"val_loss {trial.value:.4f}" if trial.value is not None else reason
+            outcome = outcome or "(no reason recorded)"
             seconds = trial.duration.total_seconds() if trial.duration else 0.0
             self.trial_done(number, trial.state.name, outcome, seconds, trial.params)
 

@@ -95,9 +95,11 @@ def _search(
     budget = make_budget(run, clock, study)
     report = periodic_report(session, config.trials, warn)  # the plots, every few trials
     if done < config.trials:
+        # a dead worker's trial, failed from here on, is news: it gets its line
+        ended = [t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
         with (
             clock.phase("trials"),
-            StudyProgress(console, config.trials, done, budget.deadline) as progress,
+            StudyProgress(console, config.trials, done, budget.deadline, ended) as progress,
         ):
             if config.n_jobs == 1:
                 _work(run, host, session, progress, budget, (report,))

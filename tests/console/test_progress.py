@@ -9,6 +9,7 @@ from rich.console import Console
 
 from ldnn_tune.config.timespan import format_seconds
 from ldnn_tune.console.progress import StudyProgress, knobs_text
+from ldnn_tune.names import REASON_ATTR
 from ldnn_tune.study.queries import view
 
 
@@ -48,6 +49,19 @@ def test_trials_other_processes_finish_get_their_line_once(tmp_path: Path) -> No
     lines = out.getvalue().splitlines()
     assert len(lines) == 2 and lines[1].startswith("trial 1 COMPLETE val_loss 0.")
     assert "x=" in lines[1]
+
+
+def test_a_trial_failed_since_the_command_began_is_lined_at_the_first_look(
+    tmp_path: Path,
+) -> None:
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    dead = study.ask()  # RUNNING when the command began: a worker killed mid-trial
+    console, out = redirected()
+    progress = StudyProgress(console, 5, 0, ended=[])
+    dead.set_user_attr(REASON_ATTR, "its worker process on this machine ended mid-trial")
+    study.tell(dead, state=optuna.trial.TrialState.FAIL)  # as the recovery fails it
+    progress.show(view(study))
+    assert out.getvalue().startswith("trial 0 FAIL its worker process on this machine ended")
 
 
 def test_the_knobs_shown_are_cut_after_six() -> None:
