@@ -154,6 +154,8 @@ def test_text_without_data_dir_is_a_usage_error() -> None:
         ({"length": 0}, "length=0"),
         ({"model": "mlp"}, "mlp works for parity, sort"),
         ({"model": "gru"}, "'gru'; choose from lstm, mlp"),
+        ({"bits": 5}, "invalid bits=5 for problem=adding: only problem=parity reads it"),
+        ({"problem": "text", "sort_bits": 3}, "invalid sort_bits=3 for problem=text: only probl"),
     ],
 )
 def test_bad_options_name_the_value_and_choices(options: dict[str, object], words: str) -> None:

@@ -1,6 +1,6 @@
 """The sequence task's typed options, validated when the command line is read."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 PROBLEMS = ("adding", "copy", "parity", "sort", "text")
@@ -18,6 +18,14 @@ TEXT_WINDOW = 64  # text: characters per training window at either scale (more s
 MODELS = ("lstm", "mlp")
 MLP_PROBLEMS = ("parity", "sort")
 MAX_SORT_BITS = 16
+READ_BY = {  # the options only one problem reads
+    "bits": "parity",
+    "copy_len": "copy",
+    "symbols": "copy",
+    "sort_count": "sort",
+    "sort_bits": "sort",
+    "text_chars": "text",
+}
 
 
 def _choices(values: tuple[str, ...]) -> str:
@@ -58,6 +66,18 @@ class SequenceOptions:
                 f"mlp works for {_choices(MLP_PROBLEMS)}, lstm for all"
             )
         self._check_ranges()
+        self._check_read()
+
+    def _check_read(self) -> None:
+        """Refuse an option set away from its default that this problem does not read."""
+        defaults = {f.name: f.default for f in fields(self)}
+        for name, problem in READ_BY.items():
+            value = getattr(self, name)
+            if problem != self.problem and value != defaults[name]:
+                raise ValueError(
+                    f"invalid {name}={value} for problem={self.problem}: "
+                    f"only problem={problem} reads it"
+                )
 
     def _check_ranges(self) -> None:
         minimums = {
