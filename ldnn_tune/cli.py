@@ -164,10 +164,17 @@ def _interrupted_line(stop: Interrupted, command: str) -> str:
         return f"{what}: the MLflow UI stopped"
     if command != "run":
         return what
-    if stop.trial is not None:
+    stopped = sorted({*stop.others, *([] if stop.trial is None else [stop.trial])})
+    if len(stopped) == 1:
         return (
-            f"{what}: trial {stop.trial} marked FAIL; run the same command again to continue "
-            f"(trial {stop.trial}'s knobs run again first)"
+            f"{what}: trial {stopped[0]} marked FAIL; run the same command again to continue "
+            f"(trial {stopped[0]}'s knobs run again first)"
+        )
+    if stopped:
+        listed = ", ".join(str(n) for n in stopped[:-1]) + f" and {stopped[-1]}"
+        return (
+            f"{what}: trials {listed} marked FAIL; run the same command again to continue "
+            "(their knobs run again first)"
         )
     return f"{what}; run the same command again to continue the study"
 

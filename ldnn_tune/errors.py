@@ -55,6 +55,7 @@ class Interrupted(BaseException):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
         self.trial: int | None = None  # the trial it stopped, once one is known
+        self.others: list[int] = []  # the trials it stopped in this command's other workers
 
     @classmethod
     def of(cls, stop: "Interrupted | KeyboardInterrupt") -> "Interrupted":

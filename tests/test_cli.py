@@ -2,13 +2,15 @@
 
 import dataclasses
 import importlib
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from ldnn_tune.cli import main
+from ldnn_tune.cli import _interrupted_line, main
 from ldnn_tune.commands import COMMANDS
+from ldnn_tune.errors import Interrupted
 from ldnn_tune.testing.cli import assert_usage_error, run_main
 
 MISTAKES = [
@@ -93,3 +95,15 @@ def test_each_commands_help_lists_its_settings_with_defaults_and_two_examples(
     if name == "run":
         assert "  trials (default 20): " in text and "  health (default true): " in text
         assert "task's options and knobs" in text
+
+
+def test_a_stop_names_every_trial_it_failed_in_this_commands_workers() -> None:
+    stop = Interrupted(signal.SIGINT)
+    assert _interrupted_line(stop, "run").endswith("again to continue the study")
+    stop.trial, stop.others = 0, [2, 1]
+    assert _interrupted_line(stop, "run") == (
+        "interrupted (SIGINT): trials 0, 1 and 2 marked FAIL; run the same command again to "
+        "continue (their knobs run again first)"
+    )
+    stop.others = []
+    assert "trial 0 marked FAIL" in _interrupted_line(stop, "run")

@@ -30,6 +30,7 @@ from ldnn_tune.study.queries import (
     best_trials,
     finished_search_trials,
     finished_trials,
+    interrupted_since,
     reseed_count,
     view,
 )
@@ -288,9 +289,14 @@ def _work_in_processes(
     args = [(run.words, threads, budget, number) for number in range(1, config.n_jobs)]
     processes = start_processes(worker_process, args)
     torch.set_num_threads(threads)
-    with stopped_on_interrupt(processes):
-        # this process is ready first: it starts; it alone refreshes the study's plots
-        _work(run, host, session, progress, budget, (report,) if report else ())
+    ended = {t.number for t in session.study.get_trials(deepcopy=False) if t.state.is_finished()}
+    try:
+        with stopped_on_interrupt(processes):
+            # this process is ready first: it starts; it alone refreshes the study's plots
+            _work(run, host, session, progress, budget, (report,) if report else ())
+    except Interrupted as stop:  # the workers have ended their trials: say which
+        stop.others = interrupted_since(session.study, ended)
+        raise
 
     def tick() -> None:
         trials = view(session.study)

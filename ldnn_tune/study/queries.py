@@ -6,10 +6,19 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import REASON_ATTR, RESEED_OF_ATTR
+from ldnn_tune.names import INTERRUPTED, REASON_ATTR, RESEED_OF_ATTR
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 HEALTH_REASONS = ("diverged", "unhealthy")  # how the health monitor's reasons start
+
+
+def interrupted_since(study: optuna.Study, ended: set[int]) -> list[int]:
+    """Return the trials, other than those in ``ended``, that a user's stop failed."""
+    return sorted(
+        t.number
+        for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
+        if t.number not in ended and str(t.user_attrs.get(REASON_ATTR, "")).startswith(INTERRUPTED)
+    )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from ldnn_tune.names import (
     EPOCHS_RUN_ATTR,
     FIRST_EPOCH_ATTR,
     HPARAMS_ARTIFACT,
+    INTERRUPTED,
     PREDICTIONS_ARTIFACT,
     REASON_ATTR,
     RESEED_OF_ATTR,
@@ -110,7 +111,7 @@ class Objective:
         except Interrupted as stop:  # Ctrl-C or SIGTERM: end the runs, then let it through
             ignore_further()
             stop.trial = trial.number
-            self._end(trial, metrics, "FAIL", f"interrupted ({stop})", status="KILLED")
+            self._end(trial, metrics, "FAIL", f"{INTERRUPTED} ({stop})", status="KILLED")
             raise
         except TrialTakenOver:  # ended by _discard: the trial is another worker's now
             raise

@@ -8,6 +8,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.names import DEADLINE_CUT, REASON_ATTR
 from ldnn_tune.study.loop import Budget, work
+from ldnn_tune.study.queries import interrupted_since
 
 
 def test_a_trial_cut_before_its_first_epoch_is_not_counted_and_runs_first_next_time(
@@ -37,3 +38,14 @@ def test_a_trial_cut_before_its_first_epoch_is_not_counted_and_runs_first_next_t
     again = study.trials[1]
     assert again.state == TrialState.COMPLETE and again.params == {"x": 0.25}
     assert sum(t.state == TrialState.COMPLETE for t in study.trials) == 2
+
+
+def test_the_trials_a_stop_failed_are_found_among_those_that_had_not_ended(
+    tmp_path: Path,
+) -> None:
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+    for reason in ("interrupted (SIGINT)", "interrupted (SIGINT)", "ValueError: x"):
+        trial = study.ask()
+        trial.set_user_attr(REASON_ATTR, reason)
+        study.tell(trial, state=TrialState.FAIL)
+    assert interrupted_since(study, ended={0}) == [1]
