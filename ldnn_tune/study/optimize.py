@@ -28,6 +28,7 @@ from ldnn_tune.study.queries import (
     StudyView,
     best_search_trial,
     best_trials,
+    ended_numbers,
     finished_search_trials,
     finished_trials,
     interrupted_since,
@@ -97,7 +98,7 @@ def _search(
     report = periodic_report(session, config.trials, warn)  # the plots, every few trials
     if done < config.trials:
         # a dead worker's trial, failed from here on, is news: it gets its line
-        ended = [t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+        ended = ended_numbers(study)
         with (
             clock.phase("trials"),
             StudyProgress(console, config.trials, done, budget.deadline, ended) as progress,
@@ -289,7 +290,7 @@ def _work_in_processes(
     args = [(run.words, threads, budget, number) for number in range(1, config.n_jobs)]
     processes = start_processes(worker_process, args)
     torch.set_num_threads(threads)
-    ended = {t.number for t in session.study.get_trials(deepcopy=False) if t.state.is_finished()}
+    ended = ended_numbers(session.study)
     try:
         with stopped_on_interrupt(processes):
             # this process is ready first: it starts; it alone refreshes the study's plots

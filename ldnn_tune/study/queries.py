@@ -12,6 +12,11 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 HEALTH_REASONS = ("diverged", "unhealthy")  # how the health monitor's reasons start
 
 
+def ended_numbers(study: optuna.Study) -> set[int]:
+    """Return the numbers of ``study``'s trials that have ended, in whatever state."""
+    return {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
+
+
 def interrupted_since(study: optuna.Study, ended: set[int]) -> list[int]:
     """Return the trials, other than those in ``ended``, that a user's stop failed."""
     return sorted(
