@@ -145,8 +145,7 @@ def ensemble_table(
             "acc gain (points)" if classify else "MAE change",
             f"{names[1]} change",
         ),
-        overflow="ellipsis",
-    )
+    )  # folded, not cut, in a narrow terminal: a number or member list is read whole
     shown = [SINGLE, *(methods if methods is not None else comparison.results)]
     table.caption = _ensemble_caption(comparison, top_k, [m for m in shown if m != SINGLE])
     table.caption += f" A negative {names[1]} change is better."

@@ -18,7 +18,7 @@ def result(method: str, weights: dict[int, int], acc: float, loss: float) -> Ens
     return EnsembleResult(method, weights, scores, scores)
 
 
-def rendered(methods: list[str] | None) -> str:
+def rendered(methods: list[str] | None, width: int = 200) -> str:
     comparison = EnsembleComparison(
         [],
         {
@@ -28,8 +28,15 @@ def rendered(methods: list[str] | None) -> str:
         },
     )
     out = io.StringIO()
-    Console(file=out, width=200).print(ensemble_table(comparison, 5, methods))
+    Console(file=out, width=width).print(ensemble_table(comparison, 5, methods))
     return out.getvalue()
+
+
+def test_a_narrow_terminal_folds_the_numbers_instead_of_cutting_them() -> None:
+    text = rendered(None, width=40)
+    assert "…" not in text
+    cells = [line.split("│")[3].strip() for line in text.splitlines() if line.count("│") == 7]
+    assert "".join(cells).startswith("0.9")  # the test acc column, 0.9800 folded over lines
 
 
 def test_gains_are_points_changes_are_percent_and_a_legend_explains_members() -> None:
