@@ -6,6 +6,7 @@ and process start time of the worker that runs it, and a RUNNING trial whose pro
 gone is failed (and retried once, as a stale trial is) on the next look at the study.
 """
 
+import contextlib
 import os
 import socket
 import warnings
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.storages._heartbeat import BaseHeartbeat, is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.names import (
@@ -55,7 +58,15 @@ def taken_over(study: optuna.Study, trial_id: int) -> bool:
 
 
 def fail_stale_trials(study: optuna.Study) -> None:
-    """Mark RUNNING trials whose worker stopped sending heartbeats FAIL (and queue a retry)."""
+    """Mark RUNNING trials whose worker stopped sending heartbeats FAIL (and queue a retry).
+
+    Each gets its reason first: a finished trial's attributes cannot be written.
+    """
+    storage = study._storage
+    if isinstance(storage, BaseHeartbeat) and is_heartbeat_enabled(storage):
+        for trial_id in storage._get_stale_trial_ids(study._study_id):
+            with contextlib.suppress(UpdateFinishedTrialError):  # another worker failed it
+                storage.set_trial_user_attr(trial_id, REASON_ATTR, DEAD_WORKER)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)

@@ -11,10 +11,10 @@ import pytest
 from helpers import Cli
 from PIL import Image
 
-from ldnn_tune.names import IDENTITY_ATTR
+from ldnn_tune.names import IDENTITY_ATTR, REASON_ATTR
 from ldnn_tune.study.loop import is_surplus
 from ldnn_tune.study.queries import trial_counts
-from ldnn_tune.study.recovery import fail_stale_trials
+from ldnn_tune.study.recovery import DEAD_WORKER, fail_stale_trials
 from ldnn_tune.study.storages import make_storage, redact
 from ldnn_tune.testing.cli import assert_usage_error, run_main
 
@@ -118,6 +118,7 @@ def test_a_silent_trial_is_failed_and_retried_once(
     fail_stale_trials(study)
     states = [t.state for t in study.get_trials()]
     assert states == [TrialState.FAIL, TrialState.WAITING]
+    assert study.trials[0].user_attrs[REASON_ATTR] == DEAD_WORKER
     retry = study.ask()
     assert retry.number == 1 and retry.suggest_float("x", 0, 1) == trial.params["x"]
 
