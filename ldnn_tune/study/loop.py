@@ -153,7 +153,6 @@ def work(
     study: optuna.Study,
     objective: Objective,
     budget: Budget,
-    callbacks: Sequence[TrialCallback] = (),
     on_poll: Callable[[StudyView], None] | None = None,
     first_epoch: Callable[[], float] = lambda: 0.0,
     max_failures: int = 3,
@@ -189,7 +188,7 @@ def work(
             time.sleep(budget.poll_seconds)
             continue
         ended.clear()  # a trial taken over by another worker ends without a callback
-        optimize_one(study, run, [*callbacks, lambda _, trial: ended.append(trial)])
+        optimize_one(study, run, [lambda _, trial: ended.append(trial)])
         last = ended[-1] if ended else None
         if last is not None and _reason(last).startswith(DEADLINE_CUT):
             retry_interrupted(study, last.number)  # it never ran: its knobs run first next time

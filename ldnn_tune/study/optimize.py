@@ -2,7 +2,7 @@
 
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import optuna
 from optuna.trial import FrozenTrial
@@ -23,7 +23,7 @@ from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.plugin.task import reads_input_files
 from ldnn_tune.report import REPORT_RESERVE_SECONDS
 from ldnn_tune.study.clock import ENSEMBLE_RESERVE_SECONDS, RunClock
-from ldnn_tune.study.loop import Budget, FailingTrials, TrialCallback, work
+from ldnn_tune.study.loop import Budget, FailingTrials, work
 from ldnn_tune.study.queries import (
     StudyView,
     best_search_trial,
@@ -104,7 +104,7 @@ def _search(
             StudyProgress(console, config.trials, done, budget.deadline, ended) as progress,
         ):
             if config.n_jobs == 1:
-                _work(run, host, session, progress, budget, (report,))
+                _work(run, host, session, progress, budget, report)
             else:
                 _work_in_processes(run, host, session, progress, console, budget, report)
     elif not _missing_retrains(run, study)[1]:
@@ -227,9 +227,12 @@ def _work(
     session: Session,
     progress: StudyProgress,
     budget: Budget,
-    callbacks: Sequence[TrialCallback] = (),
+    on_finished: Callable[[int], None] | None = None,
 ) -> None:
-    """Run trials of the session's study in this process until ``budget`` says stop."""
+    """Run trials of the session's study in this process until ``budget`` says stop.
+
+    ``on_finished`` is told the study's finished trials each round (the report's refresh).
+    """
     config = run.config
     objective = _objective(run, host, session, progress, budget)
     sweeper = OrphanRunSweeper(session.tracker)
@@ -240,6 +243,8 @@ def _work(
         return objective.first_epoch_seconds() + reserve.seconds()
 
     def on_poll(trials: StudyView) -> None:
+        if on_finished is not None:
+            on_finished(trials.finished)
         reserve.update(trials)
         sweeper.sweep(trials.failed)
         running = trials.running
@@ -261,8 +266,7 @@ def _work(
             session.study,
             objective,
             budget,
-            callbacks,
-            on_poll,
+            on_poll=on_poll,
             first_epoch=first_epoch,
             max_failures=config.max_failures,
             on_failure=on_failure,
@@ -278,7 +282,7 @@ def _work_in_processes(
     progress: StudyProgress,
     console: Console,
     budget: Budget,
-    report: TrialCallback | None = None,
+    report: Callable[[int], None] | None = None,
 ) -> None:
     """Run trials here and in ``n_jobs - 1`` spawned processes, all on ``cores // n_jobs``."""
     import torch
@@ -294,7 +298,7 @@ def _work_in_processes(
     try:
         with stopped_on_interrupt(processes):
             # this process is ready first: it starts; it alone refreshes the study's plots
-            _work(run, host, session, progress, budget, (report,) if report else ())
+            _work(run, host, session, progress, budget, report)
     except Interrupted as stop:  # the workers have ended their trials: say which
         stop.others = interrupted_since(session.study, ended)
         raise

@@ -8,7 +8,6 @@ from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution, check_distribution_compatibility
-from optuna.trial import FrozenTrial
 
 from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.errors import UsageError, first_line
@@ -196,8 +195,8 @@ def close_session(
 
 def periodic_report(
     session: Session, total: int, warn: Callable[[str], None]
-) -> Callable[[optuna.Study, FrozenTrial], None]:
-    """Return an Optuna callback that refreshes the report every few finished trials.
+) -> Callable[[int], None]:
+    """Return what refreshes the report every few finished trials, told their count.
 
     The plotting libraries start loading now, in the background, while trials train.
     """
