@@ -19,6 +19,7 @@ REASON_ATTR = "reason"  # why a trial was pruned or failed
 # no net, says nothing of its knobs, and is queued to run first next time
 DEADLINE_CUT = "not run:"
 INTERRUPTED = "interrupted"  # how the reason of a trial the user stopped starts
+SURPLUS = "surplus"  # how the reason of a trial given up unstarted (over the total) starts
 STOP_REASON_ATTR = "stop_reason"  # why a complete trial stopped training
 BEST_EPOCH_ATTR = "best_epoch"
 EPOCHS_RUN_ATTR = "epochs_run"

@@ -15,8 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ldnn_tune.config.timespan import format_seconds
-from ldnn_tune.names import REASON_ATTR
-from ldnn_tune.study.queries import StudyView
+from ldnn_tune.study.queries import StudyView, given_up, reason
 
 KNOBS_SHOWN = 6  # the running trial's knobs on its bar, in the order the space samples them
 
@@ -128,11 +127,10 @@ class StudyProgress:
             return
         for number in sorted(set(ended) - self.lined):
             trial = ended[number]
-            reason = str(trial.user_attrs.get(REASON_ATTR) or "")
-            if reason.startswith("surplus"):  # given up unstarted: no line of its own either
+            if given_up(trial):  # unstarted: no line of its own either
                 self.lined.add(number)
                 continue
-            outcome = f"val_loss {trial.value:.4f}" if trial.value is not None else reason
+            outcome = f"val_loss {trial.value:.4f}" if trial.value is not None else reason(trial)
             outcome = outcome or "(no reason recorded)"
             seconds = trial.duration.total_seconds() if trial.duration else 0.0
             self.trial_done(number, trial.state.name, outcome, seconds, trial.params)

@@ -16,8 +16,8 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.interrupts import raise_pending
-from ldnn_tune.names import DEADLINE_CUT, REASON_ATTR, RESEED_OF_ATTR
-from ldnn_tune.study.queries import StudyView, view
+from ldnn_tune.names import DEADLINE_CUT, REASON_ATTR, RESEED_OF_ATTR, SURPLUS
+from ldnn_tune.study.queries import StudyView, given_up, reason, view
 from ldnn_tune.study.recovery import fail_dead_trials, fail_stale_trials, taken_over
 
 ACTIVE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
@@ -142,7 +142,7 @@ def guarded(objective: Objective, total: int) -> Objective:
 
     def run(trial: optuna.Trial) -> float:
         if is_surplus(trial, total):
-            trial.set_user_attr(REASON_ATTR, f"surplus: the study already had {total} trials")
+            trial.set_user_attr(REASON_ATTR, f"{SURPLUS}: the study already had {total} trials")
             raise SurplusTrialError(trial.number)
         return objective(trial)
 
@@ -190,10 +190,10 @@ def work(
         ended.clear()  # a trial taken over by another worker ends without a callback
         optimize_one(study, run, [lambda _, trial: ended.append(trial)])
         last = ended[-1] if ended else None
-        if last is not None and _reason(last).startswith(DEADLINE_CUT):
+        if last is not None and reason(last).startswith(DEADLINE_CUT):
             retry_interrupted(study, last.number)  # it never ran: its knobs run first next time
             continue
-        if last is None or last.state != TrialState.FAIL or _surplus(last):
+        if last is None or last.state != TrialState.FAIL or given_up(last):
             in_a_row = 0
             continue
         in_a_row += 1
@@ -201,11 +201,3 @@ def work(
             on_failure(last)
         if in_a_row >= max_failures:
             raise FailingTrials(last, in_a_row)
-
-
-def _reason(trial: FrozenTrial) -> str:
-    return str(trial.user_attrs.get(REASON_ATTR, ""))
-
-
-def _surplus(trial: FrozenTrial) -> bool:
-    return _reason(trial).startswith("surplus")

@@ -6,10 +6,20 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import INTERRUPTED, REASON_ATTR, RESEED_OF_ATTR
+from ldnn_tune.names import INTERRUPTED, REASON_ATTR, RESEED_OF_ATTR, SURPLUS
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
 HEALTH_REASONS = ("diverged", "unhealthy")  # how the health monitor's reasons start
+
+
+def reason(trial: FrozenTrial) -> str:
+    """Return why ``trial`` was pruned or failed ("" when it says nothing)."""
+    return str(trial.user_attrs.get(REASON_ATTR) or "")
+
+
+def given_up(trial: FrozenTrial) -> bool:
+    """Return whether ``trial`` was given up unstarted: one over the study's total."""
+    return reason(trial).startswith(SURPLUS)
 
 
 def ended_numbers(study: optuna.Study) -> set[int]:
@@ -22,7 +32,7 @@ def interrupted_since(study: optuna.Study, ended: set[int]) -> list[int]:
     return sorted(
         t.number
         for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))
-        if t.number not in ended and str(t.user_attrs.get(REASON_ATTR, "")).startswith(INTERRUPTED)
+        if t.number not in ended and reason(t).startswith(INTERRUPTED)
     )
 
 

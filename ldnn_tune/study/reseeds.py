@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import REASON_ATTR, RESEED_OF_ATTR
+from ldnn_tune.names import REASON_ATTR, RESEED_OF_ATTR, SURPLUS
 from ldnn_tune.study.loop import (
     Budget,
     Objective,
@@ -120,7 +120,8 @@ def _retrains_only(run: Objective) -> Objective:
 
     def only_retrains(trial: optuna.Trial) -> float:
         if RESEED_OF_ATTR not in trial.user_attrs:
-            trial.set_user_attr(REASON_ATTR, "surplus: another command took the queued retrain")
+            taken = f"{SURPLUS}: another command took the queued retrain"
+            trial.set_user_attr(REASON_ATTR, taken)
             raise SurplusTrialError(trial.number)
         return run(trial)
 
