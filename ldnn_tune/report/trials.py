@@ -9,11 +9,11 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.names import (
     EPOCHS_RUN_ATTR,
-    REASON_ATTR,
     RESEED_OF_ATTR,
     STOP_REASON_ATTR,
     TRIAL_RUN_ATTR,
 )
+from ldnn_tune.study.queries import is_reseed, reason
 
 METRIC_ATTRS = ("val_acc", "test_acc", "test_loss", "val_mse", "test_mse")
 FIXED_COLUMNS = ("number", "state", "reason", "val_loss", *METRIC_ATTRS)
@@ -41,11 +41,11 @@ def trial_row(trial: FrozenTrial) -> dict[str, object]:
     return {
         "number": trial.number,
         "state": trial.state.name,
-        "reason": attrs.get(REASON_ATTR) or "",
+        "reason": reason(trial),
         "val_loss": trial.value,
         **{name: attrs.get(name) for name in METRIC_ATTRS},
         **{f"param_{k}": v for k, v in trial.params.items()},
-        "epochs": attrs.get(EPOCHS_RUN_ATTR, len(trial.intermediate_values) or None),
+        "epochs": epochs_trained(trial),
         "stop_reason": attrs.get(STOP_REASON_ATTR, ""),
         "duration_s": round(seconds, 3) if seconds is not None else None,
         "reseed_of": attrs.get(RESEED_OF_ATTR),
@@ -104,6 +104,11 @@ def best_table(trials: Sequence[FrozenTrial]) -> str:
     return markdown_table(["trial", "val_loss", *attrs, "epochs", "knobs"], rows)
 
 
+def epochs_trained(trial: FrozenTrial) -> int | None:
+    """Return the epochs ``trial`` trained: as recorded, else as many as it reported."""
+    return trial.user_attrs.get(EPOCHS_RUN_ATTR, len(trial.intermediate_values) or None)
+
+
 def ended_early_table(trials: Sequence[FrozenTrial], limit: int) -> str:
     """Return the newest ``limit`` pruned or failed trials as markdown: why each ended.
 
@@ -117,8 +122,8 @@ def ended_early_table(trials: Sequence[FrozenTrial], limit: int) -> str:
         [
             t.number,
             t.state.name,
-            t.user_attrs.get(REASON_ATTR) or "",
-            t.user_attrs.get(EPOCHS_RUN_ATTR, len(t.intermediate_values) or None),
+            reason(t),
+            epochs_trained(t),
         ]
         for t in sorted(ended, key=lambda t: -t.number)[:limit]
     ]
@@ -131,7 +136,7 @@ def state_counts_text(trials: Sequence[FrozenTrial]) -> str:
     """Return e.g. ``"12 complete (4 of them retrains), 7 pruned, 1 failed"``."""
     counts = {state: sum(t.state == state for t in trials) for state in STATE_WORDS}
     texts = {state: f"{counts[state]} {word}" for state, word in STATE_WORDS.items()}
-    retrains = sum(RESEED_OF_ATTR in t.user_attrs for t in trials if t.state == TrialState.COMPLETE)
+    retrains = sum(is_reseed(t) for t in trials if t.state == TrialState.COMPLETE)
     if retrains:
         texts[TrialState.COMPLETE] += f" ({retrains} of them retrains)"
     return ", ".join(texts.values())
