@@ -70,7 +70,7 @@ def build_typed(schema: type[T], values: Mapping[str, str]) -> T:
     OmegaConf.set_readonly(conf, False)  # frozen dataclasses give read-only configs
     hints = get_type_hints(schema)
     for key, raw in values.items():
-        if not raw.strip() and Path in getattr(hints[key], "__args__", (hints[key],)):
+        if not raw.strip() and Path in _members(hints[key]):
             raise UsageError(f"invalid {key}={raw!r}: expected a path, got nothing")
         try:
             value = None if raw.lower() in ("none", "null") and _optional(hints[key]) else raw
@@ -85,8 +85,13 @@ def build_typed(schema: type[T], values: Mapping[str, str]) -> T:
         raise UsageError(str(exc).splitlines()[0]) from None
 
 
+def _members(hint: Any) -> tuple[Any, ...]:
+    """Return the types of a union hint (``Path | None``), or the hint alone."""
+    return tuple(getattr(hint, "__args__", (hint,)))
+
+
 def _optional(hint: Any) -> bool:
-    return type(None) in getattr(hint, "__args__", ())
+    return type(None) in _members(hint)
 
 
 def type_name(hint: Any) -> str:
@@ -98,5 +103,5 @@ def type_name(hint: Any) -> str:
         str: "text",
         Path: "a path",
     }
-    args = [a for a in getattr(hint, "__args__", (hint,)) if a is not type(None)]
+    args = [a for a in _members(hint) if a is not type(None)]
     return " or ".join(names.get(a, getattr(a, "__name__", str(a))) for a in args)
