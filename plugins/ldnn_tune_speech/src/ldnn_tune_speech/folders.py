@@ -37,7 +37,7 @@ def find_recordings(root: Path) -> list[Recording]:
     folders = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith(("_", ".")))
     recordings = [r for d in folders for r in _folder_recordings(d)]
     if recordings:
-        _check_class_layout(root, folders)
+        _check_class_layout(root, folders, recordings)
     else:
         recordings = [_fsdd_recording(p) for p in _wavs(root)]
     if not recordings:
@@ -51,8 +51,11 @@ def find_recordings(root: Path) -> list[Recording]:
     return recordings
 
 
-def _check_class_layout(root: Path, folders: list[Path]) -> None:
-    """Refuse class sub-folders that would drop recordings or a class without a word."""
+def _check_class_layout(root: Path, folders: list[Path], recordings: list[Recording]) -> None:
+    """Refuse class sub-folders that would drop recordings or a class without a word.
+
+    ``recordings`` are those the class folders hold: a folder none is from holds no WAVs.
+    """
     loose = _wavs(root)
     if loose:
         raise UsageError(
@@ -60,8 +63,9 @@ def _check_class_layout(root: Path, folders: list[Path]) -> None:
             f"them ({loose[0].name}, ...), which no class would hold; move them into their "
             "class folders, or keep only files named {label}_{speaker}_{index}.wav"
         )
+    labels = {r.label for r in recordings}
     for folder in folders:
-        if not _wavs(folder):
+        if folder.name not in labels:
             raise UsageError(
                 f"class folder {str(folder)!r} holds no WAV files of its own (sub-folders are "
                 "not read); put its recordings directly in it, or name it with a leading _ "
