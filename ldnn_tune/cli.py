@@ -165,18 +165,17 @@ def _interrupted_line(stop: Interrupted, command: str) -> str:
     if command != "run":
         return what
     stopped = sorted({*stop.others, *([] if stop.trial is None else [stop.trial])})
+    if not stopped:
+        return f"{what}; run the same command again to continue the study"
     if len(stopped) == 1:
-        return (
-            f"{what}: trial {stopped[0]} marked FAIL; run the same command again to continue "
-            f"(trial {stopped[0]}'s knobs run again first)"
-        )
-    if stopped:
-        listed = ", ".join(str(n) for n in stopped[:-1]) + f" and {stopped[-1]}"
-        return (
-            f"{what}: trials {listed} marked FAIL; run the same command again to continue "
-            "(their knobs run again first)"
-        )
-    return f"{what}; run the same command again to continue the study"
+        which, whose = f"trial {stopped[0]}", f"trial {stopped[0]}'s"
+    else:
+        which = f"trials {', '.join(str(n) for n in stopped[:-1])} and {stopped[-1]}"
+        whose = "their"
+    return (
+        f"{what}: {which} marked FAIL; run the same command again to continue "
+        f"({whose} knobs run again first)"
+    )
 
 
 def run() -> None:
