@@ -9,12 +9,12 @@ import importlib
 import io
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import optuna
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import first_line
 from ldnn_tune.report.importance import Importances, KnownImportances, top_knobs
@@ -48,6 +48,30 @@ class Plot:
     note: str = ""
 
 
+class _ReadOnlyStudy(optuna.Study):
+    """A study whose trials are handed out as stored, never deep-copied.
+
+    Optuna's plots read ``study.trials``, a deep copy of every trial: about 0.2 s for
+    1,000 trials, and the plots of one report read them 20 times. They only read them.
+    """
+
+    def get_trials(
+        self, deepcopy: bool = True, states: Container[TrialState] | None = None
+    ) -> list[FrozenTrial]:
+        """Return the trials (in ``states``) without copying them, whatever ``deepcopy`` says."""
+        return super().get_trials(deepcopy=False, states=states)
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        """Return every trial without copying it."""
+        return self.get_trials()
+
+
+def read_only(study: optuna.Study) -> optuna.Study:
+    """Return ``study`` for readers that never change its trials (see :class:`_ReadOnlyStudy`)."""
+    return _ReadOnlyStudy(study.study_name, study._storage)
+
+
 @dataclass(frozen=True)
 class StudyFacts:
     """What the plots are drawn from: the study, its importances, the ratio traces."""
@@ -62,7 +86,7 @@ def plot_specs(facts: StudyFacts) -> tuple[list[PlotSpec], list[str]]:
     import optuna.visualization as pv
     import optuna.visualization.matplotlib as pm
 
-    study = facts.study
+    study = read_only(facts.study)
     states = [t.state for t in study.get_trials(deepcopy=False)]
     complete = states.count(TrialState.COMPLETE)
     reported = any(t.intermediate_values for t in study.get_trials(deepcopy=False))

@@ -79,7 +79,7 @@ def open_study(
     if on_create is not None:
         on_create(study)
     study.set_user_attr(IDENTITY_ATTR, dict(identity))
-    if not study.trials:
+    if not study.get_trials(deepcopy=False):
         for params in [*first, space.defaults()]:
             study.enqueue_trial(dict(params), skip_if_exists=True)
     return study

@@ -120,8 +120,9 @@ def finished_search_trials(study: optuna.Study) -> int:
 
 def best_search_trial(study: optuna.Study) -> FrozenTrial | None:
     """Return the complete trial the search found best (retrains aside), or None."""
-    found = [t for t in best_trials(study, len(study.trials)) if not is_reseed(t)]
-    return found[0] if found else None
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    found = [t for t in complete if t.value is not None and not is_reseed(t)]
+    return min(found, key=lambda t: t.value, default=None)  # type: ignore[arg-type, return-value]
 
 
 def reseeds_of(study: optuna.Study, number: int) -> list[FrozenTrial]:

@@ -66,3 +66,18 @@ def test_a_tiny_study_draws_what_it_can_and_says_why_not(
     if complete < 2:
         assert "param_importances" not in names
         assert any("knob importances need 2 complete trials" in n for n in notes)
+
+
+def test_the_plots_read_the_trials_without_copying_them(toy, monkeypatch) -> None:
+    storage = toy.study._storage
+    copied: list[bool] = []
+    read = storage.get_all_trials
+
+    def recording(study_id, deepcopy=True, states=None):
+        copied.append(deepcopy)
+        return read(study_id, deepcopy=deepcopy, states=states)
+
+    monkeypatch.setattr(storage, "get_all_trials", recording)
+    plots, _ = draw_all(facts(toy))
+    assert {p.name for p in plots} == ALL
+    assert copied and not any(copied)  # 20 deep copies of every trial before
