@@ -115,6 +115,10 @@ def _check_file(path: Path, read_only: bool, word: str, kind: str) -> None:
                 f"{word}: {str(path)!r} does not exist; run a study first, or give the "
                 "store it wrote to"
             )
+        if path.stat().st_size == 0:  # opening it would make it a store, with nothing in it
+            raise UsageError(
+                f"{word}: {str(path)!r} is empty; run a study first, or give the store it wrote to"
+            )
         return
     folder = path.parent
     if not folder.is_dir():

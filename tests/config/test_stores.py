@@ -173,3 +173,22 @@ def test_a_database_in_a_read_only_folder_says_so(read_only_folder: tuple[Path, 
     with pytest.raises(UsageError, match="lies in a read-only folder, and SQLite writes beside"):
         check_storage(f"sqlite:///{view}/ldnn_tune.db", read_only=True)
     assert sorted(p.name for p in folder.iterdir()) == ["ldnn_tune.db"]
+
+
+@pytest.mark.parametrize(
+    ("check", "url", "name"),
+    [
+        (check_mlflow, "sqlite:///mlflow.db", "mlflow.db"),
+        (check_storage, "sqlite:///ldnn_tune.db", "ldnn_tune.db"),
+        (check_storage, "journal:study.log", "study.log"),
+    ],
+)
+def test_a_read_only_command_leaves_an_empty_file_empty(
+    check, url: str, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / name).touch()
+    with pytest.raises(UsageError, match=f"'{name}' is empty; run a study first"):
+        check(url, read_only=True)
+    check(url, read_only=False)  # a run may make its store in an empty file
+    assert (tmp_path / name).stat().st_size == 0
