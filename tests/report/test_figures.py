@@ -81,3 +81,13 @@ def test_the_plots_read_the_trials_without_copying_them(toy, monkeypatch) -> Non
     plots, _ = draw_all(facts(toy))
     assert {p.name for p in plots} == ALL
     assert copied and not any(copied)  # 20 deep copies of every trial before
+
+
+def test_a_legend_of_one_entry_per_trial_is_left_out_of_the_png(new_toy) -> None:
+    toy = new_toy(complete=40, pruned=0)
+    plots, _ = draw_all(facts(toy), interactive=False)
+    png = next(p.png for p in plots if p.name == "intermediate_values")
+    assert png is not None
+    assert_not_blank(png)
+    height = Image.open(io.BytesIO(png)).height
+    assert height < 500, height  # 1,000 trials made it 20,559 pixels
