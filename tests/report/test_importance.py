@@ -1,6 +1,11 @@
 import pytest
 
-from ldnn_tune.report.importance import KnownImportances, param_importances, top_knobs
+from ldnn_tune.report.importance import (
+    KnownImportances,
+    fanova_trees,
+    param_importances,
+    top_knobs,
+)
 
 
 def test_importances_rank_the_knobs(toy) -> None:
@@ -30,3 +35,9 @@ def test_few_complete_trials_are_a_rough_guide(new_toy) -> None:
 def test_known_importances_answer_optunas_plots(toy) -> None:
     found = param_importances(toy.study)
     assert KnownImportances(found).evaluate(toy.study, ["lr"]) == {"lr": found.values["lr"]}
+
+
+def test_fanova_fits_fewer_trees_the_more_trials_it_fits() -> None:
+    assert fanova_trees(1) == fanova_trees(100) == 64  # Optuna's default for small studies
+    assert fanova_trees(200) == 32
+    assert fanova_trees(500) == fanova_trees(5000) == 16
