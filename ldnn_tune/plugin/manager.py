@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import re
 import sys
@@ -66,29 +67,68 @@ def get_plugin_manager(
             plugin = entry_point.load()
         except Exception as error:
             why = first_line(error)  # "ModuleNotFoundError: No module named ..."
-            warn(
-                f"plugin {entry_point.name!r} ({entry_point.value}) failed to load: "
-                f"{why}; block it with {BLOCK_ENV}={entry_point.name}"
-            )
-            pm.failed[entry_point.name] = PluginError(
-                entry_point.name,
-                _package_label(entry_point),
-                f"failed to import {entry_point.value}: {why}",
-                error,
-                kind="plugin",
-            )
+            loaded = f"failed to import {entry_point.value}: {why}"
+            _skip(pm, entry_point, f"failed to load: {why}", loaded, error, warn)
             continue
         if pm.is_registered(plugin):  # one module named by two entry points
             continue
         name = entry_point.name
         if pm.get_plugin(name) is not None:
             name = f"{name}:{_package(entry_point)}"
-        pm.register(plugin, name=name)
+        fault = _register(pm, plugin, name)
+        if fault is not None:
+            what = f"{fault}; the hooks are {hook_signatures()}"
+            _skip(pm, entry_point, what, f"in {entry_point.value} {what}", TypeError(fault), warn)
+            continue
         pm.packages[name] = _package_label(entry_point)
     for plugin in extra_plugins:
         pm.register(plugin)
     pm.check_pending()
     return pm
+
+
+def _skip(
+    pm: TaskPlugins,
+    entry_point: EntryPoint,
+    warning: str,
+    failure: str,
+    error: BaseException,
+    warn: Callable[[str], None],
+) -> None:
+    """Leave out the plugin of ``entry_point``: warn of ``warning``, keep ``failure``.
+
+    Its tasks are unavailable (asking for one raises ``failure``); the others still work.
+    """
+    place = f"plugin {entry_point.name!r} ({entry_point.value})"
+    warn(f"{place} {warning}; block it with {BLOCK_ENV}={entry_point.name}")
+    label = _package_label(entry_point)
+    pm.failed[entry_point.name] = PluginError(entry_point.name, label, failure, error, "plugin")
+
+
+def _register(pm: TaskPlugins, plugin: object, name: str) -> str | None:
+    """Register ``plugin`` as ``name``; return what is wrong with its hooks (then unregistered).
+
+    pluggy refuses a hook that takes an argument its specification does not give, and
+    would refuse a misspelt hook name only once every plugin is in, taking them all down.
+    """
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as error:
+        return "has a bad hook: " + "; ".join(str(error).splitlines())
+    callers = pm.get_hookcallers(plugin) or []
+    unknown = [caller.name for caller in callers if not caller.has_spec()]
+    if callers and not unknown:
+        return None
+    pm.unregister(name=name)
+    return f"has an unknown hook {unknown[0]!r}" if unknown else "implements no ldnn-tune hook"
+
+
+def hook_signatures() -> str:
+    """Return the hooks a plugin may implement, e.g. ``ldnn_tune_trial_callbacks(task, hp)``."""
+    names = [n for n in dir(hookspecs) if n.startswith(f"{hookspecs.PROJECT}_")]
+    return ", ".join(
+        f"{n}({', '.join(inspect.signature(getattr(hookspecs, n)).parameters)})" for n in names
+    )
 
 
 def blocked_entry_points(
@@ -181,6 +221,7 @@ class Host:
             try:
                 with plugin_code(impl.plugin_name, package, "ldnn_tune_tasks()", kind="plugin"):
                     tasks = cast(list[type[Task[Any]]], impl.function())
+                    check_task_classes(tasks)
             except PluginError as error:  # its tasks are missing; the others still work
                 broken[impl.plugin_name] = error
                 continue
@@ -233,6 +274,44 @@ class Host:
                 self.warn(f"{clash}; until then it is not available")
 
     def trial_callbacks(self, task: Task[Any], hp: HParams) -> list[pl.Callback]:
-        """Return the extra Lightning callbacks every plugin adds for one trial."""
-        lists = self.pm.hook.ldnn_tune_trial_callbacks(task=task, hp=hp)
-        return [callback for callbacks in lists for callback in callbacks]
+        """Return the extra Lightning callbacks every plugin adds for one trial.
+
+        A hook that raises, or returns anything but a list of callbacks, is a
+        :class:`PluginError` naming its plugin (not the task being tuned).
+        """
+        import lightning.pytorch as pl
+
+        arguments = {"task": task, "hp": hp}
+        found: list[pl.Callback] = []
+        # in pluggy's calling order (the last registered first); None means none, as there
+        for impl in reversed(self.pm.hook.ldnn_tune_trial_callbacks.get_hookimpls()):
+            package = self.pm.packages.get(impl.plugin_name, "(local)")
+            step = "ldnn_tune_trial_callbacks()"
+            with plugin_code(impl.plugin_name, package, step, kind="plugin"):
+                callbacks = impl.function(*(arguments[name] for name in impl.argnames))
+                if callbacks is None:
+                    continue
+                if not isinstance(callbacks, list | tuple) or not all(
+                    isinstance(c, pl.Callback) for c in callbacks
+                ):
+                    raise TypeError(f"must return a list of Lightning callbacks, not {callbacks!r}")
+                found += callbacks
+        return found
+
+
+def check_task_classes(tasks: object) -> None:
+    """Raise TypeError unless ``tasks`` (what ``ldnn_tune_tasks()`` returned) lists Task classes.
+
+    Each must be a subclass of :class:`Task` whose ``name`` is an identifier (it is the
+    word after ``task=``).
+    """
+    if not isinstance(tasks, list | tuple):
+        raise TypeError(f"must return a list of Task classes, not {tasks!r}")
+    for task in tasks:
+        if not (isinstance(task, type) and issubclass(task, Task)):
+            raise TypeError(f"must return a list of Task classes; {task!r} is not one")
+        if not (isinstance(task.name, str) and task.name.isidentifier()):
+            raise TypeError(
+                f"task name {task.name!r} of {task.__qualname__} is not an identifier "
+                "(letters, digits and _, not starting with a digit)"
+            )

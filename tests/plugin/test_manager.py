@@ -139,8 +139,11 @@ def test_the_built_in_tasks_that_read_input_files_for_predict() -> None:
     assert {"image", "speech"} <= readers and "sequence" not in readers
 
 
-def fake_package(root: Path, dist: str, entry: str, task: str) -> None:
-    """Write package ``dist`` into ``root`` (for sys.path): plugin ``entry`` gives ``task``."""
+def fake_package(root: Path, dist: str, entry: str, task: str, hooks: str = "") -> str:
+    """Write package ``dist`` into ``root`` (for sys.path): plugin ``entry`` gives ``task``.
+
+    ``hooks`` replaces the plugin's ``ldnn_tune_tasks`` hook; the module's name is returned.
+    """
     module = f"{dist.replace('-', '_')}_{uuid.uuid4().hex[:8]}"
     info = root / f"{dist.replace('-', '_')}-1.0.dist-info"
     info.mkdir()
@@ -150,8 +153,9 @@ def fake_package(root: Path, dist: str, entry: str, task: str) -> None:
         "from ldnn_tune import hookimpl\n"
         "from ldnn_tune.testing import BoringTask\n\n"
         f"class Task(BoringTask):\n    name = {task!r}\n\n"
-        "@hookimpl\ndef ldnn_tune_tasks():\n    return [Task]\n"
+        + (hooks or "@hookimpl\ndef ldnn_tune_tasks():\n    return [Task]\n")
     )
+    return module
 
 
 def test_two_packages_with_one_entry_point_name_are_both_loaded_and_blockable(
@@ -167,3 +171,128 @@ def test_two_packages_with_one_entry_point_name_are_both_loaded_and_blockable(
     assert f"{BLOCK_ENV}=dupe-a or {BLOCK_ENV}=dupe-b" in message
     monkeypatch.setenv(BLOCK_ENV, "dupe-b")
     assert Host(get_plugin_manager()).task("dupe").package == "dupe-a 1.0"
+
+
+HOOKS = "the hooks are ldnn_tune_tasks(), ldnn_tune_trial_callbacks(task, hp)"
+
+
+@pytest.mark.parametrize(
+    ("hooks", "fault"),
+    [
+        (
+            "@hookimpl\ndef ldnn_tune_task():\n    return [Task]\n",
+            "has an unknown hook 'ldnn_tune_task'",
+        ),
+        (
+            "@hookimpl\ndef ldnn_tune_tasks(config):\n    return [Task]\n",
+            "has a bad hook: Plugin 'bad' for hook 'ldnn_tune_tasks'; hookimpl definition: "
+            "ldnn_tune_tasks(config); Argument(s) {'config'} are declared in the hookimpl but "
+            "can not be found in the hookspec",
+        ),
+        ("x = 1\n", "implements no ldnn-tune hook"),
+    ],
+)
+def test_a_plugin_whose_hooks_are_not_ldnn_tunes_is_skipped_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hooks: str, fault: str
+) -> None:
+    module = fake_package(tmp_path, "bad-plugin", "bad", "bad", hooks)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    warnings: list[str] = []
+    host = Host(get_plugin_manager(warn=warnings.append))  # pluggy raised here, for every task
+    assert "image" in host.tasks()
+    assert warnings == [f"plugin 'bad' ({module}) {fault}; {HOOKS}; block it with {BLOCK_ENV}=bad"]
+    with pytest.raises(PluginError) as error:
+        host.task("bad")
+    assert str(error.value) == f"plugin 'bad' (bad-plugin 1.0) in {module} {fault}; {HOOKS}"
+
+
+class ListsNotATask:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> Any:
+        return BoringTask  # the class itself, not a list of it
+
+
+class ListsAString:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> Any:
+        return [BoringTask, "oops"]
+
+
+class BadName(BoringTask):
+    name = "Boring-Task"
+
+
+class ListsABadName:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> Any:
+        return [BadName]
+
+
+@pytest.mark.parametrize(
+    ("plugin", "fault"),
+    [
+        (ListsNotATask(), "TypeError: must return a list of Task classes, not <class "),
+        (ListsAString(), "TypeError: must return a list of Task classes; 'oops' is not one"),
+        (ListsABadName(), "TypeError: task name 'Boring-Task' of BadName is not an identifier"),
+    ],
+)
+def test_ldnn_tune_tasks_must_list_task_classes(plugin: object, fault: str) -> None:
+    warnings: list[str] = []
+    host = Host(get_plugin_manager(extra_plugins=(plugin,)), warn=warnings.append)
+    assert "image" in host.tasks() and "boring" not in host.tasks()
+    assert len(warnings) == 1
+    assert "failed in ldnn_tune_tasks(): " + fault in warnings[0]
+
+
+class RaisingCallbacks:
+    @hookimpl
+    def ldnn_tune_trial_callbacks(self, task: Task) -> list[pl.Callback]:
+        raise RuntimeError("boom")
+
+
+class NotACallback:
+    @hookimpl
+    def ldnn_tune_trial_callbacks(self) -> Any:
+        return ["not a callback"]
+
+
+@pytest.mark.parametrize(
+    ("plugin", "fault"),
+    [
+        (RaisingCallbacks(), "RuntimeError: boom"),
+        (NotACallback(), "TypeError: must return a list of Lightning callbacks, not ['not a"),
+    ],
+)
+def test_a_trial_callbacks_hook_that_fails_is_its_plugins_fault(plugin: object, fault: str) -> None:
+    host = Host(get_plugin_manager(extra_plugins=(plugin, CallbackPlugin())))
+    task = BoringTask(BoringOptions(), None, 0)
+    with pytest.raises(PluginError) as error:
+        host.trial_callbacks(task, HParams.for_task(task))
+    message = str(error.value)
+    assert message.startswith("plugin '") and "failed in ldnn_tune_trial_callbacks(): " in message
+    assert fault in message and "boring" not in message
+
+
+def test_a_mistake_in_a_tasks_own_search_space_is_its_plugins_fault(tmp_path: Path) -> None:
+    from ldnn_tune.config.resolve import resolve_run
+
+    broken = tmp_path / "space.yaml"
+    broken.write_text("width: {type: int, low: 64, high: 8, default: 16}\n")
+
+    class BrokenSpaceTask(BoringTask):
+        name = "brokenspace"
+
+        def search_space(self) -> Path:
+            return broken
+
+    class BrokenSpacePlugin:
+        @hookimpl
+        def ldnn_tune_tasks(self) -> list[type[Task]]:
+            return [BrokenSpaceTask]
+
+    host = Host(get_plugin_manager(extra_plugins=(BrokenSpacePlugin(),)))
+    with pytest.raises(PluginError) as error:
+        resolve_run(["task=brokenspace"], host, prepare=False)
+    assert str(error.value).startswith(
+        f"task 'brokenspace' ((local)) has a broken search space: {broken}: knob 'width': low 64"
+    )
