@@ -109,6 +109,7 @@ def resolve_run(
     with plugin_code(task_class.name, entry.package, "__init__()"):
         task = task_class(options, config.data_dir, config.seed)
     with plugin_code(task.name, entry.package, "search_space()"):
+        _check_task_space(task, entry.package)
         space = task_space(task, config.space, installed=list(host.tasks()))
     _refuse_shadowing(set(space.names) & host_keys, "knob", task.name, entry.package)
     if settings:  # after the shadowing checks: the plugin's name, not the user's word, is wrong
@@ -152,6 +153,18 @@ def _check_option_defaults(schema: type[Any], task: str, package: str) -> None:
     except UsageError as error:
         what = f"has option defaults that its own check refuses: {error}"
         raise PluginError(task, package, what, error) from None
+
+
+def _check_task_space(task: Task[Any], package: str) -> None:
+    """Load ``task``'s own search space alone: a mistake in its files is its plugin's fault.
+
+    Loaded with the user's ``space=`` file, the same mistake would read as the user's.
+    """
+    try:
+        task_space(task)
+    except UsageError as error:
+        what = f"has a broken search space: {error}"
+        raise PluginError(task.name, package, what, error) from None
 
 
 def _refuse_shadowing(names: set[str], what: str, task: str, package: str) -> None:
