@@ -24,6 +24,28 @@ class Split:
     x_test: torch.Tensor
     y_test: torch.Tensor
 
+    def __post_init__(self) -> None:
+        """Refuse a field that is not a tensor, and a part without examples or with unpaired ones.
+
+        Raised in the task's ``prepare()``, the error names the task's plugin; found later,
+        it would surface as a failure deep in the checks or in Lightning.
+        """
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, torch.Tensor):
+                raise TypeError(
+                    f"Split.{field.name} must be a torch.Tensor, not {type(value).__name__} "
+                    "(torch.as_tensor converts an array)"
+                )
+        for part in ("train", "val", "test"):
+            inputs, targets = len(getattr(self, f"x_{part}")), len(getattr(self, f"y_{part}"))
+            if inputs == 0:
+                raise ValueError(f"the {part} part of the Split is empty (0 examples)")
+            if inputs != targets:
+                raise ValueError(
+                    f"the {part} part of the Split has {inputs} inputs and {targets} targets"
+                )
+
 
 def split_indices(
     labels: np.ndarray, seed: int, val_fraction: float = 0.2, test_fraction: float = 0.2
