@@ -2,18 +2,22 @@
 
 A quick pre-flight that passed is remembered (``$XDG_CACHE_HOME/ldnn_tune/preflight``)
 under everything its verdict depends on: the task, its options and seed, the data folder
-and when it last changed, the first trial's knobs, and the ldnn-tune version. A new study
-of the same setup then starts without running the checks again.
+and when it last changed, the first trial's knobs, the ldnn-tune version, and the task's
+package: its version and the size and time of each of its files and of ldnn-tune's (an
+edited plugin, installed editable, is checked again). A new study of the same setup then
+starts without running the checks again.
 """
 
 import hashlib
 import json
+import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 
+import ldnn_tune
 from ldnn_tune.cache import cache_root
 from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.console.tables import check_table
@@ -53,9 +57,34 @@ def _verdict(result: CheckResult) -> str:
 
 def passed_marker(run: ResolvedRun, knobs: dict[str, Any]) -> Path:
     """Return the file that says the quick pre-flight of this setup passed."""
-    setup = {**run.identity(), "knobs": knobs, "ldnn_tune": _version()}
+    code = code_stamp(_package_folder(ldnn_tune), _package_folder(type(run.task)))
+    setup = {**run.identity(), "knobs": knobs, "ldnn_tune": _version(), "plugin": run.source}
+    setup["code"] = code
     digest = hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest()
     return cache_root() / "preflight" / f"{run.task.name}-{digest[:20]}.json"
+
+
+def code_stamp(*folders: Path | None) -> str:
+    """Return a digest of the name, size and modification time of every ``.py`` file in ``folders``.
+
+    Only the files' metadata is read: a few milliseconds for ldnn-tune and a plugin.
+    """
+    digest = hashlib.sha256()
+    for folder in folders:
+        if folder is None:
+            continue
+        for path in sorted(folder.rglob("*.py")):
+            stat = path.stat()
+            digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()
+
+
+def _package_folder(thing: object) -> Path | None:
+    """Return the folder of the top-level package ``thing`` (a module or a class) is from."""
+    name = str(getattr(thing, "__module__", None) or getattr(thing, "__name__", ""))
+    top = sys.modules.get(name.split(".")[0])
+    where = getattr(top, "__file__", None)
+    return Path(where).parent if where else None
 
 
 def _remember(marker: Path, checks: list[str]) -> None:
