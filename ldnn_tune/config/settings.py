@@ -148,6 +148,11 @@ class RunConfig:
                 f"invalid study: the name is {len(self.study_name):,} characters long; "
                 f"the most is {MAX_STUDY_NAME} (MLflow's limit for an experiment name)"
             )
+        if self.warm_start is not None and not self.warm_start.strip():
+            raise UsageError(
+                "invalid warm_start=: give the name of a finished study of the same task, "
+                "e.g. warm_start=image"
+            )
         if self.warm_start is not None and self.warm_start == self.study_name:
             raise UsageError(
                 f"invalid warm_start={self.warm_start}: it is this study; "

@@ -59,7 +59,8 @@ def load_warm_start(
             f"invalid warm_start={source}: it is a study of task {found!r}, not {task!r}; "
             "warm-start from a study of the same task"
         )
-    ranked = [t for t in best_trials(study, len(study.trials)) if not is_reseed(t)]
+    complete = len(study.get_trials(deepcopy=False))
+    ranked = [t for t in best_trials(study, complete) if not is_reseed(t)]
     if not ranked:
         raise UsageError(f"invalid warm_start={source}: the study has no complete trial yet")
     chosen: list[FrozenTrial] = []

@@ -74,6 +74,8 @@ def test_warm_start_refuses_an_unknown_study_another_task_and_itself(tmp_path: P
 
     with pytest.raises(UsageError, match="invalid warm_start=boring: it is this study"):
         RunConfig(task="boring", warm_start="boring")
+    with pytest.raises(UsageError, match="invalid warm_start=: give the name of a finished study"):
+        RunConfig(task="boring", warm_start="")
 
 
 def test_only_values_the_new_space_allows_are_kept() -> None:
