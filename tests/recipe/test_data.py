@@ -40,3 +40,37 @@ def test_a_datamodule_with_an_epoch_size_trains_that_many_examples_an_epoch() ->
     module = SplitDataModule(split, batch_size=4, seed=0, epoch_size=15)
     assert sum(len(b) for _, b in module.train_dataloader()) == 15
     assert sum(len(b) for _, b in module.val_dataloader()) == 6
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "message"),
+    [
+        (
+            {"x_train": torch.zeros(6, 1).numpy()},
+            TypeError,
+            "Split.x_train must be a torch.Tensor, not ndarray",
+        ),
+        (
+            {"x_val": torch.zeros(0, 1), "y_val": torch.zeros(0)},
+            ValueError,
+            "the val part of the Split is empty",
+        ),
+        (
+            {"y_test": torch.arange(5)},
+            ValueError,
+            "the test part of the Split has 6 inputs and 5 targets",
+        ),
+    ],
+)
+def test_a_split_refuses_arrays_and_empty_or_unpaired_parts(
+    change: dict, error: type[Exception], message: str
+) -> None:
+    parts = dict(
+        zip(
+            ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test"),
+            (torch.arange(6.0)[:, None], torch.arange(6)) * 3,
+            strict=True,
+        )
+    )
+    with pytest.raises(error, match=message):
+        Split(**{**parts, **change})
