@@ -56,7 +56,7 @@ def candidate_pools(
     ``top_k`` complete trials with the lowest validation loss, retrains included; and
     when ``named`` holds trial numbers, :data:`NAMED`: those trials.
     """
-    logged = [t for t in best_trials(study, len(study.trials)) if TRIAL_RUN_ATTR in t.user_attrs]
+    logged = [t for t in best_trials(study) if TRIAL_RUN_ATTR in t.user_attrs]
     if not logged:
         raise UsageError(f"study {study.study_name!r} has no complete trial to ensemble")
     anchor = next((t for t in logged if not is_reseed(t)), logged[0])  # the search's best

@@ -57,9 +57,13 @@ def _verdict(result: CheckResult) -> str:
 
 def passed_marker(run: ResolvedRun, knobs: dict[str, Any]) -> Path:
     """Return the file that says the quick pre-flight of this setup passed."""
-    code = code_stamp(_package_folder(ldnn_tune), _package_folder(type(run.task)))
-    setup = {**run.identity(), "knobs": knobs, "ldnn_tune": _version(), "plugin": run.source}
-    setup["code"] = code
+    setup = {
+        **run.identity(),
+        "knobs": knobs,
+        "ldnn_tune": _version(),
+        "plugin": run.source,
+        "code": code_stamp(_package_folder(ldnn_tune), _package_folder(type(run.task))),
+    }
     digest = hashlib.sha256(json.dumps(setup, sort_keys=True, default=str).encode()).hexdigest()
     return cache_root() / "preflight" / f"{run.task.name}-{digest[:20]}.json"
 

@@ -86,8 +86,8 @@ def trial_counts(study: optuna.Study) -> tuple[int, int]:
     return sum(counts[s] for s in FINISHED), counts[TrialState.RUNNING]
 
 
-def best_trials(study: optuna.Study, top: int) -> list[FrozenTrial]:
-    """Return the ``top`` complete trials with the lowest validation loss."""
+def best_trials(study: optuna.Study, top: int | None = None) -> list[FrozenTrial]:
+    """Return the ``top`` (default: all) complete trials with the lowest validation loss."""
     complete = [
         t
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
@@ -120,9 +120,8 @@ def finished_search_trials(study: optuna.Study) -> int:
 
 def best_search_trial(study: optuna.Study) -> FrozenTrial | None:
     """Return the complete trial the search found best (retrains aside), or None."""
-    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    found = [t for t in complete if t.value is not None and not is_reseed(t)]
-    return min(found, key=lambda t: t.value, default=None)  # type: ignore[arg-type, return-value]
+    found = [t for t in best_trials(study) if not is_reseed(t)]
+    return found[0] if found else None
 
 
 def reseeds_of(study: optuna.Study, number: int) -> list[FrozenTrial]:

@@ -59,8 +59,7 @@ def load_warm_start(
             f"invalid warm_start={source}: it is a study of task {found!r}, not {task!r}; "
             "warm-start from a study of the same task"
         )
-    complete = len(study.get_trials(deepcopy=False))
-    ranked = [t for t in best_trials(study, complete) if not is_reseed(t)]
+    ranked = [t for t in best_trials(study) if not is_reseed(t)]
     if not ranked:
         raise UsageError(f"invalid warm_start={source}: the study has no complete trial yet")
     chosen: list[FrozenTrial] = []
