@@ -1,4 +1,5 @@
 import io
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -114,3 +115,81 @@ def test_predict_refuses_a_decompression_bomb(tmp_path: Path) -> None:
     task.prepare()
     with pytest.raises(UsageError, match="is too large to decode safely"):
         task.read_inputs([bomb(tmp_path / "bomb.png")])
+
+
+def test_a_16_bit_image_reads_like_its_8_bit_copy(tmp_path: Path) -> None:
+    from ldnn_tune_image.data import read_image
+
+    pixels = (np.arange(64).reshape(8, 8) * 4).astype(np.uint8)
+    Image.fromarray(pixels).save(tmp_path / "eight.png")
+    Image.fromarray(pixels.astype(np.uint16) * 257).save(tmp_path / "sixteen.png")
+    eight, sixteen = (read_image(tmp_path / f"{n}.png", 8, False) for n in ("eight", "sixteen"))
+    assert np.array_equal(eight, sixteen)  # Pillow alone clips it to 0 and 255
+
+
+def test_a_photo_is_read_upright_as_its_exif_orientation_says(tmp_path: Path) -> None:
+    from ldnn_tune_image.data import read_image
+
+    upright = np.zeros((8, 8), dtype=np.uint8)
+    upright[:2, :] = 255  # a bar along the top
+    stored = Image.fromarray(upright).transpose(Image.Transpose.ROTATE_90)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    stored.save(tmp_path / "phone.jpg", exif=exif, quality=100)
+    read = read_image(tmp_path / "phone.jpg", 8, False)[0]
+    assert read[:2].mean() > 200 and read[4:].mean() < 50
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [
+        (lambda path: path.write_bytes(b""), "an empty file (0 bytes)"),
+        (lambda path: path.write_text("hello"), "not an image file Pillow can read"),
+        (lambda path: path.symlink_to(path.parent / "gone.png"), "a broken link"),
+        (
+            lambda path: path.write_bytes(jpeg_bytes()[: len(jpeg_bytes()) // 2]),
+            "damaged (image file is truncated",
+        ),
+    ],
+)
+def test_an_unreadable_image_says_why(tmp_path: Path, make, why: str) -> None:  # type: ignore[no-untyped-def]
+    from ldnn_tune_image.data import read_image
+
+    path = tmp_path / "x.png"
+    make(path)
+    with pytest.raises(UsageError, match=re.escape(f"cannot read image '{path}': {why}")):
+        read_image(path, 8, False)
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray((np.arange(256).reshape(16, 16)).astype(np.uint8)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def jpeg_bytes() -> bytes:
+    buffer = io.BytesIO()
+    pixels = (np.random.default_rng(0).random((64, 64)) * 255).astype(np.uint8)
+    Image.fromarray(pixels).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def test_what_the_folder_holds_and_is_not_read_is_named(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "data")
+    (root / "empty").mkdir()
+    (root / "class0" / "extra.jfif").write_bytes(b"x")
+    (root / "class1" / "labels.txt").write_text("x")
+    make_folder(root / "class1" / "more", classes=1, per_class=1)
+    (root / "class0" / "Thumbs.db").write_bytes(b"x")  # the system's: not named
+    (root / "loose.png").write_bytes(png_bytes())
+    task = ImageTask(ImageOptions(), root, seed=0)
+    task.prepare()
+    assert len(task.images.labels) == 12
+    assert task.describe_data().endswith(
+        "; left out 1 folder without images (empty); 3 files that are not images in a class "
+        "folder (class0/extra.jfif, class1/labels.txt, loose.png); 1 sub-folder of class "
+        "folders (class1/more)"
+    )
+    clean = ImageTask(ImageOptions(), make_folder(tmp_path / "clean"), seed=0)
+    clean.prepare()
+    assert "left out" not in clean.describe_data()

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ldnn_tune import UsageError
+from ldnn_tune.config.fingerprint import SYSTEM_FILES
 from ldnn_tune_image.suffixes import IMAGE_SUFFIXES
 
 DIGITS_MAX = 16.0  # scikit-learn's digits have 17 grey levels, 0 to 16
+SIXTEEN_BIT_STEP = 257  # 65535 / 255: a 16-bit grey level onto an 8-bit one
+NAMED = 3  # files or folders a note names before "and N more"
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class ImageSet:
     labels: np.ndarray
     classes: list[str]
     source: str
+    note: str = ""  # what the folder holds that was not read
 
 
 def load_digits_set() -> ImageSet:
@@ -56,13 +60,14 @@ def load_folder(root: Path, size: int, color: bool) -> ImageSet:
     """Return the images under ``root/<class>/`` resized to ``size``x``size``.
 
     Raises UsageError naming the path when the folder does not hold at least two
-    classes of readable images.
+    classes of readable images. What it leaves out (folders without images, files of
+    other kinds, sub-folders of class folders, files beside them) is named in the set's
+    ``note``; hidden files and those the system makes (``Thumbs.db``) are not.
     """
     if not root.is_dir():
         raise UsageError(f"data_dir {str(root)!r} is not a folder of class sub-folders")
-    class_dirs = sorted(
-        d for d in root.iterdir() if d.is_dir() and not _hidden(d) and _image_files(d)
-    )
+    folders = sorted(d for d in root.iterdir() if d.is_dir() and not _hidden(d))
+    class_dirs = [d for d in folders if _image_files(d)]
     if len(class_dirs) < 2:
         raise UsageError(
             f"data_dir {str(root)!r} needs at least 2 class sub-folders holding images "
@@ -78,7 +83,44 @@ def load_folder(root: Path, size: int, color: bool) -> ImageSet:
         np.asarray(labels, dtype=np.int64),
         [d.name for d in class_dirs],
         str(root),
+        _left_out(root, folders, class_dirs),
     )
+
+
+def _left_out(root: Path, folders: list[Path], class_dirs: list[Path]) -> str:
+    """Return a note naming what under ``root`` is not read, or ``""`` when all of it is."""
+    other_files: list[str] = []
+    nested: list[str] = []
+    for item in [*root.iterdir(), *(i for d in class_dirs for i in d.iterdir())]:
+        if _hidden(item) or item.name.lower() in SYSTEM_FILES or item in folders:
+            continue
+        name = item.relative_to(root).as_posix()
+        if item.is_dir():
+            nested.append(name)
+        elif item.parent == root or item.suffix.lower() not in IMAGE_SUFFIXES:
+            other_files.append(name)
+    kinds = [
+        (
+            len(folders) - len(class_dirs),
+            "folder",
+            "without images",
+            [d.name for d in folders if d not in class_dirs],
+        ),
+        (len(other_files), "file", "that are not images in a class folder", other_files),
+        (len(nested), "sub-folder", "of class folders", nested),
+    ]
+    parts = [
+        f"{count} {noun}{'' if count == 1 else 's'} {what} ({_some(sorted(names))})"
+        for count, noun, what, names in kinds
+        if count
+    ]
+    return "left out " + "; ".join(parts) if parts else ""
+
+
+def _some(names: list[str]) -> str:
+    """Return the first few of ``names`` and how many more there are."""
+    shown = ", ".join(names[:NAMED])
+    return shown if len(names) <= NAMED else f"{shown} and {len(names) - NAMED} more"
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -95,21 +137,45 @@ def _hidden(path: Path) -> bool:
 def read_image(path: Path, size: int, color: bool) -> np.ndarray:
     """Return the image at ``path`` as float32 ``(C, size, size)`` in 0..255.
 
-    Raises UsageError naming the file when it cannot be read as an image, or when it is
+    A photo is turned upright as its EXIF orientation says (as viewers show it), and a
+    16-bit image scaled to 8 bits (Pillow would clip it to black and white). Raises
+    UsageError naming the file and why when it cannot be read as an image, or when it is
     larger than PIL's decompression-bomb limit (a small file that would decode into
     gigabytes).
     """
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(path) as opened:
+                image = _eight_bit(ImageOps.exif_transpose(opened))
                 converted = image.convert("RGB" if color else "L").resize((size, size))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UsageError(
             f"image {str(path)!r} is too large to decode safely (over "
             f"{Image.MAX_IMAGE_PIXELS:,} pixels): a decompression bomb?"
         ) from None
-    except (OSError, UnidentifiedImageError):
-        raise UsageError(f"cannot read image {str(path)!r}") from None
+    except (OSError, UnidentifiedImageError, SyntaxError) as error:
+        raise UsageError(f"cannot read image {str(path)!r}: {_unreadable(path, error)}") from None
     array = np.asarray(converted, dtype=np.float32)
     return array.transpose(2, 0, 1) if color else array[None, :, :]
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """Return a 16- or 32-bit integer grey image as 8-bit grey (0-65535 onto 0-255)."""
+    if not image.mode.startswith("I"):
+        return image
+    values = np.asarray(image, dtype=np.float64) / SIXTEEN_BIT_STEP
+    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), mode="L")
+
+
+def _unreadable(path: Path, error: BaseException) -> str:
+    """Return why ``path`` could not be read as an image, in a few words."""
+    if path.is_symlink() and not path.exists():
+        return "a broken link"
+    if path.is_dir():
+        return "a folder, not a file"
+    if path.is_file() and path.stat().st_size == 0:
+        return "an empty file (0 bytes)"
+    if isinstance(error, UnidentifiedImageError):
+        return "not an image file Pillow can read"
+    return f"damaged ({error})"

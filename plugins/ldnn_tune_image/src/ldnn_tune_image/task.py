@@ -95,10 +95,11 @@ class ImageTask(Task[ImageOptions]):
     def describe_data(self) -> str:
         """Return the data source and split sizes."""
         s = self.split
-        return (
+        line = (
             f"data: {self.images.source}, {len(self.images.classes)} classes, "
             f"{len(s.y_train)}/{len(s.y_val)}/{len(s.y_test)} train/val/test"
         )
+        return f"{line}; {self.images.note}" if self.images.note else line
 
     def read_inputs(self, paths: Sequence[Path]) -> torch.Tensor:
         """Read image files like the training images, standardised with train statistics.
