@@ -8,12 +8,17 @@ fingerprint is part of the study's identity.
 import hashlib
 from pathlib import Path
 
+# files operating systems leave in folders by themselves (Windows Explorer's thumbnails):
+# no task reads them, and one appearing must not make a trained ensemble refuse its folder
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
+
 
 def data_fingerprint(path: Path) -> str:
     """Return ``"N files, B bytes, DIGEST"`` for file or folder ``path``.
 
     The digest covers every file's path under ``path`` and its size; hidden files and
-    folders (``.DS_Store``, ``.ipynb_checkpoints``) are left out, as no task reads them.
+    folders (``.DS_Store``, ``.ipynb_checkpoints``) and :data:`SYSTEM_FILES` are left out,
+    as no task reads them.
     """
     files = [path] if path.is_file() else sorted(_visible_files(path))
     digest = hashlib.sha256()
@@ -32,5 +37,6 @@ def _visible_files(folder: Path) -> list[Path]:
         path
         for path in folder.rglob("*")
         if path.is_file()
+        and path.name.lower() not in SYSTEM_FILES
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     ]
