@@ -60,7 +60,7 @@ def input_paths(text: str, suffixes: Sequence[str] = ()) -> tuple[list[Path], li
     """
     paths: list[Path] = []
     skipped: list[Path] = []
-    for part in filter(None, (p.strip() for p in text.split(","))):
+    for part in _parts(text):
         path = Path(part)
         if path.is_dir():
             files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
@@ -75,6 +75,35 @@ def input_paths(text: str, suffixes: Sequence[str] = ()) -> tuple[list[Path], li
         kinds = f" ({', '.join(suffixes)})" if suffixes else ""
         raise UsageError(f"input {text!r} holds no files the task reads{kinds}")
     return paths, skipped
+
+
+def _parts(text: str) -> list[str]:
+    """Return the comma-separated files and folders of ``input=``."""
+    return [part for part in (p.strip() for p in text.split(",")) if part]
+
+
+def readable(
+    task: Task[Any], paths: list[Path], named: set[Path], source: str
+) -> tuple[list[Path], list[str]]:
+    """Return the ``paths`` the task can read, and why each of the others could not be read.
+
+    A file ``named`` on its own that cannot be read is the user's mistake (raised); one
+    found in a folder is left out, so one broken file does not stop the rest.
+    """
+    kept: list[Path] = []
+    why: list[str] = []
+    for path in paths:
+        try:
+            _read(task, [path], source)
+        except UsageError as error:
+            if path in named:
+                raise
+            why.append(str(error))
+            continue
+        kept.append(path)
+    if not kept:
+        raise UsageError(f"no input file could be read; the first: {why[0]}")
+    return kept, why
 
 
 def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
@@ -101,7 +130,18 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
             markup=False,
             soft_wrap=True,
         )
-    inputs, where = read_inputs(task, paths, ensemble.source)
+    try:
+        inputs, where = read_inputs(task, paths, ensemble.source)
+    except UsageError:  # a file that cannot be read: read them one by one, leave it out
+        named = {Path(part) for part in _parts(config.input)}
+        paths, why = readable(task, paths, named, ensemble.source)
+        console.print(
+            f"note: skipped {len(why)} file(s) that could not be read: {'; '.join(why[:3])}"
+            + ("; ..." if len(why) > 3 else ""),
+            markup=False,
+            soft_wrap=True,
+        )
+        inputs, where = read_inputs(task, paths, ensemble.source)
     predictions = describe(ensemble, inputs, where)
     title = f"predictions of a {len(ensemble.models)}-member ensemble ({task.name})"
     shown = predictions.rows[:SHOWN_ROWS]

@@ -30,6 +30,8 @@ class Rows(BoringTask):
             if not path.is_file():
                 raise UsageError(f"cannot read {str(path)!r}")
             lines = path.read_text().split()
+            if lines[:1] == ["garbage"]:
+                raise UsageError(f"cannot read {str(path)!r}: not a table")
             rows += [[float(v) for v in line.split(",")] for line in lines]
         return torch.tensor(rows, dtype=torch.float32).reshape(-1, self.options.features)
 
@@ -244,3 +246,30 @@ def test_a_folder_gives_the_files_the_task_reads_and_says_what_it_skipped(
     result, _ = predict(capsys, folder, "inputs")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: input 'inputs' holds no files the task reads (.csv)"
+
+
+def test_a_file_of_a_folder_that_cannot_be_read_is_left_out_with_a_note(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = bundle(tmp_path, CsvRows)
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    table(inputs, 2, "a.csv")
+    (inputs / "broken.csv").write_text("garbage\n")
+    table(inputs, 3, "c.csv")
+    result, rows = predict(capsys, folder, "inputs")
+    assert result.returncode == 0, result.stderr
+    assert [row[0] for row in rows[1:]] == ["inputs/a.csv"] * 2 + ["inputs/c.csv"] * 3
+    assert (
+        "note: skipped 1 file(s) that could not be read: cannot read 'inputs/broken.csv': "
+        "not a table" in result.stdout
+    )
+    named, _ = predict(capsys, folder, "inputs/a.csv,inputs/broken.csv")  # named: a mistake
+    assert named.stderr.strip() == "error: cannot read 'inputs/broken.csv': not a table"
+    (inputs / "a.csv").write_text("garbage\n")
+    (inputs / "c.csv").write_text("garbage\n")
+    nothing, _ = predict(capsys, folder, "inputs")
+    assert nothing.returncode == 2
+    assert nothing.stderr.strip() == (
+        "error: no input file could be read; the first: cannot read 'inputs/a.csv': not a table"
+    )
