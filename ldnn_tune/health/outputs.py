@@ -46,7 +46,8 @@ def output_problem(
     """
     with guard("datamodule()"):
         datamodule = task.datamodule(hp)
-        x, y = next(iter(datamodule.train_dataloader()))[:2]
+        first = {part: _first_batch(datamodule, part) for part in ("train", "val")}
+        x, y = first["train"][:2]
     x, y = x[:EXAMPLES].cpu(), y[:EXAMPLES].cpu()
     torch.manual_seed(0)
     with guard("model()"):
@@ -79,6 +80,18 @@ def output_problem(
             f"{_shape(y)}: {first_line(error)}"
         )
     return ""
+
+
+def _first_batch(datamodule: Any, part: str) -> Any:
+    """Return the first batch ``datamodule`` serves for ``part``; raise when it serves none.
+
+    The validation set decides LR drops, pruning and the best epoch: without a batch of it
+    every trial would fail inside Lightning.
+    """
+    batch = next(iter(getattr(datamodule, f"{part}_dataloader")()), None)
+    if batch is None:
+        raise ValueError(f"its {part}_dataloader() serves no batch: the {part} set is empty")
+    return batch
 
 
 def check_run_outputs(run: ResolvedRun) -> None:

@@ -168,3 +168,39 @@ def test_run_and_check_stop_with_one_line_naming_the_task_and_exit_3(
     prefix = f"error: task {task!r} ((local)) has a model that does not fit its data: "
     assert line.startswith(prefix + mismatch), line
     assert not (tmp_path / "ldnn_tune.db").exists()
+
+
+class NoValidation(Units):
+    """A datamodule of its own whose validation loader serves nothing (an empty set)."""
+
+    name = "noval"
+
+    def datamodule(self, hp: HParams) -> Any:
+        from torch.utils.data import DataLoader, TensorDataset
+
+        module = super().datamodule(hp)
+        empty = TensorDataset(self.split.x_val[:0], self.split.y_val[:0])
+        module.val_dataloader = lambda: DataLoader(empty, batch_size=4)  # type: ignore[method-assign]
+        return module
+
+
+def test_a_datamodule_with_an_empty_validation_set_stops_run_with_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        ldnn_tune.commands.run, "get_plugin_manager", lambda: get_plugin_manager((NoValTasks(),))
+    )
+    result = run_main(["run", "task=noval", "check=false"], capsys)
+    assert result.returncode == 3, result.stderr + result.stdout
+    assert result.stderr.strip() == (
+        "error: task 'noval' ((local)) failed in datamodule(): ValueError: its "
+        "val_dataloader() serves no batch: the val set is empty"
+    )
+    assert not (tmp_path / "ldnn_tune.db").exists()
+
+
+class NoValTasks:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
+        return [NoValidation]
