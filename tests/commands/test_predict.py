@@ -128,6 +128,18 @@ def table(tmp_path: Path, rows: int, name: str = "table.csv") -> Path:
     return path
 
 
+def inputs_folder(tmp_path: Path, files: dict[str, int | str]) -> Path:
+    """Write folder ``inputs``: a table of N rows for each name given N, else the text given."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    for name, content in files.items():
+        if isinstance(content, int):
+            table(inputs, content, name)
+        else:
+            (inputs / name).write_text(content + "\n")
+    return inputs
+
+
 def predict(
     capsys: pytest.CaptureFixture[str], folder: Path, inputs: str
 ) -> tuple[Any, list[list[str]]]:
@@ -231,12 +243,8 @@ def test_a_folder_gives_the_files_the_task_reads_and_says_what_it_skipped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = bundle(tmp_path, CsvRows)
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    table(inputs, 2, "a.CSV")
-    table(inputs, 3, "b.csv")
-    (inputs / "notes.txt").write_text("not a table\n")
-    (inputs / ".b.csv.swp").write_text("an editor's file\n")
+    files = {"a.CSV": 2, "b.csv": 3, "notes.txt": "not a table", ".b.csv.swp": "an editor's"}
+    inputs = inputs_folder(tmp_path, files)
     result, rows = predict(capsys, folder, "inputs")
     assert result.returncode == 0, result.stderr
     assert len(rows) == 1 + 2 + 3
@@ -252,11 +260,7 @@ def test_a_file_of_a_folder_that_cannot_be_read_is_left_out_with_a_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     folder = bundle(tmp_path, CsvRows)
-    inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    table(inputs, 2, "a.csv")
-    (inputs / "broken.csv").write_text("garbage\n")
-    table(inputs, 3, "c.csv")
+    inputs = inputs_folder(tmp_path, {"a.csv": 2, "broken.csv": "garbage", "c.csv": 3})
     result, rows = predict(capsys, folder, "inputs")
     assert result.returncode == 0, result.stderr
     assert [row[0] for row in rows[1:]] == ["inputs/a.csv"] * 2 + ["inputs/c.csv"] * 3
