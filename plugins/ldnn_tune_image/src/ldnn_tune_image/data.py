@@ -9,12 +9,14 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ldnn_tune import UsageError
-from ldnn_tune.config.fingerprint import SYSTEM_FILES
 from ldnn_tune_image.suffixes import IMAGE_SUFFIXES
 
 DIGITS_MAX = 16.0  # scikit-learn's digits have 17 grey levels, 0 to 16
 SIXTEEN_BIT_STEP = 257  # 65535 / 255: a 16-bit grey level onto an 8-bit one
 NAMED = 3  # files or folders a note names before "and N more"
+# files operating systems leave in folders by themselves; like ldnn-tune's data
+# fingerprint, the note of what was not read leaves them out
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
 
 
 @dataclass(frozen=True)
