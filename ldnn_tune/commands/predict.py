@@ -34,6 +34,15 @@ SHOWN_ROWS = 50  # rows printed to the terminal; output=FILE.csv holds them all
 
 
 @dataclass(frozen=True)
+class InputPaths:
+    """What ``input=`` names: files to read, files of other kinds and sub-folders left out."""
+
+    paths: list[Path]
+    skipped: list[Path]
+    folders: list[Path]
+
+
+@dataclass(frozen=True)
 class Predictions:
     """What ``predict`` prints and writes: a header and one row of cells per input."""
 
@@ -51,35 +60,65 @@ def main(words: Sequence[str], console: Console) -> int:
     return EXIT_OK
 
 
-def input_paths(text: str, suffixes: Sequence[str] = ()) -> tuple[list[Path], list[Path]]:
-    """Expand comma-separated files and folders into the paths to read and those skipped.
+def input_paths(text: str, suffixes: Sequence[str] = ()) -> InputPaths:
+    """Expand comma-separated files and folders into the paths to read and those left out.
 
     A folder gives its files, sorted, less hidden ones and, when the task names the
-    ``suffixes`` it reads, less files of other kinds (skipped). A file named on its own
-    is always read.
+    ``suffixes`` it reads, less files of other kinds (skipped); its sub-folders are not
+    entered (named in ``folders``). A file named on its own is always read.
     """
-    paths: list[Path] = []
-    skipped: list[Path] = []
+    found = InputPaths([], [], [])
     for part in _parts(text):
         path = Path(part)
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
-            for file in files:
-                readable = not suffixes or file.suffix.lower() in suffixes
-                (paths if readable else skipped).append(file)
+            for item in sorted(p for p in path.iterdir() if not p.name.startswith(".")):
+                if item.is_dir():
+                    found.folders.append(item)
+                elif not suffixes or item.suffix.lower() in suffixes:
+                    found.paths.append(item)
+                else:
+                    found.skipped.append(item)
         elif path.is_file():
-            paths.append(path)
+            found.paths.append(path)
         else:
             raise UsageError(f"input {part!r} does not exist")
-    if not paths:
+    if not found.paths:
         kinds = f" ({', '.join(suffixes)})" if suffixes else ""
         raise UsageError(f"input {text!r} holds no files the task reads{kinds}")
-    return paths, skipped
+    return found
 
 
 def _parts(text: str) -> list[str]:
-    """Return the comma-separated files and folders of ``input=``."""
+    """Return the comma-separated files and folders of ``input=``.
+
+    A path that exists as typed is one input even when its name holds a comma.
+    """
+    if text.strip() and Path(text.strip()).exists():
+        return [text.strip()]
     return [part for part in (p.strip() for p in text.split(",")) if part]
+
+
+def _note_left_out(console: Console, found: InputPaths, suffixes: Sequence[str]) -> None:
+    """Print a note for the files of other kinds and the sub-folders ``input=`` left out."""
+    if found.skipped:
+        console.print(
+            f"note: skipped {len(found.skipped)} file(s) the task does not read "
+            f"(not {', '.join(suffixes)}): {_some(found.skipped)}",
+            markup=False,
+            soft_wrap=True,
+        )
+    if found.folders:
+        console.print(
+            f"note: skipped {len(found.folders)} sub-folder(s): {_some(found.folders)}; "
+            "a folder's own files are read, name a sub-folder in input= to read it too",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def _some(paths: list[Path]) -> str:
+    """Return the first three of ``paths``, then ``...`` when there are more."""
+    return ", ".join(str(p) for p in paths[:3]) + (", ..." if len(paths) > 3 else "")
 
 
 def readable(
@@ -121,15 +160,9 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch))
     task = ensemble.task
-    paths, skipped = input_paths(config.input, task.input_suffixes)
-    if skipped:
-        names = ", ".join(str(p) for p in skipped[:3]) + (", ..." if len(skipped) > 3 else "")
-        console.print(
-            f"note: skipped {len(skipped)} file(s) the task does not read "
-            f"(not {', '.join(task.input_suffixes)}): {names}",
-            markup=False,
-            soft_wrap=True,
-        )
+    found = input_paths(config.input, task.input_suffixes)
+    paths = found.paths
+    _note_left_out(console, found, task.input_suffixes)
     try:
         inputs, where = read_inputs(task, paths, ensemble.source)
     except UsageError:  # a file that cannot be read: read them one by one, leave it out

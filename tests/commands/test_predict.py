@@ -277,3 +277,36 @@ def test_a_file_of_a_folder_that_cannot_be_read_is_left_out_with_a_note(
     assert nothing.stderr.strip() == (
         "error: no input file could be read; the first: cannot read 'inputs/a.csv': not a table"
     )
+
+
+def test_sub_folders_are_named_in_a_note_and_read_when_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = bundle(tmp_path, CsvRows)
+    inputs = inputs_folder(tmp_path, {"a.csv": 2})
+    (inputs / "more").mkdir()
+    table(inputs / "more", 3, "b.csv")
+    result, rows = predict(capsys, folder, "inputs")
+    assert result.returncode == 0, result.stderr
+    assert len(rows) == 1 + 2
+    assert (
+        "note: skipped 1 sub-folder(s): inputs/more; a folder's own files are read, "
+        "name a sub-folder in input= to read it too" in result.stdout
+    )
+    both, rows = predict(capsys, folder, "inputs,inputs/more")
+    assert both.returncode == 0, both.stderr
+    assert [row[0] for row in rows[1:]] == ["inputs/a.csv"] * 2 + ["inputs/more/b.csv"] * 3
+
+
+def test_a_path_whose_name_holds_a_comma_is_one_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = bundle(tmp_path, CsvRows)
+    table(tmp_path, 2, "scan 1,2.csv")
+    result, rows = predict(capsys, folder, "scan 1,2.csv")
+    assert result.returncode == 0, result.stderr
+    assert [row[0] for row in rows[1:]] == ["scan 1,2.csv"] * 2
+    table(tmp_path, 3, "other.csv")
+    listed, rows = predict(capsys, folder, "other.csv,table.csv")
+    assert listed.returncode == 2
+    assert listed.stderr.strip() == "error: input 'table.csv' does not exist"
