@@ -50,7 +50,9 @@ class ResolvedRun:
     @functools.cached_property
     def data_files(self) -> str | None:
         """Return the fingerprint of ``data_dir``'s files (None without one), read once."""
-        return data_fingerprint(self.config.data_dir) if self.config.data_dir else None
+        if self.config.data_dir is None:
+            return None
+        return data_fingerprint(self.config.data_dir, self.task.data_suffixes)
 
     def option_defaults(self) -> dict[str, str]:
         """Return each task option's default as :meth:`identity` writes it.

@@ -136,7 +136,7 @@ def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
     entry = host.task(manifest["task"])
     options = _bundle_options(manifest["options"], entry.task, entry.package)
     data_dir = Path(manifest["data_dir"]) if manifest.get("data_dir") else None
-    check_data_unchanged(data_dir, manifest.get("data_files"))
+    check_data_unchanged(data_dir, manifest.get("data_files"), entry.task.data_suffixes)
     with plugin_code(entry.task.name, entry.package, "prepare()"):
         task = entry.task(options, data_dir, manifest["seed"])
         task.prepare()
@@ -156,12 +156,15 @@ def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
     return LoadedEnsemble(task, models, weights, entry.package, standardizer, temperature)
 
 
-def check_data_unchanged(data_dir: Path | None, recorded: Any) -> None:
+def check_data_unchanged(
+    data_dir: Path | None, recorded: Any, suffixes: Sequence[str] = ()
+) -> None:
     """Refuse to predict when ``data_dir``'s files differ from those the ensemble trained on.
 
     The task is rebuilt from ``data_dir`` to predict: its classes (a folder's names, in
     order) and input scaling come from the files there, so a renamed, added or removed file
-    could put another class's name on every prediction. A bundle without a recorded
+    could put another class's name on every prediction; only files of the task's
+    ``suffixes`` (its ``data_suffixes``) count. A bundle without a recorded
     fingerprint (no ``data_dir``, or made before fingerprints) is not checked.
     """
     if data_dir is None:
@@ -173,7 +176,7 @@ def check_data_unchanged(data_dir: Path | None, recorded: Any) -> None:
         )
     if not isinstance(recorded, str):
         return
-    now = data_fingerprint(data_dir)
+    now = data_fingerprint(data_dir, suffixes)
     if now != recorded:
         raise UsageError(
             f"data_dir {str(data_dir)!r} changed since this ensemble was trained ({recorded}; "

@@ -59,6 +59,9 @@ class Task(ABC, Generic[OptionsT]):
             (e.g. CSV rows); :meth:`read_inputs` then returns one input per row.
         input_suffixes: the file suffixes :meth:`read_inputs` reads (``(".wav",)``); a
             folder given to ``ldnn-tune predict`` contributes only those files.
+        data_suffixes: the file suffixes the task reads from a ``data_dir`` folder; files
+            of other kinds (a user's ``notes.txt``) are then left out of the data
+            fingerprint, so adding one neither ends a study nor stops ``predict``.
     """
 
     name: ClassVar[str]
@@ -74,6 +77,9 @@ class Task(ABC, Generic[OptionsT]):
     # the suffixes of the files read_inputs reads, lower case: a folder given to predict
     # contributes only those (a stray notes.txt is skipped); () takes every file
     input_suffixes: ClassVar[tuple[str, ...]] = ()
+    # the suffixes of the files prepare() reads from a data_dir folder, lower case: only
+    # those count in the data fingerprint a study and its ensembles keep; () counts all
+    data_suffixes: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: OptionsT, data_dir: Path | None, seed: int) -> None:
         """Keep the user's ``options``, optional ``data_dir`` and the study ``seed``.

@@ -178,6 +178,7 @@ def test_a_study_whose_data_dir_files_changed_is_refused_and_untouched(
     assert first.returncode == 0, first.stderr
     (tmp_path / "imgs" / ".DS_Store").write_bytes(b"\0")  # hidden files are not data
     (tmp_path / "imgs" / "class0" / "Thumbs.db").write_bytes(b"\0")  # nor Windows' thumbnails
+    (tmp_path / "imgs" / "notes.txt").write_text("scanned 2026-11")  # nor a kind it does not read
     same = run_image(tmp_path, monkeypatch, capsys, "trials=2", *words)
     assert same.returncode == 0, same.stderr
     write_images(tmp_path / "imgs", per_class=8)  # two more images in each class

@@ -43,6 +43,7 @@ class ImageTask(Task[ImageOptions]):
     description = "image classification: scikit-learn digits, or data_dir=FOLDER of class folders"
     options_type = ImageOptions
     input_suffixes = IMAGE_SUFFIXES
+    data_suffixes = IMAGE_SUFFIXES
 
     images: ImageSet
     standardizer: Standardizer

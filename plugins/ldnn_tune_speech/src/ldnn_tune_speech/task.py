@@ -54,6 +54,7 @@ class SpeechTask(Task[SpeechOptions]):
     options_type = SpeechOptions
     standardises_in_model = True  # waveforms in; log-mel standardised inside the net
     input_suffixes = (".wav",)
+    data_suffixes = (".wav",)
 
     clips: ClipSet
     mel: MelConfig
