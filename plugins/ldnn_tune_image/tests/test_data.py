@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from ldnn_tune_image import ImageOptions, ImageTask
+from ldnn_tune_image.data import read_image
 from ldnn_tune_image.model import make_augmentation
 from PIL import Image
 
@@ -193,3 +194,40 @@ def test_what_the_folder_holds_and_is_not_read_is_named(tmp_path: Path) -> None:
     clean = ImageTask(ImageOptions(), make_folder(tmp_path / "clean"), seed=0)
     clean.prepare()
     assert "left out" not in clean.describe_data()
+
+
+def test_images_read_as_the_same_pixels_are_named(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "data")
+    (root / "class1" / "copy.png").write_bytes((root / "class0" / "2.png").read_bytes())
+    task = ImageTask(ImageOptions(), root, seed=0)
+    task.prepare()
+    assert task.describe_data().endswith(
+        "; 1 image read as copies of others (class0/2.png = class1/copy.png)"
+    )
+    clean = ImageTask(ImageOptions(), make_folder(tmp_path / "clean"), seed=0)
+    clean.prepare()
+    assert "copies" not in clean.describe_data()
+
+
+@pytest.mark.parametrize(
+    ("colour", "mode", "ink", "paper"),
+    [((0, 0, 0), "RGBA", 0, 255), ((255, 255, 255), "RGBA", 255, 0), ((0,), "LA", 0, 255)],
+)
+def test_an_image_drawn_in_its_transparency_alone_is_not_blank(
+    tmp_path: Path, colour: tuple[int, ...], mode: str, ink: int, paper: int
+) -> None:
+    pixels = np.zeros((16, 16, len(colour) + 1), dtype=np.uint8)
+    pixels[..., :-1] = colour
+    pixels[2:14, 6:10, -1] = 255  # the stroke: opaque; the rest: transparent
+    Image.fromarray(pixels, mode).save(tmp_path / "stroke.png")
+    grey = read_image(tmp_path / "stroke.png", 16, color=False)[0]
+    assert grey[8, 8] == ink
+    assert grey[0, 0] == paper
+
+
+def test_an_image_whose_colours_vary_keeps_them_under_transparency(tmp_path: Path) -> None:
+    pixels = np.zeros((16, 16, 4), dtype=np.uint8)  # transparent black paper
+    pixels[2:14, 6:10] = (255, 255, 255, 255)  # an opaque white stroke
+    Image.fromarray(pixels, "RGBA").save(tmp_path / "stroke.png")
+    grey = read_image(tmp_path / "stroke.png", 16, color=False)[0]
+    assert (grey[8, 8], grey[0, 0]) == (255, 0)

@@ -1,5 +1,6 @@
 """Image data: scikit-learn's digits (shipped, 8x8 grey) or a folder of class sub-folders."""
 
+import hashlib
 import importlib.util
 import warnings
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from ldnn_tune_image.suffixes import IMAGE_SUFFIXES
 
 DIGITS_MAX = 16.0  # scikit-learn's digits have 17 grey levels, 0 to 16
 SIXTEEN_BIT_STEP = 257  # 65535 / 255: a 16-bit grey level onto an 8-bit one
+MID_GREY = 128  # an 8-bit colour below it is dark
 NAMED = 3  # files or folders a note names before "and N more"
 # files operating systems leave in folders by themselves; like ldnn-tune's data
 # fingerprint, the note of what was not read leaves them out
@@ -75,18 +77,38 @@ def load_folder(root: Path, size: int, color: bool) -> ImageSet:
             f"data_dir {str(root)!r} needs at least 2 class sub-folders holding images "
             f"({', '.join(IMAGE_SUFFIXES)}); found {len(class_dirs)}"
         )
-    images, labels = [], []
+    images, labels, paths = [], [], []
     for label, class_dir in enumerate(class_dirs):
         for path in _image_files(class_dir):
             images.append(read_image(path, size, color))
             labels.append(label)
+            paths.append(path.relative_to(root).as_posix())
+    notes = [_left_out(root, folders, class_dirs), _duplicates(images, paths)]
     return ImageSet(
         np.stack(images),
         np.asarray(labels, dtype=np.int64),
         [d.name for d in class_dirs],
         str(root),
-        _left_out(root, folders, class_dirs),
+        "; ".join(filter(None, notes)),
     )
+
+
+def _duplicates(images: list[np.ndarray], paths: list[str]) -> str:
+    """Return a note naming the images read as the same pixels, or ``""`` when none are.
+
+    A copy may land in training and in validation or test (which then flatter the net:
+    the data check counts such shared samples), or in two classes (one picture, two labels).
+    """
+    groups: dict[bytes, list[str]] = {}
+    for image, path in zip(images, paths, strict=True):
+        groups.setdefault(hashlib.blake2b(image.tobytes(), digest_size=16).digest(), []).append(
+            path
+        )
+    copies = [" = ".join(group) for group in groups.values() if len(group) > 1]
+    if not copies:
+        return ""
+    extra = sum(len(group) - 1 for group in groups.values())
+    return f"{extra} image{'' if extra == 1 else 's'} read as copies of others ({_some(copies)})"
 
 
 def _left_out(root: Path, folders: list[Path], class_dirs: list[Path]) -> str:
@@ -149,7 +171,7 @@ def read_image(path: Path, size: int, color: bool) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as opened:
-                image = _eight_bit(ImageOps.exif_transpose(opened))
+                image = _ink_in_alpha(_eight_bit(ImageOps.exif_transpose(opened)))
                 converted = image.convert("RGB" if color else "L").resize((size, size))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise UsageError(
@@ -160,6 +182,27 @@ def read_image(path: Path, size: int, color: bool) -> np.ndarray:
         raise UsageError(f"cannot read image {str(path)!r}: {_unreadable(path, error)}") from None
     array = np.asarray(converted, dtype=np.float32)
     return array.transpose(2, 0, 1) if color else array[None, :, :]
+
+
+def _ink_in_alpha(image: Image.Image) -> Image.Image:
+    """Return an image drawn in its transparency alone over a background that shows it.
+
+    A drawing app may export strokes as one flat colour whose opacity draws the picture
+    (black everywhere, the strokes opaque): dropping the alpha band would leave a blank
+    image. Such an image is laid over white when its colour is dark and over black when
+    it is light, as a viewer shows it; an image whose colours vary keeps them.
+    """
+    if image.mode in ("P", "PA") and (image.mode == "PA" or "transparency" in image.info):
+        image = image.convert("RGBA")
+    if "A" not in image.getbands():
+        return image
+    *colours, (lowest, highest) = image.getextrema()
+    if lowest == highest or any(low != high for low, high in colours):
+        return image
+    dark = sum(low for low, _ in colours) / len(colours) < MID_GREY
+    rgba = image.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, (255, 255, 255, 255) if dark else (0, 0, 0, 255))
+    return Image.alpha_composite(background, rgba).convert(image.mode.replace("A", ""))
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:
