@@ -196,10 +196,11 @@ def _ink_in_alpha(image: Image.Image) -> Image.Image:
         image = image.convert("RGBA")
     if "A" not in image.getbands():
         return image
-    *colours, (lowest, highest) = image.getextrema()
-    if lowest == highest or any(low != high for low, high in colours):
+    pixels = np.asarray(image).reshape(-1, len(image.getbands()))
+    colours, alpha = pixels[:, :-1], pixels[:, -1]
+    if alpha.min() == alpha.max() or (colours != colours[0]).any():
         return image
-    dark = sum(low for low, _ in colours) / len(colours) < MID_GREY
+    dark = colours[0].mean() < MID_GREY
     rgba = image.convert("RGBA")
     background = Image.new("RGBA", rgba.size, (255, 255, 255, 255) if dark else (0, 0, 0, 255))
     return Image.alpha_composite(background, rgba).convert(image.mode.replace("A", ""))
