@@ -158,7 +158,7 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
             ) from None
     input_paths(config.input)  # a missing input is refused before the bundle is fetched
     with tempfile.TemporaryDirectory() as scratch:
-        ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch))
+        ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch), config.data_dir)
     task = ensemble.task
     found = input_paths(config.input, task.input_suffixes)
     paths = found.paths

@@ -221,6 +221,9 @@ class PredictConfig:
     input: str = setting("", "comma-separated files or folders (required)")
     mlflow: str = setting(defaults.MLFLOW, "MLflow tracking URI (for a run id)")
     output: Path | None = setting(None, "also write the predictions to this CSV file")
+    data_dir: Path | None = setting(
+        None, "where the ensemble's data_dir is now, if it moved (its files unchanged)"
+    )
 
     def __post_init__(self) -> None:
         for key in ("model", "input"):

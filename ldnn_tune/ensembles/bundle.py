@@ -126,16 +126,26 @@ def _bundle_options(stored: Mapping[str, str], task: type[Task[Any]], package: s
     return build_typed(task.options_type, stored)
 
 
-def load_bundle(folder: Path, host: Host) -> LoadedEnsemble:
+def load_bundle(folder: Path, host: Host, moved_data_dir: Path | None = None) -> LoadedEnsemble:
     """Rebuild the ensemble in ``folder``: construct and prepare its task, load each member.
 
-    A damaged or tampered bundle (a manifest that is not one, weights that are not
-    weights or do not fit the model) is a one-line UsageError naming the file.
+    ``moved_data_dir`` is where the ensemble's ``data_dir`` is now, when it moved; its
+    files must be those the ensemble trained on. A damaged or tampered bundle (a manifest
+    that is not one, weights that are not weights or do not fit the model) is a one-line
+    UsageError naming the file.
     """
     manifest = read_manifest(folder)
     entry = host.task(manifest["task"])
     options = _bundle_options(manifest["options"], entry.task, entry.package)
     data_dir = Path(manifest["data_dir"]) if manifest.get("data_dir") else None
+    if moved_data_dir is not None:
+        if data_dir is None:
+            raise UsageError(
+                f"this ensemble was trained without a data_dir; drop data_dir={moved_data_dir}"
+            )
+        if not moved_data_dir.exists():
+            raise UsageError(f"data_dir {str(moved_data_dir)!r} does not exist")
+        data_dir = moved_data_dir
     check_data_unchanged(data_dir, manifest.get("data_files"), entry.task.data_suffixes)
     with plugin_code(entry.task.name, entry.package, "prepare()"):
         task = entry.task(options, data_dir, manifest["seed"])
@@ -172,7 +182,7 @@ def check_data_unchanged(
     if not data_dir.exists():
         raise UsageError(
             f"this ensemble's data_dir {str(data_dir)!r} does not exist: predict rebuilds the "
-            "task from it; put it back where it was trained"
+            "task from it; put it back where it was trained, or give data_dir=WHERE_IT_IS_NOW"
         )
     if not isinstance(recorded, str):
         return
@@ -279,10 +289,15 @@ def load_weights(model: pl.LightningModule, path: Path) -> None:
         ) from None
 
 
-def open_bundle(model: str, mlflow_uri: str, host: Host, scratch: Path) -> LoadedEnsemble:
-    """Load the bundle folder ``model``, or download the bundle of MLflow run ``model``."""
+def open_bundle(
+    model: str, mlflow_uri: str, host: Host, scratch: Path, moved_data_dir: Path | None = None
+) -> LoadedEnsemble:
+    """Load the bundle folder ``model``, or download the bundle of MLflow run ``model``.
+
+    ``moved_data_dir``: where the ensemble's ``data_dir`` is now (:func:`load_bundle`).
+    """
     if Path(model).exists():
-        return load_bundle(Path(model), host)
+        return load_bundle(Path(model), host, moved_data_dir)
     try:
         client = mlflow_client(mlflow_uri)
         folder = client.download_artifacts(model, BUNDLE_ARTIFACT, str(scratch))
@@ -290,4 +305,4 @@ def open_bundle(model: str, mlflow_uri: str, host: Host, scratch: Path) -> Loade
         raise UsageError(
             f"model {model!r} is neither an ensemble folder nor an ensemble run in {mlflow_uri}"
         ) from None
-    return load_bundle(Path(folder), host)
+    return load_bundle(Path(folder), host, moved_data_dir)

@@ -71,6 +71,8 @@ def open_study(
         stored = wait_for_identity(study)
         if stored is not None:
             check_identity(name, stored, identity, option_defaults or {})
+            if stored.get("data_dir") != identity.get("data_dir"):  # moved: its ensembles look here
+                study.set_user_attr(IDENTITY_ATTR, {**stored, "data_dir": identity["data_dir"]})
             name_objective(study)  # a study made before objectives were named
             return study
     # others wait while this process lives; a study it leaves half made, another sets up
@@ -154,10 +156,11 @@ def check_identity(
 
     An option added to the task after the study was made is missing from its stored
     options; it matches when it is at its default (``option_defaults``). A key added to
-    the identity since (``data_files``) is not compared.
+    the identity since (``data_files``) is not compared. A ``data_dir`` at another path
+    matches when its files are the same: the folder moved, with the study's or alone.
     """
     for key, value in wanted.items():
-        if key not in stored:
+        if key not in stored or (key == "data_dir" and _same_files(stored, wanted)):
             continue
         have = stored.get(key)
         if key == "options" and isinstance(have, dict) and isinstance(value, dict):
@@ -168,6 +171,13 @@ def check_identity(
                 f"study {name!r} was created with {key}={have!r}, not {value!r}; "
                 "use another study= name or the original settings"
             )
+
+
+def _same_files(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Return whether both identities fingerprint their ``data_dir``'s files alike."""
+    return stored.get("data_files") is not None and stored.get("data_files") == wanted.get(
+        "data_files"
+    )
 
 
 def study_set_up(name: str, storage_url: str) -> bool:

@@ -114,8 +114,30 @@ def test_a_changed_data_dir_is_refused_before_it_can_mislabel(tmp_path: Path, ho
     with pytest.raises(UsageError, match=r"data_dir '.*data' changed since this ensemble"):
         load_bundle(tmp_path / "b", host)  # refused before the task is rebuilt from it
     data.rename(tmp_path / "moved")
-    with pytest.raises(UsageError, match=r"this ensemble's data_dir '.*data' does not exist"):
+    with pytest.raises(
+        UsageError,
+        match=r"this ensemble's data_dir '.*data' does not exist.*"
+        "or give data_dir=WHERE_IT_IS_NOW",
+    ):
         load_bundle(tmp_path / "b", host)
+    (tmp_path / "moved" / "ant").rename(tmp_path / "moved" / "cat")  # the files as trained
+    with pytest.raises(UsageError, match=r"data_dir '.*nowhere' does not exist"):
+        load_bundle(tmp_path / "b", host, moved_data_dir=tmp_path / "nowhere")
+    with pytest.raises(
+        UsageError, match=r"boring generates its data; it takes no data_dir \(.*moved\)"
+    ):
+        load_bundle(tmp_path / "b", host, moved_data_dir=tmp_path / "moved")  # past the check
+    (tmp_path / "moved" / "cat" / "b.png").write_bytes(b"x")
+    with pytest.raises(UsageError, match=r"data_dir '.*moved' changed since this ensemble"):
+        load_bundle(tmp_path / "b", host, moved_data_dir=tmp_path / "moved")
+
+
+def test_a_data_dir_for_an_ensemble_trained_without_one_is_refused(
+    tmp_path: Path, host: Host
+) -> None:
+    bundle(tmp_path / "b", BoringOptions())
+    with pytest.raises(UsageError, match=r"trained without a data_dir; drop data_dir="):
+        load_bundle(tmp_path / "b", host, moved_data_dir=tmp_path)
 
 
 @pytest.mark.parametrize(

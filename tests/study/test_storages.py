@@ -220,3 +220,27 @@ def test_a_study_continued_without_its_mlflow_store_is_refused_and_nothing_is_ma
     again = cli("run", *words, "trials=2")
     assert_usage_error(again, "and mlflow=sqlite:///mlflow.db does not; give that store")
     assert_usage_error(cli("ensemble", "study=image"), "give that store")
+
+
+def test_a_study_moved_with_its_data_dir_continues_and_predicts_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "project"
+    write_images(project / "imgs", per_class=6)
+    words = ("data_dir=imgs", "epochs=1", "reseeds=0")
+    first = run_image(project, monkeypatch, capsys, "trials=1", *words)
+    assert first.returncode == 0, first.stderr
+    run_id = first.stdout.split("ldnn-tune predict model=")[1].split()[0]
+    project.rename(tmp_path / "moved")
+    moved = tmp_path / "moved"
+    again = run_image(moved, monkeypatch, capsys, "trials=2", *words, "ensemble=none")
+    assert again.returncode == 0, again.stderr  # the same files, at another path
+    study = optuna.load_study(study_name="image", storage=f"sqlite:///{moved}/ldnn_tune.db")
+    assert len(study.trials) == 2
+    assert study.user_attrs[IDENTITY_ATTR]["data_dir"] == str(moved / "imgs")
+    image = str(next((moved / "imgs" / "class0").iterdir()))
+    gone = run_main(["predict", f"model={run_id}", f"input={image}"], capsys)
+    assert_usage_error(gone, "does not exist", "give data_dir=WHERE_IT_IS_NOW")
+    found = run_main(["predict", f"model={run_id}", f"input={image}", "data_dir=imgs"], capsys)
+    assert found.returncode == 0, found.stderr
+    assert "class0" in found.stdout or "class1" in found.stdout
