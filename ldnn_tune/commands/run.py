@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from ldnn_tune.config.resolve import resolve_run
-from ldnn_tune.config.stores import JOURNAL_PREFIX, check_mlflow, check_storage
+from ldnn_tune.config.stores import JOURNAL_PREFIX, check_data_apart, check_mlflow, check_storage
 from ldnn_tune.errors import EXIT_CHECK_FAILED, EXIT_FAILED, EXIT_OK
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.study.clock import RunClock, command_started
@@ -27,6 +27,7 @@ def main(words: Sequence[str], console: Console) -> int:
     config = run.config
     check_storage(config.storage)
     check_mlflow(config.mlflow)
+    check_data_apart(config.data_dir, config.storage, config.mlflow)
     if config.storage.startswith(JOURNAL_PREFIX):
         from ldnn_tune.study.storages import mend_journal
 

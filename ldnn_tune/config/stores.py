@@ -209,3 +209,43 @@ def _check_redis(url: str) -> None:
     except Exception as error:
         line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise UsageError(f"cannot open storage {redact(url)!r}: {redact(line)}") from None
+
+
+def check_data_apart(data_dir: Path | None, storage: str, mlflow: str) -> None:
+    """Refuse a ``data_dir`` folder that holds the files this command writes.
+
+    Run in a dataset's own folder (``data_dir=.``), the stores and MLflow's ``mlruns/``
+    would land among the data: the next run would read them as a class folder, or as a
+    change of the data that refuses to continue the study.
+    """
+    if data_dir is None or not data_dir.is_dir():
+        return
+    written = [path for path in _local_files(storage, mlflow) if _inside(path, data_dir)]
+    if written:
+        names = ", ".join(
+            f"{path.name}/" if path.name == ARTIFACT_FOLDER else path.name for path in written
+        )
+        raise UsageError(
+            f"data_dir {str(data_dir)!r} holds what this command writes ({names}): it would "
+            "be read as data; keep the data in a folder of its own (data_dir=data), or give "
+            "storage= and mlflow= files elsewhere"
+        )
+
+
+def _local_files(storage: str, mlflow: str) -> list[Path]:
+    """Return the files and folders a run writes on this machine for these stores."""
+    files = []
+    if storage.startswith(JOURNAL_PREFIX):
+        files.append(Path(storage.removeprefix(JOURNAL_PREFIX)))
+    for url in (storage, mlflow):
+        path = sqlite_file(url.split("?")[0]) if url.startswith("sqlite:") else None
+        if path is not None:
+            files.append(path)
+    if mlflow.startswith("sqlite:"):
+        files.append(Path(ARTIFACT_FOLDER))
+    return files
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Return whether ``path`` lies in ``folder`` (both followed to where they are)."""
+    return path.absolute().resolve().is_relative_to(folder.absolute().resolve())

@@ -192,3 +192,22 @@ def test_a_read_only_command_leaves_an_empty_file_empty(
         check(url, read_only=True)
     check(url, read_only=False)  # a run may make its store in an empty file
     assert (tmp_path / name).stat().st_size == 0
+
+
+def test_a_data_dir_that_would_hold_the_stores_is_refused_and_left_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for label in ("zero", "one"):
+        (tmp_path / label).mkdir()
+        (tmp_path / label / "a.png").write_bytes(b"x")
+    monkeypatch.chdir(tmp_path)
+    here = run_main(["run", "task=image", "data_dir=."], capsys)
+    assert_usage_error(
+        here,
+        "data_dir '.' holds what this command writes (ldnn_tune.db, mlflow.db, mlruns/): it "
+        "would be read as data; keep the data in a folder of its own (data_dir=data), or give "
+        "storage= and mlflow= files elsewhere",
+    )
+    outside = run_main(["run", "task=image", "data_dir=..", "storage=journal:j.log"], capsys)
+    assert_usage_error(outside, "holds what this command writes (j.log, mlflow.db, mlruns/)")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "zero"]
