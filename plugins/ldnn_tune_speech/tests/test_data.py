@@ -208,7 +208,9 @@ def test_fsdd_layout_and_official_split(tmp_path: Path) -> None:
     assert task.clips.classes == ["0", "1"]
     speaker_task = SpeechTask(options(), tmp_path, seed=0)
     speaker_task.prepare()
-    assert "random split (speakers unknown)" in speaker_task.describe_data()
+    assert "random split (2 speakers; keeping speakers apart needs 3)" in (
+        speaker_task.describe_data()
+    )
 
 
 @requires_espeak
@@ -351,6 +353,53 @@ def test_files_left_out_or_cut_short_are_named_in_the_data_line(tmp_path: Path) 
     assert len(task.clips) == 10  # every recording is used, the cut one too
     assert "2 file(s) skipped, not recordings: notes.txt, yes/photo.png" in line
     assert "1 file(s) end before their WAV header says, read as far as they go: no/ee55" in line
+
+
+def test_long_and_silent_recordings_are_named_in_the_data_line(tmp_path: Path) -> None:
+    make_fsdd(tmp_path, ("aa", "bb", "cc"), takes=3)
+    write_wav(tmp_path / "0_aa_7.wav", np.zeros(8000, dtype=np.float32), 8000)
+    long = np.zeros(8000 * 3, dtype=np.float32)
+    long[:3200] = tone(300.0, 8000, 0.4)  # the word at the start, silence after it
+    write_wav(tmp_path / "1_bb_8.wav", long, 16000)  # 1.5 s at its rate
+    task = SpeechTask(options(clip_seconds=1.0), tmp_path, seed=0)
+    task.prepare()
+    line = task.describe_data()
+    assert "1 file(s) longer than clip_seconds, only their middle 1 s kept: 1_bb_8.wav" in line
+    assert "1 file(s) silent (no sample above -80 dBFS), trained on as they are: 0_aa_7.wav" in (
+        line
+    )
+    make_fsdd(tmp_path / "plain", ("aa", "bb", "cc"), takes=3)
+    plain = SpeechTask(options(clip_seconds=1.0), tmp_path / "plain", seed=0)
+    plain.prepare()
+    assert "clip_seconds" not in plain.describe_data()
+    assert "dBFS" not in plain.describe_data()
+
+
+@pytest.mark.parametrize(
+    ("word", "needle"),
+    [
+        (
+            "words=yes,no",
+            "words='yes,no' applies to the synthesised keywords, not to data_dir's "
+            "recordings (their classes are its folders or file names); drop words",
+        ),
+        ("speakers=5", "speakers=5 applies to the synthesised keywords"),
+        (
+            "takes=5",
+            "takes=5 applies to the synthesised keywords, not to data_dir's recordings "
+            "(their classes are its folders or file names); drop takes, or add synth_speakers=N",
+        ),
+    ],
+)
+def test_options_of_the_synthesised_set_are_refused_with_a_data_dir(
+    tmp_path: Path, word: str, needle: str
+) -> None:
+    make_fsdd(tmp_path, ("aa", "bb", "cc"), takes=3)
+    key, value = word.split("=")
+    typed = value if key == "words" else int(value)
+    with pytest.raises(UsageError) as info:
+        SpeechTask(options(**{key: typed}), tmp_path, seed=0).prepare()
+    assert needle in str(info.value)
 
 
 def test_a_cache_folder_that_cannot_be_made_is_one_line_before_building(tmp_path: Path) -> None:

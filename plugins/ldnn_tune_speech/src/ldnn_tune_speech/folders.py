@@ -17,6 +17,7 @@ from ldnn_tune_speech.audio import read_wav, to_clip
 from ldnn_tune_speech.clips import UNKNOWN, ClipSet
 
 FSDD_NAME = re.compile(r"^(?P<label>[^_]+)_(?P<speaker>.+)_(?P<index>\d+)$")
+SILENCE = 1e-4  # -80 dBFS: a recording whose every sample is below it holds nothing
 LAYOUTS = "class sub-folders of .wav files, or files named {label}_{speaker}_{index}.wav"
 
 
@@ -116,12 +117,24 @@ def load_recordings(root: Path, rate: int, length: int) -> ClipSet:
     recordings = find_recordings(root)
     classes = sorted({r.label for r in recordings})
     cut_short: list[Path] = []
-    waves = [to_clip(*read_wav(r.path, cut_short), rate, length) for r in recordings]
+    longer: list[Path] = []
+    silent: list[Path] = []
+    waves = []
+    for recording in recordings:
+        samples, samples_rate = read_wav(recording.path, cut_short)
+        if len(samples) * rate > length * samples_rate:
+            longer.append(recording.path)
+        if float(np.abs(samples).max()) < SILENCE:
+            silent.append(recording.path)
+        waves.append(to_clip(samples, samples_rate, rate, length))
+    seconds = f"{length / rate:g} s"
     notes = [
         f"{len(paths)} file(s) {what}: {_some(root, paths)}"
         for paths, what in [
             (skipped_files(root, recordings), "skipped, not recordings"),
             (cut_short, "end before their WAV header says, read as far as they go"),
+            (longer, f"longer than clip_seconds, only their middle {seconds} kept"),
+            (silent, "silent (no sample above -80 dBFS), trained on as they are"),
         ]
         if paths
     ]

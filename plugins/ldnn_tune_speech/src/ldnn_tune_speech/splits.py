@@ -28,8 +28,12 @@ def speaker_split(clips: ClipSet, seed: int) -> tuple[Indices, str]:
     Otherwise (unknown or fewer than 3 speakers) split recordings at random, by class.
     """
     speakers = np.unique(clips.speakers)
-    if UNKNOWN in speakers or len(speakers) < MIN_SPEAKERS:
+    if UNKNOWN in speakers:
         return split_indices(clips.labels, seed), "random split (speakers unknown)"
+    if len(speakers) < MIN_SPEAKERS:
+        count = f"{len(speakers)} speaker{'' if len(speakers) == 1 else 's'}"
+        note = f"random split ({count}; keeping speakers apart needs {MIN_SPEAKERS})"
+        return split_indices(clips.labels, seed), note
     order = np.random.default_rng(seed).permutation(speakers)
     n_held = max(1, round(0.2 * len(speakers)))
     test, val = set(order[:n_held]), set(order[n_held : 2 * n_held])

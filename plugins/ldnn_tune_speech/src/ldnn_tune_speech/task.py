@@ -27,6 +27,26 @@ SYNTH_SEED = 0  # the synthetic speakers and takes do not depend on the study se
 
 __all__ = ["SpeechOptions", "SpeechTask"]
 
+SYNTH_TAKES = ("takes",)  # read with data_dir only for synth_speakers
+
+
+def check_folder_options(opts: SpeechOptions) -> None:
+    """Raise a UsageError for an option of the synthesised set, set with ``data_dir``.
+
+    The folder's class names are its words and its recordings its speakers; ``takes``
+    applies to the espeak-ng speakers ``synth_speakers`` adds.
+    """
+    ignored = ("words", "speakers") + (() if opts.synth_speakers else SYNTH_TAKES)
+    for name in ignored:
+        value = getattr(opts, name)
+        if value != getattr(SpeechOptions(), name):
+            shown = repr(value) if isinstance(value, str) else value
+            raise UsageError(
+                f"{name}={shown} applies to the synthesised keywords, not to data_dir's "
+                f"recordings (their classes are its folders or file names); drop {name}"
+                + (", or add synth_speakers=N" if name in SYNTH_TAKES else "")
+            )
+
 
 def check_synth_speakers(count: int, data_dir: Path | None) -> None:
     """Raise a UsageError unless ``synth_speakers=count`` can be added to ``data_dir``."""
@@ -95,6 +115,8 @@ class SpeechTask(Task[SpeechOptions]):
         opts = self.options
         if self.data_dir is None and opts.split == "fsdd":
             raise UsageError("split=fsdd needs data_dir=FOLDER of FSDD recordings")
+        if self.data_dir is not None:
+            check_folder_options(opts)
         if opts.synth_speakers:
             check_synth_speakers(opts.synth_speakers, self.data_dir)
         clips = self._load()
