@@ -162,6 +162,19 @@ def test_an_unreadable_image_says_why(tmp_path: Path, make, why: str) -> None:  
         read_image(path, 8, False)
 
 
+def test_every_unreadable_image_of_a_folder_is_named_in_one_line(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "data")
+    (root / "class0" / "7.png").write_bytes(b"")
+    (root / "class1" / "8.png").write_text("hello")
+    with pytest.raises(UsageError) as info:
+        ImageTask(ImageOptions(), root, seed=0).prepare()
+    assert str(info.value) == (
+        f"2 of 14 images cannot be read: cannot read image '{root}/class0/7.png': an empty "
+        f"file (0 bytes); cannot read image '{root}/class1/8.png': not an image file Pillow "
+        "can read"
+    )
+
+
 def png_bytes() -> bytes:
     buffer = io.BytesIO()
     Image.fromarray((np.arange(256).reshape(16, 16)).astype(np.uint8)).save(buffer, "PNG")

@@ -355,6 +355,19 @@ def test_files_left_out_or_cut_short_are_named_in_the_data_line(tmp_path: Path) 
     assert "1 file(s) end before their WAV header says, read as far as they go: no/ee55" in line
 
 
+def test_every_unreadable_recording_is_named_in_one_line(tmp_path: Path) -> None:
+    make_fsdd(tmp_path, ("aa", "bb", "cc"), takes=3)
+    for name in ("0_aa_8.wav", "1_cc_9.wav"):
+        (tmp_path / name).write_text("a text file named .wav")
+    with pytest.raises(UsageError) as info:
+        SpeechTask(options(), tmp_path, seed=0).prepare()
+    assert str(info.value) == (
+        f"2 of 20 recordings cannot be read: cannot read '{tmp_path}/0_aa_8.wav': expected a "
+        f"PCM or float WAV file; cannot read '{tmp_path}/1_cc_9.wav': expected a PCM or float "
+        "WAV file"
+    )
+
+
 def test_long_and_silent_recordings_are_named_in_the_data_line(tmp_path: Path) -> None:
     make_fsdd(tmp_path, ("aa", "bb", "cc"), takes=3)
     write_wav(tmp_path / "0_aa_7.wav", np.zeros(8000, dtype=np.float32), 8000)

@@ -78,11 +78,18 @@ def load_folder(root: Path, size: int, color: bool) -> ImageSet:
             f"({', '.join(IMAGE_SUFFIXES)}); found {len(class_dirs)}"
         )
     images, labels, paths = [], [], []
+    unreadable: list[str] = []
     for label, class_dir in enumerate(class_dirs):
         for path in _image_files(class_dir):
-            images.append(read_image(path, size, color))
+            try:
+                images.append(read_image(path, size, color))
+            except UsageError as error:
+                unreadable.append(str(error))
+                continue
             labels.append(label)
             paths.append(path.relative_to(root).as_posix())
+    if unreadable:
+        raise UsageError(_unreadable_images(unreadable, len(images) + len(unreadable)))
     notes = [_left_out(root, folders, class_dirs), _duplicates(images, paths)]
     return ImageSet(
         np.stack(images),
@@ -91,6 +98,14 @@ def load_folder(root: Path, size: int, color: bool) -> ImageSet:
         str(root),
         "; ".join(filter(None, notes)),
     )
+
+
+def _unreadable_images(errors: list[str], total: int) -> str:
+    """Return one line naming why the first few images cannot be read, and how many."""
+    if len(errors) == 1:
+        return errors[0]
+    more = "; ..." if len(errors) > NAMED else ""
+    return f"{len(errors)} of {total} images cannot be read: {'; '.join(errors[:NAMED])}{more}"
 
 
 def _duplicates(images: list[np.ndarray], paths: list[str]) -> str:

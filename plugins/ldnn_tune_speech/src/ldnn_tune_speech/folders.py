@@ -120,13 +120,20 @@ def load_recordings(root: Path, rate: int, length: int) -> ClipSet:
     longer: list[Path] = []
     silent: list[Path] = []
     waves = []
+    unreadable: list[str] = []
     for recording in recordings:
-        samples, samples_rate = read_wav(recording.path, cut_short)
+        try:
+            samples, samples_rate = read_wav(recording.path, cut_short)
+        except UsageError as error:
+            unreadable.append(str(error))
+            continue
         if len(samples) * rate > length * samples_rate:
             longer.append(recording.path)
         if float(np.abs(samples).max()) < SILENCE:
             silent.append(recording.path)
         waves.append(to_clip(samples, samples_rate, rate, length))
+    if unreadable:
+        raise UsageError(_unreadable(unreadable, len(recordings)))
     seconds = f"{length / rate:g} s"
     notes = [
         f"{len(paths)} file(s) {what}: {_some(root, paths)}"
@@ -147,6 +154,14 @@ def load_recordings(root: Path, rate: int, length: int) -> ClipSet:
         str(root),
         "; ".join(notes),
     )
+
+
+def _unreadable(errors: list[str], total: int, shown: int = 3) -> str:
+    """Return one line naming why the first ``shown`` recordings cannot be read, and how many."""
+    if len(errors) == 1:
+        return errors[0]
+    more = "; ..." if len(errors) > shown else ""
+    return f"{len(errors)} of {total} recordings cannot be read: {'; '.join(errors[:shown])}{more}"
 
 
 def _some(root: Path, paths: list[Path], shown: int = 3) -> str:
