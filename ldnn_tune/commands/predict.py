@@ -84,7 +84,11 @@ def input_paths(text: str, suffixes: Sequence[str] = ()) -> InputPaths:
             raise UsageError(f"input {part!r} does not exist")
     if not found.paths:
         kinds = f" ({', '.join(suffixes)})" if suffixes else ""
-        raise UsageError(f"input {text!r} holds no files the task reads{kinds}")
+        folders = ""
+        if found.folders:
+            named = ",".join(str(p) for p in found.folders[:2])
+            folders = f"; its sub-folders are read when named: input={named}"
+        raise UsageError(f"input {text!r} holds no files the task reads{kinds}{folders}")
     return found
 
 

@@ -296,6 +296,12 @@ def test_sub_folders_are_named_in_a_note_and_read_when_named(
     both, rows = predict(capsys, folder, "inputs,inputs/more")
     assert both.returncode == 0, both.stderr
     assert [row[0] for row in rows[1:]] == ["inputs/a.csv"] * 2 + ["inputs/more/b.csv"] * 3
+    (inputs / "a.csv").unlink()
+    only, _ = predict(capsys, folder, "inputs")
+    assert only.stderr.strip() == (
+        "error: input 'inputs' holds no files the task reads (.csv); its sub-folders are read "
+        "when named: input=inputs/more"
+    )
 
 
 def test_a_path_whose_name_holds_a_comma_is_one_input(
