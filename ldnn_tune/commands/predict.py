@@ -160,7 +160,9 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
             raise UsageError(
                 f"model {config.model!r} is no ensemble folder, nor a run of a store here: {error}"
             ) from None
-    input_paths(config.input)  # a missing input is refused before the bundle is fetched
+    for part in _parts(config.input):  # a missing input is refused before the bundle is fetched
+        if not Path(part).exists():
+            raise UsageError(f"input {part!r} does not exist")
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch), config.data_dir)
     task = ensemble.task
