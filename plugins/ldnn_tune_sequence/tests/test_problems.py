@@ -139,6 +139,40 @@ def test_bad_text_files_are_usage_errors(tmp_path: Path, content: str | None, wo
         task.prepare()
 
 
+def test_too_little_text_says_how_much_is_needed_and_what_text_chars_cut(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("abcdefgh" * 100, encoding="utf-8")
+    task = SequenceTask(SequenceOptions(problem="text", length=10, text_chars=150), path, 0)
+    with pytest.raises(UsageError) as info:
+        task.prepare()
+    assert str(info.value) == (
+        f"text file '{path}' has 150 characters (text_chars=150 of them read), too few for "
+        "windows of length=10 in each of train/val/test (5% each for val/test): give at least "
+        "220, or a smaller length"
+    )
+    enough = SequenceTask(SequenceOptions(problem="text", length=10, text_chars=220), path, 0)
+    enough.prepare()
+
+
+def test_a_byte_order_mark_is_not_text_and_other_encodings_are_named(tmp_path: Path) -> None:
+    text = "abcdefgh" * 100
+    (tmp_path / "bom.txt").write_text(text, encoding="utf-8-sig")
+    assert load_corpus(tmp_path / "bom.txt", 0).vocab == list("abcdefgh")
+    (tmp_path / "latin.txt").write_text("caf\u00e9 " * 50, encoding="latin-1")
+    with pytest.raises(UsageError) as info:
+        load_corpus(tmp_path / "latin.txt", 0)
+    assert str(info.value) == (
+        f"text file '{tmp_path}/latin.txt' is not UTF-8 (byte 0xe9 at 3); save it as UTF-8"
+    )
+
+
+def test_a_folder_s_text_file_is_found_whatever_the_case_of_its_suffix(tmp_path: Path) -> None:
+    (tmp_path / "INPUT.TXT").write_text("abcdefgh" * 100, encoding="utf-8")
+    task = SequenceTask(SequenceOptions(problem="text", length=10), tmp_path, 0)
+    task.prepare()
+    assert task.class_names() == list("abcdefgh")  # the data check names characters
+
+
 def test_text_without_data_dir_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="needs data_dir"):
         SequenceTask(SequenceOptions(problem="text"), None, 0).prepare()

@@ -9,7 +9,13 @@ import torch
 from ldnn_tune import Split, Standardizer, UsageError
 from ldnn_tune_sequence import problems
 from ldnn_tune_sequence.options import SequenceOptions
-from ldnn_tune_sequence.text import find_text_file, load_corpus, text_parts, windows
+from ldnn_tune_sequence.text import (
+    TRAIN_FRACTION,
+    find_text_file,
+    load_corpus,
+    text_parts,
+    windows,
+)
 
 Pair = tuple[torch.Tensor, torch.Tensor]
 
@@ -24,6 +30,7 @@ class SequenceData:
     positions: int  # output positions per sequence (all steps for text)
     vocab: int | None  # text: inputs are ids of this many characters
     source: str
+    characters: list[str] | None = None  # text: the character of each id
 
 
 def generate(opts: SequenceOptions, n: int, rng: np.random.Generator) -> Pair:
@@ -124,9 +131,12 @@ def text_data(opts: SequenceOptions, data_dir: Path | None) -> SequenceData:
     parts = [windows(part, length) for part in text_parts(corpus)]
     shortest = min(len(x) for x, _ in parts)
     if shortest == 0:
+        read = f" (text_chars={opts.text_chars} of them read)" if opts.text_chars else ""
+        needed = round(2 / (1 - TRAIN_FRACTION)) * (length + 1)  # val: a twentieth
         raise UsageError(
-            f"text file {corpus.source!r} has {len(corpus.ids)} characters, too few for "
-            f"windows of length={length} in each of train/val/test (5% each for val/test)"
+            f"text file {corpus.source!r} has {len(corpus.ids):,} characters{read}, too few "
+            f"for windows of length={length} in each of train/val/test (5% each for val/test): "
+            f"give at least {needed:,}, or a smaller length"
         )
     (xt, yt), (xv, yv), (xs, ys) = parts
     vocab = len(corpus.vocab)
@@ -137,6 +147,7 @@ def text_data(opts: SequenceOptions, data_dir: Path | None) -> SequenceData:
         positions=length,
         vocab=vocab,
         source=f"{corpus.source}, {len(corpus.ids):,} chars, {vocab} distinct",
+        characters=corpus.vocab,
     )
 
 

@@ -79,6 +79,10 @@ class SequenceTask(Task[SequenceOptions]):
             f"{self.options.scale}-sized (scale={other} for the {other}'s sizes)"
         )
 
+    def class_names(self) -> list[str] | None:
+        """Return the text's characters, in id order; None for the generated problems."""
+        return self._data().characters
+
     def datamodule(self, hp: HParams) -> pl.LightningDataModule:
         """Serve the prepared split in minibatches of the trial's batch size."""
         from ldnn_tune import SplitDataModule

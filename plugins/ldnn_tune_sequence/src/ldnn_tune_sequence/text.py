@@ -32,7 +32,9 @@ def find_text_file(data_dir: Path | None) -> Path:
         )
     if not data_dir.is_dir():
         raise UsageError(f"data_dir {str(data_dir)!r} does not exist; give a UTF-8 text file")
-    texts = sorted(p for p in data_dir.iterdir() if p.suffix in TEXT_SUFFIXES and p.is_file())
+    texts = sorted(
+        p for p in data_dir.iterdir() if p.suffix.lower() in TEXT_SUFFIXES and p.is_file()
+    )
     if len(texts) != 1:
         raise UsageError(
             f"data_dir {str(data_dir)!r} holds {len(texts)} .txt files; give one text file"
@@ -43,9 +45,14 @@ def find_text_file(data_dir: Path | None) -> Path:
 def load_corpus(path: Path, max_chars: int) -> Corpus:
     """Return the characters of ``path`` (at most ``max_chars``; 0: all) as ids."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"cannot read text file {str(path)!r}: {error}") from None
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not text
+    except UnicodeDecodeError as error:
+        raise UsageError(
+            f"text file {str(path)!r} is not UTF-8 (byte {error.object[error.start]:#x} at "
+            f"{error.start:,}); save it as UTF-8"
+        ) from None
+    except OSError as error:
+        raise UsageError(f"cannot read text file {str(path)!r}: {error.strerror}") from None
     if max_chars:
         text = text[:max_chars]
     if not text:
