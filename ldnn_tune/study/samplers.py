@@ -59,23 +59,32 @@ def make_sampler(name: str, seed: int) -> BaseSampler:
     return SAMPLERS[name](seed)
 
 
-def sampler_seed(seed: int, trials: Sequence[FrozenTrial], worker: int, process: str) -> int:
+def sampler_seed(
+    seed: int,
+    trials: Sequence[FrozenTrial],
+    worker: int,
+    process: str,
+    creator: str | None = None,
+) -> int:
     """Return the seed of the sampler a process opening a study with ``trials`` should use.
 
     Samplers seeded alike draw alike, so only a new study's first process (no trial begun,
-    ``worker`` 0) takes ``seed`` as it is: a continued study would otherwise repeat its
-    first invocation's knob sets, and the ``n_jobs`` workers each other's. Any other
-    process mixes in the number of trials begun and its worker number, and, while other
-    workers are running trials, its own name ``process`` (``host:pid:start``): a
+    ``worker`` 0, and the study set up by this ``process``, its ``creator``) takes ``seed``
+    as it is: a continued study would otherwise repeat its first invocation's knob sets,
+    and the ``n_jobs`` workers, or a command started beside the one that made the study,
+    each other's. Any other process mixes in the number of trials begun and its worker
+    number, and, while other workers may be running trials (some running, or none begun
+    in a study another process made), its own name ``process`` (``host:pid:start``): a
     continuation run alone draws the same on every machine, concurrent workers draw apart.
     """
     from numpy.random import SeedSequence
     from optuna.trial import TrialState
 
     begun = [t for t in trials if t.state is not TrialState.WAITING]
-    if not begun and worker == 0:
+    made_elsewhere = creator is not None and creator != process
+    if not begun and worker == 0 and not made_elsewhere:
         return seed
     material = [seed, len(begun), worker]
-    if any(t.state is TrialState.RUNNING for t in begun):
+    if any(t.state is TrialState.RUNNING for t in begun) or (not begun and made_elsewhere):
         material.append(zlib.crc32(process.encode()))
     return int(SeedSequence(material).generate_state(1)[0])

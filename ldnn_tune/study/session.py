@@ -11,7 +11,13 @@ from optuna.distributions import BaseDistribution, check_distribution_compatibil
 
 from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.errors import UsageError, first_line
-from ldnn_tune.names import COMMAND_TAG, COMMAND_TAG_LENGTH, PARENT_RUN_ATTR, SPACES_ATTR
+from ldnn_tune.names import (
+    COMMAND_TAG,
+    COMMAND_TAG_LENGTH,
+    CREATOR_ATTR,
+    PARENT_RUN_ATTR,
+    SPACES_ATTR,
+)
 from ldnn_tune.space.knobs import Knob, SearchSpace
 from ldnn_tune.study.open import open_study, study_set_up
 from ldnn_tune.study.pruners import make_pruner
@@ -111,7 +117,9 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
     )
     check_compatible(study, run.space)
     require_parent_run(config.mlflow, study)
-    seed = sampler_seed(config.seed, study.get_trials(deepcopy=False), worker, this_worker())
+    trials = study.get_trials(deepcopy=False)
+    creator = study.user_attrs.get(CREATOR_ATTR)
+    seed = sampler_seed(config.seed, trials, worker, this_worker(), creator)
     study.sampler = make_sampler(config.sampler, seed)
     # made after the study opened, so a bad storage URL creates no MLflow store
     tracker = StudyTracker(config.mlflow, experiment=config.study_name)

@@ -19,6 +19,13 @@ def test_a_new_studys_first_process_uses_the_seed_as_given() -> None:
     assert sampler_seed(7, [trial(TrialState.WAITING)], 0, "h:1:1") == 7  # trial 0 queued
 
 
+def test_a_command_started_beside_the_one_that_made_the_study_draws_apart() -> None:
+    queued = [trial(TrialState.WAITING)]
+    assert sampler_seed(7, queued, 0, "h:1:1", creator="h:1:1") == 7  # it made the study
+    beside = {sampler_seed(7, queued, 0, f"h:{pid}:1", creator="h:1:1") for pid in (2, 3)}
+    assert 7 not in beside and len(beside) == 2
+
+
 def test_a_continuation_draws_apart_and_the_same_on_every_run() -> None:
     done = [trial(TrialState.COMPLETE), trial(TrialState.PRUNED)]
     continued = sampler_seed(7, done, 0, "h:1:1")
