@@ -470,7 +470,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         ("run", "task=sequence", "problem=text", "data_dir=l.txt"),
         write("l.txt", b"caf\xe9 " * 100),
         2,
-        "cannot read text file",
+        "is not UTF-8 (byte 0xe9 at 3); save it as UTF-8",
     ),
     ("speech-one-word", ("run", "task=speech", "words=yes"), nothing, 2, "invalid words='yes'"),
     ("speech-split", ("run", "task=speech", "split=nope"), nothing, 2, "invalid split='nope'"),
