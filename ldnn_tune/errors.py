@@ -44,7 +44,7 @@ class PluginError(Exception):
 
 
 class Interrupted(BaseException):
-    """The user or the system asked the command to stop (SIGINT or SIGTERM).
+    """The user or the system asked the command to stop (SIGINT, SIGTERM or SIGHUP).
 
     A BaseException, so frameworks that catch Exception (Lightning, Optuna) pass it on;
     not a KeyboardInterrupt, so Lightning does not turn it into ``sys.exit(1)``.

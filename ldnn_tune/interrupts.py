@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM become :class:`ldnn_tune.errors.Interrupted`, raised where the code is.
+"""Ctrl-C, SIGTERM and SIGHUP become :class:`ldnn_tune.errors.Interrupted`, raised in place.
 
 Python turns SIGINT into KeyboardInterrupt, which Lightning catches and turns into
 ``sys.exit(1)``; SIGTERM would end the process with no cleanup (or, through Lightning's
@@ -8,14 +8,16 @@ Lightning chains to a SIGTERM handler installed before it, so this one still run
 """
 
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
 from ldnn_tune.errors import Interrupted
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# SIGHUP: the terminal closed or the ssh session dropped, the commonest stop of all
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # the signal whose Interrupted no cleanup has taken up yet: Python drops an exception
 # raised inside a garbage-collection callback or a __del__ ("Exception ignored in ...")
 _pending: list[int] = []
@@ -37,10 +39,27 @@ def raise_pending() -> None:
 
 
 def install() -> None:
-    """Make SIGINT and SIGTERM raise :class:`Interrupted` in this (main) thread."""
+    """Make SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` in this (main) thread.
+
+    An :class:`Interrupted` that Python drops (raised in a finaliser) is not printed as
+    "Exception ignored in ...": :func:`raise_pending` raises it again.
+    """
     if threading.current_thread() is threading.main_thread():
         for signum in SIGNALS:
             signal.signal(signum, _raise)
+        if sys.unraisablehook is not _quiet_about_stops:
+            _previous_hook[:] = [sys.unraisablehook]
+            sys.unraisablehook = _quiet_about_stops
+
+
+# the hook that printed exceptions Python could not raise before install() replaced it
+_previous_hook: list[Callable[["sys.UnraisableHookArgs"], object]] = []
+
+
+def _quiet_about_stops(unraisable: "sys.UnraisableHookArgs") -> None:
+    """Print an exception Python could not raise, unless it is a stop kept pending."""
+    if not isinstance(unraisable.exc_value, Interrupted):
+        (_previous_hook or [sys.__unraisablehook__])[0](unraisable)
 
 
 @contextmanager

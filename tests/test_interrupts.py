@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -27,3 +29,36 @@ def test_a_dropped_interrupt_is_raised_at_the_next_stop_and_only_until_handled()
         assert stop.value.signum == signal.SIGINT
         ignore_further()  # the stop is handled: no second raise
         raise_pending()
+
+
+DROPPED_IN_A_FINALISER = """
+import os, signal, sys, time
+from ldnn_tune.errors import Interrupted
+from ldnn_tune.interrupts import install, raise_pending
+
+class Finalised:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+
+class Other:
+    def __del__(self):
+        raise ValueError("a finaliser's own bug")
+
+install()
+Finalised()
+Other()
+try:
+    raise_pending()
+except Interrupted:
+    print("stopped", file=sys.stderr)
+"""
+
+
+def test_a_dropped_interrupt_prints_no_traceback_and_other_dropped_errors_still_do() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", DROPPED_IN_A_FINALISER], capture_output=True, text=True, check=True
+    )
+    assert "Interrupted" not in result.stderr
+    assert "ValueError: a finaliser's own bug" in result.stderr
+    assert result.stderr.strip().endswith("stopped")

@@ -316,8 +316,8 @@ def _work_in_processes(
 def worker_process(words: tuple[str, ...], threads: int, budget: Budget, number: int) -> None:
     """Run trials of the study that ``words`` describe: the body of local worker ``number``."""
     install_interrupts()
-    end_with_parent()
     try:
+        end_with_parent()  # raises Interrupted at once when the command already died
         _worker(words, threads, budget, number)
     except Interrupted as stop:  # Ctrl-C reaches every worker: the parent reports it once
         sys.exit(stop.exit_code)

@@ -22,13 +22,23 @@ def threads_per_worker(n_jobs: int) -> int:
 def start_processes(
     target: Callable[..., None], args: Sequence[tuple[object, ...]]
 ) -> list[multiprocessing.process.BaseProcess]:
-    """Start one spawned process per ``args`` entry running ``target(*entry)``."""
+    """Start one spawned process per ``args`` entry running ``target(*entry)``.
+
+    Each starts with Ctrl-C ignored, which it inherits through ``exec``, until ``target``
+    installs its own handling: a Ctrl-C while it still imports (seconds, on busy cores)
+    printed the import's KeyboardInterrupt traceback. The command passes the stop on and,
+    after a grace period, ends such a worker with SIGTERM.
+    """
     context = multiprocessing.get_context("spawn")  # no forked torch or database state
     processes: list[multiprocessing.process.BaseProcess] = [
         context.Process(target=target, args=a, daemon=False) for a in args
     ]
-    for process in processes:
-        process.start()
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        signal.signal(signal.SIGINT, before)
     return processes
 
 

@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM sent to a real `ldnn-tune run` in the middle of an epoch."""
+"""Ctrl-C, SIGTERM and SIGHUP sent to a real `ldnn-tune run` in the middle of an epoch."""
 
 import os
 import signal
@@ -35,7 +35,9 @@ def started_epochs(cwd: Path) -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+)
 def test_a_signal_mid_epoch_fails_the_trial_ends_the_runs_and_exits_with_its_code(
     tmp_path: Path,
     signum: int,
