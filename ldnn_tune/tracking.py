@@ -70,8 +70,13 @@ def mlflow_client(uri: str) -> MlflowClient:
 class StudyTracker:
     """Writes one study's runs to the MLflow tracking store at ``uri``."""
 
-    def __init__(self, uri: str, experiment: str) -> None:
-        """Use (or create) the MLflow experiment named ``experiment`` at ``uri``."""
+    def __init__(self, uri: str, experiment: str, new_study: bool = False) -> None:
+        """Use (or create) the MLflow experiment named ``experiment`` at ``uri``.
+
+        An experiment the user deleted is restored for its study, but a ``new_study`` of
+        that name gets a fresh one: the deleted experiment, with its runs, is renamed
+        ``NAME (deleted ID)`` and stays deleted.
+        """
         self.uri = uri
         use_fast_sqlite()  # before the store is made, seeded or opened
         made_here = is_new_store(uri) and not seed_new_store(uri)
@@ -81,10 +86,18 @@ class StudyTracker:
             keep_empty_store(uri)
         if found is not None and found.lifecycle_stage == "deleted":
             self.client.restore_experiment(found.experiment_id)
+            if new_study:
+                self._set_aside(found.experiment_id, experiment)
+                found = None
         self.experiment_id = (
             found.experiment_id if found is not None else self.client.create_experiment(experiment)
         )
         self._trial_numbers: dict[str, int] = {}  # run id -> trial number, of runs started here
+
+    def _set_aside(self, experiment_id: str, name: str) -> None:
+        """Rename experiment ``experiment_id`` out of ``name``'s way and delete it again."""
+        self.client.rename_experiment(experiment_id, f"{name} (deleted {experiment_id})")
+        self.client.delete_experiment(experiment_id)
 
     def open_parent_run(self, run_id: str | None, name: str, params: Mapping[str, Any]) -> str:
         """Reopen the study's parent run ``run_id``, or create it; return its id."""

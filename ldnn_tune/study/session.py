@@ -99,7 +99,7 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
     config = run.config
 
     def create_parent(study: optuna.Study) -> None:
-        tracker = StudyTracker(config.mlflow, experiment=config.study_name)
+        tracker = StudyTracker(config.mlflow, experiment=config.study_name, new_study=True)
         parent = tracker.open_parent_run(None, config.study_name, study_params(run))
         study.set_user_attr(PARENT_RUN_ATTR, parent)
 

@@ -57,3 +57,28 @@ def test_the_data_folder_is_recorded_absolute(
     # the command the report shows is run again from other folders too
     assert portable_words(run) == ["task=image", f"data_dir={tmp_path / 'images'}", "seed=3"]
     assert study_params(run)["data_dir"] == str(tmp_path / "images")
+
+
+def test_a_new_study_named_as_a_deleted_one_gets_a_fresh_experiment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
+    stores = [f"storage=sqlite:///{tmp_path}/s.db", f"mlflow=sqlite:///{tmp_path}/m.db"]
+    words = ["task=boring", "trials=4", "epochs=2", *stores]
+    first = open_session(resolve_run(words, host))
+    client = first.tracker.client
+    old = first.tracker.experiment_id
+    client.delete_experiment(old)  # the README's way: the experiment's menu, delete
+    kept = open_session(resolve_run(words, host))  # the study still exists: restored for it
+    assert kept.tracker.experiment_id == old
+    assert client.get_experiment(old).lifecycle_stage == "active"
+    client.delete_experiment(old)
+    optuna.delete_study(study_name="boring", storage=stores[0].removeprefix("storage="))
+    again = open_session(resolve_run(words, host))
+    assert again.tracker.experiment_id != old
+    assert [r.info.run_id for r in client.search_runs([again.tracker.experiment_id])] == [
+        again.parent
+    ]
+    aside = client.get_experiment(old)
+    assert (aside.name, aside.lifecycle_stage) == (f"boring (deleted {old})", "deleted")
