@@ -184,7 +184,7 @@ def _check_database(url: str, key: str) -> None:
     """Refuse a database server that cannot be connected to in time."""
     import sqlalchemy
 
-    from ldnn_tune.study.storages import redact
+    from ldnn_tune.study.storages import describe_error
 
     timeout = {"connect_timeout": CONNECT_SECONDS} if _scheme(url) == "postgresql" else {}
     try:
@@ -193,8 +193,7 @@ def _check_database(url: str, key: str) -> None:
             pass
         engine.dispose()
     except Exception as error:
-        line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise UsageError(f"cannot open {key} {redact(url)!r}: {redact(line)}") from None
+        raise UsageError(describe_error(url, error, key)) from None
 
 
 def _check_redis(url: str) -> None:

@@ -179,8 +179,17 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
-def describe_error(url: str, error: BaseException) -> str:
-    """Return a one-line message for a storage that could not be opened."""
+def describe_error(url: str, error: BaseException, key: str = "storage") -> str:
+    """Return a one-line message for the ``key`` store at ``url`` that could not be opened.
+
+    A database whose Python driver is not installed (SQLAlchemy imports it only now)
+    says so, and what to install.
+    """
+    if isinstance(error, ModuleNotFoundError):
+        return (
+            f"cannot open {key} {redact(url)!r}: its database driver {error.name!r} is not "
+            "installed; pip install it (e.g. mysqlclient for mysql://), or use another store"
+        )
     text = str(error).strip()
     line = text.splitlines()[0] if text else type(error).__name__
-    return f"cannot open storage {redact(url)!r}: {redact(line)}"
+    return f"cannot open {key} {redact(url)!r}: {redact(line)}"

@@ -27,6 +27,11 @@ from ldnn_tune.testing.cli import assert_usage_error, run_main
         ("journal:", False, "needs a file path"),
         ("bogus://x", False, "invalid storage 'bogus://x'; expected sqlite:///FILE"),
         ("mysql:/x", False, "invalid storage 'mysql:/x'"),
+        (
+            "mysql://root@127.0.0.1/x",
+            False,
+            "its database driver 'MySQLdb' is not installed; pip install it (e.g. mysqlclient",
+        ),
         ("redis://127.0.0.1:1/0", False, "cannot open storage 'redis://127.0.0.1:1/0'"),
         ("postgresql://me:secret@127.0.0.1:1/x", False, "'postgresql://me:***@127.0.0.1:1/x'"),
     ],
