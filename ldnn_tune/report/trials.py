@@ -13,7 +13,7 @@ from ldnn_tune.names import (
     STOP_REASON_ATTR,
     TRIAL_RUN_ATTR,
 )
-from ldnn_tune.study.queries import is_reseed, reason
+from ldnn_tune.study.queries import given_up, is_reseed, reason
 
 METRIC_ATTRS = ("val_acc", "test_acc", "test_loss", "val_mse", "test_mse")
 FIXED_COLUMNS = ("number", "state", "reason", "val_loss", *METRIC_ATTRS)
@@ -133,10 +133,18 @@ def ended_early_table(trials: Sequence[FrozenTrial], limit: int) -> str:
 
 
 def state_counts_text(trials: Sequence[FrozenTrial]) -> str:
-    """Return e.g. ``"12 complete (4 of them retrains), 7 pruned, 1 failed"``."""
+    """Return e.g. ``"12 complete (4 of them retrains), 7 pruned, 1 failed"``.
+
+    A trial given up unstarted, as another worker had filled the study (FAIL in Optuna),
+    is counted apart from the failures: nothing went wrong with it.
+    """
+    unstarted = sum(given_up(t) for t in trials if t.state == TrialState.FAIL)
     counts = {state: sum(t.state == state for t in trials) for state in STATE_WORDS}
-    texts = {state: f"{counts[state]} {word}" for state, word in STATE_WORDS.items()}
+    counts[TrialState.FAIL] -= unstarted
+    texts = [f"{counts[state]} {word}" for state, word in STATE_WORDS.items()]
     retrains = sum(is_reseed(t) for t in trials if t.state == TrialState.COMPLETE)
     if retrains:
-        texts[TrialState.COMPLETE] += f" ({retrains} of them retrains)"
-    return ", ".join(texts.values())
+        texts[0] += f" ({retrains} of them retrains)"
+    if unstarted:
+        texts.append(f"{unstarted} given up unstarted (another worker filled the study)")
+    return ", ".join(texts)

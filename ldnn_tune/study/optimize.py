@@ -92,7 +92,9 @@ def _search(
     console.print(
         f"study {config.study_name!r} ({redact(config.storage)}): {done} of "
         f"{config.trials} trials finished; task {run.task.name}. "
-        f"{run.task.describe_data()}"
+        f"{run.task.describe_data()}",
+        markup=False,  # a data folder's name may hold [brackets]
+        soft_wrap=True,  # the terminal wraps it: no trailing space at a line's end
     )
     budget = make_budget(run, clock, study)
     report = periodic_report(session, config.trials, warn)  # the plots, every few trials

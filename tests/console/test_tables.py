@@ -118,3 +118,13 @@ def test_retrains_are_marked_in_the_summary_and_counted_apart() -> None:
     markdown = best_table(best_trials(study, 5)).splitlines()  # the report's and summary.md
     assert markdown[2].startswith("| 3 (retrain) | 0.2 |")
     assert markdown[2].endswith("| trial 1's, another seed |")
+
+
+def test_a_trial_given_up_unstarted_is_not_counted_as_failed() -> None:
+    study = optuna.create_study()
+    fail = optuna.trial.TrialState.FAIL
+    for reason in ("surplus: the study already had 4 trials", "ValueError: a bad knob"):
+        study.add_trial(optuna.trial.create_trial(state=fail, user_attrs={"reason": reason}))
+    assert counts_text(study) == (
+        "0 complete, 0 pruned, 1 failed, 1 given up unstarted (another worker filled the study)"
+    )
