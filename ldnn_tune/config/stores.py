@@ -154,6 +154,7 @@ def _check_contents(path: Path, word: str, kind: str) -> None:
         with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
             rows = connection.execute("select name from sqlite_master where type = 'table'")
             tables = {name for (name,) in rows}
+            schema = _schema_version(connection) if "alembic_version" in tables else None
     except sqlite3.DatabaseError as error:
         if not os.access(path.parent, os.W_OK):
             raise UsageError(
@@ -166,6 +167,44 @@ def _check_contents(path: Path, word: str, kind: str) -> None:
     if tables and STORE_TABLES[kind] not in tables:
         store = "an Optuna storage" if kind == "optuna" else "an MLflow store"
         raise UsageError(f"{word}: {str(path)!r} is a database of another kind, not {store}")
+    if kind == "mlflow" and schema is not None:
+        _check_mlflow_schema(path, word, schema)
+
+
+def _schema_version(connection: sqlite3.Connection) -> str | None:
+    """Return the database's Alembic schema revision (None when it records none)."""
+    row = connection.execute("select version_num from alembic_version").fetchone()
+    return str(row[0]) if row else None
+
+
+def _check_mlflow_schema(path: Path, word: str, schema: str) -> None:
+    """Refuse an MLflow store written by another MLflow version, before anything writes to it.
+
+    MLflow itself refuses it later, after the first look at a moved store has already
+    written to it, and as an error the user cannot act on from ldnn-tune's line.
+    """
+    try:
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+        from mlflow.store.db.utils import _get_alembic_config
+        from mlflow.version import VERSION
+    except ImportError:  # an MLflow that keeps its migrations elsewhere: MLflow will tell
+        return
+    script = ScriptDirectory.from_config(_get_alembic_config(""))
+    head = script.get_current_head()
+    if schema == head:
+        return
+    try:
+        script.get_revision(schema)
+    except CommandError:
+        raise UsageError(
+            f"{word}: {str(path)!r} was written by a newer MLflow (schema {schema}, which "
+            f"MLflow {VERSION} does not know); open it with that MLflow version"
+        ) from None
+    raise UsageError(
+        f"{word}: {str(path)!r} was written by an older MLflow (schema {schema}; MLflow "
+        f"{VERSION} reads {head}); back it up, then: mlflow db upgrade sqlite:///{path}"
+    )
 
 
 def _check_server(uri: str) -> None:

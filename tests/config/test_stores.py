@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -216,3 +217,27 @@ def test_a_data_dir_that_would_hold_the_stores_is_refused_and_left_as_it_was(
     outside = run_main(["run", "task=image", "data_dir=..", "storage=journal:j.log"], capsys)
     assert_usage_error(outside, "holds what this command writes (j.log, mlflow.db, mlruns/)")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["one", "zero"]
+
+
+@pytest.mark.parametrize(
+    ("revision", "needle"),
+    [
+        ("ffffffffffff", "was written by a newer MLflow (schema ffffffffffff, which MLflow 3."),
+        ("451aebb31d03", "was written by an older MLflow (schema 451aebb31d03; MLflow 3."),
+    ],
+)
+def test_an_mlflow_store_of_another_mlflow_version_is_refused_untouched(
+    tmp_path: Path, revision: str, needle: str
+) -> None:
+    from ldnn_tune.tracking import StudyTracker
+
+    store = tmp_path / "mlflow.db"
+    StudyTracker(f"sqlite:///{store}", "image")
+    with contextlib.closing(sqlite3.connect(store)) as connection:
+        connection.execute("update alembic_version set version_num = ?", (revision,))
+        connection.commit()
+    before = store.read_bytes()
+    for read_only in (False, True):
+        with pytest.raises(UsageError, match=re.escape(needle)):
+            check_mlflow(f"sqlite:///{store}", read_only=read_only)
+    assert store.read_bytes() == before
