@@ -214,6 +214,11 @@ def _check_server(uri: str) -> None:
         with urllib.request.urlopen(health, timeout=CONNECT_SECONDS) as answer:
             if answer.status != 200:
                 raise UsageError(f"the MLflow server {uri} answered {answer.status} to /health")
+    except urllib.error.HTTPError as error:  # something answers there, not MLflow's way
+        raise UsageError(
+            f"{uri} answers, but is not an MLflow server: its /health gave HTTP {error.code} "
+            f"({error.reason}); give the URL of an MLflow server, e.g. http://HOST:5000"
+        ) from None
     except (urllib.error.URLError, OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         raise UsageError(f"cannot reach the MLflow server {uri}: {reason}") from None

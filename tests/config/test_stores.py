@@ -5,6 +5,8 @@ import os
 import re
 import sqlite3
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -241,3 +243,34 @@ def test_an_mlflow_store_of_another_mlflow_version_is_refused_untouched(
         with pytest.raises(UsageError, match=re.escape(needle)):
             check_mlflow(f"sqlite:///{store}", read_only=read_only)
     assert store.read_bytes() == before
+
+
+def test_a_server_that_is_not_mlflow_is_named_so(tmp_path: Path) -> None:
+    from helpers import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                check_mlflow(f"http://127.0.0.1:{port}")
+            except UsageError as error:
+                if "cannot reach" in str(error) and time.monotonic() < deadline:
+                    time.sleep(0.2)  # not listening yet
+                    continue
+                assert str(error) == (
+                    f"http://127.0.0.1:{port} answers, but is not an MLflow server: its "
+                    "/health gave HTTP 404 (File not found); give the URL of an MLflow server, "
+                    "e.g. http://HOST:5000"
+                )
+                break
+            pytest.fail("a plain web server passed as an MLflow server")
+    finally:
+        server.terminate()
+        server.wait()
