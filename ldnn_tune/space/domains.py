@@ -77,9 +77,7 @@ def outside(distribution: BaseDistribution, domain: Domain) -> str | None:
     if domain.choices:
         return f"a {type(distribution).__name__} range is not {domain.describe()}"
     if domain.integer and isinstance(distribution, FloatDistribution):
-        step = distribution.step
-        if step is None or not float(step).is_integer():
-            return f"type float samples fractions; it must be {domain.describe()}"
+        return f"type float samples numbers like 64.0; it must be {domain.describe()} (type: int)"
     for end in ("low", "high"):
         value = getattr(distribution, end)
         if not domain.allows(value):

@@ -20,6 +20,8 @@ so one file (the ready-made ``space=article``, ``quick-cpu``, ``wide``) serves e
 A user's file may only change or remove knobs the recipe and the task define.
 """
 
+import math
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from importlib.abc import Traversable
 from importlib.resources import files
@@ -45,6 +47,7 @@ RECIPE_SPACE = "recipe.yaml"  # the knobs every task shares, loaded first
 TASK_SECTION = "task"  # a host setting, so never a knob: `task: {image: {width: ...}}`
 _SPEC_KEYS = {"type", "low", "high", "log", "step", "choices", "default", "when", "help"}
 _TYPES = ("categorical", "float", "int")
+_RANGE_KEYS = {"low", "high", "log", "step"}  # the fields of float and int knobs
 
 
 def space_file(name: str) -> Traversable:
@@ -173,11 +176,39 @@ def _knob_specs(
     return {**specs, **(sections.get(task) or {})}
 
 
+class _SpaceLoader(yaml.SafeLoader):
+    """YAML as a space file is read: ``1e-4`` is a number, and a key given twice an error.
+
+    PyYAML follows YAML 1.1, where a float needs a dot (``1.0e-4``): ``1e-4`` is a
+    string, and a later duplicate key silently replaces the earlier one (a second
+    ``task:`` section dropped the first).
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Return the mapping of ``node``; raise on a key it holds twice."""
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_SpaceLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
 def _read_yaml(source: SpaceSource) -> dict[str, Any]:
     if not source.is_file():
         raise UsageError(f"search space file {str(source)!r} does not exist")
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = yaml.load(source.read_text(encoding="utf-8"), Loader=_SpaceLoader)
     except UnicodeDecodeError:
         raise UsageError(f"search space file {str(source)!r} is not UTF-8 text") from None
     except OSError as exc:
@@ -232,14 +263,22 @@ def _contains(distribution: BaseDistribution, value: Any) -> bool:
 
 
 def _distribution(kind: str, spec: dict[str, Any]) -> BaseDistribution:
+    foreign = sorted(set(spec) & (_RANGE_KEYS if kind == "categorical" else {"choices"}))
+    if foreign:
+        raise ValueError(f"field {foreign[0]!r} does not apply to type {kind}")
     if kind == "categorical":
         choices = spec.get("choices")
         if not isinstance(choices, list) or not choices:
             raise ValueError("categorical needs a non-empty 'choices' list")
         return CategoricalDistribution(choices)
     for bound in ("low", "high"):
-        if not isinstance(spec.get(bound), int | float) or isinstance(spec.get(bound), bool):
-            raise ValueError(f"{kind} needs a numeric {bound!r}")
+        value = spec.get(bound)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError(f"{kind} needs a numeric {bound!r}, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"{bound} {value} is not a finite number")
+    if not isinstance(spec.get("log", False), bool):
+        raise ValueError(f"'log' must be true or false, got {spec['log']!r}")
     if kind == "int":
         for bound in ("low", "high"):
             if not float(spec[bound]).is_integer():

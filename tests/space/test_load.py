@@ -89,6 +89,25 @@ def test_later_files_override_and_null_removes(tmp_path: Path) -> None:
         ("d: {type: int, low: 1, high: 3.5, default: 3}", "high 3.5 of an int knob must be"),
         ("d: {type: int, low: 0.5, high: 3, default: 2}", "low 0.5 of an int knob must be a whole"),
         ("d: {type: int, low: 0, high: 3, default: 2.7}", "default 2.7 of an int knob must be a"),
+        ("lr: {type: float, low: 0.01, high: .inf, default: 0.1}", "high inf is not a finite"),
+        (
+            "lr: {type: float, low: 0.01, high: 1, choices: [0.1], default: 0.1}",
+            "knob 'lr': field 'choices' does not apply to type float",
+        ),
+        (
+            "w: {type: categorical, choices: [16, 32], low: 8, default: 16}",
+            "knob 'w': field 'low' does not apply to type categorical",
+        ),
+        (
+            "lr: {type: float, low: 0.01, high: 1, log: 'false', default: 0.1}",
+            "'log' must be true or false, got 'false'",
+        ),
+        (
+            "lr: {type: float, low: 0.01, high: 1, default: 0.1}\n"
+            "lr: {type: float, low: 0.01, high: 2, default: 0.1}",
+            "at line 2: key 'lr' given twice",
+        ),
+        ("lr: {type: float, low: abc, high: 1, default: 0.1}", "needs a numeric 'low', got 'abc'"),
     ],
 )
 def test_invalid_space_files_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -96,6 +115,13 @@ def test_invalid_space_files_are_one_line_errors(tmp_path: Path, text: str, mess
         load_space([write(tmp_path, text)])
     assert message in str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_numbers_in_e_notation_are_numbers(tmp_path: Path) -> None:
+    text = "lr: {type: float, low: 1e-4, high: 1E-1, log: true, default: 1e-2}\n"
+    space = load_space([write(tmp_path, text)])
+    assert space.defaults() == {"lr": 0.01}
+    assert (space["lr"].distribution.low, space["lr"].distribution.high) == (1e-4, 0.1)
 
 
 def test_missing_space_file(tmp_path: Path) -> None:
@@ -133,8 +159,9 @@ def test_an_error_names_the_file_at_fault(tmp_path: Path) -> None:
             "knob 'batch_size': choice 'big' is not an integer > 0",
         ),
         (
-            "batch_size: {type: float, low: 16, high: 64, default: 32}",
-            "knob 'batch_size': type float samples fractions",
+            "batch_size: {type: float, low: 64, high: 128, step: 64, default: 128}",
+            "knob 'batch_size': type float samples numbers like 64.0; it must be an integer > 0 "
+            "(type: int)",
         ),
         ("dropout: {type: float, low: 0, high: 1.5, default: 0}", "knob 'dropout': high 1.5"),
         (
