@@ -293,3 +293,20 @@ def test_metrics_count_solved_and_whole_sequences() -> None:
     assert solved_fraction(out, target).item() == pytest.approx(2 / 3)
     scores = torch.tensor([[[0.0, 1.0], [1.0, 0.0]], [[0.0, 1.0], [0.0, 1.0]]])
     assert sequence_accuracy(scores, torch.tensor([[1, 0], [1, 0]])).item() == 0.5
+
+
+def test_a_character_common_in_one_part_of_a_text_does_not_fail_the_data_check(
+    tmp_path: Path,
+) -> None:
+    from ldnn_tune import HParams, run_checks
+
+    path = tmp_path / "readme.txt"
+    rng = np.random.default_rng(0)
+    words = ["".join(rng.choice(list("abcdefgh"), size=5)) for _ in range(1200)]
+    table = "".join(f"| {w} |\n" for w in words[:200])  # pipes early on, in a table
+    path.write_text(table + " ".join(words[200:]), encoding="utf-8")
+    task = SequenceTask(SequenceOptions(problem="text", length=16), path, 0)
+    task.prepare()
+    data = next(r for r in run_checks(task, HParams.for_task(task), quick_only=True))
+    assert data.passed, data.detail
+    assert "classes in every split" not in data.detail
