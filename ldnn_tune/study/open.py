@@ -168,9 +168,22 @@ def check_identity(
             have = {**have, **added}
         if have != value:
             raise UsageError(
-                f"study {name!r} was created with {key}={have!r}, not {value!r}; "
+                f"study {name!r} was created with {_difference(key, have, value)}; "
                 "use another study= name or the original settings"
             )
+
+
+def _difference(key: str, have: Any, wanted: Any) -> str:
+    """Return what differs, e.g. ``length=50, not 60``; of the options, only those that do.
+
+    ``kind`` is not typed by the user: it follows from the task's options (``problem=``).
+    """
+    if isinstance(have, dict) and isinstance(wanted, dict):
+        changed = [k for k in {**have, **wanted} if have.get(k) != wanted.get(k)]
+        return "; ".join(f"{k}={have.get(k)}, not {wanted.get(k)}" for k in changed)
+    if key == "kind":
+        return f"outputs of kind {have!r}, not {wanted!r} (another problem or task option)"
+    return f"{key}={have!r}, not {wanted!r}"
 
 
 def _same_files(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:

@@ -7,9 +7,10 @@ import optuna
 import pytest
 from helpers import BoringPlugin, run_study_here
 
+from ldnn_tune.errors import UsageError
 from ldnn_tune.names import CREATOR_ATTR, IDENTITY_ATTR, PARENT_RUN_ATTR
 from ldnn_tune.study import open as study_open
-from ldnn_tune.study.open import study_set_up, wait_for_identity
+from ldnn_tune.study.open import check_identity, study_set_up, wait_for_identity
 
 DEAD = f"{socket.gethostname()}:999999999:0"  # a process number no process has here
 
@@ -46,3 +47,30 @@ def test_a_study_left_half_made_is_set_up_again_by_the_next_run(
     assert PARENT_RUN_ATTR in study.user_attrs
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.COMPLETE]
     assert study_set_up("boring", url)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "message"),
+    [
+        (
+            {"options": {"problem": "adding", "length": "60", "bits": "25"}},
+            "study 's' was created with length=50, not 60; use another study= name",
+        ),
+        (
+            {"kind": "classification"},
+            "created with outputs of kind 'regression', not 'classification' (another problem",
+        ),
+        ({"seed": 1}, "study 's' was created with seed=0, not 1;"),
+    ],
+)
+def test_a_refused_continuation_names_only_what_differs(
+    wanted: dict[str, object], message: str
+) -> None:
+    stored = {
+        "seed": 0,
+        "kind": "regression",
+        "options": {"problem": "adding", "length": "50", "bits": "25"},
+    }
+    with pytest.raises(UsageError) as error:
+        check_identity("s", stored, wanted, {})
+    assert message in str(error.value)
