@@ -190,6 +190,14 @@ def test_text_without_data_dir_is_a_usage_error() -> None:
         ({"model": "gru"}, "'gru'; choose from lstm, mlp"),
         ({"bits": 5}, "invalid bits=5 for problem=adding: only problem=parity reads it"),
         ({"problem": "text", "sort_bits": 3}, "invalid sort_bits=3 for problem=text: only probl"),
+        (
+            {"problem": "parity", "length": 20},
+            "invalid length=20 for problem=parity: only problem=adding, copy, text read it",
+        ),
+        (
+            {"problem": "text", "train_size": 10},
+            "invalid train_size=10 for problem=text: only problem=adding, copy, parity, sort",
+        ),
     ],
 )
 def test_bad_options_name_the_value_and_choices(options: dict[str, object], words: str) -> None:

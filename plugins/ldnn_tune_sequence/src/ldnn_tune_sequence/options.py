@@ -18,13 +18,17 @@ TEXT_WINDOW = 64  # text: characters per training window at either scale (more s
 MODELS = ("lstm", "mlp")
 MLP_PROBLEMS = ("parity", "sort")
 MAX_SORT_BITS = 16
-READ_BY = {  # the options only one problem reads
-    "bits": "parity",
-    "copy_len": "copy",
-    "symbols": "copy",
-    "sort_count": "sort",
-    "sort_bits": "sort",
-    "text_chars": "text",
+GENERATED = ("adding", "copy", "parity", "sort")
+READ_BY: dict[str, tuple[str, ...]] = {  # the options only some problems read
+    "bits": ("parity",),
+    "copy_len": ("copy",),
+    "symbols": ("copy",),
+    "sort_count": ("sort",),
+    "sort_bits": ("sort",),
+    "text_chars": ("text",),
+    "length": ("adding", "copy", "text"),  # T, the copy gap, the text window
+    "train_size": GENERATED,  # a text's sizes are its file's
+    "eval_size": GENERATED,
 }
 
 
@@ -69,14 +73,21 @@ class SequenceOptions:
         self._check_read()
 
     def _check_read(self) -> None:
-        """Refuse an option set away from its default that this problem does not read."""
-        defaults = {f.name: f.default for f in fields(self)}
-        for name, problem in READ_BY.items():
+        """Refuse an option set away from its default that this problem does not read.
+
+        A size :meth:`sized` fills in from the scale counts as a default.
+        """
+        defaults = {f.name: {f.default} for f in fields(self)}
+        for scale in SIZES.values():
+            for name, size in scale.items():
+                defaults[name].add(size)
+        for name, problems in READ_BY.items():
             value = getattr(self, name)
-            if problem != self.problem and value != defaults[name]:
+            if self.problem not in problems and value not in defaults[name]:
+                readers = ", ".join(problems)
                 raise ValueError(
                     f"invalid {name}={value} for problem={self.problem}: "
-                    f"only problem={problem} reads it"
+                    f"only problem={readers} {'reads' if len(problems) == 1 else 'read'} it"
                 )
 
     def _check_ranges(self) -> None:
