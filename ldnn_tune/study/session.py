@@ -7,7 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import optuna
-from optuna.distributions import BaseDistribution, check_distribution_compatibility
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    check_distribution_compatibility,
+)
 
 from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.errors import UsageError, first_line
@@ -62,9 +66,18 @@ def check_compatible(study: optuna.Study, space: SearchSpace) -> None:
             old = Knob(knob.name, before, None, {}).describe()
             raise UsageError(
                 f"study {study.study_name!r} searched {knob.name} as {old}; Optuna cannot "
-                f"continue it with {knob.describe()} (a new kind, new choices or another "
-                "log scale); use another study= name, or the study's own space"
+                f"continue it with {knob.describe()} ({_change(before, knob.distribution)}); "
+                "use another study= name, or the study's own space"
             ) from None
+
+
+def _change(before: BaseDistribution, after: BaseDistribution) -> str:
+    """Return which change Optuna refuses: of kind, of choices, or of log scale."""
+    if type(before) is not type(after):
+        return "another kind of knob"
+    if isinstance(before, CategoricalDistribution):
+        return "other choices; Optuna keeps a categorical knob's choices for good"
+    return "its log scale dropped" if getattr(before, "log", False) else "a log scale added"
 
 
 def record_space(study: optuna.Study, space: SearchSpace) -> str | None:

@@ -8,6 +8,7 @@ import pytest
 from helpers import BoringPlugin
 
 from ldnn_tune.config.resolve import resolve_run
+from ldnn_tune.errors import UsageError
 from ldnn_tune.names import COMMAND_TAG
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.study.session import open_session, portable_words, study_params
@@ -31,7 +32,11 @@ def test_a_changed_space_is_a_new_version_and_an_incompatible_one_is_refused(
     assert study.trials[1].params["lr"] == 0.2
     assert len(study.user_attrs["ldnn_tune_spaces"]) == 2
     refused = run_main([*QUICK, *stores, "trials=3", "width=16"], capsys)
-    assert_usage_error(refused, "study 'image' searched width as one of 16, 32, 64")
+    assert_usage_error(
+        refused,
+        "study 'image' searched width as one of 16, 32, 64; Optuna cannot continue it with fixed "
+        "16 (other choices; Optuna keeps a categorical knob's choices for good)",
+    )
     assert len(optuna.load_study(study_name="image", storage=stores[0][8:]).trials) == 2
 
 
@@ -82,3 +87,22 @@ def test_a_new_study_named_as_a_deleted_one_gets_a_fresh_experiment(
     ]
     aside = client.get_experiment(old)
     assert (aside.name, aside.lifecycle_stage) == (f"boring (deleted {old})", "deleted")
+
+
+def test_a_refused_log_scale_says_which_way_it_changed(tmp_path: Path) -> None:
+    from optuna.distributions import FloatDistribution
+
+    from ldnn_tune.space.knobs import Knob, SearchSpace
+    from ldnn_tune.study.session import check_compatible
+
+    study = optuna.create_study()
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"lr": 0.1},
+            distributions={"lr": FloatDistribution(0.01, 1.0, log=True)},
+            value=1.0,
+        )
+    )
+    flat = SearchSpace((Knob("lr", FloatDistribution(0.1, 0.1), 0.1, {}),), {})
+    with pytest.raises(UsageError, match=r"continue it with fixed 0\.1 \(its log scale dropped\)"):
+        check_compatible(study, flat)
