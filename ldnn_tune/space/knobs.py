@@ -127,6 +127,7 @@ class SearchSpace:
         that searched it can go on with it pinned; a categorical one keeps one choice.
         """
         pinned = {name: coerce_knob_value(self[name], raw) for name, raw in values.items()}
+        _check_conditions(pinned, self)
         knobs = tuple(
             replace(k, distribution=_pinned(k.distribution, pinned[k.name]), default=pinned[k.name])
             if k.name in pinned
@@ -134,6 +135,18 @@ class SearchSpace:
             for k in self.knobs
         )
         return SearchSpace(knobs, self.fixed)
+
+
+def _check_conditions(pinned: Mapping[str, Any], space: "SearchSpace") -> None:
+    """Refuse a pinned knob whose ``when`` a pinned parent rules out: it would never be set."""
+    for name in pinned:
+        for parent, wanted in space[name].when.items():
+            if parent in pinned and pinned[parent] not in wanted:
+                shown = ", ".join(choice_text(v) for v in wanted)
+                raise UsageError(
+                    f"{name}= applies only when {parent} is {shown}, and {parent}="
+                    f"{choice_text(pinned[parent])} is pinned; drop {name}= or change {parent}="
+                )
 
 
 def _pinned(distribution: BaseDistribution, value: Any) -> BaseDistribution:

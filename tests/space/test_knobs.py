@@ -33,6 +33,18 @@ def test_fix_pins_a_knob_to_one_value() -> None:
     assert space.defaults()["batch_size"] == 64
 
 
+def test_a_pin_its_pinned_parent_rules_out_is_refused() -> None:
+    space = load_space([space_file("recipe.yaml")])
+    with pytest.raises(UsageError) as error:
+        space.fix({"init": "lazy", "init_scale": "0.5"})
+    assert str(error.value) == (
+        "init_scale= applies only when init is scaled, and init=lazy is pinned; drop "
+        "init_scale= or change init="
+    )
+    assert space.fix({"init": "scaled", "init_scale": "0.5"}).defaults()["init_scale"] == 0.5
+    assert space.fix({"init_scale": "0.5"})["init_scale"].describe() == "fixed 0.5"
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
