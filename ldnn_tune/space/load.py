@@ -108,6 +108,8 @@ def load_space(
     defined = set(merged) | set(removed)
     for source in overrides:
         specs = _knob_specs(source, task, installed)
+        if _shipped(source):  # serves every task and variant: it restores nothing removed
+            specs = {name: spec for name, spec in specs.items() if name not in removed}
         unknown = [name for name in specs if name not in defined]
         if unknown:
             whose = f"task {task!r}" if task is not None else "the space"
@@ -127,6 +129,11 @@ def load_space(
         knobs.append(knob)
     fixed = {name: spec.get("default") for name, spec in removed.items() if isinstance(spec, dict)}
     return SearchSpace(tuple(knobs), fixed)
+
+
+def _shipped(source: SpaceSource) -> bool:
+    """Return whether ``source`` is one of the space files shipped with ldnn-tune."""
+    return str(source).startswith(str(files(SHIPPED_SPACES)))
 
 
 def _merge(

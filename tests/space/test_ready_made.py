@@ -176,3 +176,20 @@ def test_the_host_wheel_holds_the_recipe_and_the_ready_made_spaces(tmp_path: Pat
         if name.startswith("ldnn_tune/search_spaces/") and name.endswith(".yaml")
     }
     assert spaces == {"recipe.yaml", *(f"{name}.yaml" for name in READY_MADE)}
+
+
+@pytest.mark.parametrize("name", READY_MADE)
+def test_a_ready_made_space_brings_back_no_knob_the_task_removed(name: str) -> None:
+    entry = Host(get_plugin_manager()).task("sequence")
+    mlp = entry.task(entry.task.options_type(problem="parity", model="mlp", scale="cpu"), None, 0)
+    own = set(task_space(mlp).names)
+    assert {"layers", "forget_bias"}.isdisjoint(own)  # the two-layer net has neither
+    assert set(task_space(mlp, Path(name)).names) <= own
+
+
+def test_a_users_file_may_still_bring_one_back(tmp_path: Path) -> None:
+    entry = Host(get_plugin_manager()).task("sequence")
+    mlp = entry.task(entry.task.options_type(problem="parity", model="mlp", scale="cpu"), None, 0)
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("task:\n  sequence:\n    layers: {type: int, low: 1, high: 2, default: 1}\n")
+    assert "layers" in task_space(mlp, mine).names
