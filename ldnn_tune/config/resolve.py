@@ -123,7 +123,8 @@ def resolve_run(
         hint = did_you_mean(unknown[0], valid)
         raise UsageError(f"unknown key {unknown[0]!r}{hint}; valid: {', '.join(valid)}")
     space = space.fix(knob_values)
-    _refuse_unreachable_lr(config.min_lr, space)
+    if command == "run":  # min_lr is a setting of run alone: space and check ignore it
+        _refuse_unreachable_lr(config.min_lr, space, "min_lr" in values)
     if config.data_dir is not None and not config.data_dir.exists():
         raise UsageError(f"data_dir {str(config.data_dir)!r} does not exist")
     resolved = ResolvedRun(config, task, space, tuple(words), entry.package)
@@ -132,19 +133,22 @@ def resolve_run(
     return resolved
 
 
-def _refuse_unreachable_lr(min_lr: float, space: SearchSpace) -> None:
+def _refuse_unreachable_lr(min_lr: float, space: SearchSpace, given: bool) -> None:
     """Refuse a ``min_lr`` the space's lowest ``lr`` is not above.
 
     A trial stops once its LR has been divided below ``min_lr``; at or above its starting
     LR, every such trial would stop after its first epoch, having learned nothing.
+    ``given``: the user typed ``min_lr=`` (else the default is at fault, and the space).
     """
     if "lr" not in space.names:
         return
     lowest = space["lr"].lowest()
     if lowest is not None and min_lr >= lowest:
+        which = "" if given else " (the default)"
         raise UsageError(
-            f"invalid min_lr={min_lr:g}: a trial stops once its LR is divided below it, so it "
-            f"must be below the lowest lr the space can start from ({lowest:g})"
+            f"invalid min_lr={min_lr:g}{which}: a trial stops once its LR is divided below "
+            f"it, so it must be below the lowest lr the space can start from ({lowest:g}); "
+            f"give min_lr={lowest / 100:g} or lower"
         )
 
 
