@@ -119,6 +119,7 @@ def load_space(
                 f"{TASK_SECTION}: {{NAME: {{...}}}})"
             )
         _merge(source, specs, merged, origin, removed)
+    _refuse_orphans(merged, removed)
     knobs: list[Knob] = []
     for name, spec in merged.items():
         knob = _parse_knob(name, spec, knobs, origin[name])
@@ -129,6 +130,18 @@ def load_space(
         knobs.append(knob)
     fixed = {name: spec.get("default") for name, spec in removed.items() if isinstance(spec, dict)}
     return SearchSpace(tuple(knobs), fixed)
+
+
+def _refuse_orphans(merged: Mapping[str, Any], removed: Mapping[str, Any]) -> None:
+    """Refuse a knob whose ``when`` names a knob a file removed (it could never be set)."""
+    for name, spec in merged.items():
+        when = spec.get("when") if isinstance(spec, dict) else None
+        for parent in when if isinstance(when, dict) else ():
+            if parent in removed:
+                raise UsageError(
+                    f"knob {name!r} depends on {parent!r} (its when:), which a space file "
+                    f"removes ({parent}: null); remove {name} too ({name}: null)"
+                )
 
 
 def _shipped(source: SpaceSource) -> bool:

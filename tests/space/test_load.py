@@ -124,6 +124,18 @@ def test_numbers_in_e_notation_are_numbers(tmp_path: Path) -> None:
     assert (space["lr"].distribution.low, space["lr"].distribution.high) == (1e-4, 0.1)
 
 
+def test_removing_a_knob_another_depends_on_says_to_remove_both(tmp_path: Path) -> None:
+    user = write(tmp_path, "init: null\n")
+    with pytest.raises(UsageError) as error:
+        load_space([space_file("recipe.yaml"), user])
+    assert str(error.value) == (
+        "knob 'init_scale' depends on 'init' (its when:), which a space file removes "
+        "(init: null); remove init_scale too (init_scale: null)"
+    )
+    both = write(tmp_path, "init: null\ninit_scale: null\n", "both.yaml")
+    assert "init_scale" not in load_space([space_file("recipe.yaml"), both]).names
+
+
 def test_missing_space_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="does not exist"):
         load_space([tmp_path / "nope.yaml"])
