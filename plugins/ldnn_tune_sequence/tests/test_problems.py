@@ -186,6 +186,8 @@ def test_text_without_data_dir_is_a_usage_error() -> None:
     [
         ({"problem": "nope"}, "'nope'; choose from adding, copy, parity, sort, text"),
         ({"length": 0}, "length=0"),
+        ({"length": 1}, "invalid length=1: must be at least 2"),
+        ({"train_size": 1}, "invalid train_size=1: must be at least 2"),
         ({"model": "mlp"}, "mlp works for parity, sort"),
         ({"model": "gru"}, "'gru'; choose from lstm, mlp"),
         ({"bits": 5}, "invalid bits=5 for problem=adding: only problem=parity reads it"),

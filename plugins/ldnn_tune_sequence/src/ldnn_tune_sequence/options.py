@@ -92,13 +92,13 @@ class SequenceOptions:
 
     def _check_ranges(self) -> None:
         minimums = {
-            "length": 1,
+            "length": 2 if self.problem == "adding" else 1,  # adding: two marked steps
             "bits": 1,
             "copy_len": 1,
             "symbols": 2,
             "sort_count": 2,
             "sort_bits": 1,
-            "train_size": 1,
+            "train_size": 2,  # a spread of the inputs to standardise them by
             "eval_size": 1,
             "text_chars": 0,
         }
