@@ -45,17 +45,22 @@ def tasks_table(tasks: dict[str, TaskEntry]) -> Table:
 
 
 def options_table(task_name: str, options: Any) -> Table:
-    """Return a task's options (a dataclass): name, the value in use, its default, its type."""
+    """Return a task's options (a dataclass): name, value in use, default, type and help.
+
+    The help is the field's ``metadata["help"]``
+    (``bits: int = field(default=25, metadata={"help": "parity: N bits"})``).
+    """
     table = _table(
         f"options of task {task_name!r}: key=value words, kept by a study",
-        ("option", "value", "default", "type"),
+        ("option", "value", "default", "type", "help"),
     )
     hints = typing.get_type_hints(type(options))
     for field in dataclasses.fields(options):
         default = "" if field.default is dataclasses.MISSING else choice_text(field.default)
         default = "none (the task sizes it)" if field.default is None else default
         value = choice_text(getattr(options, field.name))
-        table.add_row(field.name, value, default, type_name(hints[field.name]))
+        help_text = str(field.metadata.get("help", ""))
+        table.add_row(field.name, value, default, type_name(hints[field.name]), help_text)
     return table
 
 

@@ -128,3 +128,20 @@ def test_a_trial_given_up_unstarted_is_not_counted_as_failed() -> None:
     assert counts_text(study) == (
         "0 complete, 0 pruned, 1 failed, 1 given up unstarted (another worker filled the study)"
     )
+
+
+def test_the_options_table_shows_each_options_help() -> None:
+    import dataclasses
+
+    from ldnn_tune.console.tables import options_table
+
+    @dataclasses.dataclass(frozen=True)
+    class Options:
+        bits: int = dataclasses.field(default=25, metadata={"help": "parity: N bits"})
+        plain: int = 3
+
+    out = io.StringIO()
+    Console(file=out, width=200).print(options_table("t", Options()))
+    rows = [line for line in out.getvalue().splitlines() if line.startswith("│")]
+    assert rows[0].split("│")[5].strip() == "parity: N bits"
+    assert rows[1].split("│")[5].strip() == ""

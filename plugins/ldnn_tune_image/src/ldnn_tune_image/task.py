@@ -7,7 +7,7 @@ option are answered in a moment; the data and model modules load when a study ne
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.abc import Traversable
 from importlib.resources import files
 from pathlib import Path
@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 class ImageOptions:
     """Options of the image task (used when ``data_dir`` points at a folder of images)."""
 
-    image_size: int = 28  # folder images are resized to image_size x image_size
-    color: bool = False  # read folder images as RGB instead of grey
+    image_size: int = field(
+        default=28, metadata={"help": "data_dir images are resized to this x this (4-512)"}
+    )
+    color: bool = field(default=False, metadata={"help": "read data_dir images as RGB, not grey"})
 
     def __post_init__(self) -> None:
         if not 4 <= self.image_size <= 512:

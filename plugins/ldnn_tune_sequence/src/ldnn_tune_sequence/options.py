@@ -1,6 +1,6 @@
 """The sequence task's typed options, validated when the command line is read."""
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 PROBLEMS = ("adding", "copy", "parity", "sort", "text")
@@ -32,6 +32,11 @@ READ_BY: dict[str, tuple[str, ...]] = {  # the options only some problems read
 }
 
 
+def _option(default: Any, help_text: str) -> Any:
+    """Return a dataclass field of ``default`` whose help ``ldnn-tune space`` shows."""
+    return field(default=default, metadata={"help": help_text})
+
+
 def _choices(values: tuple[str, ...]) -> str:
     return ", ".join(sorted(values))
 
@@ -44,18 +49,18 @@ class SequenceOptions:
     blanks, and the text problem's window of characters per training sequence.
     """
 
-    problem: str = "adding"
-    model: str = "lstm"  # "mlp": the article's two-hidden-layer net (parity and sort only)
-    scale: str = "auto"  # sizes for a "cpu" or a "gpu"; auto: gpu where a CUDA GPU trains
-    length: int | None = None  # None: the scale's (the text problem: TEXT_WINDOW)
-    bits: int = 25  # parity: N bits (the article trained 25 and 29, never 31)
-    copy_len: int = 10  # copy: symbols to memorise
-    symbols: int = 8  # copy: alphabet size
-    sort_count: int = 10  # sort: how many numbers
-    sort_bits: int = 6  # sort: bits per number
-    train_size: int | None = None  # generated training sequences (None: the scale's)
-    eval_size: int | None = None  # generated validation and test sequences, each
-    text_chars: int = 0  # text: read at most this many characters (0: the whole file)
+    problem: str = _option("adding", "adding, copy, parity, sort, or text (data_dir=FILE)")
+    model: str = _option("lstm", "lstm, or mlp: the article's two-hidden-layer net (parity, sort)")
+    scale: str = _option("auto", "the sizes of a cpu or a gpu; auto: gpu where a CUDA GPU trains")
+    length: int | None = _option(None, "adding: steps T; copy: the gap; text: window (64)")
+    bits: int = _option(25, "parity: N bits (the article trained 25 and 29, never 31)")
+    copy_len: int = _option(10, "copy: symbols to memorise")
+    symbols: int = _option(8, "copy: alphabet size")
+    sort_count: int = _option(10, "sort: how many numbers")
+    sort_bits: int = _option(6, "sort: bits per number (at most 16)")
+    train_size: int | None = _option(None, "generated problems: training sequences")
+    eval_size: int | None = _option(None, "generated problems: validation and test ones, each")
+    text_chars: int = _option(0, "text: read at most this many characters (0: all)")
 
     def __post_init__(self) -> None:
         if self.problem not in PROBLEMS:

@@ -1,7 +1,8 @@
 """The speech task's typed options and the voices they choose from (no torch, no numpy)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SPEECH_COMMANDS_WORDS = ("yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go")
 ACCENTS: tuple[str, ...] = ("en-us", "en", "en-gb-scotland", "en-gb-x-rp", "en-029")
@@ -14,19 +15,26 @@ MAX_SPEAKERS = len(ACCENTS) * len(VARIANTS)
 SPLITS = ("speaker", "fsdd")
 
 
+def _option(default: Any, help_text: str) -> Any:
+    """Return a dataclass field of ``default`` whose help ``ldnn-tune space`` shows."""
+    return field(default=default, metadata={"help": help_text})
+
+
 @dataclass(frozen=True)
 class SpeechOptions:
     """Options of the speech task (data source, audio format, split)."""
 
-    words: str = ",".join(SPEECH_COMMANDS_WORDS)  # keywords to synthesise, comma-separated
-    speakers: int = 40  # synthetic speakers (espeak accent+variant combos)
-    takes: int = 3  # times each synthetic speaker says each word
-    sample_rate: int = 8000  # Hz; every clip is resampled to this
-    clip_seconds: float = 1.0  # clips are centred and zero-padded or cut to this length
-    n_mels: int = 40  # mel bands of the log-mel features
-    split: str = "speaker"  # speaker: speakers kept apart; fsdd: FSDD's official split
-    synth_speakers: int = 0  # espeak-ng speakers saying each class name, added to training
-    cache_dir: Path | None = None  # synthesised sets; default ~/.cache/ldnn_tune/speech
+    words: str = _option(",".join(SPEECH_COMMANDS_WORDS), "keywords to synthesise (no data_dir)")
+    speakers: int = _option(40, "synthetic speakers, espeak-ng voices (no data_dir)")
+    takes: int = _option(3, "times each synthetic speaker says each word")
+    sample_rate: int = _option(8000, "Hz; every clip is resampled to this")
+    clip_seconds: float = _option(1.0, "clips are centred, zero-padded or cut to this")
+    n_mels: int = _option(40, "mel bands of the log-mel features")
+    split: str = _option("speaker", "speaker: speakers kept apart; fsdd: FSDD's own split")
+    synth_speakers: int = _option(0, "espeak-ng speakers added to data_dir's training")
+    cache_dir: Path | None = field(
+        default=None, metadata={"help": "synthesised sets; default ~/.cache/ldnn_tune/speech"}
+    )
 
     def __post_init__(self) -> None:
         if len(self.word_list) < 2 or len(set(self.word_list)) != len(self.word_list):
