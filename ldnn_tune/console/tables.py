@@ -17,7 +17,12 @@ from ldnn_tune.ensembles.combine import NAMED, SEEDS, SINGLE, EnsembleComparison
 from ldnn_tune.errors import choice_text
 from ldnn_tune.names import EPOCHS_RUN_ATTR, REASON_ATTR
 from ldnn_tune.plugin.manager import BLOCK_ENV, TaskEntry
-from ldnn_tune.report.trials import number_text, state_counts_text, trial_and_knobs
+from ldnn_tune.report.trials import (
+    number_text,
+    shown_metrics,
+    state_counts_text,
+    trial_and_knobs,
+)
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.study.queries import best_trials, health_pruned
 
@@ -90,7 +95,7 @@ def check_table(results: Sequence[CheckResult], title: str) -> Table:
 def summary_table(study: optuna.Study, top: int) -> Table:
     """Return a table of the best trials: number, val loss, accuracies, epochs, params."""
     trials = best_trials(study, top)
-    attrs = [a for a in SHOWN_ATTRS if any(a in t.user_attrs for t in trials)]
+    attrs = shown_metrics(trials, SHOWN_ATTRS)
     table = _table(
         f"best trials of study {study.study_name!r}",
         ("trial", "val_loss", *attrs, "epochs", "params"),

@@ -14,6 +14,7 @@ from ldnn_tune.errors import UsageError
 
 if TYPE_CHECKING:  # torch and Lightning load with a task's data and model, not with its class
     import lightning.pytorch as pl
+    import numpy as np
     import torch
 
     from ldnn_tune.recipe.data import Standardizer
@@ -142,6 +143,17 @@ class Task(ABC, Generic[OptionsT]):
     def class_names(self) -> list[str] | None:
         """Return the names of the classes, in output order (None: regression or unnamed)."""
         return None
+
+    def own_scores(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+        """Return the task's own scores of a trial's kept net, beside loss and accuracy.
+
+        Called on the validation and on the test split's ``predictions`` (class
+        probabilities, or regression outputs in the model's units) and ``targets``, after
+        each trial: each ``NAME`` is recorded as ``val_NAME`` and ``test_NAME`` (trial
+        attributes, MLflow metrics) and shown in the summary (the sequence task: the
+        share of sums ``solved``, whole sequences right, ``seq_acc``). Default: none.
+        """
+        return {}
 
     def target_transform(self) -> Standardizer | None:
         """Return how this regression task scaled its targets, to map outputs back to units.

@@ -10,7 +10,12 @@ from optuna.trial import FrozenTrial, TrialState
 from ldnn_tune.names import EPOCHS_RUN_ATTR, PLOTS_ARTIFACT, RESEED_OF_ATTR, TRIALS_ARTIFACT
 from ldnn_tune.report.importance import Importances
 from ldnn_tune.report.runs import EnsembleSummary
-from ldnn_tune.report.trials import METRIC_ATTRS, number_text, state_counts_text
+from ldnn_tune.report.trials import (
+    METRIC_ATTRS,
+    number_text,
+    shown_metrics,
+    state_counts_text,
+)
 
 RUN_KEYS = ("seed", "sampler", "pruner", "epochs")  # parent params that the command repeats
 SHOWN_KNOBS = 5  # knobs named in the importance line
@@ -73,7 +78,7 @@ def best_line(trial: FrozenTrial | None) -> str:
     if trial is None:
         return "No complete trial yet."
     metrics = [f"val_loss {number_text(trial.value)}"] + [
-        f"{a} {number_text(trial.user_attrs[a])}" for a in METRIC_ATTRS if a in trial.user_attrs
+        f"{a} {number_text(trial.user_attrs[a])}" for a in shown_metrics([trial], METRIC_ATTRS)
     ]
     epochs = trial.user_attrs.get(EPOCHS_RUN_ATTR)
     knobs = ", ".join(f"{k}={number_text(v)}" for k, v in trial.params.items())

@@ -16,6 +16,7 @@ from ldnn_tune.names import (
 from ldnn_tune.study.queries import given_up, is_reseed, reason
 
 METRIC_ATTRS = ("val_acc", "test_acc", "test_loss", "val_mse", "test_mse")
+HOST_SCORES = {"loss", "acc", "mse", "mae"}  # what every trial reports; the rest a task's own
 FIXED_COLUMNS = ("number", "state", "reason", "val_loss", *METRIC_ATTRS)
 # stop_reason: why a complete trial stopped training; reseed_of: retrains only
 TAIL_COLUMNS = ("epochs", "stop_reason", "duration_s", "reseed_of", "run_id")
@@ -93,9 +94,25 @@ def trial_and_knobs(trial: FrozenTrial) -> tuple[str, str]:
     return str(trial.number), " ".join(f"{k}={number_text(v)}" for k, v in trial.params.items())
 
 
+def shown_metrics(trials: Sequence[FrozenTrial], base: Sequence[str]) -> list[str]:
+    """Return the metric attributes of ``trials`` to show, in order.
+
+    Those of ``base`` they have, then each task's own scores (``Task.own_scores``:
+    ``val_solved``, ``test_solved``).
+    """
+    present = {a for t in trials for a in t.user_attrs}
+    own = sorted(
+        a.removeprefix("test_")
+        for a in present
+        if a.startswith("test_") and a.removeprefix("test_") not in HOST_SCORES
+    )
+    extra = [a for name in own for a in (f"val_{name}", f"test_{name}") if a in present]
+    return [a for a in base if a in present] + extra
+
+
 def best_table(trials: Sequence[FrozenTrial]) -> str:
     """Return the best ``trials`` as markdown: number, val loss, accuracies, epochs, knobs."""
-    attrs = [a for a in METRIC_ATTRS if any(a in t.user_attrs for t in trials)]
+    attrs = shown_metrics(trials, METRIC_ATTRS)
     rows = []
     for trial in trials:
         number, knobs = trial_and_knobs(trial)

@@ -98,7 +98,7 @@ class TaskContract:
         task.prepare()
 
     def test_trains_one_epoch_and_reports_val_loss(self, task: Task[Any]) -> None:
-        """Contract: the task trains one epoch and reports val loss."""
+        """Contract: the task trains one epoch and reports val loss (and its own scores)."""
         outcome = train_trial(task, self.hparams(task), seed=0, max_epochs=1, min_lr=1e-12)
         assert np.isfinite(outcome.best_val_loss)
         assert outcome.best_epoch == 0
@@ -106,6 +106,9 @@ class TaskContract:
         assert len(preds["val_predictions"]) == len(preds["val_targets"]) > 0
         assert len(preds["test_predictions"]) == len(preds["test_targets"]) > 0
         assert abs(outcome.val_scores["loss"] - outcome.best_val_loss) < 1e-3
+        own = task.own_scores(preds["val_predictions"], preds["val_targets"])
+        assert all(k.isidentifier() and k not in ("loss", "acc", "mse", "mae") for k in own), own
+        assert all(isinstance(v, float) and np.isfinite(v) for v in own.values()), own
 
     def test_model_outputs_fit_the_targets(self, task: Task[Any]) -> None:
         """Contract: the model outputs what the loss consumes, one score per named class."""

@@ -120,8 +120,14 @@ def train_trial(
         averaged_epochs=averaged,
         epochs_run=trainer.current_epoch,
         stop_reason=stop_reason,
-        val_scores=score(task.kind, val_pred, val_true, transform),
-        test_scores=score(task.kind, test_pred, test_true, transform),
+        val_scores={
+            **score(task.kind, val_pred, val_true, transform),
+            **task.own_scores(val_pred, val_true),
+        },
+        test_scores={
+            **score(task.kind, test_pred, test_true, transform),
+            **task.own_scores(test_pred, test_true),
+        },
         predictions=predictions,
         state_dict=buffer.getvalue(),
     )

@@ -320,3 +320,36 @@ def test_a_character_common_in_one_part_of_a_text_does_not_fail_the_data_check(
     data = next(r for r in run_checks(task, HParams.for_task(task), quick_only=True))
     assert data.passed, data.detail
     assert "classes in every split" not in data.detail
+
+
+def test_each_problem_scores_what_the_article_measures() -> None:
+    from ldnn_tune_sequence.scores import problem_scores
+
+    sums = np.array([1.0, 0.5, 0.2, 1.9])
+    outputs = sums + np.array([0.01, -0.03, 0.05, 0.2])  # two within 0.04
+    assert problem_scores("adding", outputs[:, None], sums) == {"solved": 0.5}
+    targets = np.array([[0, 1, 2], [2, 1, 0]])
+    probs = np.eye(3)[[[0, 1, 2], [2, 0, 0]]]  # the second sequence has one wrong position
+    assert problem_scores("sort", probs, targets) == {"seq_acc": 0.5}
+    text = problem_scores("text", np.full((1, 4, 2), 0.5), np.array([[0, 1, 1, 0]]))
+    assert text == {"nats_per_char": pytest.approx(np.log(2))}
+    assert problem_scores("parity", np.eye(2)[[0, 1]], np.array([0, 1])) == {}
+
+
+def test_a_run_reports_the_share_of_sums_solved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import optuna
+
+    from ldnn_tune.testing.cli import run_main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "250")  # the summary's columns unwrapped
+    words = ["task=sequence", "trials=1", "epochs=1", "length=10", "train_size=200"]
+    words += ["eval_size=50", "reseeds=0", "ensemble=none", "check=false"]
+    result = run_main(["run", *words], capsys)
+    assert result.returncode == 0, result.stderr
+    assert "test_solved" in result.stdout
+    study = optuna.load_study(study_name="sequence", storage="sqlite:///ldnn_tune.db")
+    attrs = study.trials[0].user_attrs
+    assert 0.0 <= attrs["val_solved"] <= 1.0 and 0.0 <= attrs["test_solved"] <= 1.0

@@ -15,6 +15,7 @@ from ldnn_tune_sequence.options import SequenceOptions
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
+    import numpy as np
     from torch import nn
 
     from ldnn_tune import RecipeModule
@@ -78,6 +79,17 @@ class SequenceTask(Task[SequenceOptions]):
             f"{len(s.y_train)}/{len(s.y_val)}/{len(s.y_test)} train/val/test sequences, "
             f"{self.options.scale}-sized (scale={other} for the {other}'s sizes)"
         )
+
+    def own_scores(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+        """Return the article's score of the problem: adding ``solved``, copy/sort ``seq_acc``.
+
+        ``solved``: the share of sums predicted within 0.04; ``seq_acc``: the share of
+        sequences with every position right (``acc`` counts positions). Text:
+        ``nats_per_char`` (its loss, named). Parity: none beyond accuracy.
+        """
+        from ldnn_tune_sequence.scores import problem_scores
+
+        return problem_scores(self.options.problem, predictions, targets)
 
     def class_names(self) -> list[str] | None:
         """Return the text's characters, in id order; None for the generated problems."""
