@@ -244,14 +244,13 @@ def _check_redis(url: str) -> None:
     """Refuse a Redis server that does not answer in time."""
     import redis
 
-    from ldnn_tune.study.storages import redact
+    from ldnn_tune.study.storages import describe_error
 
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_SECONDS)
         client.ping()
     except Exception as error:
-        line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise UsageError(f"cannot open storage {redact(url)!r}: {redact(line)}") from None
+        raise UsageError(describe_error(url, error)) from None
 
 
 def check_data_apart(data_dir: Path | None, storage: str, mlflow: str) -> None:
@@ -281,7 +280,7 @@ def _local_files(storage: str, mlflow: str) -> list[Path]:
     if storage.startswith(JOURNAL_PREFIX):
         files.append(Path(storage.removeprefix(JOURNAL_PREFIX)))
     for url in (storage, mlflow):
-        path = sqlite_file(url.split("?")[0]) if url.startswith("sqlite:") else None
+        path = sqlite_file(url.split("?")[0])  # None for a store that is not a local file
         if path is not None:
             files.append(path)
     if mlflow.startswith("sqlite:"):

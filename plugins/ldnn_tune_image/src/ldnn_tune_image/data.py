@@ -139,19 +139,14 @@ def _left_out(root: Path, folders: list[Path], class_dirs: list[Path]) -> str:
         elif item.parent == root or item.suffix.lower() not in IMAGE_SUFFIXES:
             other_files.append(name)
     kinds = [
-        (
-            len(folders) - len(class_dirs),
-            "folder",
-            "without images",
-            [d.name for d in folders if d not in class_dirs],
-        ),
-        (len(other_files), "file", "that are not images in a class folder", other_files),
-        (len(nested), "sub-folder", "of class folders", nested),
+        ("folder", "without images", [d.name for d in folders if d not in class_dirs]),
+        ("file", "that are not images in a class folder", other_files),
+        ("sub-folder", "of class folders", nested),
     ]
     parts = [
-        f"{count} {noun}{'' if count == 1 else 's'} {what} ({_some(sorted(names))})"
-        for count, noun, what, names in kinds
-        if count
+        f"{len(names)} {noun}{'' if len(names) == 1 else 's'} {what} ({_some(sorted(names))})"
+        for noun, what, names in kinds
+        if names
     ]
     return "left out " + "; ".join(parts) if parts else ""
 
