@@ -25,9 +25,13 @@ def _random(seed: int) -> BaseSampler:
 
 
 def _cmaes(seed: int) -> BaseSampler:
-    from optuna.samplers import CmaEsSampler
+    from optuna.samplers import CmaEsSampler, TPESampler
 
-    return CmaEsSampler(seed=seed, warn_independent_sampling=False)
+    # CMA-ES models only the numeric knobs every trial has; Optuna draws the others (init,
+    # model, conditional knobs) at random unless given a sampler that learns them.
+    return CmaEsSampler(
+        seed=seed, independent_sampler=TPESampler(seed=seed), warn_independent_sampling=False
+    )
 
 
 def _gp(seed: int) -> BaseSampler:

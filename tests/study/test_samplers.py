@@ -76,3 +76,19 @@ def test_every_sampler_runs_a_study_without_a_warning_or_a_failed_trial(
         study.sampler = make_sampler(name, 0)
         study.optimize(knobs, n_trials=12)
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 12
+
+
+def test_cmaes_learns_the_categorical_knobs_it_cannot_model() -> None:
+    """CMA-ES leaves categorical knobs to another sampler: TPE, not Optuna's random default."""
+
+    def objective(trial: optuna.Trial) -> float:
+        x, y = trial.suggest_float("x", -1, 1), trial.suggest_float("y", -1, 1)
+        best = trial.suggest_categorical("c", ["a", "b", "c", "d"]) == "c"
+        return x * x + y * y + (0.0 if best else 1.0)
+
+    study = optuna.create_study(sampler=make_sampler("cmaes", 0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        study.optimize(objective, 40)
+    after_startup = [t.params["c"] for t in study.trials[10:]]
+    assert after_startup.count("c") / len(after_startup) > 0.5  # random draws give 0.25
