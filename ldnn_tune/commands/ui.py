@@ -8,7 +8,6 @@ opens it, and opens a browser when there is a desktop.
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from ldnn_tune.config.stores import check_mlflow
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.console.browser import base_url, has_desktop, open_when_up
 from ldnn_tune.errors import UsageError, choices_text
+from ldnn_tune.parent_death import launcher
 
 if TYPE_CHECKING:
     from mlflow.entities import Experiment
@@ -65,9 +65,7 @@ def server_command(config: UiConfig) -> list[str]:
     # always given: without it MLflow prints advice in its own option names
     # ("use --host 0.0.0.0 and configure --allowed-hosts"), not ldnn-tune's
     allowed = ["--allowed-hosts", allowed_hosts(config.allowed_hosts)]
-    return [
-        sys.executable,
-        "-m",
+    return launcher(  # the server ends with this command, even one killed outright
         "mlflow",
         "ui",
         "--backend-store-uri",
@@ -83,7 +81,7 @@ def server_command(config: UiConfig) -> list[str]:
         "--uvicorn-opts",
         "--log-level warning",
         *allowed,
-    ]
+    )
 
 
 def allowed_hosts(extra: str | None) -> str:

@@ -1,16 +1,15 @@
 """Local worker processes: spawned, given a share of the cores, stopped together on Ctrl-C."""
 
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from ldnn_tune.errors import USER_STOPS, Interrupted
+from ldnn_tune.parent_death import end_with
 from ldnn_tune.trial.device import available_cores
 
 
@@ -84,21 +83,13 @@ def stopped_on_interrupt(
         raise
 
 
-PR_SET_PDEATHSIG = 1  # Linux prctl(2): the signal a process gets when its parent dies
-
-
 def end_with_parent() -> None:
     """Have this worker sent SIGTERM when the command that started it dies (Linux).
 
-    A command killed outright (SIGKILL, the OOM killer) cannot pass a signal on; its
-    workers went on with the study alone, unseen, and the next command in that folder
-    added workers beside them. SIGTERM ends a worker's trial as FAIL, queued to run
-    again, as a ``kill`` does.
+    The worker would otherwise go on with the study alone, unseen, and the next command
+    in that folder start workers beside it. SIGTERM ends a worker's trial as FAIL, queued
+    to run again, as a ``kill`` does.
     """
     parent = multiprocessing.parent_process()
-    if parent is None or not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(OSError, AttributeError):  # no libc to ask: as before
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent.pid:  # it died before the request
-        os.kill(os.getpid(), signal.SIGTERM)
+    if parent is not None and parent.pid is not None:
+        end_with(parent.pid)

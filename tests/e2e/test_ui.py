@@ -71,6 +71,19 @@ def test_ui_serves_the_mlflow_ui_and_ctrl_c_stops_it_in_one_line(tmp_path: Path)
 
 
 @pytest.mark.slow
+def test_the_server_ends_with_a_ui_command_killed_outright(tmp_path: Path) -> None:
+    port = free_port()
+    with ui_process(tmp_path, port) as server:
+        wait_for_page(f"http://127.0.0.1:{port}/", server)
+        server.kill()  # SIGKILL to the command alone: it cannot stop the server itself
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while not port_is_free(port) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert port_is_free(port)
+
+
+@pytest.mark.slow
 def test_ctrl_c_while_the_ui_starts_prints_no_traceback(tmp_path: Path) -> None:
     port = free_port()
     with ui_process(tmp_path, port) as server:
@@ -143,11 +156,13 @@ def test_ui_lists_the_studies_when_there_are_several(
 ) -> None:
     # MLflow caches a store by its URI in a process: each test gives its own, absolute
     uri = make_store(tmp_path, "image", "speech")
-    out, _, opened = run_ui([f"mlflow={uri}", "browser=false"], tmp_path, monkeypatch, capsys)
-    assert "study image: http://127.0.0.1:5000/#/experiments/" in out
-    assert "study speech: http://127.0.0.1:5000/#/experiments/" in out
+    port = free_port()  # not MLflow's 5000: a UI left open on this machine holds it
+    words = [f"mlflow={uri}", f"port={port}", "browser=false"]
+    out, _, opened = run_ui(words, tmp_path, monkeypatch, capsys)
+    assert f"study image: http://127.0.0.1:{port}/#/experiments/" in out
+    assert f"study speech: http://127.0.0.1:{port}/#/experiments/" in out
     assert opened == []
-    words = [f"mlflow={uri}", "study=speech", "browser=false"]
+    words = [*words, "study=speech"]
     out, _, _ = run_ui(words, tmp_path, monkeypatch, capsys)
     assert "study image" not in out and "viewStateShareKey=ldnn-tune" in out
 
@@ -156,11 +171,12 @@ def test_ui_on_another_host_warns_in_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     uri = make_store(tmp_path, "image")
-    words = [f"mlflow={uri}", "host=0.0.0.0", "browser=false"]
+    port = free_port()
+    words = [f"mlflow={uri}", "host=0.0.0.0", f"port={port}", "browser=false"]
     out, served, _ = run_ui(words, tmp_path, monkeypatch, capsys)
     warning = [line for line in out.splitlines() if line.startswith("warning:")]
     assert len(warning) == 1 and "no authentication" in warning[0]
-    assert "http://127.0.0.1:5000/#/" in out  # where a browser here reaches it
+    assert f"http://127.0.0.1:{port}/#/" in out  # where a browser here reaches it
     assert served[0][served[0].index("--host") + 1] == "0.0.0.0"
 
 
@@ -181,7 +197,8 @@ def test_ui_mistakes_are_one_line(
 ) -> None:
     uri = make_store(tmp_path, "image")
     monkeypatch.chdir(tmp_path)
-    assert_usage_error(run_main(["ui", f"mlflow={uri}", *words], capsys), *needles)
+    words = [f"mlflow={uri}", f"port={free_port()}", *words]
+    assert_usage_error(run_main(["ui", *words], capsys), *needles)
 
 
 @pytest.mark.parametrize("command", ["ui", "dashboard"])
