@@ -2,6 +2,7 @@
 
 - gradient: finite differences in float64 agree with autograd (catches a wrong backward);
 - init scale: activations keep their scale through depth at initialisation;
+- batch mean: the loss is averaged over the batch, so the LR means the same at any batch size;
 - overfit: the training loss on one small batch falls far within a step budget;
 - data: standardised inputs, every class in every split, no sample shared between train and
   validation/test, and non-negative features spanning orders of magnitude reported.
@@ -42,6 +43,8 @@ STANDARD_TOLERANCE = 0.1
 COMMON_CLASS = 0.01  # classes with at least this share of train targets must be in every split
 MAX_CODE_VALUES = 3  # inputs with this few distinct values are codes (bits, one-hot), not measured
 LOG_SPAN = 1e3  # max/median of a non-negative feature beyond which log(1+x) is suggested
+MEAN_BATCH = 8  # examples whose loss is compared with that of the same examples twice over
+MEAN_TOLERANCE = 1e-6  # relative difference allowed between the two (float64)
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,32 @@ def _recorder(name: str, scales: list[tuple[str, float]]) -> Callable[..., None]
     return record
 
 
+def check_batch_mean(task: Task[Any], hp: HParams) -> CheckResult:
+    """Check that a batch's loss equals that of the same batch twice over: a mean, not a sum.
+
+    The article's LR survives a change of batch size only for a loss averaged over the
+    batch; a summed loss trains at ``batch_size`` times the LR.
+    """
+    model = _eval_copy(task, hp, torch.float64)
+    x, y = _batch(task, hp, MEAN_BATCH)
+    x = x.double() if x.is_floating_point() else x
+    y = y.double() if task.kind is TaskKind.REGRESSION else y
+    with torch.no_grad():
+        once = float(model.loss(model(x), y))
+        twice = float(model.loss(model(torch.cat([x, x])), torch.cat([y, y])))
+    difference = abs(twice - once)
+    seen = f"loss of {len(y)} examples {once:.6g}, of the same twice over {twice:.6g}"
+    if difference <= MEAN_TOLERANCE * max(abs(once), abs(twice)) or difference == 0:
+        return CheckResult("batch mean", True, seen)
+    ratio = f" ({twice / once:.3g}x)" if once else ""
+    return CheckResult(
+        "batch mean",
+        False,
+        f"{seen}{ratio}: the loss must be averaged over the batch (a mean, not a sum), "
+        "or the LR changes with batch_size",
+    )
+
+
 def check_overfit(task: Task[Any], hp: HParams, seed: int = 0) -> CheckResult:
     """Train on one small batch (no dropout, no augmentation); the loss must fall far.
 
@@ -387,5 +416,10 @@ def _log_candidates(task: Task[Any]) -> str:
     )
 
 
-QUICK_CHECKS: tuple[Check, ...] = (check_data, check_gradient, check_init_scale)
+QUICK_CHECKS: tuple[Check, ...] = (
+    check_data,
+    check_batch_mean,
+    check_gradient,
+    check_init_scale,
+)
 ALL_CHECKS: tuple[Check, ...] = (*QUICK_CHECKS, check_overfit)

@@ -199,9 +199,10 @@ class TaskContract:
 
     @pytest.mark.parametrize("threads", [1, 2])
     def test_passes_the_preflight_checks(self, task: Task[Any], threads: int) -> None:
-        """Contract: data, gradient, init scale and overfit checks pass with the contract knobs.
+        """Contract: the data, batch mean, gradient, init scale and overfit checks pass.
 
-        Under 1 and 2 torch threads: a verdict must not hang on the machine's thread count.
+        With the contract knobs, under 1 and 2 torch threads: a verdict must not hang on
+        the machine's thread count.
         """
         before = torch.get_num_threads()
         torch.set_num_threads(threads)

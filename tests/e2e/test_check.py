@@ -12,7 +12,7 @@ from ldnn_tune.testing.cli import run_cli
 def test_check_command_exit_codes(tmp_path: Path) -> None:
     good = run_cli(tmp_path, "check", "task=image")
     assert good.returncode == 0, good.stdout + good.stderr
-    for name in ("data", "gradient", "init scale", "overfit"):
+    for name in ("data", "batch mean", "gradient", "init scale", "overfit"):
         assert name in good.stdout
     bad = run_cli(tmp_path, "check", "task=sequence", "problem=copy")
     assert bad.returncode == 1

@@ -9,6 +9,7 @@ from torch import nn
 
 from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.health.checks import (
+    check_batch_mean,
     check_data,
     check_gradient,
     check_init_scale,
@@ -115,12 +116,35 @@ def test_a_gradient_disagreement_where_activations_vanish_is_set_aside() -> None
     task = task_with(stack(11, nn.ReLU))
     tiny = HParams.for_task(BoringTask(BoringOptions(), None, 0), init="scaled", init_scale=0.1)
     assert not check_gradient(task, tiny).passed  # every step crosses kinks near zero
-    gradient, scale = (r for r in run_checks(task, tiny, quick_only=True) if r.name != "data")
+    by_name = {r.name: r for r in run_checks(task, tiny, quick_only=True)}
+    gradient, scale = by_name["gradient"], by_name["init scale"]
     assert not scale.passed and "(vanishing)" in scale.detail
     assert gradient.passed and gradient.warning
     assert gradient.detail.startswith("inconclusive: activations vanish (init scale)")
     wrong = run_checks(task_with(lambda: mlp(wrong=True)), HP, quick_only=True)
     assert not next(r for r in wrong if r.name == "gradient").passed  # a real bug still fails
+
+
+class SummedLoss(RecipeModule):
+    """A plugin author's slip: the loss summed over the batch instead of averaged."""
+
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(out, y, reduction="sum")
+
+
+class SummedLossTask(CustomTask):
+    def model(self, hp: HParams) -> RecipeModule:
+        return SummedLoss(self.net_factory(), hp.recipe, kind=self.kind)
+
+
+def test_batch_mean_catches_a_loss_summed_over_the_batch() -> None:
+    assert check_batch_mean(task_with(mlp), HP).passed
+    summed = SummedLossTask(mlp)
+    summed.prepare()
+    result = check_batch_mean(summed, HP)
+    assert not result.passed and "(2x): the loss must be averaged over the batch" in result.detail
+    quick = [r.name for r in run_checks(summed, HP, quick_only=True)]
+    assert quick == ["data", "batch mean", "gradient", "init scale"]  # run refuses it too
 
 
 def test_overfit_catches_a_model_that_cannot_fit() -> None:

@@ -17,11 +17,11 @@ def test_a_setup_that_passed_is_not_checked_again(
     monkeypatch.chdir(tmp_path)
     first = run_main(["run", *QUICK, "study=a"], capsys)
     assert first.returncode == 0, first.stderr
-    assert "pre-flight: data ok, gradient ok, init scale ok" in first.stdout
+    assert "pre-flight: data ok, batch mean ok, gradient ok, init scale ok" in first.stdout
     again = run_main(["run", *QUICK, "study=b"], capsys)
     assert "pre-flight: passed before with these settings (skipped)" in again.stdout
     other_knobs = run_main(["run", *QUICK, "study=c", "width=16"], capsys)
-    assert "pre-flight: data ok, gradient ok, init scale ok" in other_knobs.stdout
+    assert "pre-flight: data ok, batch mean ok, gradient ok, init scale ok" in other_knobs.stdout
     assert len(list((cache_root() / "preflight").iterdir())) == 2
 
 
