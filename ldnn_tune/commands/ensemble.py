@@ -29,7 +29,7 @@ def main(words: Sequence[str], console: Console) -> int:
     method = config.ensemble_method()
     comparison = ensemble_study(study, tracker, config.top_k, method, config.named_trials())
     predicts = predicts_from_files(study.user_attrs.get(IDENTITY_ATTR, {}).get("task"))
-    print_ensemble(console, comparison, config.top_k, [method], predicts)
+    print_ensemble(console, comparison, config.top_k, [method], predicts, config.mlflow)
     return EXIT_OK
 
 

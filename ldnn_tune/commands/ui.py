@@ -154,7 +154,7 @@ def landing_url(client: "MlflowClient", study: str | None, base: str, console: C
             raise UsageError(f"unknown study {study!r} in the MLflow store; studies: {names}")
         found = chosen
     for experiment in found:
-        prepare_view(client, experiment)
+        prepare_view(client, experiment.experiment_id)
     if len(found) == 1:
         return runs_url(base, found[0].experiment_id)
     for experiment in found:

@@ -8,6 +8,9 @@ import warnings
 def quiet_frameworks() -> None:
     """Silence Lightning's, Optuna's and MLflow's logging and their known harmless warnings."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # with an MLflow server, every run's end printed "View run ... at: URL" (two lines a
+    # trial, through the summary; and a request each to read the run's name)
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     for name in ("lightning", "lightning.pytorch", "lightning.fabric", "alembic"):
         logging.getLogger(name).setLevel(logging.ERROR)
     # MLflow logs a failed database commit (a full disk) with its traceback at ERROR before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import typing
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -117,8 +118,8 @@ def counts_text(study: optuna.Study) -> str:
     return state_counts_text(study.get_trials(deepcopy=False))  # one read of the storage
 
 
-def print_summary(console: Console, study: optuna.Study, top: int, mlflow_uri: str) -> None:
-    """Print the table, the trial counts and the command that opens the MLflow UI."""
+def print_summary(console: Console, study: optuna.Study, top: int, browse: str) -> None:
+    """Print the table, the trial counts and ``browse``: how to open the MLflow UI on them."""
     if best_trials(study, 1):
         console.print(summary_table(study, top))
     else:
@@ -128,8 +129,7 @@ def print_summary(console: Console, study: optuna.Study, top: int, mlflow_uri: s
         console.print(
             f"  trial {trial.number} pruned: {trial.user_attrs[REASON_ATTR]}", markup=False
         )
-    ui = "ldnn-tune ui" if mlflow_uri == defaults.MLFLOW else f"ldnn-tune ui mlflow={mlflow_uri}"
-    console.print(f"browse every trial in the MLflow UI: {ui}")
+    console.print(f"browse every trial in the MLflow UI: {browse}", markup=False, soft_wrap=True)
 
 
 def ensemble_table(
@@ -217,12 +217,13 @@ def print_ensemble(
     top_k: int,
     methods: Sequence[str] | None = None,
     predicts: bool = True,
+    mlflow_uri: str = defaults.MLFLOW,
 ) -> None:
     """Print the ensemble table (of ``methods``, default all) and where it is saved.
 
     Says so first when the study has fewer complete trials than the ``top_k`` a method
-    shown ranks; says how to predict with the ensemble when its task ``predicts`` from
-    input files.
+    shown ranks; says how to predict with the ensemble, kept in the MLflow store at
+    ``mlflow_uri``, when its task ``predicts`` from input files.
     """
     ranked = [m for m in methods or comparison.results if m not in (SINGLE, SEEDS, NAMED)]
     if ranked and len(comparison.members) < top_k:
@@ -230,8 +231,9 @@ def print_ensemble(
     console.print(ensemble_table(comparison, top_k, methods))
     saved = f"ensemble saved in MLflow run {comparison.run_id}"
     if predicts:
-        saved += f"; predict with: ldnn-tune predict model={comparison.run_id} input=FILE"
-    console.print(saved)
+        store = "" if mlflow_uri == defaults.MLFLOW else f" {shlex.quote(f'mlflow={mlflow_uri}')}"
+        saved += f"; predict with: ldnn-tune predict model={comparison.run_id}{store} input=FILE"
+    console.print(saved, markup=False, soft_wrap=True)
 
 
 def predictions_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:

@@ -8,9 +8,11 @@ nests the trials under it only while the table is sorted by creation time.
 """
 
 import json
+import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from ldnn_tune.config.defaults import MLFLOW
 from ldnn_tune.names import (
     EXPERIMENT_KIND_TAG,
     PARENT_RUN_TAG,
@@ -23,31 +25,35 @@ from ldnn_tune.names import (
 )
 
 if TYPE_CHECKING:
-    from mlflow.entities import Experiment
     from mlflow.tracking import MlflowClient
 
 VIEW_KEY = "ldnn-tune"  # the shared view's name in the URL
 EXPERIMENT_KIND = "custom_model_development"  # the classic view, where a UI honours the tag
 # val_loss: the last epoch's, all a pruned trial has; best_*: the kept weights', as test_*
-METRIC_COLUMNS = ("val_loss", "best_val_loss", "best_val_acc", "test_acc", "test_mse")
+CLASSIFICATION_COLUMNS = ("val_loss", "best_val_loss", "best_val_acc", "test_acc")
+REGRESSION_COLUMNS = ("val_loss", "best_val_loss", "best_val_mae", "test_mse", "test_mae")
 KNOB_COLUMNS = 5  # knob columns besides lr
 RUN_NAME_COLUMN = "attributes.`Run Name`"
 
 
-def view_columns(knobs: Sequence[str]) -> list[str]:
-    """Return the table's columns: state, metrics, whose retrain it is, lr and ``knobs``."""
+def view_columns(knobs: Sequence[str], regression: bool = False) -> list[str]:
+    """Return the table's columns: state, metrics, whose retrain it is, lr and ``knobs``.
+
+    The metrics are a classifier's (accuracy) or, for a ``regression`` study, MSE and MAE.
+    """
     params = ["lr", *(k for k in knobs if k != "lr")][: KNOB_COLUMNS + 1]
+    metrics = REGRESSION_COLUMNS if regression else CLASSIFICATION_COLUMNS
     return [
         f"tags.`{STATE_TAG}`",
-        *(f"metrics.`{m}`" for m in METRIC_COLUMNS),
+        *(f"metrics.`{m}`" for m in metrics),
         f"params.`{RESEED_OF_ATTR}`",  # a retrain names the trial whose knobs it trains again
         *(f"params.`{p}`" for p in params),
     ]
 
 
-def view_state(knobs: Sequence[str]) -> str:
+def view_state(knobs: Sequence[str], regression: bool = False) -> str:
     """Return the shared view's JSON: columns in order, a wide name column, all runs charted."""
-    columns = view_columns(knobs)
+    columns = view_columns(knobs, regression)
     state = {
         "selectedColumns": columns,
         "columnOrder": columns,
@@ -63,24 +69,44 @@ def runs_url(base: str, experiment_id: str, shared: bool = True) -> str:
     return f"{url}&viewStateShareKey={VIEW_KEY}" if shared else url
 
 
-def study_knobs(client: "MlflowClient", experiment_id: str) -> list[str]:
-    """Return the study's knobs, most important first (from its parent run's tag or params)."""
+def study_knobs(client: "MlflowClient", experiment_id: str) -> tuple[list[str], bool]:
+    """Return the study's knobs, most important first, and whether it is a regression.
+
+    The knobs come from its parent run's tag, or a trial's params; a trial that logged
+    metrics but no accuracy is a regression's.
+    """
     query = f"tags.`{ROLE_TAG}` = '{STUDY_ROLE}'"
     parents = client.search_runs([experiment_id], query, max_results=1)
     if not parents:
-        return []
-    tagged = parents[0].data.tags.get(TOP_KNOBS_TAG, "")
-    if tagged:
-        return tagged.split(",")
+        return [], False
     child = f"tags.`{PARENT_RUN_TAG}` = '{parents[0].info.run_id}'"
     trials = client.search_runs([experiment_id], child, max_results=1)
-    return [k for k in trials[0].data.params if k != "seed"] if trials else []
+    metrics = trials[0].data.metrics if trials else {}
+    regression = bool(metrics) and "val_acc" not in metrics
+    tagged = parents[0].data.tags.get(TOP_KNOBS_TAG, "")
+    if tagged:
+        return tagged.split(","), regression
+    return [k for k in trials[0].data.params if k != "seed"] if trials else [], regression
 
 
-def prepare_view(client: "MlflowClient", experiment: "Experiment") -> None:
-    """Tag ``experiment`` so the UI opens it in the training view with the tuner's columns."""
-    knobs = study_knobs(client, experiment.experiment_id)
-    client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
+def prepare_view(client: "MlflowClient", experiment_id: str) -> None:
+    """Tag experiment ``experiment_id`` so the UI opens it in the training view, tuner's columns."""
+    knobs, regression = study_knobs(client, experiment_id)
+    client.set_experiment_tag(experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
     client.set_experiment_tag(
-        experiment.experiment_id, f"{SHARED_VIEW_TAG}{VIEW_KEY}", view_state(knobs)
+        experiment_id, f"{SHARED_VIEW_TAG}{VIEW_KEY}", view_state(knobs, regression)
     )
+
+
+def browse_hint(client: "MlflowClient", experiment_id: str, uri: str, study: str) -> str:
+    """Return how to browse study ``study``'s trials, kept in the MLflow store at ``uri``.
+
+    A store in a file or database is opened by ``ldnn-tune ui``; an MLflow server is
+    browsed already, so the hint is its runs table's URL, with the tuner's view set up
+    (``ui`` sets it up for the others).
+    """
+    if uri.startswith(("http://", "https://")):
+        prepare_view(client, experiment_id)
+        return runs_url(uri, experiment_id)
+    words = [f"study={study}", *([] if uri == MLFLOW else [f"mlflow={uri}"])]
+    return f"ldnn-tune ui {shlex.join(words)}"

@@ -22,6 +22,7 @@ from ldnn_tune.names import TRACEBACK_ARTIFACT
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.plugin.task import reads_input_files
 from ldnn_tune.report import REPORT_RESERVE_SECONDS
+from ldnn_tune.report.view import browse_hint
 from ldnn_tune.study.clock import ENSEMBLE_RESERVE_SECONDS, RunClock
 from ldnn_tune.study.loop import Budget, FailingTrials, work
 from ldnn_tune.study.queries import (
@@ -112,7 +113,9 @@ def _search(
     elif not _missing_retrains(run, study)[1]:
         console.print("nothing to run: raise trials= to add trials to this study")
     _reseed(run, host, session, console, budget)
-    print_summary(console, study, config.top, config.mlflow)
+    tracker = session.tracker
+    browse = browse_hint(tracker.client, tracker.experiment_id, config.mlflow, config.study_name)
+    print_summary(console, study, config.top, browse)
     if config.ensemble != NO_ENSEMBLE and best_trials(study, 1):
         _ensemble(run, session, console, clock)
     finished = finished_search_trials(study)
@@ -139,7 +142,8 @@ def _ensemble(run: ResolvedRun, session: Session, console: Console, clock: RunCl
         return
     with clock.phase("ensemble"):
         comparison = ensemble_study(session.study, session.tracker, config.top_k, config.ensemble)
-    print_ensemble(console, comparison, config.top_k, predicts=reads_input_files(type(run.task)))
+    predicts = reads_input_files(type(run.task))
+    print_ensemble(console, comparison, config.top_k, predicts=predicts, mlflow_uri=config.mlflow)
 
 
 def _warner(console: Console) -> Callable[[str], None]:

@@ -30,7 +30,7 @@ def test_run_image_end_to_end_then_continue(
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "best trials of study 'image'" in out
-    assert "ldnn-tune ui" in out
+    assert "browse every trial in the MLflow UI: ldnn-tune ui study=image\n" in out
     assert "trial 0 COMPLETE val_loss " in out  # one plain line per trial when redirected
     for chatter in ("GPU available", "LitLogger", "Trial 0 finished", "INFO"):
         assert chatter not in out + result.stderr

@@ -13,13 +13,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from helpers import ctrl_c, free_port, port_is_free, wait_for_page
+from helpers import TINY_RUN, ctrl_c, free_port, port_is_free, wait_for_page
 from mlflow.tracking import MlflowClient
 
 from ldnn_tune.commands.ui import server_command
 from ldnn_tune.config.settings import UiConfig
 from ldnn_tune.names import EXPERIMENT_KIND_TAG, SHARED_VIEW_TAG, TOP_KNOBS_TAG
-from ldnn_tune.testing.cli import CLI, assert_usage_error, run_main
+from ldnn_tune.testing.cli import CLI, assert_usage_error, run_cli, run_main
 
 
 @contextmanager
@@ -81,6 +81,29 @@ def test_the_server_ends_with_a_ui_command_killed_outright(tmp_path: Path) -> No
         while not port_is_free(port) and time.monotonic() < deadline:
             time.sleep(0.5)
         assert port_is_free(port)
+
+
+@pytest.mark.slow
+def test_a_study_tracked_on_a_server_is_browsed_there(tmp_path: Path) -> None:
+    port = free_port()
+    server_url = f"http://127.0.0.1:{port}"
+    (tmp_path / "server").mkdir()
+    with ui_process(tmp_path / "server", port, "browser=false") as server:
+        wait_for_page(f"{server_url}/", server)
+        words = ["task=image", "study=srv", f"mlflow={server_url}", *TINY_RUN]
+        result = run_cli(tmp_path, "run", *words)
+        ctrl_c(server)
+    assert result.returncode == 0, result.stderr
+    store = MlflowClient(f"sqlite:///{tmp_path / 'server' / 'mlflow.db'}")
+    experiment = store.get_experiment_by_name("srv")
+    runs = f"{server_url}/#/experiments/{experiment.experiment_id}/runs"
+    # its runs' URL, not `ldnn-tune ui mlflow=http://...`, which refuses a server
+    browse = f"in the MLflow UI: {runs}?workflowType=machine_learning&viewStateShareKey=ldnn-tune"
+    assert browse in result.stdout
+    assert json.loads(experiment.tags[f"{SHARED_VIEW_TAG}ldnn-tune"])["selectedColumns"]
+    assert "predict with: ldnn-tune predict model=" in result.stdout
+    assert f" mlflow={server_url} input=FILE" in result.stdout
+    assert "View run" not in result.stdout  # MLflow's own line after every run's end
 
 
 @pytest.mark.slow
