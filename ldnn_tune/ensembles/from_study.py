@@ -52,9 +52,11 @@ def candidate_pools(
 ) -> dict[str, list[FrozenTrial]]:
     """Return the trials each method may combine, best first.
 
-    ``seeds``: the search's best trial and its complete retrains; the others: the
-    ``top_k`` complete trials with the lowest validation loss, retrains included; and
-    when ``named`` holds trial numbers, :data:`NAMED`: those trials.
+    ``seeds``: the search's best trial and its complete retrains, best first, so the
+    member every seeds ensemble holds is the best of them (a retrain may beat the trial
+    it retrains); the others: the ``top_k`` complete trials with the lowest validation
+    loss, retrains included; and when ``named`` holds trial numbers, :data:`NAMED`:
+    those trials.
     """
     logged = [t for t in best_trials(study) if TRIAL_RUN_ATTR in t.user_attrs]
     if not logged:
@@ -63,7 +65,7 @@ def candidate_pools(
     complete = {t.number for t in logged}
     retrains = [t for t in reseeds_of(study, anchor.number) if t.number in complete]
     pools = {name: logged[:top_k] for name in METHODS}
-    pools[SEEDS] = [anchor, *retrains]
+    pools[SEEDS] = sorted([anchor, *retrains], key=lambda t: (t.value, t.number))
     if named:
         pools[NAMED] = named_trials(study.study_name, logged, named)
     return pools

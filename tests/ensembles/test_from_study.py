@@ -1,0 +1,34 @@
+"""Which trials each ensemble method may combine, read from a real study."""
+
+import optuna
+from optuna.distributions import FloatDistribution
+
+from ldnn_tune.ensembles.combine import SEEDS
+from ldnn_tune.ensembles.from_study import candidate_pools
+from ldnn_tune.names import RESEED_OF_ATTR, TRIAL_RUN_ATTR
+
+
+def study_of(values: dict[int, tuple[float, int | None]]) -> optuna.Study:
+    """Return a study whose trial N has val loss ``values[N][0]`` and retrains ``values[N][1]``."""
+    study = optuna.create_study()
+    for number in range(max(values) + 1):
+        value, reseed_of = values.get(number, (9.0, None))
+        attrs: dict[str, object] = {TRIAL_RUN_ATTR: f"run{number}"}
+        if reseed_of is not None:
+            attrs[RESEED_OF_ATTR] = reseed_of
+        study.add_trial(
+            optuna.trial.create_trial(
+                value=value,
+                params={"lr": 0.1},
+                distributions={"lr": FloatDistribution(0.01, 1.0)},
+                user_attrs=attrs,
+            )
+        )
+    return study
+
+
+def test_the_seeds_pool_starts_with_the_best_of_the_trial_and_its_retrains() -> None:
+    # the audit's study: the search's best (trial 0) was beaten by both its retrains
+    study = study_of({0: (1.57, None), 1: (2.0, None), 2: (2.1, None), 3: (1.11, 0), 4: (0.98, 0)})
+    pools = candidate_pools(study, top_k=5)
+    assert [t.number for t in pools[SEEDS]] == [4, 3, 0]  # the first member is always kept
