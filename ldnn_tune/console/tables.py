@@ -226,6 +226,11 @@ def print_ensemble(
     ``mlflow_uri``, when its task ``predicts`` from input files.
     """
     ranked = [m for m in methods or comparison.results if m not in (SINGLE, SEEDS, NAMED)]
+    if comparison.left_out:
+        gone = comparison.left_out
+        numbers = ", ".join(str(n) for n in gone)
+        whose = "its MLflow run was" if len(gone) == 1 else "their MLflow runs were"
+        console.print(f"note: left out trial{'s' * (len(gone) > 1)} {numbers}: {whose} deleted")
     if ranked and len(comparison.members) < top_k:
         console.print(f"only {len(comparison.members)} complete trial(s); ensembling what there is")
     console.print(ensemble_table(comparison, top_k, methods))

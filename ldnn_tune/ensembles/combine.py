@@ -58,6 +58,7 @@ class EnsembleComparison:
     members: list[Member]
     results: dict[str, EnsembleResult]  # SINGLE, then one per method of METHODS
     run_id: str = ""  # the MLflow run holding the chosen ensemble's bundle
+    left_out: tuple[int, ...] = ()  # trials passed over: their MLflow runs were deleted
 
 
 def weighted_average(predictions: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:

@@ -2,9 +2,10 @@
 
 import contextlib
 import dataclasses
+import itertools
 import json
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,45 @@ from ldnn_tune.study.recovery import end_abandoned_ensembles, ensemble_runs, thi
 from ldnn_tune.tracking import StudyTracker
 
 
+class RunsPresent:
+    """Whether a trial's MLflow run is still in the store: not deleted, nor garbage-collected.
+
+    Its predictions and weights are the run's artifacts: a trial whose run a user deleted
+    (in the UI, or ``mlflow gc``) cannot be a member. Each run is asked about once, and
+    only the runs of the trials an ensemble might take.
+    """
+
+    def __init__(self, tracker: StudyTracker) -> None:
+        """Ask ``tracker``'s store."""
+        self.client = tracker.client
+        self.gone: list[int] = []  # the trials asked about whose runs are gone, in order
+        self._present: dict[str, bool] = {}
+
+    def __call__(self, trial: FrozenTrial) -> bool:
+        """Return whether ``trial``'s run is present."""
+        run_id = trial.user_attrs[TRIAL_RUN_ATTR]
+        if run_id not in self._present:
+            self._present[run_id] = self._ask(run_id)
+            if not self._present[run_id]:
+                self.gone.append(trial.number)
+        return self._present[run_id]
+
+    def _ask(self, run_id: str) -> bool:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return str(self.client.get_run(run_id).info.lifecycle_stage) == "active"
+        except MlflowException as error:
+            if error.error_code == "RESOURCE_DOES_NOT_EXIST":
+                return False
+            raise
+
+
 def candidate_pools(
-    study: optuna.Study, top_k: int, named: Sequence[int] = ()
+    study: optuna.Study,
+    top_k: int,
+    named: Sequence[int] = (),
+    present: Callable[[FrozenTrial], bool] = lambda trial: True,
 ) -> dict[str, list[FrozenTrial]]:
     """Return the trials each method may combine, best first.
 
@@ -56,28 +94,35 @@ def candidate_pools(
     member every seeds ensemble holds is the best of them (a retrain may beat the trial
     it retrains); the others: the ``top_k`` complete trials with the lowest validation
     loss, retrains included; and when ``named`` holds trial numbers, :data:`NAMED`:
-    those trials.
+    those trials. Only trials whose MLflow run is ``present`` are taken.
     """
     logged = [t for t in best_trials(study) if TRIAL_RUN_ATTR in t.user_attrs]
-    if not logged:
-        raise UsageError(f"study {study.study_name!r} has no complete trial to ensemble")
-    anchor = next((t for t in logged if not is_reseed(t)), logged[0])  # the search's best
+    top = list(itertools.islice(filter(present, logged), top_k))
+    if not top:
+        gone = " whose MLflow run is still there" if logged else ""
+        raise UsageError(f"study {study.study_name!r} has no complete trial{gone} to ensemble")
+    # the search's best
+    anchor = next((t for t in logged if not is_reseed(t) and present(t)), top[0])
     complete = {t.number for t in logged}
-    retrains = [t for t in reseeds_of(study, anchor.number) if t.number in complete]
-    pools = {name: logged[:top_k] for name in METHODS}
+    retrains = [t for t in reseeds_of(study, anchor.number) if t.number in complete and present(t)]
+    pools = {name: top for name in METHODS}
     pools[SEEDS] = sorted([anchor, *retrains], key=lambda t: (t.value, t.number))
     if named:
-        pools[NAMED] = named_trials(study.study_name, logged, named)
+        pools[NAMED] = named_trials(study.study_name, logged, named, present)
     return pools
 
 
 def named_trials(
-    study_name: str, logged: list[FrozenTrial], numbers: Sequence[int]
+    study_name: str,
+    logged: list[FrozenTrial],
+    numbers: Sequence[int],
+    present: Callable[[FrozenTrial], bool] = lambda trial: True,
 ) -> list[FrozenTrial]:
     """Return the trials ``numbers`` names, each once, from the complete ``logged`` ones.
 
     A number that is not a complete trial's is a UsageError listing the complete ones:
-    only they saved the predictions and weights an ensemble is made of.
+    only they saved the predictions and weights an ensemble is made of; so is one whose
+    MLflow run is not ``present``.
     """
     by_number = {t.number: t for t in logged}
     for number in numbers:
@@ -85,6 +130,12 @@ def named_trials(
             raise UsageError(
                 f"invalid trials={number}: trial {number} of study {study_name!r} is not "
                 f"complete; its complete trials are {number_ranges(by_number)}"
+            )
+        if not present(by_number[number]):
+            raise UsageError(
+                f"invalid trials={number}: trial {number}'s MLflow run "
+                f"{by_number[number].user_attrs[TRIAL_RUN_ATTR]} was deleted, with the "
+                "predictions and weights an ensemble is made of"
             )
     return [by_number[n] for n in dict.fromkeys(numbers)]
 
@@ -129,14 +180,20 @@ def _saved_transform(saved: Mapping[str, np.ndarray]) -> Standardizer | None:
 
 
 def load_pools(
-    study: optuna.Study, tracker: StudyTracker, top_k: int, named: Sequence[int] = ()
+    study: optuna.Study,
+    tracker: StudyTracker,
+    top_k: int,
+    named: Sequence[int] = (),
+    present: RunsPresent | None = None,
 ) -> tuple[dict[str, list[Member]], list[Member], SavedTargets]:
     """Return each model's members, every member once (best first), and their targets.
 
     The models are :data:`SINGLE` (the best trial alone) and the methods' pools
-    (:func:`candidate_pools`); each trial's predictions are loaded once.
+    (:func:`candidate_pools`) of trials whose runs are ``present`` (asked of ``tracker``
+    by default); each trial's predictions are loaded once.
     """
-    pools = candidate_pools(study, top_k, named)
+    present = present or RunsPresent(tracker)
+    pools = candidate_pools(study, top_k, named, present)
     every = {t.number: t for pool in pools.values() for t in pool}
     ordered = sorted(every.values(), key=lambda t: (t.value, t.number))
     members, targets = load_members(study, tracker, ordered)
@@ -171,7 +228,8 @@ def ensemble_study(
     the scores of the best single trial and of every method's ensemble as metrics, and
     the bundle of ``method``'s ensemble as an artifact.
     """
-    pools, members, targets = load_pools(study, tracker, top_k, named)
+    present = RunsPresent(tracker)
+    pools, members, targets = load_pools(study, tracker, top_k, named, present)
     kind = TaskKind(study.user_attrs.get(IDENTITY_ATTR, {}).get("kind", "classification"))
     results = {}
     for name, chosen in pools.items():
@@ -184,7 +242,7 @@ def ensemble_study(
             targets.transform,
             calibrate=name != SINGLE,  # the baseline is the best trial as it trained
         )
-    comparison = EnsembleComparison(members, results)
+    comparison = EnsembleComparison(members, results, left_out=tuple(present.gone))
     inputs = ensemble_inputs(method, top_k, members, named)
     parent = study.user_attrs[PARENT_RUN_ATTR]
     run_id = logged_before(tracker, parent, inputs) or _log(

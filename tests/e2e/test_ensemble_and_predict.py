@@ -15,6 +15,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from ldnn_tune.errors import number_ranges
+from ldnn_tune.names import TRIAL_RUN_ATTR
 from ldnn_tune.testing.cli import assert_usage_error, run_cli, run_main
 
 
@@ -140,6 +141,27 @@ def test_ensemble_command_and_its_mistakes(
         ),
     ]:  # in this process: the real command's own run above paid the start-up once
         assert_usage_error(run_main(["ensemble", *words, *stores], capsys), needle)
+
+
+@pytest.mark.slow
+def test_a_trial_whose_mlflow_run_was_deleted_is_left_out(
+    study_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    copy = tmp_path / "copy"  # the study of the other tests stays whole
+    shutil.copytree(study_dir, copy)
+    monkeypatch.chdir(copy)
+    storage = f"sqlite:///{copy}/ldnn_tune.db"
+    stores = (f"storage={storage}", f"mlflow={mlflow_uri(copy)}")
+    best = optuna.load_study(study_name="image", storage=storage).best_trial
+    MlflowClient(mlflow_uri(copy)).delete_run(best.user_attrs[TRIAL_RUN_ATTR])  # in the UI
+    result = run_main(["ensemble", "study=image", "method=average", *stores], capsys)
+    assert result.returncode == 0, result.stderr
+    assert f"note: left out trial {best.number}: its MLflow run was deleted" in result.stdout
+    named = run_main(["ensemble", "study=image", f"trials={best.number}", *stores], capsys)
+    assert_usage_error(named, f"invalid trials={best.number}: trial {best.number}'s MLflow run")
 
 
 @pytest.mark.slow

@@ -1,11 +1,14 @@
 """Which trials each ensemble method may combine, read from a real study."""
 
+from pathlib import Path
+
 import optuna
 from optuna.distributions import FloatDistribution
 
 from ldnn_tune.ensembles.combine import SEEDS
-from ldnn_tune.ensembles.from_study import candidate_pools
+from ldnn_tune.ensembles.from_study import RunsPresent, candidate_pools
 from ldnn_tune.names import RESEED_OF_ATTR, TRIAL_RUN_ATTR
+from ldnn_tune.tracking import StudyTracker
 
 
 def study_of(values: dict[int, tuple[float, int | None]]) -> optuna.Study:
@@ -32,3 +35,19 @@ def test_the_seeds_pool_starts_with_the_best_of_the_trial_and_its_retrains() -> 
     study = study_of({0: (1.57, None), 1: (2.0, None), 2: (2.1, None), 3: (1.11, 0), 4: (0.98, 0)})
     pools = candidate_pools(study, top_k=5)
     assert [t.number for t in pools[SEEDS]] == [4, 3, 0]  # the first member is always kept
+
+
+def test_a_run_deleted_or_collected_is_not_present(tmp_path: Path) -> None:
+    tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "s")
+    parent = tracker.open_parent_run(None, "s", {})
+    kept, deleted = (tracker.start_child_run(parent, name, {}) for name in ("a", "b"))
+    tracker.client.delete_run(deleted)
+    present = RunsPresent(tracker)
+    trials = [
+        optuna.trial.create_trial(value=1.0, user_attrs={TRIAL_RUN_ATTR: run})
+        for run in (kept, deleted, "0" * 32)  # the last: gone, as after `mlflow gc`
+    ]
+    assert [present(t) for t in trials] == [True, False, False]
+    study = study_of({0: (1.0, None), 1: (2.0, None)})
+    pools = candidate_pools(study, top_k=5, present=lambda t: t.number != 0)
+    assert [t.number for t in pools[SEEDS]] == [1]  # the best one left is the anchor
