@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pluggy
 
-from ldnn_tune.errors import PluginError, UsageError, choices_text, first_line, unknown_choice
+from ldnn_tune.errors import (
+    PluginError,
+    UsageError,
+    choices_text,
+    did_you_mean,
+    first_line,
+    unknown_choice,
+)
 from ldnn_tune.plugin import spec as hookspecs
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.task import Task
@@ -263,7 +270,15 @@ class Host:
                 f"task {name!r} is switched off: {BLOCK_ENV}={os.environ.get(BLOCK_ENV, '')} "
                 f"blocks its plugin; installed: {choices_text(tasks) or 'none'}"
             )
-        raise UsageError(unknown_choice("task", name, tasks, label="installed"))
+        message = unknown_choice("task", name, tasks, label="installed")
+        if did_you_mean(name, tasks):
+            raise UsageError(message)
+        # a plugin of one's own, not yet installed: how the host finds one
+        raise UsageError(
+            f"{message} (a plugin's package lists its tasks under the "
+            f"'{hookspecs.PROJECT}' entry points of its pyproject.toml, and is found once "
+            "installed: pip install -e FOLDER)"
+        )
 
     def _warn_broken(self, broken: dict[str, PluginError], clashes: dict[str, str]) -> None:
         if (broken or clashes) and not self._warned:

@@ -46,6 +46,9 @@ def test_unknown_task_names_the_installed_ones() -> None:
     hint = r"unknown task 'speach' \(did you mean 'speech'\?\); installed: .*boring.*image"
     with pytest.raises(UsageError, match=hint):
         host.task("speach")
+    # a name like none installed: likely a plugin of one's own, not yet installed
+    with pytest.raises(UsageError, match=r"'ldnn_tune' entry points .* pip install -e FOLDER"):
+        host.task("house")
 
 
 def test_a_task_name_provided_twice_is_an_error_for_that_task_alone() -> None:
