@@ -20,10 +20,10 @@ from ldnn_tune.config.settings import PredictConfig
 from ldnn_tune.config.stores import check_mlflow
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.console.tables import predictions_table
-from ldnn_tune.errors import EXIT_OK, PluginError, UsageError
+from ldnn_tune.errors import EXIT_OK, PluginError, UsageError, choices_text
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
-from ldnn_tune.plugin.task import Task, TaskKind
+from ldnn_tune.plugin.task import Task, TaskKind, reads_input_files
 
 if TYPE_CHECKING:  # torch loads with the ensemble, not with the command's words
     import torch
@@ -166,6 +166,12 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch), config.data_dir)
     task = ensemble.task
+    if not reads_input_files(type(task)):
+        readers = [n for n, entry in host.tasks().items() if reads_input_files(entry.task)]
+        raise UsageError(
+            f"task {task.name!r} reads no input files, so its ensembles do not predict; "
+            f"the tasks that do: {choices_text(readers) or 'none'}"
+        )
     found = input_paths(config.input, task.input_suffixes)
     paths = found.paths
     _note_left_out(console, found, task.input_suffixes)

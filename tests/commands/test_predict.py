@@ -86,7 +86,15 @@ class CsvRows(Rows):
     input_suffixes = (".csv",)
 
 
-TASKS: list[type[BoringTask]] = [Rows, RowsUndeclared, Named, TwoNames, Values, CsvRows]
+TASKS: list[type[BoringTask]] = [
+    Rows,
+    RowsUndeclared,
+    Named,
+    TwoNames,
+    Values,
+    CsvRows,
+    BoringTask,  # reads no input files, like the sequence task
+]
 
 
 class Tasks:
@@ -166,6 +174,17 @@ def test_every_row_of_a_table_is_scored(tmp_path: Path, capsys: pytest.CaptureFi
     inputs = ensemble.task.read_inputs([tmp_path / "a.csv", tmp_path / "b.csv"])
     expected = ensemble.predict(inputs).max(axis=-1)
     assert [float(r[3]) for r in rows[1:]] == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_task_that_reads_no_files_says_which_tasks_predict(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result, _ = predict(capsys, bundle(tmp_path, BoringTask), str(table(tmp_path, 2)))
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "error: task 'boring' reads no input files, so its ensembles do not predict; "
+        "the tasks that do: csvrows, image, named, rows, speech, twonames, undeclared, values"
+    )
 
 
 def test_named_classes_label_the_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
