@@ -21,13 +21,20 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
 
 from ldnn_tune.config.fingerprint import data_fingerprint
 from ldnn_tune.config.words import build_typed, field_names
 from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.ensembles.combine import weighted_average
 from ldnn_tune.errors import UsageError, first_line
-from ldnn_tune.names import BUNDLE_ARTIFACT, BUNDLE_MANIFEST
+from ldnn_tune.names import (
+    BUNDLE_ARTIFACT,
+    BUNDLE_MANIFEST,
+    ROLE_TAG,
+    TRIAL_NUMBER_TAG,
+    TRIAL_ROLE,
+)
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task, TaskKind
@@ -199,7 +206,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     """Return the bundle's manifest after checking every field ``load_bundle`` reads."""
     path = folder / BUNDLE_MANIFEST
     if not path.is_file():
-        raise UsageError(f"{str(folder)!r} is not an ensemble bundle (no {BUNDLE_MANIFEST})")
+        raise UsageError(f"{str(folder)!r} is not an ensemble bundle{_bundle_near(folder)}")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -208,6 +215,15 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if problem:
         raise UsageError(f"{path}: {problem}")
     return dict(manifest)
+
+
+def _bundle_near(folder: Path) -> str:
+    """Return where the bundle is when ``folder`` is its manifest or the folder above it."""
+    if folder.name == BUNDLE_MANIFEST and folder.is_file():
+        return f": give its folder, model={folder.parent}"
+    if (folder / BUNDLE_ARTIFACT / BUNDLE_MANIFEST).is_file():
+        return f": give its {BUNDLE_ARTIFACT}/ folder, model={folder / BUNDLE_ARTIFACT}"
+    return f" (no {BUNDLE_MANIFEST})"
 
 
 def _manifest_problem(manifest: Any) -> str:
@@ -298,11 +314,29 @@ def open_bundle(
     """
     if Path(model).exists():
         return load_bundle(Path(model), host, moved_data_dir)
+    client = mlflow_client(mlflow_uri)
     try:
-        client = mlflow_client(mlflow_uri)
         folder = client.download_artifacts(model, BUNDLE_ARTIFACT, str(scratch))
     except MlflowException:
-        raise UsageError(
-            f"model {model!r} is neither an ensemble folder nor an ensemble run in {mlflow_uri}"
-        ) from None
-    return load_bundle(Path(folder), host, moved_data_dir)
+        raise UsageError(not_an_ensemble_run(client, model, mlflow_uri)) from None
+    try:
+        return load_bundle(Path(folder), host, moved_data_dir)
+    except UsageError as error:  # name the run's artifact, not the scratch copy
+        where = f"the {BUNDLE_ARTIFACT}/ artifact of run {model}"
+        raise UsageError(str(error).replace(str(folder), where)) from None
+
+
+def not_an_ensemble_run(client: MlflowClient, model: str, mlflow_uri: str) -> str:
+    """Return why ``model`` names no ensemble run: a trial's run says how to make one."""
+    try:
+        tags = client.get_run(model).data.tags
+    except MlflowException:
+        tags = {}
+    if tags.get(ROLE_TAG) == TRIAL_ROLE:
+        number = tags.get(TRIAL_NUMBER_TAG, "N")
+        study = client.get_experiment(client.get_run(model).info.experiment_id).name
+        return (
+            f"model {model!r} is trial {number}'s run, not an ensemble's; make an ensemble "
+            f"of that trial alone: ldnn-tune ensemble study={study} trials={number}"
+        )
+    return f"model {model!r} is neither an ensemble folder nor an ensemble run in {mlflow_uri}"

@@ -179,6 +179,52 @@ def test_predict_mistakes(
         (("input=broken.png",), "missing model="),
     ]:
         assert_usage_error(run_main(["predict", *words, store], capsys), needle)
+    trial = optuna.load_study(study_name="image", storage=f"sqlite:///{study_dir}/ldnn_tune.db")
+    first = trial.trials[0]
+    words = [f"model={first.user_attrs[TRIAL_RUN_ATTR]}", "input=digit0_0.png", store]
+    assert_usage_error(
+        run_main(["predict", *words], capsys),
+        f"is trial {first.number}'s run, not an ensemble's; make an ensemble of that trial "
+        f"alone: ldnn-tune ensemble study=image trials={first.number}",
+    )
+
+
+@pytest.mark.slow
+def test_a_bundle_given_by_its_manifest_or_the_folder_above_says_which_folder(
+    study_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = MlflowClient(mlflow_uri(study_dir))
+    client.download_artifacts(ensemble_run(study_dir), "ensemble", str(tmp_path))
+    monkeypatch.chdir(study_dir)
+    for model, needle in [
+        (tmp_path / "ensemble" / "bundle.json", f"give its folder, model={tmp_path / 'ensemble'}"),
+        (tmp_path, f"give its ensemble/ folder, model={tmp_path / 'ensemble'}"),
+    ]:
+        result = run_main(["predict", f"model={model}", "input=digit0_0.png"], capsys)
+        assert_usage_error(result, needle)
+
+
+@pytest.mark.slow
+def test_a_damaged_bundle_of_a_run_names_the_run_not_a_scratch_copy(
+    study_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    copy = tmp_path / "copy"  # the study of the other tests stays whole
+    shutil.copytree(study_dir, copy)
+    run_id = ensemble_run(copy)
+    (manifest,) = copy.glob(f"mlruns/*/{run_id}/artifacts/ensemble/bundle.json")
+    manifest.write_text("{not json")
+    monkeypatch.chdir(copy)
+    words = [f"model={run_id}", "input=digit0_0.png", f"mlflow={mlflow_uri(copy)}"]
+    result = run_main(["predict", *words], capsys)
+    assert_usage_error(
+        result, f"the ensemble/ artifact of run {run_id}/bundle.json: not a bundle manifest"
+    )
 
 
 def tampered(bundle: Path, where: Path, how: str) -> Path:
