@@ -40,6 +40,10 @@ STATE_TAG = "optuna.state"  # COMPLETE, PRUNED or FAIL
 TRIAL_NUMBER_TAG = "optuna.trial_number"
 PARENT_RUN_TAG = "mlflow.parentRunId"  # MLflow's own: nests a run under another
 
+# MLflow params of a trial run besides its knobs: the command's settings it trained under,
+# e.g. run.epochs (apart from the knobs: a plugin may name a knob "epochs")
+SETTING_PARAM_PREFIX = "run."
+
 # MLflow artifacts of a trial run
 PREDICTIONS_ARTIFACT = "predictions.npz"  # best-epoch val/test predictions and targets
 WEIGHTS_ARTIFACT = "model.pt"  # best-epoch state_dict

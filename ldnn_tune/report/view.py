@@ -18,6 +18,7 @@ from ldnn_tune.names import (
     PARENT_RUN_TAG,
     RESEED_OF_ATTR,
     ROLE_TAG,
+    SETTING_PARAM_PREFIX,
     SHARED_VIEW_TAG,
     STATE_TAG,
     STUDY_ROLE,
@@ -86,7 +87,8 @@ def study_knobs(client: "MlflowClient", experiment_id: str) -> tuple[list[str], 
     tagged = parents[0].data.tags.get(TOP_KNOBS_TAG, "")
     if tagged:
         return tagged.split(","), regression
-    return [k for k in trials[0].data.params if k != "seed"] if trials else [], regression
+    params = trials[0].data.params if trials else {}
+    return [k for k in params if k != "seed" and not k.startswith(SETTING_PARAM_PREFIX)], regression
 
 
 def prepare_view(client: "MlflowClient", experiment_id: str) -> None:

@@ -28,6 +28,7 @@ from ldnn_tune.names import (
     REASON_ATTR,
     RESEED_OF_ATTR,
     SEED_ATTR,
+    SETTING_PARAM_PREFIX,
     STOP_REASON_ATTR,
     TASK_TAG,
     TRACEBACK_ARTIFACT,
@@ -47,6 +48,25 @@ from ldnn_tune.trial.seeds import trial_seed
 from ldnn_tune.trial.training import TrialOutcome, train_trial
 
 FIRST_EPOCH_MEMORY = 5  # recent trials whose first-epoch time the estimate looks at
+
+
+# what a command may change between invocations of one study, and a trial trains under;
+# the parent run keeps the first command's (MLflow params never change)
+TRIAL_SETTINGS = (
+    "epochs",
+    "min_lr",
+    "average_epochs",
+    "sampler",
+    "pruner",
+    "health",
+    "ratio_low",
+    "ratio_high",
+)
+
+
+def trial_settings(config: RunConfig) -> dict[str, object]:
+    """Return the settings of ``config`` a trial's MLflow run records, as ``run.NAME``."""
+    return {f"{SETTING_PARAM_PREFIX}{name}": getattr(config, name) for name in TRIAL_SETTINGS}
 
 
 @dataclass
@@ -146,7 +166,8 @@ class Objective:
         trial.set_user_attr(SEED_ATTR, seed)
         trial.set_user_attr(WORKER_ATTR, self.worker)
         reseed = {k: v for k, v in trial.user_attrs.items() if k == RESEED_OF_ATTR}
-        self.tracker.log_params(run_id, {**params, "seed": seed, **reseed})
+        settings = trial_settings(self.config)
+        self.tracker.log_params(run_id, {**params, "seed": seed, **reseed, **settings})
         self.progress.start_trial(trial.number, self.config.epochs, params)
         self._params = params
         return knobs, hp, seed, MetricBuffer(self.tracker, run_id)

@@ -71,6 +71,8 @@ def test_run_image_end_to_end_then_continue(
     assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
     assert child.data.tags["optuna.state"] == "COMPLETE"
     assert child.data.params["lr"] == "0.1"
+    # the command's settings it trained under, which a continuing command may change
+    assert (child.data.params["run.epochs"], child.data.params["run.sampler"]) == ("2", "tpe")
     client = mlflow_client(tmp_path)
     history = client.get_metric_history(child.info.run_id, "val_loss")
     assert [m.step for m in history] == [0, 1]
@@ -95,14 +97,17 @@ def test_run_image_end_to_end_then_continue(
         assert predictions["val_predictions"].shape == (len(predictions["val_targets"]), 10)
         assert predictions["test_predictions"].shape[0] == len(predictions["test_targets"])
 
-    again = cli("run", "task=image", "trials=3", "epochs=2", "reseeds=0")
+    again = cli("run", "task=image", "trials=3", "epochs=2", "reseeds=0", "sampler=random")
     assert again.returncode == 0, again.stderr
     assert "2 of 3 trials finished" in again.stdout
     continued = load_study(tmp_path).get_trials()
     assert [t.number for t in continued] == [0, 1, 2]
     # a continuation draws new knob sets, not the first invocation's again
     assert continued[2].params != continued[1].params
-    names = {r.info.run_name for r in mlflow_runs(tmp_path, "image")}
+    runs = {r.info.run_name: r for r in mlflow_runs(tmp_path, "image")}
+    assert runs[trial_run_name(2, "COMPLETE")].data.params["run.sampler"] == "random"
+    assert runs["image"].data.params["sampler"] == "tpe"  # the study's first command's
+    names = set(runs)
     trials = {n for n in names if not n.startswith("ensemble-")}
     assert trials == {"image", *(trial_run_name(n, "COMPLETE") for n in range(3))}
 
