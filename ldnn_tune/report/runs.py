@@ -1,8 +1,9 @@
-"""What the report reads back from MLflow: the parent run's setup, the latest ensemble run."""
+"""What the report reads back from MLflow: the parent run's setup, the study's ensemble run."""
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ldnn_tune.ensembles.combine import NAMED
 from ldnn_tune.names import ENSEMBLE_ROLE, PARENT_RUN_TAG, ROLE_TAG
 
 if TYPE_CHECKING:
@@ -31,23 +32,30 @@ def parent_params(client: "MlflowClient", parent: str) -> dict[str, str]:
         return {}
 
 
+LOOKED_AT = 50  # newest ensemble runs searched for one of the study's methods
+
+
 def latest_ensemble(
     client: "MlflowClient", experiment_id: str, parent: str
 ) -> EnsembleSummary | None:
-    """Return the newest finished ensemble run under ``parent``, or None."""
+    """Return the study's newest finished ensemble run under ``parent``, or None.
+
+    An ensemble of trials a user named (one net to predict with, or a comparison) is not
+    the study's: it is shown only when the study has no other.
+    """
     query = (
         f"tags.`{PARENT_RUN_TAG}` = '{parent}' and tags.`{ROLE_TAG}` = '{ENSEMBLE_ROLE}' "
         "and attributes.status = 'FINISHED'"
     )
     try:
         runs = client.search_runs(
-            [experiment_id], query, order_by=["attributes.start_time DESC"], max_results=1
+            [experiment_id], query, order_by=["attributes.start_time DESC"], max_results=LOOKED_AT
         )
     except Exception:
         return None
     if not runs:
         return None
-    run = runs[0]
+    run = next((r for r in runs if r.data.params.get("method") != NAMED), runs[0])
     params = run.data.params
     return EnsembleSummary(
         run.info.run_id, params.get("method", ""), params.get("weights", ""), dict(run.data.metrics)
