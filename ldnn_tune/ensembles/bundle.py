@@ -65,11 +65,11 @@ def write_bundle(
     ``temperature`` scales a classification average's probabilities.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    transform = (
-        None
-        if target_transform is None
-        else {"mean": target_transform.mean.tolist(), "std": target_transform.std.tolist()}
-    )
+    transform: dict[str, Any] | None = None
+    if target_transform is not None:
+        transform = {"mean": target_transform.mean.tolist(), "std": target_transform.std.tolist()}
+        if target_transform.log1p:  # only then: an older ldnn-tune reads the others
+            transform["log1p"] = True
     manifest = {
         "format": FORMAT,
         **identity,
@@ -169,7 +169,7 @@ def load_bundle(folder: Path, host: Host, moved_data_dir: Path | None = None) ->
     standardizer = None
     if transform is not None:
         mean, std = (torch.tensor(transform[k], dtype=torch.float32) for k in ("mean", "std"))
-        standardizer = Standardizer(mean, std)
+        standardizer = Standardizer(mean, std, transform.get("log1p", False))
     return LoadedEnsemble(task, models, weights, entry.package, standardizer, temperature)
 
 
@@ -276,8 +276,13 @@ def _transform_problem(transform: Any) -> str:
     """Return what is wrong with a manifest's ``target_transform``, or "" (null is fine)."""
     if transform is None:
         return ""
-    problem = "target_transform is not null or a mean and a positive std of one shape"
-    if not isinstance(transform, dict) or set(transform) != {"mean", "std"}:
+    problem = (
+        "target_transform is not null or a mean and a positive std of one shape (and log1p: true)"
+    )
+    if not isinstance(transform, dict) or not {"mean", "std"} <= set(transform):
+        return problem
+    transform = {"log1p": False, **transform}
+    if set(transform) - {"mean", "std", "log1p"} or not isinstance(transform.get("log1p"), bool):
         return problem
     try:
         mean, std = (np.asarray(transform[k], dtype=np.float64) for k in ("mean", "std"))

@@ -174,8 +174,9 @@ def _saved_transform(saved: Mapping[str, np.ndarray]) -> Standardizer | None:
     """Return the target transform a trial saved with its predictions, or None."""
     if "target_mean" not in saved:
         return None
+    log1p = bool(saved["target_log1p"]) if "target_log1p" in saved else False
     return Standardizer(
-        torch.from_numpy(saved["target_mean"]), torch.from_numpy(saved["target_std"])
+        torch.from_numpy(saved["target_mean"]), torch.from_numpy(saved["target_std"]), log1p
     )
 
 

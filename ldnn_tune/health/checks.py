@@ -43,6 +43,8 @@ STANDARD_TOLERANCE = 0.1
 COMMON_CLASS = 0.01  # classes with at least this share of train targets must be in every split
 MAX_CODE_VALUES = 3  # inputs with this few distinct values are codes (bits, one-hot), not measured
 LOG_SPAN = 1e3  # max/median of a non-negative feature beyond which log(1+x) is suggested
+TARGET_MEAN_LIMIT = 3.0  # regression targets of a larger mean are noted as unstandardised
+TARGET_STD_LIMIT = 10.0  # and those whose std is beyond 10 times, or under a tenth of, 1
 MEAN_BATCH = 8  # examples whose loss is compared with that of the same examples twice over
 MEAN_TOLERANCE = 1e-6  # relative difference allowed between the two (float64)
 
@@ -344,7 +346,7 @@ def check_data(task: Task[Any], hp: HParams) -> CheckResult:
         shared = len(train_keys & _row_hashes(parts[split][0]))
         if shared:
             problems.append(f"{shared} {split} samples also in train")
-    notes = _log_candidates(task)
+    notes = "; ".join(filter(None, [_log_candidates(task), _target_scale(task, y_train)]))
     verified = [
         "standardised" if x_train.is_floating_point() and not task.standardises_in_model else "",
         "classes in every split" if per_sample else "",
@@ -397,6 +399,25 @@ def _collect(batches: Iterable[tuple[torch.Tensor, ...]]) -> tuple[torch.Tensor,
 def _row_hashes(x: torch.Tensor) -> set[str]:
     rows = x.reshape(len(x), -1).contiguous().numpy()
     return {hashlib.blake2b(row.tobytes(), digest_size=16).hexdigest() for row in rows}
+
+
+def _target_scale(task: Task[Any], y_train: torch.Tensor) -> str:
+    """Return a note when regression targets are served far from zero mean, unit variance.
+
+    The article's LR and init assume outputs of order one: targets in the thousands train
+    with a loss in the millions, and only a few knob sets survive it.
+    """
+    if task.kind is not TaskKind.REGRESSION or not y_train.is_floating_point():
+        return ""
+    mean, std = float(y_train.mean()), float(y_train.std())
+    if abs(mean) <= TARGET_MEAN_LIMIT and 1 / TARGET_STD_LIMIT <= std <= TARGET_STD_LIMIT:
+        return ""
+    return (
+        f"regression targets served far from standardised (mean {mean:.3g}, std {std:.3g}): "
+        "serve them standardised and return the Standardizer from target_transform() "
+        "(Standardizer.fit(y_train, dims=(0,), log1p=True) for values spanning orders of "
+        "magnitude)"
+    )
 
 
 def _log_candidates(task: Task[Any]) -> str:

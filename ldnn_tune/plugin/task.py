@@ -161,7 +161,8 @@ class Task(ABC, Generic[OptionsT]):
         A task whose targets are in units far from zero mean and unit variance (prices,
         temperatures) trains best on standardised targets: fit a
         :class:`ldnn_tune.Standardizer` on the training targets in :meth:`prepare`
-        (``Standardizer.fit(y_train, dims=(0,))``), serve the standardised targets from the
+        (``Standardizer.fit(y_train, dims=(0,))``, with ``log1p=True`` for targets spanning
+        orders of magnitude), serve the standardised targets from the
         datamodule, and return it here. The host then maps the model's outputs back with
         ``Standardizer.inverse``: ``predict`` prints values in the target's units, trials
         and ensembles report MSE and MAE in them (``val_loss``, the loss that trains and

@@ -69,26 +69,39 @@ class Standardizer:
 
     Fitted on inputs, it standardises what ``read_inputs`` reads like the training inputs;
     fitted on regression targets, it is the task's ``target_transform()``, and
-    :meth:`inverse` maps the model's outputs back to the target's units.
+    :meth:`inverse` maps the model's outputs back to the target's units. With ``log1p``
+    (the article's log(1+x) for values spanning orders of magnitude, such as prices) it
+    takes ``log(1 + x)`` first, and :meth:`inverse` ends with ``exp(z) - 1``.
     """
 
     mean: torch.Tensor
     std: torch.Tensor
+    log1p: bool = False
 
     @classmethod
-    def fit(cls, x_train: torch.Tensor, dims: tuple[int, ...]) -> "Standardizer":
-        """Fit on ``x_train``, reducing over ``dims`` (e.g. ``(0, 2, 3)`` per image channel)."""
+    def fit(
+        cls, x_train: torch.Tensor, dims: tuple[int, ...], log1p: bool = False
+    ) -> "Standardizer":
+        """Fit on ``x_train``, reducing over ``dims`` (e.g. ``(0, 2, 3)`` per image channel).
+
+        ``log1p``: fit on ``log(1 + x_train)``, whose values must all be above -1.
+        """
+        if log1p:
+            if bool((x_train <= -1).any()):
+                raise ValueError("log1p needs values above -1; the data holds -1 or less")
+            x_train = torch.log1p(x_train)
         mean = x_train.mean(dim=dims, keepdim=True)
         std = x_train.std(dim=dims, keepdim=True).clamp_min(STD_FLOOR)
-        return cls(mean, std)
+        return cls(mean, std, log1p)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Return ``x`` shifted and scaled like the training inputs."""
-        return (x - self.mean) / self.std
+        return ((torch.log1p(x) if self.log1p else x) - self.mean) / self.std
 
     def inverse(self, z: torch.Tensor) -> torch.Tensor:
-        """Return standardised ``z`` in the original units: ``z * std + mean``."""
-        return z * self.std + self.mean
+        """Return standardised ``z`` in the original units, undoing :meth:`__call__`."""
+        x = z * self.std + self.mean
+        return torch.expm1(x) if self.log1p else x
 
 
 def standardize(split: Split, dims: tuple[int, ...]) -> Split:

@@ -32,7 +32,9 @@ def score(
         accuracy = float((predictions.reshape(len(labels), -1).argmax(axis=-1) == labels).mean())
         return {"loss": nll(predictions, targets), "acc": accuracy}
     error = predictions.reshape(targets.shape) - targets
-    units = error if target_transform is None else error * to_numpy(target_transform.std)
+    units = to_units(predictions.reshape(targets.shape), target_transform) - to_units(
+        targets, target_transform
+    )
     return {
         "loss": float((error**2).mean()),
         "mse": float((units**2).mean()),
@@ -58,7 +60,7 @@ def to_units(values: np.ndarray, target_transform: Standardizer | None) -> np.nd
         return values
     std, mean = to_numpy(target_transform.std), to_numpy(target_transform.mean)
     mapped: np.ndarray = values * std + mean
-    return mapped
+    return np.expm1(mapped) if target_transform.log1p else mapped
 
 
 def to_numpy(tensor: object) -> np.ndarray:

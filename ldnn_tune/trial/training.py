@@ -114,6 +114,7 @@ def train_trial(
     if transform is not None:
         predictions["target_mean"] = to_numpy(transform.mean)
         predictions["target_std"] = to_numpy(transform.std)
+        predictions["target_log1p"] = np.asarray(transform.log1p)
     return TrialOutcome(
         best_val_loss=best_val_loss,
         best_epoch=best.best_epoch,

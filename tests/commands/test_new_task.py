@@ -266,10 +266,20 @@ def test_a_new_regression_plugin_runs_and_predicts(tmp_path: Path) -> None:
     name = f"{E2E_PREFIX}wave_{secrets.token_hex(3)}"
     folder = tmp_path / "plugin"
     succeeds(run_cli(tmp_path, "new-task", name, f"dir={folder}", "kind=regression"))
+    # data of one's own, in its units (as a price of about 5,000): only generate() changes
+    (synthetic,) = folder.glob("src/*/synthetic.py")
+    code = synthetic.read_text()
+    assert "return Synthetic(x, y.astype(np.float32)" in code
+    synthetic.write_text(
+        code.replace("y.astype(np.float32)", "(5000 + 1000 * y).astype(np.float32)")
+    )
     with installed(folder, f"ldnn-tune-{name.replace('_', '-')}"):
+        checked = succeeds(run_cli(tmp_path, "check", f"task={name}"))
+        assert "targets served far from standardised" not in checked  # the template does it
         succeeds(run_cli(tmp_path, "run", f"task={name}", "trials=2", "epochs=2", "timeout=5m"))
         header, *rows = predict_table(tmp_path, name, TABLE)
     assert header == ["input", "row", "prediction", "spread"]
     assert len(rows) == 3
     for row in rows:  # a value and the members' spread around it, not the value again
         assert float(row[3]) >= 0 and row[2] != row[3]
+        assert 1000 < float(row[2]) < 9000  # in the target's units

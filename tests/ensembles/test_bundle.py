@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from ldnn_tune import HParams, UsageError, hookimpl
+from ldnn_tune import HParams, Standardizer, UsageError, hookimpl
 from ldnn_tune.config.fingerprint import data_fingerprint
 from ldnn_tune.ensembles.bundle import check_data_unchanged, load_bundle, write_bundle
 from ldnn_tune.ensembles.calibrate import with_temperature
@@ -71,6 +71,21 @@ def test_regression_predictions_come_back_in_the_targets_units(tmp_path: Path, h
     expected = raw * transform.std.numpy() + transform.mean.numpy()
     np.testing.assert_allclose(loaded.predict(inputs), expected, rtol=1e-5)
     assert 50 < float(loaded.predict(inputs).mean()) < 150  # units of about 100 +- 20
+
+
+def test_a_log1p_target_transform_is_kept_and_undone_by_predict(tmp_path: Path, host: Host) -> None:
+    task = bundle(tmp_path / "b", BoringOptions(regression=True))
+    # prices of about 100 (log(1+x) about 4.6), as a task fitting log1p=True would save
+    transform = Standardizer(torch.tensor([[4.6]]), torch.tensor([[0.2]]), log1p=True)
+    write_bundle(tmp_path / "w", {"task": "boring"}, [], {}, transform)
+    written = json.loads((tmp_path / "w" / "bundle.json").read_text())["target_transform"]
+    assert written["log1p"] is True and written["mean"] == [[pytest.approx(4.6)]]
+    edit_manifest(tmp_path / "b", target_transform=written)
+    loaded = load_bundle(tmp_path / "b", host)
+    assert loaded.target_transform is not None and loaded.target_transform.log1p
+    inputs = task.split.x_test[:5]
+    raw = loaded.models[0](inputs).detach().numpy()
+    np.testing.assert_allclose(loaded.predict(inputs), np.expm1(raw * 0.2 + 4.6), rtol=1e-5)
 
 
 def test_a_format_2_bundle_loads_with_outputs_as_they_are(tmp_path: Path, host: Host) -> None:

@@ -200,6 +200,23 @@ def test_data_check_says_only_what_it_checked_for_a_regression_task() -> None:
     assert result.passed and result.detail == "standardised, no shared samples"
 
 
+def test_data_check_notes_regression_targets_served_in_their_units() -> None:
+    task = BoringTask(BoringOptions(regression=True), None, 0)
+    task.prepare()
+    assert task.targets is not None
+    units = task.targets.inverse  # the targets of about 100 +- 20, not standardised
+    task.split = replace(
+        task.split,
+        y_train=units(task.split.y_train),
+        y_val=units(task.split.y_val),
+        y_test=units(task.split.y_test),
+    )
+    result = check_data(task, HParams.for_task(task))
+    assert result.passed  # a note: it may train, but slowly
+    assert "; regression targets served far from standardised (mean 99.5, std" in result.detail
+    assert "return the Standardizer from target_transform()" in result.detail
+
+
 def test_data_check_catches_leaked_samples() -> None:
     def leak(split: Split) -> Split:
         x_val = torch.cat([split.x_val[:-3], split.x_train[:3]])

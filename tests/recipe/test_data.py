@@ -74,3 +74,22 @@ def test_a_split_refuses_arrays_and_empty_or_unpaired_parts(
     )
     with pytest.raises(error, match=message):
         Split(**{**parts, **change})
+
+
+def test_a_log1p_standardizer_maps_values_spanning_orders_of_magnitude_and_back() -> None:
+    from ldnn_tune import Standardizer
+    from ldnn_tune.plugin.task import TaskKind
+    from ldnn_tune.recipe.metrics import score, to_units
+
+    prices = torch.tensor([[9.0], [99.0], [999.0], [9999.0]])
+    scale = Standardizer.fit(prices, dims=(0,), log1p=True)
+    z = scale(prices)
+    assert float(z.mean()) == pytest.approx(0, abs=1e-6)
+    assert float(z.std()) == pytest.approx(1, abs=1e-6)
+    torch.testing.assert_close(scale.inverse(z), prices, rtol=1e-4, atol=0)
+    assert to_units(z.numpy(), scale) == pytest.approx(prices.numpy(), rel=1e-4)
+    # errors reported in the target's units: predicting 19 for 9 is 10 off, in prices
+    off = scale(torch.tensor([[19.0], [99.0], [999.0], [9999.0]])).numpy()
+    assert score(TaskKind.REGRESSION, off, z.numpy(), scale)["mae"] == pytest.approx(2.5, rel=1e-3)
+    with pytest.raises(ValueError, match="log1p needs values above -1"):
+        Standardizer.fit(torch.tensor([[-1.0], [3.0]]), dims=(0,), log1p=True)
