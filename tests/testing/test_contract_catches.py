@@ -1,5 +1,7 @@
 """The contract suite fails a task whose model, class names or input reader is wrong."""
 
+import subprocess
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -97,3 +99,43 @@ def test_a_reader_of_the_wrong_shape_fails(tmp_path: Path) -> None:
 
     with pytest.raises(AssertionError, match="inputs \\(1, 3\\)"):
         Suite().test_read_inputs_gives_model_ready_inputs(prepared(Short), tmp_path)
+
+
+FIXED_DROPOUT = '''
+from torch import nn
+
+from ldnn_tune.testing import BoringTask
+from ldnn_tune.testing.contract import TaskContract
+
+
+class FixedDropout(BoringTask):
+    """A plugin author's slip: a Dropout of its own, deaf to the knob."""
+
+    def model(self, hp):
+        model = super().model(hp)
+        model.net.append(nn.Dropout(0.1))
+        for module in model.modules():
+            if isinstance(module, nn.Dropout):
+                module.p = 0.1
+        return model
+
+
+class TestFixedDropout(TaskContract):
+    task_class = FixedDropout
+'''
+
+
+@pytest.mark.slow
+def test_a_failing_contract_test_in_a_plugins_own_suite_shows_its_values(tmp_path: Path) -> None:
+    (tmp_path / "test_fixed_dropout.py").write_text(FIXED_DROPOUT)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "dropout_knob"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 1, run.stdout[-2000:]
+    assert "1 failed" in run.stdout
+    # pytest rewrote the suite's assertion: the dropouts it found, not a bare AssertionError
+    assert "assert ([Dropout(p=0.1, inplace=False)" in run.stdout, run.stdout[-2000:]
