@@ -53,6 +53,12 @@ def output_problem(
     with guard("model()"):
         model = task.model(hp).cpu()
     model.eval()
+    weights = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+    if x.is_floating_point() and weights is not None and x.dtype != weights:
+        return (
+            f"the datamodule serves {x.dtype} inputs, but the model's weights are {weights}: "
+            f"serve {weights} inputs (e.g. torch.from_numpy(array).float())"
+        )
     with guard("the model's forward pass"), torch.no_grad():
         out = model(x)
     if not isinstance(out, torch.Tensor):

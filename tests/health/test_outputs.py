@@ -127,6 +127,15 @@ def test_a_regression_model_with_two_outputs_for_one_target() -> None:
     )
 
 
+def test_float64_inputs_for_float32_weights_are_named_before_the_forward_pass() -> None:
+    task = prepared(Units)
+    task.split = dataclasses.replace(task.split, x_train=task.split.x_train.double())
+    assert problem(task) == (
+        "the datamodule serves torch.float64 inputs, but the model's weights are "
+        "torch.float32: serve torch.float32 inputs (e.g. torch.from_numpy(array).float())"
+    )
+
+
 def test_scores_per_position_must_match_the_targets() -> None:
     task = prepared(Units)
     task.split = dataclasses.replace(task.split, y_train=task.split.y_train[:, None].repeat(1, 2))
