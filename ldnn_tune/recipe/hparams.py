@@ -94,6 +94,10 @@ class HParams:
         """Return task knob ``name`` as a float (``missing`` where it has none)."""
         return float(self._get(name, missing))
 
+    def get_str(self, name: str, missing: str | None = None) -> str:
+        """Return task knob ``name`` (a categorical of strings) as a str."""
+        return str(self._get(name, missing))
+
     def get_bool(self, name: str, missing: bool | None = None) -> bool:
         """Return task knob ``name`` (a ``[false, true]`` categorical) as a bool."""
         value = self._get(name, missing)

@@ -28,3 +28,11 @@ def test_a_knob_saved_without_a_value_takes_the_missing_value_where_one_is_given
     assert hp.get_int("width", missing=4) == 8
     with pytest.raises(KeyError, match="has no value"):
         hp.get_float("speed")
+
+
+def test_get_str_returns_a_categorical_of_strings_and_names_the_knobs_there_are() -> None:
+    hp = with_task_knobs(pool="max", width=8)
+    assert hp.get_str("pool") == "max"
+    assert hp.get_str("mode", missing="mean") == "mean"  # saved before the knob existed
+    with pytest.raises(KeyError, match=r"task knob 'pools' has no value; .*: pool, width"):
+        hp.get_str("pools")  # a knob renamed in the space, not in the code
