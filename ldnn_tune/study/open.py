@@ -183,6 +183,8 @@ def _difference(key: str, have: Any, wanted: Any) -> str:
         return "; ".join(f"{k}={have.get(k)}, not {wanted.get(k)}" for k in changed)
     if key == "kind":
         return f"outputs of kind {have!r}, not {wanted!r} (another problem or task option)"
+    if key == "data_files":
+        return f"other data: the data_dir's files changed since ({have}; now {wanted})"
     return f"{key}={have!r}, not {wanted!r}"
 
 

@@ -183,7 +183,10 @@ def test_a_study_whose_data_dir_files_changed_is_refused_and_untouched(
     assert same.returncode == 0, same.stderr
     write_images(tmp_path / "imgs", per_class=8)  # two more images in each class
     changed = run_image(tmp_path, monkeypatch, capsys, "trials=3", *words)
-    assert_usage_error(changed, "was created with data_files='12 files,", "not '16 files,")
+    assert_usage_error(
+        changed, "was created with other data: the data_dir's files changed since (12 files,"
+    )
+    assert "; now 16 files," in changed.stderr
     study = optuna.load_study(study_name="image", storage=f"sqlite:///{tmp_path}/ldnn_tune.db")
     assert len(study.trials) == 2
 
