@@ -41,8 +41,9 @@ class StopAtLrFloor(pl.Callback):
         above the lowest LR the space can draw).
         """
         if trainer.current_epoch > 0 and current_lr(trainer) < self.min_lr:
-            # epochs count from 1 here, as in the pruner's reason and the `epochs` column
-            raise LrFloorReached(f"lr below min_lr after epoch {trainer.current_epoch}")
+            # a count, as in the pruner's reason and the `epochs` column
+            done = trainer.current_epoch
+            raise LrFloorReached(f"lr below min_lr after {done} epoch{'s' * (done > 1)}")
 
 
 class DeadlineReached(Exception):

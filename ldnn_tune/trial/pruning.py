@@ -37,10 +37,11 @@ class EpochPruning(pl.Callback):
         # at the last epoch the training is done: pruning would only throw the net away
         last = trainer.max_epochs is not None and epoch >= trainer.max_epochs - 1
         if self.prune and not last and self.trial.should_prune():
-            # Optuna's steps count from 0; the user's epochs (the `epochs` column) from 1
+            # a count, as the `epochs` column: Optuna's and MLflow's steps count from 0
+            done = epoch + 1
             self._pruned = optuna.TrialPruned(
-                f"pruned after epoch {epoch + 1}: {self.monitor} {float(value):.4g} is "
-                "behind the other trials at that epoch"
+                f"pruned after {done} epoch{'s' * (done > 1)}: {self.monitor} "
+                f"{float(value):.4g} is behind the other trials at that epoch"
             )
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:

@@ -54,7 +54,7 @@ def test_pruned_trial_is_recorded_as_pruned_in_optuna_and_mlflow(tmp_path: Path)
     study.optimize(objective, n_trials=1)
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED
-    assert trial.user_attrs["reason"].startswith("pruned after epoch 1: val_loss ")
+    assert trial.user_attrs["reason"].startswith("pruned after 1 epoch: val_loss ")
     status, tags = run_state(tracker, trial)
     assert status == "FINISHED"  # KILLED means the user stopped it
     assert tags["optuna.state"] == "PRUNED"

@@ -43,7 +43,7 @@ def test_lr_is_divided_on_plateau_and_no_epoch_trains_under_the_floor(task: Bori
     assert lrs[0] == pytest.approx(1e-7)
     assert min(lrs) == pytest.approx(1e-7 / 5)  # the next division, to 4e-9, ends training
     assert len(lrs) == out.epochs_run
-    assert out.stop_reason == f"lr below min_lr after epoch {out.epochs_run}"  # counted from 1
+    assert out.stop_reason == f"lr below min_lr after {out.epochs_run} epochs"  # a count
     assert out.epochs_run < 30
 
 
