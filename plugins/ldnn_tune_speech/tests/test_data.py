@@ -137,8 +137,16 @@ def test_resample_keeps_the_pitch_and_changes_the_length() -> None:
 def test_fit_length_centres_by_padding_or_cutting() -> None:
     padded = fit_length(np.ones(4, dtype=np.float32), 8)
     np.testing.assert_array_equal(padded, [0, 0, 1, 1, 1, 1, 0, 0])
-    cut = fit_length(np.arange(10, dtype=np.float32), 4)
-    np.testing.assert_array_equal(cut, [3, 4, 5, 6])
+    cut = fit_length(np.ones(10, dtype=np.float32), 4)  # equally loud: the middle
+    np.testing.assert_array_equal(cut, [1, 1, 1, 1])
+    assert len(fit_length(np.zeros(10, dtype=np.float32), 4)) == 4
+
+
+def test_a_long_recording_keeps_its_loudest_stretch_where_the_word_is() -> None:
+    said_early = np.zeros(40, dtype=np.float32)
+    said_early[2:8] = [0.1, 0.5, 0.9, 0.8, 0.4, 0.1]  # a word, then silence to the end
+    np.testing.assert_array_equal(fit_length(said_early, 6), said_early[2:8])
+    assert not said_early[17:23].any()  # its middle, kept before, holds none of the word
 
 
 def test_read_wav_handles_formats_and_stereo(tmp_path: Path) -> None:
@@ -377,7 +385,7 @@ def test_long_and_silent_recordings_are_named_in_the_data_line(tmp_path: Path) -
     task = SpeechTask(options(clip_seconds=1.0), tmp_path, seed=0)
     task.prepare()
     line = task.describe_data()
-    assert "1 file(s) longer than clip_seconds, only their middle 1 s kept: 1_bb_8.wav" in line
+    assert "1 file(s) longer than clip_seconds, only their loudest 1 s kept: 1_bb_8.wav" in line
     assert "1 file(s) silent (no sample above -80 dBFS), trained on as they are: 0_aa_7.wav" in (
         line
     )
@@ -582,3 +590,6 @@ def test_read_inputs_prepares_wavs_like_training_clips(tmp_path: Path) -> None:
     assert task.class_names() == ["0", "1"]
     with pytest.raises(UsageError, match=r"missing\.wav"):
         task.read_inputs([tmp_path / "missing.wav"])
+    write_wav(tmp_path / "silent.wav", np.zeros(1600, dtype=np.float32), 16000)
+    with pytest.raises(UsageError, match=r"silent\.wav': it is silent \(no sample above -80"):
+        task.read_inputs([tmp_path / "silent.wav"])

@@ -12,6 +12,7 @@ from scipy.signal import resample_poly  # type: ignore[import-untyped]
 from ldnn_tune import UsageError
 
 PEAK = 0.9
+SILENCE = 1e-4  # -80 dBFS: a recording whose every sample is below it holds nothing
 
 
 MIN_RATE = 1_000  # Hz: below telephone speech, a WAV of sound would not be this low
@@ -66,14 +67,29 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
 
 
 def fit_length(samples: np.ndarray, length: int) -> np.ndarray:
-    """Return ``samples`` centred in ``length`` samples: zero-padded or cut on both sides."""
+    """Return ``samples`` in ``length`` samples: zero-padded on both sides, or cut.
+
+    A longer recording keeps its loudest ``length`` samples, where the word is: its
+    middle could be the silence after a word said early (the middle, when all is silent).
+    """
     if len(samples) >= length:
-        start = (len(samples) - length) // 2
+        start = loudest_window(samples, length)
         return samples[start : start + length].astype(np.float32)
     out = np.zeros(length, dtype=np.float32)
     start = (length - len(samples)) // 2
     out[start : start + len(samples)] = samples
     return out
+
+
+def loudest_window(samples: np.ndarray, length: int) -> int:
+    """Return where the ``length`` samples of most energy in ``samples`` start."""
+    energy = np.concatenate([[0.0], np.cumsum(np.square(samples, dtype=np.float64))])
+    windows = energy[length:] - energy[:-length]
+    if float(windows.max()) <= 0.0:
+        return (len(samples) - length) // 2
+    # the first of equal windows would be as good as any; the middle one is the fairer pick
+    best = np.flatnonzero(windows >= windows.max() * (1 - 1e-9))
+    return int(best[len(best) // 2])
 
 
 def peak_normalise(samples: np.ndarray) -> np.ndarray:

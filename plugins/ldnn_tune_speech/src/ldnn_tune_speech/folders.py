@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from ldnn_tune import UsageError
-from ldnn_tune_speech.audio import read_wav, to_clip
+from ldnn_tune_speech.audio import SILENCE, read_wav, to_clip
 from ldnn_tune_speech.clips import UNKNOWN, ClipSet
 
 FSDD_NAME = re.compile(r"^(?P<label>[^_]+)_(?P<speaker>.+)_(?P<index>\d+)$")
-SILENCE = 1e-4  # -80 dBFS: a recording whose every sample is below it holds nothing
 LAYOUTS = "class sub-folders of .wav files, or files named {label}_{speaker}_{index}.wav"
 
 
@@ -140,7 +139,7 @@ def load_recordings(root: Path, rate: int, length: int) -> ClipSet:
         for paths, what in [
             (skipped_files(root, recordings), "skipped, not recordings"),
             (cut_short, "end before their WAV header says, read as far as they go"),
-            (longer, f"longer than clip_seconds, only their middle {seconds} kept"),
+            (longer, f"longer than clip_seconds, only their loudest {seconds} kept"),
             (silent, "silent (no sample above -80 dBFS), trained on as they are"),
         ]
         if paths

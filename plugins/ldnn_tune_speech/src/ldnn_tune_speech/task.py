@@ -187,6 +187,7 @@ class SpeechTask(Task[SpeechOptions]):
             "sample_rate": opts.sample_rate,
             "samples": opts.clip_samples,
             "seed": SYNTH_SEED,
+            "cut": "loudest",  # how a clip longer than clip_seconds is cut (once: the middle)
         }
         path = cache_path(opts.cache_dir or default_cache_dir(), params)
         voices = make_speakers(speakers, SYNTH_SEED)
@@ -206,14 +207,25 @@ class SpeechTask(Task[SpeechOptions]):
         )
 
     def read_inputs(self, paths: Sequence[Path]) -> torch.Tensor:
-        """Return WAV files as clips like the training ones: resampled, normalised, centred."""
+        """Return WAV files as clips like the training ones: resampled, normalised, centred.
+
+        A silent file is refused: any class it got would be a guess.
+        """
         import numpy as np
         import torch
 
-        from ldnn_tune_speech.audio import read_wav, to_clip
+        from ldnn_tune_speech.audio import SILENCE, read_wav, to_clip
 
         opts = self.options
-        clips = [to_clip(*read_wav(p), opts.sample_rate, opts.clip_samples) for p in paths]
+        clips = []
+        for path in paths:
+            samples, rate = read_wav(path)
+            if float(np.abs(samples).max()) < SILENCE:
+                raise UsageError(
+                    f"cannot use {str(path)!r}: it is silent (no sample above -80 dBFS), "
+                    "with no word to recognise"
+                )
+            clips.append(to_clip(samples, rate, opts.sample_rate, opts.clip_samples))
         return torch.from_numpy(np.stack(clips))
 
     def class_names(self) -> list[str]:
