@@ -7,6 +7,7 @@ regression rows the value and the ``spread`` of the members' values around it.
 """
 
 import csv
+import glob
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,13 +94,34 @@ def input_paths(text: str, suffixes: Sequence[str] = ()) -> InputPaths:
 
 
 def _parts(text: str) -> list[str]:
-    """Return the comma-separated files and folders of ``input=``.
+    """Return the comma-separated files and folders of ``input=``, patterns expanded.
 
-    A path that exists as typed is one input even when its name holds a comma.
+    A path that exists as typed is one input even when its name holds a comma. A part
+    with ``*``, ``?`` or ``[`` that names no path is a pattern (``pngs/d0*.png``): the
+    paths it matches, sorted; one that matches none is an error.
     """
+    parts = []
+    for part in _typed(text):
+        if not _is_pattern(part):
+            parts.append(part)
+            continue
+        matched = sorted(glob.glob(part))
+        if not matched:
+            raise UsageError(f"input {part!r} matches no file")
+        parts += matched
+    return parts
+
+
+def _typed(text: str) -> list[str]:
+    """Return the comma-separated parts of ``input=`` as typed (one, if it exists whole)."""
     if text.strip() and Path(text.strip()).exists():
         return [text.strip()]
     return [part for part in (p.strip() for p in text.split(",")) if part]
+
+
+def _is_pattern(part: str) -> bool:
+    """Return whether ``part`` of ``input=`` is a file pattern, not a path."""
+    return any(c in part for c in "*?[") and not Path(part).exists()
 
 
 def _note_left_out(console: Console, found: InputPaths, suffixes: Sequence[str]) -> None:
@@ -178,7 +200,8 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
     try:
         inputs, where = read_inputs(task, paths, ensemble.source)
     except UsageError:  # a file that cannot be read: read them one by one, leave it out
-        named = {Path(part) for part in _parts(config.input)}
+        # a file a pattern matched is one of many, as a folder's are: left out if unreadable
+        named = {Path(p) for p in _typed(config.input) if not _is_pattern(p)}
         paths, why = readable(task, paths, named, ensemble.source)
         console.print(
             f"note: skipped {len(why)} file(s) that could not be read: {'; '.join(why[:3])}"

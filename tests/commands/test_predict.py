@@ -275,6 +275,19 @@ def test_a_folder_gives_the_files_the_task_reads_and_says_what_it_skipped(
     assert result.stderr.strip() == "error: input 'inputs' holds no files the task reads (.csv)"
 
 
+def test_a_pattern_names_the_files_it_matches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = bundle(tmp_path, CsvRows)
+    inputs_folder(tmp_path, {"a1.csv": 1, "a2.csv": 2, "b.csv": 4, "a3.csv": "garbage"})
+    result, rows = predict(capsys, folder, "inputs/a*.csv")
+    assert result.returncode == 0, result.stderr
+    assert [row[0] for row in rows[1:]] == ["inputs/a1.csv"] + ["inputs/a2.csv"] * 2
+    assert "could not be read: cannot read 'inputs/a3.csv'" in result.stdout  # as in a folder
+    none, _ = predict(capsys, folder, "inputs/z*.csv,inputs/b.csv")
+    assert none.stderr.strip() == "error: input 'inputs/z*.csv' matches no file"
+
+
 def test_a_file_of_a_folder_that_cannot_be_read_is_left_out_with_a_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
