@@ -353,3 +353,17 @@ def test_a_run_reports_the_share_of_sums_solved(
     study = optuna.load_study(study_name="sequence", storage="sqlite:///ldnn_tune.db")
     attrs = study.trials[0].user_attrs
     assert 0.0 <= attrs["val_solved"] <= 1.0 and 0.0 <= attrs["test_solved"] <= 1.0
+
+
+def test_the_data_line_says_which_sizes_were_given_and_which_the_scale_filled_in() -> None:
+    def sized(**options: object) -> str:
+        task = SequenceTask(SequenceOptions(scale="cpu", **options), None, 0)  # type: ignore[arg-type]
+        task.prepare()
+        return task.describe_data().split("sequences, ")[1]
+
+    assert sized(train_size=40, eval_size=20) == (
+        "train_size=40, eval_size=20 as given, the rest cpu-sized (scale=gpu for the gpu's sizes)"
+    )
+    assert sized(length=8, train_size=40, eval_size=20) == (
+        "sizes as given, the search space cpu-sized (scale=gpu for the gpu's)"
+    )

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 # character language model, has its own (larger nets, a higher first-trial LR).
 SPACE_FILES = {"cpu": "sequence-cpu.yaml", "gpu": "sequence.yaml"}
 TEXT_SPACE_FILES = {"cpu": "text-cpu.yaml", "gpu": "text.yaml"}
+SIZE_OPTIONS = ("length", "train_size", "eval_size")  # what a scale fills in when not given
 MLP_SPACE_FILE = "mlp.yaml"
 
 
@@ -43,6 +44,8 @@ class SequenceTask(Task[SequenceOptions]):
     def __init__(self, options: SequenceOptions, data_dir: Path | None, seed: int) -> None:
         """Keep the options with their sizes decided; adding makes this a regression."""
         needs_device = options.scale == "auto"
+        # the sizes typed, which the scale does not fill in: the data line says so
+        self.given_sizes = tuple(k for k in SIZE_OPTIONS if getattr(options, k) is not None)
         super().__init__(options.sized(gpu=needs_device and gpu_available()), data_dir, seed)
         self.kind = TaskKind.REGRESSION if options.problem == "adding" else TaskKind.CLASSIFICATION
         self.data: SequenceData | None = None
@@ -73,11 +76,18 @@ class SequenceTask(Task[SequenceOptions]):
         """Return the data source, split sizes and the scale the sizes follow."""
         data = self._data()
         s = data.split
-        other = "gpu" if self.options.scale == "cpu" else "cpu"
+        scale = self.options.scale
+        other = "gpu" if scale == "cpu" else "cpu"
+        given = ", ".join(f"{k}={getattr(self.options, k)}" for k in self.given_sizes)
+        switch = f"(scale={other} for the {other}'s"
+        if len(self.given_sizes) == len(SIZE_OPTIONS):
+            sized = f"sizes as given, the search space {scale}-sized {switch})"
+        else:
+            rest = f"{given} as given, the rest " if given else ""
+            sized = f"{rest}{scale}-sized {switch} sizes)"
         return (
             f"data: {data.source}, "
-            f"{len(s.y_train)}/{len(s.y_val)}/{len(s.y_test)} train/val/test sequences, "
-            f"{self.options.scale}-sized (scale={other} for the {other}'s sizes)"
+            f"{len(s.y_train)}/{len(s.y_val)}/{len(s.y_test)} train/val/test sequences, {sized}"
         )
 
     def own_scores(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
