@@ -42,7 +42,8 @@ OVERFIT_LR_LADDER = (1.0, 1 / 3, 3.0)
 STANDARD_TOLERANCE = 0.1
 COMMON_CLASS = 0.01  # classes with at least this share of train targets must be in every split
 MAX_CODE_VALUES = 3  # inputs with this few distinct values are codes (bits, one-hot), not measured
-LOG_SPAN = 1e3  # max/median of a non-negative feature beyond which log(1+x) is suggested
+LOG_SPAN = 1e3  # 99th/1st percentile of a feature's positive values that suggests log(1+x)
+LOG_MIN_VALUES = 20  # positive values a feature needs for its span to be judged
 TARGET_MEAN_LIMIT = 3.0  # regression targets of a larger mean are noted as unstandardised
 TARGET_STD_LIMIT = 10.0  # and those whose std is beyond 10 times, or under a tenth of, 1
 MEAN_BATCH = 8  # examples whose loss is compared with that of the same examples twice over
@@ -421,20 +422,35 @@ def _target_scale(task: Task[Any], y_train: torch.Tensor) -> str:
 
 
 def _log_candidates(task: Task[Any]) -> str:
+    """Return a note naming the non-negative features whose values span orders of magnitude.
+
+    The span is that of the feature's positive values from their 1st to their 99th
+    percentile: zeros (counts, sparse pixels) are no magnitude, and a lone extreme value
+    does not make a feature span (the max depended on how many rows were drawn).
+    """
     raw = task.raw_train_inputs()
     if raw is None or not raw.is_floating_point():
         return ""
-    flat = raw.reshape(len(raw), -1)
-    nonneg = (flat >= 0).all(dim=0)
-    median = flat.median(dim=0).values.clamp_min(1e-12)
-    spans = (flat.max(dim=0).values / median) > LOG_SPAN
-    candidates = torch.nonzero(nonneg & spans).flatten().tolist()
+    flat = raw.reshape(len(raw), -1).double()
+    candidates = [
+        index
+        for index, column in enumerate(flat.T)
+        if bool((column >= 0).all()) and _span(column[column > 0]) > LOG_SPAN
+    ]
     if not candidates:
         return ""
     return (
         f"{len(candidates)} non-negative feature(s) span orders of magnitude "
         f"(e.g. {candidates[:3]}): consider log(1+x)"
     )
+
+
+def _span(positive: torch.Tensor) -> float:
+    """Return the ratio of the 99th to the 1st percentile of ``positive`` values (0: too few)."""
+    if len(positive) < LOG_MIN_VALUES:
+        return 0.0
+    low, high = torch.quantile(positive, torch.tensor([0.01, 0.99], dtype=positive.dtype))
+    return float(high / low)
 
 
 QUICK_CHECKS: tuple[Check, ...] = (

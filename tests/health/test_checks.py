@@ -248,6 +248,24 @@ def test_data_check_reports_log_candidates() -> None:
     assert "1 non-negative feature(s) span orders of magnitude (e.g. [1])" in result.detail
 
 
+def test_the_log_hint_judges_the_spread_of_positive_values_not_zeros_or_one_extreme() -> None:
+    task = task_with(mlp)
+    rows = 2000
+    generator = torch.Generator().manual_seed(0)
+    pixels = torch.randint(1, 17, (rows,), generator=generator).float()
+    pixels[torch.rand(rows, generator=generator) < 0.7] = 0  # sparse: a median of 0
+    prices = torch.exp(0.8 * torch.randn(rows, generator=generator))  # one order, not three
+    one_extreme = torch.ones(rows)
+    one_extreme[0] = 1e6
+    lots = torch.exp(2.0 * torch.randn(rows, generator=generator))  # about four orders
+    raw = torch.stack([pixels, prices, one_extreme, lots], dim=1)
+    task.raw_train_inputs = lambda: raw  # type: ignore[method-assign]
+    assert "feature(s) span orders of magnitude (e.g. [3])" in check_data(task, HP).detail
+    fewer = raw[:200]  # the same features, fewer rows: the same verdict
+    task.raw_train_inputs = lambda: fewer  # type: ignore[method-assign]
+    assert "feature(s) span orders of magnitude (e.g. [3])" in check_data(task, HP).detail
+
+
 @pytest.mark.parametrize("name", ["gradient", "init scale", "data"])
 def test_quick_checks_pass_on_the_image_task(name: str) -> None:
     from ldnn_tune_image import ImageOptions, ImageTask
