@@ -84,11 +84,15 @@ class StudyTracker:
         found = self.client.get_experiment_by_name(experiment)
         if made_here:
             keep_empty_store(uri)
+        # a continued study's experiment deleted in the UI: restored, for its runs live there
+        self.restored = False
         if found is not None and found.lifecycle_stage == "deleted":
             self.client.restore_experiment(found.experiment_id)
             if new_study:
                 self._set_aside(found.experiment_id, experiment)
                 found = None
+            else:
+                self.restored = True
         self.experiment_id = (
             found.experiment_id if found is not None else self.client.create_experiment(experiment)
         )

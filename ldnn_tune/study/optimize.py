@@ -89,6 +89,14 @@ def _search(
         console.print(f"note: {session.space_change}", markup=False)
     if session.warm_start is not None:
         console.print(session.warm_start, markup=False, soft_wrap=True)
+    if session.tracker.restored:
+        console.print(
+            f"note: the study's MLflow experiment {config.study_name!r} had been deleted; "
+            "restored it, with its runs, as the study goes on (to start over, delete the "
+            "study too: README, Delete one study)",
+            markup=False,
+            soft_wrap=True,
+        )
     done = finished_search_trials(study)
     console.print(
         f"study {config.study_name!r} ({redact(config.storage)}): {done} of "

@@ -78,10 +78,11 @@ def test_a_new_study_named_as_a_deleted_one_gets_a_fresh_experiment(
     kept = open_session(resolve_run(words, host))  # the study still exists: restored for it
     assert kept.tracker.experiment_id == old
     assert client.get_experiment(old).lifecycle_stage == "active"
+    assert kept.tracker.restored and not first.tracker.restored  # run says so
     client.delete_experiment(old)
     optuna.delete_study(study_name="boring", storage=stores[0].removeprefix("storage="))
     again = open_session(resolve_run(words, host))
-    assert again.tracker.experiment_id != old
+    assert again.tracker.experiment_id != old and not again.tracker.restored
     assert [r.info.run_id for r in client.search_runs([again.tracker.experiment_id])] == [
         again.parent
     ]
