@@ -235,6 +235,8 @@ def print_ensemble(
         console.print(f"only {len(comparison.members)} complete trial(s); ensembling what there is")
     console.print(ensemble_table(comparison, top_k, methods))
     saved = f"ensemble saved in MLflow run {comparison.run_id}"
+    if comparison.logged_before:  # nothing was saved now
+        saved = f"ensemble in MLflow run {comparison.run_id} (logged before, from the same runs)"
     if predicts:
         store = "" if mlflow_uri == defaults.MLFLOW else f" {shlex.quote(f'mlflow={mlflow_uri}')}"
         saved += f"; predict with: ldnn-tune predict model={comparison.run_id}{store} input=FILE"

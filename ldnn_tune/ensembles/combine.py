@@ -59,6 +59,7 @@ class EnsembleComparison:
     results: dict[str, EnsembleResult]  # SINGLE, then one per method of METHODS
     run_id: str = ""  # the MLflow run holding the chosen ensemble's bundle
     left_out: tuple[int, ...] = ()  # trials passed over: their MLflow runs were deleted
+    logged_before: bool = False  # the same ensemble was logged before: run_id is that run
 
 
 def weighted_average(predictions: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:

@@ -246,10 +246,9 @@ def ensemble_study(
     comparison = EnsembleComparison(members, results, left_out=tuple(present.gone))
     inputs = ensemble_inputs(method, top_k, members, named)
     parent = study.user_attrs[PARENT_RUN_ATTR]
-    run_id = logged_before(tracker, parent, inputs) or _log(
-        study, tracker, comparison, method, inputs, top_k, targets.transform
-    )
-    return dataclasses.replace(comparison, run_id=run_id)
+    before = logged_before(tracker, parent, inputs)
+    run_id = before or _log(study, tracker, comparison, method, inputs, top_k, targets.transform)
+    return dataclasses.replace(comparison, run_id=run_id, logged_before=before is not None)
 
 
 def ensemble_inputs(

@@ -1,5 +1,6 @@
 """The tables: ensembles against the best single trial, and the best trials with retrains marked."""
 
+import dataclasses
 import io
 
 import optuna
@@ -92,6 +93,10 @@ def test_the_predict_hint_is_given_only_for_a_task_that_reads_input_files() -> N
         assert "ensemble saved in MLflow run abc123" in out.getvalue()
         hint = "predict with: ldnn-tune predict model=abc123 input=FILE"
         assert (hint in out.getvalue()) is predicts
+    again = io.StringIO()  # the same ensemble asked for again: nothing saved this time
+    reused = dataclasses.replace(comparison, logged_before=True)
+    print_ensemble(Console(file=again, width=200), reused, 0)
+    assert "ensemble in MLflow run abc123 (logged before, from the same runs)" in again.getvalue()
 
 
 def test_retrains_are_marked_in_the_summary_and_counted_apart() -> None:

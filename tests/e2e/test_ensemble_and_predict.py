@@ -60,7 +60,7 @@ def ensemble_run(cwd: Path) -> str:
 
 def saved_run(out: str) -> str | None:
     """Return the run id an ensemble's output says it is saved in."""
-    found = re.search(r"ensemble saved in MLflow run (\w+)", out)
+    found = re.search(r"ensemble (?:saved )?in MLflow run (\w+)", out)
     return found.group(1) if found else None
 
 
@@ -129,6 +129,7 @@ def test_ensemble_command_and_its_mistakes(
     words = ["ensemble", "study=image", "method=average", *stores]
     same = run_main([*words, "top_k=2"], capsys)
     assert saved_run(same.stdout) == saved_run(again.stdout)
+    assert f"ensemble in MLflow run {saved_run(same.stdout)} (logged before" in same.stdout
     other = run_main([*words, "top_k=3"], capsys)
     assert saved_run(other.stdout) not in (saved_run(again.stdout), None)
     for words, needle in [
