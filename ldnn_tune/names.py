@@ -37,6 +37,7 @@ REASON_TAG = "ldnn_tune.reason"
 WORKER_TAG = "ldnn_tune.worker"  # on an ensemble run: host:pid:start of the process making it
 INPUTS_TAG = "ldnn_tune.inputs"  # on an ensemble run: what it was built from (its version too)
 STATE_TAG = "optuna.state"  # COMPLETE, PRUNED or FAIL
+BEST_TAG = "ldnn_tune.best"  # "true" on the run of the study's best trial (lowest val_loss)
 TRIAL_NUMBER_TAG = "optuna.trial_number"
 PARENT_RUN_TAG = "mlflow.parentRunId"  # MLflow's own: nests a run under another
 

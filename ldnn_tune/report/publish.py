@@ -13,6 +13,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.names import (
+    BEST_TAG,
     COMMAND_TAG,
     COMMAND_TAG_LENGTH,
     NOTE_TAG,
@@ -64,25 +65,42 @@ def publish(tracker: StudyTracker, parent: str, report: StudyReport) -> None:
     )
 
 
-def rename_trial_runs(tracker: StudyTracker, study: optuna.Study, parent: str) -> int:
-    """Name every ended trial's run after its state, e.g. ``trial-7 (PRUNED)``; return how many."""
+def label_trial_runs(tracker: StudyTracker, study: optuna.Study, parent: str) -> int:
+    """Name ended trials' runs by their state and tag the best one's; return the changes.
+
+    A run is named e.g. ``trial-7 (PRUNED)``; the run of the complete trial of lowest
+    validation loss, retrains included, is tagged :data:`BEST_TAG`, and the one it
+    replaces untagged, so ``tags.ldnn_tune.best = "true"`` finds it in the UI.
+    """
+    trials = study.get_trials(deepcopy=False)
     ended = {
         t.user_attrs[TRIAL_RUN_ATTR]: t
-        for t in study.get_trials(deepcopy=False, states=ENDED)
-        if TRIAL_RUN_ATTR in t.user_attrs
+        for t in trials
+        if t.state in ENDED and TRIAL_RUN_ATTR in t.user_attrs
     }
+    complete = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None]
+    best = min(complete, key=lambda t: (t.value, t.number), default=None)
+    best_run = best.user_attrs.get(TRIAL_RUN_ATTR) if best is not None else None
     query = f"tags.`{PARENT_RUN_TAG}` = '{parent}' and tags.`{ROLE_TAG}` = '{TRIAL_ROLE}'"
     runs = tracker.client.search_runs([tracker.experiment_id], query, max_results=50000)
-    renamed = 0
+    changed = 0
     for run in runs:
-        trial: FrozenTrial | None = ended.get(run.info.run_id)
+        run_id = run.info.run_id
+        marked = run.data.tags.get(BEST_TAG) == "true"
+        if (run_id == best_run) != marked:
+            if marked:
+                tracker.client.delete_tag(run_id, BEST_TAG)
+            else:
+                tracker.set_tags(run_id, {BEST_TAG: "true"})
+            changed += 1
+        trial: FrozenTrial | None = ended.get(run_id)
         if trial is None:
             continue
         name = trial_run_name(trial.number, trial.state.name)
         if run.info.run_name != name:
-            tracker.set_tags(run.info.run_id, {RUN_NAME_TAG: name})
-            renamed += 1
-    return renamed
+            tracker.set_tags(run_id, {RUN_NAME_TAG: name})
+            changed += 1
+    return changed
 
 
 def refresh(
@@ -92,7 +110,7 @@ def refresh(
     began = time.perf_counter()
     source = ReportSource(study, tracker.client, tracker.experiment_id, parent, command)
     publish(tracker, parent, build_report(source, plots=plots))
-    rename_trial_runs(tracker, study, parent)
+    label_trial_runs(tracker, study, parent)
     return time.perf_counter() - began
 
 

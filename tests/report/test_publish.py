@@ -2,7 +2,7 @@ import csv
 
 import pytest
 
-from ldnn_tune.names import COMMAND_TAG, NOTE_TAG, TOP_KNOBS_TAG
+from ldnn_tune.names import BEST_TAG, COMMAND_TAG, NOTE_TAG, TOP_KNOBS_TAG, TRIAL_RUN_ATTR
 from ldnn_tune.report.publish import PeriodicRefresh, refresh
 
 
@@ -44,6 +44,24 @@ def test_trial_runs_are_named_after_their_state(toy) -> None:
     names = {r.info.run_name for r in runs}
     assert "trial-0 (COMPLETE)" in names
     assert "trial-7 (PRUNED)" in names
+
+
+def test_the_best_trials_run_is_tagged_and_the_tag_moves_with_a_better_one(new_toy) -> None:
+    toy = new_toy(complete=3, pruned=0)
+    client = toy.tracker.client
+
+    def tagged() -> list[str]:
+        found = client.search_runs([toy.tracker.experiment_id], f"tags.`{BEST_TAG}` = 'true'")
+        return [r.info.run_id for r in found]
+
+    refresh(toy.tracker, toy.study, toy.parent, "cmd", plots=False)
+    assert tagged() == [toy.study.best_trial.user_attrs[TRIAL_RUN_ATTR]]
+    trial = toy.study.ask()  # a better one
+    run = toy.tracker.start_trial_run(toy.parent, trial.number, {})
+    trial.set_user_attr(TRIAL_RUN_ATTR, run)
+    toy.study.tell(trial, toy.study.best_value / 2)
+    refresh(toy.tracker, toy.study, toy.parent, "cmd", plots=False)
+    assert tagged() == [run]
 
 
 @pytest.mark.parametrize(
