@@ -327,7 +327,8 @@ def _log_run(
     for name, result in comparison.results.items():
         for split, scores in (("val", result.val_scores), ("test", result.test_scores)):
             metrics.update({f"{name}_{split}_{k}": v for k, v in scores.items()})
-        metrics[f"{name}_temperature"] = result.temperature
+        if "acc" in result.val_scores:  # a regression's values are not temperature-scaled
+            metrics[f"{name}_temperature"] = result.temperature
     # under the names a trial's run has too, so the runs table's columns show the ensemble
     metrics.update({f"best_val_{k}": v for k, v in chosen.val_scores.items()})
     metrics.update({f"test_{k}": v for k, v in chosen.test_scores.items()})

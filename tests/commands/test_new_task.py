@@ -280,6 +280,9 @@ def test_a_new_regression_plugin_runs_and_predicts(tmp_path: Path) -> None:
         header, *rows = predict_table(tmp_path, name, TABLE)
     assert header == ["input", "row", "prediction", "spread"]
     assert len(rows) == 3
+    ensemble = mlflow_client(tmp_path).get_run(ensemble_run_id(tmp_path, name))
+    assert "test_mae" in ensemble.data.metrics
+    assert not [m for m in ensemble.data.metrics if m.endswith("_temperature")]
     for row in rows:  # a value and the members' spread around it, not the value again
         assert float(row[3]) >= 0 and row[2] != row[3]
         assert 1000 < float(row[2]) < 9000  # in the target's units
