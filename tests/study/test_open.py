@@ -49,6 +49,20 @@ def test_a_study_left_half_made_is_set_up_again_by_the_next_run(
     assert study_set_up("boring", url)
 
 
+def test_a_study_ldnn_tune_did_not_make_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path}/ldnn_tune.db"
+    hand = optuna.create_study(study_name="boring", storage=url)  # a hand-written objective's
+    hand.optimize(lambda trial: trial.suggest_float("lr", 0.03, 0.3), n_trials=2)
+    words = ("task=boring", "trials=3", "reseeds=0", "check=false")
+    with pytest.raises(UsageError, match=r"study 'boring' in sqlite:///.* not made by ldnn-tune"):
+        run_study_here(tmp_path, BoringPlugin(), *words)
+    study = optuna.load_study(study_name="boring", storage=url)
+    assert len(study.trials) == 2 and not study.user_attrs  # left as it was
+
+
 @pytest.mark.parametrize(
     ("wanted", "message"),
     [
