@@ -47,9 +47,9 @@ def param_importances(study: optuna.Study) -> Importances:
         return Importances(
             note=f"knob importances need {MIN_TRIALS} complete trials; the study has {complete}"
         )
-    search = optuna.create_study(directions=study.directions)  # in memory: a view
-    search.add_trials(trials)
-    try:
+    try:  # a knob value outside its distribution (enqueued by hand) is refused here too
+        search = optuna.create_study(directions=study.directions)  # in memory: a view
+        search.add_trials(trials)
         evaluator = FanovaImportanceEvaluator(n_trees=fanova_trees(complete), seed=0)
         values = get_param_importances(search, evaluator=evaluator)
     except Exception as error:  # e.g. every complete trial sampled the same values

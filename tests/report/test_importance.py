@@ -41,3 +41,20 @@ def test_fanova_fits_fewer_trees_the_more_trials_it_fits() -> None:
     assert fanova_trees(1) == fanova_trees(100) == 64  # Optuna's default for small studies
     assert fanova_trees(200) == 32
     assert fanova_trees(500) == fanova_trees(5000) == 16
+
+
+def test_a_trial_enqueued_outside_its_distribution_gets_a_note_not_a_crash() -> None:
+    import warnings
+
+    import optuna
+
+    study = optuna.create_study()
+    study.enqueue_trial({"lr": 0.2})  # by hand, where the space pins lr to 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(3):
+            trial = study.ask()
+            lr = trial.suggest_float("lr", 0.1, 0.1)
+            study.tell(trial, lr + trial.suggest_float("x", 0, 1))
+    result = param_importances(study)
+    assert result.values == {} and "could not be computed" in result.note
