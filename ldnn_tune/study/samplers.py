@@ -46,7 +46,8 @@ def _qmc(seed: int) -> BaseSampler:
 
     with warnings.catch_warnings():  # the user chose it: "experimental" is Optuna's note
         warnings.simplefilter("ignore", ExperimentalWarning)
-        return QMCSampler(seed=seed, warn_independent_sampling=False)
+        # scrambled: an unscrambled Sobol sequence is the same whatever the seed
+        return QMCSampler(scramble=True, seed=seed, warn_independent_sampling=False)
 
 
 SAMPLERS: dict[str, Callable[[int], BaseSampler]] = {

@@ -92,3 +92,14 @@ def test_cmaes_learns_the_categorical_knobs_it_cannot_model() -> None:
         study.optimize(objective, 40)
     after_startup = [t.params["c"] for t in study.trials[10:]]
     assert after_startup.count("c") / len(after_startup) > 0.5  # random draws give 0.25
+
+
+def test_qmc_draws_apart_for_another_seed() -> None:
+    def draws(seed: int) -> list[float]:
+        study = optuna.create_study(sampler=make_sampler("qmc", seed))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            study.optimize(lambda t: t.suggest_float("x", 0, 1), 5)
+        return [t.params["x"] for t in study.trials[1:]]  # the first is Optuna's random draw
+
+    assert draws(0) == draws(0) and draws(0) != draws(1)
