@@ -136,9 +136,10 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
     study.sampler = make_sampler(config.sampler, seed)
     # made after the study opened, so a bad storage URL creates no MLflow store
     tracker = StudyTracker(config.mlflow, experiment=config.study_name)
-    parent = tracker.open_parent_run(
-        study.user_attrs[PARENT_RUN_ATTR], config.study_name, study_params(run)
-    )
+    own = own_parent_run(study, tracker)
+    parent = tracker.open_parent_run(own, config.study_name, study_params(run))
+    if own is None:
+        study.set_user_attr(PARENT_RUN_ATTR, parent)
     command = f"ldnn-tune run {shlex.join(portable_words(run))}" if run.words else ""
     if command:  # now, not with the first report: a command killed before it has one too
         tracker.set_tags(parent, {COMMAND_TAG: command[:COMMAND_TAG_LENGTH]})
@@ -256,6 +257,20 @@ def portable_words(run: ResolvedRun) -> list[str]:
         f"data_dir={data_dir.resolve()}" if word.startswith("data_dir=") and data_dir else word
         for word in run.words
     ]
+
+
+def own_parent_run(study: optuna.Study, tracker: StudyTracker) -> str | None:
+    """Return ``study``'s parent run, or None when it is another study's.
+
+    A study copied with ``optuna.copy_study`` under another name carries the original's
+    parent run, in the original's experiment: continuing it there rewrote the original's
+    description and nested the copy's trials under a run of another experiment. It gets
+    a parent run of its own (None: the caller makes one).
+    """
+    parent = str(study.user_attrs[PARENT_RUN_ATTR])
+    if tracker.client.get_run(parent).info.experiment_id != tracker.experiment_id:
+        return None
+    return parent
 
 
 def study_params(run: ResolvedRun) -> dict[str, object]:

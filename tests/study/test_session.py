@@ -9,7 +9,7 @@ from helpers import BoringPlugin
 
 from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.errors import UsageError
-from ldnn_tune.names import COMMAND_TAG
+from ldnn_tune.names import COMMAND_TAG, PARENT_RUN_ATTR
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.study.session import open_session, portable_words, study_params
 from ldnn_tune.testing.cli import assert_usage_error, run_main
@@ -107,3 +107,24 @@ def test_a_refused_log_scale_says_which_way_it_changed(tmp_path: Path) -> None:
     flat = SearchSpace((Knob("lr", FloatDistribution(0.1, 0.1), 0.1, {}),), {})
     with pytest.raises(UsageError, match=r"continue it with fixed 0\.1 \(its log scale dropped\)"):
         check_compatible(study, flat)
+
+
+def test_a_copied_study_gets_a_parent_run_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
+    storage = f"sqlite:///{tmp_path}/s.db"
+    stores = [f"storage={storage}", f"mlflow=sqlite:///{tmp_path}/m.db"]
+    original = open_session(resolve_run(["task=boring", "trials=4", *stores], host))
+    optuna.copy_study(
+        from_study_name="boring", from_storage=storage, to_storage=storage, to_study_name="copy"
+    )
+    words = ["task=boring", "study=copy", "trials=4", *stores]
+    copy = open_session(resolve_run(words, host))
+    assert copy.parent != original.parent
+    assert copy.study.user_attrs[PARENT_RUN_ATTR] == copy.parent
+    run = copy.tracker.client.get_run(copy.parent)
+    assert (run.info.experiment_id, run.info.run_name) == (copy.tracker.experiment_id, "copy")
+    again = open_session(resolve_run(words, host))
+    assert again.parent == copy.parent  # its own from now on
