@@ -11,6 +11,7 @@ import os
 import socket
 import warnings
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,10 @@ if TYPE_CHECKING:
 
 DEAD_WORKER = "its worker stopped sending heartbeats (killed or crashed); retried once"
 DEAD_PROCESS = "its worker process on this machine ended mid-trial (killed or crashed)"
+ORPHANED = "left RUNNING by code other than ldnn-tune (no ldnn-tune worker ran it)"
+# a trial without a worker attr this long after it started was not asked by ldnn-tune,
+# which names the worker at once: another program's (a hand-written study.ask()) or dead
+ORPHAN_SECONDS = 300
 ABANDONED_ENSEMBLE = "the command making it was killed before it ended"
 TAKEN_OVER = (
     "taken over: its worker was paused past the heartbeat check, and another worker "
@@ -80,22 +85,38 @@ def this_worker() -> str:
 def fail_dead_trials(study: optuna.Study, running: Iterable[FrozenTrial]) -> int:
     """Fail the ``running`` trials whose worker process on this machine is gone; return how many.
 
-    Each is retried once where the storage retries stale trials (heartbeats on).
+    Each is retried once where the storage retries stale trials (heartbeats on). A
+    trial no ldnn-tune worker ran, RUNNING for :data:`ORPHAN_SECONDS`, is failed too, not
+    retried: it held the study's last place, and the study waited for it for ever.
     """
     failed = 0
     for trial in running:
-        worker = trial.user_attrs.get(WORKER_ATTR)
-        if trial.state != TrialState.RUNNING or not worker or not dead_here(str(worker)):
+        if trial.state != TrialState.RUNNING:
             continue
-        storage = study._storage
-        storage.set_trial_user_attr(trial._trial_id, REASON_ATTR, DEAD_PROCESS)
-        if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
-            continue  # another worker failed it first
-        failed += 1
-        retry = getattr(storage, "get_heartbeat_stale_trial_callback", lambda: None)()
-        if retry is not None:
-            retry(study, storage.get_trial(trial._trial_id))
+        worker = trial.user_attrs.get(WORKER_ATTR)
+        if not worker:
+            failed += _fail(study, trial, ORPHANED, retry=False) if _orphaned(trial) else 0
+        elif dead_here(str(worker)):
+            failed += _fail(study, trial, DEAD_PROCESS, retry=True)
     return failed
+
+
+def _orphaned(trial: FrozenTrial) -> bool:
+    """Return whether ``trial`` has been RUNNING too long to be a worker's just asked."""
+    started = trial.datetime_start
+    return started is not None and (datetime.now() - started).total_seconds() > ORPHAN_SECONDS
+
+
+def _fail(study: optuna.Study, trial: FrozenTrial, reason: str, retry: bool) -> int:
+    """Fail ``trial`` saying ``reason``, queued again when ``retry``; return 1 (0: raced)."""
+    storage = study._storage
+    storage.set_trial_user_attr(trial._trial_id, REASON_ATTR, reason)
+    if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+        return 0  # another worker failed it first
+    again = getattr(storage, "get_heartbeat_stale_trial_callback", lambda: None)()
+    if retry and again is not None:
+        again(study, storage.get_trial(trial._trial_id))
+    return 1
 
 
 def dead_here(worker: str) -> bool:

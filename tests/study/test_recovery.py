@@ -18,9 +18,11 @@ from ldnn_tune.names import (
     WORKER_ATTR,
     WORKER_TAG,
 )
+from ldnn_tune.study import recovery
 from ldnn_tune.study.recovery import (
     ABANDONED_ENSEMBLE,
     DEAD_PROCESS,
+    ORPHANED,
     end_abandoned_ensembles,
     fail_dead_trials,
     this_worker,
@@ -67,3 +69,15 @@ def test_a_trial_whose_process_died_here_is_failed_saying_why(tmp_path: Path) ->
     assert fail_dead_trials(study, study.trials) == 1
     (dead,) = study.trials
     assert dead.state == TrialState.FAIL and dead.user_attrs[REASON_ATTR] == DEAD_PROCESS
+
+
+def test_a_trial_other_code_left_running_is_failed_once_it_is_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    study.ask()  # a hand-written study.ask(), never told
+    assert fail_dead_trials(study, study.trials) == 0  # just asked: a worker's, maybe
+    monkeypatch.setattr(recovery, "ORPHAN_SECONDS", -1)  # as if asked long ago
+    assert fail_dead_trials(study, study.trials) == 1
+    (orphan,) = study.trials
+    assert orphan.state == TrialState.FAIL and orphan.user_attrs[REASON_ATTR] == ORPHANED
