@@ -164,7 +164,12 @@ def _suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
     if isinstance(dist, IntDistribution):
         return trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
     assert isinstance(dist, CategoricalDistribution)
-    return trial.suggest_categorical(name, dist.choices)
+    try:
+        return trial.suggest_categorical(name, dist.choices)
+    except ValueError as error:  # a value enqueued by hand, not a choice: Optuna names no knob
+        raise ValueError(
+            f"knob {name!r}: the value enqueued for this trial is not a choice ({error})"
+        ) from None
 
 
 def coerce_knob_value(knob: Knob, raw: str) -> Any:

@@ -100,3 +100,20 @@ def test_a_knob_allows_only_values_its_distribution_can_take(
 def test_numeric_choices_are_listed_by_value_before_text() -> None:
     assert choices_text([128, 256, 32, 64]) == "32, 64, 128, 256"
     assert choices_text(["relu", 0.5, True, 2]) == "0.5, 2, relu, true"
+
+
+def test_an_enqueued_value_that_is_not_a_choice_names_the_knob() -> None:
+    import warnings
+
+    import optuna
+
+    from ldnn_tune.space.knobs import Knob, SearchSpace
+
+    space = SearchSpace((Knob("width", CategoricalDistribution((8, 16)), 8, {}),))
+    study = optuna.create_study()
+    study.enqueue_trial({"width": 32})  # by hand, outside the space
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trial = study.ask()
+    with pytest.raises(ValueError, match=r"knob 'width': the value enqueued .* not a choice"):
+        space.sample(trial)
