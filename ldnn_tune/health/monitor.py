@@ -78,6 +78,7 @@ class HealthMonitor(pl.Callback):
         self._before: list[torch.Tensor] = []
         self._sum = torch.zeros(0)
         self._nonfinite_loss = torch.zeros(0)
+        self._nonfinite_inputs = torch.zeros(0)
         self._steps = 0
         self._measured = 0
         self._measuring = False
@@ -95,6 +96,7 @@ class HealthMonitor(pl.Callback):
         device = pl_module.device
         self._sum = torch.zeros(len(self._params), device=device)
         self._nonfinite_loss = torch.zeros((), device=device, dtype=torch.int64)
+        self._nonfinite_inputs = torch.zeros((), device=device, dtype=torch.int64)
         self._steps = self._measured = 0
         self._stride = _stride(trainer.num_training_batches, self.samples)
 
@@ -118,6 +120,10 @@ class HealthMonitor(pl.Callback):
         loss = outputs["loss"] if isinstance(outputs, dict) else outputs
         if isinstance(loss, torch.Tensor):
             self._nonfinite_loss += (~torch.isfinite(loss.detach())).any()
+        inputs = batch[0] if isinstance(batch, list | tuple) and batch else None
+        if isinstance(inputs, torch.Tensor) and inputs.is_floating_point():
+            # NaN data trains to a NaN loss: what to fix is the data, not the knobs
+            self._nonfinite_inputs += (~torch.isfinite(inputs)).any()
         if self._measuring:
             update = torch._foreach_sub(self._params, self._before)
             changes = torch.stack(torch._foreach_norm(update))
@@ -156,6 +162,12 @@ class HealthMonitor(pl.Callback):
     def _check_finite(self, trainer: pl.Trainer) -> None:
         """Prune when a loss or an update of this epoch was not finite (one host read)."""
         if int(self._nonfinite_loss):
+            if int(self._nonfinite_inputs):
+                self._unhealthy(
+                    f"the training inputs hold NaN or infinite values (by step "
+                    f"{trainer.global_step}): fix the data; ldnn-tune check's data check "
+                    "names them"
+                )
             self._unhealthy(f"diverged: training loss not finite by step {trainer.global_step}")
         if not bool(torch.isfinite(self._sum).all()):
             self._unhealthy(

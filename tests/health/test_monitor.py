@@ -1,5 +1,6 @@
 """The update/weight ratio monitor and health pruning."""
 
+import dataclasses
 import math
 
 import pytest
@@ -59,6 +60,23 @@ def test_a_diverging_trial_is_pruned_at_once(task: BoringTask) -> None:
             wild,
             seed=0,
             max_epochs=5,
+            min_lr=1e-12,
+            callbacks=[HealthMonitor(HealthBand(), prune=True)],
+        )
+
+
+def test_nan_in_the_training_inputs_is_named_as_the_data_not_a_divergence(
+    task: BoringTask,
+) -> None:
+    x_train = task.split.x_train.clone()
+    x_train[::7, 0] = float("nan")
+    task.split = dataclasses.replace(task.split, x_train=x_train)  # as with check=false
+    with pytest.raises(TrialUnhealthy, match=r"^the training inputs hold NaN or infinite"):
+        train_trial(
+            task,
+            HParams.for_task(task, width=16),
+            seed=0,
+            max_epochs=2,
             min_lr=1e-12,
             callbacks=[HealthMonitor(HealthBand(), prune=True)],
         )
