@@ -16,6 +16,7 @@ from ldnn_tune.names import (
 from ldnn_tune.study.queries import given_up, is_reseed, reason
 
 METRIC_ATTRS = ("val_acc", "test_acc", "test_loss", "val_mse", "test_mse")
+EXTRA_METRIC_ATTRS = ("val_mae", "test_mae")  # a regression's, in the target's units
 HOST_SCORES = {"loss", "acc", "mse", "mae"}  # what every trial reports; the rest a task's own
 FIXED_COLUMNS = ("number", "state", "reason", "val_loss", *METRIC_ATTRS)
 # stop_reason: why a complete trial stopped training; reseed_of: retrains only
@@ -28,11 +29,15 @@ STATE_WORDS = {
 
 
 def trial_columns(trials: Sequence[FrozenTrial]) -> list[str]:
-    """Return the CSV header: fixed columns, one ``param_<knob>`` per knob, then the tail."""
+    """Return the CSV header: fixed columns, other scores, ``param_<knob>`` columns, the tail.
+
+    The other scores are those some trials have: a regression's MAE, a task's own.
+    """
     knobs: dict[str, None] = {}
     for trial in trials:
         knobs.update(dict.fromkeys(trial.params))
-    return [*FIXED_COLUMNS, *(f"param_{k}" for k in knobs), *TAIL_COLUMNS]
+    extra = shown_metrics(trials, EXTRA_METRIC_ATTRS)
+    return [*FIXED_COLUMNS, *extra, *(f"param_{k}" for k in knobs), *TAIL_COLUMNS]
 
 
 def trial_row(trial: FrozenTrial) -> dict[str, object]:
@@ -58,11 +63,12 @@ def trials_csv(study: optuna.Study) -> str:
     """Return ``trials.csv``: one row per trial of ``study``, in trial order."""
     trials = study.get_trials(deepcopy=False)
     out = io.StringIO()
-    writer = csv.DictWriter(out, trial_columns(trials), lineterminator="\n")
+    columns = trial_columns(trials)
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
     for trial in trials:
-        row = trial_row(trial)
-        writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        row = {**{c: trial.user_attrs.get(c) for c in columns}, **trial_row(trial)}
+        writer.writerow({k: "" if v is None else v for k, v in row.items() if k in columns})
     return out.getvalue()
 
 

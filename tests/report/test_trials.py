@@ -32,3 +32,19 @@ def test_cells_are_escaped_and_numbers_short() -> None:
     assert markdown_table(["a"], [["x|y"]]).splitlines()[2] == "| x\\|y |"
     assert number_text(0.123456789) == "0.1235"
     assert number_text(None) == ""
+
+
+def test_trials_csv_has_a_regressions_mae_and_a_tasks_own_scores() -> None:
+    import optuna
+
+    study = optuna.create_study()
+    attrs = {"val_mae": 0.3, "test_mae": 0.35, "val_solved": 0.5, "test_solved": 0.4}
+    study.add_trial(optuna.trial.create_trial(value=0.2, user_attrs=attrs))
+    study.add_trial(optuna.trial.create_trial(value=0.3))  # a trial without them: empty cells
+    rows = list(csv.DictReader(io.StringIO(trials_csv(study))))
+    assert (rows[0]["test_mae"], rows[0]["val_solved"], rows[0]["test_solved"]) == (
+        "0.35",
+        "0.5",
+        "0.4",
+    )
+    assert rows[1]["test_solved"] == ""
