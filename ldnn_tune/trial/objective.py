@@ -1,5 +1,6 @@
 """One trial: sample the knobs, train with the host's callbacks, record everything."""
 
+import dataclasses
 import io
 import json
 import math
@@ -235,17 +236,27 @@ class Objective:
                 PREDICTIONS_ARTIFACT: buffer.getvalue(),
                 WEIGHTS_ARTIFACT: out.state_dict,
                 HPARAMS_ARTIFACT: json.dumps(
-                    {
-                        "task": self.task.name,
-                        "params": trial.params,
-                        "knobs": knobs,
-                        "seed": trial.user_attrs[SEED_ATTR],
-                    },
-                    indent=2,
-                    default=str,
+                    self._trained_with(trial, knobs), indent=2, default=str
                 ),
             },
         )
+
+    def _trained_with(self, trial: optuna.Trial, knobs: dict[str, Any]) -> dict[str, Any]:
+        """Return ``hparams.json``: the knobs, and what rebuilds the task the net trained on.
+
+        The study's seed fixes the split and the input scaling; the options the shapes.
+        ``seed`` is the trial's training seed.
+        """
+        data_dir = self.config.data_dir
+        return {
+            "task": self.task.name,
+            "params": trial.params,
+            "knobs": knobs,
+            "seed": trial.user_attrs[SEED_ATTR],
+            "study_seed": self.config.seed,
+            "options": dataclasses.asdict(self.task.options),
+            "data_dir": str(data_dir.resolve()) if data_dir is not None else None,
+        }
 
     def _end(
         self,

@@ -1,5 +1,6 @@
 """The real ``ldnn-tune`` command in a subprocess, with real SQLite and MLflow stores."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -7,10 +8,13 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pytest
+import torch
 from helpers import TINY_RUN, Cli, load_study, mlflow_client
+from ldnn_tune_image import ImageOptions, ImageTask
 from PIL import Image
 from sklearn.datasets import load_digits
 
+from ldnn_tune import HParams
 from ldnn_tune.testing.cli import assert_usage_error, run_main
 from ldnn_tune.tracking import trial_run_name
 
@@ -96,6 +100,20 @@ def test_run_image_end_to_end_then_continue(
     with np.load(npz) as predictions:
         assert predictions["val_predictions"].shape == (len(predictions["val_targets"]), 10)
         assert predictions["test_predictions"].shape[0] == len(predictions["test_targets"])
+        saved_test = predictions["test_predictions"]
+    # the README's export: the net rebuilt from hparams.json and model.pt gives the same
+    best = tmp_path / "best"
+    for name in ("hparams.json", "model.pt"):
+        client.download_artifacts(child.info.run_id, name, str(best))
+    saved = json.loads((best / "hparams.json").read_text())
+    task = ImageTask(ImageOptions(**saved["options"]), None, saved["study_seed"])
+    task.prepare()
+    net = task.model(HParams.from_params(saved["knobs"]))
+    net.load_state_dict(torch.load(best / "model.pt"))
+    net.eval()
+    with torch.no_grad():
+        rebuilt = net(task.split.x_test).softmax(-1).numpy()
+    np.testing.assert_allclose(rebuilt, saved_test, atol=1e-5)
 
     again = cli("run", "task=image", "trials=3", "epochs=2", "reseeds=0", "sampler=random")
     assert again.returncode == 0, again.stderr
