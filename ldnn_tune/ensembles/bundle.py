@@ -306,8 +306,19 @@ def load_weights(model: pl.LightningModule, path: Path) -> None:
         model.load_state_dict(state)
     except Exception as error:
         raise UsageError(
-            f"{path}: the weights do not fit the task's model ({first_line(error)})"
+            f"{path}: the weights do not fit the task's model ({_misfit(error)}); was the "
+            "task's plugin changed since the ensemble was made?"
         ) from None
+
+
+def _misfit(error: Exception) -> str:
+    """Return torch's first reason why a state dict does not load.
+
+    The error's first line says only that it does not.
+    """
+    lines = [line.strip() for line in str(error).splitlines()]
+    details = [line for line in lines[1:] if line]
+    return details[0].rstrip(".") if details else first_line(error)
 
 
 def open_bundle(

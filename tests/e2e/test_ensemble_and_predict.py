@@ -269,7 +269,7 @@ class Shout:
         ("pickle-not-weights", "not readable weights"),
         ("truncated-manifest", "not a bundle manifest"),
         ("path-in-member", "member trial '../../etc/passwd' is not a trial number"),
-        ("other-width", "the weights do not fit the task's model"),
+        ("other-width", "the weights do not fit the task's model (size mismatch for net."),
         ("old-format", "bundle format 1; this ldnn-tune reads formats 2, 3, 4"),
     ],
 )
