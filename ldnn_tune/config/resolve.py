@@ -86,6 +86,8 @@ def resolve_run(
         if settings:
             _refuse_ignored(values, command, settings)
         installed = choices_text(host.tasks()) or "none"
+        if "task" in values:  # task= with nothing after it
+            raise UsageError(f"invalid task=: give a task's name; installed: {installed}")
         for key in values:  # TASK=image, tsk=image: say so, not just that task= is missing
             if closest(key, field_names(RunConfig)) == "task":
                 raise UsageError(

@@ -5,6 +5,7 @@ becomes an int and ``study=007`` stays the string "007".
 """
 
 import dataclasses
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, get_type_hints
@@ -17,6 +18,9 @@ from ldnn_tune.errors import UsageError, choices_text, did_you_mean, unknown_cho
 T = TypeVar("T")
 
 MAX_VALUE_LENGTH = 4096  # the longest path Linux takes (PATH_MAX); no setting needs more
+# the words a true-or-false setting takes (as OmegaConf reads them; it also took any integer)
+BOOL_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0"})
+NONE_WORDS = ("none", "null")
 
 
 def split_words(words: Iterable[str]) -> dict[str, str]:
@@ -70,10 +74,16 @@ def build_typed(schema: type[T], values: Mapping[str, str]) -> T:
     OmegaConf.set_readonly(conf, False)  # frozen dataclasses give read-only configs
     hints = get_type_hints(schema)
     for key, raw in values.items():
-        if not raw.strip() and Path in _members(hints[key]):
+        members = _members(hints[key])
+        if not raw.strip() and Path in members:
             raise UsageError(f"invalid {key}={raw!r}: expected a path, got nothing")
+        if Path in members and raw.startswith("~"):  # a shell leaves it after key=
+            raw = os.path.expanduser(raw)
+        allowed = BOOL_WORDS | (set(NONE_WORDS) if _optional(hints[key]) else set())
+        if bool in members and raw.strip().lower() not in allowed:  # OmegaConf took 2, -1
+            raise UsageError(f"invalid value {raw!r} for {key}: expected true or false")
         try:
-            value = None if raw.lower() in ("none", "null") and _optional(hints[key]) else raw
+            value = None if raw.lower() in NONE_WORDS and _optional(hints[key]) else raw
             OmegaConf.update(conf, key, value, merge=False)
         except OmegaConfBaseException:
             raise UsageError(

@@ -58,11 +58,22 @@ def test_build_typed_converts_by_field_type() -> None:
         ({"min_lr": "-1"}, "invalid min_lr=-1.0"),
         ({"data_dir": ""}, "invalid data_dir='': expected a path, got nothing"),
         ({"space": " "}, "invalid space=' ': expected a path, got nothing"),
+        ({"health": "2"}, "invalid value '2' for health: expected true or false"),
+        ({"check": "-1"}, "invalid value '-1' for check: expected true or false"),
     ],
 )
 def test_build_typed_rejects(values: dict[str, str], message: str) -> None:
     with pytest.raises(UsageError, match=message.replace("(", r"\(")):
         build_typed(RunConfig, {"task": "image", **values})
+
+
+def test_a_path_from_home_is_expanded_and_booleans_take_their_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HOME", "/home/someone")
+    config = build_typed(RunConfig, {"task": "image", "data_dir": "~/digits", "health": "no"})
+    assert config.data_dir == Path("/home/someone/digits")  # not a folder named ~ here
+    assert config.health is False
 
 
 def test_build_typed_fills_frozen_option_dataclasses() -> None:
