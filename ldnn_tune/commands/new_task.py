@@ -41,7 +41,9 @@ def parse(words: Sequence[str]) -> NewTask:
     """Return the request in ``words``: one NAME, then ``key=value`` words."""
     positional = [word for word in words if "=" not in word]
     if not positional:
-        raise UsageError(f"missing NAME; usage: {USAGE}")
+        named = [w for w in words if w.startswith("name=")]
+        hint = f" (the name alone: new-task {named[0][5:]})" if named else ""
+        raise UsageError(f"missing NAME{hint}; usage: {USAGE}")
     if len(positional) > 1:
         raise UsageError(f"new-task takes one NAME, got {positional[0]!r} and {positional[1]!r}")
     name = positional[0]
@@ -57,7 +59,8 @@ def parse(words: Sequence[str]) -> NewTask:
     kind = values.get("kind", KINDS[0])
     require_choice("kind", kind, KINDS)
     names = PluginNames(name, kind)
-    return NewTask(names, Path(values.get("dir") or names.dist))
+    # a shell leaves ~ as it is after dir=: it would make a folder named ~ here
+    return NewTask(names, Path(values.get("dir") or names.dist).expanduser())
 
 
 def check_name_free(names: PluginNames) -> None:
@@ -97,7 +100,12 @@ def check_folder(folder: Path) -> None:
 def report(console: Console, request: NewTask, written: Sequence[Path]) -> None:
     """Print the files written and the commands that install, run and test the plugin."""
     folder, name = request.folder, request.names.name
-    console.print(f"wrote task plugin {name!r} ({request.names.kind}) in {folder}:", markup=False)
+    # soft_wrap: the terminal wraps a long path, which stays whole to copy
+    console.print(
+        f"wrote task plugin {name!r} ({request.names.kind}) in {folder}:",
+        markup=False,
+        soft_wrap=True,
+    )
     for path in written:
         console.print(f"  {path.relative_to(folder)}", markup=False, highlight=False)
     console.print("next:", markup=False)
@@ -106,4 +114,4 @@ def report(console: Console, request: NewTask, written: Sequence[Path]) -> None:
         f"ldnn-tune run task={name}",
         f"pytest {folder / 'tests'}",
     ):
-        console.print(f"  {command}", markup=False, highlight=False)
+        console.print(f"  {command}", markup=False, highlight=False, soft_wrap=True)

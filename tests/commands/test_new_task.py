@@ -43,6 +43,7 @@ def cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (["blobs", "other"], ["one NAME", "'blobs' and 'other'"]),
         (["blobs", "kind=regression", "kind=regression"], ["kind given twice"]),
         (["blobs", "=x"], ["expected key=value"]),
+        (["name=blobs"], ["missing NAME (the name alone: new-task blobs)"]),
         (["image"], ["a task of that name is installed already", "image, sequence, speech"]),
     ],
 )
@@ -106,6 +107,18 @@ def test_writes_a_complete_package_and_says_what_next(
     for line in ("pip install -e ldnn-tune-blobs", "ldnn-tune run task=blobs", "pytest "):
         assert line in result.stdout
     assert "src/ldnn_tune_blobs/task.py" in result.stdout
+
+
+def test_a_folder_from_home_is_made_there_not_in_a_folder_named_tilde(
+    cwd: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = cwd / "home"
+    monkeypatch.setenv("HOME", str(home))
+    result = run_main(["new-task", "blobs", "dir=~/plugins/blobs"], capsys)
+    assert result.returncode == 0, result.stderr
+    assert (home / "plugins" / "blobs" / "pyproject.toml").is_file()
+    assert not (cwd / "~").exists()
+    assert f"pip install -e {home / 'plugins' / 'blobs'}" in result.stdout
 
 
 @pytest.mark.parametrize("kind", KINDS)
