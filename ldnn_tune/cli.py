@@ -4,6 +4,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ from ldnn_tune.errors import (
     name_too_long,
     out_of_memory,
     shortened,
+    unknown_choice,
     written_store,
 )
 from ldnn_tune.interrupts import interruptible
@@ -40,7 +42,26 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a mistake is one line on stderr and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
+        raise UsageError(_plain(message))
+
+
+def _plain(message: str) -> str:
+    """Return argparse's ``message`` in this command line's own terms.
+
+    A mistyped command gets its likely meaning; a ``--flag`` is told that settings are
+    ``key=value`` words (argparse says only "unrecognized arguments").
+    """
+    command = re.search(r"invalid choice: '([^']*)'", message)
+    if command is not None:
+        return unknown_choice("command", command.group(1), COMMANDS)
+    flags = re.match(r"unrecognized arguments: (-\S*)", message)
+    if flags is not None:
+        flag = flags.group(1).lstrip("-").split("=")[0] or "-"
+        return (
+            f"unknown option {flags.group(1)!r}: settings are key=value words, not flags "
+            f"(e.g. {flag}=VALUE); ldnn-tune COMMAND --help lists them"
+        )
+    return message
 
 
 class _CommandParser(_Parser):
@@ -62,12 +83,23 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"ldnn-tune {_version()}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     for name, command in COMMANDS.items():
         sub = commands.add_parser(name, help=command.help, description=command.help)
         sub.command = command
         sub.add_argument("words", nargs="*", metavar="key=value")
     return parser
+
+
+def _version() -> str:
+    """Return the installed ldnn-tune's version (its package metadata, not an import)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ldnn-tune")
+    except PackageNotFoundError:  # run from a source tree that is not installed
+        return "(not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

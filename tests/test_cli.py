@@ -107,3 +107,12 @@ def test_a_stop_names_every_trial_it_failed_in_this_commands_workers() -> None:
     )
     stop.others = []
     assert "trial 0 marked FAIL" in _interrupted_line(stop, "run")
+
+
+def test_version_prints_the_installed_version() -> None:
+    from importlib.metadata import version
+
+    from ldnn_tune.testing.cli import CLI
+
+    out = subprocess.run([CLI, "--version"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == f"ldnn-tune {version('ldnn-tune')}"

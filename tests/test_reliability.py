@@ -101,7 +101,8 @@ BAD_LR = "lr: {type: float, low: -0.1, high: 1, default: 0.1}\n"
 CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     # the command line itself
     ("no-command", (), nothing, 2, "a command is required: run, tasks, check"),
-    ("unknown-command", ("frob",), nothing, 2, "invalid choice: 'frob'"),
+    ("unknown-command", ("frob",), nothing, 2, "unknown command 'frob'; valid: check,"),
+    ("flag-not-word", ("run", "--task", "image"), nothing, 2, "settings are key=value words"),
     ("not-key-value", ("run", "task=image", "trials"), nothing, 2, "expected key=value"),
     ("empty-key", ("run", "=3"), nothing, 2, "expected key=value, got '=3'"),
     ("key-twice", ("run", "task=image", "trials=3", "trials=4"), nothing, 2, "trials given twice"),

@@ -147,7 +147,8 @@ def test_run_image_end_to_end_then_continue(
 @pytest.mark.slow
 def test_a_mistake_through_the_real_command(cli: Cli, tmp_path: Path) -> None:
     assert_usage_error(cli("run", "task=image", "trials=-2"), "invalid trials=-2")
-    assert_usage_error(cli("frob"), "invalid choice: 'frob'")
+    assert_usage_error(cli("frob"), "unknown command 'frob'")
+    assert_usage_error(cli("rnu"), "unknown command 'rnu' (did you mean 'run'?)")
     assert not (tmp_path / "ldnn_tune.db").exists()
 
 
