@@ -206,6 +206,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         "holds data this command does not write",
     ),
     (
+        "report-output-other-kind",
+        ("report", "study=image", "output=r.txt"),
+        nothing,
+        2,
+        "this command writes .html or .md files",
+    ),
+    (
         "report-output-binary",
         ("report", "study=image", "output=old.html"),
         write("old.html", b"\x89PNG\r\n\x1a\n\x00\x00 an image named .html"),

@@ -287,7 +287,7 @@ class ReportConfig:
     """Everything ``ldnn-tune report`` takes."""
 
     study: str = setting("", "the study to report (required)")
-    format: str = setting("", "html or md (default: output='s suffix, else html)")
+    format: str = setting("", "html or md (default: the suffix of output=, else html)")
     output: Path | None = setting(
         None, "the file to write (default: STUDY-report.html or .md here)"
     )
@@ -302,6 +302,8 @@ class ReportConfig:
             self.format = suffix if suffix in REPORT_FORMATS else "html"
         require_choice("format", self.format, REPORT_FORMATS)
         check_writable(self.path, "output")
+        if self.output is not None and suffix not in REPORT_FORMATS:  # x.txt: neither kind
+            check_suffix(self.path, "output", tuple(f".{f}" for f in REPORT_FORMATS))
         check_suffix(self.path, "output", (f".{self.format}",))
         if self.format == "md":
             self._check_plots_folder()
