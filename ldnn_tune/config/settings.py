@@ -47,7 +47,7 @@ class RunConfig:
         "the study's total of finished (complete or pruned) search trials; raise it to add trials",
     )
     timeout: str | None = setting(
-        "10m", "wall-clock budget of this invocation: 600, 90s, 10m, 1h or none"
+        "10m", "wall-clock budget of this invocation: 600, 90s, 10m, 1h30m or none (at most 365d)"
     )
     epochs: int = setting(20, "the most epochs a trial trains")
     seed: int = setting(

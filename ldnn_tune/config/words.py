@@ -28,6 +28,7 @@ def split_words(words: Iterable[str]) -> dict[str, str]:
     values: dict[str, str] = {}
     for word in words:
         key, sep, value = word.partition("=")
+        key, value = key.strip(), value.strip()  # ' task=image ', quoted with its spaces
         if not sep or not key:
             raise UsageError(f"expected key=value, got {word!r}")
         if key in values:

@@ -77,9 +77,16 @@ def space_table(task_name: str, space: SearchSpace) -> Table:
         ("knob", "distribution", "first trial", "when", "help"),
     )
     for knob in space.knobs:
-        when = " and ".join(f"{k} in {list(v)}" for k, v in knob.when.items())
+        when = " and ".join(_condition(k, v) for k, v in knob.when.items())
         table.add_row(knob.name, knob.describe(), str(knob.default), when, knob.help)
     return table
+
+
+def _condition(knob: str, values: Sequence[object]) -> str:
+    """Return a ``when`` condition as the command line writes it: ``init=scaled``."""
+    if len(values) == 1:
+        return f"{knob}={choice_text(values[0])}"
+    return f"{knob} one of {', '.join(choice_text(v) for v in values)}"
 
 
 def check_table(results: Sequence[CheckResult], title: str) -> Table:

@@ -12,6 +12,8 @@ def test_split_words() -> None:
         "a": "1",
         "storage": "postgresql://h/db?x=y",
     }
+    # spaces a quoted word kept around its key or value are not part of them
+    assert split_words([" task=image ", "b= 2"]) == {"task": "image", "b": "2"}
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ def test_space_prints_the_effective_space_with_overrides(cli: Cli, tmp_path: Pat
     }
     assert "fixed 0.2" in lines["lr"]
     assert "one of 8, 128" in lines["width"]
-    assert "init in ['scaled']" in lines["init_scale"]
+    assert "init=scaled" in lines["init_scale"]
     # the task's options first: the value in use, the default, the type
     assert lines["color"].split("│")[2:5] == [" true  ", " false   ", " true or false "]
     assert "options of task 'image'" in result.stdout.split("search space")[0]
