@@ -58,6 +58,13 @@ def ensemble_run(cwd: Path) -> str:
     return str(runs[0].info.run_id)
 
 
+def copy_of(study_dir: Path, tmp_path: Path) -> Path:
+    """Return a copy of the shared study's folder, for a test that damages what it holds."""
+    copy = tmp_path / "copy"
+    shutil.copytree(study_dir, copy)
+    return copy
+
+
 def saved_run(out: str) -> str | None:
     """Return the run id an ensemble's output says it is saved in."""
     found = re.search(r"ensemble (?:saved )?in MLflow run (\w+)", out)
@@ -151,8 +158,7 @@ def test_a_trial_whose_mlflow_run_was_deleted_is_left_out(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    copy = tmp_path / "copy"  # the study of the other tests stays whole
-    shutil.copytree(study_dir, copy)
+    copy = copy_of(study_dir, tmp_path)
     monkeypatch.chdir(copy)
     storage = f"sqlite:///{copy}/ldnn_tune.db"
     stores = (f"storage={storage}", f"mlflow={mlflow_uri(copy)}")
@@ -215,8 +221,7 @@ def test_a_damaged_bundle_of_a_run_names_the_run_not_a_scratch_copy(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    copy = tmp_path / "copy"  # the study of the other tests stays whole
-    shutil.copytree(study_dir, copy)
+    copy = copy_of(study_dir, tmp_path)
     run_id = ensemble_run(copy)
     (manifest,) = copy.glob(f"mlruns/*/{run_id}/artifacts/ensemble/bundle.json")
     manifest.write_text("{not json")
