@@ -34,6 +34,7 @@ EXPERIMENT_KIND = "custom_model_development"  # the classic view, where a UI hon
 CLASSIFICATION_COLUMNS = ("val_loss", "best_val_loss", "best_val_acc", "test_acc")
 REGRESSION_COLUMNS = ("val_loss", "best_val_loss", "best_val_mae", "test_mse", "test_mae")
 KNOB_COLUMNS = 5  # knob columns besides lr
+KIND_LOOKS = 20  # recent trial runs looked at to tell a regression study from a classifier
 RUN_NAME_COLUMN = "attributes.`Run Name`"
 
 
@@ -73,17 +74,20 @@ def runs_url(base: str, experiment_id: str, shared: bool = True) -> str:
 def study_knobs(client: "MlflowClient", experiment_id: str) -> tuple[list[str], bool]:
     """Return the study's knobs, most important first, and whether it is a regression.
 
-    The knobs come from its parent run's tag, or a trial's params; a trial that logged
-    metrics but no accuracy is a regression's.
+    The knobs come from its parent run's tag, or a trial's params. A study is a
+    regression when a recent trial reported MSE and none accuracy (a trial that failed
+    before its first validation reports neither).
     """
     query = f"tags.`{ROLE_TAG}` = '{STUDY_ROLE}'"
     parents = client.search_runs([experiment_id], query, max_results=1)
     if not parents:
         return [], False
     child = f"tags.`{PARENT_RUN_TAG}` = '{parents[0].info.run_id}'"
-    trials = client.search_runs([experiment_id], child, max_results=1)
-    metrics = trials[0].data.metrics if trials else {}
-    regression = bool(metrics) and "val_acc" not in metrics
+    trials = client.search_runs([experiment_id], child, max_results=KIND_LOOKS)
+    reported = [set(t.data.metrics) for t in trials]
+    regression = not any("val_acc" in m for m in reported) and any(
+        "test_mse" in m for m in reported
+    )
     tagged = parents[0].data.tags.get(TOP_KNOBS_TAG, "")
     if tagged:
         return tagged.split(","), regression

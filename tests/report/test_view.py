@@ -1,4 +1,7 @@
 import json
+from pathlib import Path
+
+import pytest
 
 from ldnn_tune.report.view import runs_url, view_columns, view_state
 
@@ -27,3 +30,23 @@ def test_the_url_opens_the_runs_table_in_the_training_view_with_the_shared_view(
         "http://127.0.0.1:5000/#/experiments/3/runs?workflowType=machine_learning"
         "&viewStateShareKey=ldnn-tune"
     )
+
+
+@pytest.mark.parametrize(("scores", "shown"), [("test_mse", "test_mse"), ("val_acc", "test_acc")])
+def test_the_kind_of_study_is_told_by_its_trials_not_the_last_one_alone(
+    tmp_path: Path, scores: str, shown: str
+) -> None:
+    from ldnn_tune.names import SHARED_VIEW_TAG
+    from ldnn_tune.report.view import VIEW_KEY, prepare_view
+    from ldnn_tune.tracking import StudyTracker
+
+    tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "s")
+    parent = tracker.open_parent_run(None, "s", {})
+    done = tracker.start_trial_run(parent, 0, {})
+    tracker.log_metrics(done, {"val_loss": 0.5, scores: 0.4}, step=0)
+    failed = tracker.start_trial_run(parent, 1, {})  # failed before its first validation
+    tracker.log_metrics(failed, {"train_loss": 0.9}, step=0)
+    prepare_view(tracker.client, tracker.experiment_id)
+    tags = tracker.client.get_experiment(tracker.experiment_id).tags
+    columns = json.loads(tags[f"{SHARED_VIEW_TAG}{VIEW_KEY}"])["selectedColumns"]
+    assert f"metrics.`{shown}`" in columns
