@@ -41,6 +41,10 @@ ORPHANED = "left RUNNING by code other than ldnn-tune (no ldnn-tune worker ran i
 # a trial without a worker attr this long after it started was not asked by ldnn-tune,
 # which names the worker at once: another program's (a hand-written study.ask()) or dead
 ORPHAN_SECONDS = 300
+# trials seen without a worker by an earlier look of this process: only a trial seen so
+# twice is judged by its start time, which another machine may have written in its own
+# time zone while its worker was still naming itself
+_seen_orphans: set[int] = set()
 ABANDONED_ENSEMBLE = "the command making it was killed before it ended"
 TAKEN_OVER = (
     "taken over: its worker was paused past the heartbeat check, and another worker "
@@ -102,9 +106,16 @@ def fail_dead_trials(study: optuna.Study, running: Iterable[FrozenTrial]) -> int
 
 
 def _orphaned(trial: FrozenTrial) -> bool:
-    """Return whether ``trial`` has been RUNNING too long to be a worker's just asked."""
+    """Return whether ``trial`` has been RUNNING too long to be a worker's just asked.
+
+    A worker names itself on its trial at once; one seen without a name on two looks,
+    started :data:`ORPHAN_SECONDS` ago, is no ldnn-tune worker's.
+    """
+    seen_before = trial._trial_id in _seen_orphans
+    _seen_orphans.add(trial._trial_id)
     started = trial.datetime_start
-    return started is not None and (datetime.now() - started).total_seconds() > ORPHAN_SECONDS
+    old = started is not None and (datetime.now() - started).total_seconds() > ORPHAN_SECONDS
+    return seen_before and old
 
 
 def _fail(study: optuna.Study, trial: FrozenTrial, reason: str, retry: bool) -> int:

@@ -78,6 +78,9 @@ def test_a_trial_other_code_left_running_is_failed_once_it_is_old(
     study.ask()  # a hand-written study.ask(), never told
     assert fail_dead_trials(study, study.trials) == 0  # just asked: a worker's, maybe
     monkeypatch.setattr(recovery, "ORPHAN_SECONDS", -1)  # as if asked long ago
+    assert fail_dead_trials(study, study.trials) == 1  # seen without a worker twice
+    study.ask()  # its start time alone (another machine's clock) is not enough: two looks
+    assert fail_dead_trials(study, study.trials) == 0
     assert fail_dead_trials(study, study.trials) == 1
-    (orphan,) = study.trials
+    orphan = study.trials[0]
     assert orphan.state == TrialState.FAIL and orphan.user_attrs[REASON_ATTR] == ORPHANED
