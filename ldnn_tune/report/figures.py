@@ -19,6 +19,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ldnn_tune.errors import first_line
 from ldnn_tune.report.importance import Importances, KnownImportances, top_knobs
 from ldnn_tune.report.ratios import RatioTrace, draw_matplotlib, draw_plotly
+from ldnn_tune.study.queries import is_reseed
 
 PARALLEL_KNOBS = 8  # knobs on the parallel-coordinates plot, most important first
 SLICE_KNOBS = 4  # knobs with a slice plot
@@ -73,6 +74,25 @@ def read_only(study: optuna.Study) -> optuna.Study:
     return _ReadOnlyStudy(study.study_name, study._storage)
 
 
+class _SearchOnlyStudy(_ReadOnlyStudy):
+    """A read-only study of the search's trials: the retrains of the best knobs left out.
+
+    A retrain repeats the best trial's knobs with another seed: in the optimisation
+    history its lower loss would read as progress of the search.
+    """
+
+    def get_trials(
+        self, deepcopy: bool = True, states: Container[TrialState] | None = None
+    ) -> list[FrozenTrial]:
+        """Return the search's trials (in ``states``), uncopied."""
+        return [t for t in super().get_trials(deepcopy, states) if not is_reseed(t)]
+
+
+def search_only(study: optuna.Study) -> optuna.Study:
+    """Return ``study`` without its retrains, for readers that never change its trials."""
+    return _SearchOnlyStudy(study.study_name, study._storage)
+
+
 @dataclass(frozen=True)
 class StudyFacts:
     """What the plots are drawn from: the study, its importances, the ratio traces."""
@@ -88,6 +108,7 @@ def plot_specs(facts: StudyFacts) -> tuple[list[PlotSpec], list[str]]:
     import optuna.visualization.matplotlib as pm
 
     study = read_only(facts.study)
+    search = search_only(facts.study)
     states = [t.state for t in study.get_trials(deepcopy=False)]
     complete = states.count(TrialState.COMPLETE)
     reported = any(t.intermediate_values for t in study.get_trials(deepcopy=False))
@@ -100,9 +121,9 @@ def plot_specs(facts: StudyFacts) -> tuple[list[PlotSpec], list[str]]:
             "no complete trial yet",
             PlotSpec(
                 "optimization_history",
-                "Optimisation history",
-                lambda: pm.plot_optimization_history(study, target_name="val_loss"),
-                lambda: pv.plot_optimization_history(study, target_name="val_loss"),
+                "Optimisation history (the search's trials, retrains left out)",
+                lambda: pm.plot_optimization_history(search, target_name="val_loss"),
+                lambda: pv.plot_optimization_history(search, target_name="val_loss"),
             ),
         ),
         (

@@ -45,7 +45,8 @@ def test_report_as_markdown_puts_the_images_beside_it(
     result = run_main(words, capsys)
     assert result.returncode == 0, result.stderr
     text = (out / "r.md").read_text(encoding="utf-8")
-    assert "![Optimisation history](r_plots/optimization_history.png)" in text
+    title = "Optimisation history (the search's trials, retrains left out)"
+    assert f"![{title}](r_plots/optimization_history.png)" in text
     assert (out / "r_plots" / "slice.png").read_bytes().startswith(b"\x89PNG")
 
 

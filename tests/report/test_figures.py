@@ -91,3 +91,21 @@ def test_a_legend_of_one_entry_per_trial_is_left_out_of_the_png(new_toy) -> None
     assert_not_blank(png)
     height = Image.open(io.BytesIO(png)).height
     assert height < 500, height  # 1,000 trials made it 20,559 pixels
+
+
+def test_the_optimisation_history_leaves_the_retrains_out() -> None:
+    import optuna
+
+    from ldnn_tune.names import RESEED_OF_ATTR
+    from ldnn_tune.report.figures import StudyFacts, plot_specs
+    from ldnn_tune.report.importance import Importances
+
+    study = optuna.create_study(storage="sqlite:///:memory:")
+    for value in (0.5, 0.4):
+        study.add_trial(optuna.trial.create_trial(value=value))
+    retrain = optuna.trial.create_trial(value=0.1, user_attrs={RESEED_OF_ATTR: 1})
+    study.add_trial(retrain)  # the best knobs with another seed: no progress of the search
+    specs, _ = plot_specs(StudyFacts(study, Importances(), []))
+    history = next(s for s in specs if s.name == "optimization_history").plotly()
+    best = next(trace for trace in history.data if trace.name == "Best Value")
+    assert min(best.y) == 0.4
