@@ -345,12 +345,13 @@ def open_bundle(
 def not_an_ensemble_run(client: MlflowClient, model: str, mlflow_uri: str) -> str:
     """Return why ``model`` names no ensemble run: a trial's run says how to make one."""
     try:
-        tags = client.get_run(model).data.tags
+        run = client.get_run(model)
     except MlflowException:
-        tags = {}
-    if tags.get(ROLE_TAG) == TRIAL_ROLE:
+        run = None
+    tags = run.data.tags if run is not None else {}
+    if run is not None and tags.get(ROLE_TAG) == TRIAL_ROLE:
         number = tags.get(TRIAL_NUMBER_TAG, "N")
-        study = client.get_experiment(client.get_run(model).info.experiment_id).name
+        study = client.get_experiment(run.info.experiment_id).name
         return (
             f"model {model!r} is trial {number}'s run, not an ensemble's; make an ensemble "
             f"of that trial alone: ldnn-tune ensemble study={study} trials={number}"

@@ -28,7 +28,7 @@ from ldnn_tune.names import (
     TRIALS_ARTIFACT,
 )
 from ldnn_tune.report.build import ReportSource, StudyReport, build_report
-from ldnn_tune.study.queries import FINISHED
+from ldnn_tune.study.queries import FINISHED, best_of
 from ldnn_tune.tracking import StudyTracker, trial_run_name
 
 EVERY = 10  # finished trials between two refreshes while a study runs
@@ -78,9 +78,8 @@ def label_trial_runs(tracker: StudyTracker, study: optuna.Study, parent: str) ->
         for t in trials
         if t.state in ENDED and TRIAL_RUN_ATTR in t.user_attrs
     }
-    complete = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None]
-    best = min(complete, key=lambda t: (t.value, t.number), default=None)
-    best_run = best.user_attrs.get(TRIAL_RUN_ATTR) if best is not None else None
+    best = best_of(trials, 1)
+    best_run = best[0].user_attrs.get(TRIAL_RUN_ATTR) if best else None
     query = f"tags.`{PARENT_RUN_TAG}` = '{parent}' and tags.`{ROLE_TAG}` = '{TRIAL_ROLE}'"
     runs = tracker.client.search_runs([tracker.experiment_id], query, max_results=50000)
     changed = 0

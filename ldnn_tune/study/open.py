@@ -69,8 +69,8 @@ def open_study(
     if not created:
         check_direction(study)
         stored = wait_for_identity(study)
-        trials = study.get_trials(deepcopy=False)
-        if stored is None and trials:  # ldnn-tune writes the identity before any trial
+        trials = study.get_trials(deepcopy=False) if stored is None else []
+        if trials:  # ldnn-tune writes the identity before any trial
             raise UsageError(
                 f"study {name!r} in {redact(storage_url)} was not made by ldnn-tune: it has "
                 f"{len(trials)} trial(s) of another objective; give another study= name"

@@ -1,6 +1,7 @@
 """Questions asked of a study: how many trials in each state, which are best, which were ill."""
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import optuna
@@ -88,11 +89,15 @@ def trial_counts(study: optuna.Study) -> tuple[int, int]:
 
 def best_trials(study: optuna.Study, top: int | None = None) -> list[FrozenTrial]:
     """Return the ``top`` (default: all) complete trials with the lowest validation loss."""
-    complete = [
-        t
-        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        if t.value is not None
-    ]
+    return best_of(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)), top)
+
+
+def best_of(trials: Sequence[FrozenTrial], top: int | None = None) -> list[FrozenTrial]:
+    """Return the ``top`` (default: all) of ``trials`` complete with the lowest validation loss.
+
+    For a caller that has read the study's trials already.
+    """
+    complete = [t for t in trials if t.state is TrialState.COMPLETE and t.value is not None]
     return sorted(complete, key=lambda t: t.value)[:top]  # type: ignore[arg-type, return-value]
 
 

@@ -19,6 +19,14 @@ def epoch_metrics(trainer: pl.Trainer) -> dict[str, float]:
     return {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
 
 
+def epochs_text(done: int) -> str:
+    """Return ``"2 epochs"``: epochs trained, a count as in the ``epochs`` column.
+
+    Stop reasons say it so: Optuna's and MLflow's steps count from 0.
+    """
+    return f"{done} epoch{'s' * (done != 1)}"
+
+
 class LrFloorReached(Exception):
     """Raised by :class:`StopAtLrFloor` to end training before an epoch under ``min_lr``."""
 
@@ -41,9 +49,7 @@ class StopAtLrFloor(pl.Callback):
         above the lowest LR the space can draw).
         """
         if trainer.current_epoch > 0 and current_lr(trainer) < self.min_lr:
-            # a count, as in the pruner's reason and the `epochs` column
-            done = trainer.current_epoch
-            raise LrFloorReached(f"lr below min_lr after {done} epoch{'s' * (done > 1)}")
+            raise LrFloorReached(f"lr below min_lr after {epochs_text(trainer.current_epoch)}")
 
 
 class DeadlineReached(Exception):

@@ -10,6 +10,8 @@ and the successive-halving pruners read the storage only at their rungs.
 import lightning.pytorch as pl
 import optuna
 
+from ldnn_tune.trial.callbacks import epochs_text
+
 
 class EpochPruning(pl.Callback):
     """Report ``monitor`` to ``trial`` each epoch; raise ``TrialPruned`` when the pruner says.
@@ -37,10 +39,8 @@ class EpochPruning(pl.Callback):
         # at the last epoch the training is done: pruning would only throw the net away
         last = trainer.max_epochs is not None and epoch >= trainer.max_epochs - 1
         if self.prune and not last and self.trial.should_prune():
-            # a count, as the `epochs` column: Optuna's and MLflow's steps count from 0
-            done = epoch + 1
             self._pruned = optuna.TrialPruned(
-                f"pruned after {done} epoch{'s' * (done > 1)}: {self.monitor} "
+                f"pruned after {epochs_text(epoch + 1)}: {self.monitor} "
                 f"{float(value):.4g} is behind the other trials at that epoch"
             )
 
