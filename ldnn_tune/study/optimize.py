@@ -9,7 +9,7 @@ from optuna.trial import FrozenTrial
 from rich.console import Console
 
 from ldnn_tune.config.resolve import ResolvedRun, resolve_run
-from ldnn_tune.config.settings import NO_ENSEMBLE
+from ldnn_tune.config.settings import NO_ENSEMBLE, RunConfig
 from ldnn_tune.console.progress import StudyProgress
 from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.console.tables import print_ensemble, print_summary
@@ -127,11 +127,19 @@ def _search(
     if config.ensemble != NO_ENSEMBLE and best_trials(study, 1):
         _ensemble(run, session, console, clock)
     finished = finished_search_trials(study)
-    if finished < config.trials and budget.expired():
-        console.print(
-            f"timeout {config.timeout} reached after {finished} of {config.trials} trials; "
-            "run the same command again to continue"
-        )
+    if finished < config.trials and budget.deadline is not None:
+        # without an error, only the timeout ends the trials early: at the deadline, or
+        # before it when the next trial could not reach its first epoch in what is left
+        console.print(_timeout_note(config, budget, finished))
+
+
+def _timeout_note(config: RunConfig, budget: Budget, finished: int) -> str:
+    """Return the line saying the timeout ended the study after ``finished`` trials."""
+    ended = "reached" if budget.expired() else "leaves no time for another trial"
+    return (
+        f"timeout {config.timeout} {ended} after {finished} of {config.trials} trials; "
+        "run the same command again to continue"
+    )
 
 
 def _ensemble(run: ResolvedRun, session: Session, console: Console, clock: RunClock) -> None:

@@ -49,3 +49,22 @@ def test_a_ctrl_c_outside_a_trial_leaves_no_run_running(
     statuses = {run.info.run_name: run.info.status for run in runs}
     assert "RUNNING" not in statuses.values(), statuses
     assert statuses["image"] == "KILLED"
+
+
+def test_a_next_trial_that_cannot_fit_ends_the_study_with_the_timeout_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the study's trials stop early when the next one could not reach its first epoch
+    # before the deadline: the deadline itself is still ahead, but the user must hear why
+    monkeypatch.setattr(
+        "ldnn_tune.trial.objective.Objective.first_epoch_seconds", lambda self: 7200.0
+    )
+    monkeypatch.chdir(tmp_path)
+    words = ["run", "task=image", "check=false", "trials=2", "epochs=2", "timeout=1h"]
+    result = run_main(words, capsys)
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert (
+        "timeout 1h leaves no time for another trial after 0 of 2 trials; "
+        "run the same command again to continue"
+    ) in out
