@@ -10,12 +10,24 @@
 # Phase 2, side by side, pinned to cores (core 15 runs two): FSDD with unseen speakers
 # (3 split seeds), the text and adding default studies, two hand-set text LSTMs, and the
 # article's experiments (adding T=200 over 3 seeds, parity 25/29/31 bits, sort).
+#
+# A later call measures only what changed: PHASE1=0 skips phase 1; ARTICLE=0 skips the
+# article's experiments, the hand-set text LSTMs and the adding study; SPEECH_WORDS adds
+# words to each speech study (e.g. synth_speakers=120), SPEECH_CORES and SPEECH_JOBS size
+# them; TEXT_S and TEXT_CORES the text study.
 set -u
 : "${OUT:?set OUT to the folder for the results}"
 SPEECH_S=${SPEECH_S:-300}
 ARTICLE_S=${ARTICLE_S:-270}
 PHASE1_S=${PHASE1_S:-40}
 MLP_TRAIN=${MLP_TRAIN:-1000000}  # generated examples of parity and sort
+PHASE1=${PHASE1:-1}
+ARTICLE=${ARTICLE:-1}
+SPEECH_WORDS=${SPEECH_WORDS:-}
+SPEECH_CORES=${SPEECH_CORES:-2}  # cores of each of the three speech studies
+SPEECH_JOBS=${SPEECH_JOBS:-2}
+TEXT_S=${TEXT_S:-$ARTICLE_S}
+TEXT_CORES=${TEXT_CORES:-1}
 RUNS=/tmp/runs
 rm -rf "$RUNS"  # a warm device keeps /tmp: start every call's studies afresh
 mkdir -p "$RUNS" /tmp/data "$OUT"
@@ -26,12 +38,17 @@ exec > >(tee -a "$OUT/log.txt") 2>&1
 if [ -z "${DRY_RUN:-}" ]; then  # DRY_RUN=1: a rehearsal in this project's own venv
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
         --target /tmp/site .whl/*.whl || exit 1
+    python3 -m compileall -q -j 0 /tmp/site >/dev/null  # once, not in every process
 fi
 export PYTHONPATH=/tmp/site:$PWD/bench PATH=/tmp/site/bin:$PATH PYTHONUNBUFFERED=1
 tar -C /tmp/data -xJf .devdata/fsdd.tar.xz || exit 1
 FSDD=/tmp/data/recordings
 TEXT=$PWD/.devdata/input.txt
 python3 -c "import torch, ldnn_tune; print(torch.__version__, torch.cuda.is_available())"
+for module in optuna mlflow lightning kornia librosa espeakng_loader plotly omegaconf \
+    ldnn_tune_image ldnn_tune_speech ldnn_tune_sequence; do  # what is missing, said once
+    python3 -c "import $module" 2>/dev/null || echo "missing module: $module"
+done
 
 # one line a half second: unix time, GPU utilisation %, GPU memory used MiB
 while sleep 0.5; do
@@ -76,20 +93,31 @@ article() {
         --seconds "$ARTICLE_S" --out "$RUNS/article" >>"$RUNS/article.log" 2>&1
 }
 
-phase phase1-j1
-study image-j1 0-15 $((PHASE1_S + 30)) task=image seed=0 timeout=$PHASE1_S
-phase phase1-j4
-study image-j4 0-15 $((PHASE1_S + 30)) task=image seed=0 timeout=$PHASE1_S n_jobs=${PHASE1_JOBS:-4}
+if [ "$PHASE1" = 1 ]; then
+    phase phase1-j1
+    study image-j1 0-15 $((PHASE1_S + 30)) task=image seed=0 timeout=$PHASE1_S
+    phase phase1-j4
+    study image-j4 0-15 $((PHASE1_S + 30)) task=image seed=0 timeout=$PHASE1_S \
+        n_jobs=${PHASE1_JOBS:-4}
+fi
 phase phase2
 pids=()
 for seed in 0 1 2; do
-    study "speech-$seed" $((2 * seed))-$((2 * seed + 1)) $((SPEECH_S + 75)) task=speech \
-        data_dir=$FSDD split=speaker seed=$seed timeout=$SPEECH_S n_jobs=2 &
+    first=$((SPEECH_CORES * seed))
+    # shellcheck disable=SC2086  # SPEECH_WORDS is a list of words
+    study "speech-$seed" $first-$((first + SPEECH_CORES - 1)) $((SPEECH_S + 75)) \
+        task=speech data_dir=$FSDD split=speaker seed=$seed timeout=$SPEECH_S \
+        n_jobs=$SPEECH_JOBS $SPEECH_WORDS &
     pids+=($!)
 done
-study text-default 6 $((ARTICLE_S + 60)) task=sequence problem=text data_dir=$TEXT \
-    seed=0 timeout=$ARTICLE_S &
+first=$((3 * SPEECH_CORES))
+study text-default $first-$((first + TEXT_CORES - 1)) $((TEXT_S + 60)) task=sequence problem=text \
+    data_dir=$TEXT seed=0 timeout=$TEXT_S &
 pids+=($!)
+if [ "$ARTICLE" != 1 ]; then
+    wait "${pids[@]}"
+    exit 0
+fi
 article 7 text --data "$TEXT" --hidden 512 --layers 2 --length 128 --lr 0.5 &
 pids+=($!)
 article 8 text --data "$TEXT" --hidden 512 --layers 2 --length 128 --lr 1 &
