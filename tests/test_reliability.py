@@ -140,6 +140,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         2,
         "invalid study: the name is 600 characters long",
     ),
+    (
+        "study-name-tab",
+        ("run", "task=image", "study=a\tb"),
+        nothing,
+        2,
+        "invalid study='a\\tb': a name may not hold tabs",
+    ),
     ("n-jobs-zero", ("run", "task=image", "n_jobs=0"), nothing, 2, "invalid n_jobs=0"),
     ("n-jobs-huge", ("run", "task=image", "n_jobs=1000"), nothing, 2, "force_jobs=true"),
     ("heartbeat-zero", ("run", "task=image", "heartbeat=0"), nothing, 2, "invalid heartbeat=0"),

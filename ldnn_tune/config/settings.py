@@ -143,6 +143,11 @@ class RunConfig:
             raise UsageError(f"invalid min_lr={self.min_lr}: must be positive")
         if self.timeout is not None and self.timeout.lower() != "none":
             parse_timespan(self.timeout)
+        if any(not character.isprintable() for character in self.study_name):
+            raise UsageError(
+                f"invalid study={self.study_name!r}: a name may not hold tabs, line breaks "
+                "or other control characters (it names the MLflow experiment and heads the tables)"
+            )
         if len(self.study_name) > MAX_STUDY_NAME:
             raise UsageError(
                 f"invalid study: the name is {len(self.study_name):,} characters long; "
