@@ -197,6 +197,8 @@ def _interrupted_line(stop: Interrupted, command: str) -> str:
     if command != "run":
         return what
     stopped = sorted({*stop.others, *([] if stop.trial is None else [stop.trial])})
+    if not stopped and not stop.study_open:  # in the pre-flight or opening the study
+        return f"{what} before any trial started; run the same command again to run the study"
     if not stopped:
         return f"{what}; run the same command again to continue the study"
     if len(stopped) == 1:

@@ -56,6 +56,7 @@ class Interrupted(BaseException):
         self.signum = signum
         self.trial: int | None = None  # the trial it stopped, once one is known
         self.others: list[int] = []  # the trials it stopped in this command's other workers
+        self.study_open = False  # whether the run's study was open (there is one to continue)
 
     @classmethod
     def of(cls, stop: "Interrupted | KeyboardInterrupt") -> "Interrupted":

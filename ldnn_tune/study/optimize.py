@@ -70,6 +70,8 @@ def run_study(
         stopped = isinstance(error, USER_STOPS)
         if stopped:
             ignore_further()
+        if isinstance(error, Interrupted):
+            error.study_open = True
         close_session(session, clock.metrics(), "KILLED" if stopped else "FAILED", warn)
         raise
     return session.study

@@ -11,6 +11,8 @@ from ldnn_tune.errors import Interrupted
 from ldnn_tune.testing.cli import run_main
 
 STOPS = {
+    # in the pre-flight checks, before the study is opened
+    "in the pre-flight": ("ldnn_tune.health.preflight.preflight", lambda *a, **k: True),
     # right after the study's data line, before any trial
     "before the trials": ("ldnn_tune.study.optimize.make_budget", lambda *a, **k: True),
     # while the ensemble run logs its bundle
@@ -38,10 +40,16 @@ def test_a_ctrl_c_outside_a_trial_leaves_no_run_running(
 
     monkeypatch.setattr(target, stop_there)
     monkeypatch.chdir(tmp_path)
-    words = ["run", "task=image", "check=false", *TINY_RUN]
+    check = "check=true" if where == "in the pre-flight" else "check=false"
+    words = ["run", "task=image", check, *TINY_RUN]
     result = run_main(words, capsys)
     assert result.returncode == 130, result.stderr
     assert result.stderr.strip().startswith("interrupted (SIGINT)")
+    if where == "in the pre-flight":
+        assert "before any trial started; run the same command again to run" in result.stderr
+        assert not (tmp_path / "mlflow.db").exists()
+        return
+    assert "continue the study" in result.stderr
     client = mlflow_client(tmp_path)
     experiment = client.get_experiment_by_name("image")
     assert experiment is not None
