@@ -272,6 +272,14 @@ def check_overfit(task: Task[Any], hp: HParams, seed: int = 0) -> CheckResult:
     for multiple in OVERFIT_LR_LADDER:
         lr = hp.recipe.lr * multiple
         start, lowest, steps = _fit_batch(task, hp, x, y, lr, seed)
+        if start <= 0:  # a fraction of it says nothing: the loss has no floor at 0
+            return CheckResult(
+                "overfit",
+                True,
+                f"not judged: the loss started at {start:.3g}, not above 0 (e.g. a Gaussian "
+                "NLL); the check needs a loss floored at 0, to reach a fraction of its start",
+                warning=True,
+            )
         tried.append(f"lr {lr:.3g}: {start:.3g} → {lowest:.3g}")
         if lowest <= OVERFIT_FACTOR * start:
             return CheckResult(

@@ -137,6 +137,27 @@ class SummedLossTask(CustomTask):
         return SummedLoss(self.net_factory(), hp.recipe, kind=self.kind)
 
 
+class NegativeLoss(RecipeModule):
+    """A loss with no floor at 0 (as a Gaussian NLL): cross-entropy shifted down by 10."""
+
+    def loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return nn.functional.cross_entropy(out, y) - 10
+
+
+class NegativeLossTask(CustomTask):
+    def model(self, hp: HParams) -> RecipeModule:
+        return NegativeLoss(self.net_factory(), hp.recipe, kind=self.kind)
+
+
+def test_overfit_does_not_judge_a_loss_that_starts_below_zero() -> None:
+    # a fraction of a negative start is above it: the check passed at its first step
+    task = NegativeLossTask(mlp)
+    task.prepare()
+    result = check_overfit(task, HP)
+    assert result.passed and result.warning, result.detail
+    assert result.detail.startswith("not judged: the loss started at -")
+
+
 def test_batch_mean_catches_a_loss_summed_over_the_batch() -> None:
     assert check_batch_mean(task_with(mlp), HP).passed
     summed = SummedLossTask(mlp)
