@@ -161,6 +161,7 @@ def ensemble_table(
             f"test {names[1]}",
             "acc gain (points)" if classify else "MAE change",
             f"{names[1]} change",
+            *(f"test {name}" for name in comparison.own_names),  # the task's, e.g. solved
         ),
     )  # folded, not cut, in a narrow terminal: a number or member list is read whole
     shown = [SINGLE, *(methods if methods is not None else comparison.results)]
@@ -185,6 +186,7 @@ def ensemble_table(
             if classify
             else _change(scores, base, metric),
             _change(scores, base, loss),
+            *(f"{scores[name]:.4f}" for name in comparison.own_names),
         )
     return table
 

@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # the ensemble maths stays free of torch
 
 GREEDY_ROUNDS = 25
 
+# a task's own scores of predictions and targets (Task.own_scores), e.g. the adding
+# problem's share of sums solved
+OwnScores = Callable[[np.ndarray, np.ndarray], dict[str, float]]
+
 
 @dataclass(frozen=True)
 class Member:
@@ -60,6 +64,7 @@ class EnsembleComparison:
     run_id: str = ""  # the MLflow run holding the chosen ensemble's bundle
     left_out: tuple[int, ...] = ()  # trials passed over: their MLflow runs were deleted
     logged_before: bool = False  # the same ensemble was logged before: run_id is that run
+    own_names: tuple[str, ...] = ()  # the task's own scores among every result's scores
 
 
 def weighted_average(predictions: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
@@ -138,6 +143,7 @@ def build_ensemble(
     kind: TaskKind,
     target_transform: Standardizer | None = None,
     calibrate: bool = False,
+    own_scores: OwnScores | None = None,
 ) -> EnsembleResult:
     """Combine ``members`` by ``method`` (a key of :data:`METHODS`) and score val and test.
 
@@ -145,7 +151,8 @@ def build_ensemble(
     classification average is then temperature-scaled by a temperature fitted on
     validation, where it carries across the validation set's halves
     (:func:`~ldnn_tune.ensembles.calibrate.checked_temperature`). A regression task's
-    ``target_transform`` puts the reported ``mse`` and ``mae`` in the target's units.
+    ``target_transform`` puts the reported ``mse`` and ``mae`` in the target's units;
+    ``own_scores`` adds the task's own scores of the average, as its trials have them.
     """
     if method not in METHODS:
         raise ValueError(f"unknown ensemble method {method!r}; choose from {', '.join(METHODS)}")
@@ -161,7 +168,19 @@ def build_ensemble(
     return EnsembleResult(
         method=method,
         weights={m.trial_number: w for m, w in kept},
-        val_scores=score(kind, val_avg, val_targets, target_transform),
-        test_scores=score(kind, test_avg, test_targets, target_transform),
+        val_scores=_scores(kind, val_avg, val_targets, target_transform, own_scores),
+        test_scores=_scores(kind, test_avg, test_targets, target_transform, own_scores),
         temperature=temperature,
     )
+
+
+def _scores(
+    kind: TaskKind,
+    predictions: np.ndarray,
+    targets: np.ndarray,
+    target_transform: Standardizer | None,
+    own_scores: OwnScores | None,
+) -> dict[str, float]:
+    """Return the host's scores of ``predictions``, then the task's own, if it has any."""
+    own = own_scores(predictions, targets) if own_scores is not None else {}
+    return {**score(kind, predictions, targets, target_transform), **own}

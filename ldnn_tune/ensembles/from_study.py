@@ -26,6 +26,7 @@ from ldnn_tune.ensembles.combine import (
     Member,
     build_ensemble,
 )
+from ldnn_tune.ensembles.own_scores import study_own_scores
 from ldnn_tune.errors import USER_STOPS, UsageError, number_ranges
 from ldnn_tune.names import (
     BUNDLE_ARTIFACT,
@@ -232,6 +233,7 @@ def ensemble_study(
     present = RunsPresent(tracker)
     pools, members, targets = load_pools(study, tracker, top_k, named, present)
     kind = TaskKind(study.user_attrs.get(IDENTITY_ATTR, {}).get("kind", "classification"))
+    own_scores = study_own_scores(study)
     results = {}
     for name, chosen in pools.items():
         results[name] = build_ensemble(
@@ -242,8 +244,14 @@ def ensemble_study(
             kind,
             targets.transform,
             calibrate=name != SINGLE,  # the baseline is the best trial as it trained
+            own_scores=own_scores,
         )
-    comparison = EnsembleComparison(members, results, left_out=tuple(present.gone))
+    own_names = (
+        () if own_scores is None else tuple(own_scores(members[0].val_predictions, targets.val))
+    )
+    comparison = EnsembleComparison(
+        members, results, left_out=tuple(present.gone), own_names=own_names
+    )
     inputs = ensemble_inputs(method, top_k, members, named)
     parent = study.user_attrs[PARENT_RUN_ATTR]
     before = logged_before(tracker, parent, inputs)

@@ -151,7 +151,8 @@ class Task(ABC, Generic[OptionsT]):
         probabilities, or regression outputs in the model's units) and ``targets``, after
         each trial: each ``NAME`` is recorded as ``val_NAME`` and ``test_NAME`` (trial
         attributes, MLflow metrics) and shown in the summary (the sequence task: the
-        share of sums ``solved``, whole sequences right, ``seq_acc``). Default: none.
+        share of sums ``solved``, whole sequences right, ``seq_acc``). An ensemble's
+        averaged predictions are scored by it too. Default: none.
         """
         return {}
 

@@ -83,6 +83,26 @@ def test_a_regression_table_shows_mae_and_mse_once_each() -> None:
     assert "of the top 2" in " ".join(out.getvalue().split())
 
 
+def test_the_task_s_own_scores_get_a_column_each() -> None:
+    def scores(mse: float, solved: float) -> dict[str, float]:
+        return {"mse": mse, "mae": mse, "loss": mse, "solved": solved}
+
+    comparison = EnsembleComparison(
+        [],
+        {
+            SINGLE: EnsembleResult("single", {2: 1}, scores(0.1, 0.9), scores(0.1, 0.91)),
+            "average": EnsembleResult("average", {2: 1, 5: 1}, scores(0.1, 1), scores(0.1, 0.97)),
+        },
+        own_names=("solved",),
+    )
+    out = io.StringIO()
+    Console(file=out, width=200).print(ensemble_table(comparison, 5))
+    header = next(line for line in out.getvalue().splitlines() if "members" in line)
+    assert header.split("┃")[-2].strip() == "test solved"
+    average = next(line for line in out.getvalue().splitlines() if "│ average" in line)
+    assert average.split("│")[-2].strip() == "0.9700"
+
+
 def test_the_predict_hint_is_given_only_for_a_task_that_reads_input_files() -> None:
     comparison = EnsembleComparison(
         [], {SINGLE: result("single", {4: 1}, 0.98, 0.05)}, run_id="abc123"
