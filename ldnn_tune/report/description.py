@@ -88,8 +88,19 @@ def best_line(trial: FrozenTrial | None) -> str:
     return f"**Best trial: {trial.number}**{whose}: {', '.join(metrics)}{trained}. Knobs: {knobs}."
 
 
-def ensemble_line(ensemble: EnsembleSummary | None) -> str:
-    """Return the ensemble's test scores against the best single trial's, or ''."""
+# a trial's value and its loss scored again from saved predictions differ in the 7th digit
+SAME_LOSS = 1e-4
+
+
+def ensemble_line(
+    ensemble: EnsembleSummary | None, best: FrozenTrial | None = None, study: str = ""
+) -> str:
+    """Return the ensemble's test scores against the best single trial's, or ''.
+
+    Says so when the study's ``best`` trial is better than the best single trial the
+    ensemble was built from: trials finished since, and the ensemble is older than them
+    (``ldnn-tune ensemble study=STUDY`` makes a new one).
+    """
     if ensemble is None:
         return ""
     scores = []
@@ -102,6 +113,22 @@ def ensemble_line(ensemble: EnsembleSummary | None) -> str:
         f"**Ensemble ({ensemble.method})** of trials {members} (trial:weight): "
         + ("; ".join(scores) or "no test scores logged")
         + f". Run `{ensemble.run_id}`."
+        + _stale_note(ensemble, best, study)
+    )
+
+
+def _stale_note(ensemble: EnsembleSummary, best: FrozenTrial | None, study: str) -> str:
+    """Return a note when ``best`` beats the trials the ensemble was built from, or ''."""
+    single = ensemble.score("single", "val_loss")
+    if best is None or best.value is None or single is None:
+        return ""
+    if best.value >= single - SAME_LOSS * abs(single):
+        return ""
+    return (
+        f" It predates trial {best.number} (val_loss {number_text(best.value)}, better than "
+        f"its best single trial's {number_text(single)}): "
+        f"`ldnn-tune ensemble {shlex.quote(f'study={study}')}` makes one from the trials "
+        "as they are now."
     )
 
 
@@ -125,7 +152,7 @@ def describe(story: StudyStory) -> str:
         setup_line(story.study.study_name, story.params),
         counts_line(trials),
         best_line(best),
-        ensemble_line(story.ensemble),
+        ensemble_line(story.ensemble, best, story.study.study_name),
         importance_line(story.importances),
         f"Plots: the parent run's `{PLOTS_ARTIFACT}/` artifacts (PNG, and interactive HTML) "
         f"and `ldnn-tune report`'s file; every trial in its `{TRIALS_ARTIFACT}` artifact.",

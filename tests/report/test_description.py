@@ -62,3 +62,21 @@ def test_a_retrain_is_counted_and_named_as_one(new_toy) -> None:
     text = describe(StudyStory(toy.study, {}, param_importances(toy.study), None, "cmd"))
     assert "Trials: 3 complete (1 of them retrains), 0 pruned, 0 failed." in text
     assert f"**Best trial: 2** (a retrain of trial {best.number}'s knobs)" in text
+
+
+def test_an_ensemble_older_than_the_best_trial_says_so(toy) -> None:
+    best = best_trials(toy.study, 1)[0]
+    assert best.value is not None
+
+    def summary(single_val_loss: float) -> EnsembleSummary:
+        metrics = {"greedy_test_acc": 0.95, "single_val_loss": single_val_loss}
+        return EnsembleSummary("abc", "greedy", "3:2", metrics)
+
+    def text(ensemble: EnsembleSummary) -> str:
+        return describe(StudyStory(toy.study, PARAMS, param_importances(toy.study), ensemble, ""))
+
+    # built when trial `best` was already there: its loss, scored again, differs a little
+    assert "predates" not in text(summary(best.value * (1 + 1e-6)))
+    older = " ".join(text(summary(best.value * 1.5)).split())
+    assert f"It predates trial {best.number} (val_loss" in older
+    assert "`ldnn-tune ensemble study=toy` makes one from the trials as they are now." in older
