@@ -99,6 +99,8 @@ def test_each_commands_help_lists_its_settings_with_defaults_and_two_examples(
 
 def test_a_stop_names_every_trial_it_failed_in_this_commands_workers() -> None:
     stop = Interrupted(signal.SIGINT)
+    assert _interrupted_line(stop, "run").endswith("again to run the study")  # not open yet
+    stop.study_open = True
     assert _interrupted_line(stop, "run").endswith("again to continue the study")
     stop.trial, stop.others = 0, [2, 1]
     assert _interrupted_line(stop, "run") == (
