@@ -15,6 +15,7 @@ TRIAL_RUN_ATTR = "mlflow_run_id"  # the trial's MLflow run
 SEED_ATTR = "seed"  # the trial's training seed
 WORKER_ATTR = "worker"  # host:pid:start of the process that runs the trial
 REASON_ATTR = "reason"  # why a trial was pruned or failed
+HOST_ERROR_ATTR = "host_error"  # true: a failed trial's error came from ldnn-tune's own code
 # how the reason of a trial the deadline cut before its first epoch ended starts: it trained
 # no net, says nothing of its knobs, and is queued to run first next time
 DEADLINE_CUT = "not run:"

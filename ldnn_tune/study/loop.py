@@ -16,7 +16,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.interrupts import raise_pending
-from ldnn_tune.names import DEADLINE_CUT, REASON_ATTR, RESEED_OF_ATTR, SURPLUS
+from ldnn_tune.names import DEADLINE_CUT, HOST_ERROR_ATTR, REASON_ATTR, RESEED_OF_ATTR, SURPLUS
 from ldnn_tune.study.queries import StudyView, given_up, reason, view
 from ldnn_tune.study.recovery import fail_dead_trials, fail_stale_trials, taken_over
 
@@ -35,9 +35,17 @@ class FailingTrials(Exception):
     def __init__(self, trial: FrozenTrial, count: int) -> None:
         """Remember the last failed ``trial`` and how many failed in a row."""
         reason = trial.user_attrs.get(REASON_ATTR) or "no reason recorded"
-        super().__init__(
-            f"failed {count} trials in a row; the last, trial {trial.number}: {reason}"
-        )
+        self.in_host = bool(trial.user_attrs.get(HOST_ERROR_ATTR))  # not the task's code
+        self.says_where = self.in_host  # the message names the trial's traceback.txt
+        if self.in_host:
+            super().__init__(
+                f"its own code, not the task's, failed {count} trials in a row; the last, "
+                f"trial {trial.number}: {reason} (traceback.txt in that trial's MLflow run)"
+            )
+        else:
+            super().__init__(
+                f"failed {count} trials in a row; the last, trial {trial.number}: {reason}"
+            )
         self.trial = trial
         self.count = count
 

@@ -296,6 +296,8 @@ def _work(
             on_failure=on_failure,
         )
     except FailingTrials as failing:
+        if failing.in_host:  # ldnn-tune's own fault: the command says so, not the plugin's
+            raise
         raise PluginError(run.task.name, run.source, str(failing), failing) from None
 
 

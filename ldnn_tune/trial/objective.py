@@ -1,6 +1,7 @@
 """One trial: sample the knobs, train with the host's callbacks, record everything."""
 
 import dataclasses
+import inspect
 import io
 import json
 import math
@@ -23,6 +24,7 @@ from ldnn_tune.names import (
     DEADLINE_CUT,
     EPOCHS_RUN_ATTR,
     FIRST_EPOCH_ATTR,
+    HOST_ERROR_ATTR,
     HPARAMS_ARTIFACT,
     INTERRUPTED,
     PREDICTIONS_ARTIFACT,
@@ -43,6 +45,7 @@ from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.study.recovery import TAKEN_OVER, TrialTakenOver, taken_over, this_worker
 from ldnn_tune.tracking import MetricBuffer, StudyTracker
+from ldnn_tune.trial.blame import raised_by_host
 from ldnn_tune.trial.callbacks import CutBeforeFirstEpoch, EpochEndHook
 from ldnn_tune.trial.pruning import EpochPruning
 from ldnn_tune.trial.seeds import trial_seed
@@ -137,6 +140,8 @@ class Objective:
         except TrialTakenOver:  # ended by _discard: the trial is another worker's now
             raise
         except BaseException as error:  # the run must not stay RUNNING, whatever it was
+            if raised_by_host(error, inspect.getfile(type(self.task))):
+                trial.set_user_attr(HOST_ERROR_ATTR, True)
             self._end(trial, metrics, "FAIL", first_line(error), error=error)
             raise
         if not math.isfinite(outcome.best_val_loss):

@@ -7,8 +7,9 @@ import optuna
 import pytest
 from helpers import mlflow_client, run_study_here
 
-from ldnn_tune import HParams, hookimpl
+from ldnn_tune import HParams, hookimpl, tracking
 from ldnn_tune.errors import PluginError
+from ldnn_tune.study.loop import FailingTrials
 from ldnn_tune.study.samplers import SAMPLERS
 from ldnn_tune.testing import BoringTask
 
@@ -97,3 +98,28 @@ def test_a_failing_sampler_is_the_reason_its_trials_give(
     assert str(error.value).endswith(
         "the last, trial 3: not started: ModuleNotFoundError: No module named 'cmaes'"
     )
+
+
+def as_host_code(source: str, name: str) -> Any:
+    """Return function ``name`` of ``source``, running as if written in ldnn-tune's tracking.py."""
+    namespace: dict[str, Any] = {}
+    exec(compile(source, tracking.__file__, "exec"), namespace)
+    return namespace[name]
+
+
+def test_failures_in_ldnn_tune_s_own_code_are_not_blamed_on_the_task(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    BROKEN_WIDTHS.clear()
+    full = as_host_code(
+        "def full(*args, **kwargs):\n    raise OSError(28, 'No space left on device')\n", "full"
+    )
+    monkeypatch.setattr(tracking.StudyTracker, "log_artifact_files", full)
+    with pytest.raises(FailingTrials) as error:
+        run(tmp_path, monkeypatch, "trials=10")
+    assert str(error.value) == (
+        "its own code, not the task's, failed 3 trials in a row; the last, trial 2: "
+        "OSError: [Errno 28] No space left on device (traceback.txt in that trial's MLflow run)"
+    )
+    study = optuna.load_study(study_name="fragile", storage="sqlite:///ldnn_tune.db")
+    assert all(t.user_attrs["host_error"] for t in study.trials)
