@@ -202,7 +202,8 @@ class SpeechTask(Task[SpeechOptions]):
         """Return the data source, classes, split sizes and how the split was made."""
         s = self.split
         return (
-            f"data: {self.clips.source}, {len(self.clips.classes)} classes, "
+            f"data: {self.clips.source}, {len(self.clips.classes)} classes "
+            f"({_first_few(self.clips.classes)}), "
             f"{len(s.y_train)}/{len(s.y_val)}/{len(s.y_test)} train/val/test, {self.split_note}"
         )
 
@@ -275,3 +276,9 @@ class SpeechTask(Task[SpeechOptions]):
             augment=augment,
             mixup=hp.get_float("mixup", missing=0.0),
         )
+
+
+def _first_few(names: Sequence[str], shown: int = 12) -> str:
+    """Return the first ``shown`` of ``names``, comma-separated, and how many more."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f", ... ({more} more)" if more > 0 else "")
