@@ -54,6 +54,15 @@ class ResolvedRun:
             return None
         return data_fingerprint(self.config.data_dir, self.task.data_suffixes)
 
+    def location_options(self) -> frozenset[str]:
+        """Return the task options that only say where something is kept (``location``).
+
+        A plugin marks one with ``metadata={"location": True}`` on its dataclass field,
+        such as a cache folder: a study continues when it changes.
+        """
+        fields = dataclasses.fields(self.task.options_type)
+        return frozenset(f.name for f in fields if f.metadata.get("location"))
+
     def option_defaults(self) -> dict[str, str]:
         """Return each task option's default as :meth:`identity` writes it.
 

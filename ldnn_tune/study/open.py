@@ -2,7 +2,7 @@
 
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ def open_study(
     on_create: Callable[[optuna.Study], None] | None = None,
     first: Sequence[Mapping[str, Any]] = (),
     option_defaults: Mapping[str, str] | None = None,
+    locations: Collection[str] = (),
 ) -> optuna.Study:
     """Load study ``name`` or create it; a new study queues ``first``, then ``space``'s defaults.
 
@@ -54,7 +55,8 @@ def open_study(
 
     ``identity`` (task, seed, task options) is stored with a new study; continuing a study
     with a different identity or direction is refused, since its trials would not be
-    comparable; an option the stored identity lacks matches its ``option_defaults`` value.
+    comparable; an option the stored identity lacks matches its ``option_defaults`` value,
+    and the options in ``locations`` (where a cache is kept) may change.
     Of several workers starting at once exactly one creates the study (the
     storage refuses a second study of the same name) and runs ``on_create`` on it before
     writing the identity; the others wait for the identity, so see what ``on_create`` wrote.
@@ -76,7 +78,7 @@ def open_study(
                 f"{len(trials)} trial(s) of another objective; give another study= name"
             )
         if stored is not None:
-            check_identity(name, stored, identity, option_defaults or {})
+            check_identity(name, stored, identity, option_defaults or {}, locations)
             if stored.get("data_dir") != identity.get("data_dir"):  # moved: its ensembles look here
                 study.set_user_attr(IDENTITY_ATTR, {**stored, "data_dir": identity["data_dir"]})
             name_objective(study)  # a study made before objectives were named
@@ -157,6 +159,7 @@ def check_identity(
     stored: Mapping[str, Any],
     wanted: Mapping[str, Any],
     option_defaults: Mapping[str, str],
+    locations: Collection[str] = (),
 ) -> None:
     """Raise a UsageError when study ``name`` was created with a different task or setup.
 
@@ -164,6 +167,7 @@ def check_identity(
     options; it matches when it is at its default (``option_defaults``). A key added to
     the identity since (``data_files``) is not compared. A ``data_dir`` at another path
     matches when its files are the same: the folder moved, with the study's or alone.
+    The options named in ``locations`` say only where something is kept: not compared.
     """
     for key, value in wanted.items():
         if key not in stored or (key == "data_dir" and _same_files(stored, wanted)):
@@ -171,7 +175,8 @@ def check_identity(
         have = stored.get(key)
         if key == "options" and isinstance(have, dict) and isinstance(value, dict):
             added = {k: option_defaults[k] for k in value if k not in have and k in option_defaults}
-            have = {**have, **added}
+            have = {k: v for k, v in {**have, **added}.items() if k not in locations}
+            value = {k: v for k, v in value.items() if k not in locations}
         if have != value:
             raise UsageError(
                 f"study {name!r} was created with {_difference(key, have, value)}; "

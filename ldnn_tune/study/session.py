@@ -127,6 +127,7 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
         on_create=create_parent,
         first=warm.first,
         option_defaults=run.option_defaults(),
+        locations=run.location_options(),
     )
     check_compatible(study, run.space)
     require_parent_run(config.mlflow, study)

@@ -88,3 +88,14 @@ def test_a_refused_continuation_names_only_what_differs(
     with pytest.raises(UsageError) as error:
         check_identity("s", stored, wanted, {})
     assert message in str(error.value)
+
+
+def test_a_location_option_may_change_and_the_others_still_count() -> None:
+    stored = {"options": {"split": "speaker", "cache_dir": "None"}}
+    moved = {"options": {"split": "speaker", "cache_dir": "/tmp/cache2"}}
+    check_identity("s", stored, moved, {}, locations={"cache_dir"})
+    with pytest.raises(UsageError, match="created with cache_dir=None, not /tmp/cache2"):
+        check_identity("s", stored, moved, {})  # an option not marked as a location
+    other = {"options": {"split": "fsdd", "cache_dir": "/tmp/cache2"}}
+    with pytest.raises(UsageError, match="created with split=speaker, not fsdd;"):
+        check_identity("s", stored, other, {}, locations={"cache_dir"})

@@ -32,8 +32,9 @@ class SpeechOptions:
     n_mels: int = _option(40, "mel bands of the log-mel features")
     split: str = _option("speaker", "speaker: speakers kept apart; fsdd: FSDD's own split")
     synth_speakers: int = _option(0, "espeak-ng speakers added to data_dir's training")
-    cache_dir: Path | None = field(
-        default=None, metadata={"help": "synthesised sets; default ~/.cache/ldnn_tune/speech"}
+    cache_dir: Path | None = field(  # where, not what: a study continues when it changes
+        default=None,
+        metadata={"help": "synthesised sets; default ~/.cache/ldnn_tune/speech", "location": True},
     )
 
     def __post_init__(self) -> None:
