@@ -455,6 +455,41 @@ def test_folders_named_after_the_speakers_of_fsdd_names_are_refused(tmp_path: Pa
     SpeechTask(options(), tmp_path, seed=0).prepare()
 
 
+def test_a_class_folder_without_wavs_says_what_it_holds(tmp_path: Path) -> None:
+    make_fsdd(tmp_path / "one", ("george",), takes=3)
+    (tmp_path / "two").mkdir()
+    (tmp_path / "two" / "2_george_0.mp3").write_bytes(b"ID3")
+    with pytest.raises(UsageError, match=r"only 1 file\(s\) of other kinds \(\.mp3\); convert"):
+        SpeechTask(options(), tmp_path, seed=0).prepare()
+    (tmp_path / "two" / "2_george_0.mp3").unlink()
+    with pytest.raises(UsageError, match=r"class folder '.*two' is empty; put its recordings"):
+        SpeechTask(options(), tmp_path, seed=0).prepare()
+
+
+def test_an_fsdd_folder_given_one_level_up_names_the_folder_to_give(tmp_path: Path) -> None:
+    make_fsdd(tmp_path / "recordings", ("george", "theo"), takes=2)
+    with pytest.raises(UsageError) as info:
+        SpeechTask(options(), tmp_path, seed=0).prepare()
+    assert str(info.value).endswith(
+        "its files are named {label}_{speaker}_{index}.wav: "
+        f"give data_dir={tmp_path / 'recordings'}"
+    )
+
+
+def test_too_many_mel_bands_for_the_sample_rate_is_one_line_before_the_data() -> None:
+    with pytest.raises(UsageError) as info:
+        SpeechTask(options(sample_rate=4000, n_mels=128), None, seed=0).prepare()
+    assert str(info.value).startswith(
+        "invalid n_mels=128 at sample_rate=4000: 15 of its mel bands would hold no bin of "
+        "the 128-point FFT; use n_mels="
+    )
+
+
+def test_words_differing_only_in_case_are_one_spoken_word() -> None:
+    with pytest.raises(ValueError, match="need 2 or more distinct words"):
+        options(words="yes,Yes")
+
+
 def test_the_data_line_names_the_classes(tmp_path: Path) -> None:
     make_fsdd(tmp_path, ("jackson", "nicolas", "theo"), takes=4)
     task = SpeechTask(options(), tmp_path, seed=0)

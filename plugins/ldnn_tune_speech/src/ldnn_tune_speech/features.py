@@ -5,12 +5,15 @@ happen here too, in training only.
 """
 
 import math
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
 import torch
 from torch import nn
+
+from ldnn_tune import UsageError
 
 LOG_FLOOR = 1e-6
 STD_FLOOR = 1e-3
@@ -50,14 +53,36 @@ def mel_filterbank(config: MelConfig) -> np.ndarray:
     """Return librosa's Slaney mel filterbank ``(n_mels, n_fft // 2 + 1)`` for ``config``."""
     import librosa.filters
 
-    bank = librosa.filters.mel(
-        sr=config.sample_rate,
-        n_fft=config.n_fft,
-        n_mels=config.n_mels,
-        fmin=FMIN,
-        fmax=config.sample_rate / 2,
-    )
+    with warnings.catch_warnings():  # empty bands: check_mel_bands says so in one line
+        warnings.simplefilter("ignore", UserWarning)
+        bank = librosa.filters.mel(
+            sr=config.sample_rate,
+            n_fft=config.n_fft,
+            n_mels=config.n_mels,
+            fmin=FMIN,
+            fmax=config.sample_rate / 2,
+        )
     return np.asarray(bank, dtype=np.float32)
+
+
+def empty_bands(config: MelConfig) -> int:
+    """Return how many of ``config``'s mel bands hold no FFT bin (too many bands for the rate)."""
+    return int((mel_filterbank(config).max(axis=1) == 0).sum())
+
+
+def check_mel_bands(config: MelConfig) -> None:
+    """Raise a UsageError when ``n_mels`` is too many for ``sample_rate``'s FFT bins."""
+    if not empty_bands(config):
+        return
+    most = max(
+        (n for n in range(1, config.n_mels) if not empty_bands(replace(config, n_mels=n))),
+        default=0,
+    )
+    raise UsageError(
+        f"invalid n_mels={config.n_mels} at sample_rate={config.sample_rate}: "
+        f"{empty_bands(config)} of its mel bands would hold no bin of the {config.n_fft}-point "
+        f"FFT; use n_mels={most} or fewer, or a higher sample_rate"
+    )
 
 
 class LogMel(nn.Module):

@@ -17,7 +17,8 @@ from ldnn_tune_speech.audio import SILENCE, read_wav, to_clip
 from ldnn_tune_speech.clips import UNKNOWN, ClipSet
 
 FSDD_NAME = re.compile(r"^(?P<label>[^_]+)_(?P<speaker>.+)_(?P<index>\d+)$")
-LAYOUTS = "class sub-folders of .wav files, or files named {label}_{speaker}_{index}.wav"
+FSDD_PATTERN = "{label}_{speaker}_{index}.wav"
+LAYOUTS = f"class sub-folders of .wav files, or files named {FSDD_PATTERN}"
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,12 @@ def find_recordings(root: Path) -> list[Recording]:
         raise UsageError(f"data_dir {str(root)!r} holds no WAV files; expected {LAYOUTS}")
     labels = {r.label for r in recordings}
     if len(labels) < 2:
+        label = labels.pop()
+        named = all(FSDD_NAME.match(r.path.stem) for r in recordings) and folders
+        inside = f"; its files are named {FSDD_PATTERN}: give data_dir={root / label}"
         raise UsageError(
-            f"data_dir {str(root)!r} holds one class ({labels.pop()!r}); "
-            "expected WAV files of at least 2 classes"
+            f"data_dir {str(root)!r} holds one class ({label!r}); "
+            f"expected WAV files of at least 2 classes{inside if named else ''}"
         )
     return recordings
 
@@ -67,11 +71,26 @@ def _check_class_layout(root: Path, folders: list[Path], recordings: list[Record
     labels = {r.label for r in recordings}
     for folder in folders:
         if folder.name not in labels:
-            raise UsageError(
-                f"class folder {str(folder)!r} holds no WAV files of its own (sub-folders are "
-                "not read); put its recordings directly in it, or name it with a leading _ "
-                "to leave it out"
-            )
+            raise UsageError(f"class folder {str(folder)!r} {_why_no_wavs(folder)}")
+
+
+def _why_no_wavs(folder: Path) -> str:
+    """Return why class ``folder`` gave no recording: empty, other files, or deeper ones."""
+    visible = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    files = [p for p in visible if p.is_file()]
+    leave_out = "or name the folder with a leading _ to leave it out"
+    if files:
+        kinds = ", ".join(sorted({p.suffix.lower() or "(no suffix)" for p in files}))
+        return (
+            f"holds no WAV files, only {len(files)} file(s) of other kinds ({kinds}); "
+            f"convert them to WAV (PCM or float), {leave_out}"
+        )
+    if visible:
+        return (
+            "holds no WAV files of its own (sub-folders are not read); put its recordings "
+            f"directly in it, {leave_out}"
+        )
+    return f"is empty; put its recordings in it, {leave_out}"
 
 
 def _refuse_speaker_folders(folders: list[Path], recordings: list[Recording]) -> None:

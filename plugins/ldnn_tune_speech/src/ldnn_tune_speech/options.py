@@ -38,8 +38,12 @@ class SpeechOptions:
     )
 
     def __post_init__(self) -> None:
-        if len(self.word_list) < 2 or len(set(self.word_list)) != len(self.word_list):
-            raise ValueError(f"invalid words={self.words!r}: need 2 or more distinct words")
+        spoken = {word.lower() for word in self.word_list}  # Yes and yes sound alike
+        if len(self.word_list) < 2 or len(spoken) != len(self.word_list):
+            raise ValueError(
+                f"invalid words={self.words!r}: need 2 or more distinct words "
+                "(letter case aside: they are spoken)"
+            )
         if not 3 <= self.speakers <= MAX_SPEAKERS:
             raise ValueError(
                 f"invalid speakers={self.speakers}: must be between 3 and {MAX_SPEAKERS}"

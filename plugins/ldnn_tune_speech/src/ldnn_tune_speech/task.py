@@ -109,10 +109,11 @@ class SpeechTask(Task[SpeechOptions]):
         import torch
 
         from ldnn_tune import Split
-        from ldnn_tune_speech.features import MelConfig
+        from ldnn_tune_speech.features import MelConfig, check_mel_bands
         from ldnn_tune_speech.splits import split_clips
 
         opts = self.options
+        check_mel_bands(MelConfig(opts.sample_rate, opts.n_mels))  # before loading the data
         if self.data_dir is None and opts.split == "fsdd":
             raise UsageError("split=fsdd needs data_dir=FOLDER of FSDD recordings")
         if self.data_dir is not None:
