@@ -51,7 +51,10 @@ def main(words: Sequence[str], console: Console) -> int:
         with clock.phase("preflight"):
             passed = preflight(run, console, quick_only=True)
         if not passed:
-            console.print("not starting the study; fix the task, or skip with check=false")
+            console.print(
+                "not starting the study; fix the task or its data (the failed check says "
+                "what), or skip the checks with check=false"
+            )
             return EXIT_CHECK_FAILED
     study = run_study(run, host, console, clock)
     if useful(study, config.trials):
