@@ -5,7 +5,8 @@ Layout::
     bundle.json        format, task, options, seed, data_dir, data_files (its fingerprint),
                        kind, members (trial, weight,
                        knobs), target_transform (regression: mean and std, or null),
-                       temperature (classification: what the average is scaled by)
+                       temperature (classification: what the average is scaled by),
+                       made_with (ldnn-tune's version, the task's package and version)
     member-<n>.pt      each member's best-epoch state_dict
 """
 
@@ -56,14 +57,18 @@ def write_bundle(
     weights_files: Mapping[int, Path],
     target_transform: Standardizer | None = None,
     temperature: float = 1.0,
+    task_package: str = "",
 ) -> None:
     """Write a bundle into ``folder``.
 
     ``identity`` is the study's (task, kind, seed, options, data_dir); each member is
     ``{"trial", "weight", "knobs"}``; ``weights_files`` maps trial numbers to state dicts;
     ``target_transform`` maps the members' regression outputs to the target's units;
-    ``temperature`` scales a classification average's probabilities.
+    ``temperature`` scales a classification average's probabilities; ``task_package``
+    (e.g. ``ldnn-tune-image 0.1.0``) is recorded with ldnn-tune's version.
     """
+    from importlib.metadata import version
+
     folder.mkdir(parents=True, exist_ok=True)
     transform: dict[str, Any] | None = None
     if target_transform is not None:
@@ -76,6 +81,7 @@ def write_bundle(
         "members": list(members),
         "target_transform": transform,
         "temperature": temperature,
+        "made_with": {"ldnn-tune": version("ldnn-tune"), "task_package": task_package},
     }
     text = json.dumps(manifest, indent=2, default=str)
     (folder / BUNDLE_MANIFEST).write_text(text, encoding="utf-8")
@@ -158,10 +164,12 @@ def load_bundle(folder: Path, host: Host, moved_data_dir: Path | None = None) ->
         task = entry.task(options, data_dir, manifest["seed"])
         task.prepare()
     models, weights = [], []
+    made = str(manifest.get("made_with", {}).get("task_package") or "")
+    changed = f" (made with {made}; installed: {entry.package})" if made != entry.package else ""
     for member in manifest["members"]:
         with plugin_code(task.name, entry.package, "model()"):
             model = task.model(HParams.from_params(member["knobs"]))
-        load_weights(model, folder / f"member-{member['trial']}.pt")
+        load_weights(model, folder / f"member-{member['trial']}.pt", changed if made else "")
         models.append(model)
         weights.append(float(member["weight"]))
     temperature = float(manifest.get("temperature", 1.0))
@@ -294,8 +302,12 @@ def _transform_problem(transform: Any) -> str:
     return ""
 
 
-def load_weights(model: pl.LightningModule, path: Path) -> None:
-    """Load the state dict at ``path`` into ``model``; refuse anything but fitting weights."""
+def load_weights(model: pl.LightningModule, path: Path, plugin_change: str = "") -> None:
+    """Load the state dict at ``path`` into ``model``; refuse anything but fitting weights.
+
+    ``plugin_change`` says which version of the task's package made them, when another
+    is installed now.
+    """
     if not path.is_file():
         raise UsageError(f"{path}: missing from the bundle")
     try:
@@ -307,7 +319,7 @@ def load_weights(model: pl.LightningModule, path: Path) -> None:
     except Exception as error:
         raise UsageError(
             f"{path}: the weights do not fit the task's model ({_misfit(error)}); was the "
-            "task's plugin changed since the ensemble was made?"
+            f"task's plugin changed since the ensemble was made?{plugin_change}"
         ) from None
 
 

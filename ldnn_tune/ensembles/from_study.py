@@ -42,6 +42,7 @@ from ldnn_tune.names import (
     WEIGHTS_ARTIFACT,
     WORKER_TAG,
 )
+from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.plugin.task import TaskKind
 from ldnn_tune.recipe.data import Standardizer
 from ldnn_tune.study.queries import best_trials, is_reseed, reseeds_of
@@ -374,7 +375,12 @@ def _log_bundle(
             members.append({"trial": number, "weight": weight, "knobs": knobs})
         bundle = Path(tmp) / BUNDLE_ARTIFACT
         identity = study.user_attrs[IDENTITY_ATTR]
-        write_bundle(bundle, identity, members, weights_files, target_transform, chosen.temperature)
+        entry = Host(get_plugin_manager()).tasks().get(str(identity.get("task")))
+        package = entry.package if entry is not None else ""
+        temperature = chosen.temperature
+        write_bundle(
+            bundle, identity, members, weights_files, target_transform, temperature, package
+        )
         tracker.client.log_artifacts(run_id, str(bundle), artifact_path=BUNDLE_ARTIFACT)
 
 

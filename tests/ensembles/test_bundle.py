@@ -183,3 +183,21 @@ def test_a_bad_format_or_transform_is_one_line(
     edit_manifest(tmp_path / "b", **changes)
     with pytest.raises(UsageError, match=re.escape(needle)):
         load_bundle(tmp_path / "b", host)
+
+
+def test_misfit_weights_name_the_plugin_version_that_made_them(tmp_path: Path, host: Host) -> None:
+    folder = tmp_path / "b"
+    bundle(folder, BoringOptions())
+    manifest = json.loads((folder / "bundle.json").read_text())
+    assert set(manifest["made_with"]) == {"ldnn-tune", "task_package"}
+    members = [
+        {**manifest["members"][0], "knobs": {**manifest["members"][0]["knobs"], "width": 16}}
+    ]
+    edit_manifest(folder, members=members, made_with={"task_package": "boring-tasks 0.0.1"})
+    with pytest.raises(UsageError) as error:
+        load_bundle(folder, host)
+    installed = host.task("boring").package
+    assert str(error.value).endswith(
+        "was the task's plugin changed since the ensemble was made? "
+        f"(made with boring-tasks 0.0.1; installed: {installed})"
+    )
