@@ -7,7 +7,13 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import EPOCHS_RUN_ATTR, PLOTS_ARTIFACT, RESEED_OF_ATTR, TRIALS_ARTIFACT
+from ldnn_tune.names import (
+    COMMANDS_ATTR,
+    EPOCHS_RUN_ATTR,
+    PLOTS_ARTIFACT,
+    RESEED_OF_ATTR,
+    TRIALS_ARTIFACT,
+)
 from ldnn_tune.report.importance import Importances
 from ldnn_tune.report.runs import EnsembleSummary
 from ldnn_tune.report.trials import (
@@ -143,6 +149,15 @@ def importance_line(importances: Importances) -> str:
     )
 
 
+def history_line(study: optuna.Study) -> str:
+    """Return every command the study ran with, oldest first, when there was more than one."""
+    history = study.user_attrs.get(COMMANDS_ATTR, [])
+    if len(history) < 2:
+        return ""
+    commands = "\n".join(f"{when}  {command}" for when, command in history)
+    return f"All the commands it ran with, oldest first:\n```\n{commands}\n```"
+
+
 def describe(story: StudyStory) -> str:
     """Return the study's description in markdown."""
     trials = story.study.get_trials(deepcopy=False)
@@ -159,5 +174,6 @@ def describe(story: StudyStory) -> str:
         "Last run with (here it continues the study; in an empty folder it starts one with "
         "these settings, which an earlier command may have set otherwise):",
         f"```\n{story.command}\n```",
+        history_line(story.study),
     ]
     return "\n\n".join(line for line in lines if line)

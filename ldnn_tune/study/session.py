@@ -2,6 +2,7 @@
 
 import shlex
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from ldnn_tune.errors import UsageError, first_line
 from ldnn_tune.names import (
     COMMAND_TAG,
     COMMAND_TAG_LENGTH,
+    COMMANDS_ATTR,
     CREATOR_ATTR,
     PARENT_RUN_ATTR,
     SPACES_ATTR,
@@ -31,6 +33,8 @@ from ldnn_tune.study.samplers import make_sampler, sampler_seed
 from ldnn_tune.study.storages import redact
 from ldnn_tune.study.warm_start import load_warm_start
 from ldnn_tune.tracking import StudyTracker, require_parent_run
+
+COMMANDS_KEPT = 50  # the newest commands a study's history keeps
 
 
 @dataclass
@@ -144,6 +148,8 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
     command = f"ldnn-tune run {shlex.join(portable_words(run))}" if run.words else ""
     if command:  # now, not with the first report: a command killed before it has one too
         tracker.set_tags(parent, {COMMAND_TAG: command[:COMMAND_TAG_LENGTH]})
+        if worker == 0:  # the command's own process: its workers run the same words
+            record_command(study, command)
     session = Session(study, tracker, parent, record_space(study, run.space), command)
     session.warm_start = warm.note
     return session
@@ -289,3 +295,15 @@ def study_params(run: ResolvedRun) -> dict[str, object]:
         "space": {k.name: k.describe() for k in run.space.knobs},
         **{f"option.{k}": v for k, v in run.identity()["options"].items()},
     }
+
+
+def record_command(study: optuna.Study, command: str) -> None:
+    """Add ``command`` to the study's history of commands (the newest ``COMMANDS_KEPT``).
+
+    The parent run's params are the first command's and its tag the last one's; a study
+    grown over several commands (more trials, another pruner) is told by all of them.
+    """
+    history = list(study.user_attrs.get(COMMANDS_ATTR, []))
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime())
+    history.append([when, command[:COMMAND_TAG_LENGTH]])
+    study.set_user_attr(COMMANDS_ATTR, history[-COMMANDS_KEPT:])

@@ -80,3 +80,15 @@ def test_an_ensemble_older_than_the_best_trial_says_so(toy) -> None:
     older = " ".join(text(summary(best.value * 1.5)).split())
     assert f"It predates trial {best.number} (val_loss" in older
     assert "`ldnn-tune ensemble study=toy` makes one from the trials as they are now." in older
+
+
+def test_a_study_of_several_commands_lists_them_all(new_toy) -> None:
+    toy = new_toy()
+    story = StudyStory(toy.study, PARAMS, param_importances(toy.study), None, "last")
+    assert "All the commands" not in describe(story)  # one command: the last says it all
+    history = [["2026-11-30 10:00:00", "ldnn-tune run task=toy"], ["2026-11-30 11:00:00", "last"]]
+    toy.study.set_user_attr("ldnn_tune_commands", history)
+    assert (
+        "All the commands it ran with, oldest first:\n```\n"
+        "2026-11-30 10:00:00  ldnn-tune run task=toy\n2026-11-30 11:00:00  last\n```"
+    ) in describe(story)
