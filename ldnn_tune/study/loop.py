@@ -66,6 +66,12 @@ class Budget:
         """Return whether ``seconds`` of work fit before the deadline."""
         return self.deadline is None or time.time() + seconds <= self.deadline
 
+    def wait_seconds(self) -> float:
+        """Return how long a waiting worker sleeps before it looks again: not past the deadline."""
+        if self.deadline is None:
+            return self.poll_seconds
+        return max(0.0, min(self.poll_seconds, self.deadline - time.time()))
+
 
 class _CarriedStop(KeyboardInterrupt):
     """Carries an :class:`Interrupted` through Optuna, so that its trial ends FAIL.
@@ -169,8 +175,10 @@ def work(
     """Run ``study``'s trials with ``objective`` until ``budget`` says stop.
 
     A trial starts only when ``first_epoch()`` seconds (the expected time to its first
-    validation) fit before the deadline. ``on_poll(view)`` is called each round with one
-    read of the study's trials, e.g. to show progress and end dead workers' runs.
+    validation) fit before the deadline. While other workers' running trials would make
+    up the total, this worker waits, up to the deadline: one of them may yet fail, and
+    its trial is then run here. ``on_poll(view)`` is called each round with one read of
+    the study's trials, e.g. to show progress and end dead workers' runs.
 
     A trial the deadline cut before its first epoch ended is queued to run again first
     (it trained nothing; counted, a short ``timeout`` could use up the article's defaults).
@@ -181,7 +189,7 @@ def work(
     run = guarded(objective, budget.total)
     ended: list[FrozenTrial] = []
     in_a_row = 0
-    while budget.allows(first_epoch()):
+    while not budget.expired():
         raise_pending()
         fail_stale_trials(study)
         trials = view(study)
@@ -193,8 +201,10 @@ def work(
         if finished >= budget.total:
             return
         if finished + running >= budget.total:
-            time.sleep(budget.poll_seconds)
+            time.sleep(budget.wait_seconds())
             continue
+        if not budget.allows(first_epoch()):
+            return
         ended.clear()  # a trial taken over by another worker ends without a callback
         optimize_one(study, run, [lambda _, trial: ended.append(trial)])
         last = ended[-1] if ended else None

@@ -129,7 +129,8 @@ def _search(
     if config.ensemble != NO_ENSEMBLE and best_trials(study, 1):
         _ensemble(run, session, console, clock)
     finished = finished_search_trials(study)
-    if finished < config.trials and budget.deadline is not None:
+    running = view(study).running  # other workers' trials, which may yet make up the total
+    if finished + running < config.trials and budget.deadline is not None:
         # without an error, only the timeout ends the trials early: at the deadline, or
         # before it when the next trial could not reach its first epoch in what is left
         console.print(_timeout_note(config, budget, finished))

@@ -49,3 +49,24 @@ def test_the_trials_a_stop_failed_are_found_among_those_that_had_not_ended(
         trial.set_user_attr(REASON_ATTR, reason)
         study.tell(trial, state=TrialState.FAIL)
     assert interrupted_since(study, ended={0}) == [1]
+
+
+def test_a_worker_waiting_on_others_trials_waits_until_the_deadline(tmp_path: Path) -> None:
+    # another worker runs the study's last trial: this one waits for it, though a trial of
+    # its own would not fit; that trial may fail, and then this worker runs its own
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+    others = study.ask()
+    others.set_user_attr("worker", "elsewhere:1:1")
+    ran: list[int] = []
+
+    def objective(trial: optuna.Trial) -> float:
+        ran.append(trial.number)
+        return 0.0
+
+    started = time.time()
+    budget = Budget(total=1, deadline=started + 2.0, poll_seconds=0.5)
+    work(study, objective, budget, first_epoch=lambda: 100.0)
+    assert time.time() - started >= 1.9 and not ran  # waited, and started nothing
+    study.tell(others, state=TrialState.FAIL)  # the other worker's trial failed
+    work(study, objective, Budget(total=1, deadline=time.time() + 5.0))
+    assert ran == [1]
