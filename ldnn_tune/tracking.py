@@ -26,6 +26,7 @@ from ldnn_tune.names import (
     TRIAL_ROLE,
 )
 from ldnn_tune.sqlite import use_fast_sqlite
+from ldnn_tune.urls import redact
 
 # MLflow run statuses for Optuna trial states; the state itself is also a tag. A pruned
 # trial ended as the search meant it to, so FINISHED, as Optuna's MLflowCallback has it:
@@ -53,7 +54,7 @@ def require_parent_run(uri: str, study: optuna.Study) -> None:
     if not found:
         raise UsageError(
             f"study {study.study_name!r} was logged to an MLflow store that holds its run "
-            f"{parent}, and mlflow={uri} does not; give that store, or another study= name"
+            f"{parent}, and mlflow={redact(uri)} does not; give that store, or another study= name"
         )
 
 

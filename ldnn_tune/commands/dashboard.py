@@ -40,7 +40,8 @@ def main(words: Sequence[str], console: Console) -> int:
 
     from ldnn_tune.console.quiet import quiet_frameworks
     from ldnn_tune.study.open import load_existing_study
-    from ldnn_tune.study.storages import make_storage, redact
+    from ldnn_tune.study.storages import make_storage
+    from ldnn_tune.urls import redact
 
     quiet_frameworks()
     study_id = None

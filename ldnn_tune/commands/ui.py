@@ -19,6 +19,7 @@ from ldnn_tune.config.words import parse_words
 from ldnn_tune.console.browser import base_url, has_desktop, open_when_up
 from ldnn_tune.errors import UsageError, choices_text
 from ldnn_tune.parent_death import launcher
+from ldnn_tune.urls import redact
 
 if TYPE_CHECKING:
     from mlflow.entities import Experiment
@@ -41,7 +42,9 @@ def main(words: Sequence[str], console: Console) -> int:
     """Serve the MLflow UI for the tracking store until interrupted."""
     config = parse_words(UiConfig, words)
     if config.mlflow.startswith(("http://", "https://")):
-        raise UsageError(f"mlflow={config.mlflow} is a server already: open it in a browser")
+        raise UsageError(
+            f"mlflow={redact(config.mlflow)} is a server already: open it in a browser"
+        )
     check_mlflow(config.mlflow, read_only=True)
     check_free(config.host, config.port)
     from ldnn_tune.tracking import mlflow_client  # a moved study folder: its own mlruns/
@@ -53,7 +56,7 @@ def main(words: Sequence[str], console: Console) -> int:
     if warning:
         console.print(warning, markup=False, soft_wrap=True)
     console.print(
-        f"MLflow UI for {config.mlflow}: {url} (Ctrl-C stops)", markup=False, soft_wrap=True
+        f"MLflow UI for {redact(config.mlflow)}: {url} (Ctrl-C stops)", markup=False, soft_wrap=True
     )
     if config.browser and has_desktop():
         open_when_up(url, base)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ldnn_tune.errors import UsageError
 from ldnn_tune.mlflow_paths import ARTIFACT_FOLDER, sqlite_file
+from ldnn_tune.urls import redact
 
 CONNECT_SECONDS = 5  # how long a server may take to answer the check
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -46,7 +47,7 @@ def check_mlflow(uri: str, read_only: bool = False) -> None:
     """Refuse an MLflow tracking URI that cannot work (or, ``read_only``, holds nothing)."""
     scheme = _scheme(uri)
     if uri.startswith("sqlite:"):
-        _check_file(_sqlite_path(uri, "mlflow"), read_only, f"mlflow={uri}", "mlflow")
+        _check_file(_sqlite_path(uri, "mlflow"), read_only, f"mlflow={redact(uri)}", "mlflow")
         if not read_only:
             _check_artifact_folder(uri)
     elif scheme in ("http", "https"):
@@ -67,7 +68,7 @@ def _check_artifact_folder(uri: str) -> None:
     artifacts = Path(ARTIFACT_FOLDER)
     if artifacts.exists() and not artifacts.is_dir():
         raise UsageError(
-            f"mlflow={uri}: {ARTIFACT_FOLDER!r}, the folder where MLflow keeps the runs' "
+            f"mlflow={redact(uri)}: {ARTIFACT_FOLDER!r}, the folder where MLflow keeps the runs' "
             "files, is a file here; move it away, or run in another folder"
         )
     if not artifacts.exists():
@@ -76,7 +77,7 @@ def _check_artifact_folder(uri: str) -> None:
                 pass
         except OSError as error:
             raise UsageError(
-                f"mlflow={uri}: cannot make {ARTIFACT_FOLDER!r} here, where MLflow keeps "
+                f"mlflow={redact(uri)}: cannot make {ARTIFACT_FOLDER!r} here, where MLflow keeps "
                 f"the runs' files ({error.strerror}); run in a folder you can write"
             ) from None
 

@@ -43,6 +43,7 @@ from ldnn_tune.recipe.data import Standardizer
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.metrics import to_units
 from ldnn_tune.tracking import mlflow_client
+from ldnn_tune.urls import redact
 
 FORMAT = 4  # 2: members carry every knob they trained with ("knobs"); 3: target_transform
 # 4: temperature. A format-2 bundle predates target transforms (its outputs are in units);
@@ -368,4 +369,6 @@ def not_an_ensemble_run(client: MlflowClient, model: str, mlflow_uri: str) -> st
             f"model {model!r} is trial {number}'s run, not an ensemble's; make an ensemble "
             f"of that trial alone: ldnn-tune ensemble study={study} trials={number}"
         )
-    return f"model {model!r} is neither an ensemble folder nor an ensemble run in {mlflow_uri}"
+    return (
+        f"model {model!r} is neither an ensemble folder nor an ensemble run in {redact(mlflow_uri)}"
+    )

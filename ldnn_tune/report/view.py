@@ -24,6 +24,7 @@ from ldnn_tune.names import (
     STUDY_ROLE,
     TOP_KNOBS_TAG,
 )
+from ldnn_tune.urls import redact
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -114,5 +115,5 @@ def browse_hint(client: "MlflowClient", experiment_id: str, uri: str, study: str
     if uri.startswith(("http://", "https://")):
         prepare_view(client, experiment_id)
         return runs_url(uri, experiment_id)
-    words = [f"study={study}", *([] if uri == MLFLOW else [f"mlflow={uri}"])]
+    words = [f"study={study}", *([] if uri == MLFLOW else [f"mlflow={redact(uri)}"])]
     return f"ldnn-tune ui {shlex.join(words)}"

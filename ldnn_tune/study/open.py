@@ -14,7 +14,8 @@ from ldnn_tune.errors import UsageError
 from ldnn_tune.names import CREATOR_ATTR, IDENTITY_ATTR
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.study.recovery import dead_here, this_worker
-from ldnn_tune.study.storages import describe_error, make_storage, redact
+from ldnn_tune.study.storages import describe_error, make_storage
+from ldnn_tune.urls import redact
 
 SQLITE_PREFIX = "sqlite:///"
 CREATOR_GRACE_SECONDS = 2.0  # a new study names its creator within milliseconds

@@ -39,7 +39,7 @@ from ldnn_tune.study.queries import (
 from ldnn_tune.study.recovery import OrphanRunSweeper
 from ldnn_tune.study.reseeds import ReseedReserve, missing_reseeds, retrain
 from ldnn_tune.study.session import Session, close_session, open_session, periodic_report
-from ldnn_tune.study.storages import GRACE_FACTOR, redact
+from ldnn_tune.study.storages import GRACE_FACTOR
 from ldnn_tune.study.workers import (
     end_with_parent,
     start_processes,
@@ -48,6 +48,7 @@ from ldnn_tune.study.workers import (
     wait_processes,
 )
 from ldnn_tune.trial.objective import Objective
+from ldnn_tune.urls import redact
 
 
 def run_study(

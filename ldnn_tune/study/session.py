@@ -30,9 +30,9 @@ from ldnn_tune.study.pruners import make_pruner
 from ldnn_tune.study.queries import best_trials, finished_search_trials, trial_counts
 from ldnn_tune.study.recovery import this_worker
 from ldnn_tune.study.samplers import make_sampler, sampler_seed
-from ldnn_tune.study.storages import redact
 from ldnn_tune.study.warm_start import load_warm_start
 from ldnn_tune.tracking import StudyTracker, require_parent_run
+from ldnn_tune.urls import redact
 
 COMMANDS_KEPT = 50  # the newest commands a study's history keeps
 
@@ -261,7 +261,9 @@ def portable_words(run: ResolvedRun) -> list[str]:
     """
     data_dir = run.config.data_dir
     return [
-        f"data_dir={data_dir.resolve()}" if word.startswith("data_dir=") and data_dir else word
+        f"data_dir={data_dir.resolve()}"
+        if word.startswith("data_dir=") and data_dir
+        else redact(word)
         for word in run.words
     ]
 

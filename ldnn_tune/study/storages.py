@@ -8,7 +8,6 @@ next start). RDBStorage has this built in; the journal storages get it from
 """
 
 import random
-import re
 import time
 import warnings
 from datetime import datetime
@@ -34,6 +33,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ldnn_tune.errors import UsageError
 from ldnn_tune.names import HEARTBEAT_ATTR
 from ldnn_tune.sqlite import use_fast_sqlite
+from ldnn_tune.urls import redact
 
 GRACE_FACTOR = 3  # heartbeats a worker may miss before its trial counts as dead
 SQLITE_BUSY_SECONDS = 60  # how long a SQLite writer waits for the lock before "locked"
@@ -172,11 +172,6 @@ def _last_sign_of_life(trial: FrozenTrial) -> float:
     beat = trial.system_attrs.get(HEARTBEAT_ATTR, 0.0)
     # a retried trial inherits its predecessor's attrs: its own start counts too
     return max(float(beat), start.timestamp())
-
-
-def redact(url: str) -> str:
-    """Return ``url`` with any password replaced by ``***``, fit for messages and logs."""
-    return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def describe_error(url: str, error: BaseException, key: str = "storage") -> str:

@@ -128,3 +128,20 @@ def test_a_copied_study_gets_a_parent_run_of_its_own(
     assert (run.info.experiment_id, run.info.run_name) == (copy.tracker.experiment_id, "copy")
     again = open_session(resolve_run(words, host))
     assert again.parent == copy.parent  # its own from now on
+
+
+def test_a_store_password_is_hidden_in_the_command_the_study_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_url: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
+    secret = postgres_url.replace("://postgres@", "://postgres:S3cretPW@")  # trust auth
+    words = ["task=boring", "trials=4", f"storage={secret}", f"mlflow=sqlite:///{tmp_path}/m.db"]
+    session = open_session(resolve_run(words, host))
+    tags = session.tracker.client.get_run(session.parent).data.tags
+    shown = postgres_url.replace("://postgres@", "://postgres:***@")
+    assert tags[COMMAND_TAG] == "ldnn-tune run " + shlex.join(
+        [*words[:2], f"storage={shown}", words[3]]
+    )
+    history = session.study.user_attrs["ldnn_tune_commands"]
+    assert "S3cretPW" not in str(history) and "S3cretPW" not in str(tags)

@@ -15,8 +15,9 @@ from ldnn_tune.names import IDENTITY_ATTR, REASON_ATTR
 from ldnn_tune.study.loop import is_surplus
 from ldnn_tune.study.queries import trial_counts
 from ldnn_tune.study.recovery import DEAD_WORKER, fail_stale_trials
-from ldnn_tune.study.storages import make_storage, redact
+from ldnn_tune.study.storages import make_storage
 from ldnn_tune.testing.cli import assert_usage_error, run_main
+from ldnn_tune.urls import redact
 
 TrialState = optuna.trial.TrialState
 
