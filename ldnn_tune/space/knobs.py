@@ -159,19 +159,10 @@ def _pinned(distribution: BaseDistribution, value: Any) -> BaseDistribution:
 
 
 def _suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
-    if isinstance(dist, FloatDistribution | IntDistribution):
-        if isinstance(dist, FloatDistribution):
-            value: Any = trial.suggest_float(
-                name, dist.low, dist.high, log=dist.log, step=dist.step
-            )
-        else:
-            value = trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
-        if not dist.low <= value <= dist.high:  # enqueued: Optuna only warns, and trains it
-            raise ValueError(
-                f"knob {name!r}: the value {value:g} enqueued for this trial is outside the "
-                f"space's range [{dist.low:g}, {dist.high:g}]"
-            )
-        return value
+    if isinstance(dist, FloatDistribution):
+        return trial.suggest_float(name, dist.low, dist.high, log=dist.log, step=dist.step)
+    if isinstance(dist, IntDistribution):
+        return trial.suggest_int(name, dist.low, dist.high, log=dist.log, step=dist.step)
     assert isinstance(dist, CategoricalDistribution)
     try:
         return trial.suggest_categorical(name, dist.choices)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.distributions import CategoricalDistribution, FloatDistribution
 
 from ldnn_tune.errors import UsageError, choices_text
 from ldnn_tune.space.load import load_space, space_file
@@ -116,27 +116,4 @@ def test_an_enqueued_value_that_is_not_a_choice_names_the_knob() -> None:
         warnings.simplefilter("ignore")
         trial = study.ask()
     with pytest.raises(ValueError, match=r"knob 'width': the value enqueued .* not a choice"):
-        space.sample(trial)
-
-
-@pytest.mark.parametrize(
-    ("distribution", "enqueued", "shown"),
-    [(FloatDistribution(1e-3, 1.0, log=True), 5.0, "5"), (IntDistribution(1, 4), 9, "9")],
-)
-def test_an_enqueued_number_outside_its_range_names_the_knob(
-    distribution: FloatDistribution | IntDistribution, enqueued: float, shown: str
-) -> None:
-    import warnings
-
-    import optuna
-
-    from ldnn_tune.space.knobs import Knob, SearchSpace
-
-    space = SearchSpace((Knob("lr", distribution, distribution.low, {}),))
-    study = optuna.create_study()
-    study.enqueue_trial({"lr": enqueued})  # by hand: Optuna warns and would train it
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        trial = study.ask()
-    with pytest.raises(ValueError, match=rf"knob 'lr': the value {shown} enqueued .* outside"):
         space.sample(trial)
