@@ -39,7 +39,6 @@ def find_recordings(root: Path) -> list[Recording]:
     recordings = [r for d in folders for r in _folder_recordings(d)]
     if recordings:
         _check_class_layout(root, folders, recordings)
-        _refuse_speaker_folders(folders, recordings)
     else:
         recordings = [_fsdd_recording(p) for p in _wavs(root)]
     if not recordings:
@@ -93,25 +92,6 @@ def _why_no_wavs(folder: Path) -> str:
     return f"is empty; put its recordings in it, {leave_out}"
 
 
-def _refuse_speaker_folders(folders: list[Path], recordings: list[Recording]) -> None:
-    """Refuse sub-folders named after the speakers that the files' FSDD names give.
-
-    ``george/0_george_0.wav``: the folders are speakers, and training them as classes
-    would learn who speaks, not what is said.
-    """
-    for recording in recordings:
-        match = FSDD_NAME.match(recording.path.stem)
-        if match is None or match["speaker"] != recording.label:
-            return
-    example = recordings[0].path
-    raise UsageError(
-        f"the sub-folders of data_dir are named after the speakers in the file names "
-        f"({example.parent.name!r} holds {example.name}): as class folders they would train "
-        "the net to tell speakers apart; put the files, named {label}_{speaker}_{index}.wav, "
-        f"in one folder (e.g. move {folders[0].name}/*.wav up into data_dir)"
-    )
-
-
 def skipped_files(root: Path, recordings: list[Recording]) -> list[Path]:
     """Return the visible files under ``root`` that are not among ``recordings``, sorted."""
     read = {r.path for r in recordings}
@@ -146,12 +126,6 @@ def _fsdd_recording(path: Path) -> Recording:
         raise UsageError(
             f"cannot tell the label of {str(path)!r}: expected a class sub-folder "
             "or a name like {label}_{speaker}_{index}.wav"
-        )
-    if "_" in match["speaker"]:  # turn_on_george_0: label turn_on, or speaker on_george?
-        raise UsageError(
-            f"cannot tell the label of {str(path)!r} from its speaker: a name with more "
-            "than two _ fits {label}_{speaker}_{index}.wav more than one way; use class "
-            "sub-folders instead (data_dir/LABEL/SPEAKER_nohash_INDEX.wav)"
         )
     return Recording(path, match["label"], match["speaker"], int(match["index"]))
 
