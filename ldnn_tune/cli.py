@@ -144,9 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         limit = _beyond_limits(error, words, first_line(error))
         if limit is not None:
             return _fail(limit, EXIT_USAGE, error)
-        told = getattr(error, "says_where", False)  # e.g. a trial's traceback.txt
-        hint = "" if told else f" (set {DEBUG_ENV}=1 to see where)"
-        return _fail(f"error: ldnn-tune failed: {first_line(error)}{hint}", EXIT_FAILED, error)
+        hint = f"(set {DEBUG_ENV}=1 to see where)"
+        return _fail(f"error: ldnn-tune failed: {first_line(error)} {hint}", EXIT_FAILED, error)
 
 
 def _fail(line: str, code: int, error: BaseException) -> int:

@@ -32,15 +32,17 @@ class SurplusTrialError(Exception):
 class FailingTrials(Exception):
     """Too many trials in a row failed: the task's code is likely broken, not one knob."""
 
-    def __init__(self, trial: FrozenTrial, count: int) -> None:
-        """Remember the last failed ``trial`` and how many failed in a row."""
+    def __init__(self, trial: FrozenTrial, count: int, in_host: bool = False) -> None:
+        """Remember the last failed ``trial`` and how many failed in a row.
+
+        ``in_host``: each of them failed in ldnn-tune's own code, not the task's.
+        """
         reason = trial.user_attrs.get(REASON_ATTR) or "no reason recorded"
-        self.in_host = bool(trial.user_attrs.get(HOST_ERROR_ATTR))  # not the task's code
-        self.says_where = self.in_host  # the message names the trial's traceback.txt
+        self.in_host = in_host
         if self.in_host:
             super().__init__(
                 f"its own code, not the task's, failed {count} trials in a row; the last, "
-                f"trial {trial.number}: {reason} (traceback.txt in that trial's MLflow run)"
+                f"trial {trial.number}: {reason}"
             )
         else:
             super().__init__(
@@ -188,7 +190,7 @@ def work(
     """
     run = guarded(objective, budget.total)
     ended: list[FrozenTrial] = []
-    in_a_row = 0
+    in_a_row: list[FrozenTrial] = []  # the failed trials since the last that did not fail
     while not budget.expired():
         raise_pending()
         fail_stale_trials(study)
@@ -212,10 +214,11 @@ def work(
             retry_interrupted(study, last.number)  # it never ran: its knobs run first next time
             continue
         if last is None or last.state != TrialState.FAIL or given_up(last):
-            in_a_row = 0
+            in_a_row.clear()
             continue
-        in_a_row += 1
+        in_a_row.append(last)
         if on_failure is not None:
             on_failure(last)
-        if in_a_row >= max_failures:
-            raise FailingTrials(last, in_a_row)
+        if len(in_a_row) >= max_failures:
+            in_host = all(t.user_attrs.get(HOST_ERROR_ATTR) for t in in_a_row)
+            raise FailingTrials(last, len(in_a_row), in_host)

@@ -1,7 +1,6 @@
 """One trial: sample the knobs, train with the host's callbacks, record everything."""
 
 import dataclasses
-import inspect
 import io
 import json
 import math
@@ -140,7 +139,7 @@ class Objective:
         except TrialTakenOver:  # ended by _discard: the trial is another worker's now
             raise
         except BaseException as error:  # the run must not stay RUNNING, whatever it was
-            if raised_by_host(error, inspect.getfile(type(self.task))):
+            if raised_by_host(error, type(self.task).__module__):
                 trial.set_user_attr(HOST_ERROR_ATTR, True)
             self._end(trial, metrics, "FAIL", first_line(error), error=error)
             raise

@@ -4,10 +4,11 @@ import time
 from pathlib import Path
 
 import optuna
+import pytest
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.names import DEADLINE_CUT, REASON_ATTR
-from ldnn_tune.study.loop import Budget, work
+from ldnn_tune.names import DEADLINE_CUT, HOST_ERROR_ATTR, REASON_ATTR
+from ldnn_tune.study.loop import Budget, FailingTrials, work
 from ldnn_tune.study.queries import interrupted_since
 
 
@@ -70,3 +71,20 @@ def test_a_worker_waiting_on_others_trials_waits_until_the_deadline(tmp_path: Pa
     study.tell(others, state=TrialState.FAIL)  # the other worker's trial failed
     work(study, objective, Budget(total=1, deadline=time.time() + 5.0))
     assert ran == [1]
+
+
+def test_three_failures_are_ldnn_tune_s_only_when_each_of_them_was(tmp_path: Path) -> None:
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+
+    def objective(trial: optuna.Trial) -> float:
+        if trial.number >= 2:  # the task's first two failures, then one in ldnn-tune's code
+            trial.set_user_attr(HOST_ERROR_ATTR, True)
+        raise RuntimeError("boom")
+
+    with pytest.raises(FailingTrials) as error:
+        work(study, objective, Budget(total=10), max_failures=3)
+    assert not error.value.in_host
+    with pytest.raises(FailingTrials) as again:  # three of ldnn-tune's in a row
+        work(study, objective, Budget(total=10), max_failures=3)
+    assert again.value.in_host
+    assert str(again.value).startswith("its own code, not the task's, failed 3 trials in a row")
