@@ -94,18 +94,14 @@ def best_line(trial: FrozenTrial | None) -> str:
     return f"**Best trial: {trial.number}**{whose}: {', '.join(metrics)}{trained}. Knobs: {knobs}."
 
 
-# a trial's value and its loss scored again from saved predictions differ in the 7th digit
-SAME_LOSS = 1e-4
-
-
 def ensemble_line(
     ensemble: EnsembleSummary | None, best: FrozenTrial | None = None, study: str = ""
 ) -> str:
     """Return the ensemble's test scores against the best single trial's, or ''.
 
-    Says so when the study's ``best`` trial is better than the best single trial the
-    ensemble was built from: trials finished since, and the ensemble is older than them
-    (``ldnn-tune ensemble study=STUDY`` makes a new one).
+    Says so when the study's ``best`` trial finished after the ensemble was made: the
+    ensemble is older than the study's result (``ldnn-tune ensemble study=STUDY`` makes a
+    new one).
     """
     if ensemble is None:
         return ""
@@ -124,15 +120,14 @@ def ensemble_line(
 
 
 def _stale_note(ensemble: EnsembleSummary, best: FrozenTrial | None, study: str) -> str:
-    """Return a note when ``best`` beats the trials the ensemble was built from, or ''."""
-    single = ensemble.score("single", "val_loss")
-    if best is None or best.value is None or single is None:
+    """Return a note when ``best`` finished after the ensemble was made, or ''."""
+    done = best.datetime_complete if best is not None else None
+    if best is None or done is None or not ensemble.started_ms:
         return ""
-    if best.value >= single - SAME_LOSS * abs(single):
+    if done.timestamp() * 1000 <= ensemble.started_ms:
         return ""
     return (
-        f" It predates trial {best.number} (val_loss {number_text(best.value)}, better than "
-        f"its best single trial's {number_text(single)}): "
+        f" It predates the study's best trial, {best.number}, which finished after it: "
         f"`ldnn-tune ensemble {shlex.quote(f'study={study}')}` makes one from the trials "
         "as they are now."
     )

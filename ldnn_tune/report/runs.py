@@ -18,6 +18,7 @@ class EnsembleSummary:
     method: str
     weights: str  # e.g. "3:2,7:1"
     metrics: dict[str, float] = field(default_factory=dict)
+    started_ms: int = 0  # when the ensemble run started (ms since the epoch; 0: unknown)
 
     def score(self, model: str, name: str) -> float | None:
         """Return e.g. ``score("greedy", "test_acc")``, or None if it was not logged."""
@@ -58,5 +59,9 @@ def latest_ensemble(
     run = next((r for r in runs if r.data.params.get("method") != NAMED), runs[0])
     params = run.data.params
     return EnsembleSummary(
-        run.info.run_id, params.get("method", ""), params.get("weights", ""), dict(run.data.metrics)
+        run.info.run_id,
+        params.get("method", ""),
+        params.get("weights", ""),
+        dict(run.data.metrics),
+        int(run.info.start_time or 0),
     )

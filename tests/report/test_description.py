@@ -66,19 +66,17 @@ def test_a_retrain_is_counted_and_named_as_one(new_toy) -> None:
 
 def test_an_ensemble_older_than_the_best_trial_says_so(toy) -> None:
     best = best_trials(toy.study, 1)[0]
-    assert best.value is not None
+    assert best.datetime_complete is not None
+    done_ms = int(best.datetime_complete.timestamp() * 1000)
 
-    def summary(single_val_loss: float) -> EnsembleSummary:
-        metrics = {"greedy_test_acc": 0.95, "single_val_loss": single_val_loss}
-        return EnsembleSummary("abc", "greedy", "3:2", metrics)
+    def text(started_ms: int) -> str:
+        ensemble = EnsembleSummary("abc", "greedy", "3:2", {"greedy_test_acc": 0.95}, started_ms)
+        story = StudyStory(toy.study, PARAMS, param_importances(toy.study), ensemble, "")
+        return " ".join(describe(story).split())
 
-    def text(ensemble: EnsembleSummary) -> str:
-        return describe(StudyStory(toy.study, PARAMS, param_importances(toy.study), ensemble, ""))
-
-    # built when trial `best` was already there: its loss, scored again, differs a little
-    assert "predates" not in text(summary(best.value * (1 + 1e-6)))
-    older = " ".join(text(summary(best.value * 1.5)).split())
-    assert f"It predates trial {best.number} (val_loss" in older
+    assert "predates" not in text(done_ms + 1000)  # made after the best trial finished
+    older = text(done_ms - 60_000)
+    assert f"It predates the study's best trial, {best.number}, which finished after it" in older
     assert "`ldnn-tune ensemble study=toy` makes one from the trials as they are now." in older
 
 
