@@ -80,8 +80,9 @@ def open_study(
             )
         if stored is not None:
             check_identity(name, stored, identity, option_defaults or {}, locations)
-            if stored.get("data_dir") != identity.get("data_dir"):  # moved: its ensembles look here
-                study.set_user_attr(IDENTITY_ATTR, {**stored, "data_dir": identity["data_dir"]})
+            moved = _moved(stored, identity, locations)
+            if moved != stored:  # its ensembles and their bundles look where things are now
+                study.set_user_attr(IDENTITY_ATTR, moved)
             name_objective(study)  # a study made before objectives were named
             return study
     # others wait while this process lives; a study it leaves half made, another sets up
@@ -183,6 +184,24 @@ def check_identity(
                 f"study {name!r} was created with {_difference(key, have, value)}; "
                 "use another study= name or the original settings"
             )
+
+
+def _moved(
+    stored: Mapping[str, Any], identity: Mapping[str, Any], locations: Collection[str]
+) -> dict[str, Any]:
+    """Return the stored identity with ``data_dir`` and the ``locations`` options as now.
+
+    Only keys the stored identity has change: a key it lacks is not compared (older
+    studies), and must stay so.
+    """
+    moved = dict(stored)
+    if "data_dir" in stored:
+        moved["data_dir"] = identity.get("data_dir")
+    if isinstance(stored.get("options"), dict):
+        wanted = identity.get("options") or {}
+        now = {k: wanted[k] for k in locations if k in wanted and k in stored["options"]}
+        moved["options"] = {**stored["options"], **now}
+    return moved
 
 
 def _difference(key: str, have: Any, wanted: Any) -> str:

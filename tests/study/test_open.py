@@ -99,3 +99,16 @@ def test_a_location_option_may_change_and_the_others_still_count() -> None:
     other = {"options": {"split": "fsdd", "cache_dir": "/tmp/cache2"}}
     with pytest.raises(UsageError, match="created with split=speaker, not fsdd;"):
         check_identity("s", stored, other, {}, locations={"cache_dir"})
+
+
+def test_a_moved_location_is_recorded_for_the_study_s_ensembles(tmp_path: Path) -> None:
+    from ldnn_tune.space.knobs import SearchSpace
+    from ldnn_tune.study.open import open_study
+
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    pruner = optuna.pruners.NopPruner()
+    first = {"task": "t", "data_dir": None, "options": {"split": "speaker", "cache_dir": "None"}}
+    open_study("s", storage, pruner, first, SearchSpace(()))
+    later = {**first, "options": {"split": "speaker", "cache_dir": "/tmp/c2"}}
+    study = open_study("s", storage, pruner, later, SearchSpace(()), locations={"cache_dir"})
+    assert study.user_attrs[IDENTITY_ATTR]["options"]["cache_dir"] == "/tmp/c2"
