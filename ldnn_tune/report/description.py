@@ -22,6 +22,7 @@ from ldnn_tune.report.trials import (
     shown_metrics,
     state_counts_text,
 )
+from ldnn_tune.urls import redact
 
 RUN_KEYS = ("seed", "sampler", "pruner", "epochs")  # parent params that the command repeats
 SHOWN_KNOBS = 5  # knobs named in the importance line
@@ -144,13 +145,24 @@ def importance_line(importances: Importances) -> str:
     )
 
 
+HISTORY_SHOWN = 10  # the newest recorded commands the description lists
+
+
 def history_line(study: optuna.Study) -> str:
-    """Return every command the study ran with, oldest first, when there was more than one."""
+    """Return the study's recorded commands, newest first, when it has more than one.
+
+    Recorded since ldnn-tune kept them (a study made before lists its later ones only),
+    once per command on each machine; the newest :data:`HISTORY_SHOWN` are listed.
+    """
     history = study.user_attrs.get(COMMANDS_ATTR, [])
     if len(history) < 2:
         return ""
-    commands = "\n".join(f"{when}  {command}" for when, command in history)
-    return f"All the commands it ran with, oldest first:\n```\n{commands}\n```"
+    shown = history[::-1][:HISTORY_SHOWN]
+    commands = "\n".join(f"{when}  {redact(command)}" for when, command in shown)
+    return (
+        f"Its recorded commands, newest first ({len(shown)} of {len(history)}):"
+        f"\n```\n{commands}\n```"
+    )
 
 
 def describe(story: StudyStory) -> str:

@@ -83,10 +83,11 @@ def test_an_ensemble_older_than_the_best_trial_says_so(toy) -> None:
 def test_a_study_of_several_commands_lists_them_all(new_toy) -> None:
     toy = new_toy()
     story = StudyStory(toy.study, PARAMS, param_importances(toy.study), None, "last")
-    assert "All the commands" not in describe(story)  # one command: the last says it all
-    history = [["2026-11-30 10:00:00", "ldnn-tune run task=toy"], ["2026-11-30 11:00:00", "last"]]
+    assert "recorded commands" not in describe(story)  # one command: the last says it all
+    first = "ldnn-tune run task=toy storage=postgresql://u:pw@h/db"  # recorded in clear before
+    history = [["2026-11-30 10:00:00", first], ["2026-11-30 11:00:00", "last"]]
     toy.study.set_user_attr("ldnn_tune_commands", history)
     assert (
-        "All the commands it ran with, oldest first:\n```\n"
-        "2026-11-30 10:00:00  ldnn-tune run task=toy\n2026-11-30 11:00:00  last\n```"
+        "Its recorded commands, newest first (2 of 2):\n```\n2026-11-30 11:00:00  last\n"
+        "2026-11-30 10:00:00  ldnn-tune run task=toy storage=postgresql://u:***@h/db\n```"
     ) in describe(story)
