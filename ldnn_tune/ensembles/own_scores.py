@@ -3,11 +3,14 @@
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import optuna
 
-from ldnn_tune.config.words import build_typed
+from ldnn_tune.config.words import build_typed, field_names
 from ldnn_tune.ensembles.combine import OwnScores
+from ldnn_tune.errors import UsageError
 from ldnn_tune.names import IDENTITY_ATTR
+from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.plugin.task import Task
 
@@ -16,16 +19,26 @@ def study_own_scores(study: optuna.Study) -> OwnScores | None:
     """Return the own scores of ``study``'s task, rebuilt with its options; None without.
 
     None also where the task is not installed, or no longer takes the study's options:
-    the ensemble is scored as any other (loss, accuracy or MSE), without the extras.
+    the ensemble is scored as any other (loss, accuracy or MSE), without the extras. The
+    task's own code failing, in its constructor or its scores, is the plugin's error.
     """
     identity: dict[str, Any] = study.user_attrs.get(IDENTITY_ATTR, {})
     entry = Host(get_plugin_manager()).tasks().get(str(identity.get("task", "")))
     if entry is None or entry.task.own_scores is Task.own_scores:
         return None
     data_dir = Path(identity["data_dir"]) if identity.get("data_dir") else None
-    try:
-        options = build_typed(entry.task.options_type, identity.get("options", {}))
-        task = entry.task(options, data_dir, int(identity.get("seed", 0)))
-    except Exception:  # the plugin's constructor, or options it no longer has: no extras
+    stored = identity.get("options", {})
+    if set(stored) - set(field_names(entry.task.options_type)):  # an option since removed
         return None
-    return task.own_scores
+    try:
+        options = build_typed(entry.task.options_type, stored)
+    except UsageError:  # a value the installed task now types or ranges otherwise
+        return None
+    with plugin_code(entry.task.name, entry.package, "__init__()"):
+        task = entry.task(options, data_dir, int(identity.get("seed", 0)))
+
+    def own_scores(predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+        with plugin_code(entry.task.name, entry.package, "own_scores()"):
+            return task.own_scores(predictions, targets)
+
+    return own_scores
