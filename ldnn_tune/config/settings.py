@@ -10,6 +10,7 @@ import math
 import os
 import re
 import socket
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +144,7 @@ class RunConfig:
             raise UsageError(f"invalid min_lr={self.min_lr}: must be positive")
         if self.timeout is not None and self.timeout.lower() != "none":
             parse_timespan(self.timeout)
-        if any(not character.isprintable() for character in self.study_name):
+        if any(unicodedata.category(character) == "Cc" for character in self.study_name):
             raise UsageError(
                 f"invalid study={self.study_name!r}: a name may not hold tabs, line breaks "
                 "or other control characters (it names the MLflow experiment and heads the tables)"
