@@ -7,6 +7,7 @@ gone is failed (and retried once, as a stale trial is) on the next look at the s
 """
 
 import contextlib
+import functools
 import os
 import socket
 import warnings
@@ -82,8 +83,13 @@ def fail_stale_trials(study: optuna.Study) -> None:
 
 
 def this_worker() -> str:
-    """Return ``host:pid:start`` naming this process (start: its start time in ticks)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{_started(os.getpid())}"
+    """Return ``host:pid:start:machine`` naming this process.
+
+    ``start`` is its start time in clock ticks; ``machine`` tells apart the machines and
+    containers that share a host name (cloned VMs, ``docker run --network host``), whose
+    process ids are not this machine's: the boot's id and the PID namespace.
+    """
+    return f"{socket.gethostname()}:{os.getpid()}:{_started(os.getpid())}:{_machine()}"
 
 
 def fail_dead_trials(study: optuna.Study, running: Iterable[FrozenTrial]) -> int:
@@ -131,10 +137,14 @@ def _fail(study: optuna.Study, trial: FrozenTrial, reason: str, retry: bool) -> 
 
 
 def dead_here(worker: str) -> bool:
-    """Return whether ``worker`` (``host:pid:start``) ran here and its process is gone."""
-    host, _, rest = worker.partition(":")
-    pid_text, _, start = rest.partition(":")
+    """Return whether ``worker`` (:func:`this_worker`) ran here and its process is gone.
+
+    A name without ``machine`` (an older ldnn-tune's) is judged by its host name alone.
+    """
+    host, pid_text, start, machine = [*worker.split(":"), "", "", ""][:4]
     if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    if machine and machine != _machine():  # same host name, other process ids
         return False
     pid = int(pid_text)
     if pid == os.getpid():
@@ -146,6 +156,17 @@ def dead_here(worker: str) -> bool:
     except PermissionError:  # alive, another user's
         return False
     return _started(pid) != start  # the number now belongs to another process
+
+
+@functools.cache
+def _machine() -> str:
+    """Return ``BOOT.PIDNS``: this boot's id and this PID namespace ("" where unknown)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()[:8]
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return ""
+    return f"{boot}.{namespace}"
 
 
 def _started(pid: int) -> str:

@@ -84,3 +84,13 @@ def test_a_trial_other_code_left_running_is_failed_once_it_is_old(
     assert fail_dead_trials(study, study.trials) == 1
     orphan = study.trials[0]
     assert orphan.state == TrialState.FAIL and orphan.user_attrs[REASON_ATTR] == ORPHANED
+
+
+def test_a_process_of_another_machine_with_this_host_name_is_not_judged_dead() -> None:
+    # cloned VMs, or containers sharing the host's network: the same host name, other
+    # process ids; a worker there is alive though no process here has its pid
+    gone = gone_worker()
+    host, pid, start, machine = gone.split(":")
+    assert machine and recovery.dead_here(gone)  # this machine's: its process is gone
+    assert not recovery.dead_here(f"{host}:{pid}:{start}:0badb00t.4026531836")
+    assert recovery.dead_here(f"{host}:{pid}:{start}")  # an older ldnn-tune's name
