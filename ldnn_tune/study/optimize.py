@@ -1,5 +1,6 @@
 """Run a study end to end: open it, run trials here or in worker processes, summarise, ensemble."""
 
+import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -8,6 +9,7 @@ import optuna
 from optuna.trial import FrozenTrial
 from rich.console import Console
 
+from ldnn_tune.config import defaults
 from ldnn_tune.config.resolve import ResolvedRun, resolve_run
 from ldnn_tune.config.settings import NO_ENSEMBLE, RunConfig
 from ldnn_tune.console.progress import StudyProgress
@@ -156,14 +158,25 @@ def _ensemble(run: ResolvedRun, session: Session, console: Console, clock: RunCl
     if running:
         console.print(
             f"{running} {'trial still runs' if running == 1 else 'trials still run'} in other "
-            "workers; the last worker to finish "
-            f"ensembles (or: ldnn-tune ensemble study={config.study_name})"
+            f"workers; the last worker to finish ensembles (or: {ensemble_command(config)})",
+            markup=False,
+            soft_wrap=True,
         )
         return
     with clock.phase("ensemble"):
         comparison = ensemble_study(session.study, session.tracker, config.top_k, config.ensemble)
     predicts = reads_input_files(type(run.task))
     print_ensemble(console, comparison, config.top_k, predicts=predicts, mlflow_uri=config.mlflow)
+
+
+def ensemble_command(config: RunConfig) -> str:
+    """Return the ``ldnn-tune ensemble`` command for this run's study and stores."""
+    words = [f"study={config.study_name}"]
+    if config.storage != defaults.STORAGE:
+        words.append(f"storage={redact(config.storage)}")
+    if config.mlflow != defaults.MLFLOW:
+        words.append(f"mlflow={redact(config.mlflow)}")
+    return f"ldnn-tune ensemble {shlex.join(words)}"
 
 
 def _warner(console: Console) -> Callable[[str], None]:

@@ -76,3 +76,16 @@ def test_a_next_trial_that_cannot_fit_ends_the_study_with_the_timeout_line(
         "timeout 1h leaves no time for another trial after 0 of 2 trials; "
         "run the same command again to continue"
     ) in out
+
+
+def test_the_ensemble_hint_of_a_worker_names_its_stores() -> None:
+    from ldnn_tune.config.settings import RunConfig
+    from ldnn_tune.study.optimize import ensemble_command
+
+    assert ensemble_command(RunConfig(task="image")) == "ldnn-tune ensemble study=image"
+    shared = RunConfig(
+        task="image", study="team", storage="postgresql://u:pw@db/s", mlflow="http://m:5000"
+    )
+    assert ensemble_command(shared) == (
+        "ldnn-tune ensemble study=team storage=postgresql://u:***@db/s mlflow=http://m:5000"
+    )
