@@ -87,5 +87,5 @@ def test_the_ensemble_hint_of_a_worker_names_its_stores() -> None:
         task="image", study="team", storage="postgresql://u:pw@db/s", mlflow="http://m:5000"
     )
     assert ensemble_command(shared) == (
-        "ldnn-tune ensemble study=team storage=postgresql://u:***@db/s mlflow=http://m:5000"
+        "ldnn-tune ensemble study=team 'storage=postgresql://u:***@db/s' mlflow=http://m:5000"
     )
