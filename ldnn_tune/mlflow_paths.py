@@ -7,6 +7,7 @@ gone). :func:`client_uri` points such a store at the ``mlruns/`` beside it.
 """
 
 import contextlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def follow_moved_store(uri: str) -> str | None:
     try:
         with contextlib.closing(sqlite3.connect(path)) as db:
             old = _stale_root(db, here)
-            if old is None:
+            if old is None or _same_folder(old, here):  # one folder, mounted at two paths
                 return None
             with db:
                 _rebase(db, old, str(here))
@@ -82,6 +83,18 @@ def _stale_root(db: sqlite3.Connection, here: Path) -> str | None:
         if any((here / str(experiment) / str(run)).is_dir() for experiment, run in runs):
             return str(root)
     return None
+
+
+def _same_folder(old: str, here: Path) -> bool:
+    """Return whether ``old`` is ``here`` under another path (a bind mount, a symlink).
+
+    Workers sharing one folder at two paths would otherwise move each other's runs'
+    files back and forth, each writing where the other does not look.
+    """
+    try:
+        return os.path.samefile(old, here)
+    except OSError:  # gone: a copy or a move
+        return False
 
 
 def _rebase(db: sqlite3.Connection, old: str, new: str) -> None:

@@ -1,12 +1,16 @@
 """A local MLflow store copied or moved with its mlruns/ reads and writes the files beside it."""
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+import ldnn_tune
 from ldnn_tune.mlflow_paths import follow_moved_store
 from ldnn_tune.tracking import StudyTracker
 
@@ -54,3 +58,26 @@ def test_a_store_beside_another_folders_mlruns_is_left_alone(
     before = locations(tmp_path / "b" / "mlflow.db")
     assert follow_moved_store(f"sqlite:///{tmp_path / 'b' / 'mlflow.db'}") is None
     assert locations(tmp_path / "b" / "mlflow.db") == before
+
+
+def test_one_folder_seen_at_two_paths_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a shared folder another worker mounts elsewhere (NFS, a container's volume): its
+    # runs' files are those beside it already, and the other worker writes through "a"
+    made_in(tmp_path / "a", monkeypatch)
+    (tmp_path / "b").mkdir()
+    before = locations(tmp_path / "a" / "mlflow.db")
+    follow = (
+        "from ldnn_tune.mlflow_paths import follow_moved_store; "
+        f"print(follow_moved_store('sqlite:///{tmp_path / 'b' / 'mlflow.db'}'))"
+    )
+    mounted = f'mount --bind {tmp_path / "a"} {tmp_path / "b"} && {sys.executable} -c "{follow}"'
+    here = {**os.environ, "PYTHONPATH": str(Path(ldnn_tune.__file__).parent.parent)}
+    command = ["unshare", "-m", "sh", "-c", mounted]
+    result = subprocess.run(command, capture_output=True, text=True, env=here)
+    if "mount" in result.stderr or "unshare" in result.stderr:
+        pytest.skip(f"cannot bind-mount here: {result.stderr.strip()}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
+    assert locations(tmp_path / "a" / "mlflow.db") == before
