@@ -8,10 +8,21 @@ from ldnn_tune.errors import PluginError
 
 HOST_ROOT = Path(ldnn_tune.__file__).resolve().parent
 # ldnn-tune's code that runs none of the task's: recording a trial (MLflow, the study's
-# storage, the report). The trial loop and the recipe's classes run the task's code
-# through Lightning and torch, whose re-raised errors (a DataLoader worker's) lose the
-# task's frames: there ldnn-tune cannot tell, and the task is named as before.
-HOST_ONLY = ("tracking.py", "mlflow_store.py", "sqlite.py", "report", "study", "ensembles")
+# storage, the report) and its per-epoch callbacks. A trial's error is seen from the
+# objective down; its training and the recipe's classes run the task's code through
+# Lightning and torch, whose re-raised errors (a DataLoader worker's) lose the task's
+# frames: there ldnn-tune cannot tell, and the task is named as before.
+HOST_ONLY = (
+    "tracking.py",
+    "mlflow_store.py",
+    "sqlite.py",
+    "report/",
+    "study/",
+    "ensembles/",
+    "health/",
+    "trial/pruning.py",  # Optuna's storage, each epoch
+    "trial/callbacks.py",
+)
 
 
 def raised_by_host(error: BaseException, task_module: str) -> bool:
@@ -31,10 +42,15 @@ def raised_by_host(error: BaseException, task_module: str) -> bool:
         path = Path(frame.tb_frame.f_code.co_filename).resolve()
         if task_root is not None and path.is_relative_to(task_root):
             last = "task"
-        elif path.is_relative_to(HOST_ROOT) and path.relative_to(HOST_ROOT).parts[0] in HOST_ONLY:
+        elif path.is_relative_to(HOST_ROOT) and _host_only(path.relative_to(HOST_ROOT)):
             last = "host"
         frame = frame.tb_next
     return last == "host"
+
+
+def _host_only(inside: Path) -> bool:
+    """Return whether ``inside`` (a path within ldnn-tune) is :data:`HOST_ONLY` code."""
+    return inside.as_posix().startswith(HOST_ONLY)
 
 
 def _package_root(module: str) -> Path | None:
