@@ -122,8 +122,12 @@ def lightning_fit(task: Task[Any], epochs: int) -> float:
 
 
 def pinned_knobs(task: Task[Any]) -> list[str]:
-    """Return ``knob=value`` words fixing every knob at its first-trial value."""
-    return [f"{name}={value}" for name, value in task_space(task).complete({}).items()]
+    """Return ``knob=value`` words fixing every active knob at its first-trial value.
+
+    A knob inactive there (``init_scale`` under ``init=lazy``) is left out: pinning it
+    beside its parent is refused.
+    """
+    return [f"{name}={value}" for name, value in task_space(task).defaults().items()]
 
 
 def trial_seconds(case: Case, epochs: int, profile: Path | None) -> float:

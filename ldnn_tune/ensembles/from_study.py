@@ -248,7 +248,9 @@ def ensemble_study(
             own_scores=own_scores,
         )
     own_names = (
-        () if own_scores is None else tuple(own_scores(members[0].val_predictions, targets.val))
+        tuple(own_scores(members[0].val_predictions, targets.val))
+        if own_scores is not None and members
+        else ()
     )
     comparison = EnsembleComparison(
         members, results, left_out=tuple(present.gone), own_names=own_names
