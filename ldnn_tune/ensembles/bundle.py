@@ -124,8 +124,8 @@ class LoadedEnsemble:
         return self.average(self.member_predictions(inputs))
 
 
-def _bundle_options(stored: Mapping[str, str], task: type[Task[Any]], package: str) -> Any:
-    """Return the task options the bundle was made with, as the installed task types them.
+def stored_options(stored: Mapping[str, str], task: type[Task[Any]], package: str) -> Any:
+    """Return task options stored as text (a bundle's, a study's), typed by the installed task.
 
     An option the installed task no longer has (renamed, removed) is a UsageError: the
     members were trained with it, and the task cannot be rebuilt as they were.
@@ -150,7 +150,7 @@ def load_bundle(folder: Path, host: Host, moved_data_dir: Path | None = None) ->
     """
     manifest = read_manifest(folder)
     entry = host.task(manifest["task"])
-    options = _bundle_options(manifest["options"], entry.task, entry.package)
+    options = stored_options(manifest["options"], entry.task, entry.package)
     data_dir = Path(manifest["data_dir"]) if manifest.get("data_dir") else None
     if moved_data_dir is not None:
         if data_dir is None:
@@ -166,11 +166,15 @@ def load_bundle(folder: Path, host: Host, moved_data_dir: Path | None = None) ->
         task.prepare()
     models, weights = [], []
     made = str(manifest.get("made_with", {}).get("task_package") or "")
-    changed = f" (made with {made}; installed: {entry.package})" if made != entry.package else ""
+    changed = (
+        f" (made with {made}; installed: {entry.package})"
+        if made not in ("", entry.package)
+        else ""
+    )
     for member in manifest["members"]:
         with plugin_code(task.name, entry.package, "model()"):
             model = task.model(HParams.from_params(member["knobs"]))
-        load_weights(model, folder / f"member-{member['trial']}.pt", changed if made else "")
+        load_weights(model, folder / f"member-{member['trial']}.pt", changed)
         models.append(model)
         weights.append(float(member["weight"]))
     temperature = float(manifest.get("temperature", 1.0))

@@ -233,8 +233,10 @@ def ensemble_study(
     """
     present = RunsPresent(tracker)
     pools, members, targets = load_pools(study, tracker, top_k, named, present)
-    kind = TaskKind(study.user_attrs.get(IDENTITY_ATTR, {}).get("kind", "classification"))
-    own_scores = study_own_scores(study)
+    identity = study.user_attrs.get(IDENTITY_ATTR, {})
+    kind = TaskKind(identity.get("kind", "classification"))
+    entry = Host(get_plugin_manager()).tasks().get(str(identity.get("task")))  # once
+    own_scores = study_own_scores(study, entry)
     results = {}
     for name, chosen in pools.items():
         results[name] = build_ensemble(
@@ -258,7 +260,9 @@ def ensemble_study(
     inputs = ensemble_inputs(method, top_k, members, named)
     parent = study.user_attrs[PARENT_RUN_ATTR]
     before = logged_before(tracker, parent, inputs)
-    run_id = before or _log(study, tracker, comparison, method, inputs, top_k, targets.transform)
+    package = entry.package if entry is not None else ""
+    logged = (comparison, method, inputs, top_k, targets.transform, package)
+    run_id = before or _log(study, tracker, *logged)
     return dataclasses.replace(comparison, run_id=run_id, logged_before=before is not None)
 
 
@@ -297,13 +301,14 @@ def _log(
     inputs: str,
     top_k: int,
     target_transform: Standardizer | None,
+    package: str,
 ) -> str:
     parent = study.user_attrs[PARENT_RUN_ATTR]
     end_abandoned_ensembles(tracker, parent)
     tags = {ROLE_TAG: ENSEMBLE_ROLE, WORKER_TAG: this_worker(), INPUTS_TAG: inputs}
     run_id = tracker.start_child_run(parent, f"ensemble-{method}", tags)
     try:
-        _log_run(study, tracker, run_id, comparison, method, top_k, target_transform)
+        _log_run(study, tracker, run_id, comparison, method, top_k, target_transform, package)
     except BaseException as error:  # stopped or failed: the run must not stay RUNNING
         with contextlib.suppress(Exception):
             stopped = isinstance(error, USER_STOPS)
@@ -321,8 +326,12 @@ def _log_run(
     method: str,
     top_k: int,
     target_transform: Standardizer | None,
+    package: str,
 ) -> None:
-    """Log ``method``'s members, every method's scores and the bundle on ``run_id``."""
+    """Log ``method``'s members, every method's scores and the bundle on ``run_id``.
+
+    ``package`` is the task's, as the bundle records it (e.g. ``ldnn-tune-image 0.1.0``).
+    """
     chosen = comparison.results[method]
     tracker.log_params(
         run_id,
@@ -353,7 +362,7 @@ def _log_run(
         for m in comparison.members
     ]
     tracker.log_json(run_id, ENSEMBLE_ARTIFACT, {"method": method, "members": members})
-    _log_bundle(study, tracker, run_id, chosen, target_transform)
+    _log_bundle(study, tracker, run_id, chosen, target_transform, package)
 
 
 def _log_bundle(
@@ -362,6 +371,7 @@ def _log_bundle(
     run_id: str,
     chosen: EnsembleResult,
     target_transform: Standardizer | None,
+    package: str,
 ) -> None:
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     with tempfile.TemporaryDirectory() as tmp:
@@ -377,8 +387,6 @@ def _log_bundle(
             members.append({"trial": number, "weight": weight, "knobs": knobs})
         bundle = Path(tmp) / BUNDLE_ARTIFACT
         identity = study.user_attrs[IDENTITY_ATTR]
-        entry = Host(get_plugin_manager()).tasks().get(str(identity.get("task")))
-        package = entry.package if entry is not None else ""
         temperature = chosen.temperature
         write_bundle(
             bundle, identity, members, weights_files, target_transform, temperature, package

@@ -72,7 +72,8 @@ def empty_bands(config: MelConfig) -> int:
 
 def check_mel_bands(config: MelConfig) -> None:
     """Raise a UsageError when ``n_mels`` is too many for ``sample_rate``'s FFT bins."""
-    if not empty_bands(config):
+    empty = empty_bands(config)
+    if not empty:
         return
     most = max(
         (n for n in range(1, config.n_mels) if not empty_bands(replace(config, n_mels=n))),
@@ -80,7 +81,7 @@ def check_mel_bands(config: MelConfig) -> None:
     )
     raise UsageError(
         f"invalid n_mels={config.n_mels} at sample_rate={config.sample_rate}: "
-        f"{empty_bands(config)} of its mel bands would hold no bin of the {config.n_fft}-point "
+        f"{empty} of its mel bands would hold no bin of the {config.n_fft}-point "
         f"FFT; use n_mels={most} or fewer, or a higher sample_rate"
     )
 
