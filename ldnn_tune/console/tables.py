@@ -26,7 +26,7 @@ from ldnn_tune.report.trials import (
 )
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.study.queries import best_trials, health_pruned
-from ldnn_tune.urls import redact
+from ldnn_tune.urls import store_words
 
 if TYPE_CHECKING:  # torch loads with the checks, not with the tables
     from ldnn_tune.health.checks import CheckResult
@@ -248,12 +248,8 @@ def print_ensemble(
     if comparison.logged_before:  # nothing was saved now
         saved = f"ensemble in MLflow run {comparison.run_id} (logged before, from the same runs)"
     if predicts:
-        store = (
-            ""
-            if mlflow_uri == defaults.MLFLOW
-            else f" {shlex.quote(f'mlflow={redact(mlflow_uri)}')}"
-        )
-        saved += f"; predict with: ldnn-tune predict model={comparison.run_id}{store} input=FILE"
+        words = [f"model={comparison.run_id}", *store_words(mlflow=mlflow_uri), "input=FILE"]
+        saved += f"; predict with: ldnn-tune predict {shlex.join(words)}"
     console.print(saved, markup=False, soft_wrap=True)
 
 

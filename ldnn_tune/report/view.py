@@ -12,7 +12,6 @@ import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ldnn_tune.config.defaults import MLFLOW
 from ldnn_tune.names import (
     EXPERIMENT_KIND_TAG,
     PARENT_RUN_TAG,
@@ -24,7 +23,7 @@ from ldnn_tune.names import (
     STUDY_ROLE,
     TOP_KNOBS_TAG,
 )
-from ldnn_tune.urls import redact
+from ldnn_tune.urls import store_words
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -115,5 +114,5 @@ def browse_hint(client: "MlflowClient", experiment_id: str, uri: str, study: str
     if uri.startswith(("http://", "https://")):
         prepare_view(client, experiment_id)
         return runs_url(uri, experiment_id)
-    words = [f"study={study}", *([] if uri == MLFLOW else [f"mlflow={redact(uri)}"])]
+    words = [f"study={study}", *store_words(mlflow=uri)]
     return f"ldnn-tune ui {shlex.join(words)}"

@@ -9,7 +9,6 @@ import optuna
 from optuna.trial import FrozenTrial
 from rich.console import Console
 
-from ldnn_tune.config import defaults
 from ldnn_tune.config.resolve import ResolvedRun, resolve_run
 from ldnn_tune.config.settings import NO_ENSEMBLE, RunConfig
 from ldnn_tune.console.progress import StudyProgress
@@ -50,7 +49,7 @@ from ldnn_tune.study.workers import (
     wait_processes,
 )
 from ldnn_tune.trial.objective import Objective
-from ldnn_tune.urls import redact
+from ldnn_tune.urls import redact, store_words
 
 
 def run_study(
@@ -171,11 +170,10 @@ def _ensemble(run: ResolvedRun, session: Session, console: Console, clock: RunCl
 
 def ensemble_command(config: RunConfig) -> str:
     """Return the ``ldnn-tune ensemble`` command for this run's study and stores."""
-    words = [f"study={config.study_name}"]
-    if config.storage != defaults.STORAGE:
-        words.append(f"storage={redact(config.storage)}")
-    if config.mlflow != defaults.MLFLOW:
-        words.append(f"mlflow={redact(config.mlflow)}")
+    words = [
+        f"study={config.study_name}",
+        *store_words(storage=config.storage, mlflow=config.mlflow),
+    ]
     return f"ldnn-tune ensemble {shlex.join(words)}"
 
 
