@@ -149,26 +149,26 @@ def _some(paths: list[Path]) -> str:
 
 def readable(
     task: Task[Any], paths: list[Path], named: set[Path], source: str
-) -> tuple[list[Path], list[str]]:
+) -> tuple[list[Path], dict[Path, str]]:
     """Return the ``paths`` the task can read, and why each of the others could not be read.
 
     A file ``named`` on its own that cannot be read is the user's mistake (raised); one
     found in a folder is left out, so one broken file does not stop the rest.
     """
     kept: list[Path] = []
-    why: list[str] = []
+    unread: dict[Path, str] = {}
     for path in paths:
         try:
             _read(task, [path], source)
         except UsageError as error:
             if path in named:
                 raise
-            why.append(str(error))
+            unread[path] = str(error)
             continue
         kept.append(path)
     if not kept:
-        raise UsageError(f"no input file could be read; the first: {why[0]}")
-    return kept, why
+        raise UsageError(f"no input file could be read; the first: {next(iter(unread.values()))}")
+    return kept, unread
 
 
 def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
@@ -196,13 +196,15 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
         )
     found = input_paths(config.input, task.input_suffixes)
     paths = found.paths
+    unread: dict[Path, str] = {}
     _note_left_out(console, found, task.input_suffixes)
     try:
         inputs, where = read_inputs(task, paths, ensemble.source)
     except UsageError:  # a file that cannot be read: read them one by one, leave it out
         # a file a pattern matched is one of many, as a folder's are: left out if unreadable
         named = {Path(p) for p in _typed(config.input) if not _is_pattern(p)}
-        paths, why = readable(task, paths, named, ensemble.source)
+        paths, unread = readable(task, paths, named, ensemble.source)
+        why = list(unread.values())
         console.print(
             f"note: skipped {len(why)} file(s) that could not be read: {'; '.join(why[:3])}"
             + ("; ..." if len(why) > 3 else ""),
@@ -220,12 +222,26 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
     if config.output is not None:
         try:
             with config.output.open("w", newline="", encoding="utf-8") as handle:
-                csv.writer(handle).writerows([predictions.header, *predictions.rows])
+                csv.writer(handle).writerows(csv_table(predictions, unread))
         except OSError as error:
             raise UsageError(
                 f"cannot write output {str(config.output)!r}: {error.strerror}"
             ) from None
     return predictions
+
+
+def csv_table(predictions: Predictions, unread: dict[Path, str]) -> list[tuple[str, ...]]:
+    """Return the CSV's header and rows, an ``error`` column last.
+
+    The predictions come first (``error`` empty), then one row for each file that could
+    not be read, with no prediction and why in ``error``: the CSV names every file given.
+    """
+    blanks = ("",) * (len(predictions.header) - 1)
+    return [
+        (*predictions.header, "error"),
+        *((*row, "") for row in predictions.rows),
+        *((str(path), *blanks, why) for path, why in unread.items()),
+    ]
 
 
 def read_inputs(

@@ -269,7 +269,7 @@ def test_a_new_classification_plugin_installs_tests_runs_ensembles_and_predicts(
         succeeds(run_cli(tmp_path, "run", f"task={name}", *run_words))
         assert "seeds" in succeeds(run_cli(tmp_path, "ensemble", f"study={name}"))
         header, *rows = predict_table(tmp_path, name, TABLE)
-    assert header == ["input", "row", "prediction", "score"]
+    assert header == ["input", "row", "prediction", "score", "error"]
     assert [row[:2] for row in rows] == [["table.csv", "1"], ["table.csv", "2"], ["table.csv", "3"]]
     assert all(row[2] in {"a", "b", "c"} and 0 < float(row[3]) <= 1 for row in rows)
 
@@ -291,7 +291,7 @@ def test_a_new_regression_plugin_runs_and_predicts(tmp_path: Path) -> None:
         assert "targets served far from standardised" not in checked  # the template does it
         succeeds(run_cli(tmp_path, "run", f"task={name}", "trials=2", "epochs=2", "timeout=5m"))
         header, *rows = predict_table(tmp_path, name, TABLE)
-    assert header == ["input", "row", "prediction", "spread"]
+    assert header == ["input", "row", "prediction", "spread", "error"]
     assert len(rows) == 3
     ensemble = mlflow_client(tmp_path).get_run(ensemble_run_id(tmp_path, name))
     assert "test_mae" in ensemble.data.metrics

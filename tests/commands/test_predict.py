@@ -163,7 +163,7 @@ def test_every_row_of_a_table_is_scored(tmp_path: Path, capsys: pytest.CaptureFi
     table(tmp_path, 2, "b.csv")
     result, rows = predict(capsys, bundle(tmp_path, Rows), "a.csv,b.csv")
     assert result.returncode == 0, result.stderr
-    assert rows[0] == ["input", "row", "prediction", "score"]
+    assert rows[0] == ["input", "row", "prediction", "score", "error"]
     assert [r[:2] for r in rows[1:]] == [
         *(["a.csv", str(n)] for n in range(1, 6)),
         *(["b.csv", str(n)] for n in range(1, 3)),
@@ -235,10 +235,10 @@ def test_regression_gives_values_and_the_members_spread_with_no_class_names(
     table(tmp_path, 4)
     result, rows = predict(capsys, bundle(tmp_path, Values, members=3), "table.csv")
     assert result.returncode == 0, result.stderr
-    assert rows[0] == ["input", "row", "prediction", "spread"]
+    assert rows[0] == ["input", "row", "prediction", "spread", "error"]
     assert len(rows) == 5
-    for _, _, value, spread in rows[1:]:
-        assert float(spread) > 0 and value != spread
+    for _, _, value, spread, error in rows[1:]:
+        assert float(spread) > 0 and value != spread and error == ""
 
 
 def test_one_member_has_no_spread(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -282,7 +282,9 @@ def test_a_pattern_names_the_files_it_matches(
     inputs_folder(tmp_path, {"a1.csv": 1, "a2.csv": 2, "b.csv": 4, "a3.csv": "garbage"})
     result, rows = predict(capsys, folder, "inputs/a*.csv")
     assert result.returncode == 0, result.stderr
-    assert [row[0] for row in rows[1:]] == ["inputs/a1.csv"] + ["inputs/a2.csv"] * 2
+    assert [row[0] for row in rows[1:]] == ["inputs/a1.csv"] + ["inputs/a2.csv"] * 2 + [
+        "inputs/a3.csv"
+    ]
     assert "could not be read: cannot read 'inputs/a3.csv'" in result.stdout  # as in a folder
     none, _ = predict(capsys, folder, "inputs/z*.csv,inputs/b.csv")
     assert none.stderr.strip() == "error: input 'inputs/z*.csv' matches no file"
@@ -295,7 +297,17 @@ def test_a_file_of_a_folder_that_cannot_be_read_is_left_out_with_a_note(
     inputs = inputs_folder(tmp_path, {"a.csv": 2, "broken.csv": "garbage", "c.csv": 3})
     result, rows = predict(capsys, folder, "inputs")
     assert result.returncode == 0, result.stderr
-    assert [row[0] for row in rows[1:]] == ["inputs/a.csv"] * 2 + ["inputs/c.csv"] * 3
+    assert [row[0] for row in rows[1:]] == ["inputs/a.csv"] * 2 + ["inputs/c.csv"] * 3 + [
+        "inputs/broken.csv"
+    ]
+    assert [row[-1] for row in rows[1:-1]] == [""] * 5  # read: no error
+    assert rows[-1] == [
+        "inputs/broken.csv",
+        "",
+        "",
+        "",
+        "cannot read 'inputs/broken.csv': not a table",
+    ]
     assert (
         "note: skipped 1 file(s) that could not be read: cannot read 'inputs/broken.csv': "
         "not a table" in result.stdout

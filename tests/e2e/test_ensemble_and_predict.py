@@ -101,7 +101,7 @@ def test_predict_from_a_run_id_in_a_fresh_process(study_dir: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     rows = (study_dir / "out.csv").read_text().splitlines()
-    assert rows[0] == "input,prediction,score"
+    assert rows[0] == "input,prediction,score,error"
     assert len(rows) == 3
 
 
