@@ -303,7 +303,9 @@ def describe(
     standard deviation of the members' values, 0 for one member.
     """
     task = ensemble.task
-    members = ensemble.member_predictions(inputs)
+    # inputs read_inputs() made that the model cannot take are the plugin's bug
+    with plugin_code(task.name, ensemble.source, "the model's forward pass on read_inputs()"):
+        members = ensemble.member_predictions(inputs)
     average = ensemble.average(members)
     place = ("input", "row") if task.reads_tables else ("input",)
     if task.kind is TaskKind.REGRESSION:

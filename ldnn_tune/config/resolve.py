@@ -125,6 +125,7 @@ def resolve_run(
         _check_task_space(task, entry.package)
         space = task_space(task, config.space, installed=list(host.tasks()))
     _refuse_shadowing(set(space.names) & host_keys, "knob", task.name, entry.package)
+    _refuse_option_knobs(set(space.names) & option_keys, task.name, entry.package)
     if settings:  # after the shadowing checks: the plugin's name, not the user's word, is wrong
         _refuse_ignored(values, command, settings)
     knob_values = {k: v for k, v in values.items() if k not in host_keys | option_keys}
@@ -193,6 +194,18 @@ def _refuse_shadowing(names: set[str], what: str, task: str, package: str) -> No
         name = sorted(names)[0]
         problem = f"has {what} {name!r}, a name ldnn-tune run takes for its own setting"
         raise PluginError(task, package, f"{problem}; rename it", ValueError(problem))
+
+
+def _refuse_option_knobs(names: set[str], task: str, package: str) -> None:
+    """Refuse a task option named like one of its knobs: ``NAME=`` would set the option only.
+
+    The knob would be searched still, and could no longer be fixed from the command line.
+    """
+    if names:
+        name = sorted(names)[0]
+        problem = f"has option {name!r}, the name of one of its knobs"
+        fix = "rename the option (or take the knob's value with hp.get in the task)"
+        raise PluginError(task, package, f"{problem}; {fix}", ValueError(problem))
 
 
 def _refuse_ignored(values: Mapping[str, str], command: str, settings: Collection[str]) -> None:

@@ -12,6 +12,7 @@ from ldnn_tune.errors import UsageError
 from ldnn_tune.names import IDENTITY_ATTR
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import TaskEntry
+from ldnn_tune.plugin.scores import own_scores
 from ldnn_tune.plugin.task import Task
 
 
@@ -33,8 +34,8 @@ def study_own_scores(study: optuna.Study, entry: TaskEntry | None) -> OwnScores 
     with plugin_code(entry.task.name, entry.package, "__init__()"):
         task = entry.task(options, data_dir, int(identity.get("seed", 0)))
 
-    def own_scores(predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+    def scores(predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
         with plugin_code(entry.task.name, entry.package, "own_scores()"):
-            return task.own_scores(predictions, targets)
+            return own_scores(task, predictions, targets)
 
-    return own_scores
+    return scores

@@ -23,6 +23,7 @@ import torch
 from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.errors import PluginError, first_line
 from ldnn_tune.plugin.calls import plugin_code
+from ldnn_tune.plugin.scores import scores_problem
 from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.data import SplitDataModule
 from ldnn_tune.recipe.hparams import HParams
@@ -65,6 +66,11 @@ def output_problem(
         return f"model() returns a {type(out).__name__} from its forward pass, not a tensor"
     if len(out) != len(y):
         return f"model() gives {len(out)} outputs for a batch of {len(y)} examples"
+    if _finite(x) and not _finite(out):  # non-finite inputs are the data check's to name
+        return (
+            "model() gives NaN or infinite outputs for the first training examples "
+            "(its fresh weights, in eval mode)"
+        )
     loss = getattr(model, "loss", None)
     if not isinstance(model, pl.LightningModule) or not callable(loss):
         return (
@@ -85,7 +91,27 @@ def output_problem(
             f"its loss fails on outputs of shape {_shape(out)} and targets of shape "
             f"{_shape(y)}: {first_line(error)}"
         )
-    return ""
+    return _own_scores_problem(task, model, out, y, guard)
+
+
+def _own_scores_problem(
+    task: Task[Any],
+    model: pl.LightningModule,
+    out: torch.Tensor,
+    y: torch.Tensor,
+    guard: Callable[[str], AbstractContextManager[Any]],
+) -> str:
+    """Return what is wrong with the task's ``own_scores()`` of the model's predictions, or "".
+
+    Checked here, where a trial would find it only after training.
+    """
+    if type(task).own_scores is Task.own_scores or not isinstance(model, RecipeModule):
+        return ""
+    with torch.no_grad():
+        predictions = model.to_predictions(out).numpy()
+    with guard("own_scores()"):
+        scores = task.own_scores(predictions, y.numpy())
+    return scores_problem(scores)
 
 
 def _first_batch(datamodule: Any, part: str) -> Any:
@@ -145,7 +171,9 @@ def _shape_problem(
         return (
             f"model() outputs {scores} class scores, but class_names() names {len(names)} classes"
         )
-    largest = _largest_label(datamodule, y)
+    smallest, largest = _label_range(datamodule, y)
+    if smallest < 0:
+        return f"the targets hold class index {smallest}; class indices run from 0"
     if largest >= scores:
         return (
             f"model() outputs {scores} class scores, but the targets hold class index "
@@ -154,13 +182,18 @@ def _shape_problem(
     return ""
 
 
-def _largest_label(datamodule: Any, y: torch.Tensor) -> int:
-    """Return the largest class index in the data (in the batch, for a data module of ours)."""
+def _label_range(datamodule: Any, y: torch.Tensor) -> tuple[int, int]:
+    """Return the smallest and largest class index in the data (in the batch, for others')."""
     if isinstance(datamodule, SplitDataModule):
         split = datamodule.split
-        parts = (split.y_train, split.y_val, split.y_test)
-        return max(int(part.max()) for part in parts if part.numel())
-    return int(y.max())
+        parts = [part for part in (split.y_train, split.y_val, split.y_test) if part.numel()]
+        return min(int(part.min()) for part in parts), max(int(part.max()) for part in parts)
+    return int(y.min()), int(y.max())
+
+
+def _finite(tensor: torch.Tensor) -> bool:
+    """Return whether ``tensor`` holds no NaN or infinity (one of integers always)."""
+    return not tensor.is_floating_point() or bool(torch.isfinite(tensor).all())
 
 
 def _shape(tensor: torch.Tensor) -> str:

@@ -10,6 +10,7 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
+from ldnn_tune.plugin.scores import own_scores
 from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.data import SplitDataModule
 from ldnn_tune.recipe.hparams import HParams
@@ -123,11 +124,11 @@ def train_trial(
         stop_reason=stop_reason,
         val_scores={
             **score(task.kind, val_pred, val_true, transform),
-            **task.own_scores(val_pred, val_true),
+            **own_scores(task, val_pred, val_true),
         },
         test_scores={
             **score(task.kind, test_pred, test_true, transform),
-            **task.own_scores(test_pred, test_true),
+            **own_scores(task, test_pred, test_true),
         },
         predictions=predictions,
         state_dict=buffer.getvalue(),

@@ -86,8 +86,18 @@ class CsvRows(Rows):
     input_suffixes = (".csv",)
 
 
+class Narrow(Rows):
+    """The audit's bug: a reader that gives inputs of fewer features than the net takes."""
+
+    name = "narrow"
+
+    def read_inputs(self, paths: Sequence[Path]) -> torch.Tensor:
+        return super().read_inputs(paths)[:, :5]
+
+
 TASKS: list[type[BoringTask]] = [
     Rows,
+    Narrow,
     RowsUndeclared,
     Named,
     TwoNames,
@@ -183,7 +193,7 @@ def test_a_task_that_reads_no_files_says_which_tasks_predict(
     assert result.returncode == 2
     assert result.stderr.startswith(
         "error: task 'boring' reads no input files, so its ensembles do not predict; "
-        "the tasks that do: csvrows, image, named, rows, speech, twonames, undeclared, values"
+        "the tasks that do: csvrows, image, named, narrow, rows, speech, twonames, undeclared, values"
     )
 
 
@@ -360,3 +370,15 @@ def test_a_path_whose_name_holds_a_comma_is_one_input(
     listed, rows = predict(capsys, folder, "other.csv,table.csv")
     assert listed.returncode == 2
     assert listed.stderr.strip() == "error: input 'table.csv' does not exist"
+
+
+def test_inputs_the_model_cannot_take_are_the_plugin_s_bug(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table(tmp_path, 2)
+    result, _ = predict(capsys, bundle(tmp_path, Narrow), "table.csv")
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip().startswith(
+        "error: task 'narrow' ((local)) failed in the model's forward pass on read_inputs(): "
+        "RuntimeError: mat1 and mat2 shapes cannot be multiplied"
+    )

@@ -4,7 +4,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import torch
 from torch import nn
 
 import ldnn_tune.commands.check
@@ -213,3 +215,71 @@ class NoValTasks:
     @hookimpl
     def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
         return [NoValidation]
+
+
+def test_a_negative_class_index_is_named() -> None:
+    task = prepared(Units)
+    y_train = task.split.y_train.clone()
+    y_train[0] = -1
+    task.split = dataclasses.replace(task.split, y_train=y_train)
+    assert problem(task) == "the targets hold class index -1; class indices run from 0"
+
+
+class NanNet(nn.Module):
+    def forward(self, x: Any) -> Any:
+        return self.inner(x) * float("nan")
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+
+class NanOutputs(Units):
+    name = "nanout"
+
+    def model(self, hp: HParams) -> Any:
+        module = super().model(hp)
+        return RecipeModule(NanNet(module.net), hp.recipe, kind=self.kind)
+
+
+def test_nan_outputs_are_named_as_the_model_s_not_as_a_summed_loss() -> None:
+    assert problem(prepared(NanOutputs)) == (
+        "model() gives NaN or infinite outputs for the first training examples "
+        "(its fresh weights, in eval mode)"
+    )
+
+
+def test_nan_inputs_are_left_to_the_data_check() -> None:
+    task = prepared(NanOutputs)
+    task.split = dataclasses.replace(task.split, x_train=task.split.x_train * float("nan"))
+    assert problem(task) == ""
+
+
+class OwnScores(Units):
+    """Its own_scores() returns RETURNS."""
+
+    name = "ownscores"
+    RETURNS: Any = None
+
+    def own_scores(self, predictions: Any, targets: Any) -> Any:
+        assert predictions.shape == (4, 3) and abs(predictions.sum() - 4) < 1e-4  # probabilities
+        return self.RETURNS
+
+
+@pytest.mark.parametrize(
+    ("returns", "expected"),
+    [
+        ({"top2": 0.5}, ""),
+        ({"top2": torch.tensor(0.5), "n": np.int64(3)}, ""),  # one number, of any kind
+        (
+            {"loss": 0.5},
+            "own_scores() returns 'loss', a score ldnn-tune records itself "
+            "(loss, acc, mse, mae): name it otherwise",
+        ),
+        (0.5, "own_scores() returns a float, not a dict of score names to numbers"),
+        ({"f1": torch.ones(2)}, "own_scores() gives 'f1' a Tensor, not a number"),
+        ({"f1": "0.5"}, "own_scores() gives 'f1' a str, not a number"),
+    ],
+)
+def test_own_scores_must_be_new_names_with_numbers(returns: Any, expected: str) -> None:
+    assert problem(prepared(OwnScores, RETURNS=returns)) == expected

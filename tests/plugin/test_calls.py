@@ -63,6 +63,16 @@ class FewSamples(BoringTask):
     options_type = FewOptions
 
 
+@dataclasses.dataclass(frozen=True)
+class DropoutOptions(BoringOptions):
+    dropout: float = 0.0  # the shared recipe's knob too
+
+
+class DropoutOption(BoringTask):
+    name = "dropoutoption"
+    options_type = DropoutOptions
+
+
 class EpochsKnob(BoringTask):
     name = "epochsknob"
 
@@ -76,7 +86,15 @@ EPOCHS_SPACE = Path(__file__).with_name("epochs_knob.yaml")
 class Tasks:
     @hookimpl
     def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
-        return [BrokenPrepare, BrokenModel, SeedOption, LoudOption, EpochsKnob, FewSamples]
+        return [
+            BrokenPrepare,
+            BrokenModel,
+            SeedOption,
+            LoudOption,
+            EpochsKnob,
+            FewSamples,
+            DropoutOption,
+        ]
 
 
 class BrokenHook:
@@ -108,6 +126,11 @@ def with_plugin(monkeypatch: pytest.MonkeyPatch, plugin: object) -> None:
             "epochsknob",
             "error: task 'epochsknob' ((local)) has knob 'epochs', a name ldnn-tune run takes "
             "for its own setting; rename it",
+        ),
+        (
+            "dropoutoption",
+            "error: task 'dropoutoption' ((local)) has option 'dropout', the name of one of its "
+            "knobs; rename the option (or take the knob's value with hp.get in the task)",
         ),
         (
             "fewsamples",

@@ -4,6 +4,7 @@ import time
 import lightning.pytorch as pl
 import numpy as np
 import pytest
+import torch
 
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.testing import BoringTask
@@ -74,3 +75,21 @@ def test_a_deadline_mid_training_keeps_the_best_epoch_so_far(task: BoringTask) -
 def test_a_deadline_before_the_first_epoch_ends_is_a_cut_not_a_verdict(task: BoringTask) -> None:
     with pytest.raises(CutBeforeFirstEpoch, match="timeout during epoch 1, before its first"):
         train_trial(task, HParams.for_task(task), 0, 5, 1e-9, deadline=time.time() - 1)
+
+
+def test_own_scores_of_one_number_each_are_recorded_as_floats(
+    task: BoringTask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scores = {"top": torch.tensor(0.25), "n": np.int64(3)}
+    monkeypatch.setattr(task, "own_scores", lambda predictions, targets: scores)
+    out = train_trial(task, HParams.for_task(task), seed=0, max_epochs=1, min_lr=1e-6)
+    assert out.val_scores["top"] == 0.25 and type(out.val_scores["n"]) is float
+    assert out.val_scores["loss"] != 0.25
+
+
+def test_own_scores_may_not_overwrite_the_loss(
+    task: BoringTask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(task, "own_scores", lambda predictions, targets: {"loss": 0.5})
+    with pytest.raises(TypeError, match="own_scores\\(\\) returns 'loss', a score ldnn-tune"):
+        train_trial(task, HParams.for_task(task), seed=0, max_epochs=1, min_lr=1e-6)
