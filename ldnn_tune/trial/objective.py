@@ -3,7 +3,6 @@
 import dataclasses
 import io
 import json
-import math
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -122,7 +121,8 @@ class Objective:
             outcome = self._train(trial, hp, seed, metrics)
             if taken_over(trial.study, trial._trial_id):
                 self._discard(trial, metrics)
-            if math.isfinite(outcome.best_val_loss):  # its artifacts may fail to be written
+            diverged = outcome.divergence()
+            if not diverged:  # its artifacts may fail to be written
                 self._record(trial, metrics, knobs, outcome)
         except optuna.TrialPruned as pruned:
             self._end(trial, metrics, "PRUNED", str(pruned))
@@ -143,10 +143,9 @@ class Objective:
                 trial.set_user_attr(HOST_ERROR_ATTR, True)
             self._end(trial, metrics, "FAIL", first_line(error), error=error)
             raise
-        if not math.isfinite(outcome.best_val_loss):
-            reason = "diverged: validation loss is not finite"
-            self._end(trial, metrics, "PRUNED", reason)
-            raise optuna.TrialPruned(reason)
+        if diverged:
+            self._end(trial, metrics, "PRUNED", diverged)
+            raise optuna.TrialPruned(diverged)
         stopped = outcome.stop_reason  # the run's reason tag: why it stopped training
         self._end(trial, metrics, "COMPLETE", value=outcome.best_val_loss, run_reason=stopped)
         return outcome.best_val_loss

@@ -1,6 +1,7 @@
 """Train one trial's model with Lightning and collect what the study and ensembles need."""
 
 import io
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -47,6 +48,19 @@ class TrialOutcome:
     test_scores: dict[str, float]
     predictions: dict[str, np.ndarray] = field(repr=False)
     state_dict: bytes = field(repr=False)
+
+    def divergence(self) -> str:
+        """Return why the kept net is unusable ("diverged: ..."), or "" when it is not.
+
+        A net can also turn to NaN after its best epoch (its weights averaged, a forward
+        pass that breaks on later calls): its predictions would wreck every ensemble.
+        """
+        if not math.isfinite(self.best_val_loss):
+            return "diverged: validation loss is not finite"
+        parts = ("val_predictions", "test_predictions")
+        if not all(bool(np.isfinite(self.predictions[part]).all()) for part in parts):
+            return "diverged: its kept net predicts NaN or infinity"
+        return ""
 
 
 def train_trial(

@@ -1,14 +1,17 @@
 """One trial through Objective, with a real SQLite study and a real MLflow store."""
 
 from pathlib import Path
+from typing import Any
 
 import lightning.pytorch as pl
+import numpy as np
 import optuna
 import pytest
 from mlflow.tracking import MlflowClient
 from optuna.trial import TrialState
 from rich.console import Console
 
+import ldnn_tune.trial.objective
 from ldnn_tune import hookimpl
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.console.progress import StudyProgress
@@ -144,3 +147,25 @@ def test_a_trial_another_worker_took_over_is_discarded_and_the_study_goes_on(
     assert trial.state == TrialState.FAIL and "val_acc" not in trial.user_attrs
     status, tags = run_state(tracker, trial)
     assert status == "FAILED" and tags["ldnn_tune.reason"].startswith("taken over")
+
+
+def test_a_trial_whose_kept_net_predicts_nan_is_pruned_not_complete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a net that turns to NaN after its best epoch: its val_loss is finite, its
+    # predictions are not, and an ensemble of it would fail
+    real = ldnn_tune.trial.objective.train_trial
+
+    def nan_predictions(*args: Any, **kwargs: Any) -> Any:
+        outcome = real(*args, **kwargs)
+        outcome.predictions["test_predictions"] = outcome.predictions["test_predictions"] * np.nan
+        return outcome
+
+    monkeypatch.setattr(ldnn_tune.trial.objective, "train_trial", nan_predictions)
+    objective, tracker = make_objective(tmp_path)
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 'study.db'}")
+    study.optimize(objective, n_trials=1)
+    trial = study.trials[0]
+    assert trial.state == TrialState.PRUNED
+    assert trial.user_attrs["reason"] == "diverged: its kept net predicts NaN or infinity"
+    assert run_state(tracker, trial)[1]["ldnn_tune.reason"] == trial.user_attrs["reason"]
