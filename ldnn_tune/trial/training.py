@@ -10,6 +10,7 @@ from typing import Any
 import lightning.pytorch as pl
 import numpy as np
 import torch
+from lightning.fabric.utilities.exceptions import MisconfigurationException
 
 from ldnn_tune.plugin.scores import own_scores
 from ldnn_tune.plugin.task import Task, TaskKind
@@ -27,6 +28,13 @@ from ldnn_tune.trial.callbacks import (
     StopAtLrFloor,
 )
 from ldnn_tune.trial.predictions import predict_loader
+
+# what Lightning's LR scheduler says, in a trial's terms: every trial of the task fails so
+NO_VAL_LOSS = (
+    "the model logged no val_loss, which decides LR drops, pruning and the best epoch: a "
+    "RecipeModule subclass that overrides validation_step or on_validation_epoch_end must "
+    "call super()'s"
+)
 
 
 @dataclass
@@ -110,6 +118,10 @@ def train_trial(
         stop_reason = str(reached)
     except LrFloorReached as floor:
         stop_reason = str(floor)
+    except MisconfigurationException as error:
+        if "val_loss" not in str(error):
+            raise
+        raise ValueError(NO_VAL_LOSS) from error
     best.restore(model)
     in_time = time_to_average(time.time() - started, trainer.current_epoch, deadline)
     best_val_loss, averaged = (

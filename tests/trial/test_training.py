@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from ldnn_tune import RecipeModule
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.testing import BoringTask
 from ldnn_tune.trial.callbacks import CutBeforeFirstEpoch
@@ -92,4 +93,22 @@ def test_own_scores_may_not_overwrite_the_loss(
 ) -> None:
     monkeypatch.setattr(task, "own_scores", lambda predictions, targets: {"loss": 0.5})
     with pytest.raises(TypeError, match="own_scores\\(\\) returns 'loss', a score ldnn-tune"):
+        train_trial(task, HParams.for_task(task), seed=0, max_epochs=1, min_lr=1e-6)
+
+
+class NoValLoss(RecipeModule):
+    """A plugin author's subclass that forgot super().on_validation_epoch_end()."""
+
+    def on_validation_epoch_end(self) -> None:
+        pass
+
+
+def test_a_model_that_logs_no_val_loss_says_so_in_the_trial_s_terms(
+    task: BoringTask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = task.model
+    monkeypatch.setattr(
+        task, "model", lambda hp: NoValLoss(real(hp).net, hp.recipe, kind=task.kind)
+    )
+    with pytest.raises(ValueError, match=r"^the model logged no val_loss, which decides"):
         train_trial(task, HParams.for_task(task), seed=0, max_epochs=1, min_lr=1e-6)
