@@ -18,7 +18,7 @@ from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
 from ldnn_tune.space.knobs import SearchSpace
-from ldnn_tune.space.load import task_space
+from ldnn_tune.space.load import task_domains, task_space
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,8 @@ def resolve_run(
         )
     with plugin_code(task_class.name, entry.package, "__init__()"):
         task = task_class(options, config.data_dir, config.seed)
+    with plugin_code(task.name, entry.package, "knob_domains()"):
+        task_domains(task)
     with plugin_code(task.name, entry.package, "search_space()"):
         _check_task_space(task, entry.package)
         space = task_space(task, config.space, installed=list(host.tasks()))

@@ -47,12 +47,19 @@ def output_problem(
     """
     with guard("datamodule()"):
         datamodule = task.datamodule(hp)
+        _expect_datamodule(datamodule)
         first = {part: _first_batch(datamodule, part) for part in ("train", "val")}
         x, y = first["train"][:2]
     x, y = x[:EXAMPLES].cpu(), y[:EXAMPLES].cpu()
     torch.manual_seed(0)
     with guard("model()"):
-        model = task.model(hp).cpu()
+        model = task.model(hp)
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(
+                f"it returns a {type(model).__name__}, not a LightningModule: return a "
+                "RecipeModule wrapping the net"
+            )
+        model = model.cpu()
     model.eval()
     weights = next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
     if x.is_floating_point() and weights is not None and x.dtype != weights:
@@ -112,6 +119,15 @@ def _own_scores_problem(
     with guard("own_scores()"):
         scores = task.own_scores(predictions, y.numpy())
     return scores_problem(scores)
+
+
+def _expect_datamodule(datamodule: object) -> None:
+    """Raise TypeError unless ``datamodule`` serves training and validation loaders."""
+    if not all(callable(getattr(datamodule, f"{p}_dataloader", None)) for p in ("train", "val")):
+        raise TypeError(
+            f"it returns a {type(datamodule).__name__}, not a LightningDataModule: return "
+            "SplitDataModule(self.split, hp) or a LightningDataModule of your own"
+        )
 
 
 def _first_batch(datamodule: Any, part: str) -> Any:

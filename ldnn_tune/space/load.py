@@ -22,7 +22,7 @@ A user's file may only change or remove knobs the recipe and the task define.
 
 import math
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
 from importlib.abc import Traversable
 from importlib.resources import files
 from pathlib import Path
@@ -360,9 +360,32 @@ def _parse_when(when: Any, earlier: list[Knob], bad: Any) -> Mapping[str, tuple[
 
 
 def task_space_files(task: Task[Any]) -> list[SpaceSource]:
-    """Return the YAML files of ``task``'s own knobs: one, or several merged in order."""
+    """Return the YAML files of ``task``'s own knobs: one, or several merged in order.
+
+    Raises TypeError for anything else ``search_space()`` returns (a file name as a str
+    would otherwise be read as a list of one-letter files).
+    """
     found = task.search_space()
-    return list(found) if isinstance(found, Sequence) else [found]
+    sources: list[SpaceSource] = []
+    for source in found if isinstance(found, list | tuple) else [found]:
+        if not isinstance(source, Traversable):
+            raise TypeError(
+                f"search_space() returns a {type(source).__name__}, not a Path (or a list of "
+                "them): e.g. Path(__file__).with_name('space.yaml')"
+            )
+        sources.append(source)
+    return sources
+
+
+def task_domains(task: Task[Any]) -> Mapping[str, Domain]:
+    """Return ``task.knob_domains()``; raise TypeError when it is not a mapping."""
+    domains = task.knob_domains()
+    if not isinstance(domains, Mapping):
+        raise TypeError(
+            f"knob_domains() returns a {type(domains).__name__}, not a dict of knob names "
+            "to domains"
+        )
+    return domains
 
 
 def task_space(
@@ -377,7 +400,7 @@ def task_space(
 
     return load_space(
         [space_file(RECIPE_SPACE), *task_space_files(task)],
-        {**RECIPE_DOMAINS, **task.knob_domains()},
+        {**RECIPE_DOMAINS, **task_domains(task)},
         task=task.name,
         overrides=[user_space_file(user_space)] if user_space is not None else [],
         installed=installed,

@@ -73,6 +73,36 @@ class DropoutOption(BoringTask):
     options_type = DropoutOptions
 
 
+class NoneModel(BoringTask):
+    name = "nonemodel"
+
+    def model(self, hp: Any) -> Any:
+        return None  # forgot the return
+
+
+class LoaderData(BoringTask):
+    name = "loaderdata"
+
+    def datamodule(self, hp: Any) -> Any:
+        from torch.utils.data import DataLoader, TensorDataset
+
+        return DataLoader(TensorDataset(self.split.x_train, self.split.y_train))
+
+
+class NamedSpace(BoringTask):
+    name = "namedspace"
+
+    def search_space(self) -> Any:
+        return "space.yaml"
+
+
+class ListDomains(BoringTask):
+    name = "listdomains"
+
+    def knob_domains(self) -> Any:
+        return ["width"]
+
+
 class EpochsKnob(BoringTask):
     name = "epochsknob"
 
@@ -94,6 +124,10 @@ class Tasks:
             EpochsKnob,
             FewSamples,
             DropoutOption,
+            NoneModel,
+            LoaderData,
+            NamedSpace,
+            ListDomains,
         ]
 
 
@@ -131,6 +165,28 @@ def with_plugin(monkeypatch: pytest.MonkeyPatch, plugin: object) -> None:
             "dropoutoption",
             "error: task 'dropoutoption' ((local)) has option 'dropout', the name of one of its "
             "knobs; rename the option (or take the knob's value with hp.get in the task)",
+        ),
+        (
+            "nonemodel",
+            "error: task 'nonemodel' ((local)) failed in model(): TypeError: it returns a "
+            "NoneType, not a LightningModule: return a RecipeModule wrapping the net",
+        ),
+        (
+            "loaderdata",
+            "error: task 'loaderdata' ((local)) failed in datamodule(): TypeError: it returns a "
+            "DataLoader, not a LightningDataModule: return SplitDataModule(self.split, hp) or "
+            "a LightningDataModule of your own",
+        ),
+        (
+            "namedspace",
+            "error: task 'namedspace' ((local)) failed in search_space(): TypeError: "
+            "search_space() returns a str, not a Path (or a list of them): e.g. "
+            "Path(__file__).with_name('space.yaml')",
+        ),
+        (
+            "listdomains",
+            "error: task 'listdomains' ((local)) failed in knob_domains(): TypeError: "
+            "knob_domains() returns a list, not a dict of knob names to domains",
         ),
         (
             "fewsamples",
