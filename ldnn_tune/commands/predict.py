@@ -190,6 +190,9 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
     task = ensemble.task
     if not reads_input_files(type(task)):
         readers = [n for n, entry in host.tasks().items() if reads_input_files(entry.task)]
+        if task.input_suffixes or task.reads_tables:  # it meant to read files
+            problem = "sets input_suffixes or reads_tables but has no read_inputs() (misspelt?)"
+            raise PluginError(task.name, ensemble.source, problem, TypeError(problem))
         raise UsageError(
             f"task {task.name!r} reads no input files, so its ensembles do not predict; "
             f"the tasks that do: {choices_text(readers) or 'none'}"

@@ -34,8 +34,8 @@ def scores_problem(scores: object) -> str:
             f"own_scores() returns a {type(scores).__name__}, not a dict of score names to numbers"
         )
     for name, value in scores.items():
-        if not isinstance(name, str) or not name:
-            return f"own_scores() names a score {name!r}: a name is a non-empty string"
+        if not isinstance(name, str) or not name.isidentifier():
+            return f"own_scores() names a score {name!r}: a name is an identifier (top5, f1)"
         if name in HOST_SCORES:
             return (
                 f"own_scores() returns {name!r}, a score ldnn-tune records itself "

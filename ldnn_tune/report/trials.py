@@ -13,11 +13,11 @@ from ldnn_tune.names import (
     STOP_REASON_ATTR,
     TRIAL_RUN_ATTR,
 )
+from ldnn_tune.plugin.scores import HOST_SCORES
 from ldnn_tune.study.queries import given_up, is_reseed, reason
 
 METRIC_ATTRS = ("val_acc", "test_acc", "test_loss", "val_mse", "test_mse")
 EXTRA_METRIC_ATTRS = ("val_mae", "test_mae")  # a regression's, in the target's units
-HOST_SCORES = {"loss", "acc", "mse", "mae"}  # what every trial reports; the rest a task's own
 FIXED_COLUMNS = ("number", "state", "reason", "val_loss", *METRIC_ATTRS)
 # stop_reason: why a complete trial stopped training; reseed_of: retrains only
 TAIL_COLUMNS = ("epochs", "stop_reason", "duration_s", "reseed_of", "run_id")

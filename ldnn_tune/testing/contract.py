@@ -14,6 +14,7 @@ suite runs in seconds, :meth:`TaskContract.contract_params` to pin small knob va
 """
 
 import dataclasses
+import difflib
 from pathlib import Path
 from typing import Any, ClassVar, cast
 
@@ -28,10 +29,10 @@ from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.errors import UsageError
 from ldnn_tune.health.checks import run_checks
 from ldnn_tune.health.outputs import output_problem
+from ldnn_tune.plugin.scores import HOST_SCORES
 from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.hparams import HParams
 from ldnn_tune.recipe.init import LAZY_STD
-from ldnn_tune.report.trials import HOST_SCORES
 from ldnn_tune.space.load import task_space
 from ldnn_tune.trial.predictions import predict_loader
 from ldnn_tune.trial.training import train_trial
@@ -78,6 +79,27 @@ class TaskContract:
         assert cls.description and "\n" not in cls.description
         assert dataclasses.is_dataclass(cls.options_type)
         assert isinstance(cls.kind, TaskKind)
+
+    def test_no_method_misspells_a_task_hook(self) -> None:
+        """Contract: no method's name is a near miss of a Task hook (read_input, class_name).
+
+        A misspelt optional hook is never called: the task silently keeps the default.
+        """
+        cls = self.task_class
+
+        def public(names: set[str], methods: bool) -> list[str]:  # methods, or attributes
+            return sorted(n for n in names if not n.startswith("_") and callable_in(n) == methods)
+
+        def callable_in(name: str) -> bool:
+            return callable(getattr(cls if hasattr(cls, name) else Task, name))
+
+        misses = {
+            name: close[0]
+            for methods in (True, False)
+            for name in public(set(dir(cls)) - set(dir(Task)), methods)
+            if (close := difflib.get_close_matches(name, public(set(dir(Task)), methods), 1, 0.85))
+        }
+        assert not misses, f"misspelt hooks (name: the hook meant): {misses}"
 
     def test_options_do_not_shadow_host_keys(self) -> None:
         """Contract: the task options do not shadow host keys."""

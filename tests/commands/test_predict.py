@@ -86,6 +86,16 @@ class CsvRows(Rows):
     input_suffixes = (".csv",)
 
 
+class NoReader(BoringTask):
+    """Meant to read tables: read_input() is a typo of read_inputs()."""
+
+    name = "noreader"
+    reads_tables = True
+
+    def read_input(self, paths: Sequence[Path]) -> torch.Tensor:
+        raise AssertionError("never called")
+
+
 class Narrow(Rows):
     """The audit's bug: a reader that gives inputs of fewer features than the net takes."""
 
@@ -98,6 +108,7 @@ class Narrow(Rows):
 TASKS: list[type[BoringTask]] = [
     Rows,
     Narrow,
+    NoReader,
     RowsUndeclared,
     Named,
     TwoNames,
@@ -193,7 +204,8 @@ def test_a_task_that_reads_no_files_says_which_tasks_predict(
     assert result.returncode == 2
     assert result.stderr.startswith(
         "error: task 'boring' reads no input files, so its ensembles do not predict; "
-        "the tasks that do: csvrows, image, named, narrow, rows, speech, twonames, undeclared, values"
+        "the tasks that do: csvrows, image, named, narrow, rows, speech, twonames, "
+        "undeclared, values"
     )
 
 
@@ -381,4 +393,16 @@ def test_inputs_the_model_cannot_take_are_the_plugin_s_bug(
     assert result.stderr.strip().startswith(
         "error: task 'narrow' ((local)) failed in the model's forward pass on read_inputs(): "
         "RuntimeError: mat1 and mat2 shapes cannot be multiplied"
+    )
+
+
+def test_a_task_that_declares_inputs_without_a_reader_is_the_plugin_s_bug(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    table(tmp_path, 2)
+    result, _ = predict(capsys, bundle(tmp_path, NoReader), "table.csv")
+    assert result.returncode == 3
+    assert result.stderr.strip() == (
+        "error: task 'noreader' ((local)) sets input_suffixes or reads_tables but has no "
+        "read_inputs() (misspelt?)"
     )

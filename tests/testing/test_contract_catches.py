@@ -101,6 +101,21 @@ def test_a_reader_of_the_wrong_shape_fails(tmp_path: Path) -> None:
         Suite().test_read_inputs_gives_model_ready_inputs(prepared(Short), tmp_path)
 
 
+def test_a_misspelt_hook_fails_and_the_right_names_pass() -> None:
+    class Typos(Named):
+        def class_name(self) -> list[str]:  # meant class_names: never called
+            return ["a", "b", "c"]
+
+        reads_table = True  # meant reads_tables
+
+    class Typo(Suite):
+        task_class = Typos
+
+    with pytest.raises(AssertionError, match="'class_name': 'class_names', 'reads_table': 'r"):
+        Typo().test_no_method_misspells_a_task_hook()
+    Suite().test_no_method_misspells_a_task_hook()  # read_inputs, class_names: no misses
+
+
 FIXED_DROPOUT = '''
 from torch import nn
 
