@@ -40,13 +40,14 @@ def main(words: Sequence[str], console: Console) -> int:
         load_warm_start(config.warm_start, config.storage, run.task.name, run.space)
     run.prepare()
     clock = RunClock(command_started(), config.timeout_seconds)
-    from ldnn_tune.health.outputs import check_run_outputs
+    from ldnn_tune.health.outputs import check_run_outputs, check_trial_callbacks
     from ldnn_tune.health.preflight import preflight
     from ldnn_tune.study.open import study_set_up
     from ldnn_tune.study.optimize import run_study
 
     clock.phases["startup"] = time.time() - clock.started
     check_run_outputs(run)  # a model that does not fit its targets is the plugin's bug
+    check_trial_callbacks(run, host)
     if config.check and not study_set_up(config.study_name, config.storage):
         with clock.phase("preflight"):
             passed = preflight(run, console, quick_only=True)

@@ -23,6 +23,7 @@ import torch
 from ldnn_tune.config.resolve import ResolvedRun
 from ldnn_tune.errors import PluginError, first_line
 from ldnn_tune.plugin.calls import plugin_code
+from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.scores import scores_problem
 from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.data import SplitDataModule
@@ -146,6 +147,16 @@ def check_run_outputs(run: ResolvedRun) -> None:
     """Check the outputs of ``run``'s (prepared) task's model with the first trial's knobs."""
     knobs = run.space.complete(run.space.defaults())
     check_outputs(run.task, HParams.from_params(knobs), run.source)
+
+
+def check_trial_callbacks(run: ResolvedRun, host: Host) -> None:
+    """Ask every plugin for its trial callbacks once, with the first trial's knobs.
+
+    A broken ``ldnn_tune_trial_callbacks`` hook is then one line naming its plugin before
+    any trial, not three failed trials blamed on the task being tuned.
+    """
+    knobs = run.space.complete(run.space.defaults())
+    host.trial_callbacks(run.task, HParams.from_params(knobs))
 
 
 def check_outputs(task: Task[Any], hp: HParams, source: str) -> None:

@@ -306,10 +306,14 @@ class Host:
                 callbacks = impl.function(*(arguments[name] for name in impl.argnames))
                 if callbacks is None:
                     continue
-                if not isinstance(callbacks, list | tuple) or not all(
-                    isinstance(c, pl.Callback) for c in callbacks
-                ):
-                    raise TypeError(f"must return a list of Lightning callbacks, not {callbacks!r}")
+                if not isinstance(callbacks, list | tuple):
+                    kind = type(callbacks).__name__
+                    raise TypeError(f"must return a list of Lightning callbacks, not a {kind}")
+                wrong = [type(c).__name__ for c in callbacks if not isinstance(c, pl.Callback)]
+                if wrong:
+                    raise TypeError(
+                        f"must return a list of Lightning callbacks; it holds a {wrong[0]}"
+                    )
                 found += callbacks
         return found
 

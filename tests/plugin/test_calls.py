@@ -264,3 +264,31 @@ def test_a_hook_that_raises_is_a_warning_and_the_other_tasks_work(
     asked = run_main(["space", "task=tabular"], capsys)  # the broken plugin's own name
     assert asked.returncode == 3
     assert asked.stderr.strip().splitlines() == [f"error: {failure}"]
+
+
+class TasksAndOneCallback:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
+        return [BoringTask]
+
+    @hookimpl
+    def ldnn_tune_trial_callbacks(self) -> Any:
+        import lightning.pytorch as pl
+
+        return pl.Callback()  # not in a list
+
+
+def test_a_broken_callbacks_hook_names_its_plugin_before_any_trial(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with_plugin(monkeypatch, TasksAndOneCallback())
+    result = run_main(["run", "task=boring", "check=false"], capsys)
+    assert result.returncode == 3
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: plugin '"), line  # not "task 'boring' failed 3 trials"
+    assert line.endswith(
+        "failed in ldnn_tune_trial_callbacks(): TypeError: must return a list of Lightning "
+        "callbacks, not a Callback"
+    )
+    assert not (tmp_path / "ldnn_tune.db").exists()

@@ -259,11 +259,18 @@ class NotACallback:
         return ["not a callback"]
 
 
+class OneCallback:
+    @hookimpl
+    def ldnn_tune_trial_callbacks(self) -> Any:
+        return pl.Callback()  # not in a list
+
+
 @pytest.mark.parametrize(
     ("plugin", "fault"),
     [
         (RaisingCallbacks(), "RuntimeError: boom"),
-        (NotACallback(), "TypeError: must return a list of Lightning callbacks, not ['not a"),
+        (NotACallback(), "TypeError: must return a list of Lightning callbacks; it holds a str"),
+        (OneCallback(), "TypeError: must return a list of Lightning callbacks, not a Callback"),
     ],
 )
 def test_a_trial_callbacks_hook_that_fails_is_its_plugins_fault(plugin: object, fault: str) -> None:
