@@ -306,6 +306,8 @@ def _distribution(kind: str, spec: dict[str, Any]) -> BaseDistribution:
     if spec["low"] > spec["high"]:
         raise ValueError(f"low {spec['low']} is greater than high {spec['high']}")
     log = bool(spec.get("log", False))
+    if log and spec["low"] <= 0:
+        raise ValueError(f"log: true needs low above 0 (a log scale has no 0), got {spec['low']}")
     step = spec.get("step")
     if step is not None and (
         isinstance(step, bool) or not isinstance(step, int | float) or step <= 0

@@ -85,7 +85,10 @@ def test_later_files_override_and_null_removes(tmp_path: Path) -> None:
             "b: {type: int, low: 0, high: 3, default: 1, when: {a: z}}",
             "'when' value 'z'",
         ),
-        ("lr: {type: float, low: 0, high: 1, log: true, default: 0.5}", "knob 'lr'"),
+        (
+            "lr: {type: float, low: 0, high: 1, log: true, default: 0.5}",
+            "knob 'lr': log: true needs low above 0 (a log scale has no 0), got 0",
+        ),
         ("d: {type: int, low: 1, high: 3.5, default: 3}", "high 3.5 of an int knob must be"),
         ("d: {type: int, low: 0.5, high: 3, default: 2}", "low 0.5 of an int knob must be a whole"),
         ("d: {type: int, low: 0, high: 3, default: 2.7}", "default 2.7 of an int knob must be a"),
