@@ -194,8 +194,9 @@ class OrphanRunSweeper:
                 continue
             self.seen.add(trial.number)
             run_id = trial.user_attrs.get(TRIAL_RUN_ATTR)
-            if run_id and self._is_running(run_id):
-                self.tracker.end_trial_run(run_id, "FAIL", DEAD_WORKER)
+            if run_id and self._is_running(run_id):  # the run says why, as its trial does
+                why = trial.user_attrs.get(REASON_ATTR) or DEAD_WORKER
+                self.tracker.end_trial_run(run_id, "FAIL", why)
                 ended += 1
         return ended
 

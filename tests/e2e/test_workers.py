@@ -16,7 +16,7 @@ from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.recipe.hparams import HParams
-from ldnn_tune.study.recovery import DEAD_WORKER
+from ldnn_tune.study.recovery import DEAD_PROCESS, DEAD_WORKER
 from ldnn_tune.study.storages import make_storage
 from ldnn_tune.testing.cli import CLI
 from ldnn_tune.tracking import trial_run_name
@@ -162,7 +162,9 @@ def assert_recovered(study: optuna.Study, killed: int, cwd: Path, total: int) ->
     runs = {r.info.run_id: r for r in mlflow_runs(cwd, study.study_name).values()}  # type: ignore[attr-defined]
     run = runs[dead.user_attrs["mlflow_run_id"]]
     assert run.info.status == "FAILED"
-    assert run.data.tags["ldnn_tune.reason"] == DEAD_WORKER
+    # as the trial says: heartbeats stopped, or (a worker of this machine) its process ended
+    assert run.data.tags["ldnn_tune.reason"] == dead.user_attrs["reason"]
+    assert dead.user_attrs["reason"] in (DEAD_WORKER, DEAD_PROCESS)
 
 
 def kill_group(process: subprocess.Popen[str]) -> None:

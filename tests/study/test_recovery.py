@@ -15,6 +15,7 @@ from ldnn_tune.names import (
     REASON_ATTR,
     REASON_TAG,
     ROLE_TAG,
+    TRIAL_RUN_ATTR,
     WORKER_ATTR,
     WORKER_TAG,
 )
@@ -23,6 +24,7 @@ from ldnn_tune.study.recovery import (
     ABANDONED_ENSEMBLE,
     DEAD_PROCESS,
     ORPHANED,
+    OrphanRunSweeper,
     end_abandoned_ensembles,
     fail_dead_trials,
     this_worker,
@@ -94,3 +96,20 @@ def test_a_process_of_another_machine_with_this_host_name_is_not_judged_dead() -
     assert machine and recovery.dead_here(gone)  # this machine's: its process is gone
     assert not recovery.dead_here(f"{host}:{pid}:{start}:0badb00t.4026531836")
     assert recovery.dead_here(f"{host}:{pid}:{start}")  # an older ldnn-tune's name
+
+
+def test_the_mlflow_run_of_a_dead_process_s_trial_says_what_its_trial_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    tracker = StudyTracker("sqlite:///mlflow.db", "image")
+    parent = tracker.open_parent_run(None, "image", {"task": "image"})
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
+    trial = study.ask()
+    trial.set_user_attr(WORKER_ATTR, gone_worker())
+    trial.set_user_attr(TRIAL_RUN_ATTR, tracker.start_trial_run(parent, 0, {}))
+    fail_dead_trials(study, study.trials)
+    assert OrphanRunSweeper(tracker).sweep(study.trials) == 1
+    run = tracker.client.get_run(study.trials[0].user_attrs[TRIAL_RUN_ATTR])
+    assert run.info.status == "FAILED"
+    assert run.data.tags[REASON_TAG] == DEAD_PROCESS  # not "stopped sending heartbeats"
