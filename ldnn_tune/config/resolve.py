@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ldnn_tune.config.fingerprint import data_fingerprint
+from ldnn_tune.config.fingerprint import data_contents, data_fingerprint
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.words import build_typed, field_names, split_words
 from ldnn_tune.ensembles.combine import SEEDS
@@ -45,6 +45,7 @@ class ResolvedRun:
             "options": {k: str(v) for k, v in dataclasses.asdict(self.task.options).items()},
             "data_dir": str(self.config.data_dir.resolve()) if self.config.data_dir else None,
             "data_files": self.data_files,
+            "data_contents": self.data_contents,
         }
 
     @functools.cached_property
@@ -53,6 +54,13 @@ class ResolvedRun:
         if self.config.data_dir is None:
             return None
         return data_fingerprint(self.config.data_dir, self.task.data_suffixes)
+
+    @functools.cached_property
+    def data_contents(self) -> str | None:
+        """Return the digest of ``data_dir``'s files' contents (None without one, or too big)."""
+        if self.config.data_dir is None:
+            return None
+        return data_contents(self.config.data_dir, self.task.data_suffixes)
 
     def location_options(self) -> frozenset[str]:
         """Return the task options that only say where something is kept (``location``).

@@ -3,6 +3,7 @@
 Layout::
 
     bundle.json        format, task, options, seed, data_dir, data_files (its fingerprint),
+                       data_contents (its files' digest),
                        kind, members (trial, weight,
                        knobs), target_transform (regression: mean and std, or null),
                        temperature (classification: what the average is scaled by),
@@ -24,7 +25,7 @@ import torch
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from ldnn_tune.config.fingerprint import data_fingerprint
+from ldnn_tune.config.fingerprint import data_contents, data_fingerprint
 from ldnn_tune.config.words import build_typed, field_names
 from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.ensembles.combine import weighted_average
@@ -160,7 +161,12 @@ def load_bundle(folder: Path, host: Host, moved_data_dir: Path | None = None) ->
         if not moved_data_dir.exists():
             raise UsageError(f"data_dir {str(moved_data_dir)!r} does not exist")
         data_dir = moved_data_dir
-    check_data_unchanged(data_dir, manifest.get("data_files"), entry.task.data_suffixes)
+    check_data_unchanged(
+        data_dir,
+        manifest.get("data_files"),
+        entry.task.data_suffixes,
+        manifest.get("data_contents"),
+    )
     with plugin_code(entry.task.name, entry.package, "prepare()"):
         task = entry.task(options, data_dir, manifest["seed"])
         task.prepare()
@@ -187,7 +193,10 @@ def load_bundle(folder: Path, host: Host, moved_data_dir: Path | None = None) ->
 
 
 def check_data_unchanged(
-    data_dir: Path | None, recorded: Any, suffixes: Sequence[str] = ()
+    data_dir: Path | None,
+    recorded: Any,
+    suffixes: Sequence[str] = (),
+    recorded_contents: Any = None,
 ) -> None:
     """Refuse to predict when ``data_dir``'s files differ from those the ensemble trained on.
 
@@ -195,7 +204,8 @@ def check_data_unchanged(
     order) and input scaling come from the files there, so a renamed, added or removed file
     could put another class's name on every prediction; only files of the task's
     ``suffixes`` (its ``data_suffixes``) count. A bundle without a recorded
-    fingerprint (no ``data_dir``, or made before fingerprints) is not checked.
+    fingerprint (no ``data_dir``, or made before fingerprints) is not checked; nor are
+    the files' contents without ``recorded_contents`` (made before they were recorded).
     """
     if data_dir is None:
         return
@@ -212,6 +222,14 @@ def check_data_unchanged(
             f"data_dir {str(data_dir)!r} changed since this ensemble was trained ({recorded}; "
             f"now {now}): predict rebuilds the task's classes and input scaling from it; "
             "restore the folder as it was, or train a new study on it"
+        )
+    if isinstance(recorded_contents, str) and (
+        data_contents(data_dir, suffixes) != recorded_contents
+    ):
+        raise UsageError(
+            f"data_dir {str(data_dir)!r} was edited since this ensemble was trained (the same "
+            "file names and sizes, other contents): predict rebuilds the task's classes and "
+            "input scaling from it; restore the files as they were, or train a new study on it"
         )
 
 

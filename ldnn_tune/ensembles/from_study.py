@@ -169,7 +169,25 @@ def load_members(
                 targets = SavedTargets(
                     saved["val_targets"], saved["test_targets"], _saved_transform(saved)
                 )
+    _check_shapes(members)
     return members, targets
+
+
+def _check_shapes(members: Sequence[Member]) -> None:
+    """Refuse members whose predictions differ in shape: trained on other data.
+
+    A study whose text gained a character (edited before studies recorded their data's
+    contents) has trials of two output widths, which no average can mix.
+    """
+    first = members[0] if members else None
+    for member in members[1:]:
+        if first and member.val_predictions.shape != first.val_predictions.shape:
+            raise UsageError(
+                f"trials {first.trial_number} and {member.trial_number} predict arrays of "
+                f"other shapes ({first.val_predictions.shape} and "
+                f"{member.val_predictions.shape}): the study's data changed between them; "
+                "ensemble trials of one shape with trials=N,N"
+            )
 
 
 def _saved_transform(saved: Mapping[str, np.ndarray]) -> Standardizer | None:

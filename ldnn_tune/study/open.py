@@ -216,14 +216,19 @@ def _difference(key: str, have: Any, wanted: Any) -> str:
         return f"outputs of kind {have!r}, not {wanted!r} (another problem or task option)"
     if key == "data_files":
         return f"other data: the data_dir's files changed since ({have}; now {wanted})"
+    if key == "data_contents":
+        return "other data: the data_dir's files were edited since (the same names and sizes)"
     return f"{key}={have!r}, not {wanted!r}"
 
 
 def _same_files(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
-    """Return whether both identities fingerprint their ``data_dir``'s files alike."""
-    return stored.get("data_files") is not None and stored.get("data_files") == wanted.get(
-        "data_files"
-    )
+    """Return whether both identities fingerprint their ``data_dir``'s files alike.
+
+    Their contents count too where the stored identity has them (a study made since).
+    """
+    if stored.get("data_files") is None or stored["data_files"] != wanted.get("data_files"):
+        return False
+    return "data_contents" not in stored or stored["data_contents"] == wanted.get("data_contents")
 
 
 def study_set_up(name: str, storage_url: str) -> bool:

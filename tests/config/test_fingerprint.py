@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
-from ldnn_tune.config.fingerprint import data_fingerprint
+import pytest
+
+from ldnn_tune.config import fingerprint
+from ldnn_tune.config.fingerprint import data_contents, data_fingerprint
 
 
 def test_files_no_task_reads_leave_the_fingerprint_as_it_was(tmp_path: Path) -> None:
@@ -29,3 +32,22 @@ def test_only_the_suffixes_a_task_reads_count_when_it_names_them(tmp_path: Path)
     single = tmp_path / "corpus.txt"
     single.write_text("text")
     assert data_fingerprint(single, (".png",)).startswith("1 files, 4 bytes, ")
+
+
+def test_contents_tell_a_text_edited_in_place_that_names_and_sizes_miss(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat")
+    names_and_sizes, contents = data_fingerprint(corpus), data_contents(corpus)
+    corpus.write_text("the cat s~t")  # one letter replaced: a new character, the same size
+    assert data_fingerprint(corpus) == names_and_sizes
+    assert data_contents(corpus) != contents
+    corpus.write_text("the cat sat")
+    assert data_contents(corpus) == contents
+
+
+def test_data_too_big_to_read_has_no_contents_digest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.wav").write_bytes(b"x" * 10)
+    monkeypatch.setattr(fingerprint, "CONTENT_BYTES", 9)
+    assert data_contents(tmp_path) is None

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from ldnn_tune import HParams, Standardizer, UsageError, hookimpl
-from ldnn_tune.config.fingerprint import data_fingerprint
+from ldnn_tune.config.fingerprint import data_contents, data_fingerprint
 from ldnn_tune.ensembles.bundle import check_data_unchanged, load_bundle, write_bundle
 from ldnn_tune.ensembles.calibrate import with_temperature
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
@@ -201,3 +201,16 @@ def test_misfit_weights_name_the_plugin_version_that_made_them(tmp_path: Path, h
         "was the task's plugin changed since the ensemble was made? "
         f"(made with boring-tasks 0.0.1; installed: {installed})"
     )
+
+
+def test_data_edited_in_place_is_refused_where_the_bundle_recorded_its_contents(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "corpus.txt"
+    data.write_text("the cat sat")
+    files, contents = data_fingerprint(data), data_contents(data)
+    check_data_unchanged(data, files, (), contents)  # as trained
+    data.write_text("the cat s~t")  # the same size
+    check_data_unchanged(data, files)  # a bundle made before contents were recorded
+    with pytest.raises(UsageError, match=r"data_dir '.*corpus.txt' was edited since this"):
+        check_data_unchanged(data, files, (), contents)

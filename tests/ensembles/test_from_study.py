@@ -1,13 +1,17 @@
 """Which trials each ensemble method may combine, read from a real study."""
 
+import io
 from pathlib import Path
 
+import numpy as np
 import optuna
+import pytest
 from optuna.distributions import FloatDistribution
 
 from ldnn_tune.ensembles.combine import SEEDS
-from ldnn_tune.ensembles.from_study import RunsPresent, candidate_pools
-from ldnn_tune.names import RESEED_OF_ATTR, TRIAL_RUN_ATTR
+from ldnn_tune.ensembles.from_study import RunsPresent, candidate_pools, load_members
+from ldnn_tune.errors import UsageError
+from ldnn_tune.names import PREDICTIONS_ARTIFACT, RESEED_OF_ATTR, TRIAL_RUN_ATTR
 from ldnn_tune.tracking import StudyTracker
 
 
@@ -51,3 +55,32 @@ def test_a_run_deleted_or_collected_is_not_present(tmp_path: Path) -> None:
     study = study_of({0: (1.0, None), 1: (2.0, None)})
     pools = candidate_pools(study, top_k=5, present=lambda t: t.number != 0)
     assert [t.number for t in pools[SEEDS]] == [1]  # the best one left is the anchor
+
+
+def test_members_of_other_shapes_are_refused_naming_the_trials(tmp_path: Path) -> None:
+    # a study whose text gained a character: its later trials output one more class
+    tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "s")
+    parent = tracker.open_parent_run(None, "s", {})
+    trials = []
+    for number, classes in enumerate((58, 58, 59)):
+        run = tracker.start_child_run(parent, f"trial-{number}", {})
+        buffer = io.BytesIO()
+        predictions = np.full((3, 4, classes), 1 / classes)
+        targets = np.zeros((3, 4), dtype=np.int64)
+        np.savez(
+            buffer,
+            val_predictions=predictions,
+            test_predictions=predictions,
+            val_targets=targets,
+            test_targets=targets,
+        )
+        tracker.log_artifact_files(run, {PREDICTIONS_ARTIFACT: buffer.getvalue()})
+        trials.append(optuna.trial.create_trial(value=1.0, user_attrs={TRIAL_RUN_ATTR: run}))
+        trials[-1].number = number
+    assert len(load_members(optuna.create_study(), tracker, trials[:2])[0]) == 2
+    with pytest.raises(
+        UsageError,
+        match=r"trials 0 and 2 predict arrays of other shapes "
+        r"\(\(3, 4, 58\) and \(3, 4, 59\)\): the study's data changed",
+    ):
+        load_members(optuna.create_study(), tracker, trials)

@@ -112,3 +112,16 @@ def test_a_moved_location_is_recorded_for_the_study_s_ensembles(tmp_path: Path) 
     later = {**first, "options": {"split": "speaker", "cache_dir": "/tmp/c2"}}
     study = open_study("s", storage, pruner, later, SearchSpace(()), locations={"cache_dir"})
     assert study.user_attrs[IDENTITY_ATTR]["options"]["cache_dir"] == "/tmp/c2"
+
+
+def test_data_edited_in_place_is_refused_where_the_study_recorded_its_contents() -> None:
+    stored = {"data_files": "1 files, 11 bytes, abc", "data_contents": "d1"}
+    edited = {"data_files": "1 files, 11 bytes, abc", "data_contents": "d2"}
+    with pytest.raises(UsageError, match="the data_dir's files were edited since"):
+        check_identity("s", stored, edited, {})
+    older = {"data_files": "1 files, 11 bytes, abc"}  # made before contents were recorded
+    check_identity("s", older, edited, {})
+    moved = {**edited, "data_dir": "/elsewhere"}  # the same files at another path
+    with pytest.raises(UsageError, match="the data_dir's files were edited since"):
+        check_identity("s", {**stored, "data_dir": "/here"}, moved, {})
+    check_identity("s", {**older, "data_dir": "/here"}, moved, {})
