@@ -36,6 +36,9 @@ SCALE_FAIL = 1e6
 OVERFIT_STEPS = 200
 OVERFIT_FACTOR = 0.1  # the lowest loss reached must be this fraction of the start, or less
 OVERFIT_BATCH = 16
+# a sequence of outputs per example (a text window's next characters) is many targets to
+# memorise: fewer examples keep about this many, e.g. 4 windows of 64 characters
+OVERFIT_TARGETS = 256
 # multiples of the trial's LR tried in turn; high-LR SGD on an LSTM is chaotic, so one LR's
 # verdict could hang on the thread count's rounding (seen: 1 thread passed, 2 failed)
 OVERFIT_LR_LADDER = (1.0, 1 / 3, 3.0)
@@ -267,7 +270,8 @@ def check_overfit(task: Task[Any], hp: HParams, seed: int = 0) -> CheckResult:
     passed. The lowest loss counts, not the last, so an oscillating LR is not a failure.
     """
     x, y = next(iter(task.datamodule(hp).train_dataloader()))
-    x, y = x[:OVERFIT_BATCH], y[:OVERFIT_BATCH]
+    examples = _overfit_examples(y)
+    x, y = x[:examples], y[:examples]
     tried = []
     for multiple in OVERFIT_LR_LADDER:
         lr = hp.recipe.lr * multiple
@@ -285,15 +289,27 @@ def check_overfit(task: Task[Any], hp: HParams, seed: int = 0) -> CheckResult:
             return CheckResult(
                 "overfit",
                 True,
-                f"loss on {len(y)} examples fell {start:.3g} → {lowest:.3g} in {steps} steps "
+                f"loss on {_examples_text(y)} fell {start:.3g} → {lowest:.3g} in {steps} steps "
                 f"at lr {lr:.3g} (must reach {OVERFIT_FACTOR:g}x in {OVERFIT_STEPS})",
             )
     return CheckResult(
         "overfit",
         False,
-        f"lowest loss on {len(y)} examples in {OVERFIT_STEPS} steps: {'; '.join(tried)} "
+        f"lowest loss on {_examples_text(y)} in {OVERFIT_STEPS} steps: {'; '.join(tried)} "
         f"(must reach {OVERFIT_FACTOR:g}x)",
     )
+
+
+def _overfit_examples(y: torch.Tensor) -> int:
+    """Return how many examples the overfit check fits: 16, fewer for sequences of targets."""
+    per_example = max(1, y[0].numel()) if len(y) else 1
+    return max(2, min(OVERFIT_BATCH, OVERFIT_TARGETS // per_example))
+
+
+def _examples_text(y: torch.Tensor) -> str:
+    """Return ``"16 examples"``, or ``"4 examples (256 targets)"`` for sequences of targets."""
+    targets = f" ({y.numel():,} targets)" if y.numel() != len(y) else ""
+    return f"{len(y)} examples{targets}"
 
 
 def _fit_batch(

@@ -9,6 +9,7 @@ from torch import nn
 
 from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.health.checks import (
+    _overfit_examples,
     check_batch_mean,
     check_data,
     check_gradient,
@@ -297,3 +298,12 @@ def test_quick_checks_pass_on_the_image_task(name: str) -> None:
     task.prepare()
     results = {r.name: r for r in run_checks(task, HParams.for_task(task), quick_only=True)}
     assert results[name].passed, results[name].detail
+
+
+def test_overfit_fits_fewer_examples_of_many_targets_each() -> None:
+    # a text window's 64 next characters are 64 targets: 4 windows, not 16, are memorised
+    assert _overfit_examples(torch.zeros(16, dtype=torch.long)) == 16
+    assert _overfit_examples(torch.zeros(16, 64, dtype=torch.long)) == 4
+    assert _overfit_examples(torch.zeros(16, 1000, dtype=torch.long)) == 2
+    result = check_overfit(task_with(mlp), HP)
+    assert "on 16 examples fell" in result.detail  # one target each: said as before
