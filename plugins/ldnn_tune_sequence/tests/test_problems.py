@@ -128,7 +128,16 @@ def test_text_chars_limits_what_is_read(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "words"),
-    [(None, "does not exist"), ("", "is empty"), ("abc", "too few")],
+    [
+        (None, "does not exist"),
+        ("", "is empty"),
+        ("abc", "too few"),
+        ("a" * 5000, "holds one distinct character \\('a'\\): there is nothing to predict"),
+        (
+            "".join(chr(0x4E00 + i % 1500) for i in range(6000)),
+            "holds 1,500 distinct characters; a character model takes at most 1,000",
+        ),
+    ],
 )
 def test_bad_text_files_are_usage_errors(tmp_path: Path, content: str | None, words: str) -> None:
     path = tmp_path / "t.txt"
@@ -367,3 +376,16 @@ def test_the_data_line_says_which_sizes_were_given_and_which_the_scale_filled_in
     assert sized(length=8, train_size=40, eval_size=20) == (
         "sizes as given, the search space cpu-sized (scale=gpu for the gpu's)"
     )
+
+
+def test_a_window_longer_than_any_shape_is_too_long_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("abcdefgh" * 100, encoding="utf-8")
+    task = SequenceTask(SequenceOptions(problem="text", length=10**23), path, 0)
+    with pytest.raises(UsageError, match="too few for windows of length=1000000"):
+        task.prepare()
+
+
+def test_copy_symbols_have_a_ceiling() -> None:
+    with pytest.raises(ValueError, match="invalid symbols=100000: must be at most 1,000"):
+        SequenceOptions(problem="copy", symbols=100_000)

@@ -1,5 +1,6 @@
 """Build the train/validation/test split of each problem from the task's options."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,6 +93,7 @@ def drop_seen(seen: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> Pair:
 
 
 # the option that sizes each problem's space of distinct inputs (adding draws real values)
+MAX_VOCAB = 1_000  # distinct characters of a text (tinyshakespeare: 65)
 SPACE_SIZE_OPTION = {"copy": "copy_len", "parity": "bits", "sort": "sort_bits"}
 
 
@@ -124,10 +126,31 @@ def value_channel_standardizer(x_train: torch.Tensor) -> Standardizer:
     return Standardizer(mean, std)
 
 
+def check_vocabulary(source: str, characters: Sequence[str]) -> None:
+    """Refuse a text of one distinct character, or of more than :data:`MAX_VOCAB`.
+
+    One leaves nothing to predict. Each character is a one-hot input and an output
+    class: a trial's saved predictions grow with their count (28,905 distinct
+    characters took 5 GB and no trial finished an epoch).
+    """
+    if len(characters) < 2:
+        raise UsageError(
+            f"text file {source!r} holds one distinct character ({characters[0]!r}): there is "
+            "nothing to predict; give a text of at least 2"
+        )
+    if len(characters) > MAX_VOCAB:
+        raise UsageError(
+            f"text file {source!r} holds {len(characters):,} distinct characters; a "
+            f"character model takes at most {MAX_VOCAB:,} (each is a one-hot input and an "
+            "output class): give a text of fewer, or a part of it with text_chars="
+        )
+
+
 def text_data(opts: SequenceOptions, data_dir: Path | None) -> SequenceData:
     """Read the text file, cut train/validation/test windows of ``opts.length`` characters."""
     length = opts.sizes[0]
     corpus = load_corpus(find_text_file(data_dir), opts.text_chars)
+    check_vocabulary(corpus.source, corpus.vocab)
     parts = [windows(part, length) for part in text_parts(corpus)]
     shortest = min(len(x) for x, _ in parts)
     if shortest == 0:

@@ -18,6 +18,7 @@ TEXT_WINDOW = 64  # text: characters per training window at either scale (more s
 MODELS = ("lstm", "mlp")
 MLP_PROBLEMS = ("parity", "sort")
 MAX_SORT_BITS = 16
+MAX_SYMBOLS = 1_000  # copy: each symbol is a one-hot input and an output class
 GENERATED = ("adding", "copy", "parity", "sort")
 READ_BY: dict[str, tuple[str, ...]] = {  # the options only some problems read
     "bits": ("parity",),
@@ -111,6 +112,8 @@ class SequenceOptions:
             value = getattr(self, name)
             if value is not None and value < low:
                 raise ValueError(f"invalid {name}={value}: must be at least {low}")
+        if self.symbols > MAX_SYMBOLS:
+            raise ValueError(f"invalid symbols={self.symbols}: must be at most {MAX_SYMBOLS:,}")
         if self.sort_bits > MAX_SORT_BITS:
             raise ValueError(f"invalid sort_bits={self.sort_bits}: must be at most {MAX_SORT_BITS}")
 

@@ -66,6 +66,8 @@ def load_corpus(path: Path, max_chars: int) -> Corpus:
 def windows(ids: torch.Tensor, length: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Return non-overlapping windows: inputs ``ids[i:i+length]``, targets shifted by one."""
     count = (len(ids) - 1) // length
+    if count == 0:  # none fits (a length beyond what any shape holds, too)
+        return ids[:0], ids[:0]
     x = ids[: count * length].reshape(count, length)
     y = ids[1 : count * length + 1].reshape(count, length)
     return x, y
