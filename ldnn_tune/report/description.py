@@ -161,7 +161,7 @@ def history_line(study: optuna.Study) -> str:
     commands = "\n".join(f"{when}  {redact(command)}" for when, command in shown)
     return (
         f"Its recorded commands, newest first ({len(shown)} of {len(history)}):"
-        f"\n```\n{commands}\n```"
+        f"\n\n```\n{commands}\n```"  # a block of its own: HTML renders it as code
     )
 
 

@@ -1,5 +1,6 @@
 from ldnn_tune.names import RESEED_OF_ATTR
 from ldnn_tune.report.description import StudyStory, describe, reproduce_command
+from ldnn_tune.report.document import markdown_html
 from ldnn_tune.report.importance import param_importances
 from ldnn_tune.report.runs import EnsembleSummary
 from ldnn_tune.study.queries import best_trials
@@ -88,6 +89,8 @@ def test_a_study_of_several_commands_lists_them_all(new_toy) -> None:
     history = [["2026-11-30 10:00:00", first], ["2026-11-30 11:00:00", "last"]]
     toy.study.set_user_attr("ldnn_tune_commands", history)
     assert (
-        "Its recorded commands, newest first (2 of 2):\n```\n2026-11-30 11:00:00  last\n"
+        "Its recorded commands, newest first (2 of 2):\n\n```\n2026-11-30 11:00:00  last\n"
         "2026-11-30 10:00:00  ldnn-tune run task=toy storage=postgresql://u:***@h/db\n```"
     ) in describe(story)
+    page = markdown_html(describe(story))  # the HTML report: its own code block, one a line
+    assert "<pre><code>2026-11-30 11:00:00  last\n2026-11-30 10:00:00  ldnn-tune" in page
