@@ -36,6 +36,7 @@ from ldnn_tune.study.clock import mark_command_start
 
 DESCRIPTION = "Tune deep nets with the recipe of 'A Brief Overview of Deep Learning'."
 EPILOG = "Each command's settings, defaults and examples: ldnn-tune COMMAND --help"
+FILE_COLUMNS = 160  # output to a file or pipe: tables of knobs fit a line of a log
 
 
 class _Parser(argparse.ArgumentParser):
@@ -102,6 +103,16 @@ def _version() -> str:
         return "(not installed)"
 
 
+def output_width() -> int | None:
+    """Return the width of output to a file or pipe (a log): wider than rich's 80 columns.
+
+    A terminal's own width, or ``COLUMNS``, decides otherwise (None).
+    """
+    if sys.stdout.isatty() or "COLUMNS" in os.environ:
+        return None
+    return FILE_COLUMNS
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code.
 
@@ -111,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     mark_command_start()
     guard_stdout()
     give_matplotlib_a_cache()
-    console = Console()
+    console = Console(width=output_width())
     command = ""
     words: list[str] = []
     try:

@@ -118,3 +118,15 @@ def test_version_prints_the_installed_version() -> None:
 
     out = subprocess.run([CLI, "--version"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == f"ldnn-tune {version('ldnn-tune')}"
+
+
+def test_output_to_a_file_is_wider_than_80_columns_unless_columns_says(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a log of a run (nohup, CI) kept its tables of knobs wrapped mid-word at 80 columns
+    monkeypatch.delenv("COLUMNS", raising=False)
+    wide = run_main(["space", "task=image"], capsys).stdout
+    assert 80 < max(len(line) for line in wide.splitlines()) <= 160
+    monkeypatch.setenv("COLUMNS", "80")
+    narrow = run_main(["space", "task=image"], capsys).stdout
+    assert max(len(line) for line in narrow.splitlines()) <= 80
