@@ -389,3 +389,16 @@ def test_a_window_longer_than_any_shape_is_too_long_not_a_crash(tmp_path: Path) 
 def test_copy_symbols_have_a_ceiling() -> None:
     with pytest.raises(ValueError, match="invalid symbols=100000: must be at most 1,000"):
         SequenceOptions(problem="copy", symbols=100_000)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-8"])
+def test_utf16_with_its_mark_reads_as_utf8_does_and_line_ends_read_as_newlines(
+    tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "t.txt"
+    text = "héllo\r\nwörld\rend\n"
+    mark = "\ufeff" if encoding == "utf-16-be" else ""  # utf-16 writes its own mark
+    path.write_bytes((mark + text).encode(encoding))
+    corpus = load_corpus(path, 0)
+    decoded = "".join(corpus.vocab[i] for i in corpus.ids.tolist())
+    assert decoded == "héllo\nwörld\nend\n"

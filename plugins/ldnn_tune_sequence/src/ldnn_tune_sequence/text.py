@@ -1,5 +1,6 @@
 """Character-level text: read a local file, map characters to ids, cut fixed windows."""
 
+import codecs
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,9 +44,16 @@ def find_text_file(data_dir: Path | None) -> Path:
 
 
 def load_corpus(path: Path, max_chars: int) -> Corpus:
-    """Return the characters of ``path`` (at most ``max_chars``; 0: all) as ids."""
+    """Return the characters of ``path`` (at most ``max_chars``; 0: all) as ids.
+
+    UTF-8, or UTF-16 with its byte-order mark; Windows' and old Macs' line ends read as newlines.
+    """
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is not text
+        raw = path.read_bytes()
+        # a byte-order mark is not text; one of UTF-16 (Windows' "Unicode") says how to read it
+        utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        text = raw.decode("utf-16" if utf16 else "utf-8-sig")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as error:
         raise UsageError(
             f"text file {str(path)!r} is not UTF-8 (byte {error.object[error.start]:#x} at "
