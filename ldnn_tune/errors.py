@@ -174,10 +174,10 @@ def name_too_long(error: BaseException) -> OSError | None:
     return None
 
 
-def out_of_memory(error: BaseException) -> MemoryError | None:
-    """Return the MemoryError in ``error``'s chain, or None."""
+def out_of_memory(error: BaseException) -> BaseException | None:
+    """Return the MemoryError (or torch's OutOfMemoryError, a GPU's) in ``error``'s chain."""
     for cause in causes(error):
-        if isinstance(cause, MemoryError):
+        if isinstance(cause, MemoryError) or type(cause).__name__ == "OutOfMemoryError":
             return cause
     return None
 

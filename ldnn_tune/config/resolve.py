@@ -214,7 +214,7 @@ def _refuse_option_knobs(names: set[str], task: str, package: str) -> None:
     if names:
         name = sorted(names)[0]
         problem = f"has option {name!r}, the name of one of its knobs"
-        fix = "rename the option (or take the knob's value with hp.get in the task)"
+        fix = "rename the option (the task reads the knob from hp, e.g. hp.recipe.dropout)"
         raise PluginError(task, package, f"{problem}; {fix}", ValueError(problem))
 
 

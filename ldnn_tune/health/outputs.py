@@ -74,10 +74,10 @@ def output_problem(
         return f"model() returns a {type(out).__name__} from its forward pass, not a tensor"
     if len(out) != len(y):
         return f"model() gives {len(out)} outputs for a batch of {len(y)} examples"
-    if _finite(x) and not _finite(out):  # non-finite inputs are the data check's to name
+    if _finite(x) and _has_nan(out):  # non-finite inputs are the data check's to name
         return (
-            "model() gives NaN or infinite outputs for the first training examples "
-            "(its fresh weights, in eval mode)"
+            "model() gives NaN outputs for the first training examples (its fresh weights, "
+            "in eval mode)"
         )
     loss = getattr(model, "loss", None)
     if not isinstance(model, pl.LightningModule) or not callable(loss):
@@ -93,33 +93,35 @@ def output_problem(
             return problem
     try:
         with torch.no_grad():
-            loss(out, y)
+            value = loss(out, y)
     except Exception as error:
         return (
             f"its loss fails on outputs of shape {_shape(out)} and targets of shape "
             f"{_shape(y)}: {first_line(error)}"
         )
-    return _own_scores_problem(task, model, out, y, guard)
+    if _finite(x) and isinstance(value, torch.Tensor) and not _finite(value):
+        return f"its loss on the first training examples is {float(value)} (its fresh weights)"
+    return _own_scores_problem(task, model, out, y)
 
 
 def _own_scores_problem(
-    task: Task[Any],
-    model: pl.LightningModule,
-    out: torch.Tensor,
-    y: torch.Tensor,
-    guard: Callable[[str], AbstractContextManager[Any]],
+    task: Task[Any], model: pl.LightningModule, out: torch.Tensor, y: torch.Tensor
 ) -> str:
-    """Return what is wrong with the task's ``own_scores()`` of the model's predictions, or "".
+    """Return what is wrong with what the task's ``own_scores()`` returns, or "".
 
-    Checked here, where a trial would find it only after training.
+    Checked here, where a trial would find it only after training. A score that cannot be
+    taken of these few examples (one needing every class) is left to the trials, whose
+    splits are whole: only what it returns is judged.
     """
     if type(task).own_scores is Task.own_scores or not isinstance(model, RecipeModule):
         return ""
-    with torch.no_grad():
-        predictions = model.to_predictions(out).numpy()
-    with guard("own_scores()"):
+    try:
+        with torch.no_grad():
+            predictions = model.to_predictions(out).float().numpy()
         scores = task.own_scores(predictions, y.numpy())
-    return scores_problem(scores)
+    except Exception:
+        return ""
+    return scores_problem(scores, task.kind)
 
 
 def _expect_datamodule(datamodule: object) -> None:
@@ -216,6 +218,11 @@ def _label_range(datamodule: Any, y: torch.Tensor) -> tuple[int, int]:
         parts = [part for part in (split.y_train, split.y_val, split.y_test) if part.numel()]
         return min(int(part.min()) for part in parts), max(int(part.max()) for part in parts)
     return int(y.min()), int(y.max())
+
+
+def _has_nan(tensor: torch.Tensor) -> bool:
+    """Return whether ``tensor`` holds a NaN (-inf scores mask classes, and are no fault)."""
+    return tensor.is_floating_point() and bool(torch.isnan(tensor).any())
 
 
 def _finite(tensor: torch.Tensor) -> bool:

@@ -6,11 +6,18 @@ no number would fail the trial only when its attributes are written.
 """
 
 import numbers
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-HOST_SCORES = ("loss", "acc", "mse", "mae")  # what recipe.metrics.score() records
+from ldnn_tune.plugin.task import TaskKind
+
+# what recipe.metrics.score() records for each kind of task, and for either
+RECORDED = {
+    TaskKind.CLASSIFICATION: ("loss", "acc"),
+    TaskKind.REGRESSION: ("loss", "mse", "mae"),
+}
+HOST_SCORES = ("loss", "acc", "mse", "mae")
 
 
 def own_scores(task: Any, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
@@ -20,15 +27,14 @@ def own_scores(task: Any, predictions: np.ndarray, targets: np.ndarray) -> dict[
     score names to numbers (:func:`scores_problem`).
     """
     scores = task.own_scores(predictions, targets)
-    problem = scores_problem(scores)
+    problem = scores_problem(scores, task.kind)
     if problem:
         raise TypeError(problem)
-    values = {name: _number(value) for name, value in scores.items()}
-    return {name: value for name, value in values.items() if value is not None}
+    return {name: cast(float, _number(value)) for name, value in scores.items()}
 
 
-def scores_problem(scores: object) -> str:
-    """Return what is wrong with ``scores`` returned by ``own_scores()``, or ""."""
+def scores_problem(scores: object, kind: TaskKind) -> str:
+    """Return what is wrong with ``scores`` of a ``kind`` task's ``own_scores()``, or ""."""
     if not isinstance(scores, dict):
         return (
             f"own_scores() returns a {type(scores).__name__}, not a dict of score names to numbers"
@@ -36,10 +42,10 @@ def scores_problem(scores: object) -> str:
     for name, value in scores.items():
         if not isinstance(name, str) or not name.isidentifier():
             return f"own_scores() names a score {name!r}: a name is an identifier (top5, f1)"
-        if name in HOST_SCORES:
+        if name in RECORDED[kind]:
             return (
                 f"own_scores() returns {name!r}, a score ldnn-tune records itself "
-                f"({', '.join(HOST_SCORES)}): name it otherwise"
+                f"({', '.join(RECORDED[kind])}): name it otherwise"
             )
         if _number(value) is None:
             return f"own_scores() gives {name!r} a {type(value).__name__}, not a number"

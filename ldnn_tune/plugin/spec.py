@@ -35,8 +35,9 @@ def ldnn_tune_tasks() -> list[type[Task[Any]]]:  # type: ignore[empty-body]
 def ldnn_tune_trial_callbacks(task: Task[Any], hp: HParams) -> list[pl.Callback]:  # type: ignore[empty-body]
     """Return extra Lightning callbacks for one trial's Trainer.
 
-    Called once per trial; every plugin's callbacks are added after the host's own
-    (pruning, LR schedule, metric logging).
+    Called once per trial, and once before ``run``'s first trial with its knobs to catch a
+    broken hook early (make the callbacks there, start nothing); every plugin's callbacks
+    are added after the host's own (pruning, LR schedule, metric logging).
 
     :param task: the prepared task the trial trains.
     :param hp: the trial's hyperparameters.

@@ -224,11 +224,12 @@ def _difference(key: str, have: Any, wanted: Any) -> str:
 def _same_files(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     """Return whether both identities fingerprint their ``data_dir``'s files alike.
 
-    Their contents count too where the stored identity has them (a study made since).
+    By names and sizes: their contents, where the study recorded them, are compared as a
+    key of their own, so an edit reads as an edit, wherever the folder is now.
     """
-    if stored.get("data_files") is None or stored["data_files"] != wanted.get("data_files"):
-        return False
-    return "data_contents" not in stored or stored["data_contents"] == wanted.get("data_contents")
+    return stored.get("data_files") is not None and stored.get("data_files") == wanted.get(
+        "data_files"
+    )
 
 
 def study_set_up(name: str, storage_url: str) -> bool:

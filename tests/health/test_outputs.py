@@ -244,9 +244,33 @@ class NanOutputs(Units):
 
 def test_nan_outputs_are_named_as_the_model_s_not_as_a_summed_loss() -> None:
     assert problem(prepared(NanOutputs)) == (
-        "model() gives NaN or infinite outputs for the first training examples "
-        "(its fresh weights, in eval mode)"
+        "model() gives NaN outputs for the first training examples (its fresh weights, "
+        "in eval mode)"
     )
+
+
+class MaskedNet(nn.Module):
+    """Scores of -inf for a class no example can be (a mask): cross-entropy stays finite."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: Any) -> Any:
+        out = self.inner(x)
+        return torch.cat([out, torch.full_like(out[:, :1], float("-inf"))], dim=1)
+
+
+class Masked(Units):
+    name = "masked"
+    NAMED = False
+
+    def model(self, hp: HParams) -> Any:
+        return RecipeModule(MaskedNet(super().model(hp).net), hp.recipe, kind=self.kind)
+
+
+def test_minus_infinity_scores_that_mask_a_class_are_no_fault() -> None:
+    assert problem(prepared(Masked)) == ""
 
 
 def test_nan_inputs_are_left_to_the_data_check() -> None:
@@ -263,6 +287,8 @@ class OwnScores(Units):
 
     def own_scores(self, predictions: Any, targets: Any) -> Any:
         assert predictions.shape == (4, 3) and abs(predictions.sum() - 4) < 1e-4  # probabilities
+        if isinstance(self.RETURNS, Exception):
+            raise self.RETURNS
         return self.RETURNS
 
 
@@ -273,12 +299,14 @@ class OwnScores(Units):
         ({"top2": torch.tensor(0.5), "n": np.int64(3)}, ""),  # one number, of any kind
         (
             {"loss": 0.5},
-            "own_scores() returns 'loss', a score ldnn-tune records itself "
-            "(loss, acc, mse, mae): name it otherwise",
+            "own_scores() returns 'loss', a score ldnn-tune records itself (loss, acc): "
+            "name it otherwise",
         ),
+        ({"mae": 0.5}, ""),  # a classifier's own (ordinal) error: the host records none
         (0.5, "own_scores() returns a float, not a dict of score names to numbers"),
         ({"f1": torch.ones(2)}, "own_scores() gives 'f1' a Tensor, not a number"),
         ({"f1": "0.5"}, "own_scores() gives 'f1' a str, not a number"),
+        (ValueError("needs every class"), ""),  # few examples: left to the trials' splits
     ],
 )
 def test_own_scores_must_be_new_names_with_numbers(returns: Any, expected: str) -> None:

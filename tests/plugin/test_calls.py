@@ -164,7 +164,7 @@ def with_plugin(monkeypatch: pytest.MonkeyPatch, plugin: object) -> None:
         (
             "dropoutoption",
             "error: task 'dropoutoption' ((local)) has option 'dropout', the name of one of its "
-            "knobs; rename the option (or take the knob's value with hp.get in the task)",
+            "knobs; rename the option (the task reads the knob from hp, e.g. hp.recipe.dropout)",
         ),
         (
             "nonemodel",

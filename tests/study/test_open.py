@@ -121,7 +121,8 @@ def test_data_edited_in_place_is_refused_where_the_study_recorded_its_contents()
         check_identity("s", stored, edited, {})
     older = {"data_files": "1 files, 11 bytes, abc"}  # made before contents were recorded
     check_identity("s", older, edited, {})
-    moved = {**edited, "data_dir": "/elsewhere"}  # the same files at another path
+    # moved and edited, keys in the order a run's identity has them: said as an edit
+    moved = {"data_dir": "/elsewhere", **edited}
     with pytest.raises(UsageError, match="the data_dir's files were edited since"):
-        check_identity("s", {**stored, "data_dir": "/here"}, moved, {})
-    check_identity("s", {**older, "data_dir": "/here"}, moved, {})
+        check_identity("s", {"data_dir": "/here", **stored}, moved, {})
+    check_identity("s", {"data_dir": "/here", **older}, moved, {})

@@ -12,7 +12,7 @@ from torch import nn
 
 from ldnn_tune import HParams, RecipeModule, TaskKind, UsageError
 from ldnn_tune.testing import BoringOptions, BoringTask
-from ldnn_tune.testing.contract import TaskContract
+from ldnn_tune.testing.contract import TaskContract, one_typo_apart
 
 
 class Named(BoringTask):
@@ -114,6 +114,33 @@ def test_a_misspelt_hook_fails_and_the_right_names_pass() -> None:
     with pytest.raises(AssertionError, match="'class_name': 'class_names', 'reads_table': 'r"):
         Typo().test_no_method_misspells_a_task_hook()
     Suite().test_no_method_misspells_a_task_hook()  # read_inputs, class_names: no misses
+
+    class Helpers(Named):  # names of its own, more than one typo from a hook's
+        def raw_inputs(self) -> None: ...
+        def describe_dataset(self) -> None: ...
+        def models(self) -> None: ...  # one letter from model(): meant, and said so
+
+    class HelpersSuite(Suite):
+        task_class = Helpers
+        hook_lookalikes = frozenset({"models"})
+
+    HelpersSuite().test_no_method_misspells_a_task_hook()
+
+
+@pytest.mark.parametrize(
+    ("name", "typo"),
+    [
+        ("read_input", True),
+        ("raed_inputs", True),  # two letters swapped
+        ("clas_names", True),
+        ("kind", False),
+        ("raw_inputs", False),
+        ("describe_dataset", False),
+    ],
+)
+def test_one_typo_apart(name: str, typo: bool) -> None:
+    hooks = ("read_inputs", "class_names", "kind", "describe_data")
+    assert any(one_typo_apart(name, hook) for hook in hooks) is typo
 
 
 FIXED_DROPOUT = '''

@@ -382,7 +382,7 @@ def test_a_window_longer_than_any_shape_is_too_long_not_a_crash(tmp_path: Path) 
     path = tmp_path / "t.txt"
     path.write_text("abcdefgh" * 100, encoding="utf-8")
     task = SequenceTask(SequenceOptions(problem="text", length=10**23), path, 0)
-    with pytest.raises(UsageError, match="too few for windows of length=1000000"):
+    with pytest.raises(UsageError, match=r"too few for windows of length=10{23} in each"):
         task.prepare()
 
 
@@ -391,7 +391,7 @@ def test_copy_symbols_have_a_ceiling() -> None:
         SequenceOptions(problem="copy", symbols=100_000)
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-8"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32", "utf-8-sig", "utf-8"])
 def test_utf16_with_its_mark_reads_as_utf8_does_and_line_ends_read_as_newlines(
     tmp_path: Path, encoding: str
 ) -> None:
@@ -402,3 +402,10 @@ def test_utf16_with_its_mark_reads_as_utf8_does_and_line_ends_read_as_newlines(
     corpus = load_corpus(path, 0)
     decoded = "".join(corpus.vocab[i] for i in corpus.ids.tolist())
     assert decoded == "héllo\nwörld\nend\n"
+
+
+def test_a_broken_utf16_text_says_what_its_mark_promised(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_bytes("hello".encode("utf-16") + b"\x00\xd8")  # a lone surrogate at the end
+    with pytest.raises(UsageError, match=r"is not UTF-16, as its mark says, \(byte 0x"):
+        load_corpus(path, 0)

@@ -10,6 +10,13 @@ from ldnn_tune import UsageError
 
 TRAIN_FRACTION = 0.9  # then 5% validation, 5% test, in file order (like nanoGPT's 90/10)
 TEXT_SUFFIXES = (".txt",)
+# byte-order marks, UTF-32's first: its little-endian mark starts with UTF-16's
+MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 @dataclass(frozen=True)
@@ -50,13 +57,13 @@ def load_corpus(path: Path, max_chars: int) -> Corpus:
     """
     try:
         raw = path.read_bytes()
-        # a byte-order mark is not text; one of UTF-16 (Windows' "Unicode") says how to read it
-        utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
-        text = raw.decode("utf-16" if utf16 else "utf-8-sig")
+        encoding = next((name for mark, name in MARKS if raw.startswith(mark)), "utf-8-sig")
+        text = raw.decode(encoding)  # a byte-order mark is not text: the codec drops it
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     except UnicodeDecodeError as error:
+        said = "UTF-8" if encoding == "utf-8-sig" else f"{encoding.upper()}, as its mark says,"
         raise UsageError(
-            f"text file {str(path)!r} is not UTF-8 (byte {error.object[error.start]:#x} at "
+            f"text file {str(path)!r} is not {said} (byte {error.object[error.start]:#x} at "
             f"{error.start:,}); save it as UTF-8"
         ) from None
     except OSError as error:
