@@ -106,11 +106,15 @@ def _version() -> str:
 def output_width() -> int | None:
     """Return the width of output to a file or pipe (a log): wider than rich's 80 columns.
 
-    A terminal's own width, or ``COLUMNS``, decides otherwise (None).
+    A terminal's own width, or ``COLUMNS``, decides otherwise (None); so does the terminal
+    of stderr, when there is one: ``ldnn-tune run ... | tee run.log`` still shows there.
     """
     if sys.stdout.isatty() or "COLUMNS" in os.environ:
         return None
-    return FILE_COLUMNS
+    try:
+        return os.get_terminal_size(sys.stderr.fileno()).columns
+    except (OSError, ValueError, AttributeError):  # no terminal, or no file behind stderr
+        return FILE_COLUMNS
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,6 +2,8 @@
 
 import re
 
+from ldnn_tune.config import defaults
+
 
 def redact(url: str) -> str:
     """Return ``url`` with any password replaced by ``***``, fit for messages and logs.
@@ -17,7 +19,5 @@ def store_words(*, storage: str | None = None, mlflow: str | None = None) -> lis
     A store left at its default needs no word; the others are named with any password
     hidden, so the suggestion can be printed and recorded.
     """
-    from ldnn_tune.config import defaults
-
     chosen = [("storage", storage, defaults.STORAGE), ("mlflow", mlflow, defaults.MLFLOW)]
     return [f"{key}={redact(url)}" for key, url, default in chosen if url not in (None, default)]

@@ -2,13 +2,14 @@
 
 import dataclasses
 import importlib
+import os
 import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from ldnn_tune.cli import _interrupted_line, main
+from ldnn_tune.cli import _interrupted_line, main, output_width
 from ldnn_tune.commands import COMMANDS
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.testing.cli import assert_usage_error, run_main
@@ -130,3 +131,12 @@ def test_output_to_a_file_is_wider_than_80_columns_unless_columns_says(
     monkeypatch.setenv("COLUMNS", "80")
     narrow = run_main(["space", "task=image"], capsys).stdout
     assert max(len(line) for line in narrow.splitlines()) <= 80
+
+
+def test_output_piped_from_a_terminal_keeps_the_terminal_s_width(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `ldnn-tune run ... | tee run.log`: stdout a pipe, stderr still the terminal
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((100, 40)))
+    assert output_width() == 100

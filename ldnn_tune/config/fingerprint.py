@@ -53,10 +53,12 @@ def data_contents(path: Path, suffixes: Sequence[str] = ()) -> str | None:
 
 
 def _data_files(path: Path, suffixes: Sequence[str]) -> list[Path]:
+    """Return the files that count: ``path`` itself, or the visible ones under it, sorted."""
     return [path] if path.is_file() else sorted(_visible_files(path, suffixes))
 
 
 def _name(root: Path, file: Path) -> str:
+    """Return ``file``'s name under ``root`` (its own name when it is ``root``)."""
     return file.relative_to(root).as_posix() if file != root else file.name
 
 

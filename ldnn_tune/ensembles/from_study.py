@@ -169,19 +169,29 @@ def load_members(
                 targets = SavedTargets(
                     saved["val_targets"], saved["test_targets"], _saved_transform(saved)
                 )
-    _check_shapes(members)
+    _check_members(members)
     return members, targets
 
 
-def _check_shapes(members: Sequence[Member]) -> None:
-    """Refuse members whose predictions differ in shape: trained on other data.
+def _check_members(members: Sequence[Member]) -> None:
+    """Refuse members an average cannot take: predictions of NaN, or of other shapes.
 
-    A study whose text gained a character (edited before studies recorded their data's
-    contents) has trials of two output widths, which no average can mix.
+    A trial completed before such nets were pruned may have saved NaN predictions; a
+    study whose text gained a character (edited before studies recorded their data's
+    contents) has trials of two output widths. Either would make every ensemble NaN or fail.
     """
-    first = members[0] if members else None
+    for member in members:
+        finite = (
+            np.isfinite(member.val_predictions).all() and np.isfinite(member.test_predictions).all()
+        )
+        if not finite:
+            raise UsageError(
+                f"trial {member.trial_number}'s saved predictions hold NaN or infinity (its "
+                "net diverged after its best epoch): ensemble the others with trials=N,N"
+            )
     for member in members[1:]:
-        if first and member.val_predictions.shape != first.val_predictions.shape:
+        first = members[0]
+        if member.val_predictions.shape != first.val_predictions.shape:
             raise UsageError(
                 f"trials {first.trial_number} and {member.trial_number} predict arrays of "
                 f"other shapes ({first.val_predictions.shape} and "

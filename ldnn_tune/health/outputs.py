@@ -145,10 +145,14 @@ def _first_batch(datamodule: Any, part: str) -> Any:
     return batch
 
 
+def first_trial_hparams(run: ResolvedRun) -> HParams:
+    """Return the knobs of ``run``'s first trial: its space's defaults."""
+    return HParams.from_params(run.space.complete(run.space.defaults()))
+
+
 def check_run_outputs(run: ResolvedRun) -> None:
     """Check the outputs of ``run``'s (prepared) task's model with the first trial's knobs."""
-    knobs = run.space.complete(run.space.defaults())
-    check_outputs(run.task, HParams.from_params(knobs), run.source)
+    check_outputs(run.task, first_trial_hparams(run), run.source)
 
 
 def check_trial_callbacks(run: ResolvedRun, host: Host) -> None:
@@ -157,8 +161,7 @@ def check_trial_callbacks(run: ResolvedRun, host: Host) -> None:
     A broken ``ldnn_tune_trial_callbacks`` hook is then one line naming its plugin before
     any trial, not three failed trials blamed on the task being tuned.
     """
-    knobs = run.space.complete(run.space.defaults())
-    host.trial_callbacks(run.task, HParams.from_params(knobs))
+    host.trial_callbacks(run.task, first_trial_hparams(run))
 
 
 def check_outputs(task: Task[Any], hp: HParams, source: str) -> None:

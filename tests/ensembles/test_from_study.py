@@ -84,3 +84,21 @@ def test_members_of_other_shapes_are_refused_naming_the_trials(tmp_path: Path) -
         r"\(\(3, 4, 58\) and \(3, 4, 59\)\): the study's data changed",
     ):
         load_members(optuna.create_study(), tracker, trials)
+
+
+def test_a_member_of_nan_predictions_is_refused_naming_it(tmp_path: Path) -> None:
+    # a trial completed before nets that turn to NaN were pruned
+    tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "s")
+    parent = tracker.open_parent_run(None, "s", {})
+    trials = []
+    for number, value in enumerate((0.5, np.nan)):
+        run = tracker.start_child_run(parent, f"trial-{number}", {})
+        buffer = io.BytesIO()
+        predictions, targets = np.full((3, 2), value), np.zeros(3, dtype=np.int64)
+        arrays = {"val_predictions": predictions, "test_predictions": predictions}
+        np.savez(buffer, **arrays, val_targets=targets, test_targets=targets)
+        tracker.log_artifact_files(run, {PREDICTIONS_ARTIFACT: buffer.getvalue()})
+        trials.append(optuna.trial.create_trial(value=1.0, user_attrs={TRIAL_RUN_ATTR: run}))
+        trials[-1].number = number
+    with pytest.raises(UsageError, match=r"trial 1's saved predictions hold NaN or infinity"):
+        load_members(optuna.create_study(), tracker, trials)
