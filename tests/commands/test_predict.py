@@ -230,16 +230,33 @@ def test_a_reader_of_many_rows_that_does_not_declare_tables_is_the_plugins_bug(
     )
 
 
-def test_class_names_that_do_not_match_the_outputs_are_the_plugins_bug(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("cls", "line"),
+    [
+        (
+            TwoNames,
+            "error: task 'twonames' ((local)) names 2 classes in class_names(), but its model "
+            "outputs 3 class scores",
+        ),
+        (  # the reader passes on inputs of fewer features than the net takes
+            Narrow,
+            "error: task 'narrow' ((local)) failed in the model's forward pass on read_inputs(): "
+            "RuntimeError: mat1 and mat2 shapes cannot be multiplied",
+        ),
+        (  # meant to read tables: read_input() is a typo
+            NoReader,
+            "error: task 'noreader' ((local)) sets input_suffixes or reads_tables but has no "
+            "read_inputs() (misspelt?)",
+        ),
+    ],
+)
+def test_a_plugin_s_mistake_met_by_predict_is_the_plugin_s_bug(
+    cls: type[BoringTask], line: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    table(tmp_path, 1)
-    result, _ = predict(capsys, bundle(tmp_path, TwoNames), "table.csv")
-    assert result.returncode == 3
-    assert result.stderr.strip() == (
-        "error: task 'twonames' ((local)) names 2 classes in class_names(), but its model "
-        "outputs 3 class scores"
-    )
+    table(tmp_path, 2)
+    result, _ = predict(capsys, bundle(tmp_path, cls), "table.csv")
+    assert result.returncode == 3, result.stderr
+    assert result.stderr.strip().startswith(line)
 
 
 def test_an_empty_table_is_a_usage_error(
@@ -382,27 +399,3 @@ def test_a_path_whose_name_holds_a_comma_is_one_input(
     listed, rows = predict(capsys, folder, "other.csv,table.csv")
     assert listed.returncode == 2
     assert listed.stderr.strip() == "error: input 'table.csv' does not exist"
-
-
-def test_inputs_the_model_cannot_take_are_the_plugin_s_bug(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    table(tmp_path, 2)
-    result, _ = predict(capsys, bundle(tmp_path, Narrow), "table.csv")
-    assert result.returncode == 3, result.stderr
-    assert result.stderr.strip().startswith(
-        "error: task 'narrow' ((local)) failed in the model's forward pass on read_inputs(): "
-        "RuntimeError: mat1 and mat2 shapes cannot be multiplied"
-    )
-
-
-def test_a_task_that_declares_inputs_without_a_reader_is_the_plugin_s_bug(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    table(tmp_path, 2)
-    result, _ = predict(capsys, bundle(tmp_path, NoReader), "table.csv")
-    assert result.returncode == 3
-    assert result.stderr.strip() == (
-        "error: task 'noreader' ((local)) sets input_suffixes or reads_tables but has no "
-        "read_inputs() (misspelt?)"
-    )
