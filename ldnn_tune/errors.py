@@ -174,10 +174,19 @@ def name_too_long(error: BaseException) -> OSError | None:
     return None
 
 
+# what torch's CPU allocator says when it gets no memory (a RuntimeError, no MemoryError)
+CPU_ALLOCATION_FAILED = ("alloc_cpu.cpp", "DefaultCPUAllocator: can't allocate memory")
+
+
 def out_of_memory(error: BaseException) -> BaseException | None:
-    """Return the MemoryError (or torch's OutOfMemoryError, a GPU's) in ``error``'s chain."""
+    """Return the exception in ``error``'s chain that says memory ran out, or None.
+
+    A MemoryError, torch's OutOfMemoryError (a GPU's), or its CPU allocator's failure.
+    """
     for cause in causes(error):
         if isinstance(cause, MemoryError) or type(cause).__name__ == "OutOfMemoryError":
+            return cause
+        if isinstance(cause, RuntimeError) and any(s in str(cause) for s in CPU_ALLOCATION_FAILED):
             return cause
     return None
 

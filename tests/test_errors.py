@@ -1,9 +1,18 @@
 """The wording helpers of error messages."""
 
-from ldnn_tune.errors import number_ranges
+from ldnn_tune.errors import PluginError, number_ranges, out_of_memory
 
 
 def test_number_ranges_join_consecutive_numbers_in_order() -> None:
     assert number_ranges([9, 0, 1, 2, 7, 3, 4, 10, 12, 11]) == "0-4, 7, 9-12"
     assert number_ranges([5, 5]) == "5"
     assert number_ranges([]) == ""
+
+
+def test_torch_s_cpu_allocation_failure_is_out_of_memory() -> None:
+    # a net far too big for the machine: torch raises a RuntimeError, no MemoryError
+    failure = RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0")
+    wrapped = PluginError.raised("image", "(local)", "model()", failure)
+    wrapped.__cause__ = failure
+    assert out_of_memory(wrapped) is failure
+    assert out_of_memory(RuntimeError("mat1 and mat2 shapes cannot be multiplied")) is None

@@ -144,6 +144,7 @@ def resolve_run(
         valid = sorted(settings or host_keys) + sorted(option_keys) + space.names
         hint = did_you_mean(unknown[0], valid)
         raise UsageError(f"unknown key {unknown[0]!r}{hint}; valid: {', '.join(valid)}")
+    _refuse_outside_domains(knob_values, task)
     space = space.fix(knob_values)
     if command == "run":  # min_lr is a setting of run alone: space and check ignore it
         _refuse_unreachable_lr(config.min_lr, space, "min_lr" in values)
@@ -204,6 +205,25 @@ def _refuse_shadowing(names: set[str], what: str, task: str, package: str) -> No
         name = sorted(names)[0]
         problem = f"has {what} {name!r}, a name ldnn-tune run takes for its own setting"
         raise PluginError(task, package, f"{problem}; rename it", ValueError(problem))
+
+
+def _refuse_outside_domains(knob_values: Mapping[str, str], task: Task[Any]) -> None:
+    """Refuse a pinned number the knob's code does not take (``depth=9``, past its limit).
+
+    Checked before the search space's range, which ``space=FILE`` could widen: no file
+    widens what the code takes.
+    """
+    from ldnn_tune.recipe.hparams import RECIPE_DOMAINS
+
+    domains = {**RECIPE_DOMAINS, **task_domains(task)}
+    for name, raw in knob_values.items():
+        domain = domains.get(name)
+        try:
+            value = float(raw)
+        except ValueError:
+            continue  # not a number: the knob's own type check says so
+        if domain is not None and not domain.choices and not domain.allows(value):
+            raise UsageError(f"invalid {name}={raw}: the task takes {domain.describe()}")
 
 
 def _refuse_option_knobs(names: set[str], task: str, package: str) -> None:

@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING
 from ldnn_tune import Domain, HParams, Task, UsageError, positive, unit_interval
 from ldnn_tune_image.suffixes import IMAGE_SUFFIXES
 
+MAX_WIDTH = 512  # channels of the first convolution
+MAX_DEPTH = 6  # blocks, each doubling the channels
+
 if TYPE_CHECKING:
     import lightning.pytorch as pl
     import torch
@@ -56,10 +59,14 @@ class ImageTask(Task[ImageOptions]):
         return files("ldnn_tune_image") / "space.yaml"
 
     def knob_domains(self) -> dict[str, Domain]:
-        """Return what the CNN accepts: whole sizes (hidden may be 0), a strength in [0, 1]."""
+        """Return what the CNN accepts: whole sizes (hidden may be 0), a strength in [0, 1].
+
+        Each block doubles the channels: 6 blocks of a width of 512 are already 16,384
+        channels, past what any machine here trains.
+        """
         return {
-            "width": positive(integer=True),
-            "depth": positive(integer=True),
+            "width": Domain(low=0, low_open=True, high=MAX_WIDTH, integer=True),
+            "depth": Domain(low=0, low_open=True, high=MAX_DEPTH, integer=True),
             "convs": positive(integer=True),
             "hidden": Domain(low=0, integer=True),
             "aug_strength": unit_interval(),
