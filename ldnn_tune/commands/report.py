@@ -1,6 +1,7 @@
 """``ldnn-tune report``: a study's plots and tables in one file, from its stores, read-only."""
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -8,7 +9,7 @@ from rich.console import Console
 from ldnn_tune.config.settings import ReportConfig
 from ldnn_tune.config.stores import check_mlflow, check_storage
 from ldnn_tune.config.words import parse_words
-from ldnn_tune.errors import EXIT_OK
+from ldnn_tune.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -23,7 +24,7 @@ def main(words: Sequence[str], console: Console) -> int:
     check_mlflow(config.mlflow, read_only=True)
 
     from ldnn_tune.console.quiet import quiet_frameworks
-    from ldnn_tune.names import COMMAND_TAG, PARENT_RUN_ATTR
+    from ldnn_tune.names import COMMAND_TAG, IDENTITY_ATTR, PARENT_RUN_ATTR
     from ldnn_tune.report.build import ReportSource, build_report
     from ldnn_tune.sqlite import use_fast_sqlite
     from ldnn_tune.study.open import load_existing_study
@@ -32,6 +33,7 @@ def main(words: Sequence[str], console: Console) -> int:
     quiet_frameworks()
     use_fast_sqlite()
     study = load_existing_study(config.study, config.storage)
+    refuse_output_in_data(config.path, study.user_attrs.get(IDENTITY_ATTR, {}).get("data_dir"))
     client = mlflow_client(config.mlflow)
     experiment = client.get_experiment_by_name(config.study)
     parent = str(study.user_attrs.get(PARENT_RUN_ATTR, ""))
@@ -46,6 +48,20 @@ def main(words: Sequence[str], console: Console) -> int:
     write(config, report_title(config.study), report)
     console.print(f"wrote {config.path} ({len(report.plots)} plots)", markup=False, soft_wrap=True)
     return EXIT_OK
+
+
+def refuse_output_in_data(output: Path, data_dir: str | None) -> None:
+    """Refuse a report written into the study's ``data_dir``: its files would become data.
+
+    Its plots folder would read as a new class, and the study's data would have changed.
+    """
+    folder = Path(data_dir).resolve() if data_dir else None
+    if folder is not None and folder.is_dir() and output.resolve().is_relative_to(folder):
+        raise UsageError(
+            f"output {str(output)!r} is inside the study's data_dir {data_dir!r}: the report "
+            "and its plots would become data (a new class, and other data for the study); "
+            "write it elsewhere"
+        )
 
 
 def report_title(study: str) -> str:

@@ -171,7 +171,8 @@ def check_identity(
     matches when its files are the same: the folder moved, with the study's or alone.
     The options named in ``locations`` say only where something is kept: not compared.
     """
-    for key, value in wanted.items():
+    # data_dir first: continued without it, the options that follow from it differ too
+    for key, value in sorted(wanted.items(), key=lambda item: item[0] != "data_dir"):
         if key not in stored or (key == "data_dir" and _same_files(stored, wanted)):
             continue
         have = stored.get(key)

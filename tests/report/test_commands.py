@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from ldnn_tune.commands import dashboard
+from ldnn_tune.commands.report import refuse_output_in_data
+from ldnn_tune.errors import UsageError
 from ldnn_tune.testing.cli import assert_usage_error, run_main
 
 
@@ -127,3 +129,13 @@ def test_dashboard_serves_the_storage_and_opens_on_the_study(
 def test_dashboard_url() -> None:
     assert dashboard.dashboard_url("127.0.0.1", 8080, None) == "http://127.0.0.1:8080/dashboard"
     assert dashboard.dashboard_url("::1", 80, 3) == "http://[::1]:80/dashboard/studies/3"
+
+
+def test_a_report_inside_the_study_s_data_dir_is_refused(tmp_path: Path) -> None:
+    # its plots folder would read as a new class of images, and the study's data changed
+    data = tmp_path / "shapes"
+    (data / "circle").mkdir(parents=True)
+    with pytest.raises(UsageError, match=r"output '.*r\.md' is inside the study's data_dir"):
+        refuse_output_in_data(data / "r.md", str(data))
+    refuse_output_in_data(tmp_path / "r.md", str(data))  # beside it: fine
+    refuse_output_in_data(data / "r.md", None)  # a study of generated data

@@ -126,3 +126,11 @@ def test_data_edited_in_place_is_refused_where_the_study_recorded_its_contents()
     with pytest.raises(UsageError, match="the data_dir's files were edited since"):
         check_identity("s", {"data_dir": "/here", **stored}, moved, {})
     check_identity("s", {"data_dir": "/here", **older}, moved, {})
+
+
+def test_a_study_continued_without_its_data_dir_says_that_first() -> None:
+    # its options (image_size) followed from the folder: naming them sent users astray
+    stored = {"options": {"image_size": "16"}, "data_dir": "/data/shapes"}
+    wanted = {"options": {"image_size": "28"}, "data_dir": None}
+    with pytest.raises(UsageError, match="created with data_dir='/data/shapes', not None"):
+        check_identity("s", stored, wanted, {})

@@ -200,8 +200,8 @@ def test_what_the_folder_holds_and_is_not_read_is_named(tmp_path: Path) -> None:
     task.prepare()
     assert len(task.images.labels) == 12
     assert task.describe_data().endswith(
-        "; left out 1 folder without images (empty); 3 files that are not images in a class "
-        "folder (class0/extra.jfif, class1/labels.txt, loose.png); 1 sub-folder of class "
+        "; left out 1 folder without images (empty); 3 files not read as an image of a "
+        "class (class0/extra.jfif, class1/labels.txt, loose.png); 1 sub-folder of class "
         "folders (class1/more)"
     )
     clean = ImageTask(ImageOptions(), make_folder(tmp_path / "clean"), seed=0)

@@ -140,7 +140,7 @@ def _left_out(root: Path, folders: list[Path], class_dirs: list[Path]) -> str:
             other_files.append(name)
     kinds = [
         ("folder", "without images", [d.name for d in folders if d not in class_dirs]),
-        ("file", "that are not images in a class folder", other_files),
+        ("file", "not read as an image of a class", other_files),
         ("sub-folder", "of class folders", nested),
     ]
     parts = [
