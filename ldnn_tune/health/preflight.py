@@ -44,6 +44,10 @@ def preflight(run: ResolvedRun, console: Console, quick_only: bool) -> bool:
         if remembered is not None:
             _remember(remembered, [r.name for r in results])
         return True
+    with plugin_code(run.task.name, run.source, "describe_data()"):
+        data = run.task.describe_data()  # what a failed data check is about: copies, files
+    if data:
+        console.print(data, markup=False, soft_wrap=True)
     console.print(check_table(results, f"pre-flight checks of task {run.task.name!r}"))
     if failed:
         console.print(f"failed: {', '.join(failed)}")

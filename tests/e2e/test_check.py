@@ -14,6 +14,7 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     assert good.returncode == 0, good.stdout + good.stderr
     for name in ("data", "batch mean", "gradient", "init scale", "overfit"):
         assert name in good.stdout
+    assert "data: scikit-learn digits, 10 classes" in good.stdout  # what the checks saw
     bad = run_cli(tmp_path, "check", "task=sequence", "problem=copy")
     assert bad.returncode == 1
     assert "failed: overfit" in bad.stdout
