@@ -6,8 +6,7 @@ fingerprint is part of the study's identity.
 """
 
 import hashlib
-import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 # files operating systems leave in folders by themselves (Windows Explorer's thumbnails):
@@ -67,25 +66,9 @@ def _visible_files(folder: Path, suffixes: Sequence[str]) -> list[Path]:
     """Return the files under ``folder`` of ``suffixes`` whose path has no dot-started part."""
     return [
         path
-        for path in _walk(folder)
+        for path in folder.rglob("*")
         if path.is_file()
         and path.name.lower() not in SYSTEM_FILES
         and (not suffixes or path.suffix.lower() in suffixes)
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     ]
-
-
-def _walk(folder: Path) -> Iterator[Path]:
-    """Yield every path under ``folder``, in symlinked folders too, as the tasks read them.
-
-    (``Path.rglob`` does not enter a symlinked class folder, which the tasks read: its
-    files changed unseen.) A folder reached twice (a link to an ancestor) is walked once.
-    """
-    seen: set[Path] = set()
-    for root, folders, files in os.walk(folder, followlinks=True):
-        real = Path(root).resolve()
-        if real in seen:
-            folders[:] = []
-            continue
-        seen.add(real)
-        yield from (Path(root) / name for name in files)
