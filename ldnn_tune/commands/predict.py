@@ -105,7 +105,7 @@ def _parts(text: str) -> list[str]:
         if not _is_pattern(part):
             parts.append(part)
             continue
-        matched = sorted(glob.glob(part, recursive=True))  # ** also matches no folder
+        matched = sorted(glob.glob(part))
         if not matched:
             raise UsageError(f"input {part!r} matches no file")
         parts += matched

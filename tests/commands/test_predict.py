@@ -399,15 +399,3 @@ def test_a_path_whose_name_holds_a_comma_is_one_input(
     listed, rows = predict(capsys, folder, "other.csv,table.csv")
     assert listed.returncode == 2
     assert listed.stderr.strip() == "error: input 'table.csv' does not exist"
-
-
-def test_a_double_star_pattern_matches_the_folder_itself_too(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    folder = bundle(tmp_path, CsvRows)
-    inputs = inputs_folder(tmp_path, {"a.csv": 1})
-    (inputs / "more").mkdir()
-    table(inputs / "more", 1, "b.csv")
-    result, rows = predict(capsys, folder, "inputs/**/*.csv")
-    assert result.returncode == 0, result.stderr
-    assert [row[0] for row in rows[1:]] == ["inputs/a.csv", "inputs/more/b.csv"]
