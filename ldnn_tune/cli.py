@@ -186,6 +186,11 @@ def _beyond_limits(error: BaseException, words: list[str], failure: str) -> str 
         sizes = _sizes_given(words)
         if sizes:
             return f"error: {failure}; not enough memory for the sizes given ({sizes}): lower them"
+        spaces = [word for word in words if word.startswith("space=")]
+        if spaces:
+            return (
+                f"error: {failure}; not enough memory for the sizes {spaces[-1]} allows: lower them"
+            )
         return f"error: {failure}; not enough memory for the task's default sizes on this machine"
     return None
 

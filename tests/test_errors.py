@@ -1,5 +1,6 @@
 """The wording helpers of error messages."""
 
+from ldnn_tune.cli import _beyond_limits
 from ldnn_tune.errors import PluginError, number_ranges, out_of_memory
 
 
@@ -16,3 +17,13 @@ def test_torch_s_cpu_allocation_failure_is_out_of_memory() -> None:
     wrapped.__cause__ = failure
     assert out_of_memory(wrapped) is failure
     assert out_of_memory(RuntimeError("mat1 and mat2 shapes cannot be multiplied")) is None
+
+
+def test_out_of_memory_names_the_space_file_when_it_set_the_sizes() -> None:
+    failure = RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried 99 GB")
+    line = _beyond_limits(failure, ["task=image", "space=big.yaml"], "failed")
+    assert line == (
+        "error: failed; not enough memory for the sizes space=big.yaml allows: lower them"
+    )
+    line = _beyond_limits(failure, ["task=image"], "failed")
+    assert line == "error: failed; not enough memory for the task's default sizes on this machine"

@@ -51,16 +51,17 @@ def main(words: Sequence[str], console: Console) -> int:
 
 
 def refuse_output_in_data(output: Path, data_dir: str | None) -> None:
-    """Refuse a report written into the study's ``data_dir``: its files would become data.
+    """Refuse a report written into the study's ``data_dir``: its files could become data.
 
-    Its plots folder would read as a new class, and the study's data would have changed.
+    A markdown report's plots folder read as a new class of images, and the study's data
+    had changed: it could no longer be continued.
     """
     folder = Path(data_dir).resolve() if data_dir else None
     if folder is not None and folder.is_dir() and output.resolve().is_relative_to(folder):
         raise UsageError(
-            f"output {str(output)!r} is inside the study's data_dir {data_dir!r}: the report "
-            "and its plots would become data (a new class, and other data for the study); "
-            "write it elsewhere"
+            f"output {str(output)!r} is inside the study's data_dir {data_dir!r}: what it "
+            "writes there could count as data (a folder of plots as a new class, other data "
+            "for the study); write it elsewhere"
         )
 
 

@@ -171,8 +171,9 @@ def check_identity(
     matches when its files are the same: the folder moved, with the study's or alone.
     The options named in ``locations`` say only where something is kept: not compared.
     """
-    # data_dir first: continued without it, the options that follow from it differ too
-    for key, value in sorted(wanted.items(), key=lambda item: item[0] != "data_dir"):
+    # data_dir before the options: continued without it, options that follow from it differ
+    first = {"task": 0, "kind": 1, "data_dir": 2}
+    for key, value in sorted(wanted.items(), key=lambda item: first.get(item[0], 3)):
         if key not in stored or (key == "data_dir" and _same_files(stored, wanted)):
             continue
         have = stored.get(key)

@@ -26,7 +26,7 @@ def test_a_space_whose_lr_reaches_the_default_min_lr_says_so_and_space_shows_it(
 @pytest.mark.parametrize(
     ("word", "takes"),
     [
-        ("depth=9", "invalid depth=9: the task takes an integer > 0 and <= 6"),
+        ("depth=9", "invalid depth=9: the task takes an integer > 0 and <= 8"),
         ("aug_strength=1.5", "invalid aug_strength=1.5: the task takes a number >= 0 and <= 1"),
         ("lr=-1", "invalid lr=-1: the task takes a number > 0"),
     ],

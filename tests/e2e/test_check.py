@@ -14,7 +14,8 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     assert good.returncode == 0, good.stdout + good.stderr
     for name in ("data", "batch mean", "gradient", "init scale", "overfit"):
         assert name in good.stdout
-    assert "data: scikit-learn digits, 10 classes" in good.stdout  # what the checks saw
+    data = good.stdout.index("data: scikit-learn digits, 10 classes")  # what they saw,
+    assert data < good.stdout.index("pre-flight checks of task 'image'")  # above the table
     bad = run_cli(tmp_path, "check", "task=sequence", "problem=copy")
     assert bad.returncode == 1
     assert "failed: overfit" in bad.stdout

@@ -134,3 +134,10 @@ def test_a_study_continued_without_its_data_dir_says_that_first() -> None:
     wanted = {"options": {"image_size": "28"}, "data_dir": None}
     with pytest.raises(UsageError, match="created with data_dir='/data/shapes', not None"):
         check_identity("s", stored, wanted, {})
+
+
+def test_another_task_is_named_before_its_data_dir() -> None:
+    stored = {"task": "image", "data_dir": "/data/shapes"}
+    wanted = {"task": "speech", "data_dir": "/data/wavs"}
+    with pytest.raises(UsageError, match="created with task='image', not 'speech'"):
+        check_identity("s", stored, wanted, {})
