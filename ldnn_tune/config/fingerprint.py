@@ -6,6 +6,7 @@ fingerprint is part of the study's identity.
 """
 
 import hashlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,22 +35,61 @@ def data_fingerprint(path: Path, suffixes: Sequence[str] = ()) -> str:
     return f"{len(files):,} files, {total:,} bytes, {digest.hexdigest()[:12]}"
 
 
-def data_contents(path: Path, suffixes: Sequence[str] = ()) -> str | None:
-    """Return a digest of the contents of the files :func:`data_fingerprint` counts.
+def data_contents(path: Path, suffixes: Sequence[str] = ()) -> str:
+    """Return a digest of what the task reads under ``path``: names, and contents or sizes.
 
-    Names and sizes miss a text edited in place (a letter replaced): its study would mix
-    trials trained on two texts, and a new character would change every output's width.
-    Data over :data:`CONTENT_BYTES` is not read for it (None): its names and sizes serve.
+    Names and sizes (:func:`data_fingerprint`, kept as it was for the studies that have it)
+    miss a text edited in place (a letter replaced), and the files in a symlinked folder,
+    which the tasks read: a study would mix trials trained on other data. This digest
+    covers both: every file, through symlinked folders too, with its contents while the
+    data is at most :data:`CONTENT_BYTES`, with its size above that.
     """
-    files = _data_files(path, suffixes)
-    if sum(file.stat().st_size for file in files) > CONTENT_BYTES:
-        return None
-    digest = hashlib.sha256()
+    files = [path] if path.is_file() else _linked_files(path, suffixes)
+    by_contents = sum(file.stat().st_size for file in files) <= CONTENT_BYTES
+    digest = hashlib.sha256(b"contents" if by_contents else b"sizes")
     for file in files:
         digest.update(f"{_name(path, file)}\0".encode())
+        if not by_contents:
+            digest.update(f"{file.stat().st_size}\n".encode())
+            continue
         with file.open("rb") as handle:
             digest.update(hashlib.file_digest(handle, "sha256").digest())
     return digest.hexdigest()[:16]
+
+
+def _linked_files(folder: Path, suffixes: Sequence[str]) -> list[Path]:
+    """Return the visible files under ``folder`` of ``suffixes``, through symlinked folders.
+
+    Sorted, and the same wherever the folder is. A link back to a folder above it (a loop)
+    is not entered; two links to one folder are read twice, as a task reads two classes.
+    """
+    found = []
+    for root, folders, files in os.walk(folder, followlinks=True):
+        here = Path(root)
+        folders[:] = sorted(
+            name for name in folders if not name.startswith(".") and not _loops(here / name, folder)
+        )
+        found += [here / name for name in files if _counts(name, suffixes)]
+    return sorted(found)
+
+
+def _loops(child: Path, top: Path) -> bool:
+    """Return whether folder ``child`` is ``top`` or one of the folders on its way down."""
+    real = child.resolve()
+    return any(
+        real == step.resolve()
+        for step in [child.parent, *child.parent.parents]
+        if step.is_relative_to(top)
+    )
+
+
+def _counts(name: str, suffixes: Sequence[str]) -> bool:
+    """Return whether a file ``name`` counts: visible, no system file, of the task's kinds."""
+    return (
+        not name.startswith(".")
+        and name.lower() not in SYSTEM_FILES
+        and (not suffixes or Path(name).suffix.lower() in suffixes)
+    )
 
 
 def _data_files(path: Path, suffixes: Sequence[str]) -> list[Path]:

@@ -57,7 +57,7 @@ class ResolvedRun:
 
     @functools.cached_property
     def data_contents(self) -> str | None:
-        """Return the digest of ``data_dir``'s files' contents (None without one, or too big)."""
+        """Return the digest of what the task reads in ``data_dir`` (None without one)."""
         if self.config.data_dir is None:
             return None
         return data_contents(self.config.data_dir, self.task.data_suffixes)

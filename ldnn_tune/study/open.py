@@ -219,7 +219,10 @@ def _difference(key: str, have: Any, wanted: Any) -> str:
     if key == "data_files":
         return f"other data: the data_dir's files changed since ({have}; now {wanted})"
     if key == "data_contents":
-        return "other data: the data_dir's files were edited since (the same names and sizes)"
+        return (
+            "other data: the data_dir's files were edited since (in place, or in a symlinked "
+            "folder)"
+        )
     return f"{key}={have!r}, not {wanted!r}"
 
 

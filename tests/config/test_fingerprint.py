@@ -45,9 +45,47 @@ def test_contents_tell_a_text_edited_in_place_that_names_and_sizes_miss(tmp_path
     assert data_contents(corpus) == contents
 
 
-def test_data_too_big_to_read_has_no_contents_digest(
+def test_data_too_big_to_read_is_digested_by_names_and_sizes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "a.wav").write_bytes(b"x" * 10)
     monkeypatch.setattr(fingerprint, "CONTENT_BYTES", 9)
-    assert data_contents(tmp_path) is None
+    by_size = data_contents(tmp_path)
+    (tmp_path / "a.wav").write_bytes(b"y" * 10)  # an edit of the same size: not read
+    assert data_contents(tmp_path) == by_size
+    (tmp_path / "a.wav").write_bytes(b"y" * 11)
+    assert data_contents(tmp_path) != by_size
+
+
+def linked_classes(tmp_path: Path) -> tuple[Path, Path]:
+    """Return ``data`` (class ``circle``, class ``square`` a link to ``real``) and ``real``."""
+    real = tmp_path / "square_real"
+    real.mkdir()
+    (real / "0.png").write_bytes(b"png")
+    data = tmp_path / "data"
+    (data / "circle").mkdir(parents=True)
+    (data / "circle" / "0.png").write_bytes(b"png")
+    (data / "square").symlink_to(real, target_is_directory=True)
+    return data, real
+
+
+def test_files_in_a_symlinked_class_folder_count_as_the_tasks_read_them(tmp_path: Path) -> None:
+    data, real = linked_classes(tmp_path)
+    before = data_contents(data)
+    (real / "1.png").write_bytes(b"png")  # added behind the link
+    assert data_contents(data) != before
+    (real / "1.png").unlink()
+    assert data_contents(data) == before
+    (data / "kitten").symlink_to(real, target_is_directory=True)  # a second class, linked
+    assert data_contents(data) != before
+
+
+def test_a_loop_or_a_hidden_link_hides_no_folder(tmp_path: Path) -> None:
+    data, _ = linked_classes(tmp_path)
+    before = data_contents(data)
+    (data / "circle" / "up").symlink_to(data, target_is_directory=True)  # a loop: not entered
+    (data / ".cache").symlink_to(data / "circle", target_is_directory=True)  # hidden: not read
+    assert data_contents(data) == before
+    (data / "circle" / "0.png").write_bytes(b"PNG")  # still seen through its own path
+    assert data_contents(data) != before
+    assert data_fingerprint(data).startswith("1 files, 3 bytes, ")  # names and sizes: as before
