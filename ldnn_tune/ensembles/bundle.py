@@ -227,9 +227,9 @@ def check_data_unchanged(
         data_contents(data_dir, suffixes) != recorded_contents
     ):
         raise UsageError(
-            f"data_dir {str(data_dir)!r} was edited since this ensemble was trained (in place, "
-            "or in a symlinked folder): predict rebuilds the task's classes and input scaling "
-            "from it; restore the files as they were, or train a new study on it"
+            f"data_dir {str(data_dir)!r} changed since this ensemble was trained (edited in "
+            "place, or in a symlinked folder): predict rebuilds the task's classes and input "
+            "scaling from it; restore the files as they were, or train a new study on it"
         )
 
 

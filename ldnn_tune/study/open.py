@@ -220,7 +220,7 @@ def _difference(key: str, have: Any, wanted: Any) -> str:
         return f"other data: the data_dir's files changed since ({have}; now {wanted})"
     if key == "data_contents":
         return (
-            "other data: the data_dir's files were edited since (in place, or in a symlinked "
+            "other data: the data_dir's files changed since (edited in place, or in a symlinked "
             "folder)"
         )
     return f"{key}={have!r}, not {wanted!r}"

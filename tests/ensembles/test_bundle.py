@@ -212,5 +212,6 @@ def test_data_edited_in_place_is_refused_where_the_bundle_recorded_its_contents(
     check_data_unchanged(data, files, (), contents)  # as trained
     data.write_text("the cat s~t")  # the same size
     check_data_unchanged(data, files)  # a bundle made before contents were recorded
-    with pytest.raises(UsageError, match=r"data_dir '.*corpus.txt' was edited since this"):
+    changed = r"data_dir '.*corpus.txt' changed since this ensemble was trained \(edited"
+    with pytest.raises(UsageError, match=changed):
         check_data_unchanged(data, files, (), contents)

@@ -117,13 +117,13 @@ def test_a_moved_location_is_recorded_for_the_study_s_ensembles(tmp_path: Path) 
 def test_data_edited_in_place_is_refused_where_the_study_recorded_its_contents() -> None:
     stored = {"data_files": "1 files, 11 bytes, abc", "data_contents": "d1"}
     edited = {"data_files": "1 files, 11 bytes, abc", "data_contents": "d2"}
-    with pytest.raises(UsageError, match="the data_dir's files were edited since"):
+    with pytest.raises(UsageError, match=r"the data_dir's files changed since \(edited"):
         check_identity("s", stored, edited, {})
     older = {"data_files": "1 files, 11 bytes, abc"}  # made before contents were recorded
     check_identity("s", older, edited, {})
     # moved and edited, keys in the order a run's identity has them: said as an edit
     moved = {"data_dir": "/elsewhere", **edited}
-    with pytest.raises(UsageError, match="the data_dir's files were edited since"):
+    with pytest.raises(UsageError, match=r"the data_dir's files changed since \(edited"):
         check_identity("s", {"data_dir": "/here", **stored}, moved, {})
     check_identity("s", {"data_dir": "/here", **older}, moved, {})
 
