@@ -108,7 +108,6 @@ def _visible_files(folder: Path, suffixes: Sequence[str]) -> list[Path]:
         path
         for path in folder.rglob("*")
         if path.is_file()
-        and path.name.lower() not in SYSTEM_FILES
-        and (not suffixes or path.suffix.lower() in suffixes)
+        and _counts(path.name, suffixes)
         and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     ]

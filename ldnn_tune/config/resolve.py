@@ -17,6 +17,7 @@ from ldnn_tune.errors import PluginError, UsageError, choices_text, closest, did
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
+from ldnn_tune.space.domains import Domain
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.space.load import task_domains, task_space
 
@@ -130,7 +131,7 @@ def resolve_run(
     with plugin_code(task_class.name, entry.package, "__init__()"):
         task = task_class(options, config.data_dir, config.seed)
     with plugin_code(task.name, entry.package, "knob_domains()"):
-        task_domains(task)
+        domains = task_domains(task)
     with plugin_code(task.name, entry.package, "search_space()"):
         _check_task_space(task, entry.package)
         space = task_space(task, config.space, installed=list(host.tasks()))
@@ -144,7 +145,7 @@ def resolve_run(
         valid = sorted(settings or host_keys) + sorted(option_keys) + space.names
         hint = did_you_mean(unknown[0], valid)
         raise UsageError(f"unknown key {unknown[0]!r}{hint}; valid: {', '.join(valid)}")
-    _refuse_outside_domains(knob_values, task)
+    _refuse_outside_domains(knob_values, domains)
     space = space.fix(knob_values)
     if command == "run":  # min_lr is a setting of run alone: space and check ignore it
         _refuse_unreachable_lr(config.min_lr, space, "min_lr" in values)
@@ -207,15 +208,12 @@ def _refuse_shadowing(names: set[str], what: str, task: str, package: str) -> No
         raise PluginError(task, package, f"{problem}; rename it", ValueError(problem))
 
 
-def _refuse_outside_domains(knob_values: Mapping[str, str], task: Task[Any]) -> None:
+def _refuse_outside_domains(knob_values: Mapping[str, str], domains: Mapping[str, Domain]) -> None:
     """Refuse a pinned number the knob's code does not take (``depth=9``, past its limit).
 
     Checked before the search space's range, which ``space=FILE`` could widen: no file
-    widens what the code takes.
+    widens what the code takes (``domains``, :func:`task_domains`).
     """
-    from ldnn_tune.recipe.hparams import RECIPE_DOMAINS
-
-    domains = {**RECIPE_DOMAINS, **task_domains(task)}
     for name, raw in knob_values.items():
         domain = domains.get(name)
         try:

@@ -189,8 +189,7 @@ def _check_members(members: Sequence[Member]) -> None:
                 f"trial {member.trial_number}'s saved predictions hold NaN or infinity (its "
                 "net diverged after its best epoch): ensemble the others with trials=N,N"
             )
-    for member in members[1:]:
-        first = members[0]
+    for first, member in ((members[0], m) for m in members[1:]):
         if member.val_predictions.shape != first.val_predictions.shape:
             raise UsageError(
                 f"trials {first.trial_number} and {member.trial_number} predict arrays of "

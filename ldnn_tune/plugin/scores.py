@@ -17,7 +17,7 @@ RECORDED = {
     TaskKind.CLASSIFICATION: ("loss", "acc"),
     TaskKind.REGRESSION: ("loss", "mse", "mae"),
 }
-HOST_SCORES = ("loss", "acc", "mse", "mae")
+HOST_SCORES = tuple(dict.fromkeys(name for names in RECORDED.values() for name in names))
 
 
 def own_scores(task: Any, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:

@@ -379,15 +379,20 @@ def task_space_files(task: Task[Any]) -> list[SpaceSource]:
     return sources
 
 
-def task_domains(task: Task[Any]) -> Mapping[str, Domain]:
-    """Return ``task.knob_domains()``; raise TypeError when it is not a mapping."""
+def task_domains(task: Task[Any]) -> dict[str, Domain]:
+    """Return what the code takes for each knob: the recipe's domains, then ``task``'s own.
+
+    Raises TypeError when ``task.knob_domains()`` is not a mapping.
+    """
+    from ldnn_tune.recipe.hparams import RECIPE_DOMAINS
+
     domains = task.knob_domains()
     if not isinstance(domains, Mapping):
         raise TypeError(
             f"knob_domains() returns a {type(domains).__name__}, not a dict of knob names "
             "to domains"
         )
-    return domains
+    return {**RECIPE_DOMAINS, **domains}
 
 
 def task_space(
@@ -398,11 +403,9 @@ def task_space(
     ``user_space`` is a file, or the name of a ready-made space (``Path("article")``);
     ``installed`` names the installed tasks, to catch a misspelt ``task:`` section.
     """
-    from ldnn_tune.recipe.hparams import RECIPE_DOMAINS
-
     return load_space(
         [space_file(RECIPE_SPACE), *task_space_files(task)],
-        {**RECIPE_DOMAINS, **task_domains(task)},
+        task_domains(task),
         task=task.name,
         overrides=[user_space_file(user_space)] if user_space is not None else [],
         installed=installed,

@@ -43,12 +43,17 @@ def gone_worker() -> str:
     return child.stdout.strip()
 
 
+def image_study_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[StudyTracker, str]:
+    """Return an MLflow store in ``tmp_path`` (the working directory) and its study's run."""
+    monkeypatch.chdir(tmp_path)
+    tracker = StudyTracker("sqlite:///mlflow.db", "image")
+    return tracker, tracker.open_parent_run(None, "image", {"task": "image"})
+
+
 def test_an_ensemble_run_of_a_killed_command_is_ended_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    tracker = StudyTracker("sqlite:///mlflow.db", "image")
-    parent = tracker.open_parent_run(None, "image", {"task": "image"})
+    tracker, parent = image_study_runs(tmp_path, monkeypatch)
 
     def ensemble_run(worker: str) -> str:
         tags = {PARENT_RUN_TAG: parent, ROLE_TAG: ENSEMBLE_ROLE, WORKER_TAG: worker}
@@ -101,9 +106,7 @@ def test_a_process_of_another_machine_with_this_host_name_is_not_judged_dead() -
 def test_the_mlflow_run_of_a_dead_process_s_trial_says_what_its_trial_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    tracker = StudyTracker("sqlite:///mlflow.db", "image")
-    parent = tracker.open_parent_run(None, "image", {"task": "image"})
+    tracker, parent = image_study_runs(tmp_path, monkeypatch)
     study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}")
     trial = study.ask()
     trial.set_user_attr(WORKER_ATTR, gone_worker())
