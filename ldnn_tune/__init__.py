@@ -10,7 +10,8 @@ Writing a task: :class:`Task`, :class:`TaskKind`, :class:`NoOptions`, :data:`hoo
 :func:`apply_standardizer`, :func:`split_indices`), :func:`apply_init`, :func:`init_std`,
 the knob domains (:class:`Domain`, :func:`positive`, :func:`unit_interval`),
 :func:`gpu_available` (whether trials will train on a CUDA GPU, to size defaults by),
-:func:`cache_root` (where to keep what the task can rebuild) and :class:`UsageError`.
+:func:`cache_root` (where to keep what the task can rebuild), :class:`TextCodec` (a
+character model's vocabulary, for ``ldnn-tune generate``) and :class:`UsageError`.
 
 Embedding: :func:`train_trial` (one trial's training, what ``run`` does per trial),
 :class:`TrialOutcome`, :func:`task_space` (a task's effective search space),
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from ldnn_tune.health.checks import run_checks as run_checks
     from ldnn_tune.health.monitor import HealthBand as HealthBand
     from ldnn_tune.health.monitor import HealthMonitor as HealthMonitor
+    from ldnn_tune.plugin.codec import TextCodec as TextCodec
     from ldnn_tune.plugin.spec import hookimpl as hookimpl
     from ldnn_tune.plugin.task import NoOptions as NoOptions
     from ldnn_tune.plugin.task import Task as Task
@@ -79,6 +81,7 @@ _HOMES = {
     "Standardizer": "ldnn_tune.recipe.data",
     "Task": "ldnn_tune.plugin.task",
     "TaskKind": "ldnn_tune.plugin.task",
+    "TextCodec": "ldnn_tune.plugin.codec",
     "TrialOutcome": "ldnn_tune.trial.training",
     "UsageError": "ldnn_tune.errors",
     "apply_init": "ldnn_tune.recipe.init",

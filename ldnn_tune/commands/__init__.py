@@ -94,6 +94,16 @@ COMMANDS: dict[str, Command] = {
             "ldnn-tune predict model=path/to/ensemble input=images/ output=predictions.csv",
         ),
     ),
+    "generate": Command(
+        "sample text from a saved ensemble of a character model: ldnn-tune generate "
+        "model=RUN_ID_OR_FOLDER [prompt=TEXT length=500 temperature=1]",
+        "ldnn_tune.commands.generate:main",
+        "ldnn_tune.config.settings:GenerateConfig",
+        (
+            "ldnn-tune generate model=RUN_ID prompt='ROMEO:'",
+            "ldnn-tune generate model=RUN_ID length=2000 temperature=0.8 output=sample.txt",
+        ),
+    ),
     "ui": Command(
         "serve the MLflow UI on 127.0.0.1: ldnn-tune ui [mlflow=URI port=5000]",
         "ldnn_tune.commands.ui:main",

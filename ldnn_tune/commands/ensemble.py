@@ -1,6 +1,8 @@
 """``ldnn-tune ensemble``: ensemble an existing study's best trials and log it to MLflow."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -28,15 +30,31 @@ def main(words: Sequence[str], console: Console) -> int:
     tracker = StudyTracker(config.mlflow, experiment=config.study)
     method = config.ensemble_method()
     comparison = ensemble_study(study, tracker, config.top_k, method, config.named_trials())
-    predicts = predicts_from_files(study.user_attrs.get(IDENTITY_ATTR, {}).get("task"))
-    print_ensemble(console, comparison, config.top_k, [method], predicts, config.mlflow)
+    use = ensemble_use_of(study.user_attrs.get(IDENTITY_ATTR, {}))
+    print_ensemble(console, comparison, config.top_k, [method], use, config.mlflow)
     return EXIT_OK
 
 
-def predicts_from_files(task: str | None) -> bool:
-    """Return whether the installed task ``task`` reads input files (True when unknown)."""
-    from ldnn_tune.plugin.manager import Host, get_plugin_manager
-    from ldnn_tune.plugin.task import reads_input_files
+def ensemble_use_of(identity: Mapping[str, Any]) -> str:
+    """Return the command that runs the ensembles of the study of ``identity`` (a hint).
 
-    entry = Host(get_plugin_manager()).tasks().get(task or "")
-    return entry is None or reads_input_files(entry.task)
+    ``predict`` for a task that reads input files (or one not installed); ``generate``
+    for one whose task, rebuilt as the study made it, predicts characters; else "".
+    """
+    from ldnn_tune.ensembles.bundle import stored_options
+    from ldnn_tune.plugin.manager import Host, get_plugin_manager
+    from ldnn_tune.plugin.task import ensemble_use, generates_text, reads_input_files
+
+    entry = Host(get_plugin_manager()).tasks().get(str(identity.get("task")))
+    if entry is None or reads_input_files(entry.task):
+        return "predict"
+    if not generates_text(entry.task):
+        return ""
+    data_dir = identity.get("data_dir")
+    try:  # only to say which command comes next: a task that cannot be rebuilt gets none
+        options = stored_options(identity.get("options", {}), entry.task, entry.package)
+        task = entry.task(options, Path(data_dir) if data_dir else None, identity.get("seed", 0))
+        task.prepare()
+        return ensemble_use(task)
+    except Exception:
+        return ""

@@ -8,6 +8,7 @@ regression rows the value and the ``spread`` of the members' values around it.
 
 import csv
 import glob
+import shlex
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,13 +19,14 @@ import numpy as np
 from rich.console import Console
 
 from ldnn_tune.config.settings import PredictConfig
-from ldnn_tune.config.stores import check_mlflow
+from ldnn_tune.config.stores import check_model_source
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.console.tables import predictions_table
 from ldnn_tune.errors import EXIT_OK, PluginError, UsageError, choices_text
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
-from ldnn_tune.plugin.task import Task, TaskKind, reads_input_files
+from ldnn_tune.plugin.task import Task, TaskKind, ensemble_use, reads_input_files
+from ldnn_tune.urls import store_words
 
 if TYPE_CHECKING:  # torch loads with the ensemble, not with the command's words
     import torch
@@ -175,13 +177,7 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
     """Predict every input; print a table (and write the CSV); return what was written."""
     from ldnn_tune.ensembles.bundle import open_bundle
 
-    if not Path(config.model).exists():  # then it names an ensemble run in the store
-        try:
-            check_mlflow(config.mlflow, read_only=True)
-        except UsageError as error:
-            raise UsageError(
-                f"model {config.model!r} is no ensemble folder, nor a run of a store here: {error}"
-            ) from None
+    check_model_source(config.model, config.mlflow)
     for part in _parts(config.input):  # a missing input is refused before the bundle is fetched
         if not Path(part).exists():
             raise UsageError(f"input {part!r} does not exist")
@@ -193,6 +189,13 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
         if task.input_suffixes or task.reads_tables:  # it meant to read files
             problem = "sets input_suffixes or reads_tables but has no read_inputs() (misspelt?)"
             raise PluginError(task.name, ensemble.source, problem, TypeError(problem))
+        with plugin_code(task.name, ensemble.source, "text_codec()"):
+            if ensemble_use(task) == "generate":
+                words = shlex.join([f"model={config.model}", *store_words(mlflow=config.mlflow)])
+                raise UsageError(
+                    f"task {task.name!r} reads no input files: this ensemble generates text "
+                    f"instead, ldnn-tune generate {words}"
+                )
         raise UsageError(
             f"task {task.name!r} reads no input files, so its ensembles do not predict; "
             f"the tasks that do: {choices_text(readers) or 'none'}"

@@ -246,6 +246,49 @@ class PredictConfig:
                 raise UsageError(f"invalid output={self.output}: it is an input; give another")
 
 
+MAX_GENERATED = 100_000  # characters one generate command samples
+MAX_TEMPERATURE = 100.0  # above it every character is about as likely as any other
+
+
+@dataclasses.dataclass
+class GenerateConfig:
+    """Everything ``ldnn-tune generate`` takes."""
+
+    model: str = setting(
+        "", "an ensemble bundle folder, or the MLflow run id of an ensemble (required)"
+    )
+    prompt: str = setting("", "the text to continue (default: a new line, not printed)")
+    length: int = setting(500, "how many characters to sample after the prompt")
+    temperature: float = setting(
+        1.0, "below 1 sharpens the next character's odds, above 1 flattens; 0: the likeliest"
+    )
+    seed: int = setting(0, "fixes the sample: another seed, another text")
+    mlflow: str = setting(defaults.MLFLOW, "MLflow tracking URI (for a run id)")
+    output: Path | None = setting(None, "also write the text to this .txt file")
+    data_dir: Path | None = setting(
+        None, "where the ensemble's data_dir is now, if it moved (its files unchanged)"
+    )
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise UsageError(
+                "missing model=...; usage: ldnn-tune generate model=RUN_ID_OR_FOLDER "
+                "[prompt=TEXT length=500]"
+            )
+        if not 1 <= self.length <= MAX_GENERATED:
+            raise UsageError(
+                f"invalid length={self.length}: give 1 to {MAX_GENERATED:,} characters"
+            )
+        if not (math.isfinite(self.temperature) and 0 <= self.temperature <= MAX_TEMPERATURE):
+            raise UsageError(
+                f"invalid temperature={self.temperature}: give 0 to {MAX_TEMPERATURE:g} "
+                "(1 samples the model's odds as they are, 0 takes the likeliest character)"
+            )
+        if self.output is not None:
+            check_writable(self.output, "output")
+            check_suffix(self.output, "output", (".txt",))
+
+
 @dataclasses.dataclass
 class UiConfig:
     """Everything ``ldnn-tune ui`` takes."""

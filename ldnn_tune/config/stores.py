@@ -26,6 +26,18 @@ STORAGE_FORMS = "sqlite:///FILE, postgresql://HOST/DB, redis://HOST:PORT or jour
 MLFLOW_FORMS = "sqlite:///FILE, postgresql://HOST/DB or an MLflow server http://HOST:PORT"
 
 
+def check_model_source(model: str, mlflow_uri: str) -> None:
+    """Refuse ``model=`` when it is no folder here and ``mlflow_uri`` holds no runs to name."""
+    if Path(model).exists():  # an ensemble folder: its bundle is checked as it loads
+        return
+    try:
+        check_mlflow(mlflow_uri, read_only=True)
+    except UsageError as error:
+        raise UsageError(
+            f"model {model!r} is no ensemble folder, nor a run of a store here: {error}"
+        ) from None
+
+
 def check_storage(url: str, read_only: bool = False) -> None:
     """Refuse an Optuna storage URL that cannot work (or, ``read_only``, holds nothing)."""
     if url.startswith("journal:"):

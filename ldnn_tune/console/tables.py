@@ -226,14 +226,14 @@ def print_ensemble(
     comparison: EnsembleComparison,
     top_k: int,
     methods: Sequence[str] | None = None,
-    predicts: bool = True,
+    use: str = "predict",
     mlflow_uri: str = defaults.MLFLOW,
 ) -> None:
     """Print the ensemble table (of ``methods``, default all) and where it is saved.
 
     Says so first when the study has fewer complete trials than the ``top_k`` a method
-    shown ranks; says how to predict with the ensemble, kept in the MLflow store at
-    ``mlflow_uri``, when its task ``predicts`` from input files.
+    shown ranks; then the command that runs the ensemble, kept in the MLflow store at
+    ``mlflow_uri``: ``use`` is ``predict`` (input files), ``generate`` (text) or "" (none).
     """
     ranked = [m for m in methods or comparison.results if m not in (SINGLE, SEEDS, NAMED)]
     if comparison.left_out:
@@ -247,9 +247,12 @@ def print_ensemble(
     saved = f"ensemble saved in MLflow run {comparison.run_id}"
     if comparison.logged_before:  # nothing was saved now
         saved = f"ensemble in MLflow run {comparison.run_id} (logged before, from the same runs)"
-    if predicts:
-        words = [f"model={comparison.run_id}", *store_words(mlflow=mlflow_uri), "input=FILE"]
-        saved += f"; predict with: ldnn-tune predict {shlex.join(words)}"
+    if use:
+        words = [f"model={comparison.run_id}", *store_words(mlflow=mlflow_uri)]
+        if use == "predict":
+            saved += f"; predict with: ldnn-tune predict {shlex.join([*words, 'input=FILE'])}"
+        else:
+            saved += f"; generate text with: ldnn-tune {use} {shlex.join(words)}"
     console.print(saved, markup=False, soft_wrap=True)
 
 

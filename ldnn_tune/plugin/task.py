@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # torch and Lightning load with a task's data and model, not 
     import numpy as np
     import torch
 
+    from ldnn_tune.plugin.codec import TextCodec
     from ldnn_tune.recipe.data import Standardizer
     from ldnn_tune.recipe.hparams import HParams
     from ldnn_tune.space.domains import Domain
@@ -173,6 +174,17 @@ class Task(ABC, Generic[OptionsT]):
         """
         return None
 
+    def text_codec(self) -> TextCodec | None:
+        """Return the characters and context of a model that predicts the next character.
+
+        ``ldnn-tune generate`` samples text from an ensemble of a task that returns one:
+        its model reads a ``(1, T)`` tensor of character ids and scores the next character
+        at every step (a classification task whose :meth:`class_names` are the
+        characters; the sequence task's ``problem=text``). Default None: the task's
+        model generates no text.
+        """
+        return None
+
     def knob_domains(self) -> dict[str, Domain]:
         """Return what this task's code accepts for each of its own knobs.
 
@@ -185,3 +197,15 @@ class Task(ABC, Generic[OptionsT]):
 def reads_input_files(task: type[Task[Any]]) -> bool:
     """Return whether ``task`` overrides :meth:`Task.read_inputs`: ``predict`` can serve it."""
     return task.read_inputs is not Task.read_inputs
+
+
+def generates_text(task: type[Task[Any]]) -> bool:
+    """Return whether ``task`` overrides :meth:`Task.text_codec`: it may generate text."""
+    return task.text_codec is not Task.text_codec
+
+
+def ensemble_use(task: Task[Any]) -> str:
+    """Return the command that runs the prepared ``task``'s ensembles: predict, generate or ""."""
+    if reads_input_files(type(task)):
+        return "predict"
+    return "generate" if generates_text(type(task)) and task.text_codec() is not None else ""

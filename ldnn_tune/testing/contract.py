@@ -28,6 +28,7 @@ from ldnn_tune.console.quiet import quiet_frameworks
 from ldnn_tune.errors import UsageError
 from ldnn_tune.health.checks import run_checks
 from ldnn_tune.health.outputs import output_problem
+from ldnn_tune.plugin.codec import TextCodec
 from ldnn_tune.plugin.scores import own_scores, scores_problem
 from ldnn_tune.plugin.task import Task, TaskKind
 from ldnn_tune.recipe.hparams import HParams
@@ -148,6 +149,32 @@ class TaskContract:
         if task.kind is TaskKind.REGRESSION:
             assert not names, f"a regression task names no classes, got {names}"
         assert len(set(names)) == len(names), f"class names repeat: {names}"
+
+    def test_text_codec_fits_the_model(self, task: Task[Any]) -> None:
+        """Contract: a task's text_codec() names its classes and its model reads prompt ids.
+
+        Only for a task whose text_codec() returns one: ``ldnn-tune generate`` feeds its
+        model a ``(1, T)`` tensor of character ids, ``T`` from 1 to the context, and reads
+        the next character's scores at the last step.
+        """
+        codec = task.text_codec()
+        if codec is None:
+            return
+        assert isinstance(codec, TextCodec), f"text_codec() returned {type(codec).__name__}"
+        assert task.kind is TaskKind.CLASSIFICATION, "a text model is a classifier"
+        names = task.class_names()
+        assert names is not None and tuple(names) == codec.characters, (
+            "text_codec()'s characters are the class_names()"
+        )
+        model = task.model(self.hparams(task))
+        model.eval()
+        for steps in sorted({1, codec.context}):
+            ids = torch.tensor([codec.encode(codec.characters[-1] * steps)], dtype=torch.int64)
+            with torch.no_grad():
+                scores = model(ids)
+            assert tuple(scores.shape) == (1, steps, len(codec.characters)), (
+                f"{steps} ids gave scores of shape {tuple(scores.shape)}"
+            )
 
     def test_read_inputs_gives_model_ready_inputs(self, task: Task[Any], tmp_path: Path) -> None:
         """Contract: read_inputs refuses a missing file and reads inputs shaped like training's.

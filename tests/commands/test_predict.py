@@ -15,7 +15,7 @@ from ldnn_tune.ensembles.bundle import load_bundle, write_bundle
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.space.load import task_space
 from ldnn_tune.testing import BoringOptions, BoringTask
-from ldnn_tune.testing.cli import run_main
+from ldnn_tune.testing.cli import assert_usage_error, run_main
 
 
 class Rows(BoringTask):
@@ -400,3 +400,19 @@ def test_a_path_whose_name_holds_a_comma_is_one_input(
     listed, rows = predict(capsys, folder, "other.csv,table.csv")
     assert listed.returncode == 2
     assert listed.stderr.strip() == "error: input 'table.csv' does not exist"
+
+
+def test_an_ensemble_of_a_task_without_a_text_codec_generates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ldnn_tune.commands.generate
+
+    monkeypatch.setattr(
+        ldnn_tune.commands.generate, "get_plugin_manager", lambda: get_plugin_manager((Tasks(),))
+    )
+    result = run_main(["generate", f"model={bundle(tmp_path, Rows)}"], capsys)
+    assert_usage_error(
+        result,
+        "task 'rows' (as this ensemble was trained) predicts no next character, so its "
+        "ensembles generate no text; an ensemble of a character model does",
+    )

@@ -103,16 +103,20 @@ def test_the_task_s_own_scores_get_a_column_each() -> None:
     assert average.split("│")[-2].strip() == "0.9700"
 
 
-def test_the_predict_hint_is_given_only_for_a_task_that_reads_input_files() -> None:
+def test_the_hint_names_the_command_that_runs_the_ensemble_if_any() -> None:
     comparison = EnsembleComparison(
         [], {SINGLE: result("single", {4: 1}, 0.98, 0.05)}, run_id="abc123"
     )
-    for predicts in (True, False):
+    hints = {
+        "predict": "; predict with: ldnn-tune predict model=abc123 input=FILE",
+        "generate": "; generate text with: ldnn-tune generate model=abc123\n",
+        "": "ensemble saved in MLflow run abc123\n",
+    }
+    for use, hint in hints.items():
         out = io.StringIO()
-        print_ensemble(Console(file=out, width=200), comparison, 0, predicts=predicts)
+        print_ensemble(Console(file=out, width=200), comparison, 0, use=use)
         assert "ensemble saved in MLflow run abc123" in out.getvalue()
-        hint = "predict with: ldnn-tune predict model=abc123 input=FILE"
-        assert (hint in out.getvalue()) is predicts
+        assert hint in out.getvalue()
     again = io.StringIO()  # the same ensemble asked for again: nothing saved this time
     reused = dataclasses.replace(comparison, logged_before=True)
     print_ensemble(Console(file=again, width=200), reused, 0)

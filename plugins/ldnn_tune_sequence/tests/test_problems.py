@@ -409,3 +409,17 @@ def test_a_broken_utf16_text_says_what_its_mark_promised(tmp_path: Path) -> None
     path.write_bytes("hello".encode("utf-16") + b"\x00\xd8")  # a lone surrogate at the end
     with pytest.raises(UsageError, match=r"is not UTF-16, as its mark says, \(byte 0x"):
         load_corpus(path, 0)
+
+
+def test_only_the_text_problem_generates_text_and_its_window_is_the_context(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "t.txt").write_text("ab ba\n" * 200)
+    text = SequenceTask(SequenceOptions(problem="text", length=10), tmp_path / "t.txt", 0)
+    text.prepare()
+    codec = text.text_codec()
+    assert codec is not None
+    assert codec.characters == ("\n", " ", "a", "b") and codec.context == 10
+    adding = SequenceTask(SequenceOptions(train_size=8, eval_size=4, length=5), None, 0)
+    adding.prepare()
+    assert adding.text_codec() is None

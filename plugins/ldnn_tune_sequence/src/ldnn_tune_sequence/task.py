@@ -10,7 +10,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ldnn_tune import Domain, HParams, Task, TaskKind, gpu_available, positive
+from ldnn_tune import Domain, HParams, Task, TaskKind, TextCodec, gpu_available, positive
 from ldnn_tune_sequence.options import SequenceOptions
 
 if TYPE_CHECKING:
@@ -104,6 +104,13 @@ class SequenceTask(Task[SequenceOptions]):
     def class_names(self) -> list[str] | None:
         """Return the text's characters, in id order; None for the generated problems."""
         return self._data().characters
+
+    def text_codec(self) -> TextCodec | None:
+        """Return the text's characters and window for ``ldnn-tune generate`` (text only)."""
+        characters = self._data().characters
+        if self.options.problem != "text" or characters is None:
+            return None
+        return TextCodec(tuple(characters), self.options.sizes[0])
 
     def datamodule(self, hp: HParams) -> pl.LightningDataModule:
         """Serve the prepared split in minibatches of the trial's batch size."""
