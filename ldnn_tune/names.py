@@ -9,6 +9,7 @@ IDENTITY_ATTR = "ldnn_tune_identity"  # task, kind, seed, options, data_dir of t
 CREATOR_ATTR = "ldnn_tune_creator"  # host:pid:start of the process that set the study up
 PARENT_RUN_ATTR = "mlflow_parent_run_id"  # the study's MLflow parent run
 SPACES_ATTR = "ldnn_tune_spaces"  # every search space the study has run with, in order
+SPACE_IN_USE_ATTR = "ldnn_tune_space_in_use"  # the number (from 1) of the space last run with
 COMMANDS_ATTR = "ldnn_tune_commands"  # every run command of the study: [when, command]
 
 # Optuna trial user attributes

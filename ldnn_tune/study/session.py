@@ -22,6 +22,7 @@ from ldnn_tune.names import (
     COMMANDS_ATTR,
     CREATOR_ATTR,
     PARENT_RUN_ATTR,
+    SPACE_IN_USE_ATTR,
     SPACES_ATTR,
 )
 from ldnn_tune.space.knobs import Knob, SearchSpace
@@ -85,24 +86,33 @@ def _change(before: BaseDistribution, after: BaseDistribution) -> str:
 
 
 def record_space(study: optuna.Study, space: SearchSpace) -> str | None:
-    """Add ``space`` to the study's space versions; say what changed if it is a new one."""
+    """Record ``space`` as the study's space in use; say how it differs from the last one.
+
+    Every distinct space is kept once, numbered from 1, in the study's ``ldnn_tune_spaces``;
+    ``ldnn_tune_space_in_use`` names the one the latest command ran with, so a space used
+    before and come back to is compared with the one in use, not the newest recorded.
+    """
     signature = {k.name: f"{k.describe()}, first {k.default!r}" for k in space.knobs}
     versions: list[dict[str, str]] = study.user_attrs.get(SPACES_ATTR, [])
-    if signature in versions:
+    in_use = int(study.user_attrs.get(SPACE_IN_USE_ATTR, len(versions)))
+    last = versions[in_use - 1] if 0 < in_use <= len(versions) else None
+    if signature == last:
         return None
-    study.set_user_attr(SPACES_ATTR, [*versions, signature])
-    if not versions:
+    new = signature not in versions
+    if new:
+        versions = [*versions, signature]
+        study.set_user_attr(SPACES_ATTR, versions)
+    number = versions.index(signature) + 1
+    study.set_user_attr(SPACE_IN_USE_ATTR, number)
+    if last is None:
         return None
-    last = versions[-1]
     changed = [
         f"{name}: {last.get(name, 'absent')} -> {signature.get(name, 'absent')}"
         for name in [*last, *(n for n in signature if n not in last)]
         if last.get(name) != signature.get(name)
     ]
-    return (
-        f"the search space differs from the study's last ({'; '.join(changed)}); "
-        f"recorded as space version {len(versions) + 1}"
-    )
+    said = f"recorded as space version {number}" if new else f"space version {number} again"
+    return f"the search space differs from the study's last ({'; '.join(changed)}); {said}"
 
 
 def open_session(run: ResolvedRun, worker: int = 0) -> Session:

@@ -9,9 +9,11 @@ from helpers import BoringPlugin
 
 from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.errors import UsageError
-from ldnn_tune.names import COMMAND_TAG, PARENT_RUN_ATTR
+from ldnn_tune.names import COMMAND_TAG, PARENT_RUN_ATTR, SPACES_ATTR
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
-from ldnn_tune.study.session import open_session, portable_words, study_params
+from ldnn_tune.space.load import task_space
+from ldnn_tune.study.session import open_session, portable_words, record_space, study_params
+from ldnn_tune.testing import BoringOptions, BoringTask
 from ldnn_tune.testing.cli import assert_usage_error, run_main
 
 QUICK = ("run", "task=image", "epochs=1", "ensemble=none", "check=false")
@@ -145,3 +147,16 @@ def test_a_store_password_is_hidden_in_the_command_the_study_records(
     )
     history = session.study.user_attrs["ldnn_tune_commands"]
     assert "S3cretPW" not in str(history) and "S3cretPW" not in str(tags)
+
+
+def test_a_space_come_back_to_is_compared_with_the_one_in_use() -> None:
+    study = optuna.create_study()
+    space = task_space(BoringTask(BoringOptions(), None, 0))
+    assert record_space(study, space) is None
+    pinned = record_space(study, space.fix({"lr": "0.05"}))
+    assert pinned is not None and pinned.endswith("recorded as space version 2")
+    back = record_space(study, space)  # compared with version 2, the one in use
+    assert back is not None and "lr: fixed 0.05" in back
+    assert back.endswith("space version 1 again")
+    assert record_space(study, space) is None
+    assert len(study.user_attrs[SPACES_ATTR]) == 2
