@@ -96,13 +96,27 @@ class SearchSpace:
                 return knob
         raise KeyError(name)
 
-    def sample(self, trial: optuna.Trial) -> dict[str, Any]:
-        """Ask ``trial`` for every active knob, in order (define-by-run)."""
+    def sample(self, trial: optuna.Trial, kept: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Ask ``trial`` for every active knob, in order (define-by-run).
+
+        ``kept``: the knobs a retrain repeats, queued for ``trial``. One this space no
+        longer allows (a pin or a narrower range since) is asked with its range widened to
+        hold it, so the study stores the value the net trains with inside its distribution.
+        """
+        kept = kept or {}
         params: dict[str, Any] = {}
         for knob in self.knobs:
             if knob.is_active(params):
-                params[knob.name] = _suggest(trial, knob.name, knob.distribution)
+                distribution = knob.distribution
+                if knob.name in kept and not knob.allows(kept[knob.name]):
+                    distribution = _widened(distribution, kept[knob.name])
+                params[knob.name] = _suggest(trial, knob.name, distribution)
         return params
+
+    def disallowed(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Return those of ``params`` whose knob this space searches but does not allow."""
+        names = set(self.names)
+        return {k: v for k, v in params.items() if k in names and not self[k].allows(v)}
 
     def defaults(self) -> dict[str, Any]:
         """Return the default value of every knob active under the defaults."""
@@ -156,6 +170,21 @@ def _pinned(distribution: BaseDistribution, value: Any) -> BaseDistribution:
     if isinstance(distribution, IntDistribution):
         return IntDistribution(value, value, log=distribution.log)
     return CategoricalDistribution([value])
+
+
+def _widened(distribution: BaseDistribution, value: Any) -> BaseDistribution:
+    """Return ``distribution`` stretched to hold number ``value``, its grid dropped.
+
+    A choice of values cannot be stretched (Optuna keeps a knob's choices for good): it
+    is returned as it is.
+    """
+    if isinstance(distribution, FloatDistribution):
+        low, high = min(distribution.low, value), max(distribution.high, value)
+        return FloatDistribution(low, high, log=distribution.log)
+    if isinstance(distribution, IntDistribution):
+        low, high = min(distribution.low, int(value)), max(distribution.high, int(value))
+        return IntDistribution(low, high, log=distribution.log)
+    return distribution
 
 
 def _suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:

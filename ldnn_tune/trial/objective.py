@@ -159,7 +159,7 @@ class Objective:
 
     def _start(self, trial: optuna.Trial) -> tuple[dict[str, Any], HParams, int, MetricBuffer]:
         """Sample ``trial``'s knobs and open its MLflow run; return all knobs, hp, seed, buffer."""
-        params = self.space.sample(trial)
+        params = self.space.sample(trial, retrained_knobs(trial))
         knobs = self.space.complete(params)
         hp = HParams.from_params(knobs)
         seed = trial_seed(self.config.seed, trial.number)
@@ -292,3 +292,12 @@ class Objective:
         outcome = reason if value is None else f"val_loss {value:.4f}"
         seconds = time.monotonic() - self._started
         self.progress.trial_done(trial.number, state, outcome, seconds, self._params)
+
+
+def retrained_knobs(trial: optuna.Trial) -> dict[str, Any]:
+    """Return the knobs of the trial ``trial`` retrains (none for a search trial)."""
+    anchor = trial.user_attrs.get(RESEED_OF_ATTR)
+    if anchor is None:
+        return {}
+    trials = trial.study.get_trials(deepcopy=False)
+    return next((dict(t.params) for t in trials if t.number == anchor), {})

@@ -1,15 +1,16 @@
 """Opening a study: its command recorded, a changed space recorded or refused."""
 
 import shlex
+import warnings
 from pathlib import Path
 
 import optuna
 import pytest
-from helpers import BoringPlugin
+from helpers import BoringPlugin, run_study_here
 
 from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.errors import UsageError
-from ldnn_tune.names import COMMAND_TAG, PARENT_RUN_ATTR, SPACES_ATTR
+from ldnn_tune.names import COMMAND_TAG, PARENT_RUN_ATTR, RESEED_OF_ATTR, SPACES_ATTR
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.space.load import task_space
 from ldnn_tune.study.session import open_session, portable_words, record_space, study_params
@@ -160,3 +161,32 @@ def test_a_space_come_back_to_is_compared_with_the_one_in_use() -> None:
     assert back.endswith("space version 1 again")
     assert record_space(study, space) is None
     assert len(study.user_attrs[SPACES_ATTR]) == 2
+
+
+def test_a_queued_trial_takes_a_pin_given_since_and_a_retrain_keeps_its_knobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    words = ("task=boring", "epochs=1", "ensemble=none", "check=false")
+    study = run_study_here(tmp_path, BoringPlugin(), *words, "trials=1")
+    first = study.trials[0]
+    study.enqueue_trial(first.params)  # a stopped trial's retry, queued by that command
+    study.enqueue_trial(first.params, user_attrs={RESEED_OF_ATTR: 0})  # a retrain
+    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
+    stores = [
+        f"storage=sqlite:///{tmp_path}/ldnn_tune.db",
+        f"mlflow=sqlite:///{tmp_path}/mlflow.db",
+    ]
+    session = open_session(resolve_run([*words, *stores, "trials=3", "lr=0.05"], host))
+    assert session.refitted == (
+        f"note: queued trial 1 (lr={first.params['lr']:g}) take this command's space instead "
+        "of the values queued, which it no longer allows"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Optuna's "out of range" warning among them
+        study = run_study_here(tmp_path, BoringPlugin(), *words, "trials=3", "lr=0.05")
+    retry, retrain = study.trials[1], study.trials[2]
+    assert retry.params["lr"] == 0.05
+    assert retrain.user_attrs[RESEED_OF_ATTR] == 0 and retrain.params["lr"] == first.params["lr"]
+    for trial in (retry, retrain):  # what each stores lies inside its own distribution
+        trial._validate()
