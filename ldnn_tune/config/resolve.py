@@ -7,18 +7,26 @@ import dataclasses
 import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ldnn_tune.config.fingerprint import data_contents, data_fingerprint
 from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.config.words import build_typed, field_names, split_words
 from ldnn_tune.ensembles.combine import SEEDS
-from ldnn_tune.errors import PluginError, UsageError, choices_text, closest, did_you_mean
+from ldnn_tune.errors import (
+    PluginError,
+    UsageError,
+    choice_text,
+    choices_text,
+    closest,
+    did_you_mean,
+)
 from ldnn_tune.plugin.calls import plugin_code
 from ldnn_tune.plugin.manager import Host
 from ldnn_tune.plugin.task import Task
 from ldnn_tune.space.domains import Domain
-from ldnn_tune.space.knobs import SearchSpace
+from ldnn_tune.space.knobs import WIDEN, SearchSpace
 from ldnn_tune.space.load import task_domains, task_space
 
 
@@ -141,12 +149,18 @@ def resolve_run(
         _refuse_ignored(values, command, settings)
     knob_values = {k: v for k, v in values.items() if k not in host_keys | option_keys}
     unknown = [k for k in knob_values if k not in space.names]
+    if unknown and unknown[0] in space.fixed:
+        raise UsageError(
+            f"{unknown[0]}= cannot be pinned: space={config.space} removes it from the search "
+            f"({unknown[0]}: null), so trials keep {choice_text(space.fixed[unknown[0]])}; drop "
+            f"{unknown[0]}=, or that line of the file"
+        )
     if unknown:
         valid = sorted(settings or host_keys) + sorted(option_keys) + space.names
         hint = did_you_mean(unknown[0], valid)
         raise UsageError(f"unknown key {unknown[0]!r}{hint}; valid: {', '.join(valid)}")
     _refuse_outside_domains(knob_values, domains)
-    space = space.fix(knob_values)
+    space = space.fix(knob_values, widen_hint(config.space))
     if command == "run":  # min_lr is a setting of run alone: space and check ignore it
         _refuse_unreachable_lr(config.min_lr, space, "min_lr" in values)
     if config.data_dir is not None and not config.data_dir.exists():
@@ -244,3 +258,12 @@ def _refuse_ignored(values: Mapping[str, str], command: str, settings: Collectio
             f"{ignored[0]}= is a setting of ldnn-tune run, which {command} ignores; "
             f"{command} takes {choices_text(settings)} and the task's options and knobs"
         )
+
+
+def widen_hint(user_space: Path | None) -> str:
+    """Return how to widen a knob's range: with a space file, or in the one given."""
+    if user_space is None:
+        return WIDEN
+    if user_space.is_file():
+        return f"widen it in {user_space}"
+    return f"space={user_space} sets that range; widen it with a space file of your own"

@@ -15,6 +15,8 @@ from optuna.distributions import (
 
 from ldnn_tune.errors import UsageError, choice_text, choices_text
 
+WIDEN = "widen it with space=FILE"  # how to widen a range of the task's own space
+
 
 @dataclass(frozen=True)
 class Knob:
@@ -134,13 +136,14 @@ class SearchSpace:
         """
         return {**self.fixed, **{k.name: k.default for k in self.knobs}, **params}
 
-    def fix(self, values: Mapping[str, str]) -> "SearchSpace":
+    def fix(self, values: Mapping[str, str], widen: str = WIDEN) -> "SearchSpace":
         """Return a copy where each named knob is pinned to the given raw value.
 
         A float or int knob keeps its kind (a range from the value to itself), so a study
         that searched it can go on with it pinned; a categorical one keeps one choice.
+        ``widen`` says how to widen a range a value lies outside.
         """
-        pinned = {name: coerce_knob_value(self[name], raw) for name, raw in values.items()}
+        pinned = {name: coerce_knob_value(self[name], raw, widen) for name, raw in values.items()}
         _check_conditions(pinned, self)
         knobs = tuple(
             replace(k, distribution=_pinned(k.distribution, pinned[k.name]), default=pinned[k.name])
@@ -201,8 +204,11 @@ def _suggest(trial: optuna.Trial, name: str, dist: BaseDistribution) -> Any:
         ) from None
 
 
-def coerce_knob_value(knob: Knob, raw: str) -> Any:
-    """Turn a command-line string into a value of ``knob``'s distribution, or raise UsageError."""
+def coerce_knob_value(knob: Knob, raw: str, widen: str = WIDEN) -> Any:
+    """Turn a command-line string into a value of ``knob``'s distribution, or raise UsageError.
+
+    ``widen``: how to widen a range the value lies outside (a space file's, or the task's).
+    """
     dist = knob.distribution
     if isinstance(dist, CategoricalDistribution):
         for choice in dist.choices:
@@ -221,8 +227,12 @@ def coerce_knob_value(knob: Knob, raw: str) -> Any:
         ) from None
     if not dist.low <= value <= dist.high:
         raise UsageError(
-            f"{knob.name}={raw} is outside the search space [{dist.low:g}, {dist.high:g}]; "
-            "widen it with space=FILE"
+            f"{knob.name}={raw} is outside the search space [{dist.low:g}, {dist.high:g}]; {widen}"
+        )
+    if not knob.allows(value):  # between the bounds, off the grid of a step
+        raise UsageError(
+            f"{knob.name}={raw} is off the search space's grid ({knob.describe()}); give a "
+            "value on it"
         )
     return value
 

@@ -38,3 +38,50 @@ def test_a_pinned_value_the_knob_s_code_does_not_take_is_not_sent_to_widen_the_s
     result = run_main(["space", "task=image", word], capsys)
     assert_usage_error(result, takes)
     assert "space=FILE" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("space", "word", "message"),
+    [
+        ("", "lr=5", "lr=5 is outside the search space [0.01, 1]; widen it with space=FILE"),
+        (
+            "narrow.yaml",
+            "lr=0.5",
+            "lr=0.5 is outside the search space [0.02, 0.2]; widen it in narrow.yaml",
+        ),
+        (
+            "article",
+            "lr=0.05",
+            "lr=0.05 is outside the search space [0.1, 0.1]; space=article sets that range; "
+            "widen it with a space file of your own",
+        ),
+        (
+            "narrow.yaml",
+            "dropout=0.15",
+            "dropout=0.15 is off the search space's grid (float [0, 0.2] step 0.1); give a "
+            "value on it",
+        ),
+        (
+            "narrow.yaml",
+            "momentum=0.5",
+            "momentum= cannot be pinned: space=narrow.yaml removes it from the search "
+            "(momentum: null), so trials keep 0.9; drop momentum=, or that line of the file",
+        ),
+    ],
+)
+def test_a_pin_the_space_does_not_hold_says_where_that_space_comes_from(
+    space: str,
+    word: str,
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "narrow.yaml").write_text(
+        "lr: {type: float, low: 0.02, high: 0.2, log: true, default: 0.1}\n"
+        "dropout: {type: float, low: 0.0, high: 0.2, step: 0.1, default: 0.0}\n"
+        "momentum: null\n"
+    )
+    words = ["space", "task=image", *([f"space={space}"] if space else []), word]
+    assert_usage_error(run_main(words, capsys), message)
