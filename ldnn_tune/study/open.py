@@ -10,7 +10,7 @@ import optuna
 from optuna.exceptions import DuplicatedStudyError
 from optuna.study import StudyDirection
 
-from ldnn_tune.errors import UsageError
+from ldnn_tune.errors import UsageError, did_you_mean
 from ldnn_tune.names import CREATOR_ATTR, IDENTITY_ATTR
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.study.recovery import dead_here, this_worker
@@ -33,7 +33,8 @@ def load_existing_study(name: str, storage_url: str) -> optuna.Study:
         raise UsageError(describe_error(storage_url, exc)) from None
     if name not in names:
         known = ", ".join(sorted(names)) or "none"
-        raise UsageError(f"unknown study {name!r} in {redact(storage_url)}; studies: {known}")
+        hint = did_you_mean(name, names)
+        raise UsageError(f"unknown study {name!r}{hint} in {redact(storage_url)}; studies: {known}")
     return optuna.load_study(study_name=name, storage=storage)
 
 

@@ -216,11 +216,11 @@ def warm_start(run: ResolvedRun) -> WarmStartPlan:
     config = run.config
     if config.warm_start is None:
         return WarmStartPlan()
-    warm = load_warm_start(config.warm_start, config.storage, run.task.name, run.space)
-    if study_set_up(config.study_name, config.storage):
+    if study_set_up(config.study_name, config.storage):  # before the source is even read
         name = config.study_name
         note = f"note: warm_start={config.warm_start} ignored: study {name!r} exists already"
         return WarmStartPlan(note=note)
+    warm = load_warm_start(config.warm_start, config.storage, run.task.name, run.space)
     return WarmStartPlan(warm.params, warm.describe())
 
 

@@ -52,8 +52,16 @@ def load_warm_start(
         check_storage(storage_url, read_only=True)
     except UsageError as missing:
         raise UsageError(f"invalid warm_start={source}: {missing}") from None
-    study = load_existing_study(source, storage_url)
+    try:
+        study = load_existing_study(source, storage_url)
+    except UsageError as error:
+        raise UsageError(f"invalid warm_start={source}: {error}") from None
     found = study.user_attrs.get(IDENTITY_ATTR, {}).get("task")
+    if found is None:
+        raise UsageError(
+            f"invalid warm_start={source}: it was not made by ldnn-tune (no task recorded); "
+            "warm-start from a study ldnn-tune ran"
+        )
     if found != task:
         raise UsageError(
             f"invalid warm_start={source}: it is a study of task {found!r}, not {task!r}; "

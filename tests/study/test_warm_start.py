@@ -50,11 +50,12 @@ def test_warm_start_on_an_existing_study_only_says_so(
     run(tmp_path, monkeypatch, "study=first", "trials=1")
     run(tmp_path, monkeypatch, "study=second", "trials=1")
     host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
-    words = ["task=boring", "study=second", "warm_start=first"]
-    resolved = resolve_run([*words, f"storage=sqlite:///{tmp_path}/ldnn_tune.db"], host)
-    plan = warm_start(resolved)
-    assert plan.note == "note: warm_start=first ignored: study 'second' exists already"
-    assert not plan.first
+    for source in ("first", "nope"):  # not even read: a study that exists keeps its history
+        words = ["task=boring", "study=second", f"warm_start={source}"]
+        resolved = resolve_run([*words, f"storage=sqlite:///{tmp_path}/ldnn_tune.db"], host)
+        plan = warm_start(resolved)
+        assert plan.note == f"note: warm_start={source} ignored: study 'second' exists already"
+        assert not plan.first
 
 
 def test_warm_start_refuses_an_unknown_study_another_task_and_itself(tmp_path: Path) -> None:
@@ -62,8 +63,15 @@ def test_warm_start_refuses_an_unknown_study_another_task_and_itself(tmp_path: P
     space = load_space([space_file("recipe.yaml")])
     other = optuna.create_study(study_name="speech", storage=storage)
     other.set_user_attr(IDENTITY_ATTR, {"task": "speech"})
-    with pytest.raises(UsageError, match=r"unknown study 'nope' in .*; studies: speech"):
+    with pytest.raises(
+        UsageError, match=r"^invalid warm_start=nope: unknown study 'nope' in .*; studies: speech"
+    ):
         load_warm_start("nope", storage, "boring", space)
+    with pytest.raises(UsageError, match=r"unknown study 'Speech' \(did you mean 'speech'\?\)"):
+        load_warm_start("Speech", storage, "boring", space)
+    optuna.create_study(study_name="by-hand", storage=storage)
+    with pytest.raises(UsageError, match="warm_start=by-hand: it was not made by ldnn-tune"):
+        load_warm_start("by-hand", storage, "boring", space)
     with pytest.raises(UsageError, match="a study of task 'speech', not 'boring'"):
         load_warm_start("speech", storage, "boring", space)
     other.set_user_attr(IDENTITY_ATTR, {"task": "boring"})
