@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from rich.console import Console
 
+from ldnn_tune.config.outputs import refuse_output_in_data
 from ldnn_tune.config.settings import GenerateConfig
 from ldnn_tune.config.stores import check_model_source
 from ldnn_tune.config.words import parse_words
@@ -52,6 +53,8 @@ def generate(config: GenerateConfig, host: Host) -> str:
     check_model_source(config.model, config.mlflow)
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch), config.data_dir)
+    if config.output is not None:
+        refuse_output_in_data(config.output, ensemble.task.data_dir, "this ensemble's")
     codec = text_codec(ensemble)
     start = config.prompt or (NEW_LINE if NEW_LINE in codec.characters else codec.characters[0])
     prompt = codec.encode(start)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rich.console import Console
 
+from ldnn_tune.config.outputs import refuse_output_in_data
 from ldnn_tune.config.settings import PredictConfig
 from ldnn_tune.config.stores import check_model_source
 from ldnn_tune.config.words import parse_words
@@ -184,6 +185,8 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch), config.data_dir)
     task = ensemble.task
+    if config.output is not None:
+        refuse_output_in_data(config.output, task.data_dir, "this ensemble's")
     if not reads_input_files(type(task)):
         readers = [n for n, entry in host.tasks().items() if reads_input_files(entry.task)]
         if task.input_suffixes or task.reads_tables:  # it meant to read files

@@ -1,15 +1,15 @@
 """``ldnn-tune report``: a study's plots and tables in one file, from its stores, read-only."""
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from ldnn_tune.config.outputs import refuse_output_in_data
 from ldnn_tune.config.settings import ReportConfig
 from ldnn_tune.config.stores import check_mlflow, check_storage
 from ldnn_tune.config.words import parse_words
-from ldnn_tune.errors import EXIT_OK, UsageError
+from ldnn_tune.errors import EXIT_OK
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -33,7 +33,8 @@ def main(words: Sequence[str], console: Console) -> int:
     quiet_frameworks()
     use_fast_sqlite()
     study = load_existing_study(config.study, config.storage)
-    refuse_output_in_data(config.path, study.user_attrs.get(IDENTITY_ATTR, {}).get("data_dir"))
+    data_dir = study.user_attrs.get(IDENTITY_ATTR, {}).get("data_dir")
+    refuse_output_in_data(config.path, data_dir, "the study's")
     client = mlflow_client(config.mlflow)
     experiment = client.get_experiment_by_name(config.study)
     parent = str(study.user_attrs.get(PARENT_RUN_ATTR, ""))
@@ -48,21 +49,6 @@ def main(words: Sequence[str], console: Console) -> int:
     write(config, report_title(config.study), report)
     console.print(f"wrote {config.path} ({len(report.plots)} plots)", markup=False, soft_wrap=True)
     return EXIT_OK
-
-
-def refuse_output_in_data(output: Path, data_dir: str | None) -> None:
-    """Refuse a report written into the study's ``data_dir``: its files could become data.
-
-    A markdown report's plots folder read as a new class of images, and the study's data
-    had changed: it could no longer be continued.
-    """
-    folder = Path(data_dir).resolve() if data_dir else None
-    if folder is not None and folder.is_dir() and output.resolve().is_relative_to(folder):
-        raise UsageError(
-            f"output {str(output)!r} is inside the study's data_dir {data_dir!r}: what it "
-            "writes there could count as data (a folder of plots as a new class, other data "
-            "for the study); write it elsewhere"
-        )
 
 
 def report_title(study: str) -> str:

@@ -275,6 +275,8 @@ class GenerateConfig:
                 "missing model=...; usage: ldnn-tune generate model=RUN_ID_OR_FOLDER "
                 "[prompt=TEXT length=500]"
             )
+        if self.seed < 0:
+            raise UsageError(f"invalid seed={self.seed}: give a whole number >= 0")
         if not 1 <= self.length <= MAX_GENERATED:
             raise UsageError(
                 f"invalid length={self.length}: give 1 to {MAX_GENERATED:,} characters"

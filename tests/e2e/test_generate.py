@@ -97,6 +97,7 @@ def test_predict_on_a_text_ensemble_points_to_generate(
         (("length=0",), "invalid length=0: give 1 to 100,000 characters"),
         (("temperature=-1",), "invalid temperature=-1.0: give 0 to 100"),
         (("output=sample.csv",), "invalid output=sample.csv: this command writes .txt files"),
+        (("seed=-1",), "invalid seed=-1: give a whole number >= 0"),
     ],
 )
 def test_bad_words_are_one_line_each(
@@ -106,6 +107,16 @@ def test_bad_words_are_one_line_each(
     message: str,
 ) -> None:
     assert_usage_error(generate(text_study, capsys, *words), message)
+
+
+def test_the_text_trained_on_is_not_written_over(
+    text_study: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cwd, _ = text_study
+    before = (cwd / "cycle.txt").read_bytes()
+    result = generate(text_study, capsys, "length=5", f"output={cwd / 'cycle.txt'}")
+    assert_usage_error(result, "is this ensemble's data_dir", "write it elsewhere")
+    assert (cwd / "cycle.txt").read_bytes() == before
 
 
 def test_the_hint_follows_the_problem_the_study_was_made_with(

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from ldnn_tune.commands import dashboard
-from ldnn_tune.commands.report import refuse_output_in_data
+from ldnn_tune.config.outputs import refuse_output_in_data
 from ldnn_tune.errors import UsageError
 from ldnn_tune.testing.cli import assert_usage_error, run_main
 
@@ -131,11 +131,17 @@ def test_dashboard_url() -> None:
     assert dashboard.dashboard_url("::1", 80, 3) == "http://[::1]:80/dashboard/studies/3"
 
 
-def test_a_report_inside_the_study_s_data_dir_is_refused(tmp_path: Path) -> None:
-    # its plots folder would read as a new class of images, and the study's data changed
+def test_output_on_or_inside_the_data_dir_is_refused(tmp_path: Path) -> None:
+    # a report's plots folder would read as a new class of images, and the study's data
+    # changed; a sampled text written over the training text replaced it (audit)
     data = tmp_path / "shapes"
     (data / "circle").mkdir(parents=True)
+    text = tmp_path / "input.txt"
+    text.write_text("to be or not to be")
     with pytest.raises(UsageError, match=r"output '.*r\.md' is inside the study's data_dir"):
-        refuse_output_in_data(data / "r.md", str(data))
-    refuse_output_in_data(tmp_path / "r.md", str(data))  # beside it: fine
-    refuse_output_in_data(data / "r.md", None)  # a study of generated data
+        refuse_output_in_data(data / "r.md", str(data), "the study's")
+    with pytest.raises(UsageError, match=r"output '.*input\.txt' is this ensemble's data_dir"):
+        refuse_output_in_data(tmp_path / "." / "input.txt", text, "this ensemble's")
+    refuse_output_in_data(tmp_path / "r.md", str(data), "the study's")  # beside it: fine
+    refuse_output_in_data(tmp_path / "sample.txt", text, "this ensemble's")
+    refuse_output_in_data(data / "r.md", None, "the study's")  # a study of generated data
