@@ -176,17 +176,24 @@ def name_too_long(error: BaseException) -> OSError | None:
 
 # what torch's CPU allocator says when it gets no memory (a RuntimeError, no MemoryError)
 CPU_ALLOCATION_FAILED = ("alloc_cpu.cpp", "DefaultCPUAllocator: can't allocate memory")
+# numpy's and torch's refusals of a size no array can have (past int64): memory, at a size
+TOO_LARGE = ("Maximum allowed dimension exceeded", "array is too big", "too large to convert")
 
 
 def out_of_memory(error: BaseException) -> BaseException | None:
     """Return the exception in ``error``'s chain that says memory ran out, or None.
 
-    A MemoryError, torch's OutOfMemoryError (a GPU's), or its CPU allocator's failure.
+    A MemoryError, torch's OutOfMemoryError (a GPU's), its CPU allocator's failure, or a
+    size no array can have (numpy's "Maximum allowed dimension exceeded").
     """
     for cause in causes(error):
         if isinstance(cause, MemoryError) or type(cause).__name__ == "OutOfMemoryError":
             return cause
         if isinstance(cause, RuntimeError) and any(s in str(cause) for s in CPU_ALLOCATION_FAILED):
+            return cause
+        if isinstance(cause, ValueError | OverflowError) and any(
+            s in str(cause) for s in TOO_LARGE
+        ):
             return cause
     return None
 

@@ -27,3 +27,15 @@ def test_out_of_memory_names_the_space_file_when_it_set_the_sizes() -> None:
     )
     line = _beyond_limits(failure, ["task=image"], "failed")
     assert line == "error: failed; not enough memory for the task's default sizes on this machine"
+
+
+def test_a_size_past_any_array_is_out_of_memory_at_the_sizes_given() -> None:
+    # bits=99999999999999999999: numpy refuses the shape before asking for memory (audit)
+    failure = ValueError("Maximum allowed dimension exceeded")
+    line = _beyond_limits(failure, ["task=sequence", "bits=99999999999999999999"], "failed")
+    assert line == (
+        "error: failed; not enough memory for the sizes given (bits=99999999999999999999): "
+        "lower them"
+    )
+    assert out_of_memory(OverflowError("Python int too large to convert to C long")) is not None
+    assert out_of_memory(ValueError("invalid literal for int()")) is None
