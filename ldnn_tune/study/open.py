@@ -178,15 +178,43 @@ def check_identity(
         if key not in stored or (key == "data_dir" and _same_files(stored, wanted)):
             continue
         have = stored.get(key)
-        if key == "options" and isinstance(have, dict) and isinstance(value, dict):
-            added = {k: option_defaults[k] for k in value if k not in have and k in option_defaults}
-            have = {k: v for k, v in {**have, **added}.items() if k not in locations}
-            value = {k: v for k, v in value.items() if k not in locations}
+        if key == "options":
+            have, value = _compared_options(have, value, option_defaults, locations)
         if have != value:
+            if key == "kind" and _options_differ(stored, wanted, option_defaults, locations):
+                continue  # the options that made the kind differ are named in their turn
             raise UsageError(
                 f"study {name!r} was created with {_difference(key, have, value)}; "
                 "use another study= name or the original settings"
             )
+
+
+def _options_differ(
+    stored: Mapping[str, Any],
+    wanted: Mapping[str, Any],
+    option_defaults: Mapping[str, str],
+    locations: Collection[str],
+) -> bool:
+    """Return whether the task options of the two identities differ, as they are compared."""
+    have, value = stored.get("options"), wanted.get("options")
+    if "options" not in stored or "options" not in wanted:
+        return False
+    have, value = _compared_options(have, value, option_defaults, locations)
+    return bool(have != value)
+
+
+def _compared_options(
+    have: Any, value: Any, option_defaults: Mapping[str, str], locations: Collection[str]
+) -> tuple[Any, Any]:
+    """Return stored and wanted options as compared: added ones at their default, no locations.
+
+    Anything but two dicts is returned as it is.
+    """
+    if not isinstance(have, dict) or not isinstance(value, dict):
+        return have, value
+    added = {k: option_defaults[k] for k in value if k not in have and k in option_defaults}
+    have = {k: v for k, v in {**have, **added}.items() if k not in locations}
+    return have, {k: v for k, v in value.items() if k not in locations}
 
 
 def _moved(

@@ -220,7 +220,9 @@ def warm_start(run: ResolvedRun) -> WarmStartPlan:
         name = config.study_name
         note = f"note: warm_start={config.warm_start} ignored: study {name!r} exists already"
         return WarmStartPlan(note=note)
-    warm = load_warm_start(config.warm_start, config.storage, run.task.name, run.space)
+    warm = load_warm_start(
+        config.warm_start, config.storage, run.task.name, run.space, kind=str(run.task.kind)
+    )
     return WarmStartPlan(warm.params, warm.describe())
 
 

@@ -41,12 +41,19 @@ class WarmStart:
 
 
 def load_warm_start(
-    source: str, storage_url: str, task: str, space: SearchSpace, count: int = WARM_TRIALS
+    source: str,
+    storage_url: str,
+    task: str,
+    space: SearchSpace,
+    count: int = WARM_TRIALS,
+    kind: str | None = None,
 ) -> WarmStart:
     """Return the best ``count`` distinct knob sets of study ``source``, fitted to ``space``.
 
-    A source in another storage, of another task or with no complete trial is a UsageError;
-    so is a storage that does not exist yet, which is refused before it is created.
+    A source in another storage, of another task, of outputs of another ``kind`` (another
+    problem: its best knobs minimised another loss) or with no complete trial is a
+    UsageError; so is a storage that does not exist yet, which is refused before it is
+    created.
     """
     try:
         check_storage(storage_url, read_only=True)
@@ -66,6 +73,13 @@ def load_warm_start(
         raise UsageError(
             f"invalid warm_start={source}: it is a study of task {found!r}, not {task!r}; "
             "warm-start from a study of the same task"
+        )
+    found_kind = study.user_attrs.get(IDENTITY_ATTR, {}).get("kind")
+    if kind is not None and found_kind is not None and found_kind != kind:
+        raise UsageError(
+            f"invalid warm_start={source}: its trials' outputs are of kind {found_kind!r}, "
+            f"not {kind!r} (another problem or task option), so its best knobs minimised "
+            "another loss; warm-start from a study of the same kind"
         )
     ranked = [t for t in best_trials(study) if not is_reseed(t)]
     if not ranked:

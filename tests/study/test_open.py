@@ -75,6 +75,10 @@ def test_a_study_ldnn_tune_did_not_make_is_refused(
             "created with outputs of kind 'regression', not 'classification' (another problem",
         ),
         ({"seed": 1}, "study 's' was created with seed=0, not 1;"),
+        (  # another problem: the option that made the kind differ is named (audit)
+            {"kind": "classification", "options": {"problem": "parity", "bits": "25"}},
+            "study 's' was created with problem=adding, not parity; length=50, not None;",
+        ),
     ],
 )
 def test_a_refused_continuation_names_only_what_differs(

@@ -74,9 +74,11 @@ def test_warm_start_refuses_an_unknown_study_another_task_and_itself(tmp_path: P
         load_warm_start("by-hand", storage, "boring", space)
     with pytest.raises(UsageError, match="a study of task 'speech', not 'boring'"):
         load_warm_start("speech", storage, "boring", space)
-    other.set_user_attr(IDENTITY_ATTR, {"task": "boring"})
+    other.set_user_attr(IDENTITY_ATTR, {"task": "boring", "kind": "regression"})
     with pytest.raises(UsageError, match="has no complete trial yet"):
         load_warm_start("speech", storage, "boring", space)
+    with pytest.raises(UsageError, match="outputs are of kind 'regression', not 'classi"):
+        load_warm_start("speech", storage, "boring", space, kind="classification")
 
     from ldnn_tune.config.settings import RunConfig
 
