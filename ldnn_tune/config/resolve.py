@@ -150,11 +150,7 @@ def resolve_run(
     knob_values = {k: v for k, v in values.items() if k not in host_keys | option_keys}
     unknown = [k for k in knob_values if k not in space.names]
     if unknown and unknown[0] in space.fixed:
-        raise UsageError(
-            f"{unknown[0]}= cannot be pinned: space={config.space} removes it from the search "
-            f"({unknown[0]}: null), so trials keep {choice_text(space.fixed[unknown[0]])}; drop "
-            f"{unknown[0]}=, or that line of the file"
-        )
+        raise UsageError(_removed_knob(unknown[0], space, task, config.space))
     if unknown:
         valid = sorted(settings or host_keys) + sorted(option_keys) + space.names
         hint = did_you_mean(unknown[0], valid)
@@ -267,3 +263,21 @@ def widen_hint(user_space: Path | None) -> str:
     if user_space.is_file():
         return f"widen it in {user_space}"
     return f"space={user_space} sets that range; widen it with a space file of your own"
+
+
+def _removed_knob(name: str, space: SearchSpace, task: Task[Any], user_space: Path | None) -> str:
+    """Return why knob ``name``, which ``space`` removes from the search, cannot be pinned.
+
+    The task's own space may remove it for these options (``model=mlp`` has no LSTM
+    ``layers``), or the user's ``space=`` file (``momentum: null``).
+    """
+    if user_space is None or name in task_space(task).fixed:
+        return (
+            f"{name}= cannot be pinned: task {task.name!r} does not search it with these "
+            f"options (its space for them removes it); drop {name}="
+        )
+    kept = choice_text(space.fixed[name])
+    return (
+        f"{name}= cannot be pinned: space={user_space} removes it from the search "
+        f"({name}: null), so trials keep {kept}; drop {name}=, or that line of the file"
+    )

@@ -85,3 +85,15 @@ def test_a_pin_the_space_does_not_hold_says_where_that_space_comes_from(
     )
     words = ["space", "task=image", *([f"space={space}"] if space else []), word]
     assert_usage_error(run_main(words, capsys), message)
+
+
+@pytest.mark.parametrize("space", ["", "space=wide"])
+def test_a_knob_the_task_s_own_space_removes_is_named_as_the_task_s(
+    space: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    words = ["space", "task=sequence", "problem=parity", "model=mlp", "layers=2"]
+    assert_usage_error(
+        run_main([*words, *([space] if space else [])], capsys),
+        "layers= cannot be pinned: task 'sequence' does not search it with these options (its "
+        "space for them removes it); drop layers=",
+    )
