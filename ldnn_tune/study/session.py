@@ -3,8 +3,9 @@
 import shlex
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import optuna
@@ -56,16 +57,23 @@ class Session:
     refitted: str | None = None  # which queued trials this command's space re-decides
 
 
-def check_compatible(study: optuna.Study, space: SearchSpace) -> None:
-    """Refuse a space that Optuna cannot continue the study with.
+def check_compatible(
+    study: optuna.Study,
+    space: SearchSpace,
+    pinned: Collection[str] = (),
+    user_space: Path | None = None,
+) -> None:
+    """Refuse a space that Optuna cannot continue the study with, saying what made it so.
 
     A knob of a new kind, a new set of choices or a switched log scale would fail every
-    trial that samples it.
+    trial that samples it. The message names every such knob, and the likely cause: a
+    knob ``pinned`` on the command line, or a ``space=`` other than the study's last one.
     """
     searched: dict[str, BaseDistribution] = {}
     for trial in study.get_trials(deepcopy=False):
         for name, distribution in trial.distributions.items():
             searched.setdefault(name, distribution)
+    refused = []
     for knob in space.knobs:
         before = searched.get(knob.name)
         if before is None:
@@ -73,12 +81,41 @@ def check_compatible(study: optuna.Study, space: SearchSpace) -> None:
         try:
             check_distribution_compatibility(before, knob.distribution)
         except ValueError:
-            old = Knob(knob.name, before, None, {}).describe()
-            raise UsageError(
-                f"study {study.study_name!r} searched {knob.name} as {old}; Optuna cannot "
-                f"continue it with {knob.describe()} ({_change(before, knob.distribution)}); "
-                "use another study= name, or the study's own space"
-            ) from None
+            refused.append((knob, before))
+    if not refused:
+        return
+    knob, before = refused[0]
+    old = Knob(knob.name, before, None, {}).describe()
+    also = f"; nor {', '.join(k.name for k, _ in refused[1:])}" if refused[1:] else ""
+    raise UsageError(
+        f"study {study.study_name!r} searched {knob.name} as {old}; Optuna cannot "
+        f"continue it with {knob.describe()} ({_change(before, knob.distribution)}){also}; "
+        f"{_remedy(study, knob.name, pinned, user_space)}"
+    )
+
+
+def _remedy(
+    study: optuna.Study, name: str, pinned: Collection[str], user_space: Path | None
+) -> str:
+    """Return what to do about knob ``name``: drop its pin, give the study's space again."""
+    if name in pinned:
+        return f"{name}= pins it so: drop {name}=, or use another study= name"
+    used = _last_space_word(study)
+    if used is not None and used != f"space={user_space}":
+        return f"the study's last command had {used}: give it again, or use another study= name"
+    return "use another study= name, or the study's own space"
+
+
+def _last_space_word(study: optuna.Study) -> str | None:
+    """Return the ``space=`` word of the study's last recorded command, or None."""
+    history = study.user_attrs.get(COMMANDS_ATTR, [])
+    if not history:
+        return None
+    try:
+        words = shlex.split(str(history[-1][-1]))
+    except ValueError:  # a command cut at the tag's length, mid-quote
+        return None
+    return next((word for word in words if word.startswith("space=")), "space=None")
 
 
 def _change(before: BaseDistribution, after: BaseDistribution) -> str:
@@ -148,7 +185,8 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
         option_defaults=run.option_defaults(),
         locations=run.location_options(),
     )
-    check_compatible(study, run.space)
+    pinned = {word.partition("=")[0] for word in run.words} & set(run.space.names)
+    check_compatible(study, run.space, pinned, config.space)
     refitted = refit_queued(study, run.space) if worker == 0 else None
     require_parent_run(config.mlflow, study)
     trials = study.get_trials(deepcopy=False)

@@ -190,3 +190,41 @@ def test_a_queued_trial_takes_a_pin_given_since_and_a_retrain_keeps_its_knobs(
     assert retrain.user_attrs[RESEED_OF_ATTR] == 0 and retrain.params["lr"] == first.params["lr"]
     for trial in (retry, retrain):  # what each stores lies inside its own distribution
         trial._validate()
+
+
+def test_a_refused_space_names_every_knob_and_its_likely_cause() -> None:
+    from optuna.distributions import CategoricalDistribution
+
+    from ldnn_tune.names import COMMANDS_ATTR
+    from ldnn_tune.space.knobs import Knob, SearchSpace
+    from ldnn_tune.study.session import check_compatible
+
+    study = optuna.create_study(study_name="s1")
+    searched = {
+        "width": CategoricalDistribution([8, 16]),
+        "hidden": CategoricalDistribution([0, 32]),
+    }
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"width": 8, "hidden": 0}, distributions=searched, value=1.0
+        )
+    )
+    study.set_user_attr(
+        COMMANDS_ATTR, [["2026-11-30", "ldnn-tune run task=image space=narrow.yaml"]]
+    )
+    wide = SearchSpace(
+        (
+            Knob("width", CategoricalDistribution([8, 16, 32]), 8, {}),
+            Knob("hidden", CategoricalDistribution([0, 64]), 0, {}),
+        ),
+        {},
+    )
+    with pytest.raises(UsageError) as forgotten:
+        check_compatible(study, wide)
+    assert str(forgotten.value).endswith(
+        "(other choices; Optuna keeps a categorical knob's choices for good); nor hidden; the "
+        "study's last command had space=narrow.yaml: give it again, or use another study= name"
+    )
+    pinned = SearchSpace((Knob("width", CategoricalDistribution([16]), 16, {}),), {})
+    with pytest.raises(UsageError, match="; width= pins it so: drop width=, or use another"):
+        check_compatible(study, pinned, {"width"}, Path("narrow.yaml"))
