@@ -20,6 +20,7 @@ so one file (the ready-made ``space=article``, ``quick-cpu``, ``wide``) serves e
 A user's file may only change or remove knobs the recipe and the task define.
 """
 
+import json
 import math
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -196,6 +197,15 @@ def _knob_specs(
     return {**specs, **(sections.get(task) or {})}
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Return a JSON object's ``pairs`` as a dict; raise on a key it holds twice."""
+    keys = [key for key, _ in pairs]
+    twice = next((key for key in keys if keys.count(key) > 1), None)
+    if twice is not None:
+        raise json.JSONDecodeError(f"key {twice!r} given twice", "", 0)
+    return dict(pairs)
+
+
 class _SpaceLoader(yaml.SafeLoader):
     """YAML as a space file is read: ``1e-4`` is a number, and a key given twice an error.
 
@@ -228,7 +238,13 @@ def _read_yaml(source: SpaceSource) -> dict[str, Any]:
     if not source.is_file():
         raise UsageError(f"search space file {str(source)!r} does not exist")
     try:
-        data = yaml.load(source.read_text(encoding="utf-8"), Loader=_SpaceLoader)
+        text = source.read_text(encoding="utf-8")
+        if source.name.lower().endswith(".json"):  # JSON's whitespace takes tabs; YAML's not
+            data = json.loads(text, object_pairs_hook=_unique_keys)
+        else:
+            data = yaml.load(text, Loader=_SpaceLoader)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"malformed JSON in {source} at line {exc.lineno}: {exc.msg}") from None
     except UnicodeDecodeError:
         raise UsageError(f"search space file {str(source)!r} is not UTF-8 text") from None
     except OSError as exc:

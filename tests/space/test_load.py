@@ -296,3 +296,17 @@ def test_a_user_file_may_bring_back_a_knob_the_task_removed(tmp_path: Path) -> N
     user = write(tmp_path, "momentum: {type: float, low: 0.5, high: 0.9, default: 0.9}\n")
     space = load_space([space_file("recipe.yaml"), own], task="boring", overrides=[user])
     assert space["momentum"].describe() == "float [0.5, 0.9]"
+
+
+def test_a_json_space_file_is_read_as_json_tabs_included(tmp_path: Path) -> None:
+    knob = (
+        '{\n\t"lr": {\n\t\t"type": "float", "low": 0.02, "high": 0.2, "log": true, '
+        '"default": 0.1\n\t}\n}'
+    )
+    space = load_space([space_file("recipe.yaml"), write(tmp_path, knob, "space.json")])
+    assert space["lr"].distribution == FloatDistribution(0.02, 0.2, log=True)
+    twice = write(tmp_path, '{"lr": null, "lr": null}', "twice.json")
+    with pytest.raises(
+        UsageError, match=r"malformed JSON in .*twice\.json at line 1: key 'lr' given"
+    ):
+        load_space([space_file("recipe.yaml"), twice])
