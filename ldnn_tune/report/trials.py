@@ -18,7 +18,7 @@ from ldnn_tune.study.queries import given_up, is_reseed, reason
 
 METRIC_ATTRS = ("val_acc", "test_acc", "test_loss", "val_mse", "test_mse")
 EXTRA_METRIC_ATTRS = ("val_mae", "test_mae")  # a regression's, in the target's units
-FIXED_COLUMNS = ("number", "state", "reason", "val_loss", *METRIC_ATTRS)
+FIXED_COLUMNS = ("number", "state", "reason", "val_loss")
 # stop_reason: why a complete trial stopped training; reseed_of: retrains only
 TAIL_COLUMNS = ("epochs", "stop_reason", "duration_s", "reseed_of", "run_id")
 STATE_WORDS = {
@@ -29,15 +29,16 @@ STATE_WORDS = {
 
 
 def trial_columns(trials: Sequence[FrozenTrial]) -> list[str]:
-    """Return the CSV header: fixed columns, other scores, ``param_<knob>`` columns, the tail.
+    """Return the CSV header: fixed columns, scores, ``param_<knob>`` columns, the tail.
 
-    The other scores are those some trials have: a regression's MAE, a task's own.
+    The scores are those some trials have: accuracy for a classifier, MSE and MAE for a
+    regression (not the other kind's, always empty), a task's own.
     """
     knobs: dict[str, None] = {}
     for trial in trials:
         knobs.update(dict.fromkeys(trial.params))
-    extra = shown_metrics(trials, EXTRA_METRIC_ATTRS)
-    return [*FIXED_COLUMNS, *extra, *(f"param_{k}" for k in knobs), *TAIL_COLUMNS]
+    scores = shown_metrics(trials, (*METRIC_ATTRS, *EXTRA_METRIC_ATTRS))
+    return [*FIXED_COLUMNS, *scores, *(f"param_{k}" for k in knobs), *TAIL_COLUMNS]
 
 
 def trial_row(trial: FrozenTrial) -> dict[str, object]:

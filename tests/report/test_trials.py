@@ -48,3 +48,10 @@ def test_trials_csv_has_a_regressions_mae_and_a_tasks_own_scores() -> None:
         "0.4",
     )
     assert rows[1]["test_solved"] == ""
+    assert "val_acc" not in rows[0]  # a regression's trials have no accuracy (audit)
+
+
+def test_a_classifier_s_trials_csv_has_no_regression_columns(toy) -> None:
+    header = trials_csv(toy.study).splitlines()[0].split(",")
+    assert {"val_acc", "test_acc"} <= set(header)
+    assert not {"val_mse", "test_mse", "val_mae", "test_mae"} & set(header)
