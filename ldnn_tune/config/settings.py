@@ -210,7 +210,11 @@ class EnsembleConfig:
                 f"invalid trials={self.trials!r}: give trial numbers separated by commas, "
                 "e.g. trials=3,7"
             )
-        return tuple(int(word) for word in words)
+        numbers = tuple(int(word) for word in words)
+        twice = next((n for n in numbers if numbers.count(n) > 1), None)
+        if twice is not None:  # an average of one net twice over is that net alone
+            raise UsageError(f"invalid trials={self.trials}: trial {twice} is named twice")
+        return numbers
 
     def ensemble_method(self) -> str:
         """Return the model the command logs: :data:`NAMED` when trials are named."""

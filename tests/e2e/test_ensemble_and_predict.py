@@ -348,6 +348,7 @@ def test_named_trials_make_an_ensemble_to_predict_with(
         ),
         ("trials=3,x", "invalid trials='3,x': give trial numbers separated by commas"),
         ("trials=-1", "invalid trials='-1'"),
+        ("trials=2,2", "invalid trials=2,2: trial 2 is named twice"),
     ]:
         assert_usage_error(run_main([*words, bad], capsys), needle)
     assert_usage_error(
