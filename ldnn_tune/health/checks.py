@@ -367,15 +367,19 @@ def check_data(task: Task[Any], hp: HParams) -> CheckResult:
                 shown = [names[i] if i < len(names) else i for i in missing[:5]]
                 problems.append(f"classes {shown} missing from {split}")
     train_keys = _row_hashes(x_train)
+    repeats = []
     for split in ("val", "test"):
         shared = len(train_keys & _row_hashes(parts[split][0]))
-        if shared:
+        if shared and task.splits_in_order:  # the stream repeats itself; no split copied it
+            repeats.append(f"{shared} {split} samples repeat train's (the data repeats itself)")
+        elif shared:
             problems.append(f"{shared} {split} samples also in train")
-    notes = "; ".join(filter(None, [_log_candidates(task), _target_scale(task, y_train)]))
+    found = [_log_candidates(task), _target_scale(task, y_train), *repeats]
+    notes = "; ".join(filter(None, found))
     verified = [
         "standardised" if x_train.is_floating_point() and not task.standardises_in_model else "",
         "classes in every split" if per_sample else "",
-        "no shared samples",
+        "" if repeats else "no shared samples",
     ]
     detail = "; ".join(problems) or ", ".join(filter(None, verified))
     return CheckResult("data", not problems, detail + (f"; {notes}" if notes else ""))

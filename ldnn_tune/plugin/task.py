@@ -64,6 +64,10 @@ class Task(ABC, Generic[OptionsT]):
         data_suffixes: the file suffixes the task reads from a ``data_dir`` folder; files
             of other kinds (a user's ``notes.txt``) are then left out of the data
             fingerprint, so adding one neither ends a study nor stops ``predict``.
+        splits_in_order: set True (per instance, like ``kind``) when the train, validation
+            and test splits are consecutive parts of one stream, such as a text: a sample
+            in two splits is then the data repeating itself (a chorus, a name), not a
+            sample the split copied, and the data check notes it instead of failing.
     """
 
     name: ClassVar[str]
@@ -82,6 +86,8 @@ class Task(ABC, Generic[OptionsT]):
     # the suffixes of the files prepare() reads from a data_dir folder, lower case: only
     # those count in the data fingerprint a study and its ensembles keep; () counts all
     data_suffixes: ClassVar[tuple[str, ...]] = ()
+    # True when the splits are consecutive parts of one stream (a text cut in file order)
+    splits_in_order: bool = False
 
     def __init__(self, options: OptionsT, data_dir: Path | None, seed: int) -> None:
         """Keep the user's ``options``, optional ``data_dir`` and the study ``seed``.

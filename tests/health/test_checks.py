@@ -246,6 +246,13 @@ def test_data_check_catches_leaked_samples() -> None:
 
     result = check_data(task_with(mlp, leak), HP)
     assert not result.passed and "3 val samples also in train" in result.detail
+    stream = task_with(mlp, leak)  # splits cut in order from one stream: a repeat, no leak
+    stream.splits_in_order = True
+    result = check_data(stream, HP)
+    assert result.passed and "3 val samples repeat train's (the data repeats itself)" in (
+        result.detail
+    )
+    assert "no shared samples" not in result.detail
 
 
 def test_data_check_catches_a_class_missing_from_a_split() -> None:

@@ -423,3 +423,16 @@ def test_only_the_text_problem_generates_text_and_its_window_is_the_context(
     adding = SequenceTask(SequenceOptions(train_size=8, eval_size=4, length=5), None, 0)
     adding.prepare()
     assert adding.text_codec() is None
+
+
+def test_a_text_that_repeats_itself_passes_the_data_check(tmp_path: Path) -> None:
+    # a chorus sung again in the validation part is the text's, not a leak (audit: short
+    # windows of tinyshakespeare failed the check and stopped the study)
+    from ldnn_tune.health.checks import check_data
+
+    (tmp_path / "song.txt").write_text("la la la, here we go again.\n" * 300)
+    task = SequenceTask(SequenceOptions(problem="text", length=14), tmp_path / "song.txt", 0)
+    task.prepare()
+    result = check_data(task, HParams.for_task(task))
+    assert result.passed, result.detail
+    assert "samples repeat train's (the data repeats itself)" in result.detail

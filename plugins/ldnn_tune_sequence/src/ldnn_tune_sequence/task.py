@@ -48,6 +48,7 @@ class SequenceTask(Task[SequenceOptions]):
         self.given_sizes = tuple(k for k in SIZE_OPTIONS if getattr(options, k) is not None)
         super().__init__(options.sized(gpu=needs_device and gpu_available()), data_dir, seed)
         self.kind = TaskKind.REGRESSION if options.problem == "adding" else TaskKind.CLASSIFICATION
+        self.splits_in_order = options.problem == "text"  # a text cut in three, in file order
         self.data: SequenceData | None = None
 
     def search_space(self) -> Path | Traversable | list[Path | Traversable]:
