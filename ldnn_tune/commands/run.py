@@ -34,15 +34,18 @@ def main(words: Sequence[str], console: Console) -> int:
         note = mend_journal(Path(config.storage.removeprefix(JOURNAL_PREFIX)))
         if note is not None:
             console.print(note, markup=False, soft_wrap=True)
-    if config.warm_start is not None:  # refused before the data and the pre-flight
+    from ldnn_tune.study.open import study_set_up
+
+    # refused before the data and the pre-flight; a study that exists only notes it
+    if config.warm_start is not None and not study_set_up(config.study_name, config.storage):
         from ldnn_tune.study.warm_start import load_warm_start
 
-        load_warm_start(config.warm_start, config.storage, run.task.name, run.space)
+        kind = str(run.task.kind)
+        load_warm_start(config.warm_start, config.storage, run.task.name, run.space, kind=kind)
     run.prepare()
     clock = RunClock(command_started(), config.timeout_seconds)
     from ldnn_tune.health.outputs import check_run_outputs, check_trial_callbacks
     from ldnn_tune.health.preflight import preflight
-    from ldnn_tune.study.open import study_set_up
     from ldnn_tune.study.optimize import run_study
 
     clock.phases["startup"] = time.time() - clock.started

@@ -101,24 +101,24 @@ class SearchSpace:
     def sample(self, trial: optuna.Trial, kept: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Ask ``trial`` for every active knob, in order (define-by-run).
 
-        ``kept``: the knobs a retrain repeats, queued for ``trial``. One this space no
-        longer allows (a pin or a narrower range since) is asked with its range widened to
-        hold it, so the study stores the value the net trains with inside its distribution.
+        ``kept``: the knobs of the trial a retrain repeats. One this space no longer allows
+        (a pin or a narrower range since) is asked with its range widened to hold it, so
+        the study stores the value the net trains with inside its distribution. Any other
+        trial queued by an earlier command (the defaults, a stopped trial's retry) with a
+        value this space no longer allows takes this space's instead: the pin given now.
         """
         kept = kept or {}
+        queued = getattr(trial, "_fixed_params", {})  # Optuna's: the values enqueued with it
         params: dict[str, Any] = {}
         for knob in self.knobs:
             if knob.is_active(params):
                 distribution = knob.distribution
                 if knob.name in kept and not knob.allows(kept[knob.name]):
                     distribution = _widened(distribution, kept[knob.name])
+                elif knob.name in queued and not knob.allows(queued[knob.name]):
+                    del queued[knob.name]  # in this process only; the store keeps the queue
                 params[knob.name] = _suggest(trial, knob.name, distribution)
         return params
-
-    def disallowed(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Return those of ``params`` whose knob this space searches but does not allow."""
-        names = set(self.names)
-        return {k: v for k, v in params.items() if k in names and not self[k].allows(v)}
 
     def defaults(self) -> dict[str, Any]:
         """Return the default value of every knob active under the defaults."""

@@ -92,9 +92,8 @@ def _search(
     config, study = run.config, session.study
     if session.space_change is not None:
         console.print(f"note: {session.space_change}", markup=False)
-    for note in (session.warm_start, session.refitted):
-        if note is not None:
-            console.print(note, markup=False, soft_wrap=True)
+    if session.warm_start is not None:
+        console.print(session.warm_start, markup=False, soft_wrap=True)
     if session.tracker.restored:
         console.print(
             f"note: the study's MLflow experiment {config.study_name!r} had been deleted; "

@@ -14,17 +14,15 @@ from optuna.distributions import (
     CategoricalDistribution,
     check_distribution_compatibility,
 )
-from optuna.trial import TrialState
 
 from ldnn_tune.config.resolve import ResolvedRun
-from ldnn_tune.errors import UsageError, choice_text, first_line
+from ldnn_tune.errors import UsageError, first_line
 from ldnn_tune.names import (
     COMMAND_TAG,
     COMMAND_TAG_LENGTH,
     COMMANDS_ATTR,
     CREATOR_ATTR,
     PARENT_RUN_ATTR,
-    RESEED_OF_ATTR,
     SPACE_IN_USE_ATTR,
     SPACES_ATTR,
 )
@@ -37,8 +35,6 @@ from ldnn_tune.study.samplers import make_sampler, sampler_seed
 from ldnn_tune.study.warm_start import load_warm_start
 from ldnn_tune.tracking import StudyTracker, require_parent_run
 from ldnn_tune.urls import redact
-
-FIXED_PARAMS = "fixed_params"  # Optuna's system attribute of a queued trial: its knobs
 
 COMMANDS_KEPT = 50  # the newest commands a study's history keeps
 
@@ -54,7 +50,6 @@ class Session:
     command: str = ""  # the command that ran it, for the description's "reproduce" line
     report_seconds: float = 0.0  # time spent drawing and logging the study's report
     warm_start: str | None = None  # what ``warm_start=`` did (or why it did nothing)
-    refitted: str | None = None  # which queued trials this command's space re-decides
 
 
 def check_compatible(
@@ -187,7 +182,6 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
     )
     pinned = {word.partition("=")[0] for word in run.words} & set(run.space.names)
     check_compatible(study, run.space, pinned, config.space)
-    refitted = refit_queued(study, run.space) if worker == 0 else None
     require_parent_run(config.mlflow, study)
     trials = study.get_trials(deepcopy=False)
     creator = study.user_attrs.get(CREATOR_ATTR)
@@ -206,36 +200,7 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
             record_command(study, command)
     session = Session(study, tracker, parent, record_space(study, run.space), command)
     session.warm_start = warm.note
-    session.refitted = refitted
     return session
-
-
-def refit_queued(study: optuna.Study, space: SearchSpace) -> str | None:
-    """Let ``space`` choose the knobs queued search trials hold outside it; say which.
-
-    A trial queued by an earlier command (the defaults, a retry of a stopped trial, a
-    warm start) keeps its knobs until it runs; a knob pinned or narrowed since would
-    otherwise train at the queued value, stored outside its own distribution. Such values
-    are dropped from the queue, so this command's space decides them. Retrains keep
-    theirs: they repeat a trial's knobs (:meth:`SearchSpace.sample`).
-    """
-    storage = study._storage
-    refitted = []
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
-        queued = trial.system_attrs.get(FIXED_PARAMS, {})
-        outside = space.disallowed(queued)
-        if not outside or RESEED_OF_ATTR in trial.user_attrs:
-            continue
-        kept = {k: v for k, v in queued.items() if k not in outside}
-        storage.set_trial_system_attr(trial._trial_id, FIXED_PARAMS, kept)
-        values = ", ".join(f"{k}={choice_text(v)}" for k, v in outside.items())
-        refitted.append(f"trial {trial.number} ({values})")
-    if not refitted:
-        return None
-    return (
-        f"note: queued {'; '.join(refitted)} take this command's space instead of the "
-        "values queued, which it no longer allows"
-    )
 
 
 @dataclass(frozen=True)

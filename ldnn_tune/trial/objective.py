@@ -159,8 +159,11 @@ class Objective:
 
     def _start(self, trial: optuna.Trial) -> tuple[dict[str, Any], HParams, int, MetricBuffer]:
         """Sample ``trial``'s knobs and open its MLflow run; return all knobs, hp, seed, buffer."""
-        params = self.space.sample(trial, retrained_knobs(trial))
-        knobs = self.space.complete(params)
+        kept = retrained_knobs(trial)
+        params = self.space.sample(trial, kept)
+        # a retrain trains with its trial's value of a knob a space file has removed since
+        removed = {k: v for k, v in kept.items() if k in self.space.fixed and k not in params}
+        knobs = self.space.complete({**removed, **params})
         hp = HParams.from_params(knobs)
         seed = trial_seed(self.config.seed, trial.number)
         run_id = self.tracker.start_trial_run(

@@ -1,12 +1,13 @@
 """Opening a study: its command recorded, a changed space recorded or refused."""
 
+import json
 import shlex
 import warnings
 from pathlib import Path
 
 import optuna
 import pytest
-from helpers import BoringPlugin, run_study_here
+from helpers import BoringPlugin, mlflow_client, run_study_here
 
 from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.errors import UsageError
@@ -168,28 +169,28 @@ def test_a_queued_trial_takes_a_pin_given_since_and_a_retrain_keeps_its_knobs(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     words = ("task=boring", "epochs=1", "ensemble=none", "check=false")
-    study = run_study_here(tmp_path, BoringPlugin(), *words, "trials=1")
+    study = run_study_here(tmp_path, BoringPlugin(), *words, "trials=1", "momentum=0.5")
     first = study.trials[0]
     study.enqueue_trial(first.params)  # a stopped trial's retry, queued by that command
     study.enqueue_trial(first.params, user_attrs={RESEED_OF_ATTR: 0})  # a retrain
-    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
-    stores = [
-        f"storage=sqlite:///{tmp_path}/ldnn_tune.db",
-        f"mlflow=sqlite:///{tmp_path}/mlflow.db",
-    ]
-    session = open_session(resolve_run([*words, *stores, "trials=3", "lr=0.05"], host))
-    assert session.refitted == (
-        f"note: queued trial 1 (lr={first.params['lr']:g}) take this command's space instead "
-        "of the values queued, which it no longer allows"
-    )
+    # a command that runs nothing leaves the queue as it was
+    run_study_here(tmp_path, BoringPlugin(), *words, "trials=1", "lr=0.05")
+    queued = [t.system_attrs["fixed_params"] for t in study.get_trials(deepcopy=False)[1:]]
+    assert queued == [first.params, first.params]
+    (tmp_path / "s.yaml").write_text("momentum: null\n")  # removed since the trial it retrains
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Optuna's "out of range" warning among them
-        study = run_study_here(tmp_path, BoringPlugin(), *words, "trials=3", "lr=0.05")
+        study = run_study_here(
+            tmp_path, BoringPlugin(), *words, "trials=3", "lr=0.05", "space=s.yaml"
+        )
     retry, retrain = study.trials[1], study.trials[2]
     assert retry.params["lr"] == 0.05
     assert retrain.user_attrs[RESEED_OF_ATTR] == 0 and retrain.params["lr"] == first.params["lr"]
     for trial in (retry, retrain):  # what each stores lies inside its own distribution
         trial._validate()
+    client = mlflow_client(tmp_path)
+    hparams = client.download_artifacts(retrain.user_attrs["mlflow_run_id"], "hparams.json")
+    assert json.loads(Path(hparams).read_text())["knobs"]["momentum"] == 0.5
 
 
 def test_a_refused_space_names_every_knob_and_its_likely_cause() -> None:

@@ -111,3 +111,21 @@ def test_a_bad_warm_start_is_refused_before_the_pre_flight(
     assert_usage_error(result, "a study of task 'speech', not 'image'")
     assert "pre-flight" not in result.stdout
     assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_warm_start_on_an_existing_study_is_only_noted_by_the_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import ldnn_tune.commands.run
+    from ldnn_tune.plugin.manager import get_plugin_manager
+
+    run(tmp_path, monkeypatch, "study=second", "trials=1")
+    monkeypatch.setattr(
+        ldnn_tune.commands.run,
+        "get_plugin_manager",
+        lambda: get_plugin_manager(extra_plugins=(BoringPlugin(),)),
+    )
+    words = ["run", "task=boring", "study=second", "trials=1", "check=false", "warm_start=nope"]
+    result = run_main(words, capsys)  # trials=1 reached: nothing to run, the note alone
+    assert result.returncode == 0, result.stderr
+    assert "note: warm_start=nope ignored: study 'second' exists already" in result.stdout
