@@ -96,13 +96,20 @@ def _remedy(
     if name in pinned:
         return f"{name}= pins it so: drop {name}=, or use another study= name"
     used = _last_space_word(study)
-    if used is not None and used != f"space={user_space}":
-        return f"the study's last command had {used}: give it again, or use another study= name"
-    return "use another study= name, or the study's own space"
+    if used is None:  # no command recorded: nothing to compare with
+        return "use another study= name, or the study's own space"
+    if used == "":
+        return "the study's last command had no space=: drop it, or use another study= name"
+    if user_space is not None and Path(used).resolve() == user_space.resolve():
+        return (
+            f"the study's last command had space={used} too: the file changed since? restore "
+            "it, or use another study= name"
+        )
+    return f"the study's last command had space={used}: give it again, or use another study= name"
 
 
 def _last_space_word(study: optuna.Study) -> str | None:
-    """Return the ``space=`` word of the study's last recorded command, or None."""
+    """Return the ``space=`` of the study's last recorded command ("": none), or None."""
     history = study.user_attrs.get(COMMANDS_ATTR, [])
     if not history:
         return None
@@ -110,7 +117,7 @@ def _last_space_word(study: optuna.Study) -> str | None:
         words = shlex.split(str(history[-1][-1]))
     except ValueError:  # a command cut at the tag's length, mid-quote
         return None
-    return next((word for word in words if word.startswith("space=")), "space=None")
+    return next((word.removeprefix("space=") for word in words if word.startswith("space=")), "")
 
 
 def _change(before: BaseDistribution, after: BaseDistribution) -> str:

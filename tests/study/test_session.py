@@ -226,6 +226,11 @@ def test_a_refused_space_names_every_knob_and_its_likely_cause() -> None:
         "(other choices; Optuna keeps a categorical knob's choices for good); nor hidden; the "
         "study's last command had space=narrow.yaml: give it again, or use another study= name"
     )
+    with pytest.raises(UsageError, match=r"had space=narrow\.yaml too: the file changed since\?"):
+        check_compatible(study, wide, (), Path("narrow.yaml"))
+    study.set_user_attr(COMMANDS_ATTR, [["2026-11-30", "ldnn-tune run task=image"]])
+    with pytest.raises(UsageError, match="last command had no space=: drop it, or use another"):
+        check_compatible(study, wide, (), Path("mine.yaml"))
     pinned = SearchSpace((Knob("width", CategoricalDistribution([16]), 16, {}),), {})
     with pytest.raises(UsageError, match="; width= pins it so: drop width=, or use another"):
         check_compatible(study, pinned, {"width"}, Path("narrow.yaml"))
