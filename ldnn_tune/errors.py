@@ -177,7 +177,7 @@ def name_too_long(error: BaseException) -> OSError | None:
 # what torch's CPU allocator says when it gets no memory (a RuntimeError, no MemoryError)
 CPU_ALLOCATION_FAILED = ("alloc_cpu.cpp", "DefaultCPUAllocator: can't allocate memory")
 # numpy's and torch's refusals of a size no array can have (past int64): memory, at a size
-TOO_LARGE = ("Maximum allowed dimension exceeded", "array is too big", "too large to convert")
+TOO_LARGE = ("Maximum allowed dimension exceeded", "array is too big")
 
 
 def out_of_memory(error: BaseException) -> BaseException | None:

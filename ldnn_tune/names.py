@@ -11,6 +11,8 @@ PARENT_RUN_ATTR = "mlflow_parent_run_id"  # the study's MLflow parent run
 SPACES_ATTR = "ldnn_tune_spaces"  # every search space the study has run with, in order
 SPACE_IN_USE_ATTR = "ldnn_tune_space_in_use"  # the number (from 1) of the space last run with
 COMMANDS_ATTR = "ldnn_tune_commands"  # every run command of the study: [when, command]
+# the command that runs the study's ensembles: predict, generate, or "" (none)
+ENSEMBLE_USE_ATTR = "ldnn_tune_ensemble_use"
 
 # Optuna trial user attributes
 TRIAL_RUN_ATTR = "mlflow_run_id"  # the trial's MLflow run

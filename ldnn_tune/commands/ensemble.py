@@ -10,7 +10,7 @@ from ldnn_tune.config.settings import EnsembleConfig
 from ldnn_tune.config.stores import check_mlflow, check_storage
 from ldnn_tune.config.words import parse_words
 from ldnn_tune.errors import EXIT_OK
-from ldnn_tune.names import IDENTITY_ATTR
+from ldnn_tune.names import ENSEMBLE_USE_ATTR, IDENTITY_ATTR
 
 
 def main(words: Sequence[str], console: Console) -> int:
@@ -30,13 +30,15 @@ def main(words: Sequence[str], console: Console) -> int:
     tracker = StudyTracker(config.mlflow, experiment=config.study)
     method = config.ensemble_method()
     comparison = ensemble_study(study, tracker, config.top_k, method, config.named_trials())
-    use = ensemble_use_of(study.user_attrs.get(IDENTITY_ATTR, {}))
+    use = study.user_attrs.get(ENSEMBLE_USE_ATTR)  # recorded by run; older studies lack it
+    if use is None:
+        use = ensemble_use_of(study.user_attrs.get(IDENTITY_ATTR, {}))
     print_ensemble(console, comparison, config.top_k, [method], use, config.mlflow)
     return EXIT_OK
 
 
 def ensemble_use_of(identity: Mapping[str, Any]) -> str:
-    """Return the command that runs the ensembles of the study of ``identity`` (a hint).
+    """Return the command that runs the ensembles of the older study of ``identity`` (a hint).
 
     ``predict`` for a task that reads input files (or one not installed); ``generate``
     for one whose task, rebuilt as the study made it, predicts characters; else "".

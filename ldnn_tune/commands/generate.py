@@ -114,4 +114,6 @@ def next_character(probabilities: np.ndarray, temperature: float, rng: np.random
         return int(np.argmax(probabilities))
     logits = np.log(np.clip(probabilities.astype(np.float64), 1e-300, None)) / temperature
     odds = np.exp(logits - logits.max())
+    if not np.isfinite(odds).all():  # the odds of the likeliest alone, at any temperature
+        return int(np.argmax(probabilities))
     return int(rng.choice(len(odds), p=odds / odds.sum()))

@@ -65,7 +65,7 @@ class RunConfig:
     sampler: str = setting("tpe", "tpe, random, cmaes, gp or qmc")
     pruner: str = setting("median", "median, hyperband, sha or none")
     space: Path | None = setting(
-        None, "a YAML file merged over the task's space, or article, quick-cpu, wide"
+        None, "a YAML (or .json) file merged over the task's space, or article, quick-cpu, wide"
     )
     data_dir: Path | None = setting(None, "the task's data on disk (instead of its built-in data)")
     min_lr: float = setting(1e-4, "a trial stops once its LR has been divided below this")
@@ -252,6 +252,7 @@ class PredictConfig:
 
 MAX_GENERATED = 100_000  # characters one generate command samples
 MAX_TEMPERATURE = 100.0  # above it every character is about as likely as any other
+MIN_TEMPERATURE = 0.01  # below it the odds are the likeliest character's alone (0 says so)
 
 
 @dataclasses.dataclass
@@ -285,10 +286,14 @@ class GenerateConfig:
             raise UsageError(
                 f"invalid length={self.length}: give 1 to {MAX_GENERATED:,} characters"
             )
-        if not (math.isfinite(self.temperature) and 0 <= self.temperature <= MAX_TEMPERATURE):
+        sharpest = self.temperature == 0 or self.temperature >= MIN_TEMPERATURE
+        if not (
+            math.isfinite(self.temperature) and sharpest and self.temperature <= MAX_TEMPERATURE
+        ):
             raise UsageError(
-                f"invalid temperature={self.temperature}: give 0 to {MAX_TEMPERATURE:g} "
-                "(1 samples the model's odds as they are, 0 takes the likeliest character)"
+                f"invalid temperature={self.temperature}: give 0, or {MIN_TEMPERATURE:g} to "
+                f"{MAX_TEMPERATURE:g} (1 samples the model's odds as they are, 0 takes the "
+                "likeliest character)"
             )
         if self.output is not None:
             check_writable(self.output, "output")

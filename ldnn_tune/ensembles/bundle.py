@@ -135,7 +135,7 @@ def stored_options(stored: Mapping[str, str], task: type[Task[Any]], package: st
     if gone:
         raise UsageError(
             f"this ensemble was made with option {gone[0]}={stored[gone[0]]}, which task "
-            f"{task.name!r} ({package}) no longer has; predict with the plugin version "
+            f"{task.name!r} ({package}) no longer has; use it with the plugin version "
             "that trained it"
         )
     return build_typed(task.options_type, stored)
@@ -211,8 +211,8 @@ def check_data_unchanged(
         return
     if not data_dir.exists():
         raise UsageError(
-            f"this ensemble's data_dir {str(data_dir)!r} does not exist: predict rebuilds the "
-            "task from it; put it back where it was trained, or give data_dir=WHERE_IT_IS_NOW"
+            f"this ensemble's data_dir {str(data_dir)!r} does not exist: the ensemble rebuilds "
+            "the task from it; put it back where it was trained, or give data_dir=WHERE_IT_IS_NOW"
         )
     if not isinstance(recorded, str):
         return
@@ -220,7 +220,7 @@ def check_data_unchanged(
     if now != recorded:
         raise UsageError(
             f"data_dir {str(data_dir)!r} changed since this ensemble was trained ({recorded}; "
-            f"now {now}): predict rebuilds the task's classes and input scaling from it; "
+            f"now {now}): the ensemble rebuilds the task's classes and input scaling from it; "
             "restore the folder as it was, or train a new study on it"
         )
     if isinstance(recorded_contents, str) and (
@@ -228,7 +228,7 @@ def check_data_unchanged(
     ):
         raise UsageError(
             f"data_dir {str(data_dir)!r} changed since this ensemble was trained (edited in "
-            "place, or in a symlinked folder): predict rebuilds the task's classes and input "
+            "place, or in a symlinked folder): the ensemble rebuilds the task's classes and input "
             "scaling from it; restore the files as they were, or train a new study on it"
         )
 

@@ -197,12 +197,16 @@ def _knob_specs(
     return {**specs, **(sections.get(task) or {})}
 
 
+class _KeyTwice(ValueError):
+    """A JSON object holds a key twice (json itself keeps the last silently)."""
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     """Return a JSON object's ``pairs`` as a dict; raise on a key it holds twice."""
     keys = [key for key, _ in pairs]
     twice = next((key for key in keys if keys.count(key) > 1), None)
-    if twice is not None:
-        raise json.JSONDecodeError(f"key {twice!r} given twice", "", 0)
+    if twice is not None:  # json tells no line here: the key names the place
+        raise _KeyTwice(f"key {twice!r} given twice in one object")
     return dict(pairs)
 
 
@@ -238,13 +242,15 @@ def _read_yaml(source: SpaceSource) -> dict[str, Any]:
     if not source.is_file():
         raise UsageError(f"search space file {str(source)!r} does not exist")
     try:
-        text = source.read_text(encoding="utf-8")
+        text = source.read_text(encoding="utf-8-sig")  # a byte-order mark is not text
         if source.name.lower().endswith(".json"):  # JSON's whitespace takes tabs; YAML's not
             data = json.loads(text, object_pairs_hook=_unique_keys)
         else:
             data = yaml.load(text, Loader=_SpaceLoader)
     except json.JSONDecodeError as exc:
         raise UsageError(f"malformed JSON in {source} at line {exc.lineno}: {exc.msg}") from None
+    except _KeyTwice as exc:
+        raise UsageError(f"malformed JSON in {source}: {exc}") from None
     except UnicodeDecodeError:
         raise UsageError(f"search space file {str(source)!r} is not UTF-8 text") from None
     except OSError as exc:

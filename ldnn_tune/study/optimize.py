@@ -19,10 +19,8 @@ from ldnn_tune.ensembles.from_study import ensemble_study
 from ldnn_tune.errors import EXIT_INTERRUPTED, USER_STOPS, Interrupted, PluginError
 from ldnn_tune.interrupts import ignore_further
 from ldnn_tune.interrupts import install as install_interrupts
-from ldnn_tune.names import TRACEBACK_ARTIFACT
-from ldnn_tune.plugin.calls import plugin_code
+from ldnn_tune.names import ENSEMBLE_USE_ATTR, TRACEBACK_ARTIFACT
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
-from ldnn_tune.plugin.task import ensemble_use
 from ldnn_tune.report import REPORT_RESERVE_SECONDS
 from ldnn_tune.report.view import browse_hint
 from ldnn_tune.study.clock import ENSEMBLE_RESERVE_SECONDS, RunClock
@@ -165,8 +163,7 @@ def _ensemble(run: ResolvedRun, session: Session, console: Console, clock: RunCl
         return
     with clock.phase("ensemble"):
         comparison = ensemble_study(session.study, session.tracker, config.top_k, config.ensemble)
-    with plugin_code(run.task.name, run.source, "text_codec()"):
-        use = ensemble_use(run.task)
+    use = str(session.study.user_attrs.get(ENSEMBLE_USE_ATTR, "predict"))
     print_ensemble(console, comparison, config.top_k, use=use, mlflow_uri=config.mlflow)
 
 

@@ -22,10 +22,13 @@ from ldnn_tune.names import (
     COMMAND_TAG_LENGTH,
     COMMANDS_ATTR,
     CREATOR_ATTR,
+    ENSEMBLE_USE_ATTR,
     PARENT_RUN_ATTR,
     SPACE_IN_USE_ATTR,
     SPACES_ATTR,
 )
+from ldnn_tune.plugin.calls import plugin_code
+from ldnn_tune.plugin.task import ensemble_use
 from ldnn_tune.space.knobs import Knob, SearchSpace
 from ldnn_tune.study.open import open_study, study_set_up
 from ldnn_tune.study.pruners import make_pruner
@@ -205,6 +208,8 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
         tracker.set_tags(parent, {COMMAND_TAG: command[:COMMAND_TAG_LENGTH]})
         if worker == 0:  # the command's own process: its workers run the same words
             record_command(study, command)
+    if worker == 0:
+        record_ensemble_use(study, run)
     session = Session(study, tracker, parent, record_space(study, run.space), command)
     session.warm_start = warm.note
     return session
@@ -354,6 +359,18 @@ def study_params(run: ResolvedRun) -> dict[str, object]:
         "space": {k.name: k.describe() for k in run.space.knobs},
         **{f"option.{k}": v for k, v in run.identity()["options"].items()},
     }
+
+
+def record_ensemble_use(study: optuna.Study, run: ResolvedRun) -> None:
+    """Record which command runs the study's ensembles, for ``ldnn-tune ensemble`` to name.
+
+    The prepared task knows (``text_codec()`` of a character model reads its text); the
+    ``ensemble`` command, which does not prepare the task, reads it back.
+    """
+    with plugin_code(run.task.name, run.source, "text_codec()"):
+        use = ensemble_use(run.task)
+    if study.user_attrs.get(ENSEMBLE_USE_ATTR) != use:
+        study.set_user_attr(ENSEMBLE_USE_ATTR, use)
 
 
 def record_command(study: optuna.Study, command: str) -> None:

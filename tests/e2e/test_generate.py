@@ -8,7 +8,7 @@ import optuna
 import pytest
 
 from ldnn_tune.commands.ensemble import ensemble_use_of
-from ldnn_tune.names import IDENTITY_ATTR
+from ldnn_tune.names import ENSEMBLE_USE_ATTR, IDENTITY_ATTR
 from ldnn_tune.testing.cli import assert_usage_error, run_cli, run_main
 
 # a text whose next character always follows from the one before: a trained net repeats it
@@ -94,7 +94,8 @@ def test_predict_on_a_text_ensemble_points_to_generate(
             "holds these 9: '\\n .acehst'",
         ),
         (("length=0",), "invalid length=0: give 1 to 100,000 characters"),
-        (("temperature=-1",), "invalid temperature=-1.0: give 0 to 100"),
+        (("temperature=-1",), "invalid temperature=-1.0: give 0, or 0.01 to 100"),
+        (("temperature=1e-320",), "invalid temperature=1e-320: give 0, or 0.01 to 100"),
         (("output=sample.csv",), "invalid output=sample.csv: this command writes .txt files"),
         (("seed=-1",), "invalid seed=-1: give a whole number >= 0"),
     ],
@@ -123,8 +124,9 @@ def test_the_hint_follows_the_problem_the_study_was_made_with(
 ) -> None:
     cwd, _ = text_study
     study = optuna.load_study(study_name="sequence", storage=f"sqlite:///{cwd}/ldnn_tune.db")
+    assert study.user_attrs[ENSEMBLE_USE_ATTR] == "generate"  # recorded by run
     identity = study.user_attrs[IDENTITY_ATTR]
-    assert ensemble_use_of(identity) == "generate"
+    assert ensemble_use_of(identity) == "generate"  # worked out for a study made before
     adding = {**identity, "options": {"problem": "adding", "train_size": "8", "eval_size": "4"}}
     assert ensemble_use_of({**adding, "data_dir": None}) == ""
     assert ensemble_use_of({"task": "image", "options": {}}) == "predict"

@@ -305,8 +305,8 @@ def test_a_json_space_file_is_read_as_json_tabs_included(tmp_path: Path) -> None
     )
     space = load_space([space_file("recipe.yaml"), write(tmp_path, knob, "space.json")])
     assert space["lr"].distribution == FloatDistribution(0.02, 0.2, log=True)
-    twice = write(tmp_path, '{"lr": null, "lr": null}', "twice.json")
-    with pytest.raises(
-        UsageError, match=r"malformed JSON in .*twice\.json at line 1: key 'lr' given"
-    ):
+    twice = write(tmp_path, '{\n"lr": null,\n\n"lr": null}', "twice.json")
+    with pytest.raises(UsageError, match=r"malformed JSON in .*twice\.json: key 'lr' given twice"):
         load_space([space_file("recipe.yaml"), twice])
+    marked = write(tmp_path, "\ufeff" + knob, "marked.json")  # saved with a byte-order mark
+    assert "lr" in load_space([space_file("recipe.yaml"), marked]).names

@@ -108,8 +108,10 @@ class SequenceTask(Task[SequenceOptions]):
 
     def text_codec(self) -> TextCodec | None:
         """Return the text's characters and window for ``ldnn-tune generate`` (text only)."""
+        if self.options.problem != "text":  # known before the data is read
+            return None
         characters = self._data().characters
-        if self.options.problem != "text" or characters is None:
+        if characters is None:
             return None
         return TextCodec(tuple(characters), self.options.sizes[0])
 
