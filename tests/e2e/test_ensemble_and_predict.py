@@ -330,7 +330,7 @@ def test_named_trials_make_an_ensemble_to_predict_with(
     assert run.info.run_name == "ensemble-trials"
     assert (run.data.params["method"], run.data.params["members"]) == ("trials", str(worst))
     # another set of trials, even of the same top_k pool, is another run; the same, the same
-    pair = run_main([*words, f"trials={complete[0]},{complete[-1]},{complete[0]}"], capsys)
+    pair = run_main([*words, f"trials={complete[0]},{complete[-1]}"], capsys)
     assert saved_run(pair.stdout) not in (saved_run(alone.stdout), None)
     assert saved_run(run_main([*words, f"trials={worst}"], capsys).stdout) == saved_run(
         alone.stdout
