@@ -172,6 +172,10 @@ def check_identity(
     matches when its files are the same: the folder moved, with the study's or alone.
     The options named in ``locations`` say only where something is kept: not compared.
     """
+    options = _compared_options(
+        stored.get("options"), wanted.get("options"), option_defaults, locations
+    )
+    options_differ = "options" in stored and "options" in wanted and options[0] != options[1]
     # data_dir before the options: continued without it, options that follow from it differ
     first = {"task": 0, "kind": 1, "data_dir": 2}
     for key, value in sorted(wanted.items(), key=lambda item: first.get(item[0], 3)):
@@ -179,28 +183,14 @@ def check_identity(
             continue
         have = stored.get(key)
         if key == "options":
-            have, value = _compared_options(have, value, option_defaults, locations)
+            have, value = options
         if have != value:
-            if key == "kind" and _options_differ(stored, wanted, option_defaults, locations):
+            if key == "kind" and options_differ:
                 continue  # the options that made the kind differ are named in their turn
             raise UsageError(
                 f"study {name!r} was created with {_difference(key, have, value)}; "
                 "use another study= name or the original settings"
             )
-
-
-def _options_differ(
-    stored: Mapping[str, Any],
-    wanted: Mapping[str, Any],
-    option_defaults: Mapping[str, str],
-    locations: Collection[str],
-) -> bool:
-    """Return whether the task options of the two identities differ, as they are compared."""
-    have, value = stored.get("options"), wanted.get("options")
-    if "options" not in stored or "options" not in wanted:
-        return False
-    have, value = _compared_options(have, value, option_defaults, locations)
-    return bool(have != value)
 
 
 def _compared_options(
