@@ -5,6 +5,7 @@ Each HTML page embeds plotly.js: MLflow shows an HTML artifact in a sandboxed fr
 where a script beside it would not load, and offline machines cannot fetch one.
 """
 
+import copy
 import importlib
 import io
 import threading
@@ -78,14 +79,26 @@ class _SearchOnlyStudy(_ReadOnlyStudy):
     """A read-only study of the search's trials: the retrains of the best knobs left out.
 
     A retrain repeats the best trial's knobs with another seed: in the optimisation
-    history its lower loss would read as progress of the search.
+    history its lower loss would read as progress of the search. Asked for every trial,
+    the view hands a retrain out as a failed trial, a gap at its number: Optuna's
+    history plots index their values by trial number, and a study continued after its
+    retrains has search trials numbered past them.
     """
 
     def get_trials(
         self, deepcopy: bool = True, states: Container[TrialState] | None = None
     ) -> list[FrozenTrial]:
-        """Return the search's trials (in ``states``), uncopied."""
-        return [t for t in super().get_trials(deepcopy, states) if not is_reseed(t)]
+        """Return the search's trials (in ``states``), uncopied; retrains as failed copies."""
+        trials = [_as_gap(t) if is_reseed(t) else t for t in super().get_trials(deepcopy)]
+        return [t for t in trials if states is None or t.state in states]
+
+
+def _as_gap(trial: FrozenTrial) -> FrozenTrial:
+    """Return a copy of ``trial`` that no plot counts: failed, with no value."""
+    gap = copy.copy(trial)  # the stored trial itself is handed out uncopied: never change it
+    gap.state = TrialState.FAIL
+    gap.values = None
+    return gap
 
 
 def search_only(study: optuna.Study) -> optuna.Study:

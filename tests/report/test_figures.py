@@ -109,3 +109,24 @@ def test_the_optimisation_history_leaves_the_retrains_out() -> None:
     history = next(s for s in specs if s.name == "optimization_history").plotly()
     best = next(trace for trace in history.data if trace.name == "Best Value")
     assert min(best.y) == 0.4
+
+
+def test_the_optimisation_history_draws_a_study_continued_after_its_retrains() -> None:
+    """Search trials numbered past a retrain (a study continued): the retrain is a gap."""
+    import optuna
+
+    from ldnn_tune.names import RESEED_OF_ATTR
+    from ldnn_tune.report.figures import StudyFacts, plot_specs
+    from ldnn_tune.report.importance import Importances
+
+    study = optuna.create_study(storage="sqlite:///:memory:")
+    study.add_trial(optuna.trial.create_trial(value=0.5))
+    study.add_trial(optuna.trial.create_trial(value=0.1, user_attrs={RESEED_OF_ATTR: 0}))
+    study.add_trial(optuna.trial.create_trial(value=0.3))
+    specs, _ = plot_specs(StudyFacts(study, Importances(), []))
+    history = next(s for s in specs if s.name == "optimization_history")
+    history.matplotlib()  # Optuna's IndexError: list index out of range, before
+    figure = history.plotly()
+    search = next(trace for trace in figure.data if trace.name == "val_loss")
+    assert list(search.x) == [0, 2] and list(search.y) == [0.5, 0.3]
+    assert study.trials[1].state == optuna.trial.TrialState.COMPLETE  # the store unchanged
