@@ -236,11 +236,18 @@ def print_ensemble(
     ``mlflow_uri``: ``use`` is ``predict`` (input files), ``generate`` (text) or "" (none).
     """
     ranked = [m for m in methods or comparison.results if m not in (SINGLE, SEEDS, NAMED)]
-    if comparison.left_out:
-        gone = comparison.left_out
-        numbers = ", ".join(str(n) for n in gone)
-        whose = "its MLflow run was" if len(gone) == 1 else "their MLflow runs were"
-        console.print(f"note: left out trial{'s' * (len(gone) > 1)} {numbers}: {whose} deleted")
+    for gone, one, several in (
+        (comparison.left_out, "its MLflow run was deleted", "their MLflow runs were deleted"),
+        (
+            comparison.files_gone,
+            "its MLflow run has lost the files it saved",
+            "their MLflow runs have lost the files they saved",
+        ),
+    ):
+        if gone:
+            numbers = ", ".join(str(n) for n in gone)
+            why = one if len(gone) == 1 else several
+            console.print(f"note: left out trial{'s' * (len(gone) > 1)} {numbers}: {why}")
     if ranked and len(comparison.members) < top_k:
         console.print(f"only {len(comparison.members)} complete trial(s); ensembling what there is")
     console.print(ensemble_table(comparison, top_k, methods))

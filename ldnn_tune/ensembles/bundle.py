@@ -33,6 +33,7 @@ from ldnn_tune.errors import UsageError, first_line
 from ldnn_tune.names import (
     BUNDLE_ARTIFACT,
     BUNDLE_MANIFEST,
+    ENSEMBLE_ROLE,
     ROLE_TAG,
     TRIAL_NUMBER_TAG,
     TRIAL_ROLE,
@@ -390,6 +391,13 @@ def not_an_ensemble_run(client: MlflowClient, model: str, mlflow_uri: str) -> st
         return (
             f"model {model!r} is trial {number}'s run, not an ensemble's; make an ensemble "
             f"of that trial alone: ldnn-tune ensemble study={study} trials={number}"
+        )
+    if run is not None and tags.get(ROLE_TAG) == ENSEMBLE_ROLE:  # its files removed by hand
+        study = client.get_experiment(run.info.experiment_id).name
+        return (
+            f"model {model!r} is an ensemble run whose files are gone (no {BUNDLE_ARTIFACT}/ "
+            f"artifact in {run.info.artifact_uri}); make the ensemble again: "
+            f"ldnn-tune ensemble study={study}"
         )
     return (
         f"model {model!r} is neither an ensemble folder nor an ensemble run in {redact(mlflow_uri)}"

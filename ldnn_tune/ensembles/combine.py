@@ -63,6 +63,7 @@ class EnsembleComparison:
     results: dict[str, EnsembleResult]  # SINGLE, then one per method of METHODS
     run_id: str = ""  # the MLflow run holding the chosen ensemble's bundle
     left_out: tuple[int, ...] = ()  # trials passed over: their MLflow runs were deleted
+    files_gone: tuple[int, ...] = ()  # trials passed over: their runs' files are gone
     logged_before: bool = False  # the same ensemble was logged before: run_id is that run
     own_names: tuple[str, ...] = ()  # the task's own scores among every result's scores
 

@@ -49,29 +49,44 @@ from ldnn_tune.study.queries import best_trials, is_reseed, reseeds_of
 from ldnn_tune.study.recovery import end_abandoned_ensembles, ensemble_runs, this_worker
 from ldnn_tune.tracking import StudyTracker
 
+MEMBER_FILES = (PREDICTIONS_ARTIFACT, WEIGHTS_ARTIFACT, HPARAMS_ARTIFACT)  # a trial run's
+
 
 class RunsPresent:
-    """Whether a trial's MLflow run is still in the store: not deleted, nor garbage-collected.
+    """Whether a trial's MLflow run is still in the store, with the files it saved.
 
     Its predictions and weights are the run's artifacts: a trial whose run a user deleted
-    (in the UI, or ``mlflow gc``) cannot be a member. Each run is asked about once, and
-    only the runs of the trials an ensemble might take.
+    (in the UI, or ``mlflow gc``), or whose files are gone from the artifact store (a
+    folder removed by hand), cannot be a member. Each run is asked about once, and only
+    the runs of the trials an ensemble might take.
     """
 
     def __init__(self, tracker: StudyTracker) -> None:
         """Ask ``tracker``'s store."""
         self.client = tracker.client
         self.gone: list[int] = []  # the trials asked about whose runs are gone, in order
+        self.files_gone: list[int] = []  # ... whose runs are there without their files
         self._present: dict[str, bool] = {}
 
     def __call__(self, trial: FrozenTrial) -> bool:
-        """Return whether ``trial``'s run is present."""
+        """Return whether ``trial``'s run is present, with its files."""
         run_id = trial.user_attrs[TRIAL_RUN_ATTR]
         if run_id not in self._present:
-            self._present[run_id] = self._ask(run_id)
-            if not self._present[run_id]:
+            run_there = self._ask(run_id)
+            files_there = run_there and self._files_there(run_id)
+            self._present[run_id] = files_there
+            if not run_there:
                 self.gone.append(trial.number)
+            elif not files_there:
+                self.files_gone.append(trial.number)
         return self._present[run_id]
+
+    def why_not(self, trial: FrozenTrial) -> str:
+        """Return why ``trial`` is not present, after it was asked about."""
+        run_id = trial.user_attrs[TRIAL_RUN_ATTR]
+        if trial.number in self.files_gone:
+            return f"MLflow run {run_id} has lost the files it saved ({', '.join(MEMBER_FILES)})"
+        return f"MLflow run {run_id} was deleted"
 
     def _ask(self, run_id: str) -> bool:
         from mlflow.exceptions import MlflowException
@@ -82,6 +97,15 @@ class RunsPresent:
             if error.error_code == "RESOURCE_DOES_NOT_EXIST":
                 return False
             raise
+
+    def _files_there(self, run_id: str) -> bool:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            names = {info.path for info in self.client.list_artifacts(run_id)}
+        except (MlflowException, OSError):  # the run's artifact folder itself is gone
+            return False
+        return set(MEMBER_FILES) <= names
 
 
 def candidate_pools(
@@ -124,7 +148,7 @@ def named_trials(
 
     A number that is not a complete trial's is a UsageError listing the complete ones:
     only they saved the predictions and weights an ensemble is made of; so is one whose
-    MLflow run is not ``present``.
+    MLflow run is not ``present`` (a :class:`RunsPresent` says why).
     """
     by_number = {t.number: t for t in logged}
     for number in numbers:
@@ -133,10 +157,15 @@ def named_trials(
                 f"invalid trials={number}: trial {number} of study {study_name!r} is not "
                 f"complete; its complete trials are {number_ranges(by_number)}"
             )
-        if not present(by_number[number]):
+        trial = by_number[number]
+        if not present(trial):
+            why = (
+                present.why_not(trial)
+                if isinstance(present, RunsPresent)
+                else f"MLflow run {trial.user_attrs[TRIAL_RUN_ATTR]} was deleted"
+            )
             raise UsageError(
-                f"invalid trials={number}: trial {number}'s MLflow run "
-                f"{by_number[number].user_attrs[TRIAL_RUN_ATTR]} was deleted, with the "
+                f"invalid trials={number}: trial {number}'s {why}, with the "
                 "predictions and weights an ensemble is made of"
             )
     return [by_number[n] for n in dict.fromkeys(numbers)]
@@ -282,7 +311,11 @@ def ensemble_study(
         else ()
     )
     comparison = EnsembleComparison(
-        members, results, left_out=tuple(present.gone), own_names=own_names
+        members,
+        results,
+        left_out=tuple(present.gone),
+        files_gone=tuple(present.files_gone),
+        own_names=own_names,
     )
     inputs = ensemble_inputs(method, top_k, members, named)
     parent = study.user_attrs[PARENT_RUN_ATTR]
@@ -314,10 +347,21 @@ def logged_before(tracker: StudyTracker, parent: str, inputs: str) -> str | None
     """Return the newest finished ensemble run under ``parent`` built from ``inputs``, or None.
 
     Running a finished study's command again, or ``ldnn-tune ensemble`` twice, finds it
-    and logs no identical run beside it.
+    and logs no identical run beside it. A run whose bundle's files are gone is passed
+    over: the ensemble is logged again.
     """
     runs = ensemble_runs(tracker, parent, "FINISHED")
-    return next((r.info.run_id for r in runs if r.data.tags.get(INPUTS_TAG) == inputs), None)
+    same = (r.info.run_id for r in runs if r.data.tags.get(INPUTS_TAG) == inputs)
+    return next((run_id for run_id in same if _bundle_there(tracker, run_id)), None)
+
+
+def _bundle_there(tracker: StudyTracker, run_id: str) -> bool:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return any(info.path == BUNDLE_ARTIFACT for info in tracker.client.list_artifacts(run_id))
+    except (MlflowException, OSError):
+        return False
 
 
 def _log(

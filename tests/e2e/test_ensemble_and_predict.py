@@ -171,6 +171,44 @@ def test_a_trial_whose_mlflow_run_was_deleted_is_left_out(
     assert_usage_error(named, f"invalid trials={best.number}: trial {best.number}'s MLflow run")
 
 
+def artifacts_of(folder: Path, run_id: str) -> Path:
+    """Return the artifact folder of run ``run_id`` in the MLflow store kept in ``folder``."""
+    (found,) = folder.glob(f"mlruns/*/{run_id}/artifacts")
+    return found
+
+
+@pytest.mark.slow
+def test_runs_whose_files_are_gone_are_left_out_or_logged_again(
+    study_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Files removed by hand from the artifact store: named, never MLflow's raw error."""
+    copy = copy_of(study_dir, tmp_path)
+    monkeypatch.chdir(copy)
+    storage = f"sqlite:///{copy}/ldnn_tune.db"
+    stores = (f"storage={storage}", f"mlflow={mlflow_uri(copy)}")
+    best = optuna.load_study(study_name="image", storage=storage).best_trial
+    (artifacts_of(copy, best.user_attrs[TRIAL_RUN_ATTR]) / "model.pt").unlink()
+    result = run_main(["ensemble", "study=image", "method=average", *stores], capsys)
+    assert result.returncode == 0, result.stderr
+    note = f"note: left out trial {best.number}: its MLflow run has lost the files it saved"
+    assert note in result.stdout
+    named = run_main(["ensemble", "study=image", f"trials={best.number}", *stores], capsys)
+    assert_usage_error(named, "has lost the files it saved (predictions.npz, model.pt")
+    run_id = saved_run(result.stdout)
+    assert run_id is not None
+    shutil.rmtree(artifacts_of(copy, run_id) / "ensemble")
+    words = [f"model={run_id}", "input=digit0_0.png", f"mlflow={mlflow_uri(copy)}"]
+    gone = "is an ensemble run whose files are gone (no ensemble/ artifact in"
+    assert_usage_error(run_main(["predict", *words], capsys), gone)
+    again = run_main(["ensemble", "study=image", "method=average", *stores], capsys)
+    assert again.returncode == 0, again.stderr
+    assert saved_run(again.stdout) not in (run_id, None)  # logged again, not "logged before"
+    assert "logged before" not in again.stdout
+
+
 @pytest.mark.slow
 def test_predict_mistakes(
     study_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

@@ -9,7 +9,12 @@ import pytest
 from optuna.distributions import FloatDistribution
 
 from ldnn_tune.ensembles.combine import SEEDS
-from ldnn_tune.ensembles.from_study import RunsPresent, candidate_pools, load_members
+from ldnn_tune.ensembles.from_study import (
+    MEMBER_FILES,
+    RunsPresent,
+    candidate_pools,
+    load_members,
+)
 from ldnn_tune.errors import UsageError
 from ldnn_tune.names import PREDICTIONS_ARTIFACT, RESEED_OF_ATTR, TRIAL_RUN_ATTR
 from ldnn_tune.tracking import StudyTracker
@@ -44,14 +49,23 @@ def test_the_seeds_pool_starts_with_the_best_of_the_trial_and_its_retrains() -> 
 def test_a_run_deleted_or_collected_is_not_present(tmp_path: Path) -> None:
     tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "s")
     parent = tracker.open_parent_run(None, "s", {})
-    kept, deleted = (tracker.start_child_run(parent, name, {}) for name in ("a", "b"))
+    kept, deleted, emptied = (tracker.start_child_run(parent, name, {}) for name in "abc")
+    for run in (kept, deleted):
+        tracker.log_artifact_files(run, {name: b"saved" for name in MEMBER_FILES})
+    tracker.log_artifact_files(emptied, {PREDICTIONS_ARTIFACT: b"saved"})  # the rest removed
     tracker.client.delete_run(deleted)
     present = RunsPresent(tracker)
     trials = [
         optuna.trial.create_trial(value=1.0, user_attrs={TRIAL_RUN_ATTR: run})
-        for run in (kept, deleted, "0" * 32)  # the last: gone, as after `mlflow gc`
+        for run in (kept, deleted, "0" * 32, emptied)  # "0"*32: gone, as after `mlflow gc`
     ]
-    assert [present(t) for t in trials] == [True, False, False]
+    for number, trial in enumerate(trials):
+        trial.number = number
+    assert [present(t) for t in trials] == [True, False, False, False]
+    assert (present.gone, present.files_gone) == ([1, 2], [3])
+    assert present.why_not(trials[3]).endswith(
+        "has lost the files it saved (predictions.npz, model.pt, hparams.json)"
+    )
     study = study_of({0: (1.0, None), 1: (2.0, None)})
     pools = candidate_pools(study, top_k=5, present=lambda t: t.number != 0)
     assert [t.number for t in pools[SEEDS]] == [1]  # the best one left is the anchor
