@@ -38,8 +38,9 @@ class TestSequenceSortLstm(TaskContract):
         return SequenceTask(options, None, 0)
 
     def contract_params(self) -> dict[str, object]:
-        # the lazy 0.02 init learns too slowly for the overfit check's 200 steps
-        return {"hidden": 64, "layers": 1, "init": "scaled", "lr": 0.5}
+        # the space's defaults: sort's first trial starts from the scaled init (the lazy
+        # 0.02 init learned too slowly for the overfit check's 200 steps)
+        return {}
 
 
 class TestSequenceParityMlp(TaskContract):

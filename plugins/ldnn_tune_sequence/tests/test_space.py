@@ -45,3 +45,12 @@ def test_text_has_its_own_space_whose_first_trial_is_the_measured_recipe(
     assert (first["init"], first["lr"], first["clip_norm"]) == ("scaled", 0.5, 5.0)
     assert task.options.length == 64  # the text window at either scale
     assert SequenceTask(SequenceOptions(scale=scale), None, 0).options.length in (50, 100)
+
+
+@pytest.mark.parametrize(("model", "init"), [("lstm", "scaled"), ("mlp", "lazy")])
+def test_sorts_first_trial_starts_from_the_init_measured_for_its_net(model: str, init: str) -> None:
+    task = SequenceTask(SequenceOptions(problem="sort", model=model), None, 0)
+    space = task_space(task)
+    assert space.defaults()["init"] == init
+    assert list(space["init"].distribution.choices) == ["lazy", "scaled"]  # type: ignore[attr-defined]
+    assert task_space(SequenceTask(SequenceOptions(), None, 0)).defaults()["init"] == "lazy"

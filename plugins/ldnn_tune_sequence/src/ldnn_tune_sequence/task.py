@@ -27,6 +27,7 @@ SPACE_FILES = {"cpu": "sequence-cpu.yaml", "gpu": "sequence.yaml"}
 TEXT_SPACE_FILES = {"cpu": "text-cpu.yaml", "gpu": "text.yaml"}
 SIZE_OPTIONS = ("length", "train_size", "eval_size")  # what a scale fills in when not given
 MLP_SPACE_FILE = "mlp.yaml"
+SORT_SPACE_FILE = "sort.yaml"
 
 
 class SequenceTask(Task[SequenceOptions]):
@@ -55,12 +56,15 @@ class SequenceTask(Task[SequenceOptions]):
         """Return the knobs (hidden, layers, forget_bias, clip_norm) for the scale's sizes.
 
         With ``model=mlp`` the LSTM's knobs (layers, forget_bias) are removed: the
-        two-hidden-layer net has neither, and searching them would only add noise.
+        two-hidden-layer net has neither, and searching them would only add noise. The
+        LSTM's first trial on ``problem=sort`` starts from the scaled init (sort.yaml).
         """
         by_scale = TEXT_SPACE_FILES if self.options.problem == "text" else SPACE_FILES
         own = files("ldnn_tune_sequence")
         scaled = own / by_scale[self.options.scale]
-        return [scaled, own / MLP_SPACE_FILE] if self.options.model == "mlp" else scaled
+        if self.options.model == "mlp":
+            return [scaled, own / MLP_SPACE_FILE]
+        return [scaled, own / SORT_SPACE_FILE] if self.options.problem == "sort" else scaled
 
     def knob_domains(self) -> dict[str, Domain]:
         """Return what the nets accept: whole hidden sizes and layer counts."""
