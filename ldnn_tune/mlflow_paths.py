@@ -3,7 +3,8 @@
 A local store (``sqlite:///mlflow.db``) names its runs' files by absolute paths, in
 ``mlruns/`` beside the folder it was made in. A study folder copied or moved elsewhere
 would still read, and write, the original folder's ``mlruns/`` (or fail where it is
-gone). :func:`client_uri` points such a store at the ``mlruns/`` beside it.
+gone). :func:`client_uri` points such a store at the ``mlruns/`` beside it (or in the
+working folder, where MLflow makes it), and notes a store copied without it.
 """
 
 import contextlib
@@ -47,27 +48,67 @@ def sqlite_file(uri: str) -> Path | None:
 
 
 def follow_moved_store(uri: str) -> str | None:
-    """Point a copied or moved local store at the ``mlruns/`` beside it; return a note.
+    """Point a copied or moved local store at its ``mlruns/``; return a note.
 
-    Only a store whose runs' folders are in that ``mlruns/`` too (their run ids are
-    there: a copy, not another folder's files) is changed.
+    Its ``mlruns/`` is the one beside it, or the one in the working folder (MLflow puts
+    it there; a store kept in a sub-folder, ``mlflow=sqlite:///stores/mlflow.db``, has
+    it there too). Only a store whose runs' folders are in that ``mlruns/`` (their run
+    ids are there: a copy, not another folder's files) is changed. A store copied
+    without its ``mlruns/`` is left as it is, with a note: its runs' files are still
+    another store's folder, where new runs would write too.
     """
     path = sqlite_file(uri)
     if path is None or not path.is_file():
         return None
-    here = path.resolve().parent / ARTIFACT_FOLDER
-    if not here.is_dir():
-        return None
     try:
         with contextlib.closing(sqlite3.connect(path)) as db:
-            old = _stale_root(db, here)
-            if old is None or _same_folder(old, here):  # one folder, mounted at two paths
-                return None
-            with db:
-                _rebase(db, old, str(here))
+            for here in _artifact_folders(path):
+                old = _stale_root(db, here)
+                if old is None or _same_folder(old, here):  # one folder at two paths
+                    continue
+                if path.resolve().parent == Path(old).parent:  # beside its own: the original
+                    continue
+                with db:
+                    _rebase(db, old, str(here))
+                return (
+                    f"note: {path} was made beside {old}; "
+                    f"its runs' files are now read and written in {here}"
+                )
+            return _copied_without_files(db, path)
     except sqlite3.Error:  # not an MLflow store, or locked: leave it to MLflow
         return None
-    return f"note: {path} was made beside {old}; its runs' files are now read and written in {here}"
+
+
+def _artifact_folders(path: Path) -> list[Path]:
+    """Return the ``mlruns/`` folders a store at ``path`` may keep its files in, that exist.
+
+    The working folder's only holds the files of a store inside that folder.
+    """
+    candidates = [path.resolve().parent / ARTIFACT_FOLDER]
+    here = Path.cwd().resolve()
+    if path.resolve().is_relative_to(here):
+        candidates.append(here / ARTIFACT_FOLDER)
+    return [folder for folder in dict.fromkeys(candidates) if folder.is_dir()]
+
+
+def _copied_without_files(db: sqlite3.Connection, path: Path) -> str | None:
+    """Return a note when the store at ``path`` keeps its files beside another store.
+
+    That is a copy of the other store's file made without its ``mlruns/``: the runs'
+    files it reads are the other's, and the runs it makes would write there too.
+    """
+    for (location,) in db.execute("SELECT artifact_location FROM experiments"):
+        root = Path(str(location)).parent
+        other = root.parent / path.name
+        if root.name != ARTIFACT_FOLDER or not root.is_absolute() or not other.is_file():
+            continue
+        if not _same_folder(str(other), path):
+            return (
+                f"note: {path} keeps its runs' files in {root}, beside another store "
+                f"({other}); new runs write there too. To keep them with this store, "
+                f"copy that folder here: cp -r {root} {path.resolve().parent}"
+            )
+    return None
 
 
 def _stale_root(db: sqlite3.Connection, here: Path) -> str | None:

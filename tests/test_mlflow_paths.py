@@ -1,5 +1,6 @@
 """A local MLflow store copied or moved with its mlruns/ reads and writes the files beside it."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -81,3 +82,43 @@ def test_one_folder_seen_at_two_paths_is_left_alone(
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "None"
     assert locations(tmp_path / "a" / "mlflow.db") == before
+
+
+def test_a_moved_store_kept_in_a_sub_folder_uses_the_mlruns_of_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # mlflow=sqlite:///stores/m.db: MLflow makes mlruns/ in the working folder, not in stores/
+    (tmp_path / "a" / "stores").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "a")
+    tracker = StudyTracker("sqlite:///stores/m.db", "image")
+    run = tracker.open_parent_run(None, "image", {"task": "image"})
+    tracker.log_json(run, "summary.json", {"best": 1})
+    assert (tmp_path / "a" / "mlruns").is_dir()
+    shutil.move(tmp_path / "a", tmp_path / "b")
+    monkeypatch.chdir(tmp_path / "b")
+    tracker = StudyTracker("sqlite:///stores/m.db", "image")
+    here = tmp_path / "b" / "mlruns"
+    assert f"its runs' files are now read and written in {here}" in capsys.readouterr().out
+    assert all(loc.startswith(f"{here}/") for loc in locations(Path("stores/m.db")))
+    path = tracker.client.download_artifacts(run, "summary.json", str(tmp_path))
+    assert json.loads(Path(path).read_text()) == {"best": 1}
+
+
+def test_a_store_copied_without_its_mlruns_says_where_its_files_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made_in(tmp_path / "a", monkeypatch)
+    (tmp_path / "b").mkdir()
+    with contextlib.closing(sqlite3.connect(tmp_path / "a" / "mlflow.db")) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a command does when it ends
+    shutil.copy(tmp_path / "a" / "mlflow.db", tmp_path / "b" / "mlflow.db")
+    monkeypatch.chdir(tmp_path / "b")
+    before = locations(tmp_path / "b" / "mlflow.db")
+    note = follow_moved_store(f"sqlite:///{tmp_path / 'b' / 'mlflow.db'}")
+    assert note is not None
+    assert f"keeps its runs' files in {tmp_path / 'a' / 'mlruns'}, beside another store" in note
+    assert f"cp -r {tmp_path / 'a' / 'mlruns'} {tmp_path / 'b'}" in note
+    assert locations(tmp_path / "b" / "mlflow.db") == before
+    shutil.copytree(tmp_path / "a" / "mlruns", tmp_path / "b" / "mlruns")  # as the note says
+    assert "now read and written in" in str(follow_moved_store("sqlite:///mlflow.db"))
+    assert follow_moved_store(f"sqlite:///{tmp_path / 'a' / 'mlflow.db'}") is None  # the original
