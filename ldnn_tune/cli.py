@@ -117,6 +117,13 @@ def output_width() -> int | None:
         return FILE_COLUMNS
 
 
+def drop_unusable_columns() -> None:
+    """Forget a ``COLUMNS`` that is no width (0, -1, ``abc``): rich printed nothing at 0."""
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and not (columns.isdigit() and int(columns) > 0):
+        del os.environ["COLUMNS"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the process exit code.
 
@@ -125,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     mark_command_start()
     guard_stdout()
+    drop_unusable_columns()
     give_matplotlib_a_cache()
     console = Console(width=output_width())
     command = ""

@@ -49,8 +49,18 @@ class QuietWhenClosed:
 
 
 def guard_stdout() -> None:
-    """Make ``sys.stdout`` quiet when its reader goes, or when the command started without one."""
-    if sys.stdout is None:  # started with stdout closed (`ldnn-tune tasks >&-`)
-        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115  # for life
-    elif not isinstance(sys.stdout, QuietWhenClosed):
+    """Make ``sys.stdout`` quiet when its reader goes, or when the command started without one.
+
+    Both streams also print what their encoding lacks as ``?`` (an ASCII locale's ``…``,
+    a file name that is not UTF-8), and a closed ``sys.stderr`` becomes the null device:
+    a character a terminal cannot show, or a stream nobody reads, never fails a trial
+    that trained, nor a command that did its work.
+    """
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:  # started with it closed (`ldnn-tune tasks >&-`)
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+        elif hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    if not isinstance(sys.stdout, QuietWhenClosed):
         sys.stdout = QuietWhenClosed(sys.stdout)  # type: ignore[assignment]

@@ -1,5 +1,6 @@
 """A reader that goes away (`| head -1`) or no stdout at all does not stop a command."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -33,3 +34,29 @@ def test_a_command_started_without_stdout_runs(tmp_path: Path) -> None:
         f"{CLI} tasks >&-", shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_an_ascii_terminal_a_zero_width_and_no_stderr_keep_the_trials(tmp_path: Path) -> None:
+    """What the streams cannot show is printed as ?; nothing of the study is lost.
+
+    An ASCII-only stdout failed every trial that trained (UnicodeEncodeError at its
+    line), COLUMNS=0 printed nothing at all, and a closed stderr made a command that did
+    its work exit 1.
+    """
+    words = [CLI, "run", "task=image", "study=étude", "check=false", "ensemble=none", *TINY_RUN]
+    result = subprocess.run(
+        f"{' '.join(words)} 2>&-",
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        encoding="ascii",
+        errors="strict",
+        timeout=300,
+        env={**os.environ, "PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0", "COLUMNS": "0"},
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("study '?tude'"), result.stdout[:200]
+    assert "trials: 2 complete" in result.stdout
+    states = [t.state.name for t in load_study(tmp_path, "étude").trials]
+    assert states == ["COMPLETE", "COMPLETE"]
