@@ -76,7 +76,17 @@ def check_mlflow(uri: str, read_only: bool = False) -> None:
 
 
 def _check_artifact_folder(uri: str) -> None:
-    """Refuse a working folder where MLflow could not keep a local store's runs' files."""
+    """Refuse a working folder where MLflow could not keep a local store's runs' files.
+
+    MLflow records the folder of a new store's ``mlruns/`` in SQL quoted by Python's
+    ``repr``: a path holding both quote marks fails it.
+    """
+    folder = str(Path.cwd())
+    if "'" in folder and '"' in folder:
+        raise UsageError(
+            f"mlflow={redact(uri)}: the working folder {folder!r} holds both ' and \", which "
+            "MLflow cannot record as the place of the runs' files; rename it, or run elsewhere"
+        )
     artifacts = Path(ARTIFACT_FOLDER)
     if artifacts.exists() and not artifacts.is_dir():
         raise UsageError(
@@ -101,13 +111,30 @@ def _scheme(url: str) -> str:
 
 
 def _sqlite_path(url: str, key: str) -> Path:
-    """Return the file of an ``sqlite:///FILE`` URL; refuse in-memory and malformed ones."""
-    path = sqlite_file(url.split("?")[0])  # its query (?mode=...) does not name the file
+    """Return the file of an ``sqlite:///FILE`` URL; refuse in-memory and malformed ones.
+
+    A ``?`` (a URL's query) or ``%`` (an escape) in the file's path, typed or in the
+    working folder MLflow's relative store is found from, would open another file.
+    """
+    head, _, query = url.partition("?")
+    path = sqlite_file(head)  # its query (?mode=...) does not name the file
+    example = "mlflow.db" if key == "mlflow" else "ldnn_tune.db"
     if path is None:
-        example = "mlflow.db" if key == "mlflow" else "ldnn_tune.db"
         raise UsageError(
             f"{key}={url} is not a file (an in-memory database would be lost when the "
             f"command ends); give one, e.g. {key}=sqlite:///{example}"
+        )
+    if "/" in query or "%" in str(path):  # a folder named q?x, or 50%20
+        raise UsageError(
+            f"{key}={url}: a '?' or '%' in a store's path reads as part of a URL, which "
+            "would open another file; rename that folder"
+        )
+    whole = str(path.absolute())
+    if key == "mlflow" and any(mark in whole for mark in "?%"):  # MLflow's store is made absolute
+        raise UsageError(
+            f"{key}={url}: the folder {whole.rsplit('/', 1)[0]!r} holds a '?' or '%', which "
+            "a store's URL reads as a query or an escape (MLflow's runs would go to another "
+            f"file); rename it, or give {key}=sqlite:////ANOTHER/FOLDER/{example}"
         )
     return path
 

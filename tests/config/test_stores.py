@@ -147,6 +147,42 @@ def test_a_working_folder_where_mlruns_cannot_be_made_is_refused_before_anything
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("name", ["cw?q", "c%41b", "50%20"])
+def test_a_working_folder_a_store_url_would_misread_is_refused_before_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    # MLflow's store, made absolute, went to the file 'cw' beside the folder: two studies
+    # mixed their runs in one experiment there, or 'cwAb' could not be opened
+    (tmp_path / name).mkdir()
+    monkeypatch.chdir(tmp_path / name)
+    result = run_main(["run", "task=image"], capsys)
+    assert_usage_error(result, f"the folder '{tmp_path / name}' holds a '?' or '%'")
+    assert list(tmp_path.rglob("*")) == [tmp_path / name]
+
+
+@pytest.mark.parametrize("url", ["sqlite:///q?x/o.db", "sqlite:///50%20/o.db"])
+def test_a_store_path_a_url_would_misread_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for check in (check_storage, check_mlflow):
+        with pytest.raises(UsageError, match=r"a '\?' or '%' in a store's path reads as part"):
+            check(url)
+    check_storage("sqlite:///o.db?timeout=30")  # a query is still a query
+
+
+def test_a_working_folder_with_both_quote_marks_is_refused_before_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # MLflow writes the folder into SQL with repr(): 'q\'"x' was a syntax error
+    folder = tmp_path / "q'\"x"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    result = run_main(["run", "task=image"], capsys)
+    assert_usage_error(result, "holds both ' and \", which MLflow cannot record")
+    assert list(folder.iterdir()) == []
+
+
 @pytest.fixture
 def read_only_folder(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     """Yield a folder holding a WAL-mode database and that folder seen read-only.
