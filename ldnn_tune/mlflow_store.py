@@ -82,6 +82,19 @@ def keep_empty_store(uri: str) -> None:
         return
 
 
+def remove_half_made_store(uri: str) -> None:
+    """Remove the store at ``uri`` that MLflow's migrations left part-built (a full disk).
+
+    Kept, it would read as a store of an older MLflow, and ask to be upgraded.
+    """
+    path = sqlite_file(uri)
+    if path is None:
+        return
+    for part in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        with contextlib.suppress(OSError):
+            part.unlink()
+
+
 def _intact(template: Path) -> bool:
     """Return whether ``template`` is a whole SQLite database holding MLflow's schema."""
     try:

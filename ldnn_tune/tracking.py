@@ -12,9 +12,14 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from ldnn_tune.errors import UsageError
+from ldnn_tune.errors import UsageError, disk_full
 from ldnn_tune.mlflow_paths import client_uri
-from ldnn_tune.mlflow_store import is_new_store, keep_empty_store, seed_new_store
+from ldnn_tune.mlflow_store import (
+    is_new_store,
+    keep_empty_store,
+    remove_half_made_store,
+    seed_new_store,
+)
 from ldnn_tune.names import (
     PARENT_RUN_ATTR,
     PARENT_RUN_TAG,
@@ -81,8 +86,13 @@ class StudyTracker:
         self.uri = uri
         use_fast_sqlite()  # before the store is made, seeded or opened
         made_here = is_new_store(uri) and not seed_new_store(uri)
-        self.client = mlflow_client(uri)
-        found = self.client.get_experiment_by_name(experiment)
+        try:  # MLflow makes the store
+            self.client = mlflow_client(uri)
+            found = self.client.get_experiment_by_name(experiment)
+        except Exception as error:
+            if made_here and disk_full(error) is not None:
+                remove_half_made_store(uri)  # read later as a store of an older MLflow
+            raise
         if made_here:
             keep_empty_store(uri)
         # a continued study's experiment deleted in the UI: restored, for its runs live there
