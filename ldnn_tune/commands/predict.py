@@ -230,7 +230,9 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
         console.print(f"({len(shown)} of {len(predictions.rows)} rows shown; {rest})", markup=False)
     if config.output is not None:
         try:
-            with config.output.open("w", newline="", encoding="utf-8") as handle:
+            with config.output.open(
+                "w", newline="", encoding="utf-8", errors="surrogateescape"
+            ) as handle:  # a file name that is not UTF-8: its own bytes
                 csv.writer(handle).writerows(csv_table(predictions, unread))
         except OSError as error:
             raise UsageError(

@@ -31,7 +31,7 @@ def data_fingerprint(path: Path, suffixes: Sequence[str] = ()) -> str:
     for file in files:
         size = file.stat().st_size
         total += size
-        digest.update(f"{_name(path, file)}\0{size}\n".encode())
+        digest.update(f"{_name(path, file)}\0{size}\n".encode(errors="surrogateescape"))
     return f"{len(files):,} files, {total:,} bytes, {digest.hexdigest()[:12]}"
 
 
@@ -48,7 +48,7 @@ def data_contents(path: Path, suffixes: Sequence[str] = ()) -> str:
     by_contents = sum(file.stat().st_size for file in files) <= CONTENT_BYTES
     digest = hashlib.sha256(b"contents" if by_contents else b"sizes")
     for file in files:
-        digest.update(f"{_name(path, file)}\0".encode())
+        digest.update(f"{_name(path, file)}\0".encode(errors="surrogateescape"))
         if not by_contents:
             digest.update(f"{file.stat().st_size}\n".encode())
             continue

@@ -89,3 +89,14 @@ def test_a_loop_or_a_hidden_link_hides_no_folder(tmp_path: Path) -> None:
     (data / "circle" / "0.png").write_bytes(b"PNG")  # still seen through its own path
     assert data_contents(data) != before
     assert data_fingerprint(data).startswith("1 files, 3 bytes, ")  # names and sizes: as before
+
+
+def test_a_file_name_that_is_not_utf8_is_digested_by_its_bytes(tmp_path: Path) -> None:
+    # a latin-1 name (g\xe9orge): encoding it as UTF-8 failed the run, naming no file
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for folder, name in ((tmp_path / "a", b"g\xe9orge.wav"), (tmp_path / "b", b"g\xe8orge.wav")):
+        with open(bytes(folder) + b"/" + name, "wb") as handle:
+            handle.write(b"RIFF")
+    assert data_fingerprint(tmp_path / "a") != data_fingerprint(tmp_path / "b")
+    assert data_contents(tmp_path / "a") != data_contents(tmp_path / "b")

@@ -210,6 +210,28 @@ def test_runs_whose_files_are_gone_are_left_out_or_logged_again(
 
 
 @pytest.mark.slow
+def test_predict_writes_a_file_name_that_is_not_utf8_as_its_bytes(
+    study_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # a latin-1 name: the CSV writer failed after the table, leaving only its header
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    named = bytes(inputs) + b"/digit_\xe9.png"
+    with open(named, "wb") as handle:
+        handle.write((study_dir / "digit0_0.png").read_bytes())
+    monkeypatch.chdir(tmp_path)
+    words = [f"model={ensemble_run(study_dir)}", f"input={inputs}", "output=out.csv"]
+    result = run_main(["predict", *words, f"mlflow={mlflow_uri(study_dir)}"], capsys)
+    assert result.returncode == 0, result.stderr
+    rows = (tmp_path / "out.csv").read_bytes().splitlines()
+    assert len(rows) == 2, rows
+    assert b"digit_\xe9.png" in rows[1]  # the name's own bytes, as the file system has it
+
+
+@pytest.mark.slow
 def test_predict_mistakes(
     study_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
