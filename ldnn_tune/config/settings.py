@@ -339,7 +339,7 @@ class DashboardConfig:
 
 
 REPORT_FORMATS = ("html", "md")
-REPORT_STEM = 100  # characters of a study's name in its report's default file name
+REPORT_STEM = 100  # bytes (UTF-8) of a study's name in its report's default file name
 
 
 @dataclasses.dataclass
@@ -373,9 +373,11 @@ class ReportConfig:
         """Return the file to write: ``output=``, or ``STUDY-report.FORMAT`` here.
 
         The study's name is made a file name: characters other than letters, digits,
-        ``.``, ``-`` and ``_`` (a ``/``, a space) become ``_``, and it is cut to 100.
+        ``.``, ``-`` and ``_`` (a ``/``, a space) become ``_``, and it is cut to 100 bytes
+        (a name of 100 CJK characters is 300: past the 255 a file name may hold).
         """
-        stem = re.sub(r"[^\w.-]", "_", self.study)[:REPORT_STEM].lstrip(".") or "study"
+        safe = re.sub(r"[^\w.-]", "_", self.study).encode()[:REPORT_STEM]
+        stem = safe.decode(errors="ignore").lstrip(".") or "study"  # no character cut in two
         return self.output or Path(f"{stem}-report.{self.format}")
 
     @property

@@ -46,6 +46,9 @@ def test_a_reports_default_name_is_a_file_name_whatever_the_study(
     assert ReportConfig(study="x/y z").path == Path("x_y_z-report.html")
     assert ReportConfig(study="s" * 300).path.name == "s" * 100 + "-report.html"
     assert ReportConfig(study="..").path == Path("study-report.html")
+    wide = ReportConfig(study="日本" * 50).path  # 300 bytes as UTF-8: refused as output=
+    assert wide.name == "日本" * 16 + "日-report.html"  # 99 bytes, no character cut in two
+    (tmp_path / wide).write_text("a report")
 
 
 def test_a_markdown_reports_plots_folder_must_be_a_folder(
