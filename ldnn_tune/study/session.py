@@ -1,5 +1,6 @@
 """A study with its MLflow tracker and parent run: opened by every worker, closed at the end."""
 
+import contextlib
 import shlex
 import sys
 import time
@@ -282,6 +283,8 @@ def close_session(
     except Exception:
         if status == "FINISHED":
             raise
+        with contextlib.suppress(Exception):  # the study unreadable (deleted meanwhile)
+            session.tracker.client.set_terminated(session.parent, status)
 
 
 def periodic_report(

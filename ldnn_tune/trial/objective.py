@@ -139,9 +139,11 @@ class Objective:
         except TrialTakenOver:  # ended by _discard: the trial is another worker's now
             raise
         except BaseException as error:  # the run must not stay RUNNING, whatever it was
-            if raised_by_host(error, type(self.task).__module__):
-                trial.set_user_attr(HOST_ERROR_ATTR, True)
-            self._end(trial, metrics, "FAIL", first_line(error), error=error)
+            try:
+                if raised_by_host(error, type(self.task).__module__):
+                    trial.set_user_attr(HOST_ERROR_ATTR, True)
+            finally:  # the study deleted meanwhile: the attribute fails, the run still ends
+                self._end(trial, metrics, "FAIL", first_line(error), error=error)
             raise
         if diverged:
             self._end(trial, metrics, "PRUNED", diverged)
@@ -282,16 +284,18 @@ class Objective:
         ``run_reason`` is the MLflow run's reason where the trial has none (a complete
         trial's: why it stopped training, e.g. a timeout).
         """
-        if reason or self._inherited_reason:
-            trial.set_user_attr(REASON_ATTR, reason or None)
-        if self._first_epoch is not None:
-            trial.set_user_attr(FIRST_EPOCH_ATTR, round(self._first_epoch, 3))
-        if error is not None:
-            text = "".join(traceback.format_exception(error))
-            self.tracker.log_artifact_files(metrics.run_id, {TRACEBACK_ARTIFACT: text})
-        self.tracker.end_trial_run(
-            metrics.run_id, state, reason or run_reason, metrics.drain(), status
-        )
+        try:  # a study deleted meanwhile refuses these: its MLflow run ends all the same
+            if reason or self._inherited_reason:
+                trial.set_user_attr(REASON_ATTR, reason or None)
+            if self._first_epoch is not None:
+                trial.set_user_attr(FIRST_EPOCH_ATTR, round(self._first_epoch, 3))
+        finally:
+            if error is not None:
+                text = "".join(traceback.format_exception(error))
+                self.tracker.log_artifact_files(metrics.run_id, {TRACEBACK_ARTIFACT: text})
+            self.tracker.end_trial_run(
+                metrics.run_id, state, reason or run_reason, metrics.drain(), status
+            )
         outcome = reason if value is None else f"val_loss {value:.4f}"
         seconds = time.monotonic() - self._started
         self.progress.trial_done(trial.number, state, outcome, seconds, self._params)
