@@ -40,7 +40,8 @@ class TextCodec:
             named = ", ".join(repr(character) for character in unknown[:10])
             more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
             raise UsageError(
-                f"invalid prompt: {named}{more} never occur in the training text; "
+                f"invalid prompt: {named}{more} never "
+                f"{'occurs' if len(unknown) == 1 else 'occur'} in the training text; "
                 f"it holds {self._shown()}"
             )
         return [index[character] for character in text]

@@ -38,7 +38,13 @@ from ldnn_tune.study.queries import (
 )
 from ldnn_tune.study.recovery import OrphanRunSweeper
 from ldnn_tune.study.reseeds import ReseedReserve, missing_reseeds, retrain
-from ldnn_tune.study.session import Session, close_session, open_session, periodic_report
+from ldnn_tune.study.session import (
+    Session,
+    close_session,
+    open_session,
+    periodic_report,
+    warn_on_stderr,
+)
 from ldnn_tune.study.storages import GRACE_FACTOR
 from ldnn_tune.study.workers import (
     end_with_parent,
@@ -63,7 +69,7 @@ def run_study(
     quiet_frameworks()
     with clock.phase("open"):
         session = open_session(run)
-    warn = _warner(console)
+    warn = warn_on_stderr  # stdout is the study's log; warnings go where errors do
     try:
         _search(run, host, console, clock, session, warn)
         close_session(session, clock.metrics(), warn=warn)  # with the study's plots
@@ -174,10 +180,6 @@ def ensemble_command(config: RunConfig) -> str:
         *store_words(storage=config.storage, mlflow=config.mlflow),
     ]
     return f"ldnn-tune ensemble {shlex.join(words)}"
-
-
-def _warner(console: Console) -> Callable[[str], None]:
-    return lambda message: console.print(f"warning: {message}", markup=False)
 
 
 def make_budget(run: ResolvedRun, clock: RunClock, study: optuna.Study) -> Budget:

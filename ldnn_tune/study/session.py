@@ -278,7 +278,7 @@ def close_session(
     us here.
     """
     try:
-        refresh_report(session, plots=status == "FINISHED", warn=warn or _warn)
+        refresh_report(session, plots=status == "FINISHED", warn=warn or warn_on_stderr)
         _close(session, timings, status)
     except Exception:
         if status == "FINISHED":
@@ -301,7 +301,8 @@ def periodic_report(
     return PeriodicRefresh(lambda: refresh_report(session, warn=warn), total)
 
 
-def _warn(message: str) -> None:
+def warn_on_stderr(message: str) -> None:
+    """Print ``message`` as a warning on stderr."""
     print(f"warning: {message}", file=sys.stderr)
 
 

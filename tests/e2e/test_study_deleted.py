@@ -27,10 +27,11 @@ def test_a_study_deleted_while_it_runs_ends_its_runs_and_says_so(tmp_path: Path)
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.2)
     optuna.delete_study(study_name="image", storage=f"sqlite:///{tmp_path / 'ldnn_tune.db'}")
-    _, stderr = process.communicate(timeout=180)
+    stdout, stderr = process.communicate(timeout=180)
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 1
     assert lines[-1].startswith("error: the study is gone from its storage"), lines
+    assert "warning:" not in stdout.decode()  # stdout is the study's log: warnings go to stderr
     client = mlflow_client(tmp_path)
     experiment = client.get_experiment_by_name("image")
     assert experiment is not None

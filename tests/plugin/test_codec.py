@@ -20,6 +20,8 @@ def test_characters_the_text_never_used_are_named_with_those_it_did() -> None:
     assert str(error.value) == (
         "invalid prompt: 'y', 'z' never occur in the training text; it holds these 3: 'abc'"
     )
+    with pytest.raises(UsageError, match="'z' never occurs in the training text"):
+        codec.encode("abz")
 
 
 def test_a_large_vocabulary_is_counted_not_listed() -> None:
