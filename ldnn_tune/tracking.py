@@ -63,6 +63,15 @@ def require_parent_run(uri: str, study: optuna.Study) -> None:
         )
 
 
+def restored_note(study: str, why: str = "as the study goes on") -> str:
+    """Return the note that study ``study``'s deleted MLflow experiment was restored."""
+    return (
+        f"note: the study's MLflow experiment {study!r} had been deleted; restored it, "
+        f"with its runs, {why} (to start over, delete the study too: README, "
+        "Delete one study)"
+    )
+
+
 def mlflow_client(uri: str) -> MlflowClient:
     """Return a client of the MLflow store at ``uri`` (a local one followed to where it is).
 

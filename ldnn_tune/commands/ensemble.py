@@ -22,12 +22,15 @@ def main(words: Sequence[str], console: Console) -> int:
     from ldnn_tune.console.tables import print_ensemble
     from ldnn_tune.ensembles.from_study import ensemble_study
     from ldnn_tune.study.open import load_existing_study
-    from ldnn_tune.tracking import StudyTracker, require_parent_run
+    from ldnn_tune.tracking import StudyTracker, require_parent_run, restored_note
 
     quiet_frameworks()
     study = load_existing_study(config.study, config.storage)
     require_parent_run(config.mlflow, study)
     tracker = StudyTracker(config.mlflow, experiment=config.study)
+    if tracker.restored:  # its runs hold the members: the ensemble run goes there too
+        note = restored_note(config.study, "for the ensemble's run, beside its members'")
+        console.print(note, markup=False, soft_wrap=True)
     method = config.ensemble_method()
     comparison = ensemble_study(study, tracker, config.top_k, method, config.named_trials())
     use = study.user_attrs.get(ENSEMBLE_USE_ATTR)  # recorded by run; older studies lack it

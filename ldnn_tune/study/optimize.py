@@ -53,6 +53,7 @@ from ldnn_tune.study.workers import (
     threads_per_worker,
     wait_processes,
 )
+from ldnn_tune.tracking import restored_note
 from ldnn_tune.trial.objective import Objective
 from ldnn_tune.urls import redact, store_words
 
@@ -99,13 +100,7 @@ def _search(
     if session.warm_start is not None:
         console.print(session.warm_start, markup=False, soft_wrap=True)
     if session.tracker.restored:
-        console.print(
-            f"note: the study's MLflow experiment {config.study_name!r} had been deleted; "
-            "restored it, with its runs, as the study goes on (to start over, delete the "
-            "study too: README, Delete one study)",
-            markup=False,
-            soft_wrap=True,
-        )
+        console.print(restored_note(config.study_name), markup=False, soft_wrap=True)
     done = finished_search_trials(study)
     console.print(
         f"study {config.study_name!r} ({redact(config.storage)}): {done} of "

@@ -232,6 +232,29 @@ def test_predict_writes_a_file_name_that_is_not_utf8_as_its_bytes(
 
 
 @pytest.mark.slow
+def test_ensemble_of_a_study_whose_experiment_was_deleted_restores_it_and_says_so(
+    study_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    copy = copy_of(study_dir, tmp_path)
+    monkeypatch.chdir(copy)
+    stores = (f"storage=sqlite:///{copy}/ldnn_tune.db", f"mlflow={mlflow_uri(copy)}")
+    assert run_main(["report", "study=image", "format=md", *stores], capsys).returncode == 0
+    client = MlflowClient(mlflow_uri(copy))  # the copy's store points at its own files now
+    experiment = client.get_experiment_by_name("image")
+    assert experiment is not None
+    client.delete_experiment(experiment.experiment_id)  # in the UI
+    result = run_main(["ensemble", "study=image", "method=average", *stores], capsys)
+    assert result.returncode == 0, result.stderr
+    assert "note: the study's MLflow experiment 'image' had been deleted; restored it" in (
+        result.stdout
+    )
+    assert client.get_experiment(experiment.experiment_id).lifecycle_stage == "active"
+
+
+@pytest.mark.slow
 def test_predict_mistakes(
     study_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
