@@ -108,3 +108,11 @@ def wait_for_page(url: str, server: "subprocess.Popen[str]", seconds: float = 90
             assert server.poll() is None, server.stdout.read() if server.stdout else ""
             assert time.monotonic() < deadline, f"{url} did not come up"
             time.sleep(1)
+
+
+def running_trial(cwd: Path) -> bool:
+    """Return whether the study in ``cwd``'s default storage has a trial running now."""
+    try:
+        return bool(load_study(cwd).get_trials(states=(optuna.trial.TrialState.RUNNING,)))
+    except Exception:  # not created yet
+        return False

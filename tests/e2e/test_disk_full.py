@@ -8,7 +8,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from helpers import load_study
+from helpers import load_study, running_trial
 
 from ldnn_tune.testing.cli import CLI, run_cli
 
@@ -31,13 +31,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], capture_output=True)
-
-
-def running_trial(cwd: Path) -> bool:
-    try:
-        return bool(load_study(cwd).get_trials(states=(optuna.trial.TrialState.RUNNING,)))
-    except Exception:  # not created yet
-        return False
 
 
 @pytest.mark.slow

@@ -65,6 +65,22 @@ def copy_of(study_dir: Path, tmp_path: Path) -> Path:
     return copy
 
 
+def work_in_copy(
+    study_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, tuple[str, str]]:
+    """Work in a copy of the shared study's folder; return it and its store words."""
+    copy = copy_of(study_dir, tmp_path)
+    monkeypatch.chdir(copy)
+    return copy, (f"storage=sqlite:///{copy}/ldnn_tune.db", f"mlflow={mlflow_uri(copy)}")
+
+
+def best_trial(copy: Path) -> optuna.trial.FrozenTrial:
+    """Return the best trial of the study in folder ``copy``."""
+    return optuna.load_study(
+        study_name="image", storage=f"sqlite:///{copy}/ldnn_tune.db"
+    ).best_trial
+
+
 def saved_run(out: str) -> str | None:
     """Return the run id an ensemble's output says it is saved in."""
     found = re.search(r"ensemble (?:saved )?in MLflow run (\w+)", out)
@@ -158,11 +174,8 @@ def test_a_trial_whose_mlflow_run_was_deleted_is_left_out(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    copy = copy_of(study_dir, tmp_path)
-    monkeypatch.chdir(copy)
-    storage = f"sqlite:///{copy}/ldnn_tune.db"
-    stores = (f"storage={storage}", f"mlflow={mlflow_uri(copy)}")
-    best = optuna.load_study(study_name="image", storage=storage).best_trial
+    copy, stores = work_in_copy(study_dir, tmp_path, monkeypatch)
+    best = best_trial(copy)
     MlflowClient(mlflow_uri(copy)).delete_run(best.user_attrs[TRIAL_RUN_ATTR])  # in the UI
     result = run_main(["ensemble", "study=image", "method=average", *stores], capsys)
     assert result.returncode == 0, result.stderr
@@ -185,11 +198,8 @@ def test_runs_whose_files_are_gone_are_left_out_or_logged_again(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Files removed by hand from the artifact store: named, never MLflow's raw error."""
-    copy = copy_of(study_dir, tmp_path)
-    monkeypatch.chdir(copy)
-    storage = f"sqlite:///{copy}/ldnn_tune.db"
-    stores = (f"storage={storage}", f"mlflow={mlflow_uri(copy)}")
-    best = optuna.load_study(study_name="image", storage=storage).best_trial
+    copy, stores = work_in_copy(study_dir, tmp_path, monkeypatch)
+    best = best_trial(copy)
     (artifacts_of(copy, best.user_attrs[TRIAL_RUN_ATTR]) / "model.pt").unlink()
     result = run_main(["ensemble", "study=image", "method=average", *stores], capsys)
     assert result.returncode == 0, result.stderr
@@ -238,9 +248,7 @@ def test_ensemble_of_a_study_whose_experiment_was_deleted_restores_it_and_says_s
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    copy = copy_of(study_dir, tmp_path)
-    monkeypatch.chdir(copy)
-    stores = (f"storage=sqlite:///{copy}/ldnn_tune.db", f"mlflow={mlflow_uri(copy)}")
+    copy, stores = work_in_copy(study_dir, tmp_path, monkeypatch)
     assert run_main(["report", "study=image", "format=md", *stores], capsys).returncode == 0
     client = MlflowClient(mlflow_uri(copy))  # the copy's store points at its own files now
     experiment = client.get_experiment_by_name("image")

@@ -6,16 +6,9 @@ from pathlib import Path
 
 import optuna
 import pytest
-from helpers import load_study, mlflow_client
+from helpers import mlflow_client, running_trial
 
 from ldnn_tune.testing.cli import CLI
-
-
-def running_trial(cwd: Path) -> bool:
-    try:
-        return bool(load_study(cwd).get_trials(states=(optuna.trial.TrialState.RUNNING,)))
-    except Exception:  # not created yet
-        return False
 
 
 @pytest.mark.slow
