@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ldnn_tune.cache import cache_root
 from ldnn_tune.mlflow_paths import sqlite_file
+from ldnn_tune.sqlite import remove_database_files
 
 
 def seed_new_store(uri: str) -> bool:
@@ -88,11 +89,8 @@ def remove_half_made_store(uri: str) -> None:
     Kept, it would read as a store of an older MLflow, and ask to be upgraded.
     """
     path = sqlite_file(uri)
-    if path is None:
-        return
-    for part in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
-        with contextlib.suppress(OSError):
-            part.unlink()
+    if path is not None:
+        remove_database_files(path)
 
 
 def _intact(template: Path) -> bool:

@@ -12,6 +12,7 @@ that at the end of a command, so the ``.db`` file alone holds the study, and the
 
 import contextlib
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -57,3 +58,10 @@ def use_fast_sqlite() -> None:
     """Give every SQLite connection this process opens from now on the settings above."""
     if not event.contains(Engine, "connect", _on_connect):
         event.listen(Engine, "connect", _on_connect)
+
+
+def remove_database_files(path: Path) -> None:
+    """Remove the SQLite database ``path`` with its write-ahead log and shared memory, if any."""
+    for part in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        with contextlib.suppress(OSError):
+            part.unlink()

@@ -10,9 +10,10 @@ import optuna
 from optuna.exceptions import DuplicatedStudyError
 from optuna.study import StudyDirection
 
-from ldnn_tune.errors import UsageError, did_you_mean
+from ldnn_tune.errors import UsageError, did_you_mean, disk_full
 from ldnn_tune.names import CREATOR_ATTR, IDENTITY_ATTR
 from ldnn_tune.space.knobs import SearchSpace
+from ldnn_tune.sqlite import remove_database_files
 from ldnn_tune.study.recovery import dead_here, this_worker
 from ldnn_tune.study.storages import describe_error, make_storage
 from ldnn_tune.urls import redact
@@ -36,6 +37,14 @@ def load_existing_study(name: str, storage_url: str) -> optuna.Study:
         hint = did_you_mean(name, names)
         raise UsageError(f"unknown study {name!r}{hint} in {redact(storage_url)}; studies: {known}")
     return optuna.load_study(study_name=name, storage=storage)
+
+
+def _new_sqlite_file(storage_url: str) -> Path | None:
+    """Return the file of an SQLite storage that does not exist yet, else None."""
+    if not storage_url.startswith(SQLITE_PREFIX):
+        return None
+    path = Path(storage_url.removeprefix(SQLITE_PREFIX).split("?")[0])
+    return None if path.exists() else path
 
 
 def open_study(
@@ -63,13 +72,18 @@ def open_study(
     storage refuses a second study of the same name) and runs ``on_create`` on it before
     writing the identity; the others wait for the identity, so see what ``on_create`` wrote.
     """
+    made = _new_sqlite_file(storage_url)
     try:
         storage = make_storage(storage_url, heartbeat)
         study, created = _create_or_load(name, storage, pruner)
     except UsageError:
         raise
     except Exception as exc:  # a bad URL, refused connection or wrong credentials
-        raise UsageError(describe_error(storage_url, exc)) from None
+        if disk_full(exc) is None:
+            raise UsageError(describe_error(storage_url, exc)) from None
+        if made is not None:  # a full disk: the file it began is no store (the CLI says why)
+            remove_database_files(made)
+        raise
     if not created:
         check_direction(study)
         stored = wait_for_identity(study)

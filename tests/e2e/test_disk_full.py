@@ -69,3 +69,17 @@ def test_a_full_disk_is_one_line_and_the_study_continues_after(
         states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     )
     assert len(finished) >= 3
+
+
+def test_a_disk_full_before_the_study_is_made_leaves_no_store(small_disk: Path) -> None:
+    """The study's new database could not be begun: disk full, exit 1, no empty file left."""
+    with (small_disk / "filler").open("wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 1_000_000)
+        except OSError:
+            pass
+    result = run_cli(small_disk, "run", "task=image", "trials=1", "epochs=1")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: disk full writing "), result.stderr
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
