@@ -28,6 +28,7 @@ from ldnn_tune.errors import (
     name_too_long,
     out_of_memory,
     shortened,
+    study_gone,
     unknown_choice,
     written_store,
 )
@@ -167,19 +168,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         limit = _beyond_limits(error, words, first_line(error))
         if limit is not None:
             return _fail(limit, EXIT_USAGE, error)
-        if _study_gone(error):
-            line = (
-                "error: the study is gone from its storage (deleted while this command ran?); "
-                "its MLflow runs were ended as FAILED"
-            )
+        if study_gone(error):
+            line = "error: the study is gone from its storage (deleted while this command ran?)"
+            if command == "run":
+                line += "; its MLflow runs were ended"
             return _fail(line, EXIT_FAILED, error)
         hint = f"(set {DEBUG_ENV}=1 to see where)"
         return _fail(f"error: ldnn-tune failed: {first_line(error)} {hint}", EXIT_FAILED, error)
-
-
-def _study_gone(error: BaseException) -> bool:
-    """Return whether ``error`` is Optuna's for a study or trial no longer in its storage."""
-    return isinstance(error, KeyError) and "Record does not exist" in str(error)
 
 
 def _fail(line: str, code: int, error: BaseException) -> int:

@@ -203,3 +203,11 @@ def shortened(text: str, limit: int = 60) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def study_gone(error: BaseException) -> bool:
+    """Return whether ``error`` is Optuna's for a study or trial no longer in its storage."""
+    return any(
+        isinstance(cause, KeyError) and "Record does not exist" in str(cause)
+        for cause in causes(error)
+    )

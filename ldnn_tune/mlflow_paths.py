@@ -54,19 +54,19 @@ def follow_moved_store(uri: str) -> str | None:
     it there; a store kept in a sub-folder, ``mlflow=sqlite:///stores/mlflow.db``, has
     it there too). Only a store whose runs' folders are in that ``mlruns/`` (their run
     ids are there: a copy, not another folder's files) is changed. A store copied
-    without its ``mlruns/`` is left as it is, with a note: its runs' files are still
-    another store's folder, where new runs would write too.
+    without its ``mlruns/`` is left as it is, with a note: its runs' files are still in
+    the folder of the store it copies (which holds its runs), where new runs would write too.
     """
     path = sqlite_file(uri)
     if path is None or not path.is_file():
         return None
     try:
         with contextlib.closing(sqlite3.connect(path)) as db:
-            for here in _artifact_folders(path):
+            folders = _artifact_folders(path)
+            for here in folders:
                 old = _stale_root(db, here)
-                if old is None or _same_folder(old, here):  # one folder at two paths
-                    continue
-                if path.resolve().parent == Path(old).parent:  # beside its own: the original
+                # its own folder is still one of these (or is, at another path): the original
+                if old is None or any(_same_folder(old, folder) for folder in folders):
                     continue
                 with db:
                     _rebase(db, old, str(here))
@@ -94,21 +94,36 @@ def _artifact_folders(path: Path) -> list[Path]:
 def _copied_without_files(db: sqlite3.Connection, path: Path) -> str | None:
     """Return a note when the store at ``path`` keeps its files beside another store.
 
-    That is a copy of the other store's file made without its ``mlruns/``: the runs'
-    files it reads are the other's, and the runs it makes would write there too.
+    That is a copy of the other store's file made without its ``mlruns/`` (the other
+    holds its runs): the runs' files it reads are the other's, and the runs it makes
+    would write there too.
     """
+    runs = [str(run) for (run,) in db.execute("SELECT run_uuid FROM runs LIMIT 100")]
     for (location,) in db.execute("SELECT artifact_location FROM experiments"):
         root = Path(str(location)).parent
         other = root.parent / path.name
         if root.name != ARTIFACT_FOLDER or not root.is_absolute() or not other.is_file():
             continue
-        if not _same_folder(str(other), path):
+        if not _same_folder(str(other), path) and _holds_runs(other, runs):
             return (
                 f"note: {path} keeps its runs' files in {root}, beside another store "
                 f"({other}); new runs write there too. To keep them with this store, "
                 f"copy that folder here: cp -r {root} {path.resolve().parent}"
             )
     return None
+
+
+def _holds_runs(store: Path, runs: list[str]) -> bool:
+    """Return whether the MLflow store ``store`` holds any of ``runs``: ours is its copy."""
+    if not runs:
+        return False
+    marks = ",".join("?" * len(runs))
+    try:
+        with contextlib.closing(sqlite3.connect(f"{store.as_uri()}?mode=ro", uri=True)) as db:
+            query = f"SELECT 1 FROM runs WHERE run_uuid IN ({marks}) LIMIT 1"
+            return db.execute(query, runs).fetchone() is not None
+    except sqlite3.Error:  # not an MLflow store
+        return False
 
 
 def _stale_root(db: sqlite3.Connection, here: Path) -> str | None:

@@ -122,3 +122,22 @@ def test_a_store_copied_without_its_mlruns_says_where_its_files_are(
     shutil.copytree(tmp_path / "a" / "mlruns", tmp_path / "b" / "mlruns")  # as the note says
     assert "now read and written in" in str(follow_moved_store("sqlite:///mlflow.db"))
     assert follow_moved_store(f"sqlite:///{tmp_path / 'a' / 'mlflow.db'}") is None  # the original
+
+
+def test_a_sub_folder_store_in_place_is_left_alone_beside_another_store_and_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # review: /p/mlflow.db (the default store) and /p/stores/m.db, whose runs' files are
+    # /p/mlruns too; neither moved, so no note, and a copy of mlruns/ in stores/ is no cause
+    # to rewrite the sub-folder store's paths
+    made_in(tmp_path / "p", monkeypatch)
+    (tmp_path / "p" / "stores").mkdir()
+    tracker = StudyTracker("sqlite:///stores/mlflow.db", "other")
+    tracker.log_json(tracker.open_parent_run(None, "other", {}), "summary.json", {"best": 2})
+    store = f"sqlite:///{tmp_path / 'p' / 'stores' / 'mlflow.db'}"
+    assert follow_moved_store(store) is None
+    shutil.copytree(tmp_path / "p" / "mlruns", tmp_path / "p" / "stores" / "mlruns")
+    before = locations(tmp_path / "p" / "stores" / "mlflow.db")
+    assert follow_moved_store(store) is None
+    assert locations(tmp_path / "p" / "stores" / "mlflow.db") == before
+    assert follow_moved_store(f"sqlite:///{tmp_path / 'p' / 'mlflow.db'}") is None

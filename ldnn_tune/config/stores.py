@@ -11,6 +11,7 @@ import os
 import sqlite3
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -78,10 +79,14 @@ def check_mlflow(uri: str, read_only: bool = False) -> None:
 def _check_artifact_folder(uri: str) -> None:
     """Refuse a working folder where MLflow could not keep a local store's runs' files.
 
-    MLflow records the folder of a new store's ``mlruns/`` in SQL quoted by Python's
-    ``repr``: a path holding both quote marks fails it.
+    MLflow reads the runs' folder as a URL (a ``?`` or ``%XX`` in it names another
+    folder), and records a new store's ``mlruns/`` in SQL quoted by Python's ``repr``: a
+    path holding both quote marks fails it.
     """
     folder = str(Path.cwd())
+    if _misread(folder):  # the runs' files: url2pathname decodes %XX, a '?' ends the path
+        why = "the runs' files would go to another folder"
+        raise UsageError(_misread_folder(f"mlflow={redact(uri)}", folder, why))
     if "'" in folder and '"' in folder:
         raise UsageError(
             f"mlflow={redact(uri)}: the working folder {folder!r} holds both ' and \", which "
@@ -113,7 +118,7 @@ def _scheme(url: str) -> str:
 def _sqlite_path(url: str, key: str) -> Path:
     """Return the file of an ``sqlite:///FILE`` URL; refuse in-memory and malformed ones.
 
-    A ``?`` (a URL's query) or ``%`` (an escape) in the file's path, typed or in the
+    A ``?`` (a URL's query) or ``%XX`` (an escape) in the file's path, typed or in the
     working folder MLflow's relative store is found from, would open another file.
     """
     head, _, query = url.partition("?")
@@ -124,19 +129,28 @@ def _sqlite_path(url: str, key: str) -> Path:
             f"{key}={url} is not a file (an in-memory database would be lost when the "
             f"command ends); give one, e.g. {key}=sqlite:///{example}"
         )
-    if "/" in query or "%" in str(path):  # a folder named q?x, or 50%20
+    if "/" in query or _misread(str(path)):  # a folder named q?x, or 50%20
         raise UsageError(
-            f"{key}={url}: a '?' or '%' in a store's path reads as part of a URL, which "
+            f"{key}={url}: a '?' or '%XX' in a store's path reads as part of a URL, which "
             "would open another file; rename that folder"
         )
-    whole = str(path.absolute())
-    if key == "mlflow" and any(mark in whole for mark in "?%"):  # MLflow's store is made absolute
-        raise UsageError(
-            f"{key}={url}: the folder {whole.rsplit('/', 1)[0]!r} holds a '?' or '%', which "
-            "a store's URL reads as a query or an escape (MLflow's runs would go to another "
-            f"file); rename it, or give {key}=sqlite:////ANOTHER/FOLDER/{example}"
-        )
+    folder = str(path.absolute().parent)
+    if key == "mlflow" and _misread(folder):  # MLflow's store is made absolute
+        raise UsageError(_misread_folder(f"{key}={url}", folder, "it would open another file"))
     return path
+
+
+def _misread(path: str) -> bool:
+    """Return whether a URL would not name ``path``: a ``?`` starts its query, ``%41`` is A."""
+    return "?" in path or urllib.parse.unquote(path) != path
+
+
+def _misread_folder(word: str, folder: str, misread: str) -> str:
+    """Return the refusal of a ``folder`` that URLs misread (``misread``: what would go wrong)."""
+    return (
+        f"{word}: the folder {folder!r} holds a '?' or a '%XX', which MLflow reads as part of "
+        f"a URL ({misread}); rename it, or run in another folder"
+    )
 
 
 def _check_file(path: Path, read_only: bool, word: str, kind: str) -> None:

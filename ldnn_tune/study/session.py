@@ -17,7 +17,7 @@ from optuna.distributions import (
 )
 
 from ldnn_tune.config.resolve import ResolvedRun
-from ldnn_tune.errors import UsageError, first_line
+from ldnn_tune.errors import UsageError, first_line, study_gone
 from ldnn_tune.names import (
     COMMAND_TAG,
     COMMAND_TAG_LENGTH,
@@ -280,11 +280,12 @@ def close_session(
     try:
         refresh_report(session, plots=status == "FINISHED", warn=warn or warn_on_stderr)
         _close(session, timings, status)
-    except Exception:
+    except Exception as error:
         if status == "FINISHED":
             raise
-        with contextlib.suppress(Exception):  # the study unreadable (deleted meanwhile)
-            session.tracker.client.set_terminated(session.parent, status)
+        if study_gone(error):  # deleted meanwhile: no other worker can run trials under it
+            with contextlib.suppress(Exception):
+                session.tracker.client.set_terminated(session.parent, status)
 
 
 def periodic_report(

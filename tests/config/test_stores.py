@@ -156,8 +156,19 @@ def test_a_working_folder_a_store_url_would_misread_is_refused_before_anything(
     (tmp_path / name).mkdir()
     monkeypatch.chdir(tmp_path / name)
     result = run_main(["run", "task=image"], capsys)
-    assert_usage_error(result, f"the folder '{tmp_path / name}' holds a '?' or '%'")
+    assert_usage_error(result, f"the folder '{tmp_path / name}' holds a '?' or a '%XX'")
+    elsewhere = f"mlflow=sqlite:///{tmp_path / 'm.db'}"  # the runs' files still go here
+    assert_usage_error(run_main(["run", "task=image", elsewhere], capsys), "runs' files")
     assert list(tmp_path.rglob("*")) == [tmp_path / name]
+
+
+def test_a_percent_sign_no_url_decodes_is_a_folder_like_any_other(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "runs-100%").mkdir()
+    monkeypatch.chdir(tmp_path / "runs-100%")
+    check_storage("sqlite:///ldnn_tune.db")
+    check_mlflow("sqlite:///mlflow.db")
 
 
 @pytest.mark.parametrize("url", ["sqlite:///q?x/o.db", "sqlite:///50%20/o.db"])
@@ -166,7 +177,7 @@ def test_a_store_path_a_url_would_misread_is_refused(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     for check in (check_storage, check_mlflow):
-        with pytest.raises(UsageError, match=r"a '\?' or '%' in a store's path reads as part"):
+        with pytest.raises(UsageError, match=r"a '\?' or '%XX' in a store's path reads as part"):
             check(url)
     check_storage("sqlite:///o.db?timeout=30")  # a query is still a query
 
