@@ -131,8 +131,8 @@ def _sqlite_path(url: str, key: str) -> Path:
         )
     if "/" in query or _misread(str(path)):  # a folder named q?x, or 50%20
         raise UsageError(
-            f"{key}={url}: a '?' or '%XX' in a store's path reads as part of a URL, which "
-            "would open another file; rename that folder"
+            f"{key}={url}: a '?', a '%XX' or bytes that are not UTF-8 in a store's path "
+            "would open another file, or none; rename that folder"
         )
     folder = str(path.absolute().parent)
     if key == "mlflow" and _misread(folder):  # MLflow's store is made absolute
@@ -141,15 +141,29 @@ def _sqlite_path(url: str, key: str) -> Path:
 
 
 def _misread(path: str) -> bool:
-    """Return whether a URL would not name ``path``: a ``?`` starts its query, ``%41`` is A."""
-    return "?" in path or urllib.parse.unquote(path) != path
+    """Return whether a store would not name ``path``.
+
+    A ``?`` starts a URL's query, ``%41`` is A, and a name that is not UTF-8 cannot be
+    written as text (SQLite's, MLflow's).
+    """
+    return "?" in path or urllib.parse.unquote(path) != path or not _utf8(path)
+
+
+def _utf8(text: str) -> bool:
+    """Return whether ``text`` (a path as Python reads it) is valid UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are not UTF-8 read as lone surrogates
+        return False
+    return True
 
 
 def _misread_folder(word: str, folder: str, misread: str) -> str:
     """Return the refusal of a ``folder`` that URLs misread (``misread``: what would go wrong)."""
     return (
-        f"{word}: the folder {folder!r} holds a '?' or a '%XX', which MLflow reads as part of "
-        f"a URL ({misread}); rename it, or run in another folder"
+        f"{word}: the folder {folder!r} holds a '?', a '%XX' or bytes that are not UTF-8, "
+        f"which MLflow cannot read back as that folder ({misread}); rename it, or run in "
+        "another folder"
     )
 
 

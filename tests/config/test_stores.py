@@ -147,7 +147,7 @@ def test_a_working_folder_where_mlruns_cannot_be_made_is_refused_before_anything
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("name", ["cw?q", "c%41b", "50%20"])
+@pytest.mark.parametrize("name", ["cw?q", "c%41b", "50%20", os.fsdecode(b"g\xe9orge")])
 def test_a_working_folder_a_store_url_would_misread_is_refused_before_anything(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
@@ -156,7 +156,7 @@ def test_a_working_folder_a_store_url_would_misread_is_refused_before_anything(
     (tmp_path / name).mkdir()
     monkeypatch.chdir(tmp_path / name)
     result = run_main(["run", "task=image"], capsys)
-    assert_usage_error(result, f"the folder '{tmp_path / name}' holds a '?' or a '%XX'")
+    assert_usage_error(result, f"the folder {str(tmp_path / name)!r} holds a '?', a '%XX' or")
     elsewhere = f"mlflow=sqlite:///{tmp_path / 'm.db'}"  # the runs' files still go here
     assert_usage_error(run_main(["run", "task=image", elsewhere], capsys), "runs' files")
     assert list(tmp_path.rglob("*")) == [tmp_path / name]
@@ -177,7 +177,9 @@ def test_a_store_path_a_url_would_misread_is_refused(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     for check in (check_storage, check_mlflow):
-        with pytest.raises(UsageError, match=r"a '\?' or '%XX' in a store's path reads as part"):
+        with pytest.raises(
+            UsageError, match=r"a '\?', a '%XX' or bytes that are not UTF-8 in a store's path"
+        ):
             check(url)
     check_storage("sqlite:///o.db?timeout=30")  # a query is still a query
 
