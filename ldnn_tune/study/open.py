@@ -11,6 +11,7 @@ from optuna.exceptions import DuplicatedStudyError
 from optuna.study import StudyDirection
 
 from ldnn_tune.errors import UsageError, did_you_mean, disk_full
+from ldnn_tune.mlflow_paths import sqlite_file
 from ldnn_tune.names import CREATOR_ATTR, IDENTITY_ATTR
 from ldnn_tune.space.knobs import SearchSpace
 from ldnn_tune.sqlite import remove_database_files
@@ -41,10 +42,8 @@ def load_existing_study(name: str, storage_url: str) -> optuna.Study:
 
 def _new_sqlite_file(storage_url: str) -> Path | None:
     """Return the file of an SQLite storage that does not exist yet, else None."""
-    if not storage_url.startswith(SQLITE_PREFIX):
-        return None
-    path = Path(storage_url.removeprefix(SQLITE_PREFIX).split("?")[0])
-    return None if path.exists() else path
+    path = sqlite_file(storage_url.split("?")[0])  # its query does not name the file
+    return None if path is None or path.exists() else path
 
 
 def open_study(
