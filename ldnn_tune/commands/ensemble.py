@@ -8,14 +8,15 @@ from rich.console import Console
 
 from ldnn_tune.config.settings import EnsembleConfig
 from ldnn_tune.config.stores import check_mlflow, check_storage
-from ldnn_tune.config.words import parse_words
-from ldnn_tune.errors import EXIT_OK
+from ldnn_tune.config.words import parse_words, split_words
+from ldnn_tune.errors import EXIT_OK, UsageError
 from ldnn_tune.names import ENSEMBLE_USE_ATTR, IDENTITY_ATTR
 
 
 def main(words: Sequence[str], console: Console) -> int:
     """Ensemble the best trials of an existing study, or the trials named, and log it to MLflow."""
     config = parse_words(EnsembleConfig, words)
+    refuse_ignored_beside_trials(config, words)
     check_storage(config.storage, read_only=True)
     check_mlflow(config.mlflow, read_only=True)
     from ldnn_tune.console.quiet import quiet_frameworks
@@ -38,6 +39,20 @@ def main(words: Sequence[str], console: Console) -> int:
         use = ensemble_use_of(study.user_attrs.get(IDENTITY_ATTR, {}))
     print_ensemble(console, comparison, config.top_k, [method], use, config.mlflow)
     return EXIT_OK
+
+
+def refuse_ignored_beside_trials(config: EnsembleConfig, words: Sequence[str]) -> None:
+    """Refuse ``method=`` and ``top_k=`` beside ``trials=``: the named trials are the members.
+
+    Either would be ignored (even ``method=seeds``, the default), so the user is told to
+    drop it rather than get an ensemble other than the one they asked for.
+    """
+    if not config.named_trials():
+        return
+    given = split_words(words)
+    for key in ("method", "top_k"):
+        if key in given:
+            raise UsageError(f"trials= names the members itself; drop {key}={given[key]}")
 
 
 def ensemble_use_of(identity: Mapping[str, Any]) -> str:

@@ -197,8 +197,7 @@ class EnsembleConfig:
         require_choice("method", self.method, METHODS)
         if self.top_k < 1:
             raise UsageError(f"invalid top_k={self.top_k}: must be at least 1")
-        if self.named_trials() and self.method != SEEDS:
-            raise UsageError(f"trials= names the members itself; drop method={self.method}")
+        self.named_trials()  # a malformed trials= is refused here, with the rest
 
     def named_trials(self) -> tuple[int, ...]:
         """Return the trial numbers ``trials=`` names, in order (empty when not given)."""
