@@ -70,7 +70,8 @@ def label_trial_runs(tracker: StudyTracker, study: optuna.Study, parent: str) ->
 
     A run is named e.g. ``trial-7 (PRUNED)``; the run of the complete trial of lowest
     validation loss, retrains included, is tagged :data:`BEST_TAG`, and the one it
-    replaces untagged, so ``tags.ldnn_tune.best = "true"`` finds it in the UI.
+    replaces untagged, so ``tags.ldnn_tune.best = "true"`` finds it in the UI; so is a
+    best run of an older study that ran in the experiment under the same name.
     """
     trials = study.get_trials(deepcopy=False)
     ended = {
@@ -99,7 +100,22 @@ def label_trial_runs(tracker: StudyTracker, study: optuna.Study, parent: str) ->
         if run.info.run_name != name:
             tracker.set_tags(run_id, {RUN_NAME_TAG: name})
             changed += 1
-    return changed
+    return changed + _untag_other_studies_best(tracker, parent)
+
+
+def _untag_other_studies_best(tracker: StudyTracker, parent: str) -> int:
+    """Untag :data:`BEST_TAG` on trial runs of other parent runs in the experiment; count them.
+
+    A study started again under the same name (its storage deleted or another one given)
+    shares the experiment with the old study's runs: the tag marks this study's best, so
+    ``tags.ldnn_tune.best = "true"`` finds one run, not one per study that ever ran there.
+    """
+    query = f"tags.`{BEST_TAG}` = 'true' and tags.`{ROLE_TAG}` = '{TRIAL_ROLE}'"
+    marked = tracker.client.search_runs([tracker.experiment_id], query, max_results=50000)
+    others = [run for run in marked if run.data.tags.get(PARENT_RUN_TAG) != parent]
+    for run in others:
+        tracker.client.delete_tag(run.info.run_id, BEST_TAG)
+    return len(others)
 
 
 def refresh(

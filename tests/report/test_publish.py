@@ -1,4 +1,5 @@
 import csv
+from pathlib import Path
 
 import pytest
 
@@ -99,3 +100,17 @@ def test_the_periodic_refresh_waits_twenty_times_what_the_last_took() -> None:
     for count in (1, 2, 3):
         periodic(count)
     assert len(done) == 1  # the next may come 20 hours later
+
+
+def test_a_study_started_again_under_its_name_holds_the_only_best_tag(new_toy) -> None:
+    """The old study's best run is untagged when a new study of that name reports there."""
+    old = new_toy(complete=2, pruned=0)
+    refresh(old.tracker, old.study, old.parent, "cmd", plots=False)
+    Path(old.storage.removeprefix("sqlite:///")).unlink()  # the user deletes ldnn_tune.db
+    new = new_toy(complete=2, pruned=0)
+    assert new.tracker.experiment_id == old.tracker.experiment_id
+    refresh(new.tracker, new.study, new.parent, "cmd", plots=False)
+    found = new.tracker.client.search_runs(
+        [new.tracker.experiment_id], f"tags.`{BEST_TAG}` = 'true'"
+    )
+    assert [r.info.run_id for r in found] == [new.study.best_trial.user_attrs[TRIAL_RUN_ATTR]]
