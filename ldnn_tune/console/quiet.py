@@ -16,6 +16,10 @@ def quiet_frameworks() -> None:
     # MLflow logs a failed database commit (a full disk) with its traceback at ERROR before
     # raising it; the error reaches the user as ldnn-tune's one line
     logging.getLogger("mlflow").setLevel(logging.CRITICAL)
+    # the frameworks' deprecations of each other's APIs are not the user's to act on; under
+    # PYTHONWARNINGS=error (or -W error) they raised inside MLflow's store and failed the run
+    for category in (DeprecationWarning, PendingDeprecationWarning):
+        warnings.filterwarnings("ignore", category=category)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
     warnings.filterwarnings("ignore", category=UserWarning, module="lightning")
