@@ -551,6 +551,13 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("ensemble-no-storage", ("ensemble", "study=x"), nothing, 2, "'ldnn_tune.db' does not exist"),
     ("ensemble-method", ("ensemble", "study=x", "method=vote"), nothing, 2, "invalid method"),
     ("ensemble-top-k", ("ensemble", "study=x", "top_k=0"), nothing, 2, "invalid top_k=0"),
+    (
+        "ensemble-trials-top-k",
+        ("ensemble", "study=x", "trials=3,7", "top_k=3"),
+        nothing,
+        2,
+        "drop top_k=3",
+    ),
     ("predict-no-model", ("predict", "input=a.png"), nothing, 2, "missing model="),
     (
         "predict-no-store",
