@@ -91,8 +91,11 @@ def is_surplus(trial: optuna.Trial, total: int) -> bool:
     """Return whether ``total`` trials numbered below ``trial`` are finished, running or queued.
 
     Two workers may both see room for one more trial and ask at once; the one that got
-    the higher number then gives its trial up, so the study's total stays exact.
+    the higher number then gives its trial up, so the study's total stays exact. Below
+    ``total`` a number has too few trials before it to be one: the study is not read.
     """
+    if trial.number < total:  # a read of every trial, 2-7 ms at 1,000 on SQLite
+        return False
     earlier = trial.study.get_trials(deepcopy=False, states=ACTIVE)
     return sum(t.number < trial.number for t in earlier) >= total
 

@@ -138,6 +138,22 @@ def test_a_trial_beyond_the_total_is_surplus(tmp_path: Path) -> None:
     assert is_surplus(third, total=2)  # trials 0 and 1 take the total of 2
 
 
+def test_a_trial_numbered_below_the_total_is_not_surplus_without_a_read(tmp_path: Path) -> None:
+    """Numbers are dense from 0, so fewer than ``total`` trials come before such a trial."""
+    study = optuna.create_study(storage=make_storage(f"sqlite:///{tmp_path / 's.db'}"))
+    failed = study.ask()
+    study.tell(failed, state=TrialState.FAIL)  # a failed trial does not count: 1 is not over
+    trial = study.ask()
+    reads: list[object] = []
+    storage = study._storage
+    real = storage.get_all_trials
+    storage.get_all_trials = lambda *a, **k: reads.append(a) or real(*a, **k)  # type: ignore[method-assign]
+    assert not is_surplus(trial, total=2)
+    assert reads == []
+    assert not is_surplus(trial, total=1)  # trial 1 with total 1: read, and trial 0 failed
+    assert len(reads) == 1
+
+
 def test_redact_hides_passwords() -> None:
     assert redact("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
     assert redact("redis://:pw@h:6379/0") == "redis://:***@h:6379/0"
