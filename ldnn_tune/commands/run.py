@@ -55,19 +55,29 @@ def main(words: Sequence[str], console: Console) -> int:
         with clock.phase("preflight"):
             passed = preflight(run, console, quick_only=True)
         if not passed:
-            console.print(
+            return failed(
                 "not starting the study; fix the task or its data (the failed check says "
-                "what), or skip the checks with check=false"
+                "what), or skip the checks with check=false",
+                EXIT_CHECK_FAILED,
             )
-            return EXIT_CHECK_FAILED
     study = run_study(run, host, console, clock)
     if useful(study, config.trials):
         return EXIT_OK
-    console.print(
+    return failed(
         f"none of the study's {config.trials} trials completed: each was pruned (the reasons "
-        "are above), so there is no net to ensemble or predict with"
+        "are above), so there is no net to ensemble or predict with",
+        EXIT_FAILED,
     )
-    return EXIT_FAILED
+
+
+def failed(why: str, code: int) -> int:
+    """Print ``why`` as the command's ``error:`` line on stderr; return exit ``code``.
+
+    What led to it (the check table, the trials' lines) is on stdout above: a script
+    that keeps stderr for errors finds there why the command exited non-zero.
+    """
+    Console(stderr=True, highlight=False).print(f"error: {why}", markup=False, soft_wrap=True)
+    return code
 
 
 def useful(study: "optuna.Study", trials: int) -> bool:

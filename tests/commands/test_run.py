@@ -1,12 +1,15 @@
 """``ldnn-tune run``'s exit code says whether the study has a net to use."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from helpers import BoringPlugin
 
 import ldnn_tune.commands.run
+from ldnn_tune import hookimpl
 from ldnn_tune.plugin.manager import get_plugin_manager
+from ldnn_tune.testing import BoringTask
 from ldnn_tune.testing.cli import run_main
 
 FROZEN_LR = "lr: {type: float, low: 1.0e-12, high: 1.0e-11, log: true, default: 1.0e-12}\n"
@@ -25,4 +28,38 @@ def test_a_search_whose_every_trial_was_pruned_exits_1(
     assert cut.returncode == 0, cut.stderr
     pruned = run_main([*words, "trials=2"], capsys)
     assert pruned.returncode == 1, pruned.stderr
-    assert "none of the study's 2 trials completed: each was pruned" in pruned.stdout
+    line = "error: none of the study's 2 trials completed: each was pruned"
+    assert pruned.stderr.strip().splitlines()[-1].startswith(line), pruned.stderr
+    assert "none of the study" not in pruned.stdout
+
+
+class Unscaled(BoringTask):
+    """The boring task with its inputs left far from zero mean and unit variance."""
+
+    name = "unscaled"
+
+    def prepare(self) -> None:
+        super().prepare()
+        split = self.split
+        self.split = dataclasses.replace(
+            split, **{k: getattr(split, k) * 10 + 50 for k in ("x_train", "x_val", "x_test")}
+        )
+
+
+class UnscaledPlugin:
+    @hookimpl
+    def ldnn_tune_tasks(self) -> list[type[BoringTask]]:
+        return [Unscaled]
+
+
+def test_a_failed_pre_flight_says_why_on_stderr_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    plugins = get_plugin_manager((UnscaledPlugin(),))
+    monkeypatch.setattr(ldnn_tune.commands.run, "get_plugin_manager", lambda: plugins)
+    result = run_main(["run", "task=unscaled", "trials=1", "epochs=1"], capsys)
+    assert result.returncode == 1, result.stderr
+    assert "failed: data" in result.stdout
+    assert result.stderr.strip().splitlines()[-1].startswith("error: not starting the study")
+    assert not (tmp_path / "ldnn_tune.db").exists()
