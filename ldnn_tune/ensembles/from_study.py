@@ -319,11 +319,16 @@ def ensemble_study(
     )
     inputs = ensemble_inputs(method, top_k, members, named)
     parent = study.user_attrs[PARENT_RUN_ATTR]
-    before = logged_before(tracker, parent, inputs)
     package = entry.package if entry is not None else ""
     logged = (comparison, method, inputs, top_k, targets.transform, package)
-    run_id = before or _log(study, tracker, *logged)
-    return dataclasses.replace(comparison, run_id=run_id, logged_before=before is not None)
+    run_id = logged_before(tracker, parent, inputs)
+    reused = run_id is not None
+    if run_id is None:
+        ours = _log(study, tracker, *logged)
+        # another command may have logged the same ensemble meanwhile: one run is kept
+        run_id = keep_first_logged(tracker, parent, inputs, ours)
+        reused = run_id != ours
+    return dataclasses.replace(comparison, run_id=run_id, logged_before=reused)
 
 
 def ensemble_inputs(
@@ -353,6 +358,30 @@ def logged_before(tracker: StudyTracker, parent: str, inputs: str) -> str | None
     runs = ensemble_runs(tracker, parent, "FINISHED")
     same = (r.info.run_id for r in runs if r.data.tags.get(INPUTS_TAG) == inputs)
     return next((run_id for run_id in same if _bundle_there(tracker, run_id)), None)
+
+
+def keep_first_logged(tracker: StudyTracker, parent: str, inputs: str, run_id: str) -> str:
+    """Return the ensemble run of ``inputs`` that finished first; delete ``run_id`` if not it.
+
+    Commands ensembling one study at once (a cron job's ``ensemble`` beside ``run``'s own)
+    each found none logged before and logged their own. Each looks again once its run has
+    finished: the first to finish is kept, being the earliest that all of them see, and
+    the others delete theirs and name it, so the study keeps one run per ensemble.
+    """
+    runs = ensemble_runs(tracker, parent, "FINISHED")
+    same = [r for r in runs if r.data.tags.get(INPUTS_TAG) == inputs]
+    ours = next((r for r in same if r.info.run_id == run_id), None)
+    if ours is None:
+        return run_id
+    earlier = sorted(
+        (r for r in same if (r.info.end_time, r.info.run_id) < (ours.info.end_time, run_id)),
+        key=lambda r: (r.info.end_time, r.info.run_id),
+    )
+    first = next((r.info.run_id for r in earlier if _bundle_there(tracker, r.info.run_id)), None)
+    if first is None:
+        return run_id
+    tracker.client.delete_run(run_id)
+    return str(first)
 
 
 def _bundle_there(tracker: StudyTracker, run_id: str) -> bool:

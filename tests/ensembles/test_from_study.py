@@ -1,6 +1,7 @@
 """Which trials each ensemble method may combine, read from a real study."""
 
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +14,19 @@ from ldnn_tune.ensembles.from_study import (
     MEMBER_FILES,
     RunsPresent,
     candidate_pools,
+    keep_first_logged,
     load_members,
 )
 from ldnn_tune.errors import UsageError
-from ldnn_tune.names import PREDICTIONS_ARTIFACT, RESEED_OF_ATTR, TRIAL_RUN_ATTR
+from ldnn_tune.names import (
+    BUNDLE_ARTIFACT,
+    ENSEMBLE_ROLE,
+    INPUTS_TAG,
+    PREDICTIONS_ARTIFACT,
+    RESEED_OF_ATTR,
+    ROLE_TAG,
+    TRIAL_RUN_ATTR,
+)
 from ldnn_tune.tracking import StudyTracker
 
 
@@ -116,3 +126,39 @@ def test_a_member_of_nan_predictions_is_refused_naming_it(tmp_path: Path) -> Non
         trials[-1].number = number
     with pytest.raises(UsageError, match=r"trial 1's saved predictions hold NaN or infinity"):
         load_members(optuna.create_study(), tracker, trials)
+
+
+def test_of_two_commands_logging_one_ensemble_the_first_to_finish_keeps_it(
+    tmp_path: Path,
+) -> None:
+    """Two commands ensembling at once each logged a run; the later one gives its own up."""
+    tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "s")
+    parent = tracker.open_parent_run(None, "s", {})
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "manifest.json").write_text("{}")
+
+    def finished_run(with_bundle: bool) -> str:
+        run = tracker.start_child_run(
+            parent, "ensemble-seeds", {ROLE_TAG: ENSEMBLE_ROLE, INPUTS_TAG: "same inputs"}
+        )
+        if with_bundle:
+            tracker.client.log_artifacts(run, str(bundle), BUNDLE_ARTIFACT)
+        tracker.client.set_terminated(run, "FINISHED")
+        time.sleep(0.01)  # end times are in milliseconds
+        return run
+
+    broken = finished_run(with_bundle=False)  # finished first, but its files are gone
+    first, second = finished_run(True), finished_run(True)
+    assert keep_first_logged(tracker, parent, "same inputs", first) == first
+    assert keep_first_logged(tracker, parent, "same inputs", second) == first
+    stage = {run: tracker.client.get_run(run).info.lifecycle_stage for run in runs_of(tracker)}
+    assert stage == {broken: "active", first: "active", second: "deleted"}
+
+
+def runs_of(tracker: StudyTracker) -> list[str]:
+    """Return every run id of the tracker's experiment, deleted ones included."""
+    from mlflow.entities import ViewType
+
+    runs = tracker.client.search_runs([tracker.experiment_id], run_view_type=ViewType.ALL)
+    return [r.info.run_id for r in runs if r.data.tags.get(ROLE_TAG) == ENSEMBLE_ROLE]
