@@ -63,6 +63,14 @@ def main(words: Sequence[str], console: Console) -> int:
     study = run_study(run, host, console, clock)
     if useful(study, config.trials):
         return EXIT_OK
+    from ldnn_tune.study.queries import finished_search_trials
+
+    if finished_search_trials(study) < config.trials:  # none finished: timed out first
+        return failed(
+            f"timeout {config.timeout} ran out before the study's first trial finished "
+            f"(the command ran {time.time() - clock.started:.0f} s): give a longer timeout",
+            EXIT_FAILED,
+        )
     return failed(
         f"none of the study's {config.trials} trials completed: each was pruned (the reasons "
         "are above), so there is no net to ensemble or predict with",
@@ -81,12 +89,17 @@ def failed(why: str, code: int) -> int:
 
 
 def useful(study: "optuna.Study", trials: int) -> bool:
-    """Return whether ``study`` has a complete trial, or may still get one.
+    """Return whether ``study`` has a complete trial, or may still get one in good time.
 
     A search that ran all its ``trials`` with every one pruned or failed produced no net
     to use: the command says so and exits 1, so a script does not take it for success.
-    A timeout that ended the command first is not that: the same command continues it.
+    A timeout that ended the command first is not that, once a trial has finished: the
+    same command continues it. A timeout before any trial finished (or is still running in
+    another worker) is: the same command would time out the same way.
     """
-    from ldnn_tune.study.queries import best_trials, finished_search_trials
+    from ldnn_tune.study.queries import best_trials, finished_search_trials, view
 
-    return bool(best_trials(study, 1)) or finished_search_trials(study) < trials
+    if best_trials(study, 1):
+        return True
+    finished = finished_search_trials(study)
+    return 0 < finished < trials or (finished == 0 and view(study).running > 0)

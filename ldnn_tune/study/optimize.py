@@ -140,6 +140,10 @@ def _search(
 
 def _timeout_note(config: RunConfig, budget: Budget, finished: int) -> str:
     """Return the line saying the timeout ended the study after ``finished`` trials."""
+    if finished == 0:  # the command's error line says what to do
+        if budget.expired():
+            return f"timeout {config.timeout} reached before a trial finished"
+        return f"timeout {config.timeout} leaves no time for a first trial to reach its first epoch"
     ended = "reached" if budget.expired() else "leaves no time for another trial"
     return (
         f"timeout {config.timeout} {ended} after {finished} of {config.trials} trials; "

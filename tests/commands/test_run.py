@@ -3,8 +3,10 @@
 import dataclasses
 from pathlib import Path
 
+import optuna
 import pytest
 from helpers import BoringPlugin
+from optuna.trial import TrialState
 
 import ldnn_tune.commands.run
 from ldnn_tune import hookimpl
@@ -24,8 +26,10 @@ def test_a_search_whose_every_trial_was_pruned_exits_1(
     (tmp_path / "frozen.yaml").write_text(FROZEN_LR)  # no update: health prunes every trial
     words = ["run", "task=boring", "epochs=2", "space=frozen.yaml", "min_lr=1e-13"]
     words += ["check=false", "ensemble=none"]
-    cut = run_main([*words, "trials=2", "timeout=1"], capsys)  # a timeout: to be continued
-    assert cut.returncode == 0, cut.stderr
+    cut = run_main([*words, "trials=2", "timeout=1"], capsys)  # no trial can finish in time
+    assert cut.returncode == 1, cut.stderr
+    assert "ran out before the study's first trial finished" in cut.stderr
+    assert "timeout 1 reached before a trial finished" in cut.stdout
     pruned = run_main([*words, "trials=2"], capsys)
     assert pruned.returncode == 1, pruned.stderr
     line = "error: none of the study's 2 trials completed: each was pruned"
@@ -63,3 +67,25 @@ def test_a_failed_pre_flight_says_why_on_stderr_and_exits_1(
     assert "failed: data" in result.stdout
     assert result.stderr.strip().splitlines()[-1].startswith("error: not starting the study")
     assert not (tmp_path / "ldnn_tune.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("states", "running", "expected"),
+    [
+        ([], 0, False),  # timed out before a first trial: the same command would again
+        ([], 1, True),  # another worker's first trial may yet finish
+        ([TrialState.PRUNED], 0, True),  # timed out after one: the same command goes on
+        ([TrialState.PRUNED, TrialState.PRUNED], 0, False),  # all ran, each pruned
+        ([TrialState.PRUNED, TrialState.COMPLETE], 0, True),
+    ],
+)
+def test_a_study_is_useful_with_a_net_or_one_on_the_way(
+    states: list[TrialState], running: int, expected: bool
+) -> None:
+    study = optuna.create_study()
+    for state in states:
+        value = 1.0 if state == TrialState.COMPLETE else None
+        study.add_trial(optuna.trial.create_trial(state=state, value=value))
+    for _ in range(running):
+        study.ask()
+    assert ldnn_tune.commands.run.useful(study, trials=2) is expected
