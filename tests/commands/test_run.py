@@ -14,15 +14,21 @@ from ldnn_tune.plugin.manager import get_plugin_manager
 from ldnn_tune.testing import BoringTask
 from ldnn_tune.testing.cli import run_main
 
+
+def run_here_with(plugin: object, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``folder`` the working directory and ``plugin``'s tasks those ``run`` finds."""
+    monkeypatch.chdir(folder)
+    plugins = get_plugin_manager((plugin,))
+    monkeypatch.setattr(ldnn_tune.commands.run, "get_plugin_manager", lambda: plugins)
+
+
 FROZEN_LR = "lr: {type: float, low: 1.0e-12, high: 1.0e-11, log: true, default: 1.0e-12}\n"
 
 
 def test_a_search_whose_every_trial_was_pruned_exits_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    plugins = get_plugin_manager((BoringPlugin(),))
-    monkeypatch.setattr(ldnn_tune.commands.run, "get_plugin_manager", lambda: plugins)
+    run_here_with(BoringPlugin(), tmp_path, monkeypatch)
     (tmp_path / "frozen.yaml").write_text(FROZEN_LR)  # no update: health prunes every trial
     words = ["run", "task=boring", "epochs=2", "space=frozen.yaml", "min_lr=1e-13"]
     words += ["check=false", "ensemble=none"]
@@ -59,9 +65,7 @@ class UnscaledPlugin:
 def test_a_failed_pre_flight_says_why_on_stderr_and_exits_1(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    plugins = get_plugin_manager((UnscaledPlugin(),))
-    monkeypatch.setattr(ldnn_tune.commands.run, "get_plugin_manager", lambda: plugins)
+    run_here_with(UnscaledPlugin(), tmp_path, monkeypatch)
     result = run_main(["run", "task=unscaled", "trials=1", "epochs=1"], capsys)
     assert result.returncode == 1, result.stderr
     assert "failed: data" in result.stdout
