@@ -61,19 +61,31 @@ def main(words: Sequence[str], console: Console) -> int:
                 EXIT_CHECK_FAILED,
             )
     study = run_study(run, host, console, clock)
-    if useful(study, config.trials):
-        return EXIT_OK
-    from ldnn_tune.study.queries import finished_search_trials
+    return outcome(study, config.trials, config.timeout, clock.started)
 
-    if finished_search_trials(study) < config.trials:  # none finished: timed out first
+
+def outcome(study: "optuna.Study", trials: int, timeout: str | None, started: float) -> int:
+    """Return the exit code of a ``run`` started at ``started`` that left ``study`` so.
+
+    1, with its ``error:`` line, when the search ran all its ``trials`` and none completed,
+    or when the timeout ran out before any trial finished while the command ran (nor runs
+    on in another worker): the same command would stall the same way. Else 0.
+    """
+    from ldnn_tune.study.queries import best_trials, finished_search_trials, finished_since, view
+
+    if finished_search_trials(study) >= trials:
+        if best_trials(study, 1):
+            return EXIT_OK
         return failed(
-            f"timeout {config.timeout} ran out before the study's first trial finished "
-            f"(the command ran {time.time() - clock.started:.0f} s): give a longer timeout",
+            f"none of the study's {trials} trials completed: each was pruned (the reasons "
+            "are above), so there is no net to ensemble or predict with",
             EXIT_FAILED,
         )
+    if timeout is None or finished_since(study, started) or view(study).running:
+        return EXIT_OK  # the timeout cut it: the same command goes on
     return failed(
-        f"none of the study's {config.trials} trials completed: each was pruned (the reasons "
-        "are above), so there is no net to ensemble or predict with",
+        f"timeout {timeout} ran out before a trial finished (the command ran "
+        f"{time.time() - started:.0f} s): give a longer timeout",
         EXIT_FAILED,
     )
 
@@ -86,20 +98,3 @@ def failed(why: str, code: int) -> int:
     """
     Console(stderr=True, highlight=False).print(f"error: {why}", markup=False, soft_wrap=True)
     return code
-
-
-def useful(study: "optuna.Study", trials: int) -> bool:
-    """Return whether ``study`` has a complete trial, or may still get one in good time.
-
-    A search that ran all its ``trials`` with every one pruned or failed produced no net
-    to use: the command says so and exits 1, so a script does not take it for success.
-    A timeout that ended the command first is not that, once a trial has finished: the
-    same command continues it. A timeout before any trial finished (or is still running in
-    another worker) is: the same command would time out the same way.
-    """
-    from ldnn_tune.study.queries import best_trials, finished_search_trials, view
-
-    if best_trials(study, 1):
-        return True
-    finished = finished_search_trials(study)
-    return 0 < finished < trials or (finished == 0 and view(study).running > 0)

@@ -31,6 +31,7 @@ from ldnn_tune.study.queries import (
     best_trials,
     ended_numbers,
     finished_search_trials,
+    finished_since,
     finished_trials,
     interrupted_since,
     reseed_count,
@@ -135,15 +136,20 @@ def _search(
     if finished + running < config.trials and budget.deadline is not None:
         # without an error, only the timeout ends the trials early: at the deadline, or
         # before it when the next trial could not reach its first epoch in what is left
-        console.print(_timeout_note(config, budget, finished))
+        stalled = not running and not finished_since(study, clock.started)
+        console.print(_timeout_note(config, budget, finished, stalled))
 
 
-def _timeout_note(config: RunConfig, budget: Budget, finished: int) -> str:
-    """Return the line saying the timeout ended the study after ``finished`` trials."""
-    if finished == 0:  # the command's error line says what to do
+def _timeout_note(config: RunConfig, budget: Budget, finished: int, stalled: bool) -> str:
+    """Return the line saying the timeout ended the study after ``finished`` trials.
+
+    ``stalled``: no trial finished while the command ran, nor runs on; the command's
+    error line says what to do (the same command would stall again).
+    """
+    if stalled:
         if budget.expired():
             return f"timeout {config.timeout} reached before a trial finished"
-        return f"timeout {config.timeout} leaves no time for a first trial to reach its first epoch"
+        return f"timeout {config.timeout} leaves no time for a trial to reach its first epoch"
     ended = "reached" if budget.expired() else "leaves no time for another trial"
     return (
         f"timeout {config.timeout} {ended} after {finished} of {config.trials} trials; "

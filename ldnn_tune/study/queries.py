@@ -123,6 +123,18 @@ def finished_search_trials(study: optuna.Study) -> int:
     return sum(not is_reseed(t) for t in finished)
 
 
+def finished_since(study: optuna.Study, since: float) -> int:
+    """Return how many of ``study``'s trials finished at or after ``since`` (``time.time()``).
+
+    Those a command started at ``since`` saw finish: its own, and its fellow workers'.
+    """
+    finished = study.get_trials(deepcopy=False, states=FINISHED)
+    return sum(
+        t.datetime_complete is not None and t.datetime_complete.timestamp() >= since
+        for t in finished
+    )
+
+
 def best_search_trial(study: optuna.Study) -> FrozenTrial | None:
     """Return the complete trial the search found best (retrains aside), or None."""
     found = [t for t in best_trials(study) if not is_reseed(t)]

@@ -1,6 +1,7 @@
 """``ldnn-tune run``'s exit code says whether the study has a net to use."""
 
 import dataclasses
+import time
 from pathlib import Path
 
 import optuna
@@ -34,7 +35,7 @@ def test_a_search_whose_every_trial_was_pruned_exits_1(
     words += ["check=false", "ensemble=none"]
     cut = run_main([*words, "trials=2", "timeout=1"], capsys)  # no trial can finish in time
     assert cut.returncode == 1, cut.stderr
-    assert "ran out before the study's first trial finished" in cut.stderr
+    assert "ran out before a trial finished" in cut.stderr
     assert "timeout 1 reached before a trial finished" in cut.stdout
     pruned = run_main([*words, "trials=2"], capsys)
     assert pruned.returncode == 1, pruned.stderr
@@ -74,22 +75,37 @@ def test_a_failed_pre_flight_says_why_on_stderr_and_exits_1(
 
 
 @pytest.mark.parametrize(
-    ("states", "running", "expected"),
+    ("before", "during", "running", "code"),
     [
-        ([], 0, False),  # timed out before a first trial: the same command would again
-        ([], 1, True),  # another worker's first trial may yet finish
-        ([TrialState.PRUNED], 0, True),  # timed out after one: the same command goes on
-        ([TrialState.PRUNED, TrialState.PRUNED], 0, False),  # all ran, each pruned
-        ([TrialState.PRUNED, TrialState.COMPLETE], 0, True),
+        ([], [], 0, 1),  # timed out before a first trial: the same command would again
+        ([], [], 1, 0),  # another worker's trial may yet finish
+        ([], [TrialState.PRUNED], 0, 0),  # timed out after one: the same command goes on
+        ([TrialState.COMPLETE], [], 0, 1),  # a net, but the command added nothing: stalled
+        ([TrialState.PRUNED], [TrialState.PRUNED], 0, 1),  # all ran, each pruned
+        ([TrialState.PRUNED], [TrialState.COMPLETE], 0, 0),
+        ([TrialState.COMPLETE, TrialState.PRUNED], [], 0, 0),  # nothing left to run
     ],
 )
-def test_a_study_is_useful_with_a_net_or_one_on_the_way(
-    states: list[TrialState], running: int, expected: bool
+def test_run_exits_1_without_a_net_or_without_progress(
+    before: list[TrialState],
+    during: list[TrialState],
+    running: int,
+    code: int,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     study = optuna.create_study()
-    for state in states:
-        value = 1.0 if state == TrialState.COMPLETE else None
-        study.add_trial(optuna.trial.create_trial(state=state, value=value))
+
+    def add(states: list[TrialState]) -> None:
+        for state in states:
+            value = 1.0 if state == TrialState.COMPLETE else None
+            study.add_trial(optuna.trial.create_trial(state=state, value=value))
+
+    add(before)
+    time.sleep(0.01)
+    started = time.time()
+    add(during)
     for _ in range(running):
         study.ask()
-    assert ldnn_tune.commands.run.useful(study, trials=2) is expected
+    assert ldnn_tune.commands.run.outcome(study, 2, "1m", started) == code
+    stderr = capsys.readouterr().err
+    assert stderr.startswith("error: ") == (code == 1), stderr

@@ -72,7 +72,7 @@ def test_a_next_trial_that_cannot_fit_ends_the_study_with_the_timeout_line(
     result = run_main(words, capsys)
     assert result.returncode == 1, result.stderr  # no trial at all: the same would recur
     out = " ".join(result.stdout.split())
-    assert "timeout 1h leaves no time for a first trial to reach its first epoch" in out
+    assert "timeout 1h leaves no time for a trial to reach its first epoch" in out
     assert "give a longer timeout" in result.stderr
 
 
