@@ -4,6 +4,11 @@ import logging
 import os
 import warnings
 
+# the packages whose warnings to one another quiet_frameworks() hides (a module name regex)
+FRAMEWORK_MODULES = (
+    r"(mlflow|sqlalchemy|alembic|lightning|torch|torchmetrics|optuna|optuna_integration)(\.|$)"
+)
+
 
 def quiet_frameworks() -> None:
     """Silence Lightning's, Optuna's and MLflow's logging and their known harmless warnings."""
@@ -17,9 +22,10 @@ def quiet_frameworks() -> None:
     # raising it; the error reaches the user as ldnn-tune's one line
     logging.getLogger("mlflow").setLevel(logging.CRITICAL)
     # the frameworks' deprecations of each other's APIs are not the user's to act on; under
-    # PYTHONWARNINGS=error (or -W error) they raised inside MLflow's store and failed the run
+    # PYTHONWARNINGS=error (or -W error) they raised inside MLflow's store and failed the run.
+    # A plugin's own deprecations still reach its author.
     for category in (DeprecationWarning, PendingDeprecationWarning):
-        warnings.filterwarnings("ignore", category=category)
+        warnings.filterwarnings("ignore", category=category, module=FRAMEWORK_MODULES)
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*isinstance\\(treespec, LeafSpec\\).*")
     warnings.filterwarnings("ignore", category=UserWarning, module="lightning")

@@ -24,3 +24,16 @@ def test_a_store_opens_with_warnings_turned_into_errors(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "opened"
+
+
+def test_a_plugins_own_deprecation_still_reaches_its_author() -> None:
+    """Only the frameworks' deprecation warnings are hidden, not those of other code."""
+    import warnings
+
+    from ldnn_tune.console.quiet import quiet_frameworks
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        quiet_frameworks()
+        warnings.warn("old_hook() is deprecated", DeprecationWarning, stacklevel=1)
+    assert [str(w.message) for w in caught] == ["old_hook() is deprecated"]
