@@ -104,18 +104,44 @@ def label_trial_runs(tracker: StudyTracker, study: optuna.Study, parent: str) ->
 
 
 def _untag_other_studies_best(tracker: StudyTracker, parent: str) -> int:
-    """Untag :data:`BEST_TAG` on trial runs of other parent runs in the experiment; count them.
+    """Untag :data:`BEST_TAG` on the best runs of this study's predecessors; count them.
 
-    A study started again under the same name (its storage deleted or another one given)
-    shares the experiment with the old study's runs: the tag marks this study's best, so
+    A study deleted and started again under its name, in the same storage, shares the
+    experiment with the old study's runs: the tag marks the live study's best, so
     ``tags.ldnn_tune.best = "true"`` finds one run, not one per study that ever ran there.
+    A study of that name in another storage is live too, and keeps its tag.
     """
     query = f"tags.`{BEST_TAG}` = 'true' and tags.`{ROLE_TAG}` = '{TRIAL_ROLE}'"
     marked = tracker.client.search_runs([tracker.experiment_id], query, max_results=50000)
     others = [run for run in marked if run.data.tags.get(PARENT_RUN_TAG) != parent]
-    for run in others:
+    if not others:
+        return 0
+    storages: dict[str, str | None] = {}
+
+    def storage_of(run_id: str) -> str | None:
+        if run_id not in storages:
+            storages[run_id] = _storage_param(tracker, run_id)
+        return storages[run_id]
+
+    ours = storage_of(parent)
+    replaced = [
+        run
+        for run in others
+        if ours is not None and storage_of(run.data.tags.get(PARENT_RUN_TAG, "")) == ours
+    ]
+    for run in replaced:
         tracker.client.delete_tag(run.info.run_id, BEST_TAG)
-    return len(others)
+    return len(replaced)
+
+
+def _storage_param(tracker: StudyTracker, parent: str) -> str | None:
+    """Return the ``storage`` a study's parent run records, or None (none, or no such run)."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return tracker.client.get_run(parent).data.params.get("storage")
+    except MlflowException:
+        return None
 
 
 def refresh(

@@ -34,16 +34,25 @@ class Toy:
     mlflow: str
 
 
-def make_toy(folder: Path, complete: int = 6, pruned: int = 2, name: str = "toy") -> Toy:
-    """Return study ``name`` in ``folder`` with ``complete`` then ``pruned`` trials."""
+def make_toy(
+    folder: Path,
+    complete: int = 6,
+    pruned: int = 2,
+    name: str = "toy",
+    mlflow_folder: Path | None = None,
+) -> Toy:
+    """Return study ``name`` in ``folder`` with ``complete`` then ``pruned`` trials.
+
+    Its MLflow store is ``mlflow.db`` in ``mlflow_folder`` (default: ``folder``).
+    """
     storage = f"sqlite:///{folder / 'ldnn_tune.db'}"
-    mlflow = f"sqlite:///{folder / 'mlflow.db'}"
+    mlflow = f"sqlite:///{(mlflow_folder or folder) / 'mlflow.db'}"
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     tracker = StudyTracker(mlflow, name)
     study = optuna.create_study(
         study_name=name, storage=storage, sampler=optuna.samplers.RandomSampler(0)
     )
-    parent = tracker.open_parent_run(None, name, PARENT_PARAMS)
+    parent = tracker.open_parent_run(None, name, {**PARENT_PARAMS, "storage": storage})
     study.set_user_attr(PARENT_RUN_ATTR, parent)
     for index in range(complete + pruned):
         add_trial(study, tracker, parent, prune=index >= complete)
@@ -88,3 +97,9 @@ def toy(tmp_path_factory: pytest.TempPathFactory) -> Toy:
 def new_toy(tmp_path: Path) -> Callable[..., Toy]:
     """Return a maker of a fresh toy study in this test's folder (once per test)."""
     return lambda **kw: make_toy(tmp_path, **kw)
+
+
+@pytest.fixture
+def toy_in() -> Callable[..., Toy]:
+    """Return the maker of a toy study in a folder of the test's choosing."""
+    return make_toy

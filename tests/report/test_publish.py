@@ -110,7 +110,24 @@ def test_a_study_started_again_under_its_name_holds_the_only_best_tag(new_toy) -
     new = new_toy(complete=2, pruned=0)
     assert new.tracker.experiment_id == old.tracker.experiment_id
     refresh(new.tracker, new.study, new.parent, "cmd", plots=False)
-    found = new.tracker.client.search_runs(
-        [new.tracker.experiment_id], f"tags.`{BEST_TAG}` = 'true'"
+    assert best_tagged(new) == [new.study.best_trial.user_attrs[TRIAL_RUN_ATTR]]
+
+
+def test_a_study_of_the_same_name_in_another_storage_keeps_its_best_tag(toy_in, tmp_path) -> None:
+    """Two live studies of one name (two storages, one MLflow store) each keep their tag."""
+    first = toy_in(tmp_path, complete=2, pruned=0)
+    refresh(first.tracker, first.study, first.parent, "cmd", plots=False)
+    other = tmp_path / "other"
+    other.mkdir()
+    second = toy_in(other, complete=2, pruned=0, mlflow_folder=tmp_path)
+    refresh(second.tracker, second.study, second.parent, "cmd", plots=False)
+    expected = {t.study.best_trial.user_attrs[TRIAL_RUN_ATTR] for t in (first, second)}
+    assert set(best_tagged(second)) == expected
+
+
+def best_tagged(toy) -> list[str]:
+    """Return the runs of ``toy``'s experiment tagged as a study's best."""
+    found = toy.tracker.client.search_runs(
+        [toy.tracker.experiment_id], f"tags.`{BEST_TAG}` = 'true'"
     )
-    assert [r.info.run_id for r in found] == [new.study.best_trial.user_attrs[TRIAL_RUN_ATTR]]
+    return [r.info.run_id for r in found]
