@@ -349,15 +349,19 @@ def ensemble_inputs(
 
 
 def logged_before(tracker: StudyTracker, parent: str, inputs: str) -> str | None:
-    """Return the newest finished ensemble run under ``parent`` built from ``inputs``, or None.
+    """Return the first finished ensemble run under ``parent`` built from ``inputs``, or None.
 
     Running a finished study's command again, or ``ldnn-tune ensemble`` twice, finds it
     and logs no identical run beside it. A run whose bundle's files are gone is passed
-    over: the ensemble is logged again.
+    over: the ensemble is logged again. "First" is the earliest to finish, which
+    :func:`keep_first_logged` keeps when commands log the same ensemble at once.
     """
     runs = ensemble_runs(tracker, parent, "FINISHED")
-    same = (r.info.run_id for r in runs if r.data.tags.get(INPUTS_TAG) == inputs)
-    return next((run_id for run_id in same if _bundle_there(tracker, run_id)), None)
+    same = sorted(
+        (r for r in runs if r.data.tags.get(INPUTS_TAG) == inputs),
+        key=lambda r: (r.info.end_time or 0, r.info.run_id),
+    )
+    return next((str(r.info.run_id) for r in same if _bundle_there(tracker, r.info.run_id)), None)
 
 
 def keep_first_logged(tracker: StudyTracker, parent: str, inputs: str, run_id: str) -> str:
@@ -368,20 +372,11 @@ def keep_first_logged(tracker: StudyTracker, parent: str, inputs: str, run_id: s
     finished: the first to finish is kept, being the earliest that all of them see, and
     the others delete theirs and name it, so the study keeps one run per ensemble.
     """
-    runs = ensemble_runs(tracker, parent, "FINISHED")
-    same = [r for r in runs if r.data.tags.get(INPUTS_TAG) == inputs]
-    ours = next((r for r in same if r.info.run_id == run_id), None)
-    if ours is None:
-        return run_id
-    earlier = sorted(
-        (r for r in same if (r.info.end_time, r.info.run_id) < (ours.info.end_time, run_id)),
-        key=lambda r: (r.info.end_time, r.info.run_id),
-    )
-    first = next((r.info.run_id for r in earlier if _bundle_there(tracker, r.info.run_id)), None)
-    if first is None:
+    first = logged_before(tracker, parent, inputs)
+    if first is None or first == run_id:
         return run_id
     tracker.client.delete_run(run_id)
-    return str(first)
+    return first
 
 
 def _bundle_there(tracker: StudyTracker, run_id: str) -> bool:

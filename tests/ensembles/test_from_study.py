@@ -16,6 +16,7 @@ from ldnn_tune.ensembles.from_study import (
     candidate_pools,
     keep_first_logged,
     load_members,
+    logged_before,
 )
 from ldnn_tune.errors import UsageError
 from ldnn_tune.names import (
@@ -150,6 +151,8 @@ def test_of_two_commands_logging_one_ensemble_the_first_to_finish_keeps_it(
 
     broken = finished_run(with_bundle=False)  # finished first, but its files are gone
     first, second = finished_run(True), finished_run(True)
+    # a third command reading now gets the run that will be kept, not the newest
+    assert logged_before(tracker, parent, "same inputs") == first
     assert keep_first_logged(tracker, parent, "same inputs", first) == first
     assert keep_first_logged(tracker, parent, "same inputs", second) == first
     stage = {run: tracker.client.get_run(run).info.lifecycle_stage for run in runs_of(tracker)}
