@@ -1,5 +1,6 @@
 """One trial: sample the knobs, train with the host's callbacks, record everything."""
 
+import contextlib
 import dataclasses
 import io
 import json
@@ -171,15 +172,24 @@ class Objective:
         run_id = self.tracker.start_trial_run(
             self.parent_run_id, trial.number, {TASK_TAG: self.task.name}
         )
+        try:
+            self._open(trial, run_id, seed, params)
+        except BaseException as error:  # e.g. the study deleted: the run must not stay RUNNING
+            with contextlib.suppress(Exception):
+                self.tracker.end_trial_run(run_id, "FAIL", f"not started: {first_line(error)}")
+            raise
+        self.progress.start_trial(trial.number, self.config.epochs, params)
+        self._params = params
+        return knobs, hp, seed, MetricBuffer(self.tracker, run_id)
+
+    def _open(self, trial: optuna.Trial, run_id: str, seed: int, params: dict[str, Any]) -> None:
+        """Record ``trial``'s run, seed and worker, and log its knobs and settings to the run."""
         trial.set_user_attr(TRIAL_RUN_ATTR, run_id)
         trial.set_user_attr(SEED_ATTR, seed)
         trial.set_user_attr(WORKER_ATTR, self.worker)
         reseed = {k: v for k, v in trial.user_attrs.items() if k == RESEED_OF_ATTR}
         settings = trial_settings(self.config)
         self.tracker.log_params(run_id, {**params, "seed": seed, **reseed, **settings})
-        self.progress.start_trial(trial.number, self.config.epochs, params)
-        self._params = params
-        return knobs, hp, seed, MetricBuffer(self.tracker, run_id)
 
     def _train(
         self, trial: optuna.Trial, hp: HParams, seed: int, metrics: MetricBuffer

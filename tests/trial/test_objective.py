@@ -169,3 +169,27 @@ def test_a_trial_whose_kept_net_predicts_nan_is_pruned_not_complete(
     assert trial.state == TrialState.PRUNED
     assert trial.user_attrs["reason"] == "diverged: its kept net predicts NaN or infinity"
     assert run_state(tracker, trial)[1]["ldnn_tune.reason"] == trial.user_attrs["reason"]
+
+
+def test_a_study_deleted_as_its_trial_opens_its_run_leaves_no_run_running(
+    tmp_path: Path,
+) -> None:
+    """The study is deleted between the trial's MLflow run and its first user attribute."""
+    objective, tracker = make_objective(tmp_path)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    study = optuna.create_study(study_name="gone", storage=storage)
+    start_run = tracker.start_trial_run
+    started: list[str] = []
+
+    def start_then_delete(*args: Any, **kwargs: Any) -> str:
+        started.append(start_run(*args, **kwargs))
+        optuna.delete_study(study_name="gone", storage=storage)
+        return started[-1]
+
+    tracker.start_trial_run = start_then_delete  # type: ignore[method-assign]
+    trial = study.ask()
+    with pytest.raises(Exception):  # noqa: B017 (Optuna's "does not exist" error)
+        objective(trial)
+    run = MlflowClient(tracker.uri).get_run(started[0])
+    assert run.info.status == "FAILED"
+    assert run.data.tags["ldnn_tune.reason"].startswith("not started: ")
