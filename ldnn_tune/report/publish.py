@@ -70,8 +70,8 @@ def label_trial_runs(tracker: StudyTracker, study: optuna.Study, parent: str) ->
 
     A run is named e.g. ``trial-7 (PRUNED)``; the run of the complete trial of lowest
     validation loss, retrains included, is tagged :data:`BEST_TAG`, and the one it
-    replaces untagged, so ``tags.ldnn_tune.best = "true"`` finds it in the UI; so is a
-    best run of an older study that ran in the experiment under the same name.
+    replaces untagged, so ``tags.ldnn_tune.best = "true"`` finds it in the UI; so is the
+    best run of a study this one replaced (deleted and started again in its storage).
     """
     trials = study.get_trials(deepcopy=False)
     ended = {
