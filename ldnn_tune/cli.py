@@ -20,6 +20,7 @@ from ldnn_tune.errors import (
     EXIT_PLUGIN,
     EXIT_USAGE,
     USER_STOPS,
+    CommandFailed,
     Interrupted,
     PluginError,
     UsageError,
@@ -149,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return load_command(command)(words, console)
     except UsageError as error:
         return _fail(f"error: {error}", EXIT_USAGE, error)
+    except CommandFailed as error:
+        return _fail(f"error: {error}", EXIT_FAILED, error)
     except PluginError as error:
         limit = _beyond_limits(error.original, words, str(error))
         if limit is not None:

@@ -25,6 +25,13 @@ class UsageError(Exception):
     """
 
 
+class CommandFailed(Exception):
+    """The command ran but could not do its job (no net, no time): exit code 1.
+
+    The CLI prints its one line on stderr, below what the command printed of why.
+    """
+
+
 class PluginError(Exception):
     """A task plugin's own code raised: the message names the task, its package and what."""
 

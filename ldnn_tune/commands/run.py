@@ -9,7 +9,7 @@ from rich.console import Console
 
 from ldnn_tune.config.resolve import resolve_run
 from ldnn_tune.config.stores import JOURNAL_PREFIX, check_data_apart, check_mlflow, check_storage
-from ldnn_tune.errors import EXIT_CHECK_FAILED, EXIT_FAILED, EXIT_OK
+from ldnn_tune.errors import EXIT_OK, CommandFailed
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.study.clock import RunClock, command_started
 
@@ -55,46 +55,33 @@ def main(words: Sequence[str], console: Console) -> int:
         with clock.phase("preflight"):
             passed = preflight(run, console, quick_only=True)
         if not passed:
-            return failed(
+            raise CommandFailed(
                 "not starting the study; fix the task or its data (the failed check says "
-                "what), or skip the checks with check=false",
-                EXIT_CHECK_FAILED,
+                "what), or skip the checks with check=false"
             )
     study = run_study(run, host, console, clock)
-    return outcome(study, config.trials, config.timeout, clock.started)
+    check_outcome(study, config.trials, config.timeout, clock.started)
+    return EXIT_OK
 
 
-def outcome(study: "optuna.Study", trials: int, timeout: str | None, started: float) -> int:
-    """Return the exit code of a ``run`` started at ``started`` that left ``study`` so.
+def check_outcome(study: "optuna.Study", trials: int, timeout: str | None, started: float) -> None:
+    """Raise CommandFailed when a ``run`` started at ``started`` left ``study`` with no use.
 
-    1, with its ``error:`` line, when the search ran all its ``trials`` and none completed,
-    or when the timeout ran out before any trial finished while the command ran (nor runs
-    on in another worker): the same command would stall the same way. Else 0.
+    That is when the search ran all its ``trials`` and none completed, or when the
+    timeout ran out before any trial finished while the command ran (nor runs on in
+    another worker): the same command would stall the same way. The error line goes to
+    stderr, below what the command printed of why (the check table, the trials' lines).
     """
-    from ldnn_tune.study.queries import best_trials, finished_search_trials, finished_since, view
+    from ldnn_tune.study.queries import best_trials, finished_search_trials, stalled_since
 
     if finished_search_trials(study) >= trials:
-        if best_trials(study, 1):
-            return EXIT_OK
-        return failed(
-            f"none of the study's {trials} trials completed: each was pruned (the reasons "
-            "are above), so there is no net to ensemble or predict with",
-            EXIT_FAILED,
+        if not best_trials(study, 1):
+            raise CommandFailed(
+                f"none of the study's {trials} trials completed: each was pruned (the reasons "
+                "are above), so there is no net to ensemble or predict with"
+            )
+    elif timeout is not None and stalled_since(study, started):
+        raise CommandFailed(
+            f"timeout {timeout} ran out before a trial finished (the command ran "
+            f"{time.time() - started:.0f} s): give a longer timeout"
         )
-    if timeout is None or finished_since(study, started) or view(study).running:
-        return EXIT_OK  # the timeout cut it: the same command goes on
-    return failed(
-        f"timeout {timeout} ran out before a trial finished (the command ran "
-        f"{time.time() - started:.0f} s): give a longer timeout",
-        EXIT_FAILED,
-    )
-
-
-def failed(why: str, code: int) -> int:
-    """Print ``why`` as the command's ``error:`` line on stderr; return exit ``code``.
-
-    What led to it (the check table, the trials' lines) is on stdout above: a script
-    that keeps stderr for errors finds there why the command exited non-zero.
-    """
-    Console(stderr=True, highlight=False).print(f"error: {why}", markup=False, soft_wrap=True)
-    return code

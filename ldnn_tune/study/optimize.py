@@ -31,10 +31,10 @@ from ldnn_tune.study.queries import (
     best_trials,
     ended_numbers,
     finished_search_trials,
-    finished_since,
     finished_trials,
     interrupted_since,
     reseed_count,
+    stalled_since,
     view,
 )
 from ldnn_tune.study.recovery import OrphanRunSweeper
@@ -136,7 +136,7 @@ def _search(
     if finished + running < config.trials and budget.deadline is not None:
         # without an error, only the timeout ends the trials early: at the deadline, or
         # before it when the next trial could not reach its first epoch in what is left
-        stalled = not running and not finished_since(study, clock.started)
+        stalled = stalled_since(study, clock.started)
         console.print(_timeout_note(config, budget, finished, stalled))
 
 

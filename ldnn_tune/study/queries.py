@@ -135,6 +135,14 @@ def finished_since(study: optuna.Study, since: float) -> int:
     )
 
 
+def stalled_since(study: optuna.Study, since: float) -> bool:
+    """Return whether no trial of ``study`` finished at or after ``since``, nor runs now.
+
+    A command started at ``since`` that ends so got nowhere: its timeout fits no trial.
+    """
+    return not finished_since(study, since) and not view(study).running
+
+
 def best_search_trial(study: optuna.Study) -> FrozenTrial | None:
     """Return the complete trial the search found best (retrains aside), or None."""
     found = [t for t in best_trials(study) if not is_reseed(t)]
