@@ -114,21 +114,12 @@ def _untag_other_studies_best(tracker: StudyTracker, parent: str) -> int:
     query = f"tags.`{BEST_TAG}` = 'true' and tags.`{ROLE_TAG}` = '{TRIAL_ROLE}'"
     marked = tracker.client.search_runs([tracker.experiment_id], query, max_results=50000)
     others = [run for run in marked if run.data.tags.get(PARENT_RUN_TAG) != parent]
-    if not others:
+    ours = _storage_param(tracker, parent) if others else None
+    if ours is None:
         return 0
-    storages: dict[str, str | None] = {}
-
-    def storage_of(run_id: str) -> str | None:
-        if run_id not in storages:
-            storages[run_id] = _storage_param(tracker, run_id)
-        return storages[run_id]
-
-    ours = storage_of(parent)
-    replaced = [
-        run
-        for run in others
-        if ours is not None and storage_of(run.data.tags.get(PARENT_RUN_TAG, "")) == ours
-    ]
+    parents = {run.data.tags.get(PARENT_RUN_TAG, "") for run in others}
+    predecessors = {p for p in parents if _storage_param(tracker, p) == ours}
+    replaced = [run for run in others if run.data.tags.get(PARENT_RUN_TAG, "") in predecessors]
     for run in replaced:
         tracker.client.delete_tag(run.info.run_id, BEST_TAG)
     return len(replaced)
