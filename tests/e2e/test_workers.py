@@ -25,6 +25,9 @@ from ldnn_tune.trial.training import train_trial
 TrialState = optuna.trial.TrialState
 COMPLETE = (TrialState.COMPLETE,)
 QUICK = ("task=image", "check=false", "ensemble=none", "timeout=4m")
+# trials far longer than a test waits, so that both are still running when it stops the
+# command (30 epochs finished one trial first on a fast CI machine: 1 FAIL, not 2)
+STILL_RUNNING = ("trials=20", "epochs=1000", "min_lr=1e-12")
 
 
 def start(cwd: Path, *words: str) -> subprocess.Popen[str]:
@@ -192,7 +195,7 @@ def test_ctrl_c_to_the_command_alone_stops_its_workers_and_leaves_nothing_runnin
     tmp_path: Path,
 ) -> None:
     storage = f"sqlite:///{tmp_path / 'ldnn_tune.db'}"
-    process = start(tmp_path, "trials=20", "epochs=30", "min_lr=1e-12", "n_jobs=2")
+    process = start(tmp_path, *STILL_RUNNING, "n_jobs=2")
     wait_for_running_trials(storage, "image", 2, process)
     os.kill(process.pid, signal.SIGINT)  # `kill -INT PID`: the workers get no signal of their own
     _, err = process.communicate(timeout=60)
@@ -212,7 +215,7 @@ def test_ctrl_c_to_the_command_alone_stops_its_workers_and_leaves_nothing_runnin
 @pytest.mark.slow
 def test_workers_of_a_command_killed_outright_stop_with_it(tmp_path: Path) -> None:
     storage = f"sqlite:///{tmp_path / 'ldnn_tune.db'}"
-    process = start(tmp_path, "trials=20", "epochs=30", "min_lr=1e-12", "n_jobs=2")
+    process = start(tmp_path, *STILL_RUNNING, "n_jobs=2")
     wait_for_running_trials(storage, "image", 2, process)
     workers = [t.user_attrs["worker"] for t in load(storage, "image").get_trials()]
     pids = {int(worker.split(":")[1]) for worker in workers}
