@@ -448,16 +448,21 @@ def _log_run(
     metrics.update({f"best_val_{k}": v for k, v in chosen.val_scores.items()})
     metrics.update({f"test_{k}": v for k, v in chosen.test_scores.items()})
     tracker.log_metrics(run_id, metrics, step=0)
-    members = [
-        {
-            "trial": m.trial_number,
-            "run_id": m.run_id,
-            "weight": chosen.weights.get(m.trial_number, 0),
-        }
-        for m in comparison.members
-    ]
-    tracker.log_json(run_id, ENSEMBLE_ARTIFACT, {"method": method, "members": members})
+    tracker.log_json(run_id, ENSEMBLE_ARTIFACT, _manifest(method, chosen.weights, comparison))
     _log_bundle(study, tracker, run_id, chosen, target_transform, package)
+
+
+def _manifest(
+    method: str, weights: Mapping[int, int], comparison: EnsembleComparison
+) -> dict[str, Any]:
+    """Return ``ensemble.json``: ``method``'s members, their weights and runs.
+
+    The trials the comparison weighed for the other methods are listed as ``not_taken``.
+    """
+    runs = {m.trial_number: m.run_id for m in comparison.members}
+    members = [{"trial": n, "run_id": runs[n], "weight": w} for n, w in weights.items()]
+    others = [{"trial": n, "run_id": r} for n, r in runs.items() if n not in weights]
+    return {"method": method, "members": members, "not_taken": others}
 
 
 def _log_bundle(

@@ -15,7 +15,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 from ldnn_tune.errors import number_ranges
-from ldnn_tune.names import TRIAL_RUN_ATTR
+from ldnn_tune.names import ENSEMBLE_ARTIFACT, TRIAL_RUN_ATTR
 from ldnn_tune.testing.cli import assert_usage_error, run_cli, run_main
 
 
@@ -104,6 +104,13 @@ def test_ensemble_run_is_logged_under_the_study(study_dir: Path) -> None:
     assert run.data.tags["mlflow.parentRunId"] == study.user_attrs["mlflow_parent_run_id"]
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "ensemble")}
     assert "ensemble/bundle.json" in artifacts
+    manifest = json.loads(
+        Path(client.download_artifacts(run.info.run_id, ENSEMBLE_ARTIFACT)).read_text()
+    )
+    weights = dict(pair.split(":") for pair in run.data.params["weights"].split(","))
+    # its members are the method's, weighted; the trials only other methods took are apart
+    assert {str(m["trial"]): str(m["weight"]) for m in manifest["members"]} == weights
+    assert all(str(m["trial"]) not in weights for m in manifest["not_taken"])
 
 
 @pytest.mark.slow
