@@ -23,9 +23,43 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 _pending: list[int] = []
 
 
+# above 0 inside stops_deferred(): a stop waits in _pending for a point where it is safe
+_deferring: list[int] = [0]
+
+
 def _raise(signum: int, frame: FrameType | None) -> None:
     _pending[:] = [signum]
+    if _deferring[0]:
+        return
     raise Interrupted(signum)
+
+
+@contextmanager
+def stops_deferred() -> Iterator[None]:
+    """Keep a stop that lands inside the block pending, and raise it when the block ends.
+
+    For bookkeeping a stop must not cut in two: Optuna creating a trial (a stop there
+    left it RUNNING) or recording its end (a finished trial failed). Inside, a
+    :func:`stops_in_place` block, the training, is stopped at once.
+    """
+    _deferring[0] += 1
+    try:
+        yield
+    finally:
+        _deferring[0] -= 1
+    if not _deferring[0]:
+        raise_pending()
+
+
+@contextmanager
+def stops_in_place() -> Iterator[None]:
+    """Raise a stop at once inside the block, one kept pending before it on entry."""
+    deferring, _deferring[0] = _deferring[0], 0
+    try:
+        raise_pending()
+        yield
+    finally:
+        _deferring[0] = deferring
 
 
 def raise_pending() -> None:

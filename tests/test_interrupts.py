@@ -9,7 +9,13 @@ import time
 import pytest
 
 from ldnn_tune.errors import Interrupted
-from ldnn_tune.interrupts import ignore_further, interruptible, raise_pending
+from ldnn_tune.interrupts import (
+    ignore_further,
+    interruptible,
+    raise_pending,
+    stops_deferred,
+    stops_in_place,
+)
 
 
 class SignalledWhileFinalised:
@@ -62,3 +68,27 @@ def test_a_dropped_interrupt_prints_no_traceback_and_other_dropped_errors_still_
     assert "Interrupted" not in result.stderr
     assert "ValueError: a finaliser's own bug" in result.stderr
     assert result.stderr.strip().endswith("stopped")
+
+
+def test_a_stop_in_a_deferred_block_is_raised_at_its_end_or_on_entering_an_in_place_one() -> None:
+    with interruptible():
+        with pytest.raises(Interrupted), stops_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)  # the handler ran: nothing raised here
+            reached_the_end = True
+        assert reached_the_end
+        ignore_further()
+    with interruptible(), stops_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        with pytest.raises(Interrupted), stops_in_place():
+            raise AssertionError("the pending stop is raised on entry")
+        ignore_further()
+
+
+def test_a_stop_in_an_in_place_block_is_raised_at_once() -> None:
+    with interruptible(), stops_deferred(), stops_in_place():
+        with pytest.raises(Interrupted):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        ignore_further()

@@ -15,7 +15,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from ldnn_tune.errors import Interrupted
-from ldnn_tune.interrupts import raise_pending
+from ldnn_tune.interrupts import raise_pending, stops_deferred
 from ldnn_tune.names import DEADLINE_CUT, HOST_ERROR_ATTR, REASON_ATTR, RESEED_OF_ATTR, SURPLUS
 from ldnn_tune.study.queries import StudyView, given_up, reason, view
 from ldnn_tune.study.recovery import fail_dead_trials, fail_stale_trials, taken_over
@@ -131,7 +131,8 @@ def optimize_one(
         return run(trial)
 
     try:
-        study.optimize(tracked, n_trials=1, catch=(Exception,), callbacks=list(callbacks))
+        with stops_deferred():  # a stop in Optuna's ask or tell waits for the trial's end
+            study.optimize(tracked, n_trials=1, catch=(Exception,), callbacks=list(callbacks))
     except _CarriedStop as carried:  # the trial is FAIL now; stop as the user asked
         retry_interrupted(study, carried.stop.trial)
         raise carried.stop from None

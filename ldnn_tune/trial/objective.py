@@ -16,7 +16,7 @@ from ldnn_tune.config.settings import RunConfig
 from ldnn_tune.console.progress import StudyProgress
 from ldnn_tune.errors import Interrupted, first_line
 from ldnn_tune.health.monitor import HealthBand, HealthMonitor
-from ldnn_tune.interrupts import ignore_further, raise_pending
+from ldnn_tune.interrupts import ignore_further, raise_pending, stops_in_place
 from ldnn_tune.names import (
     AVERAGED_EPOCHS_ATTR,
     BEST_EPOCH_ATTR,
@@ -119,7 +119,8 @@ class Objective:
         # a retried trial starts with its predecessor's attributes: its reason must go
         self._inherited_reason = REASON_ATTR in trial.user_attrs
         try:
-            outcome = self._train(trial, hp, seed, metrics)
+            with stops_in_place():  # only while it trains: its bookkeeping waits for a stop
+                outcome = self._train(trial, hp, seed, metrics)
             if taken_over(trial.study, trial._trial_id):
                 self._discard(trial, metrics)
             diverged = outcome.divergence()

@@ -1,5 +1,7 @@
 """The trial loop: a trial the deadline cut before its first epoch ended runs again first."""
 
+import os
+import signal
 import time
 from pathlib import Path
 
@@ -7,8 +9,10 @@ import optuna
 import pytest
 from optuna.trial import FrozenTrial, TrialState
 
+from ldnn_tune.errors import Interrupted
+from ldnn_tune.interrupts import ignore_further, interruptible, stops_in_place
 from ldnn_tune.names import DEADLINE_CUT, HOST_ERROR_ATTR, REASON_ATTR
-from ldnn_tune.study.loop import Budget, FailingTrials, work
+from ldnn_tune.study.loop import Budget, FailingTrials, carrying_stops, optimize_one, work
 from ldnn_tune.study.queries import interrupted_since
 
 
@@ -88,3 +92,48 @@ def test_three_failures_are_ldnn_tune_s_only_when_each_of_them_was(tmp_path: Pat
         work(study, objective, Budget(total=10), max_failures=3)
     assert again.value.in_host
     assert str(again.value).startswith("its own code, not the task's, failed 3 trials in a row")
+
+
+def ctrl_c() -> None:
+    """Send this process SIGINT and let its handler run."""
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.05)
+
+
+class CtrlCAfterCreating(optuna.storages.InMemoryStorage):
+    """A storage during whose work (inside Optuna's ask, the trial created) Ctrl-C lands."""
+
+    def create_new_trial(self, study_id, template_trial=None):  # type: ignore[no-untyped-def]
+        trial_id = super().create_new_trial(study_id, template_trial)
+        ctrl_c()
+        return trial_id
+
+
+def test_a_ctrl_c_while_optuna_creates_the_trial_fails_it_not_leaves_it_running() -> None:
+    study = optuna.create_study(storage=CtrlCAfterCreating())
+
+    def objective(trial: optuna.Trial) -> float:
+        with stops_in_place():  # the training, where the stop is raised
+            return trial.suggest_float("x", 0, 1)
+
+    with interruptible():
+        with pytest.raises(Interrupted):
+            optimize_one(study, carrying_stops(objective))
+        ignore_further()  # handled: inside, so that the handlers are restored after
+    assert [t.state for t in study.trials] == [TrialState.FAIL]
+
+
+def test_a_ctrl_c_after_the_training_lets_the_trial_finish_then_stops() -> None:
+    study = optuna.create_study()
+
+    def objective(trial: optuna.Trial) -> float:
+        with stops_in_place():
+            value = trial.suggest_float("x", 0, 1)
+        ctrl_c()  # lands in the trial's bookkeeping, its training done
+        return value
+
+    with interruptible():
+        with pytest.raises(Interrupted):
+            optimize_one(study, carrying_stops(objective))
+        ignore_further()  # handled: inside, so that the handlers are restored after
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE]
