@@ -198,7 +198,7 @@ def _ensemble_caption(comparison: EnsembleComparison, top_k: int, methods: list[
     pool = len(average.weights) if average is not None else min(top_k, len(comparison.members))
     parts = ["members: trial numbers, NxW = trial N counted W times"]
     if SEEDS in methods:
-        parts.append("seeds: the best search trial and its retrains")
+        parts.append("seeds: of the best search trial and its retrains, those helping on val")
     if NAMED in methods:
         parts.append("trials: the trials named by trials=")
     others = [m for m in dict.fromkeys(methods) if m not in (SEEDS, NAMED)]

@@ -157,7 +157,7 @@ def plot_specs(facts: StudyFacts) -> tuple[list[PlotSpec], list[str]]:
                 "Parallel coordinates of the most important knobs",
                 lambda: pm.plot_parallel_coordinate(study, parallel, target_name="val_loss"),
                 lambda: pv.plot_parallel_coordinate(study, parallel, target_name="val_loss"),
-                (max(8.0, 1.3 * len(parallel) + 2), 5.5),
+                (max(8.0, 1.9 * len(parallel) + 2), 5.5),  # tick labels clear of the next axis
             ),
         ),
         (

@@ -48,7 +48,7 @@ def test_gains_are_points_changes_are_percent_and_a_legend_explains_members() ->
     assert "4x2 3x6" in greedy and ">+999%" in greedy  # not +9900.0%
     words = " ".join(text.split())  # the legend wraps at the table's width
     assert "NxW = trial N counted W times" in words and "negative NLL change is better" in words
-    assert "seeds: the best search trial and its retrains" in words
+    assert "seeds: of the best search trial and its retrains, those helping on val" in words
     assert "; greedy: of the top 0." in words  # no members given: none pooled
     assert "Ensembles are temperature-scaled where a temperature fitted on validation" in words
 
