@@ -151,6 +151,13 @@ class Task(ABC, Generic[OptionsT]):
         """Return the names of the classes, in output order (None: regression or unnamed)."""
         return None
 
+    def unread_options(self) -> frozenset[str]:
+        """Return the names of the options these options leave unread (another problem's).
+
+        The study's MLflow run and report leave them out. Default: none.
+        """
+        return frozenset()
+
     def own_scores(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
         """Return the task's own scores of a trial's kept net, beside loss and accuracy.
 

@@ -350,8 +350,10 @@ def own_parent_run(study: optuna.Study, tracker: StudyTracker) -> str | None:
 
 
 def study_params(run: ResolvedRun) -> dict[str, object]:
-    """Return what the parent run records of the study's setup."""
+    """Return what the parent run records of the study's setup (the options read)."""
     config = run.config
+    with plugin_code(run.task.name, run.source, "unread_options()"):
+        unread = run.task.unread_options()
     return {
         "task": run.task.name,
         "sampler": config.sampler,
@@ -362,7 +364,7 @@ def study_params(run: ResolvedRun) -> dict[str, object]:
         "storage": redact(config.storage),
         **({"data_dir": str(config.data_dir.resolve())} if config.data_dir else {}),
         "space": {k.name: k.describe() for k in run.space.knobs},
-        **{f"option.{k}": v for k, v in run.identity()["options"].items()},
+        **{f"option.{k}": v for k, v in run.identity()["options"].items() if k not in unread},
     }
 
 

@@ -150,6 +150,16 @@ class TaskContract:
             assert not names, f"a regression task names no classes, got {names}"
         assert len(set(names)) == len(names), f"class names repeat: {names}"
 
+    def test_unread_options_are_options_at_their_defaults(self, task: Task[Any]) -> None:
+        """Contract: unread_options() names options, each at its default (nothing is hidden)."""
+        unread = task.unread_options()
+        fields = {f.name: f for f in dataclasses.fields(task.options_type)}
+        assert unread <= set(fields), f"not options: {sorted(unread - set(fields))}"
+        for name in unread:
+            default = fields[name].default
+            value = getattr(task.options, name)
+            assert value == default or default is None, f"{name}={value} is set, not unread"
+
     def test_text_codec_fits_the_model(self, task: Task[Any]) -> None:
         """Contract: a task's text_codec() names its classes and its model reads prompt ids.
 

@@ -234,3 +234,11 @@ def test_a_refused_space_names_every_knob_and_its_likely_cause() -> None:
     pinned = SearchSpace((Knob("width", CategoricalDistribution([16]), 16, {}),), {})
     with pytest.raises(UsageError, match="; width= pins it so: drop width=, or use another"):
         check_compatible(study, pinned, {"width"}, Path("narrow.yaml"))
+
+
+def test_the_study_records_only_the_options_its_task_reads() -> None:
+    words = ["task=sequence", "problem=adding", "scale=cpu"]
+    params = study_params(resolve_run(words, Host(get_plugin_manager()), prepare=False))
+    options = {k.removeprefix("option.") for k in params if k.startswith("option.")}
+    assert {"problem", "length", "train_size"} <= options
+    assert not options & {"bits", "copy_len", "sort_bits", "text_chars"}  # other problems'

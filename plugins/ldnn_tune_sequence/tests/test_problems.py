@@ -217,6 +217,18 @@ def test_bad_options_name_the_value_and_choices(options: dict[str, object], word
 
 
 @pytest.mark.parametrize(
+    ("problem", "unread"),
+    [
+        ("adding", {"bits", "copy_len", "symbols", "sort_count", "sort_bits", "text_chars"}),
+        ("parity", {"copy_len", "symbols", "sort_count", "sort_bits", "text_chars", "length"}),
+    ],
+)
+def test_the_options_another_problem_reads_are_unread(problem: str, unread: set[str]) -> None:
+    task = SequenceTask(SequenceOptions(problem=problem, scale="cpu"), None, seed=0)
+    assert task.unread_options() == unread
+
+
+@pytest.mark.parametrize(
     ("options", "words"),
     [
         ({"problem": "parity", "bits": 5}, "invalid bits=5 for problem=parity with train_size=64"),

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldnn_tune import Domain, HParams, Task, TaskKind, TextCodec, gpu_available, positive
-from ldnn_tune_sequence.options import SequenceOptions
+from ldnn_tune_sequence.options import READ_BY, SequenceOptions
 
 if TYPE_CHECKING:
     import lightning.pytorch as pl
@@ -94,6 +94,11 @@ class SequenceTask(Task[SequenceOptions]):
             f"data: {data.source}, "
             f"{len(s.y_train)}/{len(s.y_val)}/{len(s.y_test)} train/val/test sequences, {sized}"
         )
+
+    def unread_options(self) -> frozenset[str]:
+        """Return the options only other problems read (each at its default: others are refused)."""
+        problem = self.options.problem
+        return frozenset(name for name, readers in READ_BY.items() if problem not in readers)
 
     def own_scores(self, predictions: np.ndarray, targets: np.ndarray) -> dict[str, float]:
         """Return the article's score of the problem: adding ``solved``, copy/sort ``seq_acc``.
