@@ -34,6 +34,8 @@ EXPERIMENT_KIND = "custom_model_development"  # the classic view, where a UI hon
 CLASSIFICATION_COLUMNS = ("val_loss", "best_val_loss", "best_val_acc", "test_acc")
 REGRESSION_COLUMNS = ("val_loss", "best_val_loss", "best_val_mae", "test_mse", "test_mae")
 KNOB_COLUMNS = 5  # knob columns besides lr
+FIRST_CURVES = ("val_loss", "train_loss", "val_acc", "lr")  # the chart view's first charts
+FIRST_CURVES_REGRESSION = ("val_loss", "train_loss", "lr")
 KIND_LOOKS = 20  # recent trial runs looked at to tell a regression study from a classifier
 RUN_NAME_COLUMN = "attributes.`Run Name`"
 
@@ -54,15 +56,69 @@ def view_columns(knobs: Sequence[str], regression: bool = False) -> list[str]:
 
 
 def view_state(knobs: Sequence[str], regression: bool = False) -> str:
-    """Return the shared view's JSON: columns in order, a wide name column, all runs charted."""
+    """Return the shared view's JSON: columns in order, a wide name column, all runs charted.
+
+    The chart view opens on the trials' curves (:func:`chart_sections`).
+    """
     columns = view_columns(knobs, regression)
     state = {
         "selectedColumns": columns,
         "columnOrder": columns,
         "columnWidths": {RUN_NAME_COLUMN: 220},
         "runsHiddenMode": "SHOW_ALL",
+        **chart_sections(regression),
     }
     return json.dumps(state)
+
+
+def chart_sections(regression: bool) -> dict[str, object]:
+    """Return the chart view's sections and first charts, as MLflow's UI state holds them.
+
+    MLflow puts a section per metric prefix before its "Model metrics", in name order,
+    and orders charts by name: it opened on the per-layer ``update_ratio/...`` charts,
+    ``val_loss`` last. Here "Model metrics" comes first and starts with the curves a
+    tuner reads; the UI adds a chart for every other metric after them.
+    """
+    sections = [
+        {"uuid": f"{VIEW_KEY}-{key}", "name": name, "display": True, "isReordered": reordered}
+        for key, name, reordered in (
+            ("model", "Model metrics", True),  # reordered: added charts go after these
+            ("ratios", "update_ratio", False),
+            ("system", "System metrics", False),
+        )
+    ]
+    curves = FIRST_CURVES_REGRESSION if regression else FIRST_CURVES
+    charts = [_line_chart(metric, sections[0]["uuid"]) for metric in curves]
+    return {
+        "compareRunSections": sections,
+        "compareRunCharts": charts,
+        "isAccordionReordered": True,
+    }
+
+
+def _line_chart(metric: str, section: object) -> dict[str, object]:
+    """Return a per-epoch line chart of ``metric`` in ``section``, as MLflow's UI makes one."""
+    return {
+        "uuid": f"{VIEW_KEY}-{metric}",
+        "type": "LINE",
+        "runsCountToCompare": 10,
+        "metricSectionId": section,
+        "deleted": False,
+        "isGenerated": True,
+        "displayName": metric,
+        "metricKey": metric,
+        "lineSmoothness": 0,
+        "xAxisScaleType": "linear",
+        "scaleType": "linear",
+        "range": {},
+        "xAxisKey": "step",
+        "selectedXAxisMetricKey": "",
+        "yAxisKey": "metric",
+        "yAxisExpressions": [],
+        "ignoreOutliers": False,
+        "useGlobalXaxisKey": True,
+        "useGlobalLineSmoothing": True,
+    }
 
 
 def runs_url(base: str, experiment_id: str, shared: bool = True) -> str:

@@ -10,6 +10,7 @@ import base64
 import io
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -294,3 +295,19 @@ def test_the_study_runs_artifacts_hold_the_plots(
     png = f"{base}/get-artifact?path=plots/parallel_coordinate.png&run_uuid={parent}"
     with urllib.request.urlopen(png, timeout=30) as answer:
         assert_not_blank(answer.read())
+
+
+@pytest.mark.slow
+def test_the_chart_view_opens_on_the_trials_curves(browser: Chromium, ui_url: str) -> None:
+    browser.goto(f"{ui_url}&compareRunsMode=CHART")
+    browser.wait_for(f"Boolean(document.querySelector('{EXPAND}'))")
+    browser.js(f"document.querySelector('{EXPAND}').click()")
+    close_assistant(browser)
+    browser.wait_for("document.body.innerText.includes('trial-3 (COMPLETE) (val_loss)')")
+    charts = browser.text().split("Model metrics", 1)[1]
+    # the section the view opens on, first, with the curves a tuner reads first, in order
+    assert re.match(r"\s*\(\d+\)\s*Add chart\s*val_loss\n", charts), charts[:200]
+    titles = [charts.index(f"\n{name}\n") for name in ("train_loss", "val_acc", "lr")]
+    assert titles == sorted(titles)
+    time.sleep(1)
+    save_screenshot("charts", browser.screenshot())

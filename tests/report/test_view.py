@@ -50,3 +50,15 @@ def test_the_kind_of_study_is_told_by_its_trials_not_the_last_one_alone(
     tags = tracker.client.get_experiment(tracker.experiment_id).tags
     columns = json.loads(tags[f"{SHARED_VIEW_TAG}{VIEW_KEY}"])["selectedColumns"]
     assert f"metrics.`{shown}`" in columns
+
+
+def test_the_chart_view_opens_on_the_model_metrics_with_the_curves_first() -> None:
+    state = json.loads(view_state(["width"]))
+    sections = [s["name"] for s in state["compareRunSections"]]
+    assert sections[0] == "Model metrics" and state["isAccordionReordered"]
+    first = state["compareRunSections"][0]["uuid"]
+    charts = state["compareRunCharts"]
+    assert [c["metricKey"] for c in charts] == ["val_loss", "train_loss", "val_acc", "lr"]
+    assert all(c["metricSectionId"] == first and c["type"] == "LINE" for c in charts)
+    regression = json.loads(view_state(["width"], regression=True))["compareRunCharts"]
+    assert "val_acc" not in [c["metricKey"] for c in regression]
