@@ -10,6 +10,7 @@ Lightning chains to a SIGTERM handler installed before it, so this one still run
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -25,41 +26,77 @@ _pending: list[int] = []
 
 # above 0 inside stops_deferred(): a stop waits in _pending for a point where it is safe
 _deferring: list[int] = [0]
+# when the stop kept pending arrived (time.monotonic())
+_pending_since: list[float] = []
+# a second signal this long after a deferred one raises at once: the user pressed Ctrl-C
+# again, or the parent escalated to SIGTERM after its grace; a terminal's Ctrl-C reaches a
+# local worker twice at once (from the terminal, and passed on by its command)
+AGAIN_SECONDS = 2.0
 
 
 def _raise(signum: int, frame: FrameType | None) -> None:
+    now = time.monotonic()
+    again = bool(_pending) and now - _pending_since[0] > AGAIN_SECONDS
+    if not _pending:
+        _pending_since[:] = [now]
     _pending[:] = [signum]
-    if _deferring[0]:
+    if _deferring[0] and not again:
         return
     raise Interrupted(signum)
 
 
-@contextmanager
-def stops_deferred() -> Iterator[None]:
-    """Keep a stop that lands inside the block pending, and raise it when the block ends.
+class StopsDeferred:
+    """A block in which a stop is kept pending, and raised when the block ends.
 
     For bookkeeping a stop must not cut in two: Optuna creating a trial (a stop there
     left it RUNNING) or recording its end (a finished trial failed). Inside, a
-    :func:`stops_in_place` block, the training, is stopped at once.
+    :class:`StopsInPlace` block, the training, is stopped at once; a second stop more
+    than :data:`AGAIN_SECONDS` after the first is raised at once anywhere.
     """
-    _deferring[0] += 1
-    try:
-        yield
-    finally:
-        _deferring[0] -= 1
-    if not _deferring[0]:
-        raise_pending()
+
+    def __enter__(self) -> None:
+        """Keep stops pending from here."""
+        self._outer = _deferring[0]
+        _deferring[0] = self._outer + 1
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: object
+    ) -> None:
+        """Raise a stop kept pending, unless an outer block will, or one is raised already.
+
+        An error leaving the block takes the stop's place only when it is a stop or an
+        exit itself: another would be handled (a trial another worker took over), the stop
+        lost.
+        """
+        _deferring[0] = self._outer  # restored, not decremented: exact after any raise
+        if self._outer or not _pending or (kind is not None and not issubclass(kind, Exception)):
+            return
+        raise Interrupted(_pending[0]) from error
 
 
-@contextmanager
-def stops_in_place() -> Iterator[None]:
-    """Raise a stop at once inside the block, one kept pending before it on entry."""
-    deferring, _deferring[0] = _deferring[0], 0
-    try:
-        raise_pending()
-        yield
-    finally:
-        _deferring[0] = deferring
+class StopsInPlace:
+    """A block in which a stop is raised at once: one kept pending is raised on entry."""
+
+    def __enter__(self) -> None:
+        """Raise stops at once from here, one kept pending first."""
+        self._outer = _deferring[0]
+        if _pending:
+            raise Interrupted(_pending[0])
+        _deferring[0] = 0
+
+    def __exit__(self, *error: object) -> None:
+        """Keep stops pending again, as the block around this one does."""
+        _deferring[0] = self._outer
+
+
+def stops_deferred() -> StopsDeferred:
+    """Return a block in which a stop waits for its end (:class:`StopsDeferred`)."""
+    return StopsDeferred()
+
+
+def stops_in_place() -> StopsInPlace:
+    """Return a block in which a stop is raised at once (:class:`StopsInPlace`)."""
+    return StopsInPlace()
 
 
 def raise_pending() -> None:

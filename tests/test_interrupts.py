@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from ldnn_tune import interrupts
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.interrupts import (
     ignore_further,
@@ -39,6 +40,7 @@ def test_a_dropped_interrupt_is_raised_at_the_next_stop_and_only_until_handled()
 
 DROPPED_IN_A_FINALISER = """
 import os, signal, sys, time
+from ldnn_tune import interrupts
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.interrupts import install, raise_pending
 
@@ -89,6 +91,31 @@ def test_a_stop_in_a_deferred_block_is_raised_at_its_end_or_on_entering_an_in_pl
 def test_a_stop_in_an_in_place_block_is_raised_at_once() -> None:
     with interruptible(), stops_deferred(), stops_in_place():
         with pytest.raises(Interrupted):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+        ignore_further()
+
+
+def test_an_error_leaving_a_deferred_block_does_not_lose_its_stop() -> None:
+    # e.g. Optuna refusing to record a trial another worker took over, an error handled
+    with interruptible():
+        with pytest.raises(Interrupted) as stop, stops_deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.05)
+            raise ValueError("handled by the caller")
+        assert isinstance(stop.value.__cause__, ValueError)
+        ignore_further()
+
+
+def test_a_second_stop_raises_at_once_unless_it_doubles_the_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with interruptible(), stops_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)  # the terminal's and its command's, at once
+        time.sleep(0.05)
+        monkeypatch.setattr(interrupts, "AGAIN_SECONDS", 0.0)
+        with pytest.raises(Interrupted):  # Ctrl-C again, later: the user means it
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(1)
         ignore_further()

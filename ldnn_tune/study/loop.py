@@ -212,10 +212,14 @@ def work(
         if not budget.allows(first_epoch()):
             return
         ended.clear()  # a trial taken over by another worker ends without a callback
-        optimize_one(study, run, [lambda _, trial: ended.append(trial)])
-        last = ended[-1] if ended else None
-        if last is not None and reason(last).startswith(DEADLINE_CUT):
-            retry_interrupted(study, last.number)  # it never ran: its knobs run first next time
+        try:
+            optimize_one(study, run, [lambda _, trial: ended.append(trial)])
+        finally:  # a stop raised as it was recorded too
+            last = ended[-1] if ended else None
+            cut = last if last is not None and reason(last).startswith(DEADLINE_CUT) else None
+            if cut is not None:  # it never ran: its knobs run first next time
+                retry_interrupted(study, cut.number)
+        if cut is not None:
             continue
         if last is None or last.state != TrialState.FAIL or given_up(last):
             in_a_row.clear()

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from ldnn_tune.errors import USER_STOPS, Interrupted
+from ldnn_tune.interrupts import ignore_further
 from ldnn_tune.parent_death import end_with
 from ldnn_tune.trial.device import available_cores
 
@@ -68,6 +69,7 @@ def stopped_on_interrupt(
     try:
         yield
     except USER_STOPS as error:
+        ignore_further()  # a second Ctrl-C must not cut the passing on and waiting short
         signum = Interrupted.of(error).signum
         for process in processes:
             if process.is_alive() and process.pid is not None:
