@@ -153,9 +153,11 @@ def wait_for_running_trials(
             study = optuna.load_study(study_name=name, storage=storage)
         except KeyError:  # not created yet
             continue
-        running = study.get_trials(states=(TrialState.RUNNING,))
         # a worker names itself on its trial after recording the trial's MLflow run
-        if sum("worker" in t.user_attrs for t in running) >= count:
+        running = [
+            t for t in study.get_trials(states=(TrialState.RUNNING,)) if "worker" in t.user_attrs
+        ]
+        if len(running) >= count:
             return [t.number for t in running]
     raise AssertionError(f"{count} trials never ran at once")
 
