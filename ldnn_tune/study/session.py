@@ -363,7 +363,10 @@ def study_params(run: ResolvedRun) -> dict[str, object]:
         "average_epochs": config.average_epochs,
         "storage": redact(config.storage),
         **({"data_dir": str(config.data_dir.resolve())} if config.data_dir else {}),
-        "space": {k.name: k.describe() for k in run.space.knobs},
+        "space": {
+            **{k.name: k.describe() for k in run.space.knobs},
+            **{name: f"fixed {value} (removed)" for name, value in run.space.fixed.items()},
+        },
         **{f"option.{k}": v for k, v in run.identity()["options"].items() if k not in unread},
     }
 

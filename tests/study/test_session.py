@@ -242,3 +242,13 @@ def test_the_study_records_only_the_options_its_task_reads() -> None:
     options = {k.removeprefix("option.") for k in params if k.startswith("option.")}
     assert {"problem", "length", "train_size"} <= options
     assert not options & {"bits", "copy_len", "sort_bits", "text_chars"}  # other problems'
+
+
+def test_the_study_records_a_removed_knob_as_fixed_at_its_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "no-momentum.yaml").write_text("momentum: null\n")
+    words = ["task=image", "space=no-momentum.yaml"]
+    space = study_params(resolve_run(words, Host(get_plugin_manager()), prepare=False))["space"]
+    assert space["momentum"] == "fixed 0.9 (removed)"  # type: ignore[index]

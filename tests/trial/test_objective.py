@@ -193,3 +193,15 @@ def test_a_study_deleted_as_its_trial_opens_its_run_leaves_no_run_running(
     run = MlflowClient(tracker.uri).get_run(started[0])
     assert run.info.status == "FAILED"
     assert run.data.tags["ldnn_tune.reason"].startswith("not started: ")
+
+
+def test_a_knob_a_space_file_removed_is_recorded_at_the_value_it_trained_with(
+    tmp_path: Path,
+) -> None:
+    objective, tracker = make_objective(tmp_path, "momentum: null\n")
+    study = optuna.create_study(pruner=optuna.pruners.ThresholdPruner(upper=0.0))
+    study.optimize(objective, n_trials=1)  # pruned: no hparams.json, the params alone tell
+    trial = study.trials[0]
+    assert "momentum" not in trial.params  # not searched
+    params = MlflowClient(tracker.uri).get_run(trial.user_attrs[TRIAL_RUN_ATTR]).data.params
+    assert params["momentum"] == "0.9"  # the recipe's default, as it trained
