@@ -10,7 +10,6 @@ Lightning chains to a SIGTERM handler installed before it, so this one still run
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -26,20 +25,16 @@ _pending: list[int] = []
 
 # above 0 inside stops_deferred(): a stop waits in _pending for a point where it is safe
 _deferring: list[int] = [0]
-# when the stop kept pending arrived (time.monotonic())
-_pending_since: list[float] = []
-# a second signal this long after a deferred one raises at once: the user pressed Ctrl-C
-# again, or the parent escalated to SIGTERM after its grace; a terminal's Ctrl-C reaches a
-# local worker twice at once (from the terminal, and passed on by its command)
-AGAIN_SECONDS = 2.0
 
 
 def _raise(signum: int, frame: FrameType | None) -> None:
-    now = time.monotonic()
-    again = bool(_pending) and now - _pending_since[0] > AGAIN_SECONDS
+    # another signal than the one kept pending raises at once: SIGTERM after a Ctrl-C (a
+    # user's `kill`, or the command's after its grace). The same one again does not: a
+    # terminal's Ctrl-C reaches a local worker twice, from the terminal and passed on by
+    # its command, the second maybe seconds later
+    again = bool(_pending) and _pending[0] != signum
     if not _pending:
-        _pending_since[:] = [now]
-    _pending[:] = [signum]
+        _pending[:] = [signum]
     if _deferring[0] and not again:
         return
     raise Interrupted(signum)
@@ -50,8 +45,8 @@ class StopsDeferred:
 
     For bookkeeping a stop must not cut in two: Optuna creating a trial (a stop there
     left it RUNNING) or recording its end (a finished trial failed). Inside, a
-    :class:`StopsInPlace` block, the training, is stopped at once; a second stop more
-    than :data:`AGAIN_SECONDS` after the first is raised at once anywhere.
+    :class:`StopsInPlace` block, the training, is stopped at once; so is another signal
+    than the one kept pending (SIGTERM after a Ctrl-C), anywhere.
     """
 
     def __enter__(self) -> None:

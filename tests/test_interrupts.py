@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from ldnn_tune import interrupts
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.interrupts import (
     ignore_further,
@@ -40,7 +39,6 @@ def test_a_dropped_interrupt_is_raised_at_the_next_stop_and_only_until_handled()
 
 DROPPED_IN_A_FINALISER = """
 import os, signal, sys, time
-from ldnn_tune import interrupts
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.interrupts import install, raise_pending
 
@@ -107,15 +105,14 @@ def test_an_error_leaving_a_deferred_block_does_not_lose_its_stop() -> None:
         ignore_further()
 
 
-def test_a_second_stop_raises_at_once_unless_it_doubles_the_first(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_another_signal_raises_at_once_the_same_again_waits() -> None:
     with interruptible(), stops_deferred():
         os.kill(os.getpid(), signal.SIGINT)
-        os.kill(os.getpid(), signal.SIGINT)  # the terminal's and its command's, at once
         time.sleep(0.05)
-        monkeypatch.setattr(interrupts, "AGAIN_SECONDS", 0.0)
-        with pytest.raises(Interrupted):  # Ctrl-C again, later: the user means it
-            os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)  # the terminal's and its command's, maybe later
+        time.sleep(0.05)  # still kept pending
+        with pytest.raises(Interrupted) as stop:  # a `kill` after the Ctrl-C: stop now
+            os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1)
+        assert stop.value.signum == signal.SIGTERM
         ignore_further()

@@ -7,6 +7,7 @@ ones (another worker's, or a dead worker's that the heartbeat check fails and re
 stops once ``trials`` have finished or its timeout passes.
 """
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from ldnn_tune.errors import Interrupted
-from ldnn_tune.interrupts import raise_pending, stops_deferred
+from ldnn_tune.errors import USER_STOPS, Interrupted
+from ldnn_tune.interrupts import ignore_further, raise_pending, stops_deferred
 from ldnn_tune.names import DEADLINE_CUT, HOST_ERROR_ATTR, REASON_ATTR, RESEED_OF_ATTR, SURPLUS
 from ldnn_tune.study.queries import StudyView, given_up, reason, view
 from ldnn_tune.study.recovery import fail_dead_trials, fail_stale_trials, taken_over
@@ -157,6 +158,19 @@ def retry_interrupted(study: optuna.Study, number: int | None) -> None:
     study.enqueue_trial(stopped.params, user_attrs=role)
 
 
+def requeue_cut(study: optuna.Study, ended: Sequence[FrozenTrial]) -> bool:
+    """Queue the knobs of the last ``ended`` trial again if the deadline cut it; say so.
+
+    It was cut before its first epoch ended: it trained nothing, and counted, a short
+    ``timeout`` could use up the article's defaults.
+    """
+    last = ended[-1] if ended else None
+    if last is None or not reason(last).startswith(DEADLINE_CUT):
+        return False
+    retry_interrupted(study, last.number)
+    return True
+
+
 def guarded(objective: Objective, total: int) -> Objective:
     """Return ``objective`` preceded by the surplus check of :func:`is_surplus`."""
 
@@ -214,13 +228,14 @@ def work(
         ended.clear()  # a trial taken over by another worker ends without a callback
         try:
             optimize_one(study, run, [lambda _, trial: ended.append(trial)])
-        finally:  # a stop raised as it was recorded too
-            last = ended[-1] if ended else None
-            cut = last if last is not None and reason(last).startswith(DEADLINE_CUT) else None
-            if cut is not None:  # it never ran: its knobs run first next time
-                retry_interrupted(study, cut.number)
-        if cut is not None:
+        except USER_STOPS:  # raised as the trial was recorded: a cut one still runs again
+            ignore_further()  # stopping: a second signal must not cut the queueing short
+            with contextlib.suppress(Exception):  # the stop, not a store's error, ends it
+                requeue_cut(study, ended)
+            raise
+        if requeue_cut(study, ended):
             continue
+        last = ended[-1] if ended else None
         if last is None or last.state != TrialState.FAIL or given_up(last):
             in_a_row.clear()
             continue

@@ -64,7 +64,8 @@ def stopped_on_interrupt(
 
     Ctrl-C reaches every process of the terminal's group, but ``kill`` or SIGTERM perhaps
     only this one: the signal is passed on to each worker, which ends its trial as failed
-    and exits. One still running after ``grace`` seconds is sent SIGTERM, then killed.
+    and exits. Those still running after ``grace`` seconds are sent SIGTERM, and those
+    running ``grace`` seconds later killed.
     """
     try:
         yield
@@ -75,14 +76,20 @@ def stopped_on_interrupt(
             if process.is_alive() and process.pid is not None:
                 with contextlib.suppress(OSError):  # it ended meanwhile
                     os.kill(process.pid, signum)
-        for process in processes:
-            process.join(timeout=grace)
-            if process.is_alive():
-                process.terminate()
-                process.join(timeout=grace)
-            if process.is_alive():
-                process.kill()
+        for escalate in (lambda p: p.terminate(), lambda p: p.kill()):  # one grace for all
+            _join_all(processes, grace)
+            for process in processes:
+                if process.is_alive():
+                    escalate(process)
+        _join_all(processes, grace)
         raise
+
+
+def _join_all(processes: Sequence[multiprocessing.process.BaseProcess], seconds: float) -> None:
+    """Wait for ``processes`` to end, up to ``seconds`` for all of them together."""
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
 
 
 def end_with_parent() -> None:

@@ -12,7 +12,14 @@ from optuna.trial import FrozenTrial, TrialState
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.interrupts import ignore_further, interruptible, stops_in_place
 from ldnn_tune.names import DEADLINE_CUT, HOST_ERROR_ATTR, REASON_ATTR
-from ldnn_tune.study.loop import Budget, FailingTrials, carrying_stops, optimize_one, work
+from ldnn_tune.study.loop import (
+    Budget,
+    FailingTrials,
+    carrying_stops,
+    optimize_one,
+    requeue_cut,
+    work,
+)
 from ldnn_tune.study.queries import interrupted_since
 
 
@@ -137,3 +144,19 @@ def test_a_ctrl_c_after_the_training_lets_the_trial_finish_then_stops() -> None:
             optimize_one(study, carrying_stops(objective))
         ignore_further()  # handled: inside, so that the handlers are restored after
     assert [t.state for t in study.trials] == [TrialState.COMPLETE]
+
+
+def test_only_a_trial_the_deadline_cut_is_queued_again() -> None:
+    study = optuna.create_study()
+    study.enqueue_trial({"x": 0.5})
+    cut = study.ask()
+    cut.suggest_float("x", 0, 1)
+    cut.set_user_attr(REASON_ATTR, f"{DEADLINE_CUT} before its first epoch ended")
+    study.tell(cut, state=TrialState.FAIL)
+    failed = study.ask()
+    failed.set_user_attr(REASON_ATTR, "a bug")
+    study.tell(failed, state=TrialState.FAIL)
+    assert requeue_cut(study, [study.trials[0]])
+    assert not requeue_cut(study, [study.trials[1]]) and not requeue_cut(study, [])
+    waiting = study.get_trials(states=(TrialState.WAITING,))
+    assert [t.system_attrs["fixed_params"] for t in waiting] == [{"x": 0.5}]
