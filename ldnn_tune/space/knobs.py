@@ -86,6 +86,9 @@ class SearchSpace:
     knobs: tuple[Knob, ...]
     # knobs a later file removed (null): not searched, trials use their last default
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    # those of them the user's space file removed (the task's own removes others for its
+    # options, e.g. an MLP's LSTM knobs): a trial records these, as it trains with them
+    user_removed: frozenset[str] = frozenset()
 
     @property
     def names(self) -> list[str]:
@@ -151,7 +154,7 @@ class SearchSpace:
             else k
             for k in self.knobs
         )
-        return SearchSpace(knobs, self.fixed)
+        return SearchSpace(knobs, self.fixed, self.user_removed)
 
 
 def _check_conditions(pinned: Mapping[str, Any], space: "SearchSpace") -> None:

@@ -107,6 +107,7 @@ def load_space(
     for source in sources:
         _merge(source, _knob_specs(source, task, installed), merged, origin, removed)
     defined = set(merged) | set(removed)
+    removed_by_task = set(removed)
     for source in overrides:
         specs = _knob_specs(source, task, installed)
         if _shipped(source):  # serves every task and variant: it restores nothing removed
@@ -130,7 +131,7 @@ def load_space(
             raise UsageError(f"{origin[name]}: knob {name!r}: {why}")
         knobs.append(knob)
     fixed = {name: spec.get("default") for name, spec in removed.items() if isinstance(spec, dict)}
-    return SearchSpace(tuple(knobs), fixed)
+    return SearchSpace(tuple(knobs), fixed, frozenset(fixed) - removed_by_task)
 
 
 def _refuse_orphans(merged: Mapping[str, Any], removed: Mapping[str, Any]) -> None:

@@ -365,7 +365,7 @@ def study_params(run: ResolvedRun) -> dict[str, object]:
         **({"data_dir": str(config.data_dir.resolve())} if config.data_dir else {}),
         "space": {
             **{k.name: k.describe() for k in run.space.knobs},
-            **{name: f"fixed {value} (removed)" for name, value in run.space.fixed.items()},
+            **{name: f"fixed {run.space.fixed[name]} (removed)" for name in run.space.user_removed},
         },
         **{f"option.{k}": v for k, v in run.identity()["options"].items() if k not in unread},
     }

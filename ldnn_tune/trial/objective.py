@@ -173,8 +173,8 @@ class Objective:
         run_id = self.tracker.start_trial_run(
             self.parent_run_id, trial.number, {TASK_TAG: self.task.name}
         )
-        # a knob a space file removed trains at its default: the run records that too
-        recorded = {**params, **{k: knobs[k] for k in self.space.fixed}}
+        # a knob the user's space file removed trains at its default: the run records it
+        recorded = {**params, **{k: knobs[k] for k in self.space.user_removed}}
         try:
             self._open(trial, run_id, seed, recorded)
         except BaseException as error:  # e.g. the study deleted: the run must not stay RUNNING

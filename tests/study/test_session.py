@@ -252,3 +252,9 @@ def test_the_study_records_a_removed_knob_as_fixed_at_its_default(
     words = ["task=image", "space=no-momentum.yaml"]
     space = study_params(resolve_run(words, Host(get_plugin_manager()), prepare=False))["space"]
     assert space["momentum"] == "fixed 0.9 (removed)"  # type: ignore[index]
+
+
+def test_the_knobs_a_task_removes_for_its_options_are_not_recorded() -> None:
+    words = ["task=sequence", "problem=parity", "model=mlp", "scale=cpu"]
+    space = study_params(resolve_run(words, Host(get_plugin_manager()), prepare=False))["space"]
+    assert "layers" not in space and "forget_bias" not in space  # type: ignore[operator]

@@ -30,15 +30,22 @@ def make_objective(tmp_path: Path, space_text: str = "") -> tuple[Objective, Stu
     task = BoringTask(BoringOptions(), None, seed=0)
     task.prepare()
     sources = [space_file("recipe.yaml"), task.search_space()]
+    overrides = []  # the user's space file
     if space_text:
         (tmp_path / "extra.yaml").write_text(space_text)
-        sources.append(tmp_path / "extra.yaml")
+        overrides.append(tmp_path / "extra.yaml")
     tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "objective-test")
     parent = tracker.open_parent_run(None, "objective-test", {})
     config = RunConfig(task="boring", epochs=3)
     progress = StudyProgress(Console(quiet=True), total_trials=1, already_done=0)
     objective = Objective(
-        config, task, load_space(sources), Host(get_plugin_manager()), tracker, parent, progress
+        config,
+        task,
+        load_space(sources, overrides=overrides),
+        Host(get_plugin_manager()),
+        tracker,
+        parent,
+        progress,
     )
     return objective, tracker
 
