@@ -45,6 +45,7 @@ from ldnn_tune.names import (
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.plugin.task import TaskKind
 from ldnn_tune.recipe.data import Standardizer
+from ldnn_tune.recipe.metrics import like_targets
 from ldnn_tune.study.queries import best_trials, is_reseed, reseeds_of
 from ldnn_tune.study.recovery import end_abandoned_ensembles, ensemble_runs, this_worker
 from ldnn_tune.tracking import StudyTracker
@@ -190,11 +191,10 @@ def load_members(
             run_id = trial.user_attrs[TRIAL_RUN_ATTR]
             path = tracker.client.download_artifacts(run_id, PREDICTIONS_ARTIFACT, tmp)
             with np.load(path) as saved:
-                members.append(
-                    Member(
-                        trial.number, run_id, saved["val_predictions"], saved["test_predictions"]
-                    )
-                )
+                # in the targets' shape: a trial saved before they were kept so is like the rest
+                val = like_targets(saved["val_predictions"], saved["val_targets"])
+                test = like_targets(saved["test_predictions"], saved["test_targets"])
+                members.append(Member(trial.number, run_id, val, test))
                 targets = SavedTargets(
                     saved["val_targets"], saved["test_targets"], _saved_transform(saved)
                 )

@@ -14,6 +14,18 @@ if TYPE_CHECKING:  # the command line imports this module; torch loads with a st
 PROBABILITY_FLOOR = 1e-12
 
 
+def like_targets(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Return a regression's ``predictions`` in the shape of its ``targets``.
+
+    A net may output ``(N, 1, 1)`` for targets ``(N, 1)``: saved so, ``predictions -
+    targets`` in a user's own code would broadcast to ``(N, N, 1)`` silently. Class
+    scores (more values than targets) are returned as they are.
+    """
+    if predictions.size == targets.size and predictions.shape != targets.shape:
+        return predictions.reshape(targets.shape)
+    return predictions
+
+
 def score(
     kind: TaskKind,
     predictions: np.ndarray,

@@ -6,6 +6,8 @@ import lightning.pytorch as pl
 import numpy as np
 import torch
 
+from ldnn_tune.recipe.metrics import like_targets
+
 
 def predict_loader(
     model: pl.LightningModule, loader: Iterable[tuple[torch.Tensor, torch.Tensor]]
@@ -19,4 +21,5 @@ def predict_loader(
             predictions.append(model.predict_step((x.to(model.device),), batch_idx).cpu().numpy())
             targets.append(y.cpu().numpy())
     model.train(was_training)
-    return np.concatenate(predictions), np.concatenate(targets)
+    stacked = np.concatenate(targets)
+    return like_targets(np.concatenate(predictions), stacked), stacked

@@ -111,22 +111,38 @@ def test_members_of_other_shapes_are_refused_naming_the_trials(tmp_path: Path) -
         load_members(optuna.create_study(), tracker, trials)
 
 
-def test_a_member_of_nan_predictions_is_refused_naming_it(tmp_path: Path) -> None:
-    # a trial completed before nets that turn to NaN were pruned
+def saved_trials(
+    tmp_path: Path, predictions: list[np.ndarray], targets: np.ndarray
+) -> tuple[StudyTracker, list[optuna.trial.FrozenTrial]]:
+    """Return a tracker and trials whose runs saved ``predictions`` of ``targets``, in order."""
     tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "s")
     parent = tracker.open_parent_run(None, "s", {})
     trials = []
-    for number, value in enumerate((0.5, np.nan)):
+    for number, predicted in enumerate(predictions):
         run = tracker.start_child_run(parent, f"trial-{number}", {})
         buffer = io.BytesIO()
-        predictions, targets = np.full((3, 2), value), np.zeros(3, dtype=np.int64)
-        arrays = {"val_predictions": predictions, "test_predictions": predictions}
+        arrays = {"val_predictions": predicted, "test_predictions": predicted}
         np.savez(buffer, **arrays, val_targets=targets, test_targets=targets)
         tracker.log_artifact_files(run, {PREDICTIONS_ARTIFACT: buffer.getvalue()})
         trials.append(optuna.trial.create_trial(value=1.0, user_attrs={TRIAL_RUN_ATTR: run}))
         trials[-1].number = number
+    return tracker, trials
+
+
+def test_a_member_of_nan_predictions_is_refused_naming_it(tmp_path: Path) -> None:
+    # a trial completed before nets that turn to NaN were pruned
+    predictions = [np.full((3, 2), value) for value in (0.5, np.nan)]
+    tracker, trials = saved_trials(tmp_path, predictions, np.zeros(3, dtype=np.int64))
     with pytest.raises(UsageError, match=r"trial 1's saved predictions hold NaN or infinity"):
         load_members(optuna.create_study(), tracker, trials)
+
+
+def test_regression_members_are_read_in_their_targets_shape(tmp_path: Path) -> None:
+    # a trial saved before predictions were kept in the targets' shape, and one after
+    predictions = [np.zeros((3, 1, 1)), np.zeros((3, 1))]
+    tracker, trials = saved_trials(tmp_path, predictions, np.zeros((3, 1)))
+    members, _ = load_members(optuna.create_study(), tracker, trials)
+    assert [m.val_predictions.shape for m in members] == [(3, 1), (3, 1)]
 
 
 def test_of_two_commands_logging_one_ensemble_the_first_to_finish_keeps_it(
