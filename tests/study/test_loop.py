@@ -3,6 +3,7 @@
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -116,6 +117,17 @@ class CtrlCAfterCreating(optuna.storages.InMemoryStorage):
         return trial_id
 
 
+def stopped_states(
+    study: optuna.Study, objective: Callable[[optuna.Trial], float]
+) -> list[TrialState]:
+    """Run one trial of ``objective``, stopped by a Ctrl-C; return the trials' states."""
+    with interruptible():
+        with pytest.raises(Interrupted):
+            optimize_one(study, carrying_stops(objective))
+        ignore_further()  # handled: inside, so that the handlers are restored after
+    return [t.state for t in study.trials]
+
+
 def test_a_ctrl_c_while_optuna_creates_the_trial_fails_it_not_leaves_it_running() -> None:
     study = optuna.create_study(storage=CtrlCAfterCreating())
 
@@ -123,11 +135,7 @@ def test_a_ctrl_c_while_optuna_creates_the_trial_fails_it_not_leaves_it_running(
         with stops_in_place():  # the training, where the stop is raised
             return trial.suggest_float("x", 0, 1)
 
-    with interruptible():
-        with pytest.raises(Interrupted):
-            optimize_one(study, carrying_stops(objective))
-        ignore_further()  # handled: inside, so that the handlers are restored after
-    assert [t.state for t in study.trials] == [TrialState.FAIL]
+    assert stopped_states(study, objective) == [TrialState.FAIL]
 
 
 def test_a_ctrl_c_after_the_training_lets_the_trial_finish_then_stops() -> None:
@@ -139,11 +147,7 @@ def test_a_ctrl_c_after_the_training_lets_the_trial_finish_then_stops() -> None:
         ctrl_c()  # lands in the trial's bookkeeping, its training done
         return value
 
-    with interruptible():
-        with pytest.raises(Interrupted):
-            optimize_one(study, carrying_stops(objective))
-        ignore_further()  # handled: inside, so that the handlers are restored after
-    assert [t.state for t in study.trials] == [TrialState.COMPLETE]
+    assert stopped_states(study, objective) == [TrialState.COMPLETE]
 
 
 def test_only_a_trial_the_deadline_cut_is_queued_again() -> None:
