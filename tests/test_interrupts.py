@@ -4,15 +4,18 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
 
 from ldnn_tune.errors import Interrupted
 from ldnn_tune.interrupts import (
+    blocked_stops,
     ignore_further,
     interruptible,
     raise_pending,
+    receive_held_stops,
     stops_deferred,
     stops_in_place,
 )
@@ -115,4 +118,14 @@ def test_another_signal_raises_at_once_the_same_again_waits() -> None:
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(1)
         assert stop.value.signum == signal.SIGTERM
+        ignore_further()
+
+
+def test_a_stop_held_back_while_a_process_starts_is_raised_once_it_is_taken() -> None:
+    with interruptible(), blocked_stops():  # as a worker starts: held back through exec
+        # to this thread: a process-wide signal may go to another thread of pytest's
+        signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+        time.sleep(0.05)  # not delivered: held back, not lost
+        with pytest.raises(Interrupted):
+            receive_held_stops()  # the worker's handlers are installed: it takes it now
         ignore_further()

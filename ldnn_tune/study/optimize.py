@@ -17,7 +17,7 @@ from ldnn_tune.console.tables import print_ensemble, print_summary
 from ldnn_tune.ensembles.combine import SEEDS
 from ldnn_tune.ensembles.from_study import ensemble_study
 from ldnn_tune.errors import EXIT_INTERRUPTED, USER_STOPS, Interrupted, PluginError
-from ldnn_tune.interrupts import ignore_further
+from ldnn_tune.interrupts import ignore_further, receive_held_stops
 from ldnn_tune.interrupts import install as install_interrupts
 from ldnn_tune.names import ENSEMBLE_USE_ATTR, TRACEBACK_ARTIFACT
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
@@ -362,6 +362,7 @@ def worker_process(words: tuple[str, ...], threads: int, budget: Budget, number:
     """Run trials of the study that ``words`` describe: the body of local worker ``number``."""
     install_interrupts()
     try:
+        receive_held_stops()  # a Ctrl-C while it started is raised here, before any trial
         end_with_parent()  # raises Interrupted at once when the command already died
         _worker(words, threads, budget, number)
     except Interrupted as stop:  # Ctrl-C reaches every worker: the parent reports it once

@@ -3,13 +3,13 @@
 import contextlib
 import multiprocessing
 import os
-import signal
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from multiprocessing import resource_tracker
 
 from ldnn_tune.errors import USER_STOPS, Interrupted
-from ldnn_tune.interrupts import ignore_further
+from ldnn_tune.interrupts import blocked_stops, ignore_further
 from ldnn_tune.parent_death import end_with
 from ldnn_tune.trial.device import available_cores
 
@@ -24,21 +24,22 @@ def start_processes(
 ) -> list[multiprocessing.process.BaseProcess]:
     """Start one spawned process per ``args`` entry running ``target(*entry)``.
 
-    Each starts with Ctrl-C ignored, which it inherits through ``exec``, until ``target``
-    installs its own handling: a Ctrl-C while it still imports (seconds, on busy cores)
-    printed the import's KeyboardInterrupt traceback. The command passes the stop on and,
-    after a grace period, ends such a worker with SIGTERM.
+    Each starts with the stop signals held back, which it inherits through ``exec``, until
+    ``target`` installs its own handling and takes them (:func:`receive_held_stops`): a
+    Ctrl-C while it still imports (seconds, on busy cores) printed the import's
+    KeyboardInterrupt traceback, and ignored instead, the worker went on running trials
+    until the command's grace ran out.
     """
     context = multiprocessing.get_context("spawn")  # no forked torch or database state
     processes: list[multiprocessing.process.BaseProcess] = [
         context.Process(target=target, args=a, daemon=False) for a in args
     ]
-    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
+    # multiprocessing's resource tracker, started with the first process, unblocks the
+    # stop signals after it starts: started before the block, it leaves the block whole
+    resource_tracker.ensure_running()
+    with blocked_stops():
         for process in processes:
             process.start()
-    finally:
-        signal.signal(signal.SIGINT, before)
     return processes
 
 

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import optuna
@@ -219,6 +220,25 @@ def test_ctrl_c_to_the_command_alone_stops_its_workers_and_leaves_nothing_runnin
     )
     statuses = {r.info.status for r in mlflow_runs(tmp_path, "image").values()}  # type: ignore[attr-defined]
     assert "RUNNING" not in statuses
+
+
+@pytest.mark.slow
+def test_a_ctrl_c_while_a_worker_starts_stops_it_before_any_trial(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path / 'ldnn_tune.db'}"
+    process = start(tmp_path, *STILL_RUNNING, "n_jobs=2")
+    wait_for_running_trials(storage, "image", 1, process)  # the command's; its worker imports
+    stopped_at = datetime.now()
+    os.killpg(process.pid, signal.SIGINT)  # a terminal's Ctrl-C: the command and its worker
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    # held back while it started, the Ctrl-C reached the worker: it began no trial after it
+    # (ignored, it let the worker run trials until the command's grace of 10 s ran out)
+    late = [
+        t.number
+        for t in load(storage, "image").get_trials()
+        if t.datetime_start is not None and t.datetime_start > stopped_at + timedelta(seconds=2)
+    ]
+    assert not late, err
 
 
 @pytest.mark.slow
