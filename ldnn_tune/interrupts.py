@@ -7,7 +7,6 @@ be marked failed and its MLflow runs ended before the command exits 130 or 143.
 Lightning chains to a SIGTERM handler installed before it, so this one still runs.
 """
 
-import contextlib
 import signal
 import sys
 import threading
@@ -105,22 +104,19 @@ def raise_pending() -> None:
         raise Interrupted(_pending[0])
 
 
-def blocked_stops() -> "contextlib.AbstractContextManager[None]":
-    """Return a block with SIGINT, SIGTERM and SIGHUP held back (delivered at its end).
+@contextmanager
+def blocked_stops() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP back inside the block (delivered at its end).
 
     A process started inside it inherits them held back through ``exec``: a stop sent
     while it starts waits for it (:func:`receive_held_stops`), neither lost nor a
     KeyboardInterrupt traceback from its imports.
     """
-    return _Blocked()
-
-
-class _Blocked:
-    def __enter__(self) -> None:
-        self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
-
-    def __exit__(self, *error: object) -> None:
-        signal.pthread_sigmask(signal.SIG_SETMASK, self._mask)
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def receive_held_stops() -> None:
