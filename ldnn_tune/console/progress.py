@@ -113,14 +113,15 @@ class StudyProgress:
 
         A trial that another process finished since the last look gets its line here.
         """
-        self._line_others(trials.trials)
+        self.line_ended(trials.trials)
         best = trials.best_value
         note = f"best val_loss {best:.4f}" if best is not None else ""
         completed = trials.finished
         notes = [note, self.time_left(), extra]
         self.progress.update(self.trials, completed=completed, note=" ".join(n for n in notes if n))
 
-    def _line_others(self, trials: Sequence[FrozenTrial]) -> None:
+    def line_ended(self, trials: Sequence[FrozenTrial]) -> None:
+        """Print a line for each of ``trials`` that ended since the last look, elsewhere."""
         ended = {t.number: t for t in trials if t.state.is_finished()}
         if self.lined is None:  # those the study had when this command began were lined then
             self.lined = set(ended)

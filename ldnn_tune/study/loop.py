@@ -183,6 +183,19 @@ def guarded(objective: Objective, total: int) -> Objective:
     return carrying_stops(run)
 
 
+def look_after_dead_workers(study: optuna.Study) -> StudyView:
+    """Fail the trials of workers known dead (queued again once); return the study then.
+
+    A worker is known dead when its heartbeats stopped, or, on this machine, when its
+    process is gone.
+    """
+    fail_stale_trials(study)
+    trials = view(study)
+    if fail_dead_trials(study, trials.trials):
+        trials = view(study)
+    return trials
+
+
 def work(
     study: optuna.Study,
     objective: Objective,
@@ -211,10 +224,7 @@ def work(
     in_a_row: list[FrozenTrial] = []  # the failed trials since the last that did not fail
     while not budget.expired():
         raise_pending()
-        fail_stale_trials(study)
-        trials = view(study)
-        if fail_dead_trials(study, trials.trials):
-            trials = view(study)
+        trials = look_after_dead_workers(study)
         finished, running = trials.finished, trials.running
         if on_poll is not None:
             on_poll(trials)

@@ -24,7 +24,7 @@ from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.report import REPORT_RESERVE_SECONDS
 from ldnn_tune.report.view import browse_hint
 from ldnn_tune.study.clock import ENSEMBLE_RESERVE_SECONDS, RunClock
-from ldnn_tune.study.loop import Budget, FailingTrials, work
+from ldnn_tune.study.loop import Budget, FailingTrials, look_after_dead_workers, work
 from ldnn_tune.study.queries import (
     StudyView,
     best_search_trial,
@@ -125,6 +125,7 @@ def _search(
                 _work_in_processes(run, host, session, progress, console, budget, report)
     elif not _missing_retrains(run, study)[1]:
         console.print("nothing to run: raise trials= to add trials to this study")
+    _end_dead_workers(session, console)
     _reseed(run, host, session, console, budget)
     tracker = session.tracker
     browse = browse_hint(tracker.client, tracker.experiment_id, config.mlflow, config.study_name)
@@ -138,6 +139,21 @@ def _search(
         # before it when the next trial could not reach its first epoch in what is left
         stalled = stalled_since(study, clock.started)
         console.print(_timeout_note(config, budget, finished, stalled))
+
+
+def _end_dead_workers(session: Session, console: Console) -> None:
+    """Fail the trials of workers known dead, with a line each, and end their MLflow runs.
+
+    The trial loop does so each round; a command with no search trial left to run must
+    too: a worker killed in the retrains left one RUNNING, which would read as still
+    running elsewhere for good (no retrain, no ensemble).
+    """
+    before = ended_numbers(session.study)
+    trials = look_after_dead_workers(session.study)
+    OrphanRunSweeper(session.tracker).sweep(trials.failed)
+    StudyProgress(console, len(trials.trials), trials.finished, ended=before).line_ended(
+        trials.trials
+    )
 
 
 def _timeout_note(config: RunConfig, budget: Budget, finished: int, stalled: bool) -> str:

@@ -266,3 +266,37 @@ def alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def start_seeds(cwd: Path, *words: str) -> subprocess.Popen[str]:
+    """Start ``ldnn-tune run`` of one search trial on the image task."""
+    return subprocess.Popen(
+        [CLI, "run", "task=image", "check=false", "trials=1", *words],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+@pytest.mark.slow
+def test_a_command_killed_in_its_retrains_is_continued_by_the_same_command(
+    tmp_path: Path,
+) -> None:
+    storage = f"sqlite:///{tmp_path / 'ldnn_tune.db'}"
+    finish(start_seeds(tmp_path, "epochs=2", "ensemble=none"))  # the search, no retrain
+    retraining = start_seeds(tmp_path, *STILL_RUNNING[1:], "reseeds=1")  # the retrain alone
+    wait_for_running_trials(storage, "image", 1, retraining)
+    kill_group(retraining)
+    # it found its retrain "still running in other workers" for good: no retrain, no ensemble
+    out = finish(start_seeds(tmp_path, "epochs=2", "reseeds=1"))
+    assert f"trial 1 FAIL {DEAD_PROCESS}" in out
+    assert "ensemble saved in MLflow run" in out
+    study = load(storage, "image")
+    assert TrialState.RUNNING not in {t.state for t in study.get_trials()}
+    retrains = study.get_trials(states=COMPLETE)[1:]
+    assert [t.user_attrs.get("reseed_of") for t in retrains] == [0]
+    statuses = {r.info.status for r in mlflow_runs(tmp_path, "image").values()}  # type: ignore[attr-defined]
+    assert "RUNNING" not in statuses
