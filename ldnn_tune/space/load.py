@@ -278,6 +278,11 @@ def _parse_knob(name: str, spec: Any, earlier: list[Knob], source: str) -> Knob:
     if unknown:
         raise bad(f"unknown field {sorted(unknown)[0]!r}; valid: {choices_text(_SPEC_KEYS)}")
     kind = spec.get("type")
+    if kind is None:  # a spec is whole: a later file replaces a knob's, never patches it
+        raise bad(
+            f"missing 'type'; a knob's spec is whole (type, its range or choices, default), "
+            f"type one of {', '.join(_TYPES)}"
+        )
     if kind not in _TYPES:
         raise bad(f"invalid type {kind!r}; choose from {', '.join(_TYPES)}")
     try:
@@ -287,6 +292,10 @@ def _parse_knob(name: str, spec: Any, earlier: list[Knob], source: str) -> Knob:
     if "default" not in spec:
         raise bad("missing 'default' (the value the first trial uses)")
     default = spec["default"]
+    if kind != "categorical" and (
+        isinstance(default, bool) or not isinstance(default, int | float)
+    ):
+        raise bad(f"default {default!r} of a {kind} knob must be a number")
     if kind == "int" and isinstance(default, float) and not default.is_integer():
         raise bad(f"default {default!r} of an int knob must be a whole number")
     if not _contains(distribution, default):
@@ -313,6 +322,7 @@ def _distribution(kind: str, spec: dict[str, Any]) -> BaseDistribution:
         choices = spec.get("choices")
         if not isinstance(choices, list) or not choices:
             raise ValueError("categorical needs a non-empty 'choices' list")
+        _check_choices(choices)
         return CategoricalDistribution(choices)
     for bound in ("low", "high"):
         value = spec.get(bound)
@@ -352,6 +362,18 @@ def _distribution(kind: str, spec: dict[str, Any]) -> BaseDistribution:
     )
 
 
+def _check_choices(choices: list[Any]) -> None:
+    """Refuse a choice Optuna cannot store (a list, a mapping) and one listed twice."""
+    for index, choice in enumerate(choices):
+        if choice is not None and not isinstance(choice, str | int | float | bool):
+            raise ValueError(
+                f"choice {choice!r} is not a number, text, true/false or null, which a "
+                "study can store"
+            )
+        if any(type(choice) is type(c) and choice == c for c in choices[:index]):
+            raise ValueError(f"choice {choice!r} is listed twice")
+
+
 def _divides(step: float, low: float, high: float) -> bool:
     """Return whether ``high - low`` is a whole number of ``step`` (to float rounding)."""
     steps = (high - low) / step
@@ -374,6 +396,8 @@ def _parse_when(when: Any, earlier: list[Knob], bad: Any) -> Mapping[str, tuple[
                 f"valid: {choices_text(valid) or 'none'}"
             )
         wanted = tuple(values) if isinstance(values, list) else (values,)
+        if not wanted:
+            raise bad(f"'when' lists no value of {parent!r}, so the knob would never apply")
         missing = [v for v in wanted if v not in knob.distribution.choices]
         if missing:
             raise bad(

@@ -70,6 +70,15 @@ def test_later_files_override_and_null_removes(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("lr: [", "malformed YAML"),
+        ("lr: {high: 0.3}", "knob 'lr': missing 'type'; a knob's spec is whole"),
+        ("lr: {type: float, low: 0.01, high: 1, default: '0.1'}", "default '0.1' of a float"),
+        ("i: {type: categorical, choices: [{a: 1}], default: a}", "choice {'a': 1} is not a"),
+        ("i: {type: categorical, choices: [x, x], default: x}", "choice 'x' is listed twice"),
+        (
+            "a: {type: categorical, choices: [x, y], default: x}\n"
+            "b: {type: int, low: 0, high: 3, default: 1, when: {a: []}}",
+            "'when' lists no value of 'a', so the knob would never apply",
+        ),
         ("- 1\n- 2\n", "expected a mapping"),
         ("lr: {type: floaty, low: 0, high: 1, default: 0}", "invalid type 'floaty'"),
         ("lr: {type: float, low: 1, high: 0, default: 0.5}", "low 1 is greater than high 0"),
