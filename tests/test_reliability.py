@@ -191,6 +191,24 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("storage-folder", ("run", "task=image", "storage=sqlite:///a/b.db"), nothing, 2, "folder"),
     ("storage-journal-empty", ("run", "task=image", "storage=journal:"), nothing, 2, "file path"),
     (
+        "storage-ignored-option",
+        ("run", "task=image", "storage=sqlite:///x.db?mode=ro"),
+        nothing,
+        2,
+        "SQLAlchemy ignores the option 'mode'",
+    ),
+    (
+        "stores-one-file",
+        ("run", "task=image", "mlflow=sqlite:///ldnn_tune.db"),
+        nothing,
+        2,
+        "name the same file",
+    ),
+    ("mlflow-device", ("run", "task=image", "mlflow=sqlite:////dev/null"), nothing, 2, "regular"),
+    ("mlflow-proc", ("run", "task=image", "mlflow=sqlite:////proc/m.db"), nothing, 2, "'/proc'"),
+    ("mlflow-bad-url", ("run", "task=image", "mlflow=http://h:1 x"), nothing, 2, "nonnumeric"),
+    ("mlflow-word", ("run", "task=image", "mlflow=databricks"), nothing, 2, "invalid mlflow"),
+    (
         "storage-not-journal",
         ("run", "task=image", "storage=journal:notes.txt"),
         write("notes.txt", "my notes\n"),
@@ -273,6 +291,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ),
     # run: knobs and space files
     ("knob-text", ("run", "task=image", "lr=abc"), nothing, 2, "invalid value 'abc' for lr"),
+    ("knob-infinite", ("run", "task=image", "clip_norm=inf"), nothing, 2, "a finite number"),
     ("knob-outside", ("run", "task=image", "lr=5"), nothing, 2, "outside the search space"),
     ("knob-choice", ("run", "task=image", "init=he"), nothing, 2, "choose from scaled"),
     ("knob-not-choice", ("run", "task=image", "width=7"), nothing, 2, "choose from 16, 32, 64"),

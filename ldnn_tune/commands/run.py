@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 
 from ldnn_tune.config.resolve import resolve_run
-from ldnn_tune.config.stores import JOURNAL_PREFIX, check_data_apart, check_mlflow, check_storage
+from ldnn_tune.config.stores import (
+    JOURNAL_PREFIX,
+    check_data_apart,
+    check_mlflow,
+    check_storage,
+    check_stores_apart,
+)
 from ldnn_tune.errors import EXIT_OK, CommandFailed
 from ldnn_tune.plugin.manager import Host, get_plugin_manager
 from ldnn_tune.study.clock import RunClock, command_started
@@ -27,6 +33,7 @@ def main(words: Sequence[str], console: Console) -> int:
     config = run.config
     check_storage(config.storage)
     check_mlflow(config.mlflow)
+    check_stores_apart(config.storage, config.mlflow)  # each a store of its own kind, or new
     check_data_apart(config.data_dir, config.storage, config.mlflow)
     if config.storage.startswith(JOURNAL_PREFIX):
         from ldnn_tune.study.storages import mend_journal

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ldnn_tune.config import defaults
-from ldnn_tune.config.stores import is_journal
+from ldnn_tune.config.stores import creation_refused, is_journal
 from ldnn_tune.config.timespan import parse_timespan
 from ldnn_tune.config.words import require_choice
 from ldnn_tune.ensembles.combine import METHODS, NAMED, SEEDS
@@ -204,7 +204,7 @@ class EnsembleConfig:
         words = [word.strip() for word in str(self.trials).split(",")]
         if words == [""]:
             return ()
-        if not all(word.isdigit() for word in words):
+        if not all(re.fullmatch("[0-9]+", word) for word in words):  # not '²'
             raise UsageError(
                 f"invalid trials={self.trials!r}: give trial numbers separated by commas, "
                 "e.g. trials=3,7"
@@ -487,9 +487,10 @@ def check_writable(path: Path, key: str) -> None:
         )
     if path.is_dir():
         raise UsageError(f"invalid {key}={path}: it is a folder; give a file name")
-    target = path if path.exists() else folder
-    if not os.access(target, os.W_OK):
-        raise UsageError(f"invalid {key}={path}: {str(target)!r} is not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"invalid {key}={path}: {str(path)!r} is not writable")
+    if not path.exists() and creation_refused(folder):  # os.access says yes to root in /proc
+        raise UsageError(f"invalid {key}={path}: {str(folder)!r} is not writable")
     if path.is_file() and not replaceable(path):
         raise UsageError(
             f"invalid {key}={path}: it holds data this command does not write (a database, "

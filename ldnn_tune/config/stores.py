@@ -7,6 +7,7 @@ instead of creating an empty one.
 """
 
 import contextlib
+import http.client
 import os
 import sqlite3
 import tempfile
@@ -24,6 +25,10 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 JOURNAL_PREFIX = "journal:"
 DATABASES = ("postgresql", "mysql", "mariadb", "mssql", "oracle")
 STORAGE_FORMS = "sqlite:///FILE, postgresql://HOST/DB, redis://HOST:PORT or journal:PATH"
+# the query options of an sqlite URL that SQLAlchemy's pysqlite dialect reads
+SQLITE_OPTIONS = frozenset(
+    {"timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements", "uri"}
+)
 MLFLOW_FORMS = "sqlite:///FILE, postgresql://HOST/DB or an MLflow server http://HOST:PORT"
 
 
@@ -67,13 +72,37 @@ def check_mlflow(uri: str, read_only: bool = False) -> None:
         _check_server(uri)
     elif scheme in DATABASES:
         _check_database(uri, "mlflow")
-    elif scheme in ("", "file"):
+    elif scheme == "file" or (scheme == "" and _names_a_folder(uri)):
         raise UsageError(
             f"mlflow {uri!r} is a plain file store, which MLflow 3 refuses; "
             "use mlflow=sqlite:///mlflow.db or a server, mlflow=http://HOST:5000"
         )
     else:
         raise UsageError(f"invalid mlflow {uri!r}; expected {MLFLOW_FORMS}")
+
+
+def _names_a_folder(uri: str) -> bool:
+    """Return whether a tracking URI without a scheme is a folder's path (a file store)."""
+    return bool(uri) and ("/" in uri or Path(uri).is_dir() or Path(uri).name == ARTIFACT_FOLDER)
+
+
+def check_stores_apart(storage: str, mlflow: str) -> None:
+    """Refuse one file for both stores: Optuna's and MLflow's schemas cannot share it."""
+    study = sqlite_file(storage.split("?")[0]) or (
+        Path(storage.removeprefix(JOURNAL_PREFIX)) if storage.startswith(JOURNAL_PREFIX) else None
+    )
+    runs = sqlite_file(mlflow.split("?")[0])
+    if study is not None and runs is not None and _same_file(study, runs):
+        raise UsageError(
+            f"storage={redact(storage)} and mlflow={redact(mlflow)} name the same file, which "
+            "cannot hold both Optuna's study and MLflow's runs; give each its own, e.g. "
+            "storage=sqlite:///ldnn_tune.db mlflow=sqlite:///mlflow.db"
+        )
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    """Return whether two paths name one file (both followed to where they are)."""
+    return one.absolute().resolve() == other.absolute().resolve()
 
 
 def _check_artifact_folder(uri: str) -> None:
@@ -99,14 +128,12 @@ def _check_artifact_folder(uri: str) -> None:
             "files, is a file here; move it away, or run in another folder"
         )
     if not artifacts.exists():
-        try:  # a probe that leaves nothing behind: os.access says yes to root
-            with tempfile.TemporaryFile(dir="."):
-                pass
-        except OSError as error:
+        refused = creation_refused(Path("."))
+        if refused:
             raise UsageError(
                 f"mlflow={redact(uri)}: cannot make {ARTIFACT_FOLDER!r} here, where MLflow keeps "
-                f"the runs' files ({error.strerror}); run in a folder you can write"
-            ) from None
+                f"the runs' files ({refused}); run in a folder you can write"
+            )
 
 
 def _scheme(url: str) -> str:
@@ -133,6 +160,13 @@ def _sqlite_path(url: str, key: str) -> Path:
         raise UsageError(
             f"{key}={url}: a '?', a '%XX' or bytes that are not UTF-8 in a store's path "
             "would open another file, or none; rename that folder"
+        )
+    ignored = sorted(set(urllib.parse.parse_qs(query, keep_blank_values=True)) - SQLITE_OPTIONS)
+    if ignored and "uri" not in query:  # SQLAlchemy warns, then opens it without them
+        raise UsageError(
+            f"{key}={url}: SQLAlchemy ignores the option {ignored[0]!r} of an sqlite URL "
+            f"(mode=ro would open it writable all the same); it takes "
+            f"{', '.join(sorted(SQLITE_OPTIONS))}"
         )
     folder = str(path.absolute().parent)
     if key == "mlflow" and _misread(folder):  # MLflow's store is made absolute
@@ -175,6 +209,8 @@ def _check_file(path: Path, read_only: bool, word: str, kind: str) -> None:
     """
     if path.is_dir():
         raise UsageError(f"{word}: {str(path)!r} is a folder, not a file")
+    if path.exists() and not path.is_file():  # /dev/null, a pipe: SQLite cannot keep a store
+        raise UsageError(f"{word}: {str(path)!r} is not a regular file; give a file's path")
     if path.is_file() and path.stat().st_size > 0:
         _check_contents(path, word, kind)
     if read_only:
@@ -191,10 +227,23 @@ def _check_file(path: Path, read_only: bool, word: str, kind: str) -> None:
     folder = path.parent
     if not folder.is_dir():
         raise UsageError(f"{word}: folder {str(folder)!r} does not exist")
-    if not path.exists() and not os.access(folder, os.W_OK):
+    if not path.exists() and creation_refused(folder):
         raise UsageError(f"{word}: cannot create a file in {str(folder)!r} (not writable)")
     if path.exists() and not os.access(path, os.W_OK):
         raise UsageError(f"{word}: {str(path)!r} is not writable")
+
+
+def creation_refused(folder: Path) -> str:
+    """Return why no file can be made in ``folder`` ("" when one can).
+
+    A probe that leaves nothing behind: ``os.access`` says yes to root everywhere, /proc
+    included.
+    """
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return ""
+    except OSError as error:
+        return error.strerror or str(error)
 
 
 def is_journal(head: bytes) -> bool:
@@ -287,7 +336,7 @@ def _check_server(uri: str) -> None:
             f"{uri} answers, but is not an MLflow server: its /health gave HTTP {error.code} "
             f"({error.reason}); give the URL of an MLflow server, e.g. http://HOST:5000"
         ) from None
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    except (urllib.error.URLError, OSError, ValueError, http.client.InvalidURL) as error:
         reason = getattr(error, "reason", error)
         raise UsageError(f"cannot reach the MLflow server {uri}: {reason}") from None
 

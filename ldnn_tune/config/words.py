@@ -31,11 +31,12 @@ def split_words(words: Iterable[str]) -> dict[str, str]:
         key, value = key.strip(), value.strip()  # ' task=image ', quoted with its spaces
         if not sep or not key:
             raise UsageError(f"expected key=value, got {word!r}")
+        shown = key if key.isprintable() else repr(key)  # a newline in it: still one line
         if key in values:
-            raise UsageError(f"{key} given twice ({values[key]!r} and {value!r})")
+            raise UsageError(f"{shown} given twice ({values[key]!r} and {value!r})")
         if len(value) > MAX_VALUE_LENGTH:
             raise UsageError(
-                f"invalid {key}: the value is {len(value):,} characters long; "
+                f"invalid {shown}: the value is {len(value):,} characters long; "
                 f"the most is {MAX_VALUE_LENGTH:,}"
             )
         values[key] = value

@@ -4,6 +4,7 @@ import contextlib
 import dataclasses
 import itertools
 import json
+import sys
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -124,7 +125,7 @@ def candidate_pools(
     those trials. Only trials whose MLflow run is ``present`` are taken.
     """
     logged = [t for t in best_trials(study) if TRIAL_RUN_ATTR in t.user_attrs]
-    top = list(itertools.islice(filter(present, logged), top_k))
+    top = list(itertools.islice(filter(present, logged), min(top_k, sys.maxsize)))
     if not top:
         gone = " whose MLflow run is still there" if logged else ""
         raise UsageError(f"study {study.study_name!r} has no complete trial{gone} to ensemble")

@@ -1,5 +1,6 @@
 """Knobs and search spaces: what a trial may set, how it is sampled, what trial 0 uses."""
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -222,12 +223,13 @@ def coerce_knob_value(knob: Knob, raw: str, widen: str = WIDEN) -> Any:
         )
     assert isinstance(dist, FloatDistribution | IntDistribution)
     number_type = float if isinstance(dist, FloatDistribution) else int
+    expected = "a number" if number_type is float else "an integer"
     try:
         value = number_type(raw)
     except ValueError:
-        raise UsageError(
-            f"invalid value {raw!r} for {knob.name}: expected {number_type.__name__}"
-        ) from None
+        raise UsageError(f"invalid value {raw!r} for {knob.name}: expected {expected}") from None
+    if not math.isfinite(value):  # no space holds it: widening would not help
+        raise UsageError(f"invalid value {raw!r} for {knob.name}: expected a finite number")
     if not dist.low <= value <= dist.high:
         raise UsageError(
             f"{knob.name}={raw} is outside the search space [{dist.low:g}, {dist.high:g}]; {widen}"

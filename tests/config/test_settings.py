@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from ldnn_tune.config.settings import PredictConfig, ReportConfig, RunConfig, check_writable
+from ldnn_tune.config.settings import (
+    EnsembleConfig,
+    PredictConfig,
+    ReportConfig,
+    RunConfig,
+    check_writable,
+)
 from ldnn_tune.config.words import build_typed
 from ldnn_tune.errors import UsageError
 
@@ -59,3 +65,16 @@ def test_a_markdown_reports_plots_folder_must_be_a_folder(
     with pytest.raises(UsageError, match="its plots go in folder 'r_plots', which is a file"):
         ReportConfig(study="toy", output=Path("r.md"))
     assert ReportConfig(study="toy", output=Path("r.html")).plots_folder == Path("r_plots")
+
+
+def test_an_output_where_no_file_can_be_made_is_refused_before_the_work() -> None:
+    # os.access says yes to root in /proc: the report was drawn, then could not be written
+    with pytest.raises(UsageError, match=r"invalid output=/proc/r\.html: '/proc' is not writable"):
+        check_writable(Path("/proc/r.html"), "output")
+
+
+@pytest.mark.parametrize("trials", ["²", "3,٣", "3;7", "-1"])
+def test_trial_numbers_are_ascii_digits(trials: str) -> None:
+    # '²'.isdigit() is true, and int('²') raised a ValueError the user could not read
+    with pytest.raises(UsageError, match="give trial numbers separated by commas"):
+        EnsembleConfig(study="s", trials=trials)

@@ -57,6 +57,12 @@ def test_the_seeds_pool_starts_with_the_best_of_the_trial_and_its_retrains() -> 
     assert [t.number for t in pools[SEEDS]] == [4, 3, 0]  # the first member is always kept
 
 
+def test_a_top_k_past_any_number_of_trials_takes_them_all() -> None:
+    study = study_of({0: (1.0, None), 1: (2.0, None)})
+    pools = candidate_pools(study, top_k=10**30)  # itertools.islice refused it: exit 1
+    assert [t.number for t in pools["average"]] == [0, 1]
+
+
 def test_a_run_deleted_or_collected_is_not_present(tmp_path: Path) -> None:
     tracker = StudyTracker(f"sqlite:///{tmp_path / 'mlflow.db'}", "s")
     parent = tracker.open_parent_run(None, "s", {})

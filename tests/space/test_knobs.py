@@ -48,7 +48,7 @@ def test_a_pin_its_pinned_parent_rules_out_is_refused() -> None:
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ("abc", "invalid value 'abc' for lr: expected float"),
+        ("abc", "invalid value 'abc' for lr: expected a number"),
         ("5", "lr=5 is outside the search space [0.01, 1]"),
     ],
 )
