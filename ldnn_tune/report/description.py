@@ -73,11 +73,15 @@ def setup_line(study_name: str, params: Mapping[str, str]) -> str:
 
 
 def counts_line(trials: Sequence[FrozenTrial]) -> str:
-    """Return e.g. ``Trials: 12 complete (4 of them retrains), 7 pruned, 1 failed.``."""
+    """Return e.g. ``Trials: 12 complete (4 of them retrains), 7 pruned, 1 failed.``.
+
+    Running trials and queued ones (a stopped trial's knobs, run first by the next
+    command) are counted after them.
+    """
     running = sum(t.state == TrialState.RUNNING for t in trials)
-    return (
-        f"Trials: {state_counts_text(trials)}" + (f", {running} running" if running else "") + "."
-    )
+    queued = sum(t.state == TrialState.WAITING for t in trials)
+    more = [f"{running} running" if running else "", f"{queued} queued" if queued else ""]
+    return f"Trials: {', '.join([state_counts_text(trials), *filter(None, more)])}."
 
 
 def best_line(trial: FrozenTrial | None) -> str:

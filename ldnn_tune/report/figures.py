@@ -182,7 +182,7 @@ def plot_specs(facts: StudyFacts) -> tuple[list[PlotSpec], list[str]]:
         ),
         (
             bool(facts.traces),
-            "no trial logged update_ratio_median",
+            "no complete trial yet" if complete == 0 else "no trial logged update_ratio_median",
             PlotSpec(
                 "update_ratio",
                 "Update/weight ratio per epoch of the best trials",

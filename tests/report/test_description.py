@@ -94,3 +94,18 @@ def test_a_study_of_several_commands_lists_them_all(new_toy) -> None:
     ) in describe(story)
     page = markdown_html(describe(story))  # the HTML report: its own code block, one a line
     assert "<pre><code>2026-11-30 11:00:00  last\n2026-11-30 10:00:00  ldnn-tune" in page
+
+
+def test_the_counts_name_running_and_queued_trials() -> None:
+    import optuna
+
+    from ldnn_tune.report.description import counts_line
+
+    study = optuna.create_study()
+    study.add_trial(optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL))
+    study.enqueue_trial({})  # a stopped trial's knobs, queued to run first
+    study.ask()  # takes the queued one
+    study.enqueue_trial({})
+    assert (
+        counts_line(study.trials) == "Trials: 0 complete, 0 pruned, 1 failed, 1 running, 1 queued."
+    )

@@ -130,3 +130,19 @@ def test_the_optimisation_history_draws_a_study_continued_after_its_retrains() -
     search = next(trace for trace in figure.data if trace.name == "val_loss")
     assert list(search.x) == [0, 2] and list(search.y) == [0.5, 0.3]
     assert study.trials[1].state == optuna.trial.TrialState.COMPLETE  # the store unchanged
+
+
+def test_a_study_of_pruned_trials_is_told_why_it_has_no_ratio_plot() -> None:
+    """Pruned trials logged ratios; the plot draws the best complete ones, of which none."""
+    import optuna
+
+    from ldnn_tune.report.figures import StudyFacts, plot_specs
+    from ldnn_tune.report.importance import Importances
+
+    study = optuna.create_study(storage="sqlite:///:memory:")
+    pruned = optuna.trial.create_trial(
+        state=optuna.trial.TrialState.PRUNED, intermediate_values={0: 1.0}
+    )
+    study.add_trial(pruned)
+    _, notes = plot_specs(StudyFacts(study, Importances(), []))
+    assert "Update/weight ratio per epoch of the best trials: no complete trial yet" in notes
