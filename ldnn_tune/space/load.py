@@ -78,6 +78,8 @@ def user_space_file(path: Path) -> SpaceSource:
     if path.parent == Path() and name in ready:
         return space_file(f"{name}.yaml")
     what = "is a folder, not a YAML file" if path.is_dir() else "does not exist"
+    if path.exists() and not path.is_dir():  # /dev/null, a pipe
+        what = "is not a regular file"
     raise UsageError(
         f"search space file {str(path)!r} {what}; ready-made spaces: {', '.join(ready)}"
     )
