@@ -482,6 +482,11 @@ def test_words_differing_only_in_case_are_one_spoken_word() -> None:
         options(words="yes,Yes")
 
 
+def test_a_word_of_punctuation_alone_is_refused() -> None:
+    with pytest.raises(ValueError, match="';;' has no letter or digit to speak"):
+        options(words="yes,;;,no")
+
+
 def test_the_data_line_names_the_classes(tmp_path: Path) -> None:
     make_fsdd(tmp_path, ("jackson", "nicolas", "theo"), takes=4)
     task = SpeechTask(options(), tmp_path, seed=0)

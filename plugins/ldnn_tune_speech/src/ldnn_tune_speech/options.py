@@ -44,6 +44,11 @@ class SpeechOptions:
                 f"invalid words={self.words!r}: need 2 or more distinct words "
                 "(letter case aside: they are spoken)"
             )
+        silent = next((w for w in self.word_list if not any(c.isalnum() for c in w)), None)
+        if silent is not None:  # espeak-ng speaks no punctuation: an empty clip, a class
+            raise ValueError(
+                f"invalid words={self.words!r}: {silent!r} has no letter or digit to speak"
+            )
         if not 3 <= self.speakers <= MAX_SPEAKERS:
             raise ValueError(
                 f"invalid speakers={self.speakers}: must be between 3 and {MAX_SPEAKERS}"
