@@ -296,6 +296,7 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
     ("knob-choice", ("run", "task=image", "init=he"), nothing, 2, "choose from scaled"),
     ("knob-not-choice", ("run", "task=image", "width=7"), nothing, 2, "choose from 16, 32, 64"),
     ("space-missing", ("run", "task=image", "space=nope.yaml"), nothing, 2, "does not exist"),
+    ("study-invisible", ("run", "task=image", "study=\u200b"), nothing, 2, "no visible character"),
     ("space-device", ("run", "task=image", "space=/dev/null"), nothing, 2, "not a regular file"),
     (
         "space-malformed",

@@ -149,6 +149,10 @@ class RunConfig:
                 f"invalid study={self.study_name!r}: a name may not hold tabs, line breaks "
                 "or other control characters (it names the MLflow experiment and heads the tables)"
             )
+        if not any(c.isprintable() and not c.isspace() for c in self.study_name):
+            raise UsageError(  # a zero-width space alone: a study no table or UI shows a name of
+                f"invalid study={self.study_name!r}: the name has no visible character"
+            )
         if len(self.study_name) > MAX_STUDY_NAME:
             raise UsageError(
                 f"invalid study: the name is {len(self.study_name):,} characters long; "
