@@ -110,6 +110,7 @@ def _search(
         markup=False,  # a data folder's name may hold [brackets]
         soft_wrap=True,  # the terminal wraps it: no trailing space at a line's end
     )
+    _end_dead_workers(session, console)  # a killed command's retrain, before its count
     budget = make_budget(run, clock, study)
     report = periodic_report(session, config.trials, warn)  # the plots, every few trials
     if done < config.trials:
@@ -125,7 +126,6 @@ def _search(
                 _work_in_processes(run, host, session, progress, console, budget, report)
     elif not _missing_retrains(run, study)[1]:
         console.print("nothing to run: raise trials= to add trials to this study")
-    _end_dead_workers(session, console)
     _reseed(run, host, session, console, budget)
     tracker = session.tracker
     browse = browse_hint(tracker.client, tracker.experiment_id, config.mlflow, config.study_name)
@@ -150,7 +150,7 @@ def _end_dead_workers(session: Session, console: Console) -> None:
     """
     before = ended_numbers(session.study)
     trials = look_after_dead_workers(session.study)
-    OrphanRunSweeper(session.tracker).sweep(trials.failed)
+    OrphanRunSweeper(session.tracker).sweep(t for t in trials.failed if t.number not in before)
     StudyProgress(console, len(trials.trials), trials.finished, ended=before).line_ended(
         trials.trials
     )

@@ -92,23 +92,40 @@ def this_worker() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{_started(os.getpid())}:{_machine()}"
 
 
-def fail_dead_trials(study: optuna.Study, running: Iterable[FrozenTrial]) -> int:
-    """Fail the ``running`` trials whose worker process on this machine is gone; return how many.
+def fail_dead_trials(study: optuna.Study, trials: Iterable[FrozenTrial]) -> int:
+    """Fail the running ``trials`` whose worker process here is gone; return how many.
 
     Each is retried once where the storage retries stale trials (heartbeats on). A
     trial no ldnn-tune worker ran, RUNNING for :data:`ORPHAN_SECONDS`, is failed too, not
     retried: it held the study's last place, and the study waited for it for ever.
     """
     failed = 0
-    for trial in running:
+    seen = list(trials)
+    by_number = {trial.number: trial for trial in seen}
+    for trial in seen:
         if trial.state != TrialState.RUNNING:
             continue
-        worker = trial.user_attrs.get(WORKER_ATTR)
+        worker = _own_worker(trial, by_number)
         if not worker:
             failed += _fail(study, trial, ORPHANED, retry=False) if _orphaned(trial) else 0
         elif dead_here(str(worker)):
             failed += _fail(study, trial, DEAD_PROCESS, retry=True)
     return failed
+
+
+def _own_worker(trial: FrozenTrial, by_number: dict[int, FrozenTrial]) -> str:
+    """Return the worker that named itself on ``trial`` ("" while none has yet).
+
+    Optuna's retry of a failed trial copies its user attributes, the dead worker's name
+    among them: until the worker that took the retry names itself, the name is the dead
+    one's, and the retry, alive, must not be failed for it.
+    """
+    worker = str(trial.user_attrs.get(WORKER_ATTR) or "")
+    history = trial.system_attrs.get("retry_history") or []
+    retried = by_number.get(history[-1]) if history else None
+    if retried is not None and retried.user_attrs.get(WORKER_ATTR) == worker:
+        return ""
+    return worker
 
 
 def _orphaned(trial: FrozenTrial) -> bool:

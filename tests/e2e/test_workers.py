@@ -293,6 +293,7 @@ def test_a_command_killed_in_its_retrains_is_continued_by_the_same_command(
     # it found its retrain "still running in other workers" for good: no retrain, no ensemble
     out = finish(start_seeds(tmp_path, "epochs=2", "reseeds=1"))
     assert f"trial 1 FAIL {DEAD_PROCESS}" in out
+    assert "nothing to run" not in out  # the dead retrain counted as made, before its line
     assert "ensemble saved in MLflow run" in out
     study = load(storage, "image")
     assert TrialState.RUNNING not in {t.state for t in study.get_trials()}

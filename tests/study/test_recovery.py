@@ -78,6 +78,26 @@ def test_a_trial_whose_process_died_here_is_failed_saying_why(tmp_path: Path) ->
     assert dead.state == TrialState.FAIL and dead.user_attrs[REASON_ATTR] == DEAD_PROCESS
 
 
+def test_a_retry_just_taken_is_not_failed_for_the_dead_worker_name_it_inherited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recovery, "_seen_orphans", set())  # trial ids of this study's
+    storage = optuna.storages.RDBStorage(
+        f"sqlite:///{tmp_path / 's.db'}",
+        heartbeat_interval=60,
+        failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=1),
+    )
+    study = optuna.create_study(storage=storage)
+    study.ask().set_user_attr(WORKER_ATTR, gone_worker())
+    assert fail_dead_trials(study, study.trials) == 1  # and queued again, the name copied
+    retry = study.ask()  # taken by a live worker, which has not named itself yet
+    assert retry.user_attrs[WORKER_ATTR] == study.trials[0].user_attrs[WORKER_ATTR]
+    assert fail_dead_trials(study, study.trials) == 0
+    assert study.trials[1].state == TrialState.RUNNING
+    retry.set_user_attr(WORKER_ATTR, gone_worker())  # its own worker, dead in turn
+    assert fail_dead_trials(study, study.trials) == 1
+
+
 def test_a_trial_other_code_left_running_is_failed_once_it_is_old(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
