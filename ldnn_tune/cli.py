@@ -185,7 +185,8 @@ def _fail(line: str, code: int, error: BaseException) -> int:
     stderr = Console(stderr=True, highlight=False)
     if os.environ.get(DEBUG_ENV) == "1":
         stderr.print("".join(traceback.format_exception(error)), markup=False, end="")
-    stderr.print(line, markup=False, soft_wrap=True)
+    # a value typed with a line break in it (a URL, a path) still gives one line
+    stderr.print(line.replace("\r", "\\r").replace("\n", "\\n"), markup=False, soft_wrap=True)
     return code
 
 

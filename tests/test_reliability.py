@@ -195,8 +195,16 @@ CASES: list[tuple[str, tuple[str, ...], Setup, int, str]] = [
         ("run", "task=image", "storage=sqlite:///x.db?mode=ro"),
         nothing,
         2,
-        "SQLAlchemy ignores the option 'mode'",
+        "does not take the option 'mode'",
     ),
+    (
+        "storage-uri-option",  # SQLite would have written to a file named 'x.db?mode=ro'
+        ("run", "task=image", "storage=sqlite:///x.db?uri=true&mode=ro"),
+        nothing,
+        2,
+        "does not take the option 'mode'",
+    ),
+    ("mlflow-line-break", ("run", "task=image", "mlflow=http://h:1\nx"), nothing, 2, "h:1\\nx"),
     (
         "stores-one-file",
         ("run", "task=image", "mlflow=sqlite:///ldnn_tune.db"),

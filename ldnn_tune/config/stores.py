@@ -25,9 +25,10 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 JOURNAL_PREFIX = "journal:"
 DATABASES = ("postgresql", "mysql", "mariadb", "mssql", "oracle")
 STORAGE_FORMS = "sqlite:///FILE, postgresql://HOST/DB, redis://HOST:PORT or journal:PATH"
-# the query options of an sqlite URL that SQLAlchemy's pysqlite dialect reads
+# the query options of an sqlite URL that SQLAlchemy's pysqlite dialect reads, but uri
+# (with it, SQLite reads the path as a URI: another file than the one checked here)
 SQLITE_OPTIONS = frozenset(
-    {"timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements", "uri"}
+    {"timeout", "isolation_level", "detect_types", "check_same_thread", "cached_statements"}
 )
 MLFLOW_FORMS = "sqlite:///FILE, postgresql://HOST/DB or an MLflow server http://HOST:PORT"
 
@@ -162,11 +163,11 @@ def _sqlite_path(url: str, key: str) -> Path:
             "would open another file, or none; rename that folder"
         )
     ignored = sorted(set(urllib.parse.parse_qs(query, keep_blank_values=True)) - SQLITE_OPTIONS)
-    if ignored and "uri" not in query:  # SQLAlchemy warns, then opens it without them
+    if ignored:  # SQLAlchemy warns, then opens the file without them
         raise UsageError(
-            f"{key}={url}: SQLAlchemy ignores the option {ignored[0]!r} of an sqlite URL "
-            f"(mode=ro would open it writable all the same); it takes "
-            f"{', '.join(sorted(SQLITE_OPTIONS))}"
+            f"{key}={url}: ldnn-tune does not take the option {ignored[0]!r} of an sqlite URL "
+            "(SQLAlchemy ignores it, or with uri=true reads the path as another file); "
+            f"it takes {', '.join(sorted(SQLITE_OPTIONS))}"
         )
     folder = str(path.absolute().parent)
     if key == "mlflow" and _misread(folder):  # MLflow's store is made absolute

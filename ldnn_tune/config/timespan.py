@@ -9,7 +9,7 @@ _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _NUMBER = r"\d+(?:\.\d+)?"
 _PART = re.compile(rf"({_NUMBER})\s*([smhd])")
 # a bare number, or parts with units in falling order (1h30m, 2m30s, 1d12h)
-_PATTERN = re.compile(rf"^\s*(?:{_NUMBER}|(?:{_NUMBER}\s*[smhd]\s*)+)$")
+_PATTERN = re.compile(rf"^\s*(?:{_NUMBER}\s*|(?:{_NUMBER}\s*[smhd]\s*)+)$")
 MAX_DAYS = 365  # longer is no budget at all: that is "none"
 
 

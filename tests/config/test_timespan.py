@@ -17,6 +17,7 @@ from ldnn_tune.errors import UsageError
         ("1h30m", 5400),  # as `run --help` offers it, and as a timeout is printed (1h05m)
         ("2m30s", 150),
         ("1h 30m", 5400),
+        ("600 ", 600),
     ],
 )
 def test_parse_timespan(text: str, seconds: float) -> None:
