@@ -216,7 +216,10 @@ def coerce_knob_value(knob: Knob, raw: str, widen: str = WIDEN) -> Any:
     dist = knob.distribution
     if isinstance(dist, CategoricalDistribution):
         for choice in dist.choices:
-            if str(choice) == raw or _numbers_equal(choice, raw) or _bools_equal(choice, raw):
+            if choice_text(choice) == raw.lower() or str(choice) == raw:
+                return choice
+        for choice in dist.choices:  # then 3.0 for 3, yes or 1 for true
+            if _numbers_equal(choice, raw) or _bools_equal(choice, raw):
                 return choice
         raise UsageError(
             f"invalid value {raw!r} for {knob.name}; choose from {choices_text(dist.choices)}"
@@ -242,8 +245,15 @@ def coerce_knob_value(knob: Knob, raw: str, widen: str = WIDEN) -> Any:
     return value
 
 
+# the words a true/false knob takes, as the host's true/false settings take them
+TRUE_WORDS = frozenset({"true", "yes", "on", "y", "1"})
+FALSE_WORDS = frozenset({"false", "no", "off", "n", "0"})
+
+
 def _bools_equal(choice: CategoricalChoiceType, raw: str) -> bool:
-    return isinstance(choice, bool) and choice_text(choice) == raw.lower()
+    if not isinstance(choice, bool):
+        return False
+    return raw.lower() in (TRUE_WORDS if choice else FALSE_WORDS)
 
 
 def _numbers_equal(choice: CategoricalChoiceType, raw: str) -> bool:

@@ -71,8 +71,22 @@ def test_fix_reads_true_and_false_for_a_boolean_knob(tmp_path: Path) -> None:
     assert space.fix({"norm": "true"}).defaults()["norm"] is True
     assert space.fix({"norm": "False"}).defaults()["norm"] is False
     assert space.fix({"norm": "TRUE"}).defaults()["norm"] is True
-    with pytest.raises(UsageError, match="invalid value 'yes' for norm; choose from false, true"):
-        space.fix({"norm": "yes"})
+    # as the host's true/false settings (health=yes) take them
+    assert space.fix({"norm": "yes"}).defaults()["norm"] is True
+    assert space.fix({"norm": "0"}).defaults()["norm"] is False
+    with pytest.raises(UsageError, match="invalid value 'maybe' for norm; choose from false, true"):
+        space.fix({"norm": "maybe"})
+
+
+def test_a_number_typed_for_a_choice_of_numbers_and_booleans_is_the_number(
+    tmp_path: Path,
+) -> None:
+    extra = tmp_path / "space.yaml"
+    extra.write_text("mix:\n  type: categorical\n  choices: [true, 1]\n  default: true\n")
+    space = load_space([space_file("recipe.yaml"), extra])
+    assert space.fix({"mix": "1"}).defaults()["mix"] == 1
+    assert space.fix({"mix": "1"}).defaults()["mix"] is not True
+    assert space.fix({"mix": "yes"}).defaults()["mix"] is True
 
 
 @pytest.mark.parametrize(
