@@ -13,6 +13,9 @@ the knob domains (:class:`Domain`, :func:`positive`, :func:`unit_interval`),
 :func:`cache_root` (where to keep what the task can rebuild), :class:`TextCodec` (a
 character model's vocabulary, for ``ldnn-tune generate``) and :class:`UsageError`.
 
+Using a saved ensemble: :func:`load_ensemble` (a bundle folder or an ensemble's MLflow
+run), :func:`predict_files` and :class:`LoadedEnsemble`.
+
 Embedding: :func:`train_trial` (one trial's training, what ``run`` does per trial),
 :class:`TrialOutcome`, :func:`task_space` (a task's effective search space),
 :func:`run_checks` (the pre-flight), :class:`HealthMonitor` and :class:`HealthBand`,
@@ -25,6 +28,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ldnn_tune.cache import cache_root as cache_root
     from ldnn_tune.console.quiet import quiet_frameworks as quiet_frameworks
+    from ldnn_tune.ensembles.bundle import LoadedEnsemble as LoadedEnsemble
+    from ldnn_tune.ensembles.use import load_ensemble as load_ensemble
+    from ldnn_tune.ensembles.use import predict_files as predict_files
     from ldnn_tune.errors import UsageError as UsageError
     from ldnn_tune.health.checks import CheckResult as CheckResult
     from ldnn_tune.health.checks import run_checks as run_checks
@@ -73,6 +79,7 @@ _HOMES = {
     "HParams": "ldnn_tune.recipe.hparams",
     "HealthBand": "ldnn_tune.health.monitor",
     "HealthMonitor": "ldnn_tune.health.monitor",
+    "LoadedEnsemble": "ldnn_tune.ensembles.bundle",
     "NoOptions": "ldnn_tune.plugin.task",
     "Recipe": "ldnn_tune.recipe.hparams",
     "RecipeModule": "ldnn_tune.recipe.module",
@@ -90,8 +97,10 @@ _HOMES = {
     "gpu_available": "ldnn_tune.trial.device",
     "hookimpl": "ldnn_tune.plugin.spec",
     "init_std": "ldnn_tune.recipe.init",
+    "load_ensemble": "ldnn_tune.ensembles.use",
     "make_storage": "ldnn_tune.study.storages",
     "positive": "ldnn_tune.space.domains",
+    "predict_files": "ldnn_tune.ensembles.use",
     "quiet_frameworks": "ldnn_tune.console.quiet",
     "run_checks": "ldnn_tune.health.checks",
     "split_indices": "ldnn_tune.recipe.data",

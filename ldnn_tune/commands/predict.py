@@ -85,7 +85,7 @@ def input_paths(text: str, suffixes: Sequence[str] = ()) -> InputPaths:
         elif path.is_file():
             found.paths.append(path)
         else:
-            raise UsageError(_missing_input(part))
+            raise UsageError(missing_input(part))
     if not found.paths:
         kinds = f" ({', '.join(suffixes)})" if suffixes else ""
         folders = ""
@@ -181,7 +181,7 @@ def predict(config: PredictConfig, host: Host, console: Console) -> Predictions:
     check_model_source(config.model, config.mlflow)
     for part in _parts(config.input):  # a missing input is refused before the bundle is fetched
         if not Path(part).is_file() and not Path(part).is_dir():
-            raise UsageError(_missing_input(part))
+            raise UsageError(missing_input(part))
     with tempfile.TemporaryDirectory() as scratch:
         ensemble = open_bundle(config.model, config.mlflow, host, Path(scratch), config.data_dir)
     task = ensemble.task
@@ -360,7 +360,7 @@ def _values(values: np.ndarray) -> str:
     return " ".join(f"{float(v):.6g}" for v in np.asarray(values).reshape(-1))
 
 
-def _missing_input(part: str) -> str:
+def missing_input(part: str) -> str:
     """Return why input ``part`` cannot be read: it is missing, or no file (/dev/null)."""
     if Path(part).exists():
         return f"input {part!r} is not a regular file or a folder"
