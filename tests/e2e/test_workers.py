@@ -32,10 +32,10 @@ QUICK = ("task=image", "check=false", "ensemble=none", "timeout=4m")
 STILL_RUNNING = ("trials=20", "epochs=1000", "min_lr=1e-30", "health=false")
 
 
-def start(cwd: Path, *words: str) -> subprocess.Popen[str]:
-    """Start ``ldnn-tune run`` in its own process group."""
+def start(cwd: Path, *words: str, base: tuple[str, ...] = QUICK) -> subprocess.Popen[str]:
+    """Start ``ldnn-tune run`` with ``base`` and ``words`` in its own process group."""
     return subprocess.Popen(
-        [CLI, "run", *QUICK, *words],
+        [CLI, "run", *base, *words],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -270,15 +270,7 @@ def alive(pid: int) -> bool:
 
 def start_seeds(cwd: Path, *words: str) -> subprocess.Popen[str]:
     """Start ``ldnn-tune run`` of one search trial on the image task."""
-    return subprocess.Popen(
-        [CLI, "run", "task=image", "check=false", "trials=1", *words],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    return start(cwd, *words, base=("task=image", "check=false", "trials=1"))
 
 
 @pytest.mark.slow
