@@ -38,19 +38,27 @@ def load_ensemble(
         return open_bundle(str(model), mlflow, Host(get_plugin_manager()), Path(scratch), moved)
 
 
-def predict_files(ensemble: LoadedEnsemble, paths: Sequence[str | Path]) -> np.ndarray:
-    """Return ``ensemble``'s predictions for the files ``paths``, in their order.
+def predict_files(ensemble: LoadedEnsemble, paths: str | Path | Sequence[str | Path]) -> np.ndarray:
+    """Return ``ensemble``'s predictions for the file or files ``paths``, in their order.
 
     One row per file (per table row, for a task that reads tables): the class
-    probabilities (temperature-scaled as the CLI's scores) of a classification, the
-    values in the targets' units of a regression. A file that cannot be read raises
+    probabilities (temperature-scaled as the CLI's scores; columns in the order of
+    ``ensemble.task.class_names()``) of a classification, the values in the targets'
+    units of a regression. A file that is missing or cannot be read raises
     :class:`~ldnn_tune.UsageError` naming it.
     """
     from ldnn_tune.commands.predict import missing_input, read_inputs
     from ldnn_tune.errors import UsageError
 
-    files = [Path(path) for path in paths]
+    files = [Path(paths)] if isinstance(paths, str | Path) else [Path(path) for path in paths]
+    if not files:
+        raise UsageError("predict_files needs at least one file")
     for path in files:
+        if path.is_dir():
+            raise UsageError(
+                f"input {str(path)!r} is a folder; give its files, "
+                "e.g. sorted(Path(folder).glob('*.png'))"
+            )
         if not path.is_file():
             raise UsageError(missing_input(str(path)))
     inputs, _ = read_inputs(ensemble.task, files, ensemble.source)

@@ -215,12 +215,10 @@ def coerce_knob_value(knob: Knob, raw: str, widen: str = WIDEN) -> Any:
     """
     dist = knob.distribution
     if isinstance(dist, CategoricalDistribution):
-        for choice in dist.choices:
-            if choice_text(choice) == raw.lower() or str(choice) == raw:
-                return choice
-        for choice in dist.choices:  # then 3.0 for 3, yes or 1 for true
-            if _numbers_equal(choice, raw) or _bools_equal(choice, raw):
-                return choice
+        for matches in (_same_text, _numbers_equal, _bools_equal):  # 3.0 for 3, yes for true
+            for choice in dist.choices:
+                if matches(choice, raw):
+                    return choice
         raise UsageError(
             f"invalid value {raw!r} for {knob.name}; choose from {choices_text(dist.choices)}"
         )
@@ -248,6 +246,13 @@ def coerce_knob_value(knob: Knob, raw: str, widen: str = WIDEN) -> Any:
 # the words a true/false knob takes, as the host's true/false settings take them
 TRUE_WORDS = frozenset({"true", "yes", "on", "y", "1"})
 FALSE_WORDS = frozenset({"false", "no", "off", "n", "0"})
+
+
+def _same_text(choice: CategoricalChoiceType, raw: str) -> bool:
+    """Return whether ``raw`` is ``choice`` as written (a true/false one in any case)."""
+    if isinstance(choice, bool):
+        return choice_text(choice) == raw.lower()
+    return str(choice) == raw
 
 
 def _bools_equal(choice: CategoricalChoiceType, raw: str) -> bool:

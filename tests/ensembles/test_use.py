@@ -39,7 +39,12 @@ def test_a_loaded_ensemble_predicts_what_the_command_prints(
     assert [str(p.argmax()) for p in probabilities] == [row["prediction"] for row in rows]
     scores = [float(row["score"]) for row in rows]
     assert probabilities.max(axis=1) == pytest.approx(scores, rel=1e-5)
+    assert np.allclose(predict_files(ensemble, files[0]), probabilities[:1], rtol=1e-4)
     with pytest.raises(UsageError, match=r"input 'gone\.png' does not exist"):
         predict_files(ensemble, ["gone.png"])
+    with pytest.raises(UsageError, match="needs at least one file"):
+        predict_files(ensemble, [])
+    with pytest.raises(UsageError, match="is a folder; give its files"):
+        predict_files(ensemble, [tmp_path])
     with pytest.raises(UsageError, match="is no ensemble folder, nor a run of a store here"):
         load_ensemble("nope", mlflow=f"sqlite:///{tmp_path / 'missing.db'}")

@@ -82,11 +82,16 @@ def test_a_number_typed_for_a_choice_of_numbers_and_booleans_is_the_number(
     tmp_path: Path,
 ) -> None:
     extra = tmp_path / "space.yaml"
-    extra.write_text("mix:\n  type: categorical\n  choices: [true, 1]\n  default: true\n")
+    extra.write_text(
+        "mix:\n  type: categorical\n  choices: [true, 1.0, false, 0.5]\n  default: true\n"
+        "opt:\n  type: categorical\n  choices: [adam, ADAM]\n  default: adam\n"
+    )
     space = load_space([space_file("recipe.yaml"), extra])
-    assert space.fix({"mix": "1"}).defaults()["mix"] == 1
+    assert space.fix({"mix": "1"}).defaults()["mix"] == 1.0
     assert space.fix({"mix": "1"}).defaults()["mix"] is not True
+    assert space.fix({"mix": "0"}).defaults()["mix"] is False  # no 0 among the numbers
     assert space.fix({"mix": "yes"}).defaults()["mix"] is True
+    assert space.fix({"opt": "ADAM"}).defaults()["opt"] == "ADAM"  # text is matched as typed
 
 
 @pytest.mark.parametrize(
