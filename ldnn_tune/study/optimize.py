@@ -98,6 +98,8 @@ def _search(
     config, study = run.config, session.study
     if session.space_change is not None:
         console.print(f"note: {session.space_change}", markup=False)
+    if session.settings_change is not None:
+        console.print(f"note: {session.settings_change}", markup=False, soft_wrap=True)
     if session.warm_start is not None:
         console.print(session.warm_start, markup=False, soft_wrap=True)
     if session.tracker.restored:

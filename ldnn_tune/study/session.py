@@ -54,6 +54,7 @@ class Session:
     command: str = ""  # the command that ran it, for the description's "reproduce" line
     report_seconds: float = 0.0  # time spent drawing and logging the study's report
     warm_start: str | None = None  # what ``warm_start=`` did (or why it did nothing)
+    settings_change: str | None = None  # run settings other than the study's first command's
 
 
 def check_compatible(
@@ -213,7 +214,31 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
         record_ensemble_use(study, run)
     session = Session(study, tracker, parent, record_space(study, run.space), command)
     session.warm_start = warm.note
+    if own is not None and worker == 0:
+        session.settings_change = settings_change(tracker, own, study_params(run))
     return session
+
+
+CHANGEABLE = ("epochs", "average_epochs", "sampler", "pruner")  # a continuation may change
+
+
+def settings_change(tracker: StudyTracker, parent: str, params: Mapping[str, object]) -> str | None:
+    """Return what this command trains with that the study's first command did not, or None.
+
+    The study's run keeps its first command's settings (MLflow's params cannot change):
+    a continuation with another ``epochs=`` gives its trials another budget than the
+    earlier ones, which a user comparing them should know.
+    """
+    first = tracker.client.get_run(parent).data.params
+    changed = [k for k in CHANGEABLE if k in first and first[k] != str(params[k])]
+    if not changed:
+        return None
+    now = ", ".join(f"{k}={params[k]}" for k in changed)
+    began = ", ".join(f"{k}={first[k]}" for k in changed)
+    return (
+        f"this command's trials run with {now}; the study began with {began} (each "
+        "trial's MLflow run records its own, as run.epochs and the like)"
+    )
 
 
 @dataclass(frozen=True)

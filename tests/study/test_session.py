@@ -56,6 +56,27 @@ def test_the_parent_run_names_its_command_as_soon_as_the_study_opens(
     assert tags[COMMAND_TAG] == "ldnn-tune run " + shlex.join(words)
 
 
+def test_a_continuation_with_other_run_settings_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # trials of 4 epochs beside trials of 2, with nothing said: the report's head and the
+    # study's run name the first command's settings
+    monkeypatch.chdir(tmp_path)
+    host = Host(get_plugin_manager(extra_plugins=(BoringPlugin(),)))
+    stores = [f"storage=sqlite:///{tmp_path}/s.db", f"mlflow=sqlite:///{tmp_path}/m.db"]
+    first = open_session(resolve_run(["task=boring", "epochs=2", *stores], host))
+    assert first.settings_change is None  # a new study
+    same = open_session(resolve_run(["task=boring", "epochs=2", *stores], host))
+    assert same.settings_change is None
+    words = ["task=boring", "epochs=4", "sampler=random", *stores]
+    assert open_session(resolve_run(words, host)).settings_change == (
+        "this command's trials run with epochs=4, sampler=random; the study began with "
+        "epochs=2, sampler=tpe (each trial's MLflow run records its own, as run.epochs and "
+        "the like)"
+    )
+    assert open_session(resolve_run(words, host), worker=1).settings_change is None
+
+
 def test_the_data_folder_is_recorded_absolute(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
