@@ -89,10 +89,7 @@ def _names_a_folder(uri: str) -> bool:
 
 def check_stores_apart(storage: str, mlflow: str) -> None:
     """Refuse one file for both stores: Optuna's and MLflow's schemas cannot share it."""
-    study = sqlite_file(storage.split("?")[0]) or (
-        Path(storage.removeprefix(JOURNAL_PREFIX)) if storage.startswith(JOURNAL_PREFIX) else None
-    )
-    runs = sqlite_file(mlflow.split("?")[0])
+    study, runs = _store_file(storage), _store_file(mlflow)
     if study is not None and runs is not None and _same_file(study, runs):
         raise UsageError(
             f"storage={redact(storage)} and mlflow={redact(mlflow)} name the same file, which "
@@ -394,16 +391,17 @@ def check_data_apart(data_dir: Path | None, storage: str, mlflow: str) -> None:
 
 def _local_files(storage: str, mlflow: str) -> list[Path]:
     """Return the files and folders a run writes on this machine for these stores."""
-    files = []
-    if storage.startswith(JOURNAL_PREFIX):
-        files.append(Path(storage.removeprefix(JOURNAL_PREFIX)))
-    for url in (storage, mlflow):
-        path = sqlite_file(url.split("?")[0])  # None for a store that is not a local file
-        if path is not None:
-            files.append(path)
+    files = [path for path in (_store_file(storage), _store_file(mlflow)) if path is not None]
     if mlflow.startswith("sqlite:"):
         files.append(Path(ARTIFACT_FOLDER))
     return files
+
+
+def _store_file(url: str) -> Path | None:
+    """Return the local file a store URL keeps its data in (None for a server's store)."""
+    if url.startswith(JOURNAL_PREFIX):
+        return Path(url.removeprefix(JOURNAL_PREFIX))
+    return sqlite_file(url.split("?")[0])
 
 
 def _inside(path: Path, folder: Path) -> bool:

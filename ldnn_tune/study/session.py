@@ -202,7 +202,8 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
     # made after the study opened, so a bad storage URL creates no MLflow store
     tracker = StudyTracker(config.mlflow, experiment=config.study_name)
     own = own_parent_run(study, tracker)
-    parent = tracker.open_parent_run(own, config.study_name, study_params(run))
+    params = study_params(run)
+    parent = tracker.open_parent_run(own, config.study_name, params)
     if own is None:
         study.set_user_attr(PARENT_RUN_ATTR, parent)
     command = f"ldnn-tune run {shlex.join(portable_words(run))}" if run.words else ""
@@ -215,7 +216,7 @@ def open_session(run: ResolvedRun, worker: int = 0) -> Session:
     session = Session(study, tracker, parent, record_space(study, run.space), command)
     session.warm_start = warm.note
     if own is not None and worker == 0:
-        session.settings_change = settings_change(tracker, own, study_params(run))
+        session.settings_change = settings_change(tracker, own, params)
     return session
 
 
